@@ -1,0 +1,120 @@
+/// What a store holds, summed up: the `--summary-json` document of `otelbench receive` (schema
+/// `otelbench.intake-summary/v1`, described in the README).
+public struct IntakeSummary: Codable, Sendable, Hashable {
+    /// Per metric name: its type, unit, series and data points.
+    public struct MetricEntry: Codable, Sendable, Hashable {
+        public var name: String
+        public var type: String
+        public var unit: String
+        public var series: Int
+        public var dataPoints: Int
+    }
+
+    /// Per service (`service.name`): spans and log records.
+    public struct ServiceEntry: Codable, Sendable, Hashable {
+        public var name: String
+        public var spans: Int
+        public var logRecords: Int
+        public var dataPoints: Int
+    }
+
+    /// Per intake channel and signal: requests and items accepted and rejected.
+    public struct ChannelEntry: Codable, Sendable, Hashable {
+        public var channel: String
+        public var signal: String
+        public var requestsAccepted: Int
+        public var requestsRejected: Int
+        public var itemsAccepted: Int
+        public var itemsRejected: Int
+        public var bytesAccepted: Int
+    }
+
+    public var schema = "otelbench.intake-summary/v1"
+    public var spans: Int
+    public var traces: Int
+    public var services: [ServiceEntry]
+    public var metrics: [MetricEntry]
+    public var series: Int
+    public var dataPoints: Int
+    public var logRecords: Int
+    public var channels: [ChannelEntry]
+
+    /// Sums up everything `store` holds now.
+    public init(store: TelemetryStore) {
+        let spans = store.spans
+        let series = store.series
+        let logs = store.logs
+        self.spans = spans.count
+        self.traces = Set(spans.map(\.traceID)).count
+        self.series = series.count
+        self.dataPoints = series.reduce(0) { $0 + $1.points.count }
+        self.logRecords = logs.count
+
+        var byService: [String: ServiceEntry] = [:]
+        func entry(_ name: String) -> ServiceEntry {
+            byService[name] ?? ServiceEntry(name: name, spans: 0, logRecords: 0, dataPoints: 0)
+        }
+        for span in spans { byService[span.resource.serviceName] = modify(entry(span.resource.serviceName)) { $0.spans += 1 } }
+        for log in logs { byService[log.resource.serviceName] = modify(entry(log.resource.serviceName)) { $0.logRecords += 1 } }
+        for one in series {
+            let name = one.key.resource.serviceName
+            byService[name] = modify(entry(name)) { $0.dataPoints += one.points.count }
+        }
+        self.services = byService.values.sorted { $0.name < $1.name }
+
+        var byMetric: [String: MetricEntry] = [:]
+        for one in series {
+            var metric = byMetric[one.name] ?? MetricEntry(name: one.name, type: one.kind.name, unit: one.unit, series: 0, dataPoints: 0)
+            metric.series += 1
+            metric.dataPoints += one.points.count
+            byMetric[one.name] = metric
+        }
+        self.metrics = byMetric.values.sorted { $0.name < $1.name }
+
+        self.channels = store.counts.flatMap { channel, bySignal in
+            bySignal.map { signal, counts in
+                ChannelEntry(
+                    channel: channel.name, signal: signal.rawValue,
+                    requestsAccepted: counts.requestsAccepted, requestsRejected: counts.requestsRejected,
+                    itemsAccepted: counts.itemsAccepted, itemsRejected: counts.itemsRejected,
+                    bytesAccepted: counts.bytesAccepted
+                )
+            }
+        }.sorted { ($0.channel, $0.signal) < ($1.channel, $1.signal) }
+    }
+
+    /// The summary as people read it at the end of `otelbench receive`.
+    public var text: String {
+        var lines: [String] = []
+        lines.append("received: \(spans) spans in \(traces) traces, \(series) metric series with \(dataPoints) data points, \(logRecords) log records")
+        if !services.isEmpty {
+            lines.append("services:")
+            for service in services {
+                lines.append("  \(service.name): \(service.spans) spans, \(service.dataPoints) data points, \(service.logRecords) log records")
+            }
+        }
+        if !metrics.isEmpty {
+            lines.append("metrics:")
+            for metric in metrics {
+                let unit = metric.unit.isEmpty ? "" : " [\(metric.unit)]"
+                lines.append("  \(metric.name) (\(metric.type)\(unit)): \(metric.series) series, \(metric.dataPoints) data points")
+            }
+        }
+        if !channels.isEmpty {
+            lines.append("by protocol:")
+            for channel in channels {
+                lines.append(
+                    "  \(channel.channel) \(channel.signal): requests \(channel.requestsAccepted) accepted, "
+                        + "\(channel.requestsRejected) rejected; items \(channel.itemsAccepted) accepted, \(channel.itemsRejected) rejected"
+                )
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+private func modify<Value>(_ value: Value, _ change: (inout Value) -> Void) -> Value {
+    var copy = value
+    change(&copy)
+    return copy
+}

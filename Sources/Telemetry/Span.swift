@@ -1,0 +1,139 @@
+/// One span as the store keeps it, whichever protocol brought it.
+public struct Span: Sendable, Hashable {
+    public var traceID: TraceID
+    public var spanID: SpanID
+    /// The parent's span id; `nil` for a root span.
+    public var parentSpanID: SpanID?
+    /// The W3C `tracestate` the span carried, exactly as received.
+    public var traceState: String
+    /// OTLP span flags (the low byte holds the W3C trace flags; bits 8 and 9 say whether the parent was remote).
+    public var flags: UInt32
+    public var name: String
+    public var kind: SpanKind
+    public var startTimeUnixNano: UInt64
+    public var endTimeUnixNano: UInt64
+    public var attributes: Attributes
+    public var droppedAttributesCount: UInt32
+    public var events: [SpanEvent]
+    public var links: [SpanLink]
+    public var status: SpanStatus
+    public var resource: Resource
+    public var scope: InstrumentationScope
+    /// The intake channel that received the span.
+    public var channel: IntakeChannel
+
+    /// Creates a span; fields not given take OTLP's defaults.
+    public init(
+        traceID: TraceID,
+        spanID: SpanID,
+        parentSpanID: SpanID? = nil,
+        traceState: String = "",
+        flags: UInt32 = 0,
+        name: String,
+        kind: SpanKind = .internal,
+        startTimeUnixNano: UInt64 = 0,
+        endTimeUnixNano: UInt64 = 0,
+        attributes: Attributes = [:],
+        droppedAttributesCount: UInt32 = 0,
+        events: [SpanEvent] = [],
+        links: [SpanLink] = [],
+        status: SpanStatus = .init(),
+        resource: Resource = .init(),
+        scope: InstrumentationScope = .init(),
+        channel: IntakeChannel
+    ) {
+        self.traceID = traceID
+        self.spanID = spanID
+        self.parentSpanID = parentSpanID
+        self.traceState = traceState
+        self.flags = flags
+        self.name = name
+        self.kind = kind
+        self.startTimeUnixNano = startTimeUnixNano
+        self.endTimeUnixNano = endTimeUnixNano
+        self.attributes = attributes
+        self.droppedAttributesCount = droppedAttributesCount
+        self.events = events
+        self.links = links
+        self.status = status
+        self.resource = resource
+        self.scope = scope
+        self.channel = channel
+    }
+
+    /// End minus start, in nanoseconds (0 when the end precedes the start).
+    public var durationNanos: UInt64 { endTimeUnixNano >= startTimeUnixNano ? endTimeUnixNano - startTimeUnixNano : 0 }
+
+    /// The W3C sampled flag, from the low byte of `flags`.
+    public var isSampled: Bool { flags & 0x01 != 0 }
+}
+
+/// OTLP `Span.SpanKind`, with OTLP's integer values.
+public enum SpanKind: Int, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+    case unspecified = 0
+    case `internal` = 1
+    case server = 2
+    case client = 3
+    case producer = 4
+    case consumer = 5
+
+    public var description: String {
+        switch self {
+        case .unspecified: "unspecified"
+        case .internal: "internal"
+        case .server: "server"
+        case .client: "client"
+        case .producer: "producer"
+        case .consumer: "consumer"
+        }
+    }
+}
+
+/// OTLP `Status`.
+public struct SpanStatus: Sendable, Hashable {
+    /// OTLP `Status.StatusCode`, with OTLP's integer values.
+    public enum Code: Int, Sendable, Hashable {
+        case unset = 0
+        case ok = 1
+        case error = 2
+    }
+
+    public var code: Code
+    public var message: String
+
+    /// Creates a status; unset by default.
+    public init(code: Code = .unset, message: String = "") {
+        self.code = code
+        self.message = message
+    }
+}
+
+/// A time-stamped event on a span (OTLP `Span.Event`; Jaeger's span logs).
+public struct SpanEvent: Sendable, Hashable {
+    public var timeUnixNano: UInt64
+    public var name: String
+    public var attributes: Attributes
+
+    /// Creates an event.
+    public init(timeUnixNano: UInt64, name: String, attributes: Attributes = [:]) {
+        self.timeUnixNano = timeUnixNano
+        self.name = name
+        self.attributes = attributes
+    }
+}
+
+/// A link from a span to another span context (OTLP `Span.Link`; Jaeger's references).
+public struct SpanLink: Sendable, Hashable {
+    public var traceID: TraceID
+    public var spanID: SpanID
+    public var traceState: String
+    public var attributes: Attributes
+
+    /// Creates a link.
+    public init(traceID: TraceID, spanID: SpanID, traceState: String = "", attributes: Attributes = [:]) {
+        self.traceID = traceID
+        self.spanID = spanID
+        self.traceState = traceState
+        self.attributes = attributes
+    }
+}

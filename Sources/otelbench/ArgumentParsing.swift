@@ -1,0 +1,58 @@
+public import ArgumentParser
+public import Intake
+
+extension ListenAddress: ExpressibleByArgument {
+    public init?(argument: String) {
+        guard let address = try? ListenAddress(parsing: argument) else { return nil }
+        self = address
+    }
+}
+
+/// A byte count written as a number with an optional unit: `1048576`, `64KiB`, `64MiB`, `1GiB`, `10MB`.
+struct ByteSize: ExpressibleByArgument, Hashable, CustomStringConvertible {
+    var bytes: Int
+
+    init(bytes: Int) { self.bytes = bytes }
+
+    init?(argument: String) {
+        let units: [(String, Int)] = [
+            ("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("KB", 1000), ("MB", 1_000_000), ("GB", 1_000_000_000), ("B", 1),
+        ]
+        var number = Substring(argument)
+        var multiplier = 1
+        for (suffix, value) in units where argument.hasSuffix(suffix) {
+            number = argument.dropLast(suffix.count)
+            multiplier = value
+            break
+        }
+        guard let value = Int(number), value >= 0, value <= Int.max / multiplier else { return nil }
+        bytes = value * multiplier
+    }
+
+    var description: String {
+        if bytes >= 1 << 30, bytes % (1 << 30) == 0 { return "\(bytes >> 30)GiB" }
+        if bytes >= 1 << 20, bytes % (1 << 20) == 0 { return "\(bytes >> 20)MiB" }
+        if bytes >= 1 << 10, bytes % (1 << 10) == 0 { return "\(bytes >> 10)KiB" }
+        return "\(bytes)B"
+    }
+
+    var defaultValueDescription: String { description }
+}
+
+/// A duration written as a number with a unit: `500ms`, `30s`, `5m`, `1h` (a bare number is seconds).
+struct DurationArgument: ExpressibleByArgument, Hashable {
+    var duration: Duration
+
+    init?(argument: String) {
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        var number = Substring(argument)
+        var seconds = 1.0
+        for (suffix, value) in units where argument.hasSuffix(suffix) {
+            number = argument.dropLast(suffix.count)
+            seconds = value
+            break
+        }
+        guard let value = Double(number), value.isFinite, value >= 0 else { return nil }
+        duration = .milliseconds(Int64((value * seconds * 1000).rounded()))
+    }
+}

@@ -1,0 +1,162 @@
+import ArgumentParser
+import Foundation
+import Intake
+import Logging
+import ServiceLifecycle
+import Telemetry
+
+/// `otelbench receive`: listen for OTLP, show what arrives, summarize it at the end.
+struct Receive: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Receive OTLP (gRPC and HTTP; traces, metrics, logs) and summarize what arrived.",
+        discussion: """
+            Runs until SIGINT/SIGTERM or --duration, then prints a summary: spans, traces, services, \
+            metric series and data points by metric, log records, and per protocol the requests and items \
+            accepted and rejected. Port 0 picks a free port; the chosen addresses are printed at start.
+            """
+    )
+
+    @Option(name: .customLong("otlp-grpc"), help: ArgumentHelp("Address for OTLP/gRPC.", valueName: "host:port"))
+    var otlpGRPC = ListenAddress(host: "127.0.0.1", port: 4317)
+
+    @Option(name: .customLong("otlp-http"), help: ArgumentHelp("Address for OTLP/HTTP.", valueName: "host:port"))
+    var otlpHTTP = ListenAddress(host: "127.0.0.1", port: 4318)
+
+    @Option(help: ArgumentHelp("Largest request accepted, after decompression (e.g. 64MiB).", valueName: "size"))
+    var maxRequestBytes = ByteSize(bytes: 64 << 20)
+
+    @Option(help: ArgumentHelp("Stop accepting (retryably) once this much request data is stored.", valueName: "size"))
+    var memoryLimit = ByteSize(bytes: 1 << 30)
+
+    @Option(help: ArgumentHelp("Stop after this long (e.g. 30s, 5m) instead of waiting for a signal.", valueName: "duration"))
+    var duration: DurationArgument?
+
+    @Option(help: ArgumentHelp("Write the summary as JSON to this file.", valueName: "file"))
+    var summaryJSON: String?
+
+    @Option(help: ArgumentHelp("Append every request received, as OTLP/JSON lines, to this file.", valueName: "file"))
+    var record: String?
+
+    @Flag(help: "No live progress line.")
+    var quiet = false
+
+    @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
+    var logLevel: String = "warning"
+
+    func validate() throws {
+        guard maxRequestBytes.bytes > 0 else { throw ValidationError("--max-request-bytes must be > 0 (got \(maxRequestBytes))") }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical (got \(logLevel))")
+        }
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "otelbench")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .warning
+
+        let store = TelemetryStore(limits: .init(maxStoredBytes: memoryLimit.bytes))
+        let recorder: RecordingWriter?
+        do {
+            recorder = try record.map { try RecordingWriter(path: $0) }
+        } catch {
+            throw UsageError("\(error)")
+        }
+        let ingestor = OTLPIngestor(store: store, recorder: recorder, logger: logger)
+        let grpc = OTLPGRPCReceiver(
+            configuration: .init(address: otlpGRPC, maxRequestBytes: maxRequestBytes.bytes), ingestor: ingestor, logger: logger
+        )
+        let http = OTLPHTTPReceiver(
+            configuration: .init(address: otlpHTTP, maxRequestBytes: maxRequestBytes.bytes), ingestor: ingestor, logger: logger
+        )
+        let group = ServiceGroup(
+            configuration: .init(services: [grpc, http], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        )
+
+        try await withThrowingTaskGroup(of: Finished.self) { tasks in
+            tasks.addTask {
+                try await group.run()
+                return .serviceGroup
+            }
+            let grpcAddress: ListenAddress
+            let httpAddress: ListenAddress
+            do {
+                grpcAddress = try await grpc.boundAddress.value()
+                httpAddress = try await http.boundAddress.value()
+            } catch {
+                await group.triggerGracefulShutdown()
+                throw UsageError("cannot listen: \(error). Choose other addresses with --otlp-grpc and --otlp-http (port 0 picks a free one).")
+            }
+            Terminal.out("OTLP/gRPC listening on \(grpcAddress)")
+            Terminal.out("OTLP/HTTP listening on http://\(httpAddress) (POST /v1/traces, /v1/metrics, /v1/logs)")
+            if let duration {
+                tasks.addTask {
+                    try? await Task.sleep(for: duration.duration)
+                    await group.triggerGracefulShutdown()
+                    return .helper
+                }
+            }
+            if !quiet {
+                tasks.addTask {
+                    await ProgressLine.run(store: store)
+                    return .helper
+                }
+            }
+            // The service group ends after a signal or the duration (graceful shutdown drains the servers);
+            // only then are the helpers stopped.
+            while let finished = try await tasks.next() {
+                if finished == .serviceGroup { break }
+            }
+            tasks.cancelAll()
+        }
+
+        Terminal.clearProgress(enabled: !quiet)
+        if let recorder {
+            try recorder.close()
+            Terminal.out("recorded \(recorder.lineCount) requests to \(recorder.path)")
+        }
+        let summary = IntakeSummary(store: store)
+        Terminal.out(summary.text)
+        if let summaryJSON {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            do {
+                try encoder.encode(summary).write(to: URL(fileURLWithPath: summaryJSON))
+            } catch {
+                throw UsageError("cannot write --summary-json \(summaryJSON): \(error)")
+            }
+        }
+    }
+}
+
+private enum Finished: Sendable {
+    case serviceGroup
+    case helper
+}
+
+/// An error in what the user asked for: printed as is, exit code 2.
+struct UsageError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The live line of counts while receiving: redrawn in place on a terminal, a plain line every 10 s otherwise.
+enum ProgressLine {
+    static func run(store: TelemetryStore) async {
+        let interactive = Terminal.isInteractive
+        var ticks = 0
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(1))
+            if Task.isCancelled { break }
+            ticks += 1
+            let totals = store.totals
+            let line =
+                "spans \(totals.spans) (traces \(totals.traces)) | series \(totals.series) points \(totals.dataPoints) | "
+                + "logs \(totals.logRecords) | rejected requests \(totals.rejectedRequests) items \(totals.rejectedItems)"
+            if interactive {
+                Terminal.progress(line)
+            } else if ticks % 10 == 0 {
+                Terminal.err(line)
+            }
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import AsyncHTTPClient
+import NIOHTTP1
+import Foundation
+import Intake
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Telemetry
+
+/// An intake (OTLP/gRPC + OTLP/HTTP) listening on ephemeral loopback ports for one test.
+struct RunningIntake: Sendable {
+    let store: TelemetryStore
+    let grpcPort: Int
+    let httpPort: Int
+
+    func url(_ path: String) -> String { "http://127.0.0.1:\(httpPort)\(path)" }
+
+    /// A plain HTTP answer.
+    struct HTTPAnswer: Sendable {
+        var status: Int
+        var headers: [String: String]
+        var body: [UInt8]
+        var text: String { String(decoding: body, as: UTF8.self) }
+    }
+
+    /// Sends one request with AsyncHTTPClient and collects the answer.
+    func send(
+        _ path: String, method: HTTPMethod = .POST, contentType: String? = "application/x-protobuf",
+        headers: [(String, String)] = [], body: [UInt8]
+    ) async throws -> HTTPAnswer {
+        var request = HTTPClientRequest(url: url(path))
+        request.method = method
+        if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if method != .GET { request.body = .bytes(ByteBuffer(bytes: body)) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let collected = try await response.body.collect(upTo: 16 << 20)
+        var headerMap: [String: String] = [:]
+        for header in response.headers { headerMap[header.name.lowercased()] = header.value }
+        return HTTPAnswer(status: Int(response.status.code), headers: headerMap, body: Array(buffer: collected))
+    }
+}
+
+/// Runs `body` against a fresh intake on ports 127.0.0.1:0 and always shuts it down, even when `body` throws.
+func withIntake(
+    maxRequestBytes: Int = 64 << 20,
+    memoryLimit: Int? = 1 << 30,
+    recorder: RecordingWriter? = nil,
+    _ body: @Sendable (RunningIntake) async throws -> Void
+) async throws {
+    var logger = Logger(label: "test.intake")
+    logger.logLevel = .critical
+    let store = TelemetryStore(limits: .init(maxStoredBytes: memoryLimit))
+    let ingestor = OTLPIngestor(store: store, recorder: recorder, logger: logger)
+    let loopback = ListenAddress(host: "127.0.0.1", port: 0)
+    let grpc = OTLPGRPCReceiver(configuration: .init(address: loopback, maxRequestBytes: maxRequestBytes), ingestor: ingestor, logger: logger)
+    let http = OTLPHTTPReceiver(configuration: .init(address: loopback, maxRequestBytes: maxRequestBytes), ingestor: ingestor, logger: logger)
+    let group = ServiceGroup(services: [grpc, http], logger: logger)
+    try await withThrowingTaskGroup { tasks in
+        tasks.addTask { try await group.run() }
+        do {
+            let running = RunningIntake(
+                store: store, grpcPort: try await grpc.boundAddress.value().port, httpPort: try await http.boundAddress.value().port
+            )
+            try await body(running)
+        } catch {
+            await group.triggerGracefulShutdown()
+            try? await tasks.waitForAll()
+            throw error
+        }
+        await group.triggerGracefulShutdown()
+        try await tasks.waitForAll()
+    }
+}

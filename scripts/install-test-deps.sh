@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Install what the interop tests need besides the Swift toolchain:
+#   - curl (Debian package)
+#   - a virtualenv at $REPO/.venv-test with the real OpenTelemetry Python SDK
+#     and OTLP exporters pinned in Tests/Interop/requirements.txt
+# Idempotent: a re-run with everything in place makes no network call.
+# Needs root for apt (only when something is missing). Reaches only Debian's
+# apt repositories and PyPI.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$REPO/.venv-test"
+REQ="$REPO/Tests/Interop/requirements.txt"
+STAMP="$VENV/.requirements.installed"
+PYTHON="${PYTHON:-python3}"
+
+log() { echo "install-test-deps: $*" >&2; }
+
+# Can this interpreter make a venv with pip in it? (Debian's /usr/bin/python3
+# needs python3-venv for ensurepip; pyenv builds have it.)
+can_venv() {
+  command -v "$1" >/dev/null 2>&1 && "$1" -c 'import venv, ensurepip' >/dev/null 2>&1
+}
+
+apt_pkgs=()
+command -v curl >/dev/null 2>&1 || apt_pkgs+=(curl)
+if ! can_venv "$PYTHON"; then
+  # Fall back to Debian's python3 with python3-venv.
+  dpkg -s python3 >/dev/null 2>&1 || apt_pkgs+=(python3)
+  dpkg -s python3-venv >/dev/null 2>&1 || apt_pkgs+=(python3-venv)
+  PYTHON=/usr/bin/python3
+fi
+
+if ((${#apt_pkgs[@]})); then
+  log "apt-get install ${apt_pkgs[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${apt_pkgs[@]}" >/dev/null
+fi
+can_venv "$PYTHON" || { log "error: $PYTHON cannot create a virtualenv"; exit 1; }
+
+# The stamp records the requirements and the interpreter the venv was built
+# with; anything different (or a broken venv) means reinstall.
+want_stamp="$(cat "$REQ"; echo "# python: $("$PYTHON" -c 'import sys; print(sys.version.split()[0], sys.base_prefix)')")"
+if [[ -x "$VENV/bin/python" && -f "$STAMP" ]] && [[ "$(cat "$STAMP")" == "$want_stamp" ]] &&
+   "$VENV/bin/python" -c 'import opentelemetry.sdk, opentelemetry.exporter.otlp.proto.grpc.trace_exporter, opentelemetry.exporter.otlp.proto.http.trace_exporter' >/dev/null 2>&1; then
+  :
+else
+  log "creating $VENV"
+  rm -rf "$VENV"
+  "$PYTHON" -m venv "$VENV"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-input -r "$REQ"
+  printf '%s\n' "$want_stamp" >"$STAMP"
+fi
+
+pinned="$(grep -E '^opentelemetry-(sdk|exporter-otlp-proto-grpc|exporter-otlp-proto-http)==' "$REQ" | tr '\n' ' ')"
+echo "install-test-deps: ${pinned}in $VENV ($("$VENV/bin/python" -V 2>&1)); curl at $(command -v curl)"
