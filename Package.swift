@@ -90,6 +90,8 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Helpers the test targets share: child processes, the repository's paths.
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strictSettings),
         .testTarget(
             name: "TelemetryTests",
             dependencies: ["Telemetry", "Workload", "OTelBenchProtos"],
@@ -98,6 +100,7 @@ let package = Package(
         .testTarget(
             name: "IntakeTests",
             dependencies: [
+                "TestSupport",
                 "Intake",
                 "Workload",
                 "Telemetry",
@@ -117,6 +120,7 @@ let package = Package(
         .testTarget(
             name: "OTelBenchTests",
             dependencies: [
+                "TestSupport",
                 "Telemetry",
                 "Workload",
                 "OTelBenchProtos",
