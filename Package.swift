@@ -142,7 +142,12 @@ let package = Package(
         ),
         .testTarget(
             name: "WorkloadTests",
-            dependencies: ["TestSupport", "Workload", "Intake", "Telemetry", "OTelBenchProtos"],
+            dependencies: [
+                "TestSupport", "Workload", "Intake", "Telemetry", "OTelBenchProtos",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

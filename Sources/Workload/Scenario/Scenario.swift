@@ -90,6 +90,13 @@ public struct WorkloadSection: Sendable {
     /// Per-request timeout.
     public var timeout: Duration = .seconds(10)
 
+    public init(phases: [Phase], requests: [RequestTemplate], connections: Int = 32, timeout: Duration = .seconds(10)) {
+        self.phases = phases
+        self.requests = requests
+        self.connections = connections
+        self.timeout = timeout
+    }
+
     /// Total scheduled duration.
     public var duration: Duration { phases.reduce(.zero) { $0 + $1.duration } }
 }
@@ -99,6 +106,12 @@ public struct Phase: Sendable {
     public var name: String
     public var duration: Duration
     public var arrival: ArrivalSchedule
+
+    public init(name: String, duration: Duration, arrival: ArrivalSchedule) {
+        self.name = name
+        self.duration = duration
+        self.arrival = arrival
+    }
 }
 
 /// When requests are sent.
@@ -125,6 +138,20 @@ public struct RequestTemplate: Sendable {
     public var body: String?
     public var headers: [(String, String)]
     public var trace: TraceContextSpec
+
+    public init(
+        name: String, weight: Double = 1, service: String, method: String = "GET", path: String, body: String? = nil,
+        headers: [(String, String)] = [], trace: TraceContextSpec = .init()
+    ) {
+        self.name = name
+        self.weight = weight
+        self.service = service
+        self.method = method
+        self.path = path
+        self.body = body
+        self.headers = headers
+        self.trace = trace
+    }
 }
 
 /// The trace context the driver sends with a request.
@@ -137,6 +164,13 @@ public struct TraceContextSpec: Sendable, Hashable {
     public var tracestate: String?
     /// Send this invalid `traceparent` (or `tracestate`) instead, to check the service starts a fresh trace.
     public var invalid: InvalidTraceContextCase?
+
+    public init(propagate: Bool = true, sampled: Bool = true, tracestate: String? = nil, invalid: InvalidTraceContextCase? = nil) {
+        self.propagate = propagate
+        self.sampled = sampled
+        self.tracestate = tracestate
+        self.invalid = invalid
+    }
 }
 
 /// The rules a run is checked against (the checks evaluate them).
