@@ -82,12 +82,18 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "Checks",
+            dependencies: ["Telemetry", "Workload"],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "otelbench",
             dependencies: [
                 "Intake",
                 "Telemetry",
                 "Workload",
+                "Checks",
                 "OTelBenchProtos",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
@@ -148,6 +154,11 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ChecksTests",
+            dependencies: ["Checks", "Telemetry", "Workload", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -27,6 +27,26 @@ public struct SentRequest: Sendable, Codable, Hashable {
     public var tracestate: String?
     public var invalidCase: String?
     public var propagated: Bool
+
+    public init(
+        name: String, phase: String, intendedOffsetSeconds: Double, sentOffsetSeconds: Double, latencySeconds: Double,
+        outcome: RequestOutcome, status: Int?, traceID: String, spanID: String, sampled: Bool, tracestate: String?,
+        invalidCase: String?, propagated: Bool
+    ) {
+        self.name = name
+        self.phase = phase
+        self.intendedOffsetSeconds = intendedOffsetSeconds
+        self.sentOffsetSeconds = sentOffsetSeconds
+        self.latencySeconds = latencySeconds
+        self.outcome = outcome
+        self.status = status
+        self.traceID = traceID
+        self.spanID = spanID
+        self.sampled = sampled
+        self.tracestate = tracestate
+        self.invalidCase = invalidCase
+        self.propagated = propagated
+    }
 }
 
 /// Counts and latencies of one request name in one phase.
@@ -51,6 +71,20 @@ public struct PhaseReport: Sendable {
     /// Per second of the run: requests completed, and how many failed.
     public var timeline: [Int: TimelineBucket]
 
+    public init(
+        name: String, plannedDuration: Duration, elapsed: Duration, scheduled: Int, droppedSlots: Int,
+        requests: [String: RequestReport], sent: [SentRequest], timeline: [Int: TimelineBucket]
+    ) {
+        self.name = name
+        self.plannedDuration = plannedDuration
+        self.elapsed = elapsed
+        self.scheduled = scheduled
+        self.droppedSlots = droppedSlots
+        self.requests = requests
+        self.sent = sent
+        self.timeline = timeline
+    }
+
     /// Requests sent per second: the count over the time from the first send to the last (the rate the
     /// driver achieved, to compare with the schedule's).
     public var achievedRate: Double {
@@ -71,6 +105,11 @@ public struct DriverReport: Sendable {
     public var phases: [PhaseReport] = []
     /// Ctrl-C or cancellation stopped the workload early.
     public var interrupted = false
+
+    public init(phases: [PhaseReport] = [], interrupted: Bool = false) {
+        self.phases = phases
+        self.interrupted = interrupted
+    }
 
     /// Every request sent, in intended order.
     public var sent: [SentRequest] { phases.flatMap(\.sent) }

@@ -211,11 +211,19 @@ public struct SLORule: Sendable, Hashable {
     /// 0...1 (0.99 for p99).
     public var quantile: Double = 0.99
     public var comparison: Comparison = .less
-    /// In seconds for latencies.
+    /// In seconds when ``thresholdIsDuration``; otherwise in the measurement's own unit.
     public var threshold: Double = 0
+    /// Whether the objective gave the threshold with a time unit (`180s`, `50ms`).
+    public var thresholdIsDuration: Bool = true
     public var window: Duration?
     /// A PromQL expression that must return a non-empty, all-true result.
     public var expression: String?
+
+    public init(name: String, source: Source? = nil, expression: String? = nil) {
+        self.name = name
+        self.source = source
+        self.expression = expression
+    }
 }
 
 /// When telemetry counts as settled after the last request.

@@ -302,6 +302,7 @@ struct ScenarioParser {
         rule.quantile = objective.quantile
         rule.comparison = objective.comparison
         rule.threshold = objective.threshold
+        rule.thresholdIsDuration = objective.thresholdIsDuration
         return rule
     }
 
@@ -322,6 +323,7 @@ struct Objective {
     var comparison: SLORule.Comparison
     /// Seconds when the threshold has a time unit.
     var threshold: Double
+    var thresholdIsDuration: Bool
 
     init?(parsing text: String, isLatency: Bool) {
         let parts = text.split(separator: " ", omittingEmptySubsequences: true)
@@ -329,8 +331,10 @@ struct Objective {
               let comparison = SLORule.Comparison(rawValue: String(parts[1])) else { return nil }
         if let duration = YAMLReader.parseDuration(String(parts[2])) {
             threshold = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+            thresholdIsDuration = true
         } else if let number = Double(parts[2]), number.isFinite {
             threshold = number
+            thresholdIsDuration = false
         } else {
             return nil
         }
