@@ -107,7 +107,7 @@ import Testing
                 _ = try await services.send(.POST, .migrations, "/migrations/phases/phase1/snapshot")
                 let answer = try await services.send(.POST, .migrations, "/migrations/phases/phase1/rollback")
                 #expect(try answer.json()["status"] as? String == "rolled_back")
-                #expect(await eventually { intake.store.spans.contains { $0.name == "rollback.db_restore" } })
+                #expect(await eventually { intake.store.spans.contains { $0.name == "rollback.run" } })
                 let span = try #require(intake.store.spans.first { $0.name == "rollback.db_restore" })
                 let seconds = Double(span.durationNanos) / 1e9
                 #expect(seconds >= 180 && seconds < 182, "span lasted \(seconds) s")

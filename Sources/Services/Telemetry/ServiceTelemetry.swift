@@ -43,6 +43,7 @@ public final class ServiceTelemetry: Sendable {
             "deployment.environment": configuration.deploymentEnvironment,
         ]
         otel.diagnosticLogger = .custom(logger)
+        otel.diagnosticLogLevel = Self.diagnosticLevel(for: logger.logLevel)
         otel.propagators = [.traceContext]
         otel.logs.enabled = false
         otel.traces.sampler = .parentBasedAlwaysOn
@@ -69,6 +70,17 @@ public final class ServiceTelemetry: Sendable {
         self.tracer = tracing.factory
         self.instruments = TaxonomyInstruments(taxonomy: configuration.taxonomy, factory: metrics.factory, faults: faults)
         self.backgroundServices = [tracing.service, metrics.service]
+    }
+
+    /// swift-otel filters its diagnostics by its own level: follow the logger's.
+    static func diagnosticLevel(for level: Logger.Level) -> OTel.Configuration.LogLevel {
+        switch level {
+        case .trace: .trace
+        case .debug: .debug
+        case .info, .notice: .info
+        case .warning: .warning
+        case .error, .critical: .error
+        }
     }
 
     // MARK: Spans
