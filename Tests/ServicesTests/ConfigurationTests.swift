@@ -98,6 +98,17 @@ import Testing
         }
     }
 
+    @Test func shippedExampleIsValid() throws {
+        let taxonomyPath = try #require(MetricTaxonomy.locateCFCore(currentDirectory: FileManager.default.currentDirectoryPath, executablePath: #filePath))
+        let root = URL(fileURLWithPath: taxonomyPath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        var configuration = ServicesConfiguration(taxonomy: try cfCoreTaxonomy())
+        try configuration.apply(configurationFile: root.appendingPathComponent("Scenarios/services/cf-core-example.yaml").path)
+        try configuration.validate()
+        #expect(configuration.randomSeed == 42)
+        #expect(configuration.operations["git.commit"]?.latency == .uniform(min: 0.2, max: 1.5))
+        #expect(configuration.faults.values.allSatisfy { $0 == .none })
+    }
+
     @Test func validateRejectsImpossibleValues() throws {
         var configuration = ServicesConfiguration(taxonomy: try cfCoreTaxonomy())
         configuration.timeScale = 0

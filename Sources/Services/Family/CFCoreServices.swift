@@ -4,6 +4,7 @@ import Hummingbird
 public import Logging
 import NIOCore
 public import ServiceLifecycle
+import Synchronization
 
 /// The cf_core service family — tasks, projects, sprints and migrations — as real Hummingbird HTTP services,
 /// each with its own swift-otel tracer and metrics backend, talking to each other over HTTP with W3C
@@ -27,8 +28,8 @@ public final class CFCoreServices: Service, Sendable {
     let telemetries: [CFCoreService: ServiceTelemetry]
     let requestedPorts: [CFCoreService: Int]
     let peers: PeerDirectory
-    let httpClient: HTTPClient
     let logger: Logger
+    private let started = Mutex(false)
 
     /// Builds the family.
     ///
@@ -63,9 +64,6 @@ public final class CFCoreServices: Service, Sendable {
             telemetries[service] = try ServiceTelemetry(service: service, configuration: configuration, logger: logger)
         }
         self.telemetries = telemetries
-        var clientConfiguration = HTTPClient.Configuration()
-        clientConfiguration.timeout = .init(connect: .seconds(10), read: .seconds(60))
-        self.httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
     }
 
     /// The base URL (`http://host:port`) of `service`, once it listens.
@@ -74,10 +72,23 @@ public final class CFCoreServices: Service, Sendable {
     }
 
     /// Runs every service and its telemetry until graceful shutdown, then flushes.
+    ///
+    /// - Throws: ``ConfigurationError`` when the family is already running (it runs once), or whatever stopped a
+    ///   server (a port in use, for instance).
     public func run() async throws {
+        let alreadyStarted = started.withLock { started in
+            defer { started = true }
+            return started
+        }
+        guard !alreadyStarted else { throw ConfigurationError("this CFCoreServices has already run; make a new one") }
+        // One client for all outgoing calls; made here rather than in init so that it is always shut down.
+        var clientConfiguration = HTTPClient.Configuration()
+        clientConfiguration.timeout = .init(connect: .seconds(10), read: .seconds(60))
+        clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
+        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
         var applications: [any Service] = []
         for service in CFCoreService.allCases {
-            applications.append(makeApplication(for: service))
+            applications.append(makeApplication(for: service, httpClient: httpClient))
         }
         // Telemetry first: a ServiceGroup stops in reverse order, so the servers stop before the exporters flush.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
@@ -98,7 +109,7 @@ public final class CFCoreServices: Service, Sendable {
         try await httpClient.shutdown()
     }
 
-    func makeApplication(for service: CFCoreService) -> any Service {
+    func makeApplication(for service: CFCoreService, httpClient: HTTPClient) -> any Service {
         let telemetry = telemetries[service]!
         let environment = ServiceEnvironment(
             telemetry: telemetry,
