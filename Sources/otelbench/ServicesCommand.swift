@@ -13,7 +13,8 @@ struct ServicesCommand: AsyncParsableCommand {
             Serves tasks on --ports-from P, projects on P+1, sprints on P+2 and migrations on P+3 (P 0 picks free \
             ports), prints each service's URL, and exports traces and metrics over OTLP to --otlp-endpoint. \
             Settings come from --config (YAML), then the flags. Stops on SIGINT/SIGTERM after flushing spans and \
-            exporting metrics once more. Faults (off by default): \
+            exporting metrics once more. Scaled time: a simulated latency L sleeps L × --time-scale of wall time \
+            and is recorded (span timestamps, metrics) as L; real work counts at wall speed. Faults (off by default): \
             \(FaultModes.names.map(\.name).joined(separator: ", ")); prefix one with a service and a colon \
             (projects:drop_traceparent) to limit it to that service.
             """

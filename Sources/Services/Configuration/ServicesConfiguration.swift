@@ -49,7 +49,9 @@ public struct FaultModes: Sendable, Hashable {
     /// Liveness checks take log-normal median 2 ms, p99 30 ms (simulated), so p99.9 is about 73 ms: past the
     /// 50 ms SLO at p99.9 while p99 still looks fine.
     public var slowLiveness = false
-    /// This fraction of spans (0...1) is started but never ended, so the SDK never exports them.
+    /// This fraction of spans (0...1) is started but never ended, so the SDK never exports them (as with code that
+    /// forgets `end()`); their children still name them as parent. swift-otel keeps each such span in memory, so
+    /// leave this off in long load tests.
     public var dropSpanFraction: Double = 0
 
     /// Healthy: no fault.

@@ -1,6 +1,6 @@
 import Foundation
 import HTTPTypes
-public import Hummingbird
+import Hummingbird
 import Tracing
 
 /// Opens the server span of every request: extracts `traceparent`/`tracestate` (through the service's incoming

@@ -1,6 +1,6 @@
 import Foundation
 public import Logging
-public import OTel
+import OTel
 public import ServiceLifecycle
 import Synchronization
 public import Tracing
