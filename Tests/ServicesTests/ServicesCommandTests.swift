@@ -81,6 +81,26 @@ import Testing
         }
     }
 
+    /// A port already taken: exit 2 and a message that says what to change.
+    @Test func portInUseExitsWithCode2() async throws {
+        let recorder = HeaderRecorder()
+        try await recorder.run { url in
+            let port = try #require(URLComponents(string: url)?.port)
+            let process = Process()
+            process.executableURL = Self.binary
+            process.arguments = ["services", "--ports-from", String(port), "--otlp-endpoint", "http://127.0.0.1:1"]
+            let errors = Pipe()
+            process.standardError = errors
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 2)
+            #expect(text.contains("cannot listen:"))
+            #expect(text.contains("Choose another --ports-from (0 picks free ports) or --host."))
+        }
+    }
+
     @Test(arguments: [
         (["services", "--otlp-protocol", "udp"], "--otlp-protocol must be grpc or http (got udp)"),
         (["services", "--ports-from", "70000"], "--ports-from must be between 0 and 65532 (got 70000)"),
