@@ -226,3 +226,29 @@ import Testing
         }
     }
 }
+
+/// The migrations database is real SQLite: snapshots are SQLite files, restores check them, damage is corruption.
+@Suite(.serialized) struct MigrationDatabaseTests {
+    @Test func snapshotsAreSQLiteFilesAndDamagedOnesAreCorruption() async throws {
+        try await withIntake { intake in
+            try await withServices(try testConfiguration(intake: intake)) { services in
+                let snapshot = try await services.send(.POST, .migrations, "/migrations/phases/phase1/snapshot")
+                let bytes = try #require(try snapshot.json()["snapshot_bytes"] as? Double)
+                let file = services.family.workingDirectory.appendingPathComponent("snapshot-phase1.sqlite")
+                let data = try Data(contentsOf: file)
+                #expect(Double(data.count) == bytes)
+                #expect(data.prefix(16) == Data("SQLite format 3\0".utf8))
+
+                // A healthy snapshot restores; then damage it and the next rollback fails as corruption.
+                #expect(try await services.send(.POST, .migrations, "/migrations/phases/phase1/rollback").json()["status"] as? String == "rolled_back")
+                try Data(repeating: 0x5A, count: 4096).write(to: file)
+                #expect(try await services.send(.POST, .migrations, "/migrations/phases/phase1/rollback").json()["status"] as? String == "failed")
+            }
+            let failures = intake.store.series(named: "rollback_failure_total")
+            #expect(failures.map { $0.key.attributes.string("reason") } == ["corruption"])
+            let sizes = intake.store.series(named: "db_snapshot_size_bytes")
+            #expect(sizes.first?.key.attributes.string("db_type") == "sqlite")
+            #expect(intake.store.spans.contains { $0.name == "phase_state.repository.restore" && $0.attributes.string("db.system.name") == "sqlite" })
+        }
+    }
+}

@@ -168,9 +168,9 @@ public struct ServicesConfiguration: Sendable {
     public var faults: [CFCoreService: FaultModes] = [:]
     /// The metric taxonomy the instruments follow.
     public var taxonomy: MetricTaxonomy
-    /// The `db_type` label of `db_snapshot_size_bytes`: the database the simulated migration targets (one of
-    /// the taxonomy's values). Default `sqlite`. The built-in repositories are in memory and a snapshot is their
-    /// state written as a JSON file; its size is real.
+    /// The `db_type` label of `db_snapshot_size_bytes` (one of the taxonomy's values). Default `sqlite`, which is
+    /// what the migrations service really uses: its phase states live in SQLite and a snapshot is an SQLite file
+    /// made with `VACUUM INTO`, whose size is recorded. Another value only relabels that measurement.
     public var snapshotDatabaseType = "sqlite"
     /// A seed for latency and error draws, so a run can be repeated; nil draws from the system generator.
     public var randomSeed: UInt64?

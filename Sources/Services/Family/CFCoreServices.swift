@@ -36,7 +36,8 @@ public final class CFCoreServices: Service, Sendable {
     /// - Parameters:
     ///   - configuration: time scale, behaviour, faults, export; validated here.
     ///   - ports: the port of each service (0 picks a free one; read the real one with ``baseURL(of:)``).
-    ///   - workingDirectory: where snapshots and `.migration-state.json` go; nil makes a fresh temporary one.
+    ///   - workingDirectory: where the migrations database (`cf_core.sqlite`), its snapshots and
+    ///     `.migration-state.json` go; nil makes a fresh temporary one.
     ///   - logger: for the servers and swift-otel's diagnostics.
     public init(
         configuration: ServicesConfiguration,
@@ -86,9 +87,10 @@ public final class CFCoreServices: Service, Sendable {
         clientConfiguration.timeout = .init(connect: .seconds(10), read: .seconds(60))
         clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+        let database = MigrationDatabase(path: workingDirectory.appendingPathComponent("cf_core.sqlite").path, logger: logger)
         var applications: [any Service] = []
         for service in CFCoreService.allCases {
-            applications.append(makeApplication(for: service, httpClient: httpClient))
+            applications.append(makeApplication(for: service, httpClient: httpClient, database: database))
         }
         // Telemetry first: a ServiceGroup stops in reverse order, so the servers stop before the exporters flush.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
@@ -104,12 +106,14 @@ public final class CFCoreServices: Service, Sendable {
         } catch {
             for service in CFCoreService.allCases { peers.port(of: service).resolve(.failure(error)) }
             try? await httpClient.shutdown()
+            await database.close()
             throw error
         }
         try await httpClient.shutdown()
+        await database.close()
     }
 
-    func makeApplication(for service: CFCoreService, httpClient: HTTPClient) -> any Service {
+    func makeApplication(for service: CFCoreService, httpClient: HTTPClient, database: MigrationDatabase) -> any Service {
         let telemetry = telemetries[service]!
         let environment = ServiceEnvironment(
             telemetry: telemetry,
@@ -126,7 +130,7 @@ public final class CFCoreServices: Service, Sendable {
         case .projects: ProjectsRoutes(environment: environment).add(to: router)
         case .sprints: SprintsRoutes(environment: environment).add(to: router)
         case .migrations:
-            MigrationsRoutes(environment: environment, workingDirectory: workingDirectory, databaseType: configuration.snapshotDatabaseType)
+            MigrationsRoutes(environment: environment, database: database, workingDirectory: workingDirectory, databaseType: configuration.snapshotDatabaseType)
                 .add(to: router)
         }
         let bound = peers.port(of: service)

@@ -22,12 +22,12 @@ struct ServiceEnvironment: Sendable {
     }
 
     /// Repository work: an internal span with database attributes around `body`.
-    func repository<T>(_ table: String, _ action: String, _ body: () throws -> T) async throws -> T {
+    func repository<T>(_ table: String, _ action: String, system: String = "in-memory", _ body: () async throws -> T) async throws -> T {
         try await telemetry.withSpan("\(table).repository.\(action)") { span in
-            span.attributes["db.system.name"] = "in-memory"
+            span.attributes["db.system.name"] = system
             span.attributes["db.collection.name"] = table
             span.attributes["db.operation.name"] = action
-            return try body()
+            return try await body()
         }
     }
 }

@@ -22,26 +22,6 @@ struct PhaseState: Codable, Sendable, Hashable {
     }
 }
 
-/// Phase states in memory; snapshots and the state file are real files in the working directory.
-final class MigrationRepository: Sendable {
-    private let phases = Mutex<[String: PhaseState]>([:])
-
-    func state(_ phase: String) -> PhaseState {
-        phases.withLock { $0[phase] ?? PhaseState(phase: phase, status: "pending", dryRun: false, runs: 0, rollbacks: 0, artifactsModified: [:]) }
-    }
-
-    func update(_ phase: String, _ change: (inout PhaseState) -> Void) -> PhaseState {
-        phases.withLock { phases in
-            var state = phases[phase] ?? PhaseState(phase: phase, status: "pending", dryRun: false, runs: 0, rollbacks: 0, artifactsModified: [:])
-            change(&state)
-            phases[phase] = state
-            return state
-        }
-    }
-
-    func all() -> [PhaseState] { phases.withLock { $0.values.sorted { $0.phase < $1.phase } } }
-}
-
 /// `cf_core.services.migrations`: migration phases, rollbacks and snapshots, recording the migration, rollback,
 /// git, snapshot, state-file, artifact and coverage metrics of the taxonomy.
 ///
@@ -49,17 +29,20 @@ final class MigrationRepository: Sendable {
 ///   tag, the phase's work, then (unless dry run) artifacts, git commit and the state file; on failure an
 ///   automatic rollback (status `rolled_back` when it succeeds). Answers 200 with the phase state whether the
 ///   phase succeeded or failed (the outcome is data, not an HTTP error).
-/// - `POST /migrations/phases/{phase}/rollback`: `git_restore` (git checkout + revert), `db_restore` (reads the
-///   snapshot back; a missing or unreadable snapshot is `corruption`), `shim_restore`.
-/// - `POST /migrations/phases/{phase}/snapshot`: a database snapshot; `db_snapshot_size_bytes` is its real size.
+/// - `POST /migrations/phases/{phase}/rollback`: `git_restore` (git checkout + revert), `db_restore` (restores the
+///   phase's row from its snapshot after SQLite's integrity check; a missing or damaged snapshot is `corruption`),
+///   `shim_restore`.
+/// - `POST /migrations/phases/{phase}/snapshot`: a database snapshot (`VACUUM INTO`, a real SQLite file);
+///   `db_snapshot_size_bytes` is its size.
 /// - `GET /migrations/phases/{phase}`, `GET /migrations/phases`.
 ///
 /// A phase name is 1–32 of `a-z 0-9 _ -` (else 400).
 struct MigrationsRoutes {
     let environment: ServiceEnvironment
-    let repository = MigrationRepository()
+    /// Phase states (SQLite, in the working directory).
+    let database: MigrationDatabase
     let workingDirectory: URL
-    /// The `db_type` label of snapshots: the database the simulated migration targets.
+    /// The `db_type` label of snapshots.
     let databaseType: String
 
     struct RunPhase: Decodable {
@@ -86,10 +69,12 @@ struct MigrationsRoutes {
     }
 
     func add(to router: Router<BasicRequestContext>) {
-        router.get("/migrations/phases") { _, _ in try JSONBody.response(repository.all()) }
+        router.get("/migrations/phases") { _, _ in
+            try JSONBody.response(try await select("all") { try await database.all() })
+        }
         router.get("/migrations/phases/{phase}") { _, context in
             let phase = try validPhase(try context.parameters.require("phase"))
-            return try JSONBody.response(repository.state(phase))
+            return try JSONBody.response(try await state(phase))
         }
         router.post("/migrations/phases/{phase}/run") { request, context in
             let phase = try validPhase(try context.parameters.require("phase"))
@@ -99,13 +84,26 @@ struct MigrationsRoutes {
         router.post("/migrations/phases/{phase}/rollback") { _, context in
             let phase = try validPhase(try context.parameters.require("phase"))
             _ = try await rollback(phase: phase)
-            return try JSONBody.response(repository.state(phase))
+            return try JSONBody.response(try await state(phase))
         }
         router.post("/migrations/phases/{phase}/snapshot") { _, context in
             let phase = try validPhase(try context.parameters.require("phase"))
             let bytes = try await snapshot(phase: phase)
             return try JSONBody.response(["phase": JSONValue.string(phase), "snapshot_bytes": .number(Double(bytes))])
         }
+    }
+
+    /// Database work in a repository span.
+    func select<T>(_ action: String, _ body: () async throws -> T) async throws -> T {
+        try await environment.repository("phase_state", action, system: "sqlite", body)
+    }
+
+    func state(_ phase: String) async throws -> PhaseState {
+        try await select("select") { try await database.state(phase) }
+    }
+
+    func update(_ phase: String, _ change: @Sendable (inout PhaseState) -> Void) async throws {
+        _ = try await select("upsert") { try await database.update(phase, change) }
     }
 
     func optionalBody<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T? {
@@ -149,11 +147,11 @@ struct MigrationsRoutes {
                 }
                 if !dryRun {
                     let artifacts = modifyArtifacts(phase: phase)
-                    _ = repository.update(phase) { $0.artifactsModified = artifacts }
+                    try await update(phase) { $0.artifactsModified = artifacts }
                     try await gitOperation("commit", phase: phase)
                 }
                 recordCoverage(phase: phase)
-                _ = repository.update(phase) {
+                try await update(phase) {
                     $0.status = "success"
                     $0.dryRun = dryRun
                     $0.runs += 1
@@ -167,8 +165,9 @@ struct MigrationsRoutes {
             if rollbackOnFailure, !dryRun, (try? await rollback(phase: phase)) == true {
                 status = "rolled_back"
             }
-            _ = repository.update(phase) {
-                $0.status = status
+            let finalStatus = status
+            try await update(phase) {
+                $0.status = finalStatus
                 $0.dryRun = dryRun
                 $0.runs += 1
             }
@@ -177,7 +176,7 @@ struct MigrationsRoutes {
             "migration_duration_seconds", timeline.now().seconds(since: start),
             labels: ["phase": phase, "status": status, "dry_run": dryRun ? "true" : "false"]
         )
-        return repository.state(phase)
+        return try await state(phase)
     }
 
     /// A phase whose work takes longer than this (simulated) fails with `error_type` `timeout`.
@@ -228,7 +227,7 @@ struct MigrationsRoutes {
             span.attributes["file.path"] = url.path
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            let data = try encoder.encode(repository.all())
+            let data = try encoder.encode(try await database.all())
             try Self.writeDurably(data, to: url)
             environment.instruments.record(
                 "state_file_write_latency_milliseconds", timeline.now().seconds(since: start) * 1000, labels: ["phase": phase]
@@ -252,20 +251,25 @@ struct MigrationsRoutes {
 
     // MARK: Snapshot
 
-    func snapshotURL(_ phase: String) -> URL { workingDirectory.appendingPathComponent("snapshot-\(phase).json") }
+    func snapshotURL(_ phase: String) -> URL { workingDirectory.appendingPathComponent("snapshot-\(phase).sqlite") }
 
-    /// Takes a database snapshot: the phase states written to a file; records its real size.
+    /// Takes a database snapshot (`VACUUM INTO` a file of its own) and records its size.
     func snapshot(phase: String) async throws -> Int {
         do {
             return try await environment.operation("db.snapshot") { span in
                 span.attributes["migration.phase"] = phase
-                span.attributes["db.system.name"] = databaseType
-                let data = try JSONEncoder().encode(repository.all() + [repository.state(phase)])
-                try Self.writeDurably(data, to: snapshotURL(phase))
-                span.attributes["db.snapshot.size"] = data.count
-                environment.instruments.record("db_snapshot_size_bytes", Double(data.count), labels: ["phase": phase, "db_type": databaseType])
-                _ = repository.update(phase) { $0.snapshotBytes = data.count }
-                return data.count
+                span.attributes["db.system.name"] = "sqlite"
+                span.attributes["db.query.text"] = "VACUUM INTO ?"
+                let bytes: Int
+                do {
+                    bytes = try await database.snapshot(to: snapshotURL(phase).path)
+                } catch {
+                    throw ServiceFailure(message: "VACUUM INTO \(snapshotURL(phase).path) failed: \(error)")
+                }
+                span.attributes["db.snapshot.size"] = bytes
+                environment.instruments.record("db_snapshot_size_bytes", Double(bytes), labels: ["phase": phase, "db_type": databaseType])
+                try await update(phase) { $0.snapshotBytes = bytes }
+                return bytes
             }
         } catch let failure as ServiceFailure {
             throw PhaseFailure(errorType: "db_error", message: "snapshot of \(phase) failed: \(failure.message)")
@@ -289,26 +293,27 @@ struct MigrationsRoutes {
                     }
                 }
                 try await rollbackOperation("db_restore", phase: phase, failureReason: "db_failed") {
-                    let url = snapshotURL(phase)
-                    guard let data = FileManager.default.contents(atPath: url.path) else {
-                        throw RollbackFailure(reason: "corruption", message: "no snapshot of \(phase) at \(url.path); take one with POST /migrations/phases/\(phase)/snapshot")
-                    }
-                    guard (try? JSONDecoder().decode([PhaseState].self, from: data)) != nil else {
-                        throw RollbackFailure(reason: "corruption", message: "the snapshot of \(phase) at \(url.path) is unreadable")
+                    do {
+                        try await select("restore") { try await database.restore(phase, from: snapshotURL(phase).path) }
+                    } catch let corruption as MigrationDatabase.SnapshotCorruption {
+                        throw RollbackFailure(
+                            reason: "corruption",
+                            message: "\(corruption.message); take a snapshot with POST /migrations/phases/\(phase)/snapshot"
+                        )
                     }
                 }
                 try await rollbackOperation("shim_restore", phase: phase, failureReason: "shim_failed") {}
             }
         } catch let failure as RollbackFailure {
             environment.instruments.record("rollback_failure_total", 1, labels: ["phase": phase, "reason": failure.reason])
-            _ = repository.update(phase) {
+            try await update(phase) {
                 $0.status = "failed"
                 $0.rollbacks += 1
             }
             return false
         }
         environment.instruments.record("rollback_success_total", 1, labels: ["phase": phase])
-        _ = repository.update(phase) {
+        try await update(phase) {
             $0.status = "rolled_back"
             $0.rollbacks += 1
         }
