@@ -152,6 +152,44 @@ func tracestateMembers(_ header: String?) -> [String] {
         }
     }
 
+    /// Two traceparent fields cannot both be right: the service starts a fresh trace.
+    @Test func duplicatedTraceparentStartsAFreshTrace() async throws {
+        try await withIntake { intake in
+            try await withServices(try testConfiguration(intake: intake)) { services in
+                let recorder = HeaderRecorder()
+                try await recorder.run { callee in
+                    let first = TestTraceParent.random()
+                    let second = TestTraceParent.random()
+                    let answer = try await services.send(
+                        .POST, .tasks, "/test", body: #"[{"url":"\#(callee)/cb","arguments":{}}]"#,
+                        headers: [("traceparent", first.header), ("traceparent", second.header)]
+                    )
+                    #expect(answer.status == 200)
+                    let forwarded = try #require(recorder.requests.first?.headers["traceparent"])
+                    #expect(!forwarded.contains(first.traceID.hex))
+                    #expect(!forwarded.contains(second.traceID.hex))
+                }
+            }
+        }
+    }
+
+    /// tracestate split over two fields is one list, kept in order.
+    @Test func splitTracestateIsCombined() async throws {
+        try await withIntake { intake in
+            try await withServices(try testConfiguration(intake: intake)) { services in
+                let recorder = HeaderRecorder()
+                try await recorder.run { callee in
+                    let answer = try await services.send(
+                        .POST, .tasks, "/test", body: #"[{"url":"\#(callee)/cb","arguments":{}}]"#,
+                        headers: [("traceparent", TestTraceParent.random().header), ("tracestate", "foo=1"), ("tracestate", "bar=2")]
+                    )
+                    #expect(answer.status == 200)
+                    #expect(tracestateMembers(recorder.requests.first?.headers["tracestate"]) == ["foo=1", "bar=2"])
+                }
+            }
+        }
+    }
+
     /// An unsampled request (flags 00) is not recorded: no span of its trace arrives, and the decision travels on.
     @Test func sampledFlagIsHonoured() async throws {
         try await withIntake { intake in

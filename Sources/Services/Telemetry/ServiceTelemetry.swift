@@ -69,7 +69,7 @@ public final class ServiceTelemetry: Sendable {
         let metrics = try OTel.makeMetricsBackend(configuration: otel)
         self.tracer = tracing.factory
         self.instruments = TaxonomyInstruments(taxonomy: configuration.taxonomy, factory: metrics.factory, faults: faults)
-        self.backgroundServices = [tracing.service, metrics.service]
+        self.backgroundServices = [OTelBackendService(base: tracing.service), OTelBackendService(base: metrics.service)]
     }
 
     /// swift-otel filters its diagnostics by its own level: follow the logger's.
@@ -143,11 +143,20 @@ public final class ServiceTelemetry: Sendable {
     }
 
     /// Extracts the W3C context from request headers, after the incoming-side faults rewrite them.
+    ///
+    /// Two or more `traceparent` fields make the request's context invalid (W3C: the vendor cannot tell which
+    /// is meant); several `tracestate` fields are one list, joined with commas as HTTP combines repeated fields.
     public func extract(_ headers: [(name: String, value: String)]) -> IncomingPropagation {
         var fields = HeaderList(headers)
-        let raw = fields.first("traceparent")
+        let traceparents = fields.all("traceparent")
+        let raw = traceparents.first
         var invalid = false
-        if let raw {
+        let tracestates = fields.all("tracestate")
+        if tracestates.count > 1 { fields.replace("tracestate", with: tracestates.joined(separator: ",")) }
+        if traceparents.count > 1 {
+            invalid = true
+            fields.remove("traceparent")
+        } else if let raw {
             if let parsed = try? TraceContext(traceParentHeaderValue: raw) {
                 var rewritten = parsed
                 if faults.freshParent {
@@ -257,6 +266,11 @@ public struct HeaderList: Sendable {
     /// The first value of `name`.
     public func first(_ name: String) -> String? {
         fields.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+    }
+
+    /// Every value of `name`, in order.
+    public func all(_ name: String) -> [String] {
+        fields.filter { $0.name.caseInsensitiveCompare(name) == .orderedSame }.map(\.value)
     }
 
     /// Removes every `name`.
