@@ -189,7 +189,8 @@ import Testing
         }
     }
 
-    /// 2000 liveness checks: none over 50 ms when healthy; over 0.1 % with slow_liveness.
+    /// 2000 liveness checks: within the SLO (at most 0.1 % over 50 ms) when healthy; over 0.1 % with slow_liveness.
+    /// Real work counts at wall speed, so a loaded machine may add a slow check or two to the healthy run.
     @Test func slowLivenessBreaksTheLivenessSLO() async throws {
         for faulty in [false, true] {
             try await withIntake { intake in
@@ -200,7 +201,7 @@ import Testing
                 if faulty {
                     #expect(share > 0.001, "share above 50 ms: \(share)")
                 } else {
-                    #expect(share == 0, "share above 50 ms: \(share)")
+                    #expect(share <= 0.001, "share above 50 ms: \(share)")
                 }
             }
         }
