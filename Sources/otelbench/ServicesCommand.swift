@@ -162,6 +162,11 @@ struct ServicesCommand: AsyncParsableCommand {
                 throw UsageError("cannot listen: \(error). Choose another --ports-from (0 picks free ports) or --host.")
             }
             Terminal.out("exporting OTLP/\(configuration.export.transport.rawValue) to \(configuration.export.endpoint); working directory \(family.workingDirectory.path)")
+            let faulty = CFCoreService.allCases.compactMap { service -> String? in
+                let names = configuration.faults[service]?.enabledNames ?? []
+                return names.isEmpty ? nil : "\(service.rawValue): \(names.joined(separator: ", "))"
+            }
+            Terminal.out(faulty.isEmpty ? "faults: none (healthy)" : "faults: " + faulty.joined(separator: "; "))
             try await tasks.waitForAll()
         }
         Terminal.out("stopped; telemetry flushed")

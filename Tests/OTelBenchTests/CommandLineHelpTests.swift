@@ -9,6 +9,19 @@ import Testing
         #expect(output.standardOutput.contains("receive"))
         #expect(output.standardOutput.contains("services"))
     }
+
+    @Test func servicesHelpNamesPortsEndpointAndFaults() throws {
+        let output = try BuiltCommand.run(["services", "--help"])
+        #expect(output.status == 0)
+        for text in ["--ports-from <P>", "--otlp-endpoint <url>", "--otlp-protocol <protocol>", "--time-scale <scale>", "--fault <fault>", "--config <file>"] {
+            #expect(output.standardOutput.contains(text), "\(text)")
+        }
+        for fault in ["drop_traceparent", "fresh_parent", "forward_invalid_traceparent", "drop_tracestate", "ignore_sampled_flag",
+            "high_cardinality_label", "wrong_buckets", "omit_required_label", "slow_rollbacks", "slow_liveness", "drop_spans=F"]
+        {
+            #expect(output.standardOutput.contains(fault), "\(fault)")
+        }
+    }
 }
 
 /// Runs the `otelbench` binary that `swift build` put next to the test bundle.
