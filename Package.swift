@@ -195,6 +195,7 @@ let package = Package(
         .testTarget(
             name: "ServicesTests",
             dependencies: [
+                "TestSupport",
                 "Services",
                 "Intake",
                 "Telemetry",

@@ -105,6 +105,16 @@ public final class TelemetryStore: Sendable {
         state.withLock { $0.counts[ChannelSignal(channel: channel, signal: signal), default: .init()].requestsRejected += 1 }
     }
 
+    /// Counts a request answered with every item rejected (a partial success refusing all), storing nothing.
+    public func countRejectedItems(channel: IntakeChannel, signal: Signal, items: Int) {
+        state.withLock { state in
+            var counts = state.counts[ChannelSignal(channel: channel, signal: signal), default: .init()]
+            counts.requestsAccepted += 1
+            counts.itemsRejected += items
+            state.counts[ChannelSignal(channel: channel, signal: signal)] = counts
+        }
+    }
+
     // MARK: Reading
 
     /// Every span, in arrival order.

@@ -49,7 +49,7 @@ struct Run: AsyncParsableCommand {
 
         // Intake.
         let store = TelemetryStore()
-        let ingestor = OTLPIngestor(store: store, logger: logger)
+        let ingestor = OTLPIngestor(store: store, faults: Self.faultInjector(scenario.intake.faults), logger: logger)
         let grpc = OTLPGRPCReceiver(configuration: .init(address: try address(scenario.intake.otlpGRPC)), ingestor: ingestor, logger: logger)
         let http = OTLPHTTPReceiver(configuration: .init(address: try address(scenario.intake.otlpHTTP)), ingestor: ingestor, logger: logger)
         let intakeGroup = ServiceGroup(configuration: .init(services: [grpc, http], gracefulShutdownSignals: [], logger: logger))
@@ -223,6 +223,26 @@ struct Run: AsyncParsableCommand {
         if scenario.rules.taxonomy != nil { results += TaxonomyCheck.evaluate(taxonomy: taxonomy, store: run.store) }
         if let tolerance = scenario.rules.accountingTolerance { results.append(AccountingCheck.evaluate(tolerance: tolerance, run: run)) }
         return results
+    }
+
+    /// The scenario's `intake.faults` as the receivers' fault injector (nil when there are none).
+    static func faultInjector(_ faults: [IntakeFault]) -> FaultInjector? {
+        guard !faults.isEmpty else { return nil }
+        func response(_ response: IntakeFault.Response) -> FaultInjector.Response {
+            switch response {
+            case .ok: .ok
+            case .partialSuccess: .partialSuccess
+            case .tooManyRequests: .tooManyRequests
+            case .serviceUnavailable, .unavailable: .serviceUnavailable
+            }
+        }
+        return FaultInjector(rules: faults.map { fault in
+            FaultInjector.Rule(
+                signal: fault.signal.flatMap(Signal.init(rawValue:)), rate: fault.rate, response: fault.respond.map(response),
+                sequence: fault.sequence.map(response),
+                retryAfterSeconds: fault.retryAfter.map { Int(max(1, $0.components.seconds)) }, addedLatency: fault.addedLatency
+            )
+        })
     }
 
     static func timestamp(_ date: Date) -> String {

@@ -1,6 +1,6 @@
 public import AsyncHTTPClient
 import Foundation
-import Intake
+public import Intake
 import Logging
 import NIOCore
 public import NIOHTTP1
@@ -14,6 +14,11 @@ public struct RunningIntake: Sendable {
     public let httpPort: Int
 
     public func url(_ path: String) -> String { "http://127.0.0.1:\(httpPort)\(path)" }
+
+    /// The OTLP/gRPC endpoint as exporters take it.
+    public var grpcEndpoint: String { "http://127.0.0.1:\(grpcPort)" }
+    /// The OTLP/HTTP base endpoint.
+    public var httpEndpoint: String { "http://127.0.0.1:\(httpPort)" }
 
     /// A plain HTTP answer.
     public struct HTTPAnswer: Sendable {
@@ -46,12 +51,13 @@ public func withIntake(
     maxRequestBytes: Int = 64 << 20,
     memoryLimit: Int? = 1 << 30,
     recorder: RecordingWriter? = nil,
+    faults: FaultInjector? = nil,
     _ body: @Sendable (RunningIntake) async throws -> Void
 ) async throws {
     var logger = Logger(label: "test.intake")
     logger.logLevel = .critical
     let store = TelemetryStore(limits: .init(maxStoredBytes: memoryLimit))
-    let ingestor = OTLPIngestor(store: store, recorder: recorder, logger: logger)
+    let ingestor = OTLPIngestor(store: store, recorder: recorder, faults: faults, logger: logger)
     let loopback = ListenAddress(host: "127.0.0.1", port: 0)
     let grpc = OTLPGRPCReceiver(configuration: .init(address: loopback, maxRequestBytes: maxRequestBytes), ingestor: ingestor, logger: logger)
     let http = OTLPHTTPReceiver(configuration: .init(address: loopback, maxRequestBytes: maxRequestBytes), ingestor: ingestor, logger: logger)

@@ -124,12 +124,20 @@ struct OTLPGRPCServices: RegistrableRPCService {
                 ingestor.store.countRejectedRequest(channel: .otlpGRPC, signal: Export.signal)
                 throw error
             }
+            let fault = await ingestor.injectedFault(for: Export.signal)
+            if let fault, fault.response != .partialSuccess {
+                ingestor.store.countRejectedRequest(channel: .otlpGRPC, signal: Export.signal)
+                throw RPCError(code: fault.response == .tooManyRequests ? .resourceExhausted : .unavailable, message: FaultInjector.message)
+            }
             let bytes = request.message.byteCount
             guard ingestor.store.reserve(bytes: bytes) else {
                 ingestor.store.countRejectedRequest(channel: .otlpGRPC, signal: Export.signal)
                 throw RPCError(code: .unavailable, message: OTLPIngestor.overloadMessage(limit: ingestor.store.limits.maxStoredBytes))
             }
-            let response = ingestor.ingest(request.message.message, channel: .otlpGRPC, reservedBytes: bytes)
+            let response =
+                fault?.response == .partialSuccess
+                ? ingestor.refuseAsPartialSuccess(request.message.message, channel: .otlpGRPC, reservedBytes: bytes)
+                : ingestor.ingest(request.message.message, channel: .otlpGRPC, reservedBytes: bytes)
             return StreamingServerResponse(single: ServerResponse(message: response))
         }
     }

@@ -116,11 +116,11 @@ struct OTLPHTTPResponder: HTTPResponder {
             let body = try await readBody(request)
             switch signal {
             case .traces:
-                return try ingest(Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest.self, body: body, encoding: encoding)
+                return try await ingest(Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest.self, body: body, encoding: encoding)
             case .metrics:
-                return try ingest(Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest.self, body: body, encoding: encoding)
+                return try await ingest(Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest.self, body: body, encoding: encoding)
             case .logs:
-                return try ingest(Opentelemetry_Proto_Collector_Logs_V1_ExportLogsServiceRequest.self, body: body, encoding: encoding)
+                return try await ingest(Opentelemetry_Proto_Collector_Logs_V1_ExportLogsServiceRequest.self, body: body, encoding: encoding)
             }
         } catch let refusal as Refusal {
             ingestor.store.countRejectedRequest(channel: encoding?.channel ?? IntakeChannel("otlp-http"), signal: signal)
@@ -167,7 +167,17 @@ struct OTLPHTTPResponder: HTTPResponder {
         }
     }
 
-    private func ingest<Export: OTLPExportRequest>(_ type: Export.Type, body: ByteBuffer, encoding: Encoding) throws -> Response {
+    private func ingest<Export: OTLPExportRequest>(_ type: Export.Type, body: ByteBuffer, encoding: Encoding) async throws -> Response {
+        let fault = await ingestor.injectedFault(for: Export.signal)
+        if let fault, fault.response != .partialSuccess {
+            var headers: HTTPFields = [:]
+            if let seconds = fault.retryAfterSeconds { headers[.retryAfter] = String(seconds) }
+            throw Refusal(
+                status: fault.response == .tooManyRequests ? .tooManyRequests : .serviceUnavailable,
+                code: fault.response == .tooManyRequests ? .resourceExhausted : .unavailable,
+                message: FaultInjector.message, headers: headers
+            )
+        }
         let bytes = body.readableBytes
         guard ingestor.store.reserve(bytes: bytes) else {
             throw Refusal(
@@ -183,7 +193,10 @@ struct OTLPHTTPResponder: HTTPResponder {
             ingestor.store.release(bytes: bytes)
             throw error
         }
-        let response = ingestor.ingest(request, channel: encoding.channel, reservedBytes: bytes)
+        let response =
+            fault?.response == .partialSuccess
+            ? ingestor.refuseAsPartialSuccess(request, channel: encoding.channel, reservedBytes: bytes)
+            : ingestor.ingest(request, channel: encoding.channel, reservedBytes: bytes)
         let responseBytes: [UInt8]
         do {
             responseBytes = try encoding == .json ? OTLPJSON.encode(response) : response.serializedBytes()

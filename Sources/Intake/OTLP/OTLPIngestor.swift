@@ -8,13 +8,35 @@ public struct OTLPIngestor: Sendable {
     public let store: TelemetryStore
     /// Where requests are recorded, when `--record` asked for it.
     public let recorder: RecordingWriter?
+    /// Scripted refusals and latency (a scenario's `intake.faults`); nil: none.
+    public let faults: FaultInjector?
     let logger: Logger
 
     /// Creates an ingestor writing into `store` and, if given, `recorder`.
-    public init(store: TelemetryStore, recorder: RecordingWriter? = nil, logger: Logger = Logger(label: "otelbench.intake")) {
+    public init(
+        store: TelemetryStore, recorder: RecordingWriter? = nil, faults: FaultInjector? = nil,
+        logger: Logger = Logger(label: "otelbench.intake")
+    ) {
         self.store = store
         self.recorder = recorder
+        self.faults = faults
         self.logger = logger
+    }
+
+    /// The fault decision for the next request of `signal` (after waiting out any added latency).
+    func injectedFault(for signal: Signal) async -> FaultInjector.Decision? {
+        guard let decision = faults?.decide(signal) else { return nil }
+        if let latency = decision.addedLatency { try? await Task.sleep(for: latency) }
+        return decision.response == .ok ? nil : decision
+    }
+
+    /// Answers a request with an injected partial success: every item refused, nothing stored.
+    func refuseAsPartialSuccess<Request: OTLPExportRequest>(_ request: Request, channel: IntakeChannel, reservedBytes: Int) -> Request.Response {
+        let result = request.converted(channel: channel)
+        let items = result.batch.itemCount + result.rejectedItems
+        store.release(bytes: reservedBytes)
+        store.countRejectedItems(channel: channel, signal: Request.signal, items: items)
+        return Request.response(rejectedItems: items, errorMessage: FaultInjector.message)
     }
 
     /// Why a request is refused before it is decoded.

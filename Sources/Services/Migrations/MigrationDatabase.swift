@@ -11,6 +11,9 @@ actor MigrationDatabase {
     let path: String
     private let logger: Logger
     private var connection: SQLiteConnection?
+    /// The first open, awaited by every caller that arrives while it runs: actor methods interleave at `await`,
+    /// and two callers each opening a connection would leak one (sqlite-nio traps on an unclosed connection).
+    private var opening: Task<SQLiteConnection, any Error>?
 
     /// What went wrong with a snapshot when restoring: the rollback's `corruption` reason.
     struct SnapshotCorruption: Error, CustomStringConvertible {
@@ -26,10 +29,18 @@ actor MigrationDatabase {
     /// The open connection, opened and migrated on first use.
     private func open() async throws -> SQLiteConnection {
         if let connection { return connection }
-        let opened = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-        _ = try await opened.query(
-            "CREATE TABLE IF NOT EXISTS phase_state (phase TEXT PRIMARY KEY NOT NULL, state TEXT NOT NULL)"
-        )
+        if let opening { return try await opening.value }
+        let (path, logger) = (self.path, self.logger)
+        let task = Task {
+            let opened = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+            _ = try await opened.query(
+                "CREATE TABLE IF NOT EXISTS phase_state (phase TEXT PRIMARY KEY NOT NULL, state TEXT NOT NULL)"
+            )
+            return opened
+        }
+        opening = task
+        defer { opening = nil }
+        let opened = try await task.value
         connection = opened
         return opened
     }

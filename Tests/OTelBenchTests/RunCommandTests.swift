@@ -1,0 +1,84 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `otelbench run` as CI runs it: the built binary, a shipped scenario, exit codes and reports.
+@Suite(.serialized) struct RunCommandTests {
+    struct RunOutcome {
+        var status: Int32
+        var output: String
+        var summary: [String: Any]
+        var failingRules: [(kind: String, name: String)]
+        var folder: URL
+    }
+
+    private func run(_ scenario: String, durationScale: String = "0.5") async throws -> RunOutcome {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("run-\(UUID().uuidString)")
+        let result = try await runProcess(try otelbenchExecutable(), [
+            "run", repositoryRoot.appendingPathComponent(scenario).path, "--report-dir", folder.path, "--quiet", "--duration-scale", durationScale,
+        ], timeout: .seconds(120))
+        let data = (try? Data(contentsOf: folder.appendingPathComponent("summary.json"))) ?? Data()
+        let summary = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+        let rules = summary["rules"] as? [[String: Any]] ?? []
+        let failing = rules.filter { $0["verdict"] as? String != "pass" }.map { ($0["kind"] as? String ?? "", $0["name"] as? String ?? "") }
+        return RunOutcome(status: result.status, output: result.stdout + result.stderr, summary: summary, failingRules: failing, folder: folder)
+    }
+
+    @Test func smokeScenarioPassesEveryRuleAndWritesTheReports() async throws {
+        let outcome = try await run("Scenarios/cf-core-smoke.yaml")
+        defer { try? FileManager.default.removeItem(at: outcome.folder) }
+        #expect(outcome.status == 0, "\(outcome.output)")
+        #expect(outcome.failingRules.isEmpty, "\(outcome.failingRules)")
+        #expect(outcome.summary["schema"] as? String == "otelbench.run-summary/v1")
+        #expect(outcome.summary["passed"] as? Bool == true)
+        let rules = outcome.summary["rules"] as? [[String: Any]] ?? []
+        #expect(rules.count >= 20)
+        #expect(rules.contains { $0["name"] as? String == "rollback p99 (seed SLO)" })
+        #expect(rules.contains { $0["name"] as? String == "liveness p99.9 (seed SLO)" })
+        #expect(outcome.output.contains("PASSED"))
+        let junit = try String(contentsOf: outcome.folder.appendingPathComponent("junit.xml"), encoding: .utf8)
+        #expect(junit.contains(#"<testsuite name="slo""#))
+        #expect(junit.contains(#"failures="0""#))
+        let markdown = try String(contentsOf: outcome.folder.appendingPathComponent("report.md"), encoding: .utf8)
+        #expect(markdown.hasPrefix("# otelbench: cf-core-smoke — passed"))
+        let phases = outcome.summary["phases"] as? [[String: Any]] ?? []
+        #expect(phases.map { $0["name"] as? String } == ["warm-up", "steady", "users"])
+    }
+
+    /// Each fault scenario must fail, and fail the rules aimed at its fault (a fault that adds a label outside
+    /// the taxonomy rightly fails the taxonomy too).
+    @Test(arguments: [
+        ("drop_traceparent", ["propagation"]),
+        ("fresh_parent", ["propagation"]),
+        ("forward_invalid_traceparent", ["propagation"]),
+        ("drop_tracestate", ["propagation"]),
+        ("ignore_sampled_flag", ["propagation"]),
+        ("high_cardinality_label", ["cardinality", "taxonomy"]),
+        ("wrong_buckets", ["taxonomy"]),
+        ("omit_required_label", ["taxonomy"]),
+        ("slow_rollbacks", ["slo"]),
+        ("slow_liveness", ["slo"]),
+        ("drop_spans", ["propagation", "accounting"]),
+    ])
+    func faultScenarioFailsTheRuleItTargets(fault: String, kinds: [String]) async throws {
+        // p99.9 needs every one of the liveness scenario's 3000 checks: no shortening there.
+        let outcome = try await run("Scenarios/faults/\(fault).yaml", durationScale: fault == "slow_liveness" ? "1" : "0.5")
+        defer { try? FileManager.default.removeItem(at: outcome.folder) }
+        #expect(outcome.status == 1, "\(outcome.output)")
+        #expect(Set(outcome.failingRules.map(\.kind)) == Set(kinds), "failing: \(outcome.failingRules)")
+        #expect(outcome.output.contains("FAILED"))
+        let junit = try String(contentsOf: outcome.folder.appendingPathComponent("junit.xml"), encoding: .utf8)
+        #expect(junit.contains("<failure message="))
+    }
+
+    @Test(arguments: [
+        (["run", "/nonexistent.yaml"], "cannot read the file"),
+        (["run", "Scenarios/cf-core-smoke.yaml", "--duration-scale", "0"], "--duration-scale must be > 0"),
+        (["run", "Scenarios/cf-core-smoke.yaml", "--target", "tasks"], "--target must be NAME=URL"),
+    ])
+    func badInputExitsTwo(arguments: [String], phrase: String) async throws {
+        let result = try await runProcess(try otelbenchExecutable(), arguments.map { $0.hasPrefix("Scenarios/") ? repositoryRoot.appendingPathComponent($0).path : $0 })
+        #expect(result.status == 2)
+        #expect(result.stderr.contains(phrase), "\(result.stderr)")
+    }
+}
