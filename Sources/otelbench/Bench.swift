@@ -4,6 +4,7 @@ import Intake
 import Logging
 import OTelBenchProtos
 import ServiceLifecycle
+import Services
 import SwiftProtobuf
 import Telemetry
 import Workload
@@ -12,7 +13,7 @@ import Workload
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure throughput (run on a release build: swift build -c release).",
-        subcommands: [BenchIntake.self]
+        subcommands: [BenchIntake.self, BenchDriver.self]
     )
 }
 
@@ -219,15 +220,104 @@ struct BenchIntake: AsyncParsableCommand {
     }
 
     /// Runs a load generator to completion; its output is shown so its own numbers can be read beside ours.
-    static func run(_ tool: URL, _ arguments: [String]) async throws {
+    static func run(_ tool: URL, _ arguments: [String], output: FileHandle? = nil) async throws {
         let process = Process()
         process.executableURL = tool
         process.arguments = arguments
         process.standardInput = FileHandle.nullDevice
+        if let output { process.standardOutput = output }
         let status: Int32 = try await withCheckedThrowingContinuation { continuation in
             process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
             do { try process.run() } catch { continuation.resume(throwing: error) }
         }
         guard status == 0 else { throw UsageError("\(tool.lastPathComponent) exited with status \(status)") }
+    }
+}
+
+/// Requests per second the driver sustains against the built-in tasks service's `/health/live`, next to wrk
+/// against the same endpoint in the same run; and `generate`'s spans/s into the intake.
+struct BenchDriver: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "driver",
+        abstract: "Requests/s of the workload driver vs. wrk on /health/live of the built-in service; generate's spans/s.",
+        discussion: """
+            Starts the intake and the built-in services in this process (they export to the intake), then runs wrk \
+            (closed loop, --connections connections) and the driver (closed loop, as many users with no think \
+            time) against the tasks service's /health/live for --seconds each, and finally `generate` (gRPC, \
+            batches of 512 spans, unlimited rate) into the intake. Needs wrk (Debian: apt-get install wrk).
+            """
+    )
+
+    @Option(help: "Seconds per measurement.") var seconds = 10
+    @Option(help: "Connections (wrk) and users (driver).") var connections = 32
+
+    func validate() throws {
+        guard (1...600).contains(seconds) else { throw ValidationError("--seconds must be 1...600 (got \(seconds))") }
+        guard (1...1024).contains(connections) else { throw ValidationError("--connections must be 1...1024 (got \(connections))") }
+    }
+
+    func run() async throws {
+        let wrk = try BenchIntake.tool("wrk", package: "wrk")
+        guard let taxonomyPath = MetricTaxonomy.locateCFCore() else {
+            throw UsageError("cannot find Scenarios/taxonomy/cf-core.yaml: run from the repository")
+        }
+        var logger = Logger(label: "otelbench.bench")
+        logger.logLevel = .error
+        let store = TelemetryStore(limits: .init(maxStoredBytes: nil))
+        let ingestor = OTLPIngestor(store: store, logger: logger)
+        let loopback = ListenAddress(host: "127.0.0.1", port: 0)
+        let grpc = OTLPGRPCReceiver(configuration: .init(address: loopback), ingestor: ingestor, logger: logger)
+        let intake = ServiceGroup(services: [grpc], logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await intake.run() }
+            let grpcPort = try await grpc.boundAddress.value().port
+            var configuration = ServicesConfiguration(taxonomy: try MetricTaxonomy.load(path: taxonomyPath))
+            configuration.export.endpoint = "http://127.0.0.1:\(grpcPort)"
+            let family = try CFCoreServices(configuration: configuration, logger: logger)
+            let services = ServiceGroup(services: [family], logger: logger)
+            tasks.addTask { try await services.run() }
+            let url = try await family.baseURL(of: .tasks) + "/health/live"
+
+            // wrk first, its own report parsed for Requests/sec.
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("otelbench-bench-driver-\(getpid())")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let outputURL = folder.appendingPathComponent("wrk.txt")
+            FileManager.default.createFile(atPath: outputURL.path, contents: nil)
+            try await BenchIntake.run(wrk, ["-t2", "-c\(connections)", "-d\(seconds)s", url], output: try FileHandle(forWritingTo: outputURL))
+            let wrkText = (try? String(contentsOf: outputURL, encoding: .utf8)) ?? ""
+            let wrkRate = wrkText.split(separator: "\n").first { $0.hasPrefix("Requests/sec:") }
+                .flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+
+            // The driver, closed loop with the same concurrency.
+            let workload = WorkloadSection(
+                phases: [Phase(name: "bench", duration: .seconds(seconds), arrival: .closed(users: connections, thinkTime: .zero))],
+                requests: [RequestTemplate(name: "live", service: "tasks", path: "/health/live")],
+                connections: connections
+            )
+            let report = try await WorkloadDriver(workload: workload, targets: ["tasks": try await family.baseURL(of: .tasks)]).run()
+            let phase = report.phases[0]
+            let elapsed = Double(phase.elapsed.components.seconds) + Double(phase.elapsed.components.attoseconds) / 1e18
+            let driverRate = Double(phase.sent.count) / elapsed
+            let latency = phase.requests["live"]?.latency
+            Terminal.out(String(format: "wrk (closed loop, %d connections): %.0f requests/s", connections, wrkRate))
+            Terminal.out(String(
+                format: "driver (closed loop, %d users): %.0f requests/s (%.2fx wrk), p50 %.2f ms, p99 %.2f ms",
+                connections, driverRate, wrkRate > 0 ? driverRate / wrkRate : 0, latency?.p50 ?? 0, latency?.p99 ?? 0
+            ))
+            await services.triggerGracefulShutdown()
+
+            // generate into the intake.
+            let generated = try await OTLPLoadGenerator(configuration: .init(
+                signal: .traces, endpoint: "127.0.0.1:\(grpcPort)", transport: .grpc, rate: 0, duration: .seconds(seconds),
+                workers: 4, batchSize: 512
+            )).run()
+            Terminal.out(String(
+                format: "generate (gRPC, 4 workers, 512-span batches): %.0f spans/s sent, %d accepted, export p99 %.1f ms",
+                generated.achievedItemsPerSecond, generated.acceptedItems, generated.exportLatency.p99
+            ))
+            await intake.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
     }
 }
