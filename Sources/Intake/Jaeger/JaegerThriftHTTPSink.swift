@@ -55,10 +55,10 @@ struct JaegerThriftResponder: HTTPResponder {
     static let mediaTypes: Set<String> = ["application/x-thrift", "application/vnd.apache.thrift.binary"]
 
     func respond(to request: Request, context: Context) async throws -> Response {
-        guard request.uri.path == "/api/traces" else {
-            return HTTPRefusal(status: .notFound, message: "no Jaeger endpoint at \(request.uri.path): POST Thrift batches to /api/traces").response
-        }
         do {
+            guard request.uri.path == "/api/traces" else {
+                throw HTTPRefusal(status: .notFound, message: "no Jaeger endpoint at \(request.uri.path): POST Thrift batches to /api/traces")
+            }
             guard request.method == .post else {
                 throw HTTPRefusal(
                     status: .methodNotAllowed, message: "\(request.method) /api/traces is not allowed: POST a Thrift Batch",

@@ -69,10 +69,10 @@ struct RemoteWriteResponder: HTTPResponder {
     let ledger: RemoteWriteLedger
 
     func respond(to request: Request, context: Context) async throws -> Response {
-        guard request.uri.path == "/api/v1/write" else {
-            return HTTPRefusal(status: .notFound, message: "no endpoint at \(request.uri.path): remote write goes to POST /api/v1/write").response
-        }
         do {
+            guard request.uri.path == "/api/v1/write" else {
+                throw HTTPRefusal(status: .notFound, message: "no endpoint at \(request.uri.path): remote write goes to POST /api/v1/write")
+            }
             guard request.method == .post else {
                 throw HTTPRefusal(status: .methodNotAllowed, message: "\(request.method) /api/v1/write is not allowed: POST a WriteRequest", headers: [.allow: "POST"])
             }

@@ -10,6 +10,8 @@ struct ThriftWriter {
 
     mutating func stop() { bytes.append(0) }
 
+    mutating func raw(_ byte: UInt8) { bytes.append(byte) }
+
     mutating func i16(_ value: Int16) { append(UInt64(UInt16(bitPattern: value)), count: 2) }
     mutating func i32(_ value: Int32) { append(UInt64(UInt32(bitPattern: value)), count: 4) }
     mutating func i64(_ value: Int64) { append(UInt64(bitPattern: value), count: 8) }
