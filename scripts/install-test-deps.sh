@@ -78,7 +78,7 @@ extra_venv() {
 extra_venv "$REPO/.venv-jaeger" "$REPO/Tests/Interop/requirements-jaeger.txt" \
   'import opentelemetry.exporter.jaeger.proto.grpc, opentelemetry.exporter.jaeger.thrift'
 extra_venv "$REPO/.venv-remote-write" "$REPO/Tests/Interop/requirements-remote-write.txt" \
-  'import opentelemetry.exporter.prometheus_remote_write, cramjam'
+  'import opentelemetry.exporter.prometheus_remote_write, cramjam, prometheus_client'
 
 pinned="$(grep -E '^opentelemetry-(sdk|exporter-otlp-proto-grpc|exporter-otlp-proto-http)==' "$REQ" | tr '\n' ' ')"
 echo "install-test-deps: ${pinned}in $VENV ($("$VENV/bin/python" -V 2>&1)); curl at $(command -v curl)"

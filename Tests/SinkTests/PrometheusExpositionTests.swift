@@ -212,8 +212,54 @@ import Testing
         }
     }
 
+    @Test(arguments: [
+        // Prometheus 2.42's scrape Accept header.
+        ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1", PrometheusExposition.Format.openMetrics),
+        ("text/plain;version=0.0.4", .text),
+        ("application/openmetrics-text; version=1.0.0; charset=utf-8", .openMetrics),
+        ("text/plain;q=0.9,application/openmetrics-text;q=0.5", .text),
+        ("application/openmetrics-text;version=0.0.1", .text),
+        ("*/*", .text),
+        ("", .text),
+    ])
+    func acceptHeaderChoosesTheFormat(_ accept: String, _ expected: PrometheusExposition.Format) {
+        #expect(PrometheusExposition.Format.negotiated(accept: accept) == expected)
+    }
+
+    @Test func openMetricsIsServedWhenAskedForAndAStrictParserAcceptsIt() async throws {
+        let python = try requirePeer(".venv-remote-write/bin/python")
+        let checker = repositoryRoot.appendingPathComponent("Tests/Interop/openmetrics_check.py").path
+        try await withSinks { sinks in
+            let body: [UInt8] = try Self.metricsRequest().serializedBytes()
+            #expect(try await sinks.send(port: sinks.otlpHTTPPort, "/v1/metrics", contentType: "application/x-protobuf", body: body).status == 200)
+            let answer = try await sinks.send(
+                port: sinks.expositionPort, "/metrics", method: .GET, headers: [("Accept", "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5")]
+            )
+            #expect(answer.headers["content-type"] == "application/openmetrics-text; version=1.0.0; charset=utf-8")
+            let lines = answer.text.split(separator: "\n").map(String.init)
+            #expect(lines.last == "# EOF")
+            #expect(lines.contains("# TYPE http_server_requests counter"))
+            #expect(lines.contains("# HELP http_server_requests Requests served.\\nBy route \\\\ status."))
+            #expect(lines.contains { $0.hasPrefix("http_server_requests_total{") && $0.hasSuffix("} 10") })
+            #expect(lines.contains("# TYPE target info"))
+            #expect(lines.contains { $0.hasPrefix("target_info{") })
+            #expect(lines.contains("# TYPE http_server_duration_seconds histogram"))
+            try await withTemporaryDirectory { directory in
+                let file = directory.appendingPathComponent("openmetrics.txt")
+                try Data(answer.body).write(to: file)
+                let outcome = try await runToCompletion(python, [checker, file.path], timeout: .seconds(30))
+                #expect(outcome.status == 0, "\(outcome.output)\n--- exposition ---\n\(answer.text)")
+                #expect(outcome.output.contains("http_server_requests counter 3"), "\(outcome.output)")
+                #expect(outcome.output.contains("target info 1"), "\(outcome.output)")
+                #expect(outcome.output.contains("http_server_duration_seconds histogram 6"), "\(outcome.output)")
+            }
+        }
+    }
+
     // MARK: A real Prometheus
 
+    /// Prometheus asks for OpenMetrics first (see ``acceptHeaderChoosesTheFormat(_:_:)``), so this also proves
+    /// that a real Prometheus parses our OpenMetrics; promtool above covers the 0.0.4 text.
     @Test func realPrometheusScrapesUsAndRemoteWritesExactlyTheSeriesItHolds() async throws {
         let prometheus = try requirePeer("/usr/bin/prometheus")
         try await withSinks { sinks in

@@ -6,7 +6,8 @@ public import ServiceLifecycle
 public import Telemetry
 
 /// The metrics received over OTLP, exposed for Prometheus to scrape (`GET /metrics`, default port 9464)
-/// in the text format 0.0.4, translated as the Collector's `prometheus` exporter does.
+/// in the text format 0.0.4, or OpenMetrics 1.0 when the `Accept` header prefers it (as Prometheus' does),
+/// translated as the Collector's `prometheus` exporter does.
 ///
 /// - Names and labels: ``PrometheusTranslation`` (namespace prefix, unit and `_total` suffixes, dots to
 ///   underscores); the configured constant labels on every series; `job` (`service.namespace/service.name`)
@@ -17,7 +18,8 @@ public import Telemetry
 ///   `summary`. Delta sums and histograms are accumulated into cumulative values, as the exporter does.
 ///   Exponential histograms have no 0.0.4 form and are left out. Series from remote write are not re-exposed.
 /// - Each series shows its latest value, without timestamps; every family has `# HELP` and `# TYPE`, so
-///   that `promtool check metrics` passes.
+///   that `promtool check metrics` passes. In OpenMetrics, counter families are named without `_total`
+///   (their samples keep it), `target_info` is an `info` family, and the text ends with `# EOF`.
 public struct PrometheusExposition: Service {
     /// Endpoint settings.
     public struct Configuration: Sendable {
@@ -53,9 +55,51 @@ public struct PrometheusExposition: Service {
         )
     }
 
-    /// The exposition text of `series`, as `GET /metrics` serves it.
-    public static func text(of series: [MetricSeries], namespace: String = "", constantLabels: [String: String] = [:]) -> String {
-        ExpositionWriter(namespace: namespace, constantLabels: constantLabels).text(series.filter { $0.channel != .prometheusRemoteWrite })
+    /// The two exposition formats.
+    public enum Format: Sendable {
+        /// The text format 0.0.4.
+        case text
+        /// OpenMetrics 1.0.0.
+        case openMetrics
+
+        /// The `Content-Type` of an answer in this format.
+        public var contentType: String {
+            switch self {
+            case .text: "text/plain; version=0.0.4; charset=utf-8"
+            case .openMetrics: "application/openmetrics-text; version=1.0.0; charset=utf-8"
+            }
+        }
+
+        /// The format an `Accept` header prefers: OpenMetrics when its quality is at least text's, else text.
+        public static func negotiated(accept: String?) -> Format {
+            guard let accept else { return .text }
+            var openMetricsQuality = -1.0
+            var textQuality = -1.0
+            for range in accept.split(separator: ",") {
+                let parts = range.split(separator: ";").map { String($0).lowercased().trimmingSpaces }
+                guard let mediaType = parts.first else { continue }
+                var quality = 1.0
+                for parameter in parts.dropFirst() where parameter.hasPrefix("q=") {
+                    quality = Double(parameter.dropFirst(2)) ?? 0
+                }
+                switch mediaType {
+                case "application/openmetrics-text":
+                    if parts.contains(where: { $0.hasPrefix("version=") && $0 != "version=1.0.0" }) { continue }
+                    openMetricsQuality = max(openMetricsQuality, quality)
+                case "text/plain", "*/*", "text/*": textQuality = max(textQuality, quality)
+                default: continue
+                }
+            }
+            return openMetricsQuality > 0 && openMetricsQuality >= textQuality ? .openMetrics : .text
+        }
+    }
+
+    /// The exposition of `series`, as `GET /metrics` serves it.
+    public static func text(
+        of series: [MetricSeries], format: Format = .text, namespace: String = "", constantLabels: [String: String] = [:]
+    ) -> String {
+        ExpositionWriter(namespace: namespace, constantLabels: constantLabels, format: format)
+            .text(series.filter { $0.channel != .prometheusRemoteWrite })
     }
 }
 
@@ -72,10 +116,13 @@ struct ExpositionResponder: HTTPResponder {
         guard request.method == .get || request.method == .head else {
             return HTTPRefusal(status: .methodNotAllowed, message: "\(request.method) is not allowed: GET /metrics", headers: [.allow: "GET"]).response
         }
-        let text = PrometheusExposition.text(of: store.series, namespace: configuration.namespace, constantLabels: configuration.constantLabels)
+        let format = PrometheusExposition.Format.negotiated(accept: request.headers[.accept])
+        let text = PrometheusExposition.text(
+            of: store.series, format: format, namespace: configuration.namespace, constantLabels: configuration.constantLabels
+        )
         return Response(
             status: .ok,
-            headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            headers: [.contentType: format.contentType],
             body: ResponseBody(byteBuffer: ByteBuffer(string: text))
         )
     }
@@ -85,6 +132,7 @@ struct ExpositionResponder: HTTPResponder {
 struct ExpositionWriter {
     let namespace: String
     let constantLabels: [String: String]
+    var format: PrometheusExposition.Format = .text
 
     private struct Family {
         var type: String
@@ -116,12 +164,23 @@ struct ExpositionWriter {
         var out = ""
         for name in families.keys.sorted() {
             let family = families[name]!
-            out += "# HELP \(name) \(escapeHelp(family.help))\n"
-            out += "# TYPE \(name) \(family.type)\n"
+            var familyName = name
+            var type = family.type
+            if format == .openMetrics {
+                // OpenMetrics names a counter family without `_total` (its samples keep it), and has an info type.
+                if type == "counter", name.hasSuffix("_total") { familyName = String(name.dropLast(6)) }
+                if name == "target_info" {
+                    familyName = "target"
+                    type = "info"
+                }
+            }
+            out += "# HELP \(familyName) \(escapeHelp(family.help))\n"
+            out += "# TYPE \(familyName) \(type)\n"
             for key in family.samples.keys.sorted() {
                 for line in family.samples[key]! { out += line + "\n" }
             }
         }
+        if format == .openMetrics { out += "# EOF\n" }
         return out
     }
 
@@ -259,7 +318,8 @@ struct ExpositionWriter {
     }
 
     private func escapeHelp(_ help: String) -> String {
-        help.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
+        let escaped = help.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
+        return format == .openMetrics ? escaped.replacingOccurrences(of: "\"", with: "\\\"") : escaped
     }
 
     private func formatValue(_ value: Double) -> String {
