@@ -151,6 +151,17 @@ import Workload
         }
     }
 
+    @Test func gzipThriftBodiesAreInflated() async throws {
+        try await withSinks { sinks in
+            let compressed = try gzip(ThriftReaderTests.sampleBatch())
+            let answer = try await sinks.send(
+                port: sinks.jaegerThriftPort, "/api/traces", contentType: Self.thriftType, headers: [("Content-Encoding", "gzip")], body: compressed
+            )
+            #expect(answer.status == 202, "\(answer.text)")
+            #expect(sinks.store.spans.count == 2)
+        }
+    }
+
     // MARK: gRPC
 
     static func protoSpan(trace: [UInt8], span: UInt8, name: String, parent: UInt8? = nil) -> Jaeger_ApiV2_Span {
@@ -217,6 +228,28 @@ import Workload
         }
     }
 
+    @Test func grpcOverTheMemoryLimitIsUnavailable() async throws {
+        let request = {
+            var request = Jaeger_ApiV2_PostSpansRequest()
+            request.batch.process.serviceName = "inventory"
+            request.batch.spans = [Self.protoSpan(trace: Array(1...16), span: 1, name: "root")]
+            return request
+        }()
+        let size = (try request.serializedBytes() as [UInt8]).count
+        try await withSinks(memoryLimit: size + 5) { sinks in
+            try await withGRPCClient(port: sinks.jaegerGRPCPort) { client in
+                let collector = Jaeger_ApiV2_CollectorService.Client(wrapping: client)
+                _ = try await collector.postSpans(request)
+                await #expect {
+                    _ = try await collector.postSpans(request)
+                } throws: { error in
+                    (error as? RPCError)?.code == .unavailable && (error as? RPCError)?.message.contains("--memory-limit") == true
+                }
+            }
+            #expect(sinks.store.spans.count == 1)
+        }
+    }
+
     // MARK: Query API
 
     @Test func queryAPIServesTracesOfEveryProtocolAndSearchesAsJaegerDoes() async throws {
@@ -274,6 +307,10 @@ import Workload
             #expect(badTags.text.contains("malformed 'tags' parameter"))
             #expect(try await sinks.query("/api/traces/not-hex").status == 400)
             #expect(try await sinks.query("/api/nothing").status == 404)
+            let post = try await sinks.send(port: sinks.jaegerQueryPort, "/api/traces", method: .POST, body: [1])
+            #expect(post.status == 405)
+            #expect(post.text.contains("the Jaeger query API takes GET"))
+            #expect(try await sinks.query("/api/services").status == 200, "still serving")
         }
     }
 

@@ -178,6 +178,10 @@ import Testing
                 #expect(text.split(separator: "\n").contains(Substring(line)), "missing line: \(line)\n--- exposition ---\n\(text)")
             }
             #expect(!text.contains("from_remote_write"))
+            let post = try await sinks.send(port: sinks.expositionPort, "/metrics", method: .POST, body: [1])
+            #expect(post.status == 405 && post.text.contains("GET /metrics"))
+            let elsewhere = try await sinks.send(port: sinks.expositionPort, "/api/v1/write", method: .GET)
+            #expect(elsewhere.status == 404 && elsewhere.text.contains("the exposition is at GET /metrics"))
 
             try await withTemporaryDirectory { directory in
                 let file = directory.appendingPathComponent("metrics.txt")

@@ -119,6 +119,21 @@ import Testing
         }
     }
 
+    @Test func overTheMemoryLimitIsRefusedRetryablyAndTheSampleCanBeResent() async throws {
+        let body = try remoteWriteBody([remoteWriteSeries([("__name__", "m"), ("job", "x")], samples: [(1_000, 1)])])
+        let decodedSize = try SnappyBlock.decodedLength(of: body)
+        try await withSinks(memoryLimit: decodedSize + 5) { sinks in
+            #expect(try await Self.send(sinks, body).status == 204)
+            let next = try remoteWriteBody([remoteWriteSeries([("__name__", "m"), ("job", "x")], samples: [(2_000, 2)])])
+            let refused = try await Self.send(sinks, next)
+            #expect(refused.status == 503)
+            #expect(refused.headers["retry-after"] == "1")
+            #expect(refused.text.contains("--memory-limit"))
+            // Nothing of the refused request was recorded as seen: after room is made, the same samples are new.
+            #expect(sinks.store.series.first?.points.count == 1)
+        }
+    }
+
     @Test func oneBadSeriesRefusesTheWholeRequest() async throws {
         let body = try remoteWriteBody([
             remoteWriteSeries([("__name__", "good")], samples: [(1_000, 1)]),
