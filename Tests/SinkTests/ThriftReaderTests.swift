@@ -118,7 +118,19 @@ import Testing
         noProcess.fieldHeader(TType.list, 2)
         noProcess.listHeader(TType.struct, count: 0)
         noProcess.stop()
+        var spanWithoutHigh = ThriftWriter()
+        spanWithoutHigh.fieldHeader(TType.struct, 1)
+        spanWithoutHigh.fieldHeader(TType.string, 1)
+        spanWithoutHigh.string("s")
+        spanWithoutHigh.stop()
+        spanWithoutHigh.fieldHeader(TType.list, 2)
+        spanWithoutHigh.listHeader(TType.struct, count: 1)
+        spanWithoutHigh.fieldHeader(TType.i64, 1)
+        spanWithoutHigh.i64(1)
+        spanWithoutHigh.stop()
+        spanWithoutHigh.stop()
         return [
+            HostileBody(name: "span without traceIdHigh", bytes: spanWithoutHigh.bytes, phrase: "Batch.spans[0]: required field 2 (traceIdHigh) is missing"),
             HostileBody(name: "empty body", bytes: [], phrase: "truncated"),
             HostileBody(name: "string length 2³¹-1", bytes: hugeString.bytes, phrase: "over the 1048576-byte limit"),
             HostileBody(name: "negative string length", bytes: negativeString.bytes, phrase: "negative"),

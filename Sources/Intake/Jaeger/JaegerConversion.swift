@@ -96,19 +96,18 @@ public enum JaegerConversion {
         var attributes = self.attributes(proto.tags)
         let kind = spanKind(attributes.removeValue(forKey: JaegerSpecialTag.spanKind))
         var status = SpanStatus()
-        let statusCode = attributes.removeValue(forKey: JaegerSpecialTag.statusCode)
+        let statusCode = attributes.removeValue(forKey: JaegerSpecialTag.statusCode)?.description.uppercased()
         let statusDescription = attributes.removeValue(forKey: JaegerSpecialTag.statusDescription)
         let errorTag = attributes.removeValue(forKey: JaegerSpecialTag.error)
-        switch statusCode?.description.uppercased() {
+        let errorFlagged = errorTag == .bool(true) || errorTag == .string("true")
+        switch statusCode {
         case "ERROR": status.code = .error
         case "OK": status.code = .ok
-        default:
-            if errorTag == .bool(true) || errorTag == .string("true") { status.code = .error }
+        default: status.code = errorFlagged ? .error : .unset
         }
         if status.code == .error, let statusDescription { status.message = statusDescription.description }
-        if statusCode == nil, errorTag != nil, status.code != .error, let errorTag {
-            attributes[JaegerSpecialTag.error] = errorTag  // error=false: keep what was sent
-        }
+        // `error=false` says nothing about the status: keep it as it was sent.
+        if let errorTag, !errorFlagged { attributes[JaegerSpecialTag.error] = errorTag }
         var scope = InstrumentationScope()
         if let name = attributes.removeValue(forKey: JaegerSpecialTag.scopeName) ?? attributes.removeValue(forKey: JaegerSpecialTag.libraryName) {
             scope.name = name.description

@@ -79,33 +79,33 @@ public enum JaegerThriftBatch {
     }
 
     private static func readSpan(_ reader: inout ThriftBinaryReader) throws(ThriftDecodingError) -> Jaeger_ApiV2_Span {
-        var traceIDLow: Int64?
-        var traceIDHigh: Int64?
-        var spanID: Int64?
-        var parentSpanID: Int64?
-        var operationName: String?
-        var flags: Int32?
-        var startTime: Int64?
-        var duration: Int64?
+        var sentTraceIDLow: Int64?
+        var sentTraceIDHigh: Int64?
+        var sentSpanID: Int64?
+        var sentParentSpanID: Int64?
+        var sentOperationName: String?
+        var sentFlags: Int32?
+        var sentStartTime: Int64?
+        var sentDuration: Int64?
         var references: [Jaeger_ApiV2_SpanRef] = []
         var span = Jaeger_ApiV2_Span()
         while let field = try reader.readFieldHeader() {
             switch field.id {
             case 1:
                 try expect(field.type, .i64, "traceIdLow", &reader)
-                traceIDLow = try reader.readI64()
+                sentTraceIDLow = try reader.readI64()
             case 2:
                 try expect(field.type, .i64, "traceIdHigh", &reader)
-                traceIDHigh = try reader.readI64()
+                sentTraceIDHigh = try reader.readI64()
             case 3:
                 try expect(field.type, .i64, "spanId", &reader)
-                spanID = try reader.readI64()
+                sentSpanID = try reader.readI64()
             case 4:
                 try expect(field.type, .i64, "parentSpanId", &reader)
-                parentSpanID = try reader.readI64()
+                sentParentSpanID = try reader.readI64()
             case 5:
                 try expect(field.type, .string, "operationName", &reader)
-                operationName = try reader.readString()
+                sentOperationName = try reader.readString()
             case 6:
                 try expect(field.type, .list, "references", &reader)
                 try reader.enter("references")
@@ -113,13 +113,13 @@ public enum JaegerThriftBatch {
                 reader.leave()
             case 7:
                 try expect(field.type, .i32, "flags", &reader)
-                flags = try reader.readI32()
+                sentFlags = try reader.readI32()
             case 8:
                 try expect(field.type, .i64, "startTime", &reader)
-                startTime = try reader.readI64()
+                sentStartTime = try reader.readI64()
             case 9:
                 try expect(field.type, .i64, "duration", &reader)
-                duration = try reader.readI64()
+                sentDuration = try reader.readI64()
             case 10:
                 try expect(field.type, .list, "tags", &reader)
                 try reader.enter("tags")
@@ -134,15 +134,14 @@ public enum JaegerThriftBatch {
                 try reader.skip(field.type)
             }
         }
-        let required: [(Any?, String)] = [
-            (traceIDLow, "1 (traceIdLow)"), (traceIDHigh, "2 (traceIdHigh)"), (spanID, "3 (spanId)"),
-            (parentSpanID, "4 (parentSpanId)"), (operationName, "5 (operationName)"), (flags, "7 (flags)"),
-            (startTime, "8 (startTime)"), (duration, "9 (duration)"),
-        ]
-        for (value, name) in required where value == nil { throw reader.error("required field \(name) is missing") }
-        guard let traceIDLow, let traceIDHigh, let spanID, let parentSpanID, let operationName, let flags, let startTime, let duration else {
-            throw reader.error("required field is missing")
-        }
+        let traceIDLow = try required(sentTraceIDLow, "1 (traceIdLow)", reader)
+        let traceIDHigh = try required(sentTraceIDHigh, "2 (traceIdHigh)", reader)
+        let spanID = try required(sentSpanID, "3 (spanId)", reader)
+        let parentSpanID = try required(sentParentSpanID, "4 (parentSpanId)", reader)
+        let operationName = try required(sentOperationName, "5 (operationName)", reader)
+        let flags = try required(sentFlags, "7 (flags)", reader)
+        let startTime = try required(sentStartTime, "8 (startTime)", reader)
+        let duration = try required(sentDuration, "9 (duration)", reader)
         span.traceID = traceIDBytes(high: traceIDHigh, low: traceIDLow)
         span.spanID = idBytes(spanID)
         span.operationName = operationName
@@ -289,6 +288,11 @@ public enum JaegerThriftBatch {
             reader.leave()
         }
         return elements
+    }
+
+    private static func required<Value>(_ value: Value?, _ field: String, _ reader: ThriftBinaryReader) throws(ThriftDecodingError) -> Value {
+        guard let value else { throw reader.error("required field \(field) is missing") }
+        return value
     }
 
     private static func expect(
