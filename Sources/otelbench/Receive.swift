@@ -83,7 +83,7 @@ struct Receive: AsyncParsableCommand {
         let http = OTLPHTTPReceiver(
             configuration: .init(address: otlpHTTP, maxRequestBytes: maxRequestBytes.bytes), ingestor: ingestor, logger: logger
         )
-        let sinks = sinkServices(store: store, logger: logger)
+        let sinks = sinkServices(store: store, recorder: recorder, logger: logger)
         let group = ServiceGroup(
             configuration: .init(services: [grpc, http] + sinks.map(\.service), gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
@@ -162,15 +162,15 @@ private struct StartedSink {
 
 extension Receive {
     /// The Jaeger and Prometheus sinks whose flags were given.
-    fileprivate func sinkServices(store: TelemetryStore, logger: Logger) -> [StartedSink] {
+    fileprivate func sinkServices(store: TelemetryStore, recorder: RecordingWriter?, logger: Logger) -> [StartedSink] {
         let limit = maxRequestBytes.bytes
         var sinks: [StartedSink] = []
         if let jaegerGRPC {
-            let sink = JaegerGRPCSink(configuration: .init(address: jaegerGRPC, maxRequestBytes: limit), store: store, logger: logger)
+            let sink = JaegerGRPCSink(configuration: .init(address: jaegerGRPC, maxRequestBytes: limit), store: store, recorder: recorder, logger: logger)
             sinks.append(StartedSink(service: sink, bound: sink.boundAddress, flag: "--jaeger-grpc") { "Jaeger gRPC (PostSpans) listening on \($0)" })
         }
         if let jaegerThrift {
-            let sink = JaegerThriftHTTPSink(configuration: .init(address: jaegerThrift, maxRequestBytes: limit), store: store, logger: logger)
+            let sink = JaegerThriftHTTPSink(configuration: .init(address: jaegerThrift, maxRequestBytes: limit), store: store, recorder: recorder, logger: logger)
             sinks.append(StartedSink(service: sink, bound: sink.boundAddress, flag: "--jaeger-thrift") { "Jaeger Thrift listening on http://\($0)/api/traces" })
         }
         if let jaegerQuery {
@@ -178,7 +178,7 @@ extension Receive {
             sinks.append(StartedSink(service: api, bound: api.boundAddress, flag: "--jaeger-query") { "Jaeger query API on http://\($0)/api/traces" })
         }
         if let prometheus {
-            let receiver = RemoteWriteReceiver(configuration: .init(address: prometheus, maxRequestBytes: limit), store: store, logger: logger)
+            let receiver = RemoteWriteReceiver(configuration: .init(address: prometheus, maxRequestBytes: limit), store: store, recorder: recorder, logger: logger)
             sinks.append(StartedSink(service: receiver, bound: receiver.boundAddress, flag: "--prometheus") { "Prometheus remote write listening on http://\($0)/api/v1/write" })
         }
         if let exposition {

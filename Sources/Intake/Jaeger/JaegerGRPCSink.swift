@@ -35,11 +35,17 @@ public struct JaegerGRPCSink: Service {
     /// The address once listening (the real port when asked for port 0).
     public let boundAddress = BoundAddress()
     let store: TelemetryStore
+    let recorder: RecordingWriter?
     let logger: Logger
 
-    public init(configuration: Configuration = .init(), store: TelemetryStore, logger: Logger = Logger(label: "otelbench.jaeger-grpc")) {
+    /// Creates the sink; accepted spans go into `store` and, as OTLP, into `recorder` when given.
+    public init(
+        configuration: Configuration = .init(), store: TelemetryStore, recorder: RecordingWriter? = nil,
+        logger: Logger = Logger(label: "otelbench.jaeger-grpc")
+    ) {
         self.configuration = configuration
         self.store = store
+        self.recorder = recorder
         self.logger = logger
     }
 
@@ -58,7 +64,7 @@ public struct JaegerGRPCSink: Service {
                 config.compression.enabledAlgorithms = [.gzip, .deflate]
             }
         )
-        let server = GRPCServer(transport: transport, services: [JaegerCollectorService(store: store, logger: logger)])
+        let server = GRPCServer(transport: transport, services: [JaegerCollectorService(store: store, recorder: recorder, logger: logger)])
         let bound = boundAddress
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask {
@@ -82,10 +88,12 @@ public struct JaegerGRPCSink: Service {
 /// `PostSpans`, registered by hand so that the deserializer can report the message size to the memory limiter.
 struct JaegerCollectorService: RegistrableRPCService {
     let store: TelemetryStore
+    let recorder: RecordingWriter?
     let logger: Logger
 
     func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {
         let store = store
+        let recorder = recorder
         let logger = logger
         router.registerHandler(
             forMethod: Jaeger_ApiV2_CollectorService.Method.PostSpans.descriptor,
@@ -100,7 +108,10 @@ struct JaegerCollectorService: RegistrableRPCService {
                 throw error
             }
             do throws(JaegerIngest.Refusal) {
-                try JaegerIngest.store(request.message.message.batch, bytes: request.message.byteCount, channel: .jaegerGRPC, into: store)
+                try JaegerIngest.store(
+                    request.message.message.batch, bytes: request.message.byteCount, channel: .jaegerGRPC, into: store,
+                    recorder: recorder, logger: logger
+                )
             } catch {
                 logger.debug("jaeger-grpc: refused a batch: \(error.message)")
                 switch error.reason {
@@ -146,7 +157,10 @@ enum JaegerIngest {
     }
 
     /// Converts and stores a batch whole, or refuses it whole (and counts the refusal).
-    static func store(_ batch: Jaeger_ApiV2_Batch, bytes: Int, channel: IntakeChannel, into store: TelemetryStore) throws(Refusal) {
+    static func store(
+        _ batch: Jaeger_ApiV2_Batch, bytes: Int, channel: IntakeChannel, into store: TelemetryStore,
+        recorder: RecordingWriter?, logger: Logger
+    ) throws(Refusal) {
         guard store.reserve(bytes: bytes) else {
             store.countRejectedRequest(channel: channel, signal: .traces)
             throw Refusal(reason: .overloaded, message: OTLPIngestor.overloadMessage(limit: store.limits.maxStoredBytes))
@@ -162,6 +176,8 @@ enum JaegerIngest {
                 message: "batch refused whole, \(converted.problems.count) of \(batch.spans.count) spans are invalid: \(shown)\(more)"
             )
         }
-        store.store(Batch(spans: converted.spans), channel: channel, signal: .traces, rejectedItems: 0, reservedBytes: bytes)
+        let accepted = Batch(spans: converted.spans)
+        store.store(accepted, channel: channel, signal: .traces, rejectedItems: 0, reservedBytes: bytes)
+        if let problem = SinkRecording.record(accepted, to: recorder) { logger.error("\(problem)") }
     }
 }

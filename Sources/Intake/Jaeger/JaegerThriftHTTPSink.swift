@@ -30,17 +30,23 @@ public struct JaegerThriftHTTPSink: Service {
     /// The address once listening (the real port when asked for port 0).
     public let boundAddress = BoundAddress()
     let store: TelemetryStore
+    let recorder: RecordingWriter?
     let logger: Logger
 
-    public init(configuration: Configuration = .init(), store: TelemetryStore, logger: Logger = Logger(label: "otelbench.jaeger-thrift")) {
+    /// Creates the sink; accepted spans go into `store` and, as OTLP, into `recorder` when given.
+    public init(
+        configuration: Configuration = .init(), store: TelemetryStore, recorder: RecordingWriter? = nil,
+        logger: Logger = Logger(label: "otelbench.jaeger-thrift")
+    ) {
         self.configuration = configuration
         self.store = store
+        self.recorder = recorder
         self.logger = logger
     }
 
     public func run() async throws {
         try await HTTPSink.serve(
-            JaegerThriftResponder(maxRequestBytes: configuration.maxRequestBytes, store: store),
+            JaegerThriftResponder(maxRequestBytes: configuration.maxRequestBytes, store: store, recorder: recorder, logger: logger),
             address: configuration.address, bound: boundAddress, logger: logger
         )
     }
@@ -51,6 +57,8 @@ struct JaegerThriftResponder: HTTPResponder {
 
     let maxRequestBytes: Int
     let store: TelemetryStore
+    let recorder: RecordingWriter?
+    let logger: Logger
 
     static let mediaTypes: Set<String> = ["application/x-thrift", "application/vnd.apache.thrift.binary"]
 
@@ -80,7 +88,7 @@ struct JaegerThriftResponder: HTTPResponder {
                 throw HTTPRefusal(status: .badRequest, message: "body is not a valid jaeger.thrift Batch in Thrift binary protocol: \(error.message)")
             }
             do throws(JaegerIngest.Refusal) {
-                try JaegerIngest.store(batch, bytes: body.readableBytes, channel: .jaegerThrift, into: store)
+                try JaegerIngest.store(batch, bytes: body.readableBytes, channel: .jaegerThrift, into: store, recorder: recorder, logger: logger)
             } catch {
                 switch error.reason {
                 case .overloaded: return HTTPRefusal(status: .serviceUnavailable, message: error.message, headers: [.retryAfter: "1"]).response

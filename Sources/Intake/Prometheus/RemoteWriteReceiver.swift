@@ -44,18 +44,24 @@ public struct RemoteWriteReceiver: Service {
     public let boundAddress = BoundAddress()
     let store: TelemetryStore
     let ledger: RemoteWriteLedger
+    let recorder: RecordingWriter?
     let logger: Logger
 
-    public init(configuration: Configuration = .init(), store: TelemetryStore, logger: Logger = Logger(label: "otelbench.remote-write")) {
+    /// Creates the receiver; accepted samples go into `store` and, as OTLP gauges, into `recorder` when given.
+    public init(
+        configuration: Configuration = .init(), store: TelemetryStore, recorder: RecordingWriter? = nil,
+        logger: Logger = Logger(label: "otelbench.remote-write")
+    ) {
         self.configuration = configuration
         self.store = store
         self.ledger = RemoteWriteLedger()
+        self.recorder = recorder
         self.logger = logger
     }
 
     public func run() async throws {
         try await HTTPSink.serve(
-            RemoteWriteResponder(maxRequestBytes: configuration.maxRequestBytes, store: store, ledger: ledger),
+            RemoteWriteResponder(maxRequestBytes: configuration.maxRequestBytes, store: store, ledger: ledger, recorder: recorder, logger: logger),
             address: configuration.address, bound: boundAddress, logger: logger
         )
     }
@@ -67,6 +73,8 @@ struct RemoteWriteResponder: HTTPResponder {
     let maxRequestBytes: Int
     let store: TelemetryStore
     let ledger: RemoteWriteLedger
+    let recorder: RecordingWriter?
+    let logger: Logger
 
     func respond(to request: Request, context: Context) async throws -> Response {
         do {
@@ -110,7 +118,8 @@ struct RemoteWriteResponder: HTTPResponder {
                 )
             }
             do throws(RemoteWriteViolation) {
-                try ledger.admit(writeRequest, bytes: body.count, into: store)
+                let accepted = try ledger.admit(writeRequest, bytes: body.count, into: store)
+                if let problem = SinkRecording.record(accepted, to: recorder) { logger.error("\(problem)") }
             } catch {
                 store.release(bytes: body.count)
                 throw HTTPRefusal(status: .badRequest, message: error.message)
@@ -140,7 +149,10 @@ final class RemoteWriteLedger: Sendable {
     private let lastSamples = Mutex<[[Prometheus_Label]: LastSample]>([:])
 
     /// Validates the whole request, then stores it; nothing is stored when anything is invalid.
-    func admit(_ request: Prometheus_WriteRequest, bytes: Int, into store: TelemetryStore) throws(RemoteWriteViolation) {
+    ///
+    /// - Returns: what was stored (re-sent samples already held are not in it).
+    @discardableResult
+    func admit(_ request: Prometheus_WriteRequest, bytes: Int, into store: TelemetryStore) throws(RemoteWriteViolation) -> Batch {
         for (index, series) in request.timeseries.enumerated() {
             if let problem = Self.labelProblem(series.labels) {
                 throw RemoteWriteViolation(message: "timeseries[\(index)] \(Self.describe(series.labels)): \(problem)")
@@ -149,7 +161,7 @@ final class RemoteWriteLedger: Sendable {
         for (index, metadata) in request.metadata.enumerated() where !Self.isValidMetricName(metadata.metricFamilyName) {
             throw RemoteWriteViolation(message: "metadata[\(index)]: metric family name \"\(metadata.metricFamilyName)\" is not a valid metric name")
         }
-        try lastSamples.withLock { (last: inout [[Prometheus_Label]: LastSample]) throws(RemoteWriteViolation) in
+        return try lastSamples.withLock { (last: inout [[Prometheus_Label]: LastSample]) throws(RemoteWriteViolation) -> Batch in
             var pending: [[Prometheus_Label]: LastSample] = [:]
             var batch = Batch()
             var seriesIndex: [[Prometheus_Label]: Int] = [:]
@@ -192,6 +204,7 @@ final class RemoteWriteLedger: Sendable {
             }
             last.merge(pending) { _, new in new }
             store.store(batch, channel: .prometheusRemoteWrite, signal: .metrics, rejectedItems: 0, reservedBytes: bytes)
+            return batch
         }
     }
 

@@ -69,19 +69,20 @@ func withSinks(
     memoryLimit: Int? = 1 << 30,
     namespace: String = "",
     constantLabels: [String: String] = [:],
+    recorder: RecordingWriter? = nil,
     _ body: @Sendable (RunningSinks) async throws -> Void
 ) async throws {
     var logger = Logger(label: "test.sinks")
     logger.logLevel = .critical
     let store = TelemetryStore(limits: .init(maxStoredBytes: memoryLimit))
-    let ingestor = OTLPIngestor(store: store, logger: logger)
+    let ingestor = OTLPIngestor(store: store, recorder: recorder, logger: logger)
     let loopback = ListenAddress(host: "127.0.0.1", port: 0)
     let otlpGRPC = OTLPGRPCReceiver(configuration: .init(address: loopback, maxRequestBytes: maxRequestBytes), ingestor: ingestor, logger: logger)
     let otlpHTTP = OTLPHTTPReceiver(configuration: .init(address: loopback, maxRequestBytes: maxRequestBytes), ingestor: ingestor, logger: logger)
-    let jaegerGRPC = JaegerGRPCSink(configuration: .init(address: loopback, maxRequestBytes: maxRequestBytes), store: store, logger: logger)
-    let jaegerThrift = JaegerThriftHTTPSink(configuration: .init(address: loopback, maxRequestBytes: maxRequestBytes), store: store, logger: logger)
+    let jaegerGRPC = JaegerGRPCSink(configuration: .init(address: loopback, maxRequestBytes: maxRequestBytes), store: store, recorder: recorder, logger: logger)
+    let jaegerThrift = JaegerThriftHTTPSink(configuration: .init(address: loopback, maxRequestBytes: maxRequestBytes), store: store, recorder: recorder, logger: logger)
     let jaegerQuery = JaegerQueryAPI(configuration: .init(address: loopback), store: store, logger: logger)
-    let remoteWrite = RemoteWriteReceiver(configuration: .init(address: loopback, maxRequestBytes: maxRequestBytes), store: store, logger: logger)
+    let remoteWrite = RemoteWriteReceiver(configuration: .init(address: loopback, maxRequestBytes: maxRequestBytes), store: store, recorder: recorder, logger: logger)
     let exposition = PrometheusExposition(
         configuration: .init(address: loopback, namespace: namespace, constantLabels: constantLabels), store: store, logger: logger
     )
