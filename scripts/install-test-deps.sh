@@ -7,6 +7,7 @@
 #   - $REPO/.venv-jaeger: the Jaeger exporters (1.21.0, protobuf 3), Tests/Interop/requirements-jaeger.txt
 #   - $REPO/.venv-remote-write: the Prometheus remote-write exporter and cramjam (snappy oracle),
 #     Tests/Interop/requirements-remote-write.txt
+#   - $REPO/.venv-elasticsearch: the official Elasticsearch Python client, Tests/Interop/requirements-elasticsearch.txt
 # Idempotent: a re-run with everything in place makes no network call.
 # Needs root for apt (only when something is missing). Reaches only Debian's
 # apt repositories and PyPI.
@@ -79,7 +80,9 @@ extra_venv "$REPO/.venv-jaeger" "$REPO/Tests/Interop/requirements-jaeger.txt" \
   'import opentelemetry.exporter.jaeger.proto.grpc, opentelemetry.exporter.jaeger.thrift'
 extra_venv "$REPO/.venv-remote-write" "$REPO/Tests/Interop/requirements-remote-write.txt" \
   'import opentelemetry.exporter.prometheus_remote_write, cramjam, prometheus_client'
+extra_venv "$REPO/.venv-elasticsearch" "$REPO/Tests/Interop/requirements-elasticsearch.txt" \
+  'import elasticsearch, elasticsearch.helpers'
 
 pinned="$(grep -E '^opentelemetry-(sdk|exporter-otlp-proto-grpc|exporter-otlp-proto-http)==' "$REQ" | tr '\n' ' ')"
 echo "install-test-deps: ${pinned}in $VENV ($("$VENV/bin/python" -V 2>&1)); curl at $(command -v curl)"
-echo "install-test-deps: $(prometheus --version 2>&1 | head -1); Jaeger exporters in .venv-jaeger; remote-write exporter and cramjam in .venv-remote-write"
+echo "install-test-deps: $(prometheus --version 2>&1 | head -1); Jaeger exporters in .venv-jaeger; remote-write exporter and cramjam in .venv-remote-write; Elasticsearch client in .venv-elasticsearch"

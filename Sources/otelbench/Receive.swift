@@ -37,6 +37,9 @@ struct Receive: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Expose the metrics received over OTLP for Prometheus to scrape (GET /metrics) here (usually 127.0.0.1:9464).", valueName: "host:port"))
     var exposition: ListenAddress?
 
+    @Option(help: ArgumentHelp("Also accept log documents over Elasticsearch's _bulk and _doc APIs here (usually 127.0.0.1:9200).", valueName: "host:port"))
+    var elasticsearch: ListenAddress?
+
     @Option(help: ArgumentHelp("Largest request accepted, after decompression (e.g. 64MiB).", valueName: "size"))
     var maxRequestBytes = ByteSize(bytes: 64 << 20)
 
@@ -184,6 +187,10 @@ extension Receive {
         if let exposition {
             let endpoint = PrometheusExposition(configuration: .init(address: exposition), store: store, logger: logger)
             sinks.append(StartedSink(service: endpoint, bound: endpoint.boundAddress, flag: "--exposition") { "Prometheus exposition of OTLP metrics on http://\($0)/metrics" })
+        }
+        if let elasticsearch {
+            let sink = ElasticsearchSink(configuration: .init(address: elasticsearch, maxRequestBytes: limit), store: store, logger: logger)
+            sinks.append(StartedSink(service: sink, bound: sink.boundAddress, flag: "--elasticsearch") { "Elasticsearch document API listening on http://\($0) (POST /_bulk, /{index}/_doc)" })
         }
         return sinks
     }

@@ -4,7 +4,7 @@ import Testing
 /// `otelbench receive` with the sink flags, run as the built binary: each sink listens where asked,
 /// answers, and what it received is in the summary.
 @Suite(.serialized) struct ReceiveCommandTests {
-    static let flags = ["--jaeger-grpc", "--jaeger-thrift", "--jaeger-query", "--prometheus", "--exposition"]
+    static let flags = ["--jaeger-grpc", "--jaeger-thrift", "--jaeger-query", "--prometheus", "--exposition", "--elasticsearch"]
 
     @Test func sinkFlagsStartEverySinkAndTheSummaryCountsWhatTheyReceived() async throws {
         let binary = repositoryRoot.appendingPathComponent(".build/debug/otelbench").path
@@ -28,6 +28,7 @@ import Testing
             let remoteWrite = try port(after: "Prometheus remote write listening on")
             let exposition = try port(after: "Prometheus exposition of OTLP metrics on")
             _ = try port(after: "Jaeger gRPC (PostSpans) listening on")
+            let elasticsearch = try port(after: "Elasticsearch document API listening on")
             let sinks = RunningSinks(
                 store: .init(), otlpGRPCPort: 0, otlpHTTPPort: 0, jaegerGRPCPort: 0, jaegerThriftPort: thrift,
                 jaegerQueryPort: query, remoteWritePort: remoteWrite, expositionPort: exposition
@@ -37,11 +38,13 @@ import Testing
             let write = try remoteWriteBody([remoteWriteSeries([("__name__", "cli_metric")], samples: [(1_000, 1)])])
             #expect(try await RemoteWriteReceiverTests.send(sinks, write).status == 204)
             #expect(try await sinks.send(port: exposition, "/metrics", method: .GET).status == 200)
+            #expect(try await sinks.send(port: elasticsearch, "/logs/_doc", contentType: "application/json", body: Array(#"{"message":"hi"}"#.utf8)).status == 201)
 
             await child.stop()
             let summary = child.output
             #expect(summary.contains("jaeger-thrift-http traces: requests 1 accepted, 0 rejected; items 2 accepted"), "\(summary)")
             #expect(summary.contains("prometheus-remote-write metrics: requests 1 accepted"), "\(summary)")
+            #expect(summary.contains("elasticsearch logs: requests 1 accepted, 0 rejected; items 1 accepted"), "\(summary)")
         }
     }
 

@@ -17,6 +17,7 @@ struct RunningSinks: Sendable {
     let jaegerQueryPort: Int
     let remoteWritePort: Int
     let expositionPort: Int
+    var elasticsearchPort: Int = 0
 
     /// A plain HTTP answer.
     struct HTTPAnswer: Sendable {
@@ -86,8 +87,9 @@ func withSinks(
     let exposition = PrometheusExposition(
         configuration: .init(address: loopback, namespace: namespace, constantLabels: constantLabels), store: store, logger: logger
     )
+    let elasticsearch = ElasticsearchSink(configuration: .init(address: loopback, maxRequestBytes: maxRequestBytes), store: store, logger: logger)
     let group = ServiceGroup(
-        services: [otlpGRPC, otlpHTTP, jaegerGRPC, jaegerThrift, jaegerQuery, remoteWrite, exposition], logger: logger
+        services: [otlpGRPC, otlpHTTP, jaegerGRPC, jaegerThrift, jaegerQuery, remoteWrite, exposition, elasticsearch], logger: logger
     )
     try await withThrowingTaskGroup { tasks in
         tasks.addTask { try await group.run() }
@@ -100,7 +102,8 @@ func withSinks(
                 jaegerThriftPort: try await jaegerThrift.boundAddress.value().port,
                 jaegerQueryPort: try await jaegerQuery.boundAddress.value().port,
                 remoteWritePort: try await remoteWrite.boundAddress.value().port,
-                expositionPort: try await exposition.boundAddress.value().port
+                expositionPort: try await exposition.boundAddress.value().port,
+                elasticsearchPort: try await elasticsearch.boundAddress.value().port
             )
             try await body(running)
         } catch {
