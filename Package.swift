@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // Generated once by scripts/generate-protos.sh and committed; never regenerated in CI.
@@ -69,7 +71,20 @@ let package = Package(
                 "Telemetry",
                 "OTelBenchProtos",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Yams", package: "Yams"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "Checks",
+            dependencies: ["Telemetry", "Workload"],
             swiftSettings: strictSettings
         ),
         .executableTarget(
@@ -78,6 +93,7 @@ let package = Package(
                 "Intake",
                 "Telemetry",
                 "Workload",
+                "Checks",
                 "OTelBenchProtos",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
@@ -90,6 +106,21 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Helpers the test targets share: child processes, the repository's paths.
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "Intake",
+                "Telemetry",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Tests/TestSupport",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "TelemetryTests",
             dependencies: ["Telemetry", "Workload", "OTelBenchProtos"],
@@ -98,6 +129,7 @@ let package = Package(
         .testTarget(
             name: "IntakeTests",
             dependencies: [
+                "TestSupport",
                 "Intake",
                 "Workload",
                 "Telemetry",
@@ -114,6 +146,22 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .testTarget(
+            name: "WorkloadTests",
+            dependencies: [
+                "TestSupport", "Workload", "Intake", "Telemetry", "OTelBenchProtos",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ChecksTests",
+            dependencies: ["Checks", "Telemetry", "Workload", "TestSupport"],
+            swiftSettings: strictSettings
+        ),
+        // The Jaeger, Prometheus and Elasticsearch sinks, with their real peers (scripts/install-test-deps.sh).
         .testTarget(
             name: "SinkTests",
             dependencies: [
@@ -136,6 +184,7 @@ let package = Package(
         .testTarget(
             name: "OTelBenchTests",
             dependencies: [
+                "TestSupport",
                 "Telemetry",
                 "Workload",
                 "OTelBenchProtos",

@@ -131,3 +131,16 @@ public struct RecordingError: Error, CustomStringConvertible {
     public var message: String
     public var description: String { message }
 }
+
+extension TelemetryStore {
+    /// Stores a recorded request as if it had just arrived, on the ``IntakeChannel/recording`` channel.
+    public func replay(_ request: RecordedRequest) {
+        let (result, signal): (ConversionResult, Signal) =
+            switch request {
+            case .traces(let message): (OTLPConversion.traces(message, channel: .recording), .traces)
+            case .metrics(let message): (OTLPConversion.metrics(message, channel: .recording), .metrics)
+            case .logs(let message): (OTLPConversion.logs(message, channel: .recording), .logs)
+            }
+        store(result.batch, channel: .recording, signal: signal, rejectedItems: result.rejectedItems, reservedBytes: 0)
+    }
+}

@@ -76,9 +76,11 @@ public struct OTLPPayloadFactory: Sendable {
         return request
     }
 
-    /// One resource with `seriesCount` cumulative counter series of `metricName` (label `series`), one point each.
+    /// One resource with `seriesCount` points of the cumulative counter `metricName`, one per series: series
+    /// `firstSeries`, `firstSeries + 1`, ... (label `series`), wrapping around at `seriesModulo`.
     public mutating func metrics(
-        seriesCount: Int, metricName: String = "otelbench_generated", serviceName: String = "otelbench-generate"
+        seriesCount: Int, firstSeries: Int = 0, seriesModulo: Int = .max, metricName: String = "otelbench_generated",
+        serviceName: String = "otelbench-generate"
     ) -> Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest {
         let now = UInt64(Date().timeIntervalSince1970 * 1e9)
         var sum = Opentelemetry_Proto_Metrics_V1_Sum()
@@ -86,7 +88,7 @@ public struct OTLPPayloadFactory: Sendable {
         sum.aggregationTemporality = .cumulative
         sum.dataPoints = (0..<seriesCount).map { index in
             var point = Opentelemetry_Proto_Metrics_V1_NumberDataPoint()
-            point.attributes = [Self.keyValue("series", .stringValue("s\(index)"))]
+            point.attributes = [Self.keyValue("series", .stringValue("s\((firstSeries + index) % max(1, seriesModulo))"))]
             point.timeUnixNano = now
             point.startTimeUnixNano = now - 1_000_000_000
             point.value = .asInt(Int64(next() % 1000))

@@ -1,5 +1,7 @@
 public import ArgumentParser
 public import Intake
+public import Telemetry
+public import Workload
 
 extension ListenAddress: ExpressibleByArgument {
     public init?(argument: String) {
@@ -7,6 +9,9 @@ extension ListenAddress: ExpressibleByArgument {
         self = address
     }
 }
+
+extension Signal: ExpressibleByArgument {}
+extension OTLPLoadGenerator.Configuration.TransportProtocol: ExpressibleByArgument {}
 
 /// A byte count written as a number with an optional unit: `1048576`, `64KiB`, `64MiB`, `1GiB`, `10MB`.
 struct ByteSize: ExpressibleByArgument, Hashable, CustomStringConvertible {

@@ -1,3 +1,4 @@
+import TestSupport
 import CompressNIO
 import NIOHTTP1
 import Foundation

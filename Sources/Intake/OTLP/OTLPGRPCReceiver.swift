@@ -9,9 +9,13 @@ public import Telemetry
 /// OTLP/gRPC receiver: `TraceService/Export`, `MetricsService/Export` and `LogsService/Export` on one
 /// HTTP/2 port, accepting gzip- and deflate-compressed messages (the Collector compresses by default).
 ///
-/// Too-large messages are refused by the transport with RESOURCE_EXHAUSTED (also after decompression),
-/// undecodable ones with INVALID_ARGUMENT, and requests over the store's memory limit with UNAVAILABLE,
-/// which OTLP exporters retry.
+/// Too-large messages (after decompression) are refused with RESOURCE_EXHAUSTED, undecodable ones with
+/// INVALID_ARGUMENT, and requests over the store's memory limit with UNAVAILABLE, which OTLP exporters retry.
+///
+/// grpc-swift-nio-transport enforces its own payload limit by resetting the stream (clients then see
+/// UNAVAILABLE and retry a request that can never succeed), so the transport's limit is set to
+/// ``transportLimit(for:)`` and the real limit is checked here, where the answer can be RESOURCE_EXHAUSTED
+/// with a message. Only messages past the transport's wider limit get the reset.
 public struct OTLPGRPCReceiver: Service {
     /// Receiver settings.
     public struct Configuration: Sendable {
@@ -49,11 +53,11 @@ public struct OTLPGRPCReceiver: Service {
             address: socketAddress,
             transportSecurity: .plaintext,
             config: .defaults { config in
-                config.rpc.maxRequestPayloadSize = maxRequestBytes
+                config.rpc.maxRequestPayloadSize = Self.transportLimit(for: maxRequestBytes)
                 config.compression.enabledAlgorithms = [.gzip, .deflate]
             }
         )
-        let server = GRPCServer(transport: transport, services: [OTLPGRPCServices(ingestor: ingestor)])
+        let server = GRPCServer(transport: transport, services: [OTLPGRPCServices(ingestor: ingestor, maxRequestBytes: maxRequestBytes)])
         let bound = boundAddress
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask {
@@ -72,12 +76,19 @@ public struct OTLPGRPCReceiver: Service {
             }
         }
     }
+
+    /// The transport's payload limit for a receiver limit: four times it, and at least 1 MiB more.
+    static func transportLimit(for maxRequestBytes: Int) -> Int {
+        let (fourTimes, overflow) = maxRequestBytes.multipliedReportingOverflow(by: 4)
+        return overflow ? Int.max : max(fourTimes, maxRequestBytes + (1 << 20))
+    }
 }
 
 /// The three OTLP collector services, registered by hand rather than through the generated service
 /// protocols so that the deserializer can report the message size to the memory limiter.
 struct OTLPGRPCServices: RegistrableRPCService {
     let ingestor: OTLPIngestor
+    let maxRequestBytes: Int
 
     func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {
         register(
@@ -103,7 +114,7 @@ struct OTLPGRPCServices: RegistrableRPCService {
         let ingestor = ingestor
         router.registerHandler(
             forMethod: method,
-            deserializer: SizedProtobufDeserializer<Export>(),
+            deserializer: SizedProtobufDeserializer<Export>(maxBytes: maxRequestBytes),
             serializer: ProtobufSerializer<Export.Response>()
         ) { streamingRequest, _ in
             let request: ServerRequest<Sized<Export>>
@@ -133,8 +144,15 @@ struct Sized<Message: Sendable>: Sendable {
 /// Decodes protobuf and keeps the message size; an undecodable message is INVALID_ARGUMENT naming the problem.
 struct SizedProtobufDeserializer<Message: OTLPExportRequest>: MessageDeserializer {
     private let inner = ProtobufDeserializer<Message>()
+    let maxBytes: Int
 
     func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws -> Sized<Message> {
+        guard serializedMessageBytes.count <= maxBytes else {
+            throw RPCError(
+                code: .resourceExhausted,
+                message: "\(Message.specName) of \(serializedMessageBytes.count) bytes is over the \(maxBytes)-byte limit (--max-request-bytes)"
+            )
+        }
         do {
             return Sized(message: try inner.deserialize(serializedMessageBytes), byteCount: serializedMessageBytes.count)
         } catch let error as RPCError {

@@ -28,7 +28,7 @@ final class ChildProcess: @unchecked Sendable {
 
     init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], directory: URL? = nil) throws {
         outputURL = FileManager.default.temporaryDirectory.appendingPathComponent("otelbench-child-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: outputURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
         let handle = try FileHandle(forWritingTo: outputURL)
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments

@@ -1,30 +1,30 @@
-import AsyncHTTPClient
-import NIOHTTP1
+public import AsyncHTTPClient
 import Foundation
 import Intake
 import Logging
 import NIOCore
+public import NIOHTTP1
 import ServiceLifecycle
-import Telemetry
+public import Telemetry
 
 /// An intake (OTLP/gRPC + OTLP/HTTP) listening on ephemeral loopback ports for one test.
-struct RunningIntake: Sendable {
-    let store: TelemetryStore
-    let grpcPort: Int
-    let httpPort: Int
+public struct RunningIntake: Sendable {
+    public let store: TelemetryStore
+    public let grpcPort: Int
+    public let httpPort: Int
 
-    func url(_ path: String) -> String { "http://127.0.0.1:\(httpPort)\(path)" }
+    public func url(_ path: String) -> String { "http://127.0.0.1:\(httpPort)\(path)" }
 
     /// A plain HTTP answer.
-    struct HTTPAnswer: Sendable {
-        var status: Int
-        var headers: [String: String]
-        var body: [UInt8]
-        var text: String { String(decoding: body, as: UTF8.self) }
+    public struct HTTPAnswer: Sendable {
+        public var status: Int
+        public var headers: [String: String]
+        public var body: [UInt8]
+        public var text: String { String(decoding: body, as: UTF8.self) }
     }
 
     /// Sends one request with AsyncHTTPClient and collects the answer.
-    func send(
+    public func send(
         _ path: String, method: HTTPMethod = .POST, contentType: String? = "application/x-protobuf",
         headers: [(String, String)] = [], body: [UInt8]
     ) async throws -> HTTPAnswer {
@@ -42,7 +42,7 @@ struct RunningIntake: Sendable {
 }
 
 /// Runs `body` against a fresh intake on ports 127.0.0.1:0 and always shuts it down, even when `body` throws.
-func withIntake(
+public func withIntake(
     maxRequestBytes: Int = 64 << 20,
     memoryLimit: Int? = 1 << 30,
     recorder: RecordingWriter? = nil,

@@ -1,0 +1,40 @@
+public import Telemetry
+
+/// What was sent against what was received: every sampled request the driver sent (and got an answer for)
+/// must have produced spans, and every item the receivers refused is a loss, named by channel.
+public enum AccountingCheck {
+    public static func evaluate(tolerance: Double, run: RunData) -> RuleResult {
+        let answered = (run.driver?.sent ?? []).filter {
+            $0.propagated && $0.sampled && $0.invalidCase == nil && $0.outcome != .connectionError && $0.outcome != .timeout
+        }
+        let missing = answered.filter { request in
+            TraceID(hex: request.traceID).map { run.store.spans(inTrace: $0).isEmpty } ?? true
+        }
+        var evidence: [String] = []
+        var refused = 0
+        var accepted = 0
+        for (channel, bySignal) in run.store.counts.sorted(by: { $0.key < $1.key }) {
+            for (signal, counts) in bySignal.sorted(by: { $0.key < $1.key }) {
+                accepted += counts.itemsAccepted
+                refused += counts.itemsRejected
+                if counts.itemsRejected > 0 || counts.requestsRejected > 0 {
+                    evidence.append("\(channel) \(signal): \(counts.itemsRejected) \(signal.itemName) rejected, \(counts.requestsRejected) requests refused")
+                }
+            }
+        }
+        if !missing.isEmpty {
+            evidence.append("\(missing.count) of \(answered.count) answered sampled requests produced no span, e.g. trace \(missing[0].traceID) (\(missing[0].name))")
+        }
+        let lostRequests = answered.isEmpty ? 0 : Double(missing.count) / Double(answered.count)
+        let lostItems = accepted + refused == 0 ? 0 : Double(refused) / Double(accepted + refused)
+        let loss = max(lostRequests, lostItems)
+        guard !answered.isEmpty || accepted + refused > 0 else {
+            return RuleResult(kind: .accounting, name: "nothing lost", verdict: .noData, measured: "nothing was sent or received", expected: "loss <= \(tolerance)")
+        }
+        return RuleResult(
+            kind: .accounting, name: "nothing lost", verdict: loss <= tolerance ? .pass : .fail,
+            measured: String(format: "%.2f%% lost (%d of %d traces missing; %d items refused, %d accepted)", loss * 100, missing.count, answered.count, refused, accepted),
+            expected: String(format: "loss <= %.2f%%", tolerance * 100), evidence: evidence
+        )
+    }
+}

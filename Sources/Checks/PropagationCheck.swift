@@ -1,0 +1,87 @@
+public import Telemetry
+public import Workload
+
+/// W3C Trace Context propagation, proven request by request from the trace ids the driver chose.
+///
+/// For every request that carried a valid, sampled context: a span of the driver's trace has the driver's
+/// span id as parent; every span's parent resolves within the trace; a server span below the first hop has
+/// a client span as parent; `tracestate` arrives unchanged on every span. For unsampled requests no span
+/// may be exported; for an invalid `traceparent` the service must start a fresh trace (no span may carry the
+/// id the invalid header was built around); an invalid `tracestate` must not travel on.
+public enum PropagationCheck {
+    public static func evaluate(run: RunData) -> RuleResult {
+        let sent = (run.driver?.sent ?? []).filter { $0.propagated && $0.outcome != .connectionError && $0.outcome != .timeout }
+        var problems: [String] = []
+        var checked = 0
+        for request in sent {
+            guard let traceID = TraceID(hex: request.traceID) else { continue }
+            let spans = run.store.spans(inTrace: traceID)
+            checked += 1
+            if let invalid = request.invalidCase.flatMap(InvalidTraceContextCase.init(rawValue:)) {
+                problems.append(contentsOf: invalidCaseProblems(invalid, request: request, spans: spans))
+            } else if !request.sampled {
+                if let span = spans.first {
+                    problems.append("trace \(request.traceID) (\(request.name), unsampled): \(spans.count) spans exported, e.g. \(describe(span)); parent-based sampling exports none")
+                }
+            } else {
+                problems.append(contentsOf: sampledProblems(request: request, spans: spans))
+            }
+        }
+        let traces = Set(sent.map(\.traceID)).count
+        guard checked > 0 else {
+            return RuleResult(kind: .propagation, name: "W3C trace context", verdict: .noData, measured: "no request carried a trace context",
+                              expected: "every request's trace continues in the services' spans")
+        }
+        let brokenTraces = Set(problems.compactMap { $0.split(separator: " ").dropFirst().first.map(String.init) }).count
+        return RuleResult(
+            kind: .propagation, name: "W3C trace context",
+            verdict: problems.isEmpty ? .pass : .fail,
+            measured: problems.isEmpty ? "\(traces) traces intact" : "\(brokenTraces) of \(traces) traces broken",
+            expected: "every request's trace continues in the services' spans",
+            evidence: Array(problems.prefix(20)) + (problems.count > 20 ? ["and \(problems.count - 20) more problems"] : [])
+        )
+    }
+
+    static func sampledProblems(request: SentRequest, spans: [Span]) -> [String] {
+        let prefix = "trace \(request.traceID) (\(request.name))"
+        guard !spans.isEmpty else { return ["\(prefix): no span arrived; the driver's context was not continued (or the spans were lost)"] }
+        var problems: [String] = []
+        let ids = Set(spans.map(\.spanID.hex))
+        if !spans.contains(where: { $0.parentSpanID?.hex == request.spanID }) {
+            let roots = spans.filter { $0.parentSpanID == nil }
+            problems.append("\(prefix): no span has the driver's span id \(request.spanID) as parent\(roots.first.map { "; root span: \(describe($0))" } ?? "")")
+        }
+        for span in spans {
+            if let parent = span.parentSpanID?.hex, parent != request.spanID, !ids.contains(parent) {
+                problems.append("\(prefix): orphan \(describe(span)): parent \(parent) is not in the trace")
+            } else if span.parentSpanID == nil, span.kind == .server || span.kind == .client || span.kind == .internal {
+                problems.append("\(prefix): \(describe(span)) is a root: its service started a new trace instead of continuing the driver's")
+            }
+            if span.kind == .server, let parent = span.parentSpanID?.hex, parent != request.spanID,
+               let parentSpan = spans.first(where: { $0.spanID.hex == parent }), parentSpan.kind != .client {
+                problems.append("\(prefix): server \(describe(span)) has a \(parentSpan.kind) parent \(describe(parentSpan)); a call between services should have a client span as parent")
+            }
+            if let tracestate = request.tracestate, span.traceState != tracestate {
+                problems.append("\(prefix): \(describe(span)) carries tracestate '\(span.traceState)', sent '\(tracestate)'")
+            }
+        }
+        return problems
+    }
+
+    static func invalidCaseProblems(_ invalid: InvalidTraceContextCase, request: SentRequest, spans: [Span]) -> [String] {
+        let prefix = "trace \(request.traceID) (\(request.name), invalid \(invalid.rawValue))"
+        if invalid.invalidatesTraceparent {
+            // Uppercase hex and zero ids are invalid per W3C: continuing them is propagating an invalid header.
+            guard let span = spans.first else { return [] }
+            return ["\(prefix): \(spans.count) spans continue the trace of an invalid traceparent, e.g. \(describe(span)); a fresh trace was expected"]
+        }
+        let invalidState = invalid.headers(traceID: request.traceID, spanID: request.spanID).first { $0.0 == "tracestate" }?.1
+        return spans.filter { $0.traceState == invalidState && !$0.traceState.isEmpty }.prefix(1).map {
+            "\(prefix): \(describe($0)) forwards the invalid tracestate unchanged"
+        }
+    }
+
+    static func describe(_ span: Span) -> String {
+        "\(span.resource.serviceName) \"\(span.name)\" (\(span.kind), span \(span.spanID))"
+    }
+}

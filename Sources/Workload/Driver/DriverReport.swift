@@ -1,0 +1,202 @@
+import Synchronization
+
+/// How one request ended, by class.
+public enum RequestOutcome: String, Sendable, Codable, CaseIterable {
+    case ok
+    case clientError = "4xx"
+    case serverError = "5xx"
+    case timeout
+    case connectionError = "connect"
+}
+
+/// One request the driver sent: what the checks need to find its trace.
+public struct SentRequest: Sendable, Codable, Hashable {
+    public var name: String
+    public var phase: String
+    /// Seconds from the start of the run to the intended send time.
+    public var intendedOffsetSeconds: Double
+    /// Seconds from the start of the run to when the request really left (later than intended when the driver
+    /// had to queue it).
+    public var sentOffsetSeconds: Double
+    public var latencySeconds: Double
+    public var outcome: RequestOutcome
+    public var status: Int?
+    public var traceID: String
+    public var spanID: String
+    public var sampled: Bool
+    public var tracestate: String?
+    public var invalidCase: String?
+    public var propagated: Bool
+
+    public init(
+        name: String, phase: String, intendedOffsetSeconds: Double, sentOffsetSeconds: Double, latencySeconds: Double,
+        outcome: RequestOutcome, status: Int?, traceID: String, spanID: String, sampled: Bool, tracestate: String?,
+        invalidCase: String?, propagated: Bool
+    ) {
+        self.name = name
+        self.phase = phase
+        self.intendedOffsetSeconds = intendedOffsetSeconds
+        self.sentOffsetSeconds = sentOffsetSeconds
+        self.latencySeconds = latencySeconds
+        self.outcome = outcome
+        self.status = status
+        self.traceID = traceID
+        self.spanID = spanID
+        self.sampled = sampled
+        self.tracestate = tracestate
+        self.invalidCase = invalidCase
+        self.propagated = propagated
+    }
+}
+
+/// Counts and latencies of one request name in one phase.
+public struct RequestReport: Sendable, Codable {
+    public var count: Int
+    public var outcomes: [String: Int]
+    /// Client-side latency from the intended send time.
+    public var latency: LatencySummary
+}
+
+/// One phase as it ran.
+public struct PhaseReport: Sendable {
+    public var name: String
+    public var plannedDuration: Duration
+    public var elapsed: Duration
+    /// Requests the schedule called for.
+    public var scheduled: Int
+    /// Slots not sent because the driver itself fell behind (its queue was full).
+    public var droppedSlots: Int
+    public var requests: [String: RequestReport]
+    public var sent: [SentRequest]
+    /// Per second of the run: requests completed, and how many failed.
+    public var timeline: [Int: TimelineBucket]
+
+    public init(
+        name: String, plannedDuration: Duration, elapsed: Duration, scheduled: Int, droppedSlots: Int,
+        requests: [String: RequestReport], sent: [SentRequest], timeline: [Int: TimelineBucket]
+    ) {
+        self.name = name
+        self.plannedDuration = plannedDuration
+        self.elapsed = elapsed
+        self.scheduled = scheduled
+        self.droppedSlots = droppedSlots
+        self.requests = requests
+        self.sent = sent
+        self.timeline = timeline
+    }
+
+    /// Requests sent per second: the count over the time from the first send to the last (the rate the
+    /// driver achieved, to compare with the schedule's).
+    public var achievedRate: Double {
+        let times = sent.map(\.sentOffsetSeconds)
+        guard let first = times.min(), let last = times.max(), last > first else { return 0 }
+        return Double(times.count - 1) / (last - first)
+    }
+}
+
+/// Requests that ended in one second of the run.
+public struct TimelineBucket: Sendable, Codable, Hashable {
+    public var completed = 0
+    public var failed = 0
+}
+
+/// Everything the driver did.
+public struct DriverReport: Sendable {
+    public var phases: [PhaseReport] = []
+    /// Ctrl-C or cancellation stopped the workload early.
+    public var interrupted = false
+
+    public init(phases: [PhaseReport] = [], interrupted: Bool = false) {
+        self.phases = phases
+        self.interrupted = interrupted
+    }
+
+    /// Every request sent, in intended order.
+    public var sent: [SentRequest] { phases.flatMap(\.sent) }
+}
+
+/// Per-worker tallies, merged at the end (no shared lock on the hot path).
+struct WorkerTallies: Sendable {
+    struct PerRequest: Sendable {
+        var count = 0
+        var outcomes: [String: Int] = [:]
+        var latency = LatencyRecorder()
+        var report: RequestReport { RequestReport(count: count, outcomes: outcomes, latency: latency.summary) }
+    }
+
+    var byRequest: [String: PerRequest] = [:]
+    var sent: [SentRequest] = []
+    var timeline: [Int: TimelineBucket] = [:]
+
+    mutating func record(
+        slot: Slot, sentAt: ContinuousClock.Instant, outcome: RequestOutcome, status: Int?, end: ContinuousClock.Instant, phase: String,
+        runStart: ContinuousClock.Instant
+    ) {
+        let latency = end - slot.intended
+        byRequest[slot.template.name, default: PerRequest()].count += 1
+        byRequest[slot.template.name, default: PerRequest()].outcomes[outcome.rawValue, default: 0] += 1
+        byRequest[slot.template.name, default: PerRequest()].latency.record(latency)
+        let offset = slot.intended - runStart
+        let second = Int(offset.components.seconds)
+        timeline[second, default: TimelineBucket()].completed += 1
+        if outcome != .ok { timeline[second, default: TimelineBucket()].failed += 1 }
+        sent.append(SentRequest(
+            name: slot.template.name, phase: phase, intendedOffsetSeconds: seconds(offset), sentOffsetSeconds: seconds(sentAt - runStart),
+            latencySeconds: seconds(latency),
+            outcome: outcome, status: status, traceID: slot.trace.traceID, spanID: slot.trace.spanID, sampled: slot.trace.sampled,
+            tracestate: slot.trace.tracestate, invalidCase: slot.trace.invalid?.rawValue, propagated: slot.trace.propagated
+        ))
+    }
+
+    mutating func merge(_ other: WorkerTallies) {
+        for (name, theirs) in other.byRequest {
+            var mine = byRequest[name, default: PerRequest()]
+            mine.count += theirs.count
+            mine.outcomes.merge(theirs.outcomes, uniquingKeysWith: +)
+            mine.latency.merge(theirs.latency)
+            byRequest[name] = mine
+        }
+        sent.append(contentsOf: other.sent)
+        timeline.merge(other.timeline) { TimelineBucket(completed: $0.completed + $1.completed, failed: $0.failed + $1.failed) }
+    }
+
+    private func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}
+
+/// Live progress of the running phase.
+public struct DriverProgress: Sendable {
+    public var phase: String
+    public var elapsed: Duration
+    public var total: Duration
+    public var sent: Int
+    public var completed: Int
+    public var failed: Int
+    public var dropped: Int
+}
+
+/// Counters shared by every worker for the live display only (reports come from the per-worker tallies).
+final class LiveCounters: Sendable {
+    private struct Counts {
+        var sent = 0
+        var completed = 0
+        var failed = 0
+        var dropped = 0
+    }
+
+    private let counts = Mutex(Counts())
+
+    func send() { counts.withLock { $0.sent += 1 } }
+    func drop() { counts.withLock { $0.dropped += 1 } }
+    func complete(_ outcome: RequestOutcome) {
+        counts.withLock {
+            $0.completed += 1
+            if outcome != .ok { $0.failed += 1 }
+        }
+    }
+
+    func snapshot(phase: String, elapsed: Duration, total: Duration) -> DriverProgress {
+        counts.withLock { DriverProgress(phase: phase, elapsed: elapsed, total: total, sent: $0.sent, completed: $0.completed, failed: $0.failed, dropped: $0.dropped) }
+    }
+}

@@ -1,0 +1,243 @@
+public import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// Drives services with a scenario's workload: open-loop arrivals by the clock (latency measured from the
+/// *intended* send time, so a stalled service shows in the percentiles instead of hiding — no coordinated
+/// omission), or closed-loop users; every request carries a trace context the driver chose and records.
+///
+/// ```swift
+/// let driver = WorkloadDriver(workload: scenario.workload, targets: ["tasks": "http://127.0.0.1:8080"])
+/// let report = try await driver.run()
+/// ```
+public struct WorkloadDriver: Sendable {
+    public let workload: WorkloadSection
+    /// Base URL per service name.
+    public let targets: [String: String]
+    /// Multiplies every phase's duration (`--duration-scale`).
+    public let durationScale: Double
+    public let seed: UInt64
+    /// Called about once a second with the progress so far.
+    public let progress: (@Sendable (DriverProgress) -> Void)?
+
+    public init(
+        workload: WorkloadSection, targets: [String: String], durationScale: Double = 1, seed: UInt64 = 0x0be1_c4,
+        progress: (@Sendable (DriverProgress) -> Void)? = nil
+    ) {
+        self.workload = workload
+        self.targets = targets
+        self.durationScale = durationScale
+        self.seed = seed
+        self.progress = progress
+    }
+
+    /// Runs every phase in order; cancellation stops the workload early and still returns what ran.
+    public func run() async throws -> DriverReport {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = workload.connections
+        configuration.timeout.connect = .seconds(5)
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let live = LiveCounters()
+        var report = DriverReport()
+        var random = SeededRandom(seed: seed)
+        let start = ContinuousClock.now
+        do {
+            for phase in workload.phases {
+                if Task.isCancelled { report.interrupted = true; break }
+                let scaled = phase.duration * durationScale
+                let result = await runPhase(phase, duration: scaled, client: client, random: &random, live: live, runStart: start)
+                report.phases.append(result)
+            }
+        }
+        if Task.isCancelled { report.interrupted = true }
+        try await client.shutdown()
+        return report
+    }
+
+    private func runPhase(
+        _ phase: Phase, duration: Duration, client: HTTPClient, random: inout SeededRandom, live: LiveCounters,
+        runStart: ContinuousClock.Instant
+    ) async -> PhaseReport {
+        let phaseStart = ContinuousClock.now
+        let end = phaseStart + duration
+        var phaseRandom = SeededRandom(seed: random.next())
+        let requestPicker = RequestPicker(requests: workload.requests)
+        let context = SendContext(client: client, targets: targets, timeout: workload.timeout, live: live, phaseName: phase.name, runStart: runStart)
+        var tallies: [WorkerTallies]
+        var droppedSlots = 0
+        var scheduled = 0
+
+        let progressTask = progress.map { progress in
+            Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(1))
+                    if Task.isCancelled { break }
+                    progress(live.snapshot(phase: phase.name, elapsed: ContinuousClock.now - phaseStart, total: duration))
+                }
+            }
+        }
+        defer { progressTask?.cancel() }
+
+        if let times = phase.arrival.sendTimes(over: duration, random: &phaseRandom) {
+            // Open loop: the scheduler offers slots by the clock; workers take them. Workers are many more than
+            // connections so that a slow answer does not delay the next send; a full queue means the driver
+            // itself cannot keep up, and those slots are counted as dropped.
+            scheduled = times.count
+            let queue = SlotQueue<Slot>(capacity: 10_000)
+            let workerCount = max(workload.connections * 4, 16)
+            var slots: [Slot] = []
+            slots.reserveCapacity(times.count)
+            for time in times {
+                let template = requestPicker.pick(&phaseRandom)
+                slots.append(Slot(intended: phaseStart + .nanoseconds(Int64(time * 1e9)), template: template, trace: template.trace.generate(random: &phaseRandom), index: slots.count))
+            }
+            let (workerTallies, dropped) = await withTaskGroup(of: WorkerTallies?.self) { group -> ([WorkerTallies], Int) in
+                for _ in 0..<workerCount {
+                    group.addTask {
+                        var tallies = WorkerTallies()
+                        while let slot = await queue.take() {
+                            await context.send(slot, into: &tallies)
+                        }
+                        return tallies
+                    }
+                }
+                var dropped = 0
+                for slot in slots {
+                    if Task.isCancelled { break }
+                    try? await Task.sleep(until: slot.intended, clock: .continuous)
+                    if !queue.offer(slot) {
+                        dropped += 1
+                        live.drop()
+                    }
+                }
+                queue.finish()
+                var all: [WorkerTallies] = []
+                for await tallies in group { if let tallies { all.append(tallies) } }
+                return (all, dropped)
+            }
+            tallies = workerTallies
+            droppedSlots = dropped
+        } else if case .closed(let users, let thinkTime) = phase.arrival {
+            let seeds = (0..<users).map { _ in phaseRandom.next() }
+            tallies = await withTaskGroup(of: WorkerTallies.self) { group in
+                for user in 0..<users {
+                    group.addTask {
+                        var tallies = WorkerTallies()
+                        var userRandom = SeededRandom(seed: seeds[user])
+                        var index = 0
+                        while ContinuousClock.now < end, !Task.isCancelled {
+                            let template = requestPicker.pick(&userRandom)
+                            let slot = Slot(intended: ContinuousClock.now, template: template, trace: template.trace.generate(random: &userRandom), index: index)
+                            index += 1
+                            await context.send(slot, into: &tallies)
+                            if thinkTime > .zero { try? await Task.sleep(for: thinkTime) }
+                        }
+                        return tallies
+                    }
+                }
+                var all: [WorkerTallies] = []
+                for await tallies in group { all.append(tallies) }
+                return all
+            }
+            scheduled = tallies.reduce(0) { $0 + $1.sent.count }
+        } else {
+            tallies = []
+        }
+
+        var merged = WorkerTallies()
+        for worker in tallies { merged.merge(worker) }
+        let elapsed = ContinuousClock.now - phaseStart
+        return PhaseReport(
+            name: phase.name, plannedDuration: duration, elapsed: elapsed, scheduled: scheduled, droppedSlots: droppedSlots,
+            requests: merged.byRequest.mapValues { $0.report }, sent: merged.sent.sorted { $0.intendedOffsetSeconds < $1.intendedOffsetSeconds },
+            timeline: merged.timeline
+        )
+    }
+}
+
+/// One scheduled request.
+struct Slot: Sendable {
+    var intended: ContinuousClock.Instant
+    var template: RequestTemplate
+    var trace: SentTraceContext
+    var index: Int
+}
+
+/// Picks request templates by weight.
+struct RequestPicker: Sendable {
+    let requests: [RequestTemplate]
+    let cumulative: [Double]
+
+    init(requests: [RequestTemplate]) {
+        self.requests = requests
+        var total = 0.0
+        cumulative = requests.map { total += $0.weight; return total }
+    }
+
+    func pick(_ random: inout SeededRandom) -> RequestTemplate {
+        let point = random.unitInterval() * (cumulative.last ?? 1)
+        let index = cumulative.firstIndex { point <= $0 } ?? (requests.count - 1)
+        return requests[index]
+    }
+}
+
+/// What a worker needs to send one request.
+struct SendContext: Sendable {
+    let client: HTTPClient
+    let targets: [String: String]
+    let timeout: Duration
+    let live: LiveCounters
+    let phaseName: String
+    let runStart: ContinuousClock.Instant
+
+    func send(_ slot: Slot, into tallies: inout WorkerTallies) async {
+        let template = slot.template
+        let path = Placeholders.render(template.path, index: slot.index, traceID: slot.trace.traceID)
+        let url = (targets[template.service] ?? "") + path
+        var request = HTTPClientRequest(url: url)
+        request.method = HTTPMethod(rawValue: template.method)
+        for (name, value) in template.headers { request.headers.add(name: name, value: value) }
+        for (name, value) in slot.trace.headers { request.headers.replaceOrAdd(name: name, value: value) }
+        if let body = template.body {
+            request.body = .bytes(ByteBuffer(string: Placeholders.render(body, index: slot.index, traceID: slot.trace.traceID)))
+            if !template.headers.contains(where: { $0.0.lowercased() == "content-type" }) {
+                request.headers.add(name: "Content-Type", value: "application/json")
+            }
+        }
+        live.send()
+        let sentAt = ContinuousClock.now
+        let outcome: RequestOutcome
+        do {
+            let timeoutAmount = TimeAmount.nanoseconds(timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+            let response = try await client.execute(request, timeout: timeoutAmount)
+            _ = try await response.body.collect(upTo: 8 << 20)
+            let code = Int(response.status.code)
+            outcome = code >= 500 ? .serverError : code >= 400 ? .clientError : .ok
+            tallies.record(slot: slot, sentAt: sentAt, outcome: outcome, status: code, end: ContinuousClock.now, phase: phaseName, runStart: runStart)
+        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
+            outcome = .timeout
+            tallies.record(slot: slot, sentAt: sentAt, outcome: outcome, status: nil, end: ContinuousClock.now, phase: phaseName, runStart: runStart)
+        } catch {
+            outcome = .connectionError
+            tallies.record(slot: slot, sentAt: sentAt, outcome: outcome, status: nil, end: ContinuousClock.now, phase: phaseName, runStart: runStart)
+        }
+        live.complete(outcome)
+    }
+}
+
+/// `{{counter}}` (the request's index in its phase), `{{uuid}}`, `{{trace_id}}`, `{{random:N}}` (0..<N).
+enum Placeholders {
+    static func render(_ text: String, index: Int, traceID: String) -> String {
+        guard text.contains("{{") else { return text }
+        var result = text.replacingOccurrences(of: "{{counter}}", with: String(index))
+            .replacingOccurrences(of: "{{trace_id}}", with: traceID)
+        while let range = result.range(of: "{{uuid}}") { result.replaceSubrange(range, with: UUID().uuidString.lowercased()) }
+        while let open = result.range(of: "{{random:"), let close = result[open.upperBound...].range(of: "}}") {
+            let bound = Int(result[open.upperBound..<close.lowerBound]) ?? 1
+            result.replaceSubrange(open.lowerBound..<close.upperBound, with: String(Int.random(in: 0..<max(1, bound))))
+        }
+        return result
+    }
+}

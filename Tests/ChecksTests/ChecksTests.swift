@@ -1,0 +1,136 @@
+import Checks
+import Telemetry
+import Testing
+import Workload
+
+@Suite struct ChecksTests {
+    private let resource = Resource(attributes: ["service.name": .string("cf_core.services.tasks")])
+
+    private func sent(_ name: String = "req", trace: String, span: String, sampled: Bool = true, tracestate: String? = nil,
+                      invalid: InvalidTraceContextCase? = nil, latency: Double = 0.01) -> SentRequest {
+        SentRequest(name: name, phase: "p", intendedOffsetSeconds: 0, sentOffsetSeconds: 0, latencySeconds: latency, outcome: .ok, status: 200,
+                    traceID: trace, spanID: span, sampled: sampled, tracestate: tracestate, invalidCase: invalid?.rawValue, propagated: true)
+    }
+
+    private func span(trace: String, id: String, parent: String?, kind: SpanKind, state: String = "", name: String = "op", nanos: UInt64 = 1000) -> Span {
+        Span(traceID: TraceID(hex: trace)!, spanID: SpanID(hex: id)!, parentSpanID: parent.flatMap { SpanID(hex: $0) }, traceState: state,
+             name: name, kind: kind, startTimeUnixNano: 0, endTimeUnixNano: nanos, resource: resource, channel: .otlpGRPC)
+    }
+
+    private func run(_ spans: [Span], _ requests: [SentRequest]) -> RunData {
+        let store = TelemetryStore()
+        store.store(Batch(spans: spans), channel: .otlpGRPC, signal: .traces, rejectedItems: 0, reservedBytes: 0)
+        var report = DriverReport()
+        report.phases = [PhaseReport(name: "p", plannedDuration: .seconds(1), elapsed: .seconds(1), scheduled: requests.count, droppedSlots: 0,
+                                     requests: [:], sent: requests, timeline: [:])]
+        return RunData(store: store, driver: report)
+    }
+
+    let t1 = "0af7651916cd43dd8448eb211c80319c", driverSpan = "b7ad6b7169203331"
+
+    @Test func intactTracePasses() {
+        let data = run([
+            span(trace: t1, id: "1111111111111111", parent: driverSpan, kind: .server, state: "congo=t61"),
+            span(trace: t1, id: "2222222222222222", parent: "1111111111111111", kind: .client, state: "congo=t61"),
+            span(trace: t1, id: "3333333333333333", parent: "2222222222222222", kind: .server, state: "congo=t61"),
+        ], [sent(trace: t1, span: driverSpan, tracestate: "congo=t61")])
+        let result = PropagationCheck.evaluate(run: data)
+        #expect(result.verdict == .pass, "\(result.evidence)")
+    }
+
+    @Test(arguments: [
+        ("fresh parent", [("1111111111111111", nil as String?, SpanKind.server, "")], "no span has the driver's span id"),
+        ("orphan", [("1111111111111111", "b7ad6b7169203331", SpanKind.server, ""), ("3333333333333333", "9999999999999999", SpanKind.server, "")], "orphan"),
+        ("server under server", [("1111111111111111", "b7ad6b7169203331", SpanKind.server, ""), ("3333333333333333", "1111111111111111", SpanKind.server, "")], "should have a client span as parent"),
+        ("tracestate dropped", [("1111111111111111", "b7ad6b7169203331", SpanKind.server, "")], "carries tracestate ''"),
+        ("nothing arrived", [], "no span arrived"),
+    ])
+    func brokenTraceFailsWithTheFirstBrokenLink(name: String, spans: [(String, String?, SpanKind, String)], phrase: String) {
+        let tracestate = name == "tracestate dropped" ? "congo=t61" : nil
+        let data = run(spans.map { span(trace: t1, id: $0.0, parent: $0.1, kind: $0.2, state: $0.3) }, [sent(trace: t1, span: driverSpan, tracestate: tracestate)])
+        let result = PropagationCheck.evaluate(run: data)
+        #expect(result.verdict == .fail)
+        #expect(result.evidence.contains { $0.contains(phrase) && $0.contains(t1) }, "\(result.evidence)")
+    }
+
+    @Test func unsampledAndInvalidRequestsMustNotContinue() {
+        let unsampled = sent(trace: t1, span: driverSpan, sampled: false)
+        let bad = sent(trace: "1af7651916cd43dd8448eb211c80319c", span: driverSpan, invalid: .versionFF)
+        #expect(PropagationCheck.evaluate(run: run([], [unsampled, bad])).verdict == .pass)
+        let leaked = run([span(trace: t1, id: "1111111111111111", parent: driverSpan, kind: .server),
+                          span(trace: "1af7651916cd43dd8448eb211c80319c", id: "2111111111111111", parent: driverSpan, kind: .server)], [unsampled, bad])
+        let result = PropagationCheck.evaluate(run: leaked)
+        #expect(result.verdict == .fail)
+        #expect(result.evidence.contains { $0.contains("unsampled") })
+        #expect(result.evidence.contains { $0.contains("invalid version-ff") && $0.contains("fresh trace was expected") })
+    }
+
+    @Test func clientSLOUsesLatencyFromTheIntendedTime() {
+        let requests = (1...1000).map { sent("live", trace: String(format: "%032x", $0), span: driverSpan, latency: Double($0) / 10_000) }
+        let data = run([], requests)
+        var rule = SLORule(name: "liveness", source: .client(request: "live"))
+        rule.quantile = 0.999
+        rule.threshold = 0.05
+        let failing = SLOCheck.evaluate(rule, run: data)
+        #expect(failing.verdict == .fail)
+        #expect(failing.measured == "p99.9 = 99.9 ms")
+        rule.threshold = 0.1
+        #expect(SLOCheck.evaluate(rule, run: data).verdict == .pass)
+        rule.source = .client(request: "nonexistent")
+        #expect(SLOCheck.evaluate(rule, run: data).verdict == .noData)
+    }
+
+    @Test func metricSLOUsesHistogramQuantileOverTheLatestCumulativePoints() {
+        let store = TelemetryStore()
+        func series(_ operation: String, counts: [UInt64]) -> MetricSeries {
+            let point = HistogramPoint(timeUnixNano: 10, count: counts.reduce(0, +), explicitBounds: [5, 15, 30, 60, 90, 150, 250], bucketCounts: counts)
+            return MetricSeries(key: SeriesKey(metricName: "rollback_duration_seconds", attributes: ["operation": .string(operation)], resource: resource),
+                                kind: .histogram(temporality: .cumulative), unit: "s", points: [.histogram(point)], channel: .otlpGRPC)
+        }
+        // 99 rollbacks, 97 at most 150 s and 2 in (150, 250]: rank 0.99 × 99 = 98.01, p99 = 150 + 100 × (98.01 − 97) / 2 = 200.5 s.
+        store.store(Batch(series: [series("git_restore", counts: [0, 10, 20, 30, 20, 5, 1, 0]), series("db_restore", counts: [0, 0, 0, 0, 0, 12, 1, 0])]),
+                    channel: .otlpGRPC, signal: .metrics, rejectedItems: 0, reservedBytes: 0)
+        var rule = SLORule(name: "rollback p99", source: .metric(name: "rollback_duration_seconds"))
+        rule.quantile = 0.99
+        rule.threshold = 180
+        let result = SLOCheck.evaluate(rule, run: RunData(store: store, driver: nil))
+        #expect(result.verdict == .fail)
+        #expect(result.measured == "p99 = 200.50 s")
+        rule.selector = ["operation": "git_restore"]
+        // git_restore alone: 86 observations, 85 at most 150 s: rank 85.14, p99 = 150 + 100 × (85.14 − 85) / 1 = 164 s.
+        let selected = SLOCheck.evaluate(rule, run: RunData(store: store, driver: nil))
+        #expect(selected.measured == "p99 = 164.00 s")
+    }
+
+    @Test func cardinalityCountsHistogramsAsBucketsPlusTwoAndNamesOffenders() {
+        let store = TelemetryStore()
+        let many = (0..<300).map { index in
+            MetricSeries(key: SeriesKey(metricName: "task_create_total", attributes: ["task_id": .string("t\(index)")], resource: resource),
+                         kind: .sum(isMonotonic: true, temporality: .cumulative), points: [.number(.init(timeUnixNano: 1, value: .int(1)))], channel: .otlpGRPC)
+        }
+        let histogram = MetricSeries(key: SeriesKey(metricName: "rollback_duration_seconds", attributes: [:], resource: resource),
+                                     kind: .histogram(temporality: .cumulative),
+                                     points: [.histogram(.init(timeUnixNano: 1, count: 0, explicitBounds: [5, 15, 30, 60, 90, 150, 250], bucketCounts: [0, 0, 0, 0, 0, 0, 0, 0]))],
+                                     channel: .otlpGRPC)
+        store.store(Batch(series: many + [histogram]), channel: .otlpGRPC, signal: .metrics, rejectedItems: 0, reservedBytes: 0)
+        #expect(CardinalityCheck.table(store: store).total == 300 + 10)
+        let results = CardinalityCheck.evaluate(limit: 200, perMetric: ["rollback_duration_seconds": 20], store: store)
+        #expect(results[0].verdict == .fail)
+        #expect(results[0].evidence.first == "task_create_total: 300 series (task_id: 300 values, job: 1 values)")
+        #expect(results[1].verdict == .pass)
+    }
+
+    @Test func accountingNamesWhereItemsWereLost() {
+        let store = TelemetryStore()
+        store.store(Batch(spans: [span(trace: t1, id: "1111111111111111", parent: driverSpan, kind: .server)]),
+                    channel: .otlpHTTPProtobuf, signal: .traces, rejectedItems: 1, reservedBytes: 0)
+        var report = DriverReport()
+        report.phases = [PhaseReport(name: "p", plannedDuration: .seconds(1), elapsed: .seconds(1), scheduled: 2, droppedSlots: 0, requests: [:],
+                                     sent: [sent(trace: t1, span: driverSpan), sent(trace: "2af7651916cd43dd8448eb211c80319c", span: driverSpan)], timeline: [:])]
+        let result = AccountingCheck.evaluate(tolerance: 0, run: RunData(store: store, driver: report))
+        #expect(result.verdict == .fail)
+        #expect(result.evidence.contains("otlp-http-protobuf traces: 1 spans rejected, 0 requests refused"))
+        #expect(result.evidence.contains { $0.hasPrefix("1 of 2 answered sampled requests produced no span, e.g. trace 2af7651916cd43dd8448eb211c80319c") })
+        #expect(AccountingCheck.evaluate(tolerance: 0.6, run: RunData(store: store, driver: report)).verdict == .pass)
+    }
+}

@@ -1,0 +1,107 @@
+import TestSupport
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import GRPCProtobuf
+import Intake
+import OTelBenchProtos
+import Telemetry
+import Testing
+import Workload
+
+@Suite(.serialized) struct OTLPGRPCReceiverTests {
+    private typealias TraceService = Opentelemetry_Proto_Collector_Trace_V1_TraceService
+    private typealias MetricsService = Opentelemetry_Proto_Collector_Metrics_V1_MetricsService
+    private typealias LogsService = Opentelemetry_Proto_Collector_Logs_V1_LogsService
+
+    @Test(arguments: [CompressionAlgorithm.none, .gzip, .deflate])
+    func allThreeSignalsAreStored(compression: CompressionAlgorithm) async throws {
+        var factory = OTLPPayloadFactory(seed: 11)
+        let traces = factory.traces(spanCount: 100, attributesPerSpan: 5)
+        let metrics = factory.metrics(seriesCount: 7)
+        let logs = factory.logs(count: 4)
+        try await withIntake { intake in
+            try await withGRPCClient(port: intake.grpcPort, compression: compression) { client in
+                let traceResponse = try await TraceService.Client(wrapping: client).export(traces)
+                #expect(!traceResponse.hasPartialSuccess)
+                _ = try await MetricsService.Client(wrapping: client).export(metrics)
+                _ = try await LogsService.Client(wrapping: client).export(logs)
+            }
+            #expect(intake.store.spans.count == 100)
+            #expect(intake.store.spans.map(\.spanID.bytes) == traces.resourceSpans[0].scopeSpans[0].spans.map { Array($0.spanID) })
+            #expect(intake.store.series.count == 7)
+            #expect(intake.store.logs.count == 4)
+            let counts = intake.store.counts[.otlpGRPC]
+            #expect(counts?[.traces]?.itemsAccepted == 100)
+            #expect(counts?[.metrics]?.itemsAccepted == 7)
+            #expect(counts?[.logs]?.requestsAccepted == 1)
+        }
+    }
+
+    @Test func invalidIDsArePartialSuccess() async throws {
+        var factory = OTLPPayloadFactory(seed: 12)
+        var traces = factory.traces(spanCount: 3)
+        traces.resourceSpans[0].scopeSpans[0].spans[0].parentSpanID = .init([9, 9])
+        let request = traces
+        try await withIntake { intake in
+            let response = try await withGRPCClient(port: intake.grpcPort) { client in
+                try await TraceService.Client(wrapping: client).export(request)
+            }
+            #expect(response.partialSuccess.rejectedSpans == 1)
+            #expect(response.partialSuccess.errorMessage.contains("parent_span_id has 2 bytes, want 8"))
+            #expect(intake.store.spans.count == 2)
+        }
+    }
+
+    @Test func malformedMessageIsInvalidArgumentAndServingGoesOn() async throws {
+        var factory = OTLPPayloadFactory(seed: 13)
+        let traces = factory.traces(spanCount: 8)
+        try await withIntake { intake in
+            try await withGRPCClient(port: intake.grpcPort) { client in
+                _ = try await TraceService.Client(wrapping: client).export(traces)
+                let error = await #expect(throws: RPCError.self) {
+                    try await rawExport([0xff, 0xff, 0xff, 0x0f], method: TraceService.Method.Export.descriptor, client: client)
+                }
+                #expect(error?.code == .invalidArgument)
+                #expect(error?.message.contains("not a valid protobuf ExportTraceServiceRequest") == true, "\(String(describing: error))")
+                _ = try await TraceService.Client(wrapping: client).export(traces)
+            }
+            #expect(intake.store.spans.count == 16)
+            #expect(intake.store.counts[.otlpGRPC]?[.traces]?.requestsRejected == 1)
+        }
+    }
+
+    @Test(arguments: [CompressionAlgorithm.none, .gzip])
+    func oversizedMessageIsResourceExhausted(compression: CompressionAlgorithm) async throws {
+        var factory = OTLPPayloadFactory(seed: 14)
+        let big = factory.traces(spanCount: 2000, attributesPerSpan: 10)
+        let small = factory.traces(spanCount: 10)
+        try await withIntake(maxRequestBytes: 64 << 10) { intake in
+            try await withGRPCClient(port: intake.grpcPort, compression: compression) { client in
+                let error = await #expect(throws: RPCError.self) {
+                    try await TraceService.Client(wrapping: client).export(big)
+                }
+                #expect(error?.code == .resourceExhausted, "\(String(describing: error))")
+                #expect(error?.message.contains("over the 65536-byte limit") == true)
+                _ = try await TraceService.Client(wrapping: client).export(small)
+            }
+            #expect(intake.store.spans.count == 10)
+        }
+    }
+
+    @Test func overMemoryLimitIsUnavailableSoExportersRetry() async throws {
+        var factory = OTLPPayloadFactory(seed: 15)
+        let traces = factory.traces(spanCount: 50)
+        let size = (try traces.serializedBytes() as [UInt8]).count
+        try await withIntake(memoryLimit: size + size / 2) { intake in
+            try await withGRPCClient(port: intake.grpcPort) { client in
+                _ = try await TraceService.Client(wrapping: client).export(traces)
+                let error = await #expect(throws: RPCError.self) {
+                    try await TraceService.Client(wrapping: client).export(traces)
+                }
+                #expect(error?.code == .unavailable)
+                #expect(error?.message.contains("--memory-limit") == true)
+            }
+            #expect(intake.store.spans.count == 50)
+        }
+    }
+}
