@@ -1,3 +1,4 @@
+import Foundation
 public import Telemetry
 public import Workload
 
@@ -5,7 +6,7 @@ public import Workload
 ///
 /// For every request that carried a valid, sampled context: a span of the driver's trace has the driver's
 /// span id as parent; every span's parent resolves within the trace; a server span below the first hop has
-/// a client span as parent; `tracestate` arrives unchanged on every span. For unsampled requests no span
+/// a client span as parent, and every client span has the callee's server span below it; `tracestate` arrives unchanged on every span. For unsampled requests no span
 /// may be exported; for an invalid `traceparent` the service must start a fresh trace (no span may carry the
 /// id the invalid header was built around); an invalid `tracestate` must not travel on.
 public enum PropagationCheck {
@@ -25,6 +26,15 @@ public enum PropagationCheck {
                 }
             } else {
                 problems.append(contentsOf: sampledProblems(request: request, spans: spans))
+            }
+        }
+        // Traces the services started themselves (after an invalid or missing context): their calls between
+        // services must still propagate.
+        let known = Set(sent.compactMap { TraceID(hex: $0.traceID) })
+        for traceID in run.store.traceIDs.sorted() where !known.contains(traceID) {
+            let spans = run.store.spans(inTrace: traceID)
+            for span in spans where span.kind == .client && !spans.contains(where: { $0.parentSpanID == span.spanID }) {
+                problems.append("trace \(traceID) (started by a service): client \(describe(span)) has no span below it: the callee did not continue the trace")
             }
         }
         let traces = Set(sent.map(\.traceID)).count
@@ -61,7 +71,10 @@ public enum PropagationCheck {
                let parentSpan = spans.first(where: { $0.spanID.hex == parent }), parentSpan.kind != .client {
                 problems.append("\(prefix): server \(describe(span)) has a \(parentSpan.kind) parent \(describe(parentSpan)); a call between services should have a client span as parent")
             }
-            if let tracestate = request.tracestate, span.traceState != tracestate {
+            if span.kind == .client, !spans.contains(where: { $0.parentSpanID == span.spanID }) {
+                problems.append("\(prefix): client \(describe(span)) has no span below it: the callee did not continue the trace (traceparent dropped on the call?)")
+            }
+            if let tracestate = request.tracestate, members(span.traceState) != members(tracestate) {
                 problems.append("\(prefix): \(describe(span)) carries tracestate '\(span.traceState)', sent '\(tracestate)'")
             }
         }
@@ -79,6 +92,12 @@ public enum PropagationCheck {
         return spans.filter { $0.traceState == invalidState && !$0.traceState.isEmpty }.prefix(1).map {
             "\(prefix): \(describe($0)) forwards the invalid tracestate unchanged"
         }
+    }
+
+    /// The list members of a `tracestate`, in order: W3C allows optional whitespace around the commas, and
+    /// SDKs re-join the list (swift-otel writes ", "), so the list, not the bytes, must arrive unchanged.
+    static func members(_ tracestate: String) -> [String] {
+        tracestate.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
     static func describe(_ span: Span) -> String {

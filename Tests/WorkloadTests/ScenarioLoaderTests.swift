@@ -33,7 +33,7 @@ import Workload
               body: '{"title": "task {{counter}}"}'
               headers: {X-Tenant: acme}
               trace: {sampled: true, tracestate: "congo=t61rcWkgMzE"}
-            - {name: live, service: health, path: /health/live, trace: {invalid: version-ff}}
+            - {name: live, service: tasks, path: /health/live, trace: {invalid: version-ff}}
             - {name: bill, service: billing, path: /invoices}
         rules:
           slos:

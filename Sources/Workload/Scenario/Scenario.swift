@@ -32,6 +32,9 @@ public struct BuiltinServices: Sendable {
     public var faults: [FaultMode] = []
     /// The fraction of spans dropped by the `drop_spans` fault.
     public var dropSpanFraction: Double = 0.1
+    /// A services configuration file (latency models, error rates; the format of `otelbench services --config`),
+    /// as written in the scenario: relative to the scenario file. The scenario's own settings win over it.
+    public var configFile: String?
 }
 
 /// The deliberate bugs the built-in services can have, each one a check must catch.
@@ -40,7 +43,7 @@ public enum FaultMode: String, Sendable, CaseIterable {
     case freshParent = "fresh_parent"
     case forwardInvalidTraceparent = "forward_invalid_traceparent"
     case dropTracestate = "drop_tracestate"
-    case ignoreSampled = "ignore_sampled"
+    case ignoreSampledFlag = "ignore_sampled_flag"
     case highCardinalityLabel = "high_cardinality_label"
     case wrongBuckets = "wrong_buckets"
     case omitRequiredLabel = "omit_required_label"

@@ -79,7 +79,7 @@ struct ScenarioParser {
     func builtinServices(_ field: Field) -> BuiltinServices {
         var builtin = BuiltinServices()
         if case .scalar(let scalar) = field.node, scalar.string.isEmpty || scalar.string == "~" || scalar.string == "null" { return builtin }
-        guard let entries = reader.mapping(field, allowed: ["time_scale", "otlp_protocol", "export_interval", "faults", "drop_span_fraction"]) else {
+        guard let entries = reader.mapping(field, allowed: ["time_scale", "otlp_protocol", "export_interval", "faults", "drop_span_fraction", "config"]) else {
             return builtin
         }
         if let value = entries["time_scale"].flatMap({ reader.number($0, minimum: 0, maximum: 1000, exclusiveMinimum: true) }) {
@@ -88,6 +88,14 @@ struct ScenarioParser {
         if let value = entries["otlp_protocol"].flatMap({ reader.choice($0, of: ["grpc", "http"]) }) { builtin.otlpProtocol = value }
         if let value = entries["export_interval"].flatMap({ reader.duration($0) }) { builtin.exportInterval = value }
         if let value = entries["drop_span_fraction"].flatMap({ reader.number($0, minimum: 0, maximum: 1) }) { builtin.dropSpanFraction = value }
+        if let field = entries["config"], let path = reader.string(field, environment: environment) {
+            let resolved = path.hasPrefix("/") ? path : URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent(path).path
+            if FileManager.default.fileExists(atPath: resolved) {
+                builtin.configFile = resolved
+            } else {
+                reader.fail(field, "services configuration \(resolved) does not exist")
+            }
+        }
         if let faults = entries["faults"].flatMap({ reader.sequence($0) }) {
             builtin.faults = faults.compactMap { fault in
                 reader.choice(fault, of: FaultMode.allCases.map(\.rawValue)).flatMap(FaultMode.init(rawValue:))
@@ -195,7 +203,7 @@ struct ScenarioParser {
         return Phase(name: name, duration: duration, arrival: arrival)
     }
 
-    static let builtinServiceNames = ["tasks", "projects", "sprints", "health", "migrations"]
+    static let builtinServiceNames = ["tasks", "projects", "sprints", "migrations"]
 
     func request(_ field: Field, services: ServicesSection?) -> RequestTemplate? {
         guard let entries = reader.mapping(

@@ -1,0 +1,294 @@
+import Foundation
+public import Logging
+import OTel
+public import ServiceLifecycle
+import Synchronization
+public import Tracing
+import W3CTraceContext
+
+/// The telemetry of one cf_core service: its own swift-otel tracer and metrics backend (own resource with
+/// `service.name`, `service.version`, `deployment.environment`), its taxonomy instruments, and its fault modes.
+///
+/// Nothing here touches the process-global `InstrumentationSystem` or `MetricsSystem`: swift-otel 1.6's
+/// `OTel.makeTracingBackend(configuration:)` and `OTel.makeMetricsBackend(configuration:)` build a tracer and a
+/// metrics factory without bootstrapping, so tasks, projects, sprints and migrations can run in one process, each
+/// with its own resource. Run ``backgroundServices`` in the ServiceGroup *before* the HTTP servers, so that at
+/// shutdown the servers stop first and then the exporters flush (metrics get one last export).
+public final class ServiceTelemetry: Sendable {
+    /// The service this telemetry belongs to.
+    public let service: CFCoreService
+    /// The metrics of the taxonomy.
+    public let instruments: TaxonomyInstruments
+    /// The service's deliberate bugs.
+    public let faults: FaultModes
+    /// The exporters, processors and readers swift-otel needs running (traces, then metrics).
+    public let backgroundServices: [any Service]
+    let tracer: any Tracer
+    let randomness: Randomness
+
+    /// Builds the tracer and metrics backend for `service` from `configuration`.
+    ///
+    /// swift-otel applies the standard `OTEL_*` environment variables on top (so `OTEL_SERVICE_NAME` would rename
+    /// every service alike; leave it unset).
+    public init(service: CFCoreService, configuration: ServicesConfiguration, logger: Logger) throws {
+        self.service = service
+        let faults = configuration.faults[service] ?? .none
+        self.faults = faults
+        self.randomness = Randomness(seed: configuration.randomSeed.map { $0 &+ UInt64(service.portOffset) })
+
+        var otel = OTel.Configuration.default
+        otel.serviceName = service.serviceName
+        otel.resourceAttributes = [
+            "service.version": configuration.serviceVersion,
+            "deployment.environment": configuration.deploymentEnvironment,
+        ]
+        otel.diagnosticLogger = .custom(logger)
+        otel.diagnosticLogLevel = Self.diagnosticLevel(for: logger.logLevel)
+        otel.propagators = [.traceContext]
+        otel.logs.enabled = false
+        otel.traces.sampler = .parentBasedAlwaysOn
+        otel.traces.batchSpanProcessor.scheduleDelay = configuration.export.spanExportDelay
+        otel.metrics.exportInterval = configuration.export.metricsExportInterval
+        otel.metrics.defaultHistogramType = .explicitBucket
+        otel.metrics.valueHistogramBuckets = TaxonomyInstruments.histogramBuckets(taxonomy: configuration.taxonomy, faults: faults)
+        let endpoint = configuration.export.endpoint.hasSuffix("/") ? String(configuration.export.endpoint.dropLast()) : configuration.export.endpoint
+        switch configuration.export.transport {
+        case .grpc:
+            otel.traces.otlpExporter.protocol = .grpc
+            otel.metrics.otlpExporter.protocol = .grpc
+            otel.traces.otlpExporter.endpoint = endpoint
+            otel.metrics.otlpExporter.endpoint = endpoint
+        case .http:
+            // An explicitly set OTLP/HTTP endpoint is used as given, so the signal path is ours to add.
+            otel.traces.otlpExporter.protocol = .httpProtobuf
+            otel.metrics.otlpExporter.protocol = .httpProtobuf
+            otel.traces.otlpExporter.endpoint = endpoint + "/v1/traces"
+            otel.metrics.otlpExporter.endpoint = endpoint + "/v1/metrics"
+        }
+        let tracing = try OTel.makeTracingBackend(configuration: otel)
+        let metrics = try OTel.makeMetricsBackend(configuration: otel)
+        self.tracer = tracing.factory
+        self.instruments = TaxonomyInstruments(taxonomy: configuration.taxonomy, factory: metrics.factory, faults: faults)
+        self.backgroundServices = [OTelBackendService(base: tracing.service), OTelBackendService(base: metrics.service)]
+    }
+
+    /// swift-otel filters its diagnostics by its own level: follow the logger's.
+    static func diagnosticLevel(for level: Logger.Level) -> OTel.Configuration.LogLevel {
+        switch level {
+        case .trace: .trace
+        case .debug: .debug
+        case .info, .notice: .info
+        case .warning: .warning
+        case .error, .critical: .error
+        }
+    }
+
+    // MARK: Spans
+
+    /// Runs `body` inside a span named `name` of `kind`, timed on the request's simulated clock.
+    ///
+    /// The span's parent is `parent`, else the current `ServiceContext`. An error thrown by `body` is recorded as
+    /// an `exception` event and error status, then rethrown. Under ``FaultModes/dropSpanFraction`` a share of
+    /// spans is never ended, so the SDK never exports them (their children still name them as parent).
+    public func withSpan<T>(
+        _ name: String,
+        kind: SpanKind = .internal,
+        parent: ServiceContext? = nil,
+        _ body: (any Span) async throws -> T
+    ) async throws -> T {
+        let timeline = RequestTimeline.current
+        let span = tracer.startSpan(name, context: parent ?? ServiceContext.current ?? .topLevel, ofKind: kind, at: timeline.now())
+        do {
+            let result = try await ServiceContext.$current.withValue(span.context) { try await body(span) }
+            finish(span)
+            return result
+        } catch {
+            fail(span, error)
+            finish(span)
+            throw error
+        }
+    }
+
+    /// Records `error` on `span`: an `exception` event and error status.
+    public func fail(_ span: any Span, _ error: any Error) {
+        span.recordError(error, attributes: [:], at: RequestTimeline.current.now())
+        span.setStatus(SpanStatus(code: .error, message: Self.message(of: error)))
+    }
+
+    /// Ends `span` at the simulated now, unless the drop-spans fault picks it.
+    func finish(_ span: any Span) {
+        if faults.dropSpanFraction > 0, randomness.unitInterval() < faults.dropSpanFraction { return }
+        span.end(at: RequestTimeline.current.now())
+    }
+
+    static func message(of error: any Error) -> String {
+        if let error = error as? ServiceFailure { return error.message }
+        return String(describing: error)
+    }
+
+    // MARK: Propagation
+
+    /// What arrived with a request: the extracted context and the raw `traceparent`.
+    public struct IncomingPropagation: Sendable {
+        /// The context extracted with swift-otel's W3C propagator (no span context when the header was missing or
+        /// invalid: the server span then starts a new trace, as W3C Trace Context requires).
+        public var context: ServiceContext
+        /// The `traceparent` header as received.
+        public var rawTraceparent: String?
+        /// True when a `traceparent` arrived but is not valid W3C.
+        public var traceparentIsInvalid: Bool
+
+        /// The propagation of the request being handled.
+        @TaskLocal public static var current: IncomingPropagation?
+    }
+
+    /// Extracts the W3C context from request headers, after the incoming-side faults rewrite them.
+    ///
+    /// Two or more `traceparent` fields make the request's context invalid (W3C: the vendor cannot tell which
+    /// is meant); several `tracestate` fields are one list, joined with commas as HTTP combines repeated fields.
+    public func extract(_ headers: [(name: String, value: String)]) -> IncomingPropagation {
+        var fields = HeaderList(headers)
+        let traceparents = fields.all("traceparent")
+        let raw = traceparents.first
+        var invalid = false
+        let tracestates = fields.all("tracestate")
+        if tracestates.count > 1 { fields.replace("tracestate", with: tracestates.joined(separator: ",")) }
+        if traceparents.count > 1 {
+            invalid = true
+            fields.remove("traceparent")
+        } else if let raw {
+            if let parsed = try? TraceContext(traceParentHeaderValue: raw) {
+                var rewritten = parsed
+                if faults.freshParent {
+                    rewritten = TraceContext(traceID: parsed.traceID, spanID: .random(), flags: parsed.flags, state: parsed.state)
+                }
+                if faults.ignoreSampledFlag, !parsed.flags.contains(.sampled) {
+                    rewritten = TraceContext(traceID: rewritten.traceID, spanID: rewritten.spanID, flags: rewritten.flags.union(.sampled), state: parsed.state)
+                }
+                fields.replace("traceparent", with: rewritten.traceParentHeaderValue)
+            } else {
+                invalid = true
+            }
+        }
+        var context = ServiceContext.topLevel
+        tracer.extract(fields, into: &context, using: HeaderListExtractor())
+        return IncomingPropagation(context: context, rawTraceparent: raw, traceparentIsInvalid: invalid)
+    }
+
+    /// The headers an outgoing call from inside `span` carries: `traceparent` and `tracestate` injected by
+    /// swift-otel, changed by the outgoing-side faults, plus the simulated-time skew.
+    public func outgoingHeaders(for span: any Span) -> [(name: String, value: String)] {
+        var fields = HeaderList([])
+        tracer.inject(span.context, into: &fields, using: HeaderListInjector())
+        if faults.forwardInvalidTraceparent, let incoming = IncomingPropagation.current, incoming.traceparentIsInvalid,
+            let raw = incoming.rawTraceparent
+        {
+            fields.replace("traceparent", with: raw)
+        }
+        if faults.dropTraceparent { fields.remove("traceparent") }
+        if faults.dropTracestate { fields.remove("tracestate") }
+        fields.replace(RequestTimeline.skewHeader, with: String(RequestTimeline.current.skew))
+        return fields.fields
+    }
+
+    // MARK: Behaviour
+
+    /// Spends the simulated latency of `operation` and fails it with its configured error rate.
+    public func perform(_ operation: String, configuration: ServicesConfiguration) async throws {
+        let behaviour = configuration.behaviour(of: operation, service: service)
+        let latency = randomness.latency(behaviour.latency)
+        try await RequestTimeline.current.spend(simulatedSeconds: latency, timeScale: configuration.timeScale)
+        if behaviour.errorRate > 0, randomness.unitInterval() < behaviour.errorRate {
+            throw ServiceFailure.injected(operation: operation, errorRate: behaviour.errorRate)
+        }
+    }
+}
+
+/// A failure of a service operation that the behaviour model injected (error rate) or the operation hit.
+public struct ServiceFailure: Error, Sendable, CustomStringConvertible {
+    /// What failed.
+    public var message: String
+
+    /// The operation failed because its configured error rate said so.
+    static func injected(operation: String, errorRate: Double) -> ServiceFailure {
+        ServiceFailure(message: "\(operation) failed (injected: error_rate \(errorRate))")
+    }
+
+    public var description: String { message }
+}
+
+/// Draws latencies and probabilities: seeded (repeatable) or from the system generator.
+final class Randomness: Sendable {
+    private let state: Mutex<SplitMix64?>
+
+    init(seed: UInt64?) { state = Mutex(seed.map(SplitMix64.init)) }
+
+    func unitInterval() -> Double {
+        state.withLock { generator in
+            if generator == nil { return Double.random(in: 0..<1) }
+            return Double.random(in: 0..<1, using: &generator!)
+        }
+    }
+
+    func latency(_ model: LatencyModel) -> Double {
+        state.withLock { generator in
+            if generator == nil {
+                var system = SystemRandomNumberGenerator()
+                return model.sample(using: &system)
+            }
+            return model.sample(using: &generator!)
+        }
+    }
+}
+
+/// A small seedable generator (Steele, Lea, Flood: SplitMix64).
+struct SplitMix64: RandomNumberGenerator, Sendable {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// HTTP headers as an ordered list with case-insensitive names: the carrier for extraction and injection,
+/// independent of Hummingbird's `HTTPFields` and AsyncHTTPClient's `HTTPHeaders`.
+public struct HeaderList: Sendable {
+    /// The headers, in order.
+    public var fields: [(name: String, value: String)]
+
+    /// Creates a list.
+    public init(_ fields: [(name: String, value: String)]) { self.fields = fields }
+
+    /// The first value of `name`.
+    public func first(_ name: String) -> String? {
+        fields.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+    }
+
+    /// Every value of `name`, in order.
+    public func all(_ name: String) -> [String] {
+        fields.filter { $0.name.caseInsensitiveCompare(name) == .orderedSame }.map(\.value)
+    }
+
+    /// Removes every `name`.
+    public mutating func remove(_ name: String) {
+        fields.removeAll { $0.name.caseInsensitiveCompare(name) == .orderedSame }
+    }
+
+    /// Sets `name` to exactly `value`.
+    public mutating func replace(_ name: String, with value: String) {
+        remove(name)
+        fields.append((name, value))
+    }
+}
+
+struct HeaderListExtractor: Extractor {
+    func extract(key: String, from carrier: HeaderList) -> String? { carrier.first(key) }
+}
+
+struct HeaderListInjector: Injector {
+    func inject(_ value: String, forKey key: String, into carrier: inout HeaderList) { carrier.replace(key, with: value) }
+}

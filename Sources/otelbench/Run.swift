@@ -1,0 +1,262 @@
+import ArgumentParser
+import Checks
+import Foundation
+import Intake
+import Logging
+import Reporting
+import ServiceLifecycle
+import UnixSignals
+import Services
+import Telemetry
+import Workload
+
+/// `otelbench run SCENARIO`: the main job.
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a scenario: start intake and services, drive the workload, settle, check the rules, write reports.",
+        discussion: """
+            Exit code 0 when every rule holds, 1 when a rule failed (or the run was interrupted), 2 when the \
+            scenario or flags are wrong or the run could not start. Reports go to --report-dir \
+            (default Reports/<scenario>/<timestamp>/): summary.json, junit.xml, report.md.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The scenario file.", valueName: "scenario")) var scenarioPath: String
+    @Option(help: ArgumentHelp("Where reports go (default Reports/<scenario>/<timestamp>).", valueName: "dir")) var reportDir: String?
+    @Option(help: "Multiply every phase's duration (0.1 runs a tenth as long).") var durationScale: Double = 1
+    @Option(name: .customLong("target"), help: ArgumentHelp("Send a service's requests to URL instead (staging).", valueName: "name=url"))
+    var targets: [String] = []
+    @Flag(help: "No progress lines.") var quiet = false
+
+    func validate() throws {
+        guard durationScale > 0, durationScale.isFinite else { throw ValidationError("--duration-scale must be > 0 (got \(durationScale))") }
+        for target in targets where !target.contains("=") || !(target.split(separator: "=", maxSplits: 1).last?.hasPrefix("http") ?? false) {
+            throw ValidationError("--target must be NAME=URL, e.g. tasks=https://staging.example.com (got \(target))")
+        }
+    }
+
+    func run() async throws {
+        let scenario: Scenario
+        do {
+            scenario = try ScenarioLoader.load(path: scenarioPath)
+        } catch {
+            throw UsageError(error.description)
+        }
+        let taxonomy = try loadTaxonomy(scenario)
+        var logger = Logger(label: "otelbench.run")
+        logger.logLevel = .error
+        let startedAt = Date()
+
+        // Intake.
+        let store = TelemetryStore()
+        let ingestor = OTLPIngestor(store: store, logger: logger)
+        let grpc = OTLPGRPCReceiver(configuration: .init(address: try address(scenario.intake.otlpGRPC)), ingestor: ingestor, logger: logger)
+        let http = OTLPHTTPReceiver(configuration: .init(address: try address(scenario.intake.otlpHTTP)), ingestor: ingestor, logger: logger)
+        let intakeGroup = ServiceGroup(configuration: .init(services: [grpc, http], gracefulShutdownSignals: [], logger: logger))
+
+        let outcome: (DriverReport, [RuleResult]) = try await withThrowingTaskGroup(of: Void.self, returning: (DriverReport, [RuleResult]).self) { tasks in
+            tasks.addTask { try await intakeGroup.run() }
+            let grpcAddress: ListenAddress
+            let httpAddress: ListenAddress
+            do {
+                grpcAddress = try await grpc.boundAddress.value()
+                httpAddress = try await http.boundAddress.value()
+            } catch {
+                await intakeGroup.triggerGracefulShutdown()
+                throw UsageError("cannot listen: \(error); change intake.otlp_grpc / otlp_http in \(scenarioPath)")
+            }
+            progress("intake: OTLP/gRPC \(grpcAddress), OTLP/HTTP \(httpAddress)")
+
+            let report: DriverReport
+            do {
+                report = try await drive(scenario, taxonomy: taxonomy, grpcAddress: grpcAddress, httpAddress: httpAddress, logger: logger)
+            } catch {
+                await intakeGroup.triggerGracefulShutdown()
+                throw error
+            }
+
+            // The services have stopped and flushed; wait for the last telemetry to arrive.
+            await settle(store: store, driver: report, settle: scenario.settle)
+            let rules = evaluate(scenario, taxonomy: taxonomy, run: RunData(store: store, driver: report))
+            // Graceful shutdown drains the receivers; cancelling them instead would cut connections mid-request.
+            await intakeGroup.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            return (report, rules)
+        }
+
+        let summary = RunSummary(scenario: scenario, startedAt: startedAt, driver: outcome.0, rules: outcome.1, store: store)
+        let directory = reportDir ?? "Reports/\(scenario.name)/\(Self.timestamp(startedAt))"
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try summary.json().write(to: URL(fileURLWithPath: directory).appendingPathComponent("summary.json"))
+            try Data(JUnitReport.xml(summary).utf8).write(to: URL(fileURLWithPath: directory).appendingPathComponent("junit.xml"))
+            try Data(TextReport.markdown(summary).utf8).write(to: URL(fileURLWithPath: directory).appendingPathComponent("report.md"))
+        } catch {
+            throw UsageError("cannot write reports to \(directory): \(error)")
+        }
+        Terminal.out(TextReport.terminal(summary))
+        Terminal.out("reports: \(directory)/{summary.json,junit.xml,report.md}")
+        if !summary.passed { throw ExitCode(1) }
+    }
+
+    /// Starts the built-in services (if any) pointed at the intake, runs the workload, then stops the services,
+    /// which flushes their telemetry.
+    private func drive(
+        _ scenario: Scenario, taxonomy: MetricTaxonomy, grpcAddress: ListenAddress, httpAddress: ListenAddress, logger: Logger
+    ) async throws -> DriverReport {
+        // The built-in services, pointed at the intake, in a group of their own so that they can be stopped
+        // (and flush) before the checks run.
+        let family = try scenario.services.builtin.map {
+            try makeServices($0, taxonomy: taxonomy, grpcAddress: grpcAddress, httpAddress: httpAddress, logger: logger)
+        }
+        var members: [any Service] = []
+        if let family { members.append(family) }
+        let servicesGroup = ServiceGroup(configuration: .init(services: members, gracefulShutdownSignals: [], logger: logger))
+        return try await withThrowingTaskGroup(of: Void.self, returning: DriverReport.self) { serviceTasks in
+            var targetURLs = scenario.services.targets
+            if let family {
+                serviceTasks.addTask { try await servicesGroup.run() }
+                for service in CFCoreService.allCases where targetURLs[service.rawValue] == nil {
+                    targetURLs[service.rawValue] = try await family.baseURL(of: service)
+                }
+            }
+            for target in targets {
+                let parts = target.split(separator: "=", maxSplits: 1).map(String.init)
+                targetURLs[parts[0]] = parts[1]
+            }
+            progress("targets: " + targetURLs.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+
+            // The workload; Ctrl-C stops it, and the run still settles and reports what ran.
+            let progressLine: (@Sendable (DriverProgress) -> Void)? = quiet ? nil : Self.printProgress
+            let driver = WorkloadDriver(
+                workload: scenario.workload, targets: targetURLs, durationScale: durationScale, progress: progressLine
+            )
+            let report = try await Interruptible.run { try await driver.run() }
+            if report.interrupted { progress("interrupted: settling and reporting what ran") }
+            await servicesGroup.triggerGracefulShutdown()
+            try await serviceTasks.waitForAll()
+            return report
+        }
+    }
+
+    @Sendable static func printProgress(_ progress: DriverProgress) {
+        let elapsed = Int(seconds(progress.elapsed))
+        let total = Int(seconds(progress.total))
+        Terminal.err(
+            "\(progress.phase) \(elapsed)/\(total) s: sent \(progress.sent), completed \(progress.completed), "
+                + "failed \(progress.failed), dropped \(progress.dropped)"
+        )
+    }
+
+    private func makeServices(
+        _ builtin: BuiltinServices, taxonomy: MetricTaxonomy, grpcAddress: ListenAddress, httpAddress: ListenAddress, logger: Logger
+    ) throws -> CFCoreServices {
+        var configuration = ServicesConfiguration(taxonomy: taxonomy)
+        if let file = builtin.configFile {
+            do { try configuration.apply(configurationFile: file) } catch { throw UsageError("\(error)") }
+        }
+        configuration.timeScale = builtin.timeScale
+        if builtin.otlpProtocol == "http" {
+            configuration.export.transport = .http
+            configuration.export.endpoint = "http://\(httpAddress)"
+        } else {
+            configuration.export.transport = .grpc
+            configuration.export.endpoint = "http://\(grpcAddress)"
+        }
+        configuration.export.metricsExportInterval = builtin.exportInterval
+        do {
+            for fault in builtin.faults {
+                for service in CFCoreService.allCases {
+                    try configuration.faults[service, default: .none].enable(
+                        fault == .dropSpans ? "drop_spans=\(builtin.dropSpanFraction)" : fault.rawValue
+                    )
+                }
+            }
+            return try CFCoreServices(configuration: configuration, ports: [:], logger: logger)
+        } catch {
+            throw UsageError("\(scenarioPath): services.builtin: \(error)")
+        }
+    }
+
+    private func progress(_ line: String) { if !quiet { Terminal.err(line) } }
+
+    private func address(_ text: String) throws -> ListenAddress {
+        do { return try ListenAddress(parsing: text) } catch { throw UsageError("\(scenarioPath): intake: \(error)") }
+    }
+
+    private func loadTaxonomy(_ scenario: Scenario) throws -> MetricTaxonomy {
+        let path: String
+        if let relative = scenario.rules.taxonomy {
+            path = relative.hasPrefix("/") ? relative : URL(fileURLWithPath: scenario.file).deletingLastPathComponent().appendingPathComponent(relative).path
+        } else if let found = MetricTaxonomy.locateCFCore() {
+            path = found
+        } else {
+            throw UsageError("\(scenarioPath): no taxonomy: set rules.taxonomy (e.g. taxonomy/cf-core.yaml)")
+        }
+        do { return try MetricTaxonomy.load(path: path) } catch { throw UsageError("\(error)") }
+    }
+
+    /// Waits until every answered, sampled request's trace has spans and nothing new arrived for `quiet`,
+    /// or `timeout` passed.
+    private func settle(store: TelemetryStore, driver: DriverReport, settle: SettleSection) async {
+        let expected = driver.sent.filter { $0.propagated && $0.sampled && $0.invalidCase == nil && $0.outcome != .connectionError }
+            .compactMap { TraceID(hex: $0.traceID) }
+        let deadline = ContinuousClock.now + settle.timeout
+        var last = store.totals
+        var quietSince = ContinuousClock.now
+        while ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(100))
+            let now = store.totals
+            if now != last { last = now; quietSince = ContinuousClock.now }
+            let complete = expected.allSatisfy { !store.spans(inTrace: $0).isEmpty }
+            if complete && ContinuousClock.now - quietSince >= settle.quiet { return }
+        }
+        progress("settle: timed out after \(settle.timeout); checking what arrived")
+    }
+
+    private func evaluate(_ scenario: Scenario, taxonomy: MetricTaxonomy, run: RunData) -> [RuleResult] {
+        var results = scenario.rules.slos.map { SLOCheck.evaluate($0, run: run) }
+        if scenario.rules.propagation { results.append(PropagationCheck.evaluate(run: run)) }
+        if let limit = scenario.rules.cardinalityLimit {
+            results += CardinalityCheck.evaluate(limit: limit, perMetric: scenario.rules.cardinalityPerMetric, store: run.store)
+        }
+        if scenario.rules.taxonomy != nil { results += TaxonomyCheck.evaluate(taxonomy: taxonomy, store: run.store) }
+        if let tolerance = scenario.rules.accountingTolerance { results.append(AccountingCheck.evaluate(tolerance: tolerance, run: run)) }
+        return results
+    }
+
+    static func timestamp(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: date)
+    }
+}
+
+/// Runs the workload until it ends or SIGINT/SIGTERM arrives; on a signal the workload is cancelled and what
+/// it did so far is returned, marked interrupted.
+enum Interruptible {
+    static func run(_ body: @escaping @Sendable () async throws -> DriverReport) async throws -> DriverReport {
+        try await withThrowingTaskGroup(of: DriverReport?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) { break }
+                return nil
+            }
+            while let finished = try await group.next() {
+                if var report = finished {
+                    group.cancelAll()
+                    if Task.isCancelled { report.interrupted = true }
+                    return report
+                }
+                // A signal: stop the workload; its partial report follows.
+                group.cancelAll()
+            }
+            return DriverReport(interrupted: true)
+        }
+    }
+}
+
+private func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
