@@ -212,6 +212,26 @@ let package = Package(
             dependencies: ["Checks", "Telemetry", "Workload", "TestSupport"],
             swiftSettings: strictSettings
         ),
+        // The Jaeger, Prometheus and Elasticsearch sinks, with their real peers (scripts/install-test-deps.sh).
+        .testTarget(
+            name: "SinkTests",
+            dependencies: [
+                "Intake",
+                "Telemetry",
+                "Workload",
+                "OTelBenchProtos",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "OTelBenchTests",
             dependencies: [

@@ -3,6 +3,11 @@
 #   - curl (Debian package)
 #   - a virtualenv at $REPO/.venv-test with the real OpenTelemetry Python SDK
 #     and OTLP exporters pinned in Tests/Interop/requirements.txt
+#   - Debian's prometheus (2.42: prometheus + promtool), the peer of the Prometheus sinks
+#   - $REPO/.venv-jaeger: the Jaeger exporters (1.21.0, protobuf 3), Tests/Interop/requirements-jaeger.txt
+#   - $REPO/.venv-remote-write: the Prometheus remote-write exporter and cramjam (snappy oracle),
+#     Tests/Interop/requirements-remote-write.txt
+#   - $REPO/.venv-elasticsearch: the official Elasticsearch Python client, Tests/Interop/requirements-elasticsearch.txt
 # Idempotent: a re-run with everything in place makes no network call.
 # Needs root for apt (only when something is missing). Reaches only Debian's
 # apt repositories and PyPI.
@@ -24,6 +29,7 @@ can_venv() {
 
 apt_pkgs=()
 command -v curl >/dev/null 2>&1 || apt_pkgs+=(curl)
+{ command -v prometheus && command -v promtool; } >/dev/null 2>&1 || apt_pkgs+=(prometheus)
 if ! can_venv "$PYTHON"; then
   # Fall back to Debian's python3 with python3-venv.
   dpkg -s python3 >/dev/null 2>&1 || apt_pkgs+=(python3)
@@ -53,5 +59,30 @@ else
   printf '%s\n' "$want_stamp" >"$STAMP"
 fi
 
+# One more venv per set of peers whose pins clash with the OTLP venv (protobuf 3 for Jaeger,
+# protobuf 5/6 for remote write). Same stamp logic: reinstall only when the requirements change.
+extra_venv() {
+  local venv="$1" req="$2" probe="$3"
+  local stamp="$venv/.requirements.installed"
+  local want
+  want="$(cat "$req"; echo "# python: $("$PYTHON" -c 'import sys; print(sys.version.split()[0], sys.base_prefix)')")"
+  if [[ -x "$venv/bin/python" && -f "$stamp" ]] && [[ "$(cat "$stamp")" == "$want" ]] &&
+     "$venv/bin/python" -c "$probe" >/dev/null 2>&1; then
+    return
+  fi
+  log "creating $venv"
+  rm -rf "$venv"
+  "$PYTHON" -m venv "$venv"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-input -r "$req"
+  printf '%s\n' "$want" >"$stamp"
+}
+extra_venv "$REPO/.venv-jaeger" "$REPO/Tests/Interop/requirements-jaeger.txt" \
+  'import opentelemetry.exporter.jaeger.proto.grpc, opentelemetry.exporter.jaeger.thrift'
+extra_venv "$REPO/.venv-remote-write" "$REPO/Tests/Interop/requirements-remote-write.txt" \
+  'import opentelemetry.exporter.prometheus_remote_write, cramjam, prometheus_client'
+extra_venv "$REPO/.venv-elasticsearch" "$REPO/Tests/Interop/requirements-elasticsearch.txt" \
+  'import elasticsearch, elasticsearch.helpers'
+
 pinned="$(grep -E '^opentelemetry-(sdk|exporter-otlp-proto-grpc|exporter-otlp-proto-http)==' "$REQ" | tr '\n' ' ')"
 echo "install-test-deps: ${pinned}in $VENV ($("$VENV/bin/python" -V 2>&1)); curl at $(command -v curl)"
+echo "install-test-deps: $(prometheus --version 2>&1 | head -1); Jaeger exporters in .venv-jaeger; remote-write exporter and cramjam in .venv-remote-write; Elasticsearch client in .venv-elasticsearch"

@@ -8,7 +8,7 @@ import Telemetry
 /// `otelbench receive`: listen for OTLP, show what arrives, summarize it at the end.
 struct Receive: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Receive OTLP (gRPC and HTTP; traces, metrics, logs) and summarize what arrived.",
+        abstract: "Receive OTLP (gRPC and HTTP; traces, metrics, logs), and Jaeger and Prometheus when asked, and summarize what arrived.",
         discussion: """
             Runs until SIGINT/SIGTERM or --duration, then prints a summary: spans, traces, services, \
             metric series and data points by metric, log records, and per protocol the requests and items \
@@ -21,6 +21,24 @@ struct Receive: AsyncParsableCommand {
 
     @Option(name: .customLong("otlp-http"), help: ArgumentHelp("Address for OTLP/HTTP.", valueName: "host:port"))
     var otlpHTTP = ListenAddress(host: "127.0.0.1", port: 4318)
+
+    @Option(name: .customLong("jaeger-grpc"), help: ArgumentHelp("Also accept Jaeger api_v2 gRPC PostSpans here (usually 127.0.0.1:14250).", valueName: "host:port"))
+    var jaegerGRPC: ListenAddress?
+
+    @Option(name: .customLong("jaeger-thrift"), help: ArgumentHelp("Also accept Jaeger Thrift over HTTP (POST /api/traces) here (usually 127.0.0.1:14268).", valueName: "host:port"))
+    var jaegerThrift: ListenAddress?
+
+    @Option(name: .customLong("jaeger-query"), help: ArgumentHelp("Serve Jaeger's query API over every received trace here (usually 127.0.0.1:16686).", valueName: "host:port"))
+    var jaegerQuery: ListenAddress?
+
+    @Option(help: ArgumentHelp("Also accept Prometheus remote write (POST /api/v1/write) here (usually 127.0.0.1:9090).", valueName: "host:port"))
+    var prometheus: ListenAddress?
+
+    @Option(help: ArgumentHelp("Expose the metrics received over OTLP for Prometheus to scrape (GET /metrics) here (usually 127.0.0.1:9464).", valueName: "host:port"))
+    var exposition: ListenAddress?
+
+    @Option(help: ArgumentHelp("Also accept log documents over Elasticsearch's _bulk and _doc APIs here (usually 127.0.0.1:9200).", valueName: "host:port"))
+    var elasticsearch: ListenAddress?
 
     @Option(help: ArgumentHelp("Largest request accepted, after decompression (e.g. 64MiB).", valueName: "size"))
     var maxRequestBytes = ByteSize(bytes: 64 << 20)
@@ -68,8 +86,9 @@ struct Receive: AsyncParsableCommand {
         let http = OTLPHTTPReceiver(
             configuration: .init(address: otlpHTTP, maxRequestBytes: maxRequestBytes.bytes), ingestor: ingestor, logger: logger
         )
+        let sinks = sinkServices(store: store, recorder: recorder, logger: logger)
         let group = ServiceGroup(
-            configuration: .init(services: [grpc, http], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            configuration: .init(services: [grpc, http] + sinks.map(\.service), gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
 
         try await withThrowingTaskGroup(of: Finished.self) { tasks in
@@ -88,6 +107,14 @@ struct Receive: AsyncParsableCommand {
             }
             Terminal.out("OTLP/gRPC listening on \(grpcAddress)")
             Terminal.out("OTLP/HTTP listening on http://\(httpAddress) (POST /v1/traces, /v1/metrics, /v1/logs)")
+            for sink in sinks {
+                do {
+                    Terminal.out(sink.announcement(try await sink.bound.value()))
+                } catch {
+                    await group.triggerGracefulShutdown()
+                    throw UsageError("cannot listen for \(sink.flag): \(error). Choose another address with \(sink.flag) (port 0 picks a free one).")
+                }
+            }
             if let duration {
                 tasks.addTask {
                     try? await Task.sleep(for: duration.duration)
@@ -125,6 +152,47 @@ struct Receive: AsyncParsableCommand {
                 throw UsageError("cannot write --summary-json \(summaryJSON): \(error)")
             }
         }
+    }
+}
+
+/// A sink started by its flag, and how to announce it.
+private struct StartedSink {
+    var service: any Service
+    var bound: BoundAddress
+    var flag: String
+    var announcement: (ListenAddress) -> String
+}
+
+extension Receive {
+    /// The Jaeger and Prometheus sinks whose flags were given.
+    fileprivate func sinkServices(store: TelemetryStore, recorder: RecordingWriter?, logger: Logger) -> [StartedSink] {
+        let limit = maxRequestBytes.bytes
+        var sinks: [StartedSink] = []
+        if let jaegerGRPC {
+            let sink = JaegerGRPCSink(configuration: .init(address: jaegerGRPC, maxRequestBytes: limit), store: store, recorder: recorder, logger: logger)
+            sinks.append(StartedSink(service: sink, bound: sink.boundAddress, flag: "--jaeger-grpc") { "Jaeger gRPC (PostSpans) listening on \($0)" })
+        }
+        if let jaegerThrift {
+            let sink = JaegerThriftHTTPSink(configuration: .init(address: jaegerThrift, maxRequestBytes: limit), store: store, recorder: recorder, logger: logger)
+            sinks.append(StartedSink(service: sink, bound: sink.boundAddress, flag: "--jaeger-thrift") { "Jaeger Thrift listening on http://\($0)/api/traces" })
+        }
+        if let jaegerQuery {
+            let api = JaegerQueryAPI(configuration: .init(address: jaegerQuery), store: store, logger: logger)
+            sinks.append(StartedSink(service: api, bound: api.boundAddress, flag: "--jaeger-query") { "Jaeger query API on http://\($0)/api/traces" })
+        }
+        if let prometheus {
+            let receiver = RemoteWriteReceiver(configuration: .init(address: prometheus, maxRequestBytes: limit), store: store, recorder: recorder, logger: logger)
+            sinks.append(StartedSink(service: receiver, bound: receiver.boundAddress, flag: "--prometheus") { "Prometheus remote write listening on http://\($0)/api/v1/write" })
+        }
+        if let exposition {
+            let endpoint = PrometheusExposition(configuration: .init(address: exposition), store: store, logger: logger)
+            sinks.append(StartedSink(service: endpoint, bound: endpoint.boundAddress, flag: "--exposition") { "Prometheus exposition of OTLP metrics on http://\($0)/metrics" })
+        }
+        if let elasticsearch {
+            let sink = ElasticsearchSink(configuration: .init(address: elasticsearch, maxRequestBytes: limit), store: store, logger: logger)
+            sinks.append(StartedSink(service: sink, bound: sink.boundAddress, flag: "--elasticsearch") { "Elasticsearch document API listening on http://\($0) (POST /_bulk, /{index}/_doc)" })
+        }
+        return sinks
     }
 }
 

@@ -1,0 +1,283 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+public import Logging
+import NIOCore
+public import ServiceLifecycle
+import Synchronization
+public import Telemetry
+
+/// Enough of Elasticsearch's document API for a log exporter to be tested against it: documents become
+/// store log records (see ``ElasticsearchDocument`` for the mapping), answered as Elasticsearch answers.
+///
+/// - `GET /` (and `HEAD /`): cluster info, as clients ask before anything else.
+/// - `POST|PUT /_bulk`, `/{index}/_bulk`: NDJSON `index` and `create` actions; each item answered on its
+///   own (`201` or an error with `type` and `reason`), `errors: true` when any failed; `update` and `delete`
+///   are refused per item (a test sink keeps what it received). A malformed action line refuses the request.
+/// - `POST /{index}/_doc`, `PUT|POST /{index}/_doc/{id}`, `PUT|POST /{index}/_create/{id}`: one document.
+///
+/// Every answer carries `X-Elastic-Product: Elasticsearch` (the official clients check it); errors are
+/// `{"error": {"root_cause", "type", "reason"}, "status"}`; over the memory limit the answer is 429, which
+/// clients retry.
+public struct ElasticsearchSink: Service {
+    /// Sink settings.
+    public struct Configuration: Sendable {
+        /// Where to listen. Default `127.0.0.1:9200` (`--elasticsearch`).
+        public var address: ListenAddress
+        /// Largest body accepted, after decompression. Default 64 MiB (`--max-request-bytes`).
+        public var maxRequestBytes: Int
+
+        public init(address: ListenAddress = .init(host: "127.0.0.1", port: 9200), maxRequestBytes: Int = 64 << 20) {
+            self.address = address
+            self.maxRequestBytes = maxRequestBytes
+        }
+    }
+
+    public let configuration: Configuration
+    /// The address once listening (the real port when asked for port 0).
+    public let boundAddress = BoundAddress()
+    let store: TelemetryStore
+    let logger: Logger
+
+    /// Creates the sink; accepted documents go into `store`'s logs.
+    public init(configuration: Configuration = .init(), store: TelemetryStore, logger: Logger = Logger(label: "otelbench.elasticsearch")) {
+        self.configuration = configuration
+        self.store = store
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try await HTTPSink.serve(
+            ElasticsearchResponder(maxRequestBytes: configuration.maxRequestBytes, store: store),
+            address: configuration.address, bound: boundAddress, logger: logger
+        )
+    }
+}
+
+struct ElasticsearchResponder: HTTPResponder {
+    typealias Context = BasicRequestContext
+
+    let maxRequestBytes: Int
+    let store: TelemetryStore
+    /// Sequence numbers and generated ids, as Elasticsearch hands them out.
+    private let sequence = Counter()
+
+    init(maxRequestBytes: Int, store: TelemetryStore) {
+        self.maxRequestBytes = maxRequestBytes
+        self.store = store
+    }
+
+    final class Counter: Sendable {
+        private let value = Mutex<Int>(0)
+        func next() -> Int { value.withLock { current in defer { current += 1 }; return current } }
+    }
+
+    /// An error answer in Elasticsearch's shape.
+    struct Failure: Error {
+        var status: HTTPResponse.Status
+        var type: String
+        var reason: String
+
+        var json: JSONValue {
+            let cause = JSONValue.object([("type", .string(type)), ("reason", .string(reason))])
+            return .object([
+                ("error", .object([("root_cause", .array([cause])), ("type", .string(type)), ("reason", .string(reason))])),
+                ("status", .int(Int64(status.code))),
+            ])
+        }
+    }
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        let segments = request.uri.path.split(separator: "/").map(String.init)
+        do {
+            switch (request.method, segments.count) {
+            case (.get, 0), (.head, 0):
+                return answer(.ok, Self.clusterInfo)
+            case (.post, 1) where segments[0] == "_bulk", (.put, 1) where segments[0] == "_bulk":
+                return try await bulk(request, defaultIndex: nil)
+            case (.post, 2) where segments[1] == "_bulk", (.put, 2) where segments[1] == "_bulk":
+                return try await bulk(request, defaultIndex: try Self.validIndex(segments[0]))
+            case (.post, 2) where segments[1] == "_doc":
+                return try await single(request, index: try Self.validIndex(segments[0]), id: nil)
+            case (.post, 3) where segments[1] == "_doc" || segments[1] == "_create", (.put, 3) where segments[1] == "_doc" || segments[1] == "_create":
+                return try await single(request, index: try Self.validIndex(segments[0]), id: segments[2])
+            default:
+                throw Failure(
+                    status: .badRequest, type: "illegal_argument_exception",
+                    reason: "otelbench's Elasticsearch sink has no endpoint [\(request.method) \(request.uri.path)]: "
+                        + "use POST /_bulk, POST /{index}/_bulk, POST /{index}/_doc or PUT /{index}/_doc/{id}"
+                )
+            }
+        } catch let failure as Failure {
+            store.countRejectedRequest(channel: .elasticsearch, signal: .logs)
+            return answer(failure.status, failure.json)
+        } catch let refusal as HTTPRefusal {
+            store.countRejectedRequest(channel: .elasticsearch, signal: .logs)
+            let type = refusal.status == .contentTooLarge ? "content_too_long_exception" : "parse_exception"
+            return answer(refusal.status, Failure(status: refusal.status, type: type, reason: refusal.message).json)
+        }
+    }
+
+    // MARK: Endpoints
+
+    private func bulk(_ request: Request, defaultIndex: String?) async throws -> Response {
+        try Self.checkContentType(request, ndjson: true)
+        let body = Array(buffer: try await HTTPSink.readBody(request, limit: maxRequestBytes))
+        let started = ContinuousClock.now
+        let lines = body.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true)
+            .filter { !$0.allSatisfy { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\r") } }
+        let observed = UInt64(Date().timeIntervalSince1970 * 1e9)
+        var items: [JSONValue] = []
+        var records: [LogRecord] = []
+        var failed = 0
+        var position = 0
+        while position < lines.count {
+            let lineNumber = position + 1
+            guard case .object(let actionObject)? = try? DocumentValue.parse(lines[position]), actionObject.count == 1,
+                let (action, metadataValue) = actionObject.first, case .object(let metadata) = metadataValue
+            else {
+                throw Failure(
+                    status: .badRequest, type: "illegal_argument_exception",
+                    reason: "Malformed action/metadata line [\(lineNumber)], expected an object with one action such as {\"index\":{}}"
+                )
+            }
+            position += 1
+            let index = metadata["_index"]?.text ?? defaultIndex
+            let id = metadata["_id"]?.text ?? generatedID()
+            switch action {
+            case "index", "create":
+                guard position < lines.count else {
+                    throw Failure(status: .badRequest, type: "illegal_argument_exception", reason: "The bulk request must be terminated by a newline [\\n]: action line [\(lineNumber)] has no document")
+                }
+                let source = lines[position]
+                position += 1
+                guard let index else {
+                    failed += 1
+                    items.append(item(action, index: "", id: id, failure: DocumentProblem(type: "action_request_validation_exception", reason: "Validation Failed: 1: index is missing;")))
+                    continue
+                }
+                do {
+                    let document = try DocumentValue.parse(source)
+                    records.append(try ElasticsearchDocument.logRecord(document, index: index, observedAt: observed))
+                    items.append(item(action, index: index, id: id, failure: nil))
+                } catch let problem as DocumentProblem {
+                    failed += 1
+                    items.append(item(action, index: index, id: id, failure: problem))
+                } catch {
+                    failed += 1
+                    items.append(item(action, index: index, id: id, failure: DocumentProblem(type: "document_parsing_exception", reason: "[\(lineNumber + 1):1] failed to parse: the document is not valid JSON")))
+                }
+            case "update":
+                position += 1  // its body line
+                failed += 1
+                items.append(item(action, index: index ?? "", id: id, failure: Self.unsupportedAction(action)))
+            case "delete":
+                failed += 1
+                items.append(item(action, index: index ?? "", id: id, failure: Self.unsupportedAction(action)))
+            default:
+                throw Failure(status: .badRequest, type: "illegal_argument_exception", reason: "Malformed action/metadata line [\(lineNumber)], expected one of [create, delete, index, update] but found [\(action)]")
+            }
+        }
+        try admit(records, bytes: body.count, rejected: failed)
+        let took = Int64(started.duration(to: .now).components.seconds * 1000)
+        return answer(.ok, .object([("errors", .bool(failed > 0)), ("took", .int(took)), ("items", .array(items))]))
+    }
+
+    private func single(_ request: Request, index: String, id: String?) async throws -> Response {
+        try Self.checkContentType(request, ndjson: false)
+        let body = Array(buffer: try await HTTPSink.readBody(request, limit: maxRequestBytes))
+        let record: LogRecord
+        do {
+            record = try ElasticsearchDocument.logRecord(DocumentValue.parse(body), index: index, observedAt: UInt64(Date().timeIntervalSince1970 * 1e9))
+        } catch let problem as DocumentProblem {
+            throw Failure(status: .badRequest, type: problem.type, reason: problem.reason)
+        } catch {
+            throw Failure(status: .badRequest, type: "document_parsing_exception", reason: "[1:1] failed to parse: the document is not valid JSON")
+        }
+        try admit([record], bytes: body.count, rejected: 0)
+        return answer(.created, result(index: index, id: id ?? generatedID()))
+    }
+
+    // MARK: Helpers
+
+    private func admit(_ records: [LogRecord], bytes: Int, rejected: Int) throws {
+        guard store.reserve(bytes: bytes) else {
+            throw Failure(
+                status: .tooManyRequests, type: "es_rejected_execution_exception",
+                reason: OTLPIngestor.overloadMessage(limit: store.limits.maxStoredBytes)
+            )
+        }
+        store.store(Batch(logs: records), channel: .elasticsearch, signal: .logs, rejectedItems: rejected, reservedBytes: bytes)
+    }
+
+    private func item(_ action: String, index: String, id: String, failure: DocumentProblem?) -> JSONValue {
+        guard let failure else {
+            var members: [(String, JSONValue)] = []
+            if case .object(let fields) = result(index: index, id: id) { members = fields }
+            members.append(("status", .int(201)))
+            return .object([(action, .object(members))])
+        }
+        return .object([
+            (action, .object([
+                ("_index", .string(index)), ("_id", .string(id)), ("status", .int(400)),
+                ("error", .object([("type", .string(failure.type)), ("reason", .string(failure.reason))])),
+            ]))
+        ])
+    }
+
+    private func result(index: String, id: String) -> JSONValue {
+        .object([
+            ("_index", .string(index)), ("_id", .string(id)), ("_version", .int(1)), ("result", .string("created")),
+            ("_shards", .object([("total", .int(1)), ("successful", .int(1)), ("failed", .int(0))])),
+            ("_seq_no", .int(Int64(sequence.next()))), ("_primary_term", .int(1)),
+        ])
+    }
+
+    private func generatedID() -> String { "otelbench-\(sequence.next())" }
+
+    private func answer(_ status: HTTPResponse.Status, _ json: JSONValue) -> Response {
+        Response(
+            status: status,
+            headers: [.contentType: "application/json", HTTPField.Name("X-Elastic-Product")!: "Elasticsearch"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: json.serialized))
+        )
+    }
+
+    private static func unsupportedAction(_ action: String) -> DocumentProblem {
+        DocumentProblem(type: "illegal_argument_exception", reason: "otelbench's Elasticsearch sink keeps what it receives: [\(action)] is not supported, send index or create")
+    }
+
+    /// Index names as Elasticsearch allows them: lower case, no `\ / * ? " < > | , #` or spaces, not starting with `-`, `_`, `+`.
+    private static func validIndex(_ name: String) throws -> String {
+        let forbidden = Set("\\/*?\"<>| ,#:".utf8)
+        guard !name.isEmpty, name == name.lowercased(), !name.utf8.contains(where: forbidden.contains),
+            !["-", "_", "+"].contains(name.first.map(String.init) ?? ""), name != ".", name != ".."
+        else {
+            throw Failure(status: .badRequest, type: "invalid_index_name_exception", reason: "Invalid index name [\(name)]: must be lowercase, without spaces or \\/*?\"<>|,#: and not start with -, _ or +")
+        }
+        return name
+    }
+
+    private static func checkContentType(_ request: Request, ndjson: Bool) throws {
+        let mediaType = HTTPSink.mediaType(request.headers[.contentType]) ?? ""
+        let accepted = ["application/json", "application/x-ndjson", "application/vnd.elasticsearch+json", "application/vnd.elasticsearch+x-ndjson"]
+        guard accepted.contains(mediaType) else {
+            throw Failure(
+                status: .notAcceptable, type: "media_type_header_exception",
+                reason: "Content-Type header [\(request.headers[.contentType] ?? "")] is not supported: send \(ndjson ? "application/x-ndjson" : "application/json")"
+            )
+        }
+    }
+
+    static let clusterInfo = JSONValue.object([
+        ("name", .string("otelbench")),
+        ("cluster_name", .string("otelbench")),
+        ("cluster_uuid", .string("otelbench-sink")),
+        ("version", .object([
+            ("number", .string("8.17.0")), ("build_flavor", .string("default")), ("build_type", .string("otelbench")),
+            ("lucene_version", .string("9.12.0")), ("minimum_wire_compatibility_version", .string("7.17.0")),
+            ("minimum_index_compatibility_version", .string("7.0.0")),
+        ])),
+        ("tagline", .string("You Know, for Search")),
+    ])
+}

@@ -1,0 +1,337 @@
+import Foundation
+import Hummingbird
+public import Logging
+import NIOCore
+public import ServiceLifecycle
+public import Telemetry
+
+/// The metrics received over OTLP, exposed for Prometheus to scrape (`GET /metrics`, default port 9464)
+/// in the text format 0.0.4, or OpenMetrics 1.0 when the `Accept` header prefers it (as Prometheus' does),
+/// translated as the Collector's `prometheus` exporter does.
+///
+/// - Names and labels: ``PrometheusTranslation`` (namespace prefix, unit and `_total` suffixes, dots to
+///   underscores); the configured constant labels on every series; `job` (`service.namespace/service.name`)
+///   and `instance` (`service.instance.id`) from the resource, the other resource attributes on one
+///   `target_info` series per resource; `otel_scope_name`/`otel_scope_version` from the scope.
+/// - Types: gauges and non-monotonic sums → `gauge`; monotonic sums → `counter`; explicit-bucket
+///   histograms → `histogram` (cumulative `_bucket{le=…}` with `+Inf`, `_sum`, `_count`); summaries →
+///   `summary`. Delta sums and histograms are accumulated into cumulative values, as the exporter does.
+///   Exponential histograms have no 0.0.4 form and are left out. Series from remote write are not re-exposed.
+/// - Each series shows its latest value, without timestamps; every family has `# HELP` and `# TYPE`, so
+///   that `promtool check metrics` passes. In OpenMetrics, counter families are named without `_total`
+///   (their samples keep it), `target_info` is an `info` family, and the text ends with `# EOF`.
+public struct PrometheusExposition: Service {
+    /// Endpoint settings.
+    public struct Configuration: Sendable {
+        /// Where to listen. Default `127.0.0.1:9464` (`--exposition`).
+        public var address: ListenAddress
+        /// Prefix of every metric name (the exporter's `namespace`). Default none.
+        public var namespace: String
+        /// Labels added to every series (the exporter's `const_labels`). Default none.
+        public var constantLabels: [String: String]
+
+        public init(address: ListenAddress = .init(host: "127.0.0.1", port: 9464), namespace: String = "", constantLabels: [String: String] = [:]) {
+            self.address = address
+            self.namespace = namespace
+            self.constantLabels = constantLabels
+        }
+    }
+
+    public let configuration: Configuration
+    /// The address once listening (the real port when asked for port 0).
+    public let boundAddress = BoundAddress()
+    let store: TelemetryStore
+    let logger: Logger
+
+    public init(configuration: Configuration = .init(), store: TelemetryStore, logger: Logger = Logger(label: "otelbench.exposition")) {
+        self.configuration = configuration
+        self.store = store
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try await HTTPSink.serve(
+            ExpositionResponder(configuration: configuration, store: store), address: configuration.address, bound: boundAddress, logger: logger
+        )
+    }
+
+    /// The two exposition formats.
+    public enum Format: Sendable {
+        /// The text format 0.0.4.
+        case text
+        /// OpenMetrics 1.0.0.
+        case openMetrics
+
+        /// The `Content-Type` of an answer in this format.
+        public var contentType: String {
+            switch self {
+            case .text: "text/plain; version=0.0.4; charset=utf-8"
+            case .openMetrics: "application/openmetrics-text; version=1.0.0; charset=utf-8"
+            }
+        }
+
+        /// The format an `Accept` header prefers: OpenMetrics when its quality is at least text's, else text.
+        public static func negotiated(accept: String?) -> Format {
+            guard let accept else { return .text }
+            var openMetricsQuality = -1.0
+            var textQuality = -1.0
+            for range in accept.split(separator: ",") {
+                let parts = range.split(separator: ";").map { String($0).lowercased().trimmingSpaces }
+                guard let mediaType = parts.first else { continue }
+                var quality = 1.0
+                for parameter in parts.dropFirst() where parameter.hasPrefix("q=") {
+                    quality = Double(parameter.dropFirst(2)) ?? 0
+                }
+                switch mediaType {
+                case "application/openmetrics-text":
+                    if parts.contains(where: { $0.hasPrefix("version=") && $0 != "version=1.0.0" }) { continue }
+                    openMetricsQuality = max(openMetricsQuality, quality)
+                case "text/plain", "*/*", "text/*": textQuality = max(textQuality, quality)
+                default: continue
+                }
+            }
+            return openMetricsQuality > 0 && openMetricsQuality >= textQuality ? .openMetrics : .text
+        }
+    }
+
+    /// The exposition of `series`, as `GET /metrics` serves it.
+    public static func text(
+        of series: [MetricSeries], format: Format = .text, namespace: String = "", constantLabels: [String: String] = [:]
+    ) -> String {
+        ExpositionWriter(namespace: namespace, constantLabels: constantLabels, format: format)
+            .text(series.filter { $0.channel != .prometheusRemoteWrite })
+    }
+}
+
+struct ExpositionResponder: HTTPResponder {
+    typealias Context = BasicRequestContext
+
+    let configuration: PrometheusExposition.Configuration
+    let store: TelemetryStore
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        guard request.uri.path == "/metrics" || request.uri.path == "/" else {
+            return HTTPRefusal(status: .notFound, message: "no endpoint at \(request.uri.path): the exposition is at GET /metrics").response
+        }
+        guard request.method == .get || request.method == .head else {
+            return HTTPRefusal(status: .methodNotAllowed, message: "\(request.method) is not allowed: GET /metrics", headers: [.allow: "GET"]).response
+        }
+        let format = PrometheusExposition.Format.negotiated(accept: request.headers[.accept])
+        let text = PrometheusExposition.text(
+            of: store.series, format: format, namespace: configuration.namespace, constantLabels: configuration.constantLabels
+        )
+        return Response(
+            status: .ok,
+            headers: [.contentType: format.contentType],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: text))
+        )
+    }
+}
+
+/// Builds the exposition text: families by name, series by labels.
+struct ExpositionWriter {
+    let namespace: String
+    let constantLabels: [String: String]
+    var format: PrometheusExposition.Format = .text
+
+    private struct Family {
+        var type: String
+        var help: String
+        /// Sample lines by their label text, so a later point of the same series replaces an earlier one.
+        var samples: [String: [String]] = [:]
+    }
+
+    func text(_ series: [MetricSeries]) -> String {
+        var families: [String: Family] = [:]
+        var targets: [String: [(String, String)]] = [:]
+        for one in series {
+            guard let rendered = render(one) else { continue }
+            let labels = seriesLabels(one)
+            if let target = targetInfoLabels(one.key.resource) {
+                targets[labelText(target)] = target
+            }
+            var family = families[rendered.name] ?? Family(type: rendered.type, help: rendered.help)
+            // Two OTLP metrics that translate to one name of different types: the first one wins.
+            guard family.type == rendered.type else { continue }
+            family.samples[labelText(labels)] = rendered.lines(labels)
+            families[rendered.name] = family
+        }
+        if !targets.isEmpty, families["target_info"] == nil {
+            var family = Family(type: "gauge", help: "Target metadata")
+            for (key, labels) in targets { family.samples[key] = ["target_info\(labelText(labels)) 1"] }
+            families["target_info"] = family
+        }
+        var out = ""
+        for name in families.keys.sorted() {
+            let family = families[name]!
+            var familyName = name
+            var type = family.type
+            if format == .openMetrics {
+                // OpenMetrics names a counter family without `_total` (its samples keep it), and has an info type.
+                if type == "counter", name.hasSuffix("_total") { familyName = String(name.dropLast(6)) }
+                if name == "target_info" {
+                    familyName = "target"
+                    type = "info"
+                }
+            }
+            out += "# HELP \(familyName) \(escapeHelp(family.help))\n"
+            out += "# TYPE \(familyName) \(type)\n"
+            for key in family.samples.keys.sorted() {
+                for line in family.samples[key]! { out += line + "\n" }
+            }
+        }
+        if format == .openMetrics { out += "# EOF\n" }
+        return out
+    }
+
+    private struct Rendered {
+        var name: String
+        var type: String
+        var help: String
+        var lines: ([(String, String)]) -> [String]
+    }
+
+    private func render(_ series: MetricSeries) -> Rendered? {
+        let help = series.description.isEmpty ? "OTLP metric \(series.name) (sent without a description)" : series.description
+        switch series.kind {
+        case .gauge, .sum(isMonotonic: false, _):
+            let name = PrometheusTranslation.metricName(series.name, unit: series.unit, kind: .gauge, namespace: namespace)
+            guard let value = numberValue(series) else { return nil }
+            return Rendered(name: name, type: "gauge", help: help) { labels in ["\(name)\(labelText(labels)) \(formatValue(value))"] }
+        case .sum(isMonotonic: true, _):
+            let name = PrometheusTranslation.metricName(series.name, unit: series.unit, kind: .counter, namespace: namespace)
+            guard let value = numberValue(series) else { return nil }
+            return Rendered(name: name, type: "counter", help: help) { labels in ["\(name)\(labelText(labels)) \(formatValue(value))"] }
+        case .histogram:
+            let name = PrometheusTranslation.metricName(series.name, unit: series.unit, kind: .histogram, namespace: namespace)
+            guard let point = histogramValue(series) else { return nil }
+            return Rendered(name: name, type: "histogram", help: help) { labels in
+                var lines: [String] = []
+                var cumulative: UInt64 = 0
+                for (index, bound) in point.explicitBounds.enumerated() {
+                    cumulative += index < point.bucketCounts.count ? point.bucketCounts[index] : 0
+                    lines.append("\(name)_bucket\(labelText(labels + [("le", formatBound(bound))])) \(cumulative)")
+                }
+                lines.append("\(name)_bucket\(labelText(labels + [("le", "+Inf")])) \(point.count)")
+                lines.append("\(name)_sum\(labelText(labels)) \(formatValue(point.sum ?? 0))")
+                lines.append("\(name)_count\(labelText(labels)) \(point.count)")
+                return lines
+            }
+        case .summary:
+            let name = PrometheusTranslation.metricName(series.name, unit: series.unit, kind: .summary, namespace: namespace)
+            guard case .summary(let point)? = series.points.max(by: { $0.timeUnixNano < $1.timeUnixNano }) else { return nil }
+            return Rendered(name: name, type: "summary", help: help) { labels in
+                var lines = point.quantiles.sorted { $0.quantile < $1.quantile }.map {
+                    "\(name)\(labelText(labels + [("quantile", formatBound($0.quantile))])) \(formatValue($0.value))"
+                }
+                lines.append("\(name)_sum\(labelText(labels)) \(formatValue(point.sum))")
+                lines.append("\(name)_count\(labelText(labels)) \(point.count)")
+                return lines
+            }
+        case .exponentialHistogram:
+            return nil
+        }
+    }
+
+    /// The value to show: the latest point, or for delta sums the sum of every point.
+    private func numberValue(_ series: MetricSeries) -> Double? {
+        let numbers = series.points.compactMap { point -> NumberPoint? in
+            if case .number(let number) = point { return number }
+            return nil
+        }
+        guard !numbers.isEmpty else { return nil }
+        if case .sum(_, .delta) = series.kind { return numbers.reduce(0) { $0 + $1.value.doubleValue } }
+        return numbers.max { $0.timeUnixNano < $1.timeUnixNano }!.value.doubleValue
+    }
+
+    /// The histogram to show: the latest point, or for delta histograms the points added up (while their bounds agree).
+    private func histogramValue(_ series: MetricSeries) -> HistogramPoint? {
+        let points = series.points.compactMap { point -> HistogramPoint? in
+            if case .histogram(let histogram) = point { return histogram }
+            return nil
+        }
+        guard let latest = points.max(by: { $0.timeUnixNano < $1.timeUnixNano }) else { return nil }
+        guard case .histogram(.delta) = series.kind else { return latest }
+        var total = HistogramPoint(
+            timeUnixNano: latest.timeUnixNano, count: 0, sum: 0, explicitBounds: latest.explicitBounds,
+            bucketCounts: Array(repeating: 0, count: latest.bucketCounts.count)
+        )
+        for point in points where point.explicitBounds == latest.explicitBounds && point.bucketCounts.count == total.bucketCounts.count {
+            total.count += point.count
+            total.sum = (total.sum ?? 0) + (point.sum ?? 0)
+            for index in point.bucketCounts.indices { total.bucketCounts[index] += point.bucketCounts[index] }
+        }
+        return total
+    }
+
+    /// Point attributes, scope, job/instance and constant labels, translated; sanitized names that collide
+    /// get their values joined with `;` in key order, as the exporter does.
+    private func seriesLabels(_ series: MetricSeries) -> [(String, String)] {
+        var labels: [String: [(key: String, value: String)]] = [:]
+        for (key, value) in series.key.attributes {
+            labels[PrometheusTranslation.labelName(key), default: []].append((key, value.description))
+        }
+        var merged: [String: String] = labels.mapValues { $0.sorted { $0.key < $1.key }.map(\.value).joined(separator: ";") }
+        let resource = series.key.resource.attributes
+        if let job = jobLabel(resource) { merged["job"] = merged["job"] ?? job }
+        if let instance = resource.string("service.instance.id") { merged["instance"] = merged["instance"] ?? instance }
+        if !series.scope.name.isEmpty { merged["otel_scope_name"] = series.scope.name }
+        if !series.scope.version.isEmpty { merged["otel_scope_version"] = series.scope.version }
+        for (name, value) in constantLabels where merged[name] == nil { merged[name] = value }
+        return merged.filter { !$0.value.isEmpty }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+
+    private func jobLabel(_ resource: Attributes) -> String? {
+        guard let name = resource.string("service.name") else { return nil }
+        if let namespace = resource.string("service.namespace"), !namespace.isEmpty { return "\(namespace)/\(name)" }
+        return name
+    }
+
+    private func targetInfoLabels(_ resource: Resource) -> [(String, String)]? {
+        let identifying: Set<String> = ["service.name", "service.namespace", "service.instance.id"]
+        let others = resource.attributes.filter { !identifying.contains($0.key) }
+        guard !others.isEmpty else { return nil }
+        var labels: [String: String] = [:]
+        for (key, value) in others { labels[PrometheusTranslation.labelName(key)] = value.description }
+        if let job = jobLabel(resource.attributes) { labels["job"] = job }
+        if let instance = resource.attributes.string("service.instance.id") { labels["instance"] = instance }
+        for (name, value) in constantLabels where labels[name] == nil { labels[name] = value }
+        return labels.filter { !$0.value.isEmpty }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+
+    private func labelText(_ labels: [(String, String)]) -> String {
+        guard !labels.isEmpty else { return "" }
+        return "{" + labels.map { "\($0.0)=\"\(escapeLabelValue($0.1))\"" }.joined(separator: ",") + "}"
+    }
+
+    private func escapeLabelValue(_ value: String) -> String {
+        var out = ""
+        for character in value {
+            switch character {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+
+    private func escapeHelp(_ help: String) -> String {
+        let escaped = help.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
+        return format == .openMetrics ? escaped.replacingOccurrences(of: "\"", with: "\\\"") : escaped
+    }
+
+    private func formatValue(_ value: Double) -> String {
+        if value.isNaN { return "NaN" }
+        if value.isInfinite { return value > 0 ? "+Inf" : "-Inf" }
+        return formatBound(value)
+    }
+
+    /// A float as Go's `FormatFloat(f, 'f'/'g', -1, 64)` gives it for ordinary values: integers without `.0`.
+    private func formatBound(_ value: Double) -> String {
+        if value.isInfinite { return value > 0 ? "+Inf" : "-Inf" }
+        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+        return "\(value)"
+    }
+}

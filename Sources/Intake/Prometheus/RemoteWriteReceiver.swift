@@ -1,0 +1,269 @@
+import Hummingbird
+public import Logging
+import NIOCore
+import OTelBenchProtos
+public import ServiceLifecycle
+import Synchronization
+public import Telemetry
+
+extension IntakeChannel {
+    /// Prometheus remote write 1.0 (`POST /api/v1/write`).
+    public static let prometheusRemoteWrite = IntakeChannel("prometheus-remote-write")
+}
+
+/// Prometheus remote-write 1.0 receiver: `POST /api/v1/write`, a snappy-compressed (block format)
+/// protobuf `WriteRequest`, answered 204 as Prometheus does.
+///
+/// Checked as the specification says, and refused whole with 400 and a message naming the series:
+/// labels sorted by name, no repeated or empty names or values, valid label and metric names, a
+/// `__name__` on every series, samples in time order (also against what the series already holds;
+/// an identical re-sent sample is dropped as Prometheus does, a different value at a stored timestamp
+/// is an error). Metadata-only requests and unknown fields are accepted.
+///
+/// Mapping into the store: each series becomes a ``MetricSeries`` named by `__name__`, whose point
+/// attributes are every other label (as strings) and whose resource is empty, of kind ``MetricKind/gauge``
+/// (remote write 1.0 carries no type per sample); each sample a ``NumberPoint`` with a double value
+/// (bit pattern kept, so staleness markers survive) at `timestamp × 10⁶` ns. Counted on channel
+/// `prometheus-remote-write`, one item per sample.
+public struct RemoteWriteReceiver: Service {
+    /// Receiver settings.
+    public struct Configuration: Sendable {
+        /// Where to listen. Default `127.0.0.1:9090` (`--prometheus`).
+        public var address: ListenAddress
+        /// Largest body accepted, after decompression. Default 64 MiB (`--max-request-bytes`).
+        public var maxRequestBytes: Int
+
+        public init(address: ListenAddress = .init(host: "127.0.0.1", port: 9090), maxRequestBytes: Int = 64 << 20) {
+            self.address = address
+            self.maxRequestBytes = maxRequestBytes
+        }
+    }
+
+    public let configuration: Configuration
+    /// The address once listening (the real port when asked for port 0).
+    public let boundAddress = BoundAddress()
+    let store: TelemetryStore
+    let ledger: RemoteWriteLedger
+    let recorder: RecordingWriter?
+    let logger: Logger
+
+    /// Creates the receiver; accepted samples go into `store` and, as OTLP gauges, into `recorder` when given.
+    public init(
+        configuration: Configuration = .init(), store: TelemetryStore, recorder: RecordingWriter? = nil,
+        logger: Logger = Logger(label: "otelbench.remote-write")
+    ) {
+        self.configuration = configuration
+        self.store = store
+        self.ledger = RemoteWriteLedger()
+        self.recorder = recorder
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try await HTTPSink.serve(
+            RemoteWriteResponder(maxRequestBytes: configuration.maxRequestBytes, store: store, ledger: ledger, recorder: recorder, logger: logger),
+            address: configuration.address, bound: boundAddress, logger: logger
+        )
+    }
+}
+
+struct RemoteWriteResponder: HTTPResponder {
+    typealias Context = BasicRequestContext
+
+    let maxRequestBytes: Int
+    let store: TelemetryStore
+    let ledger: RemoteWriteLedger
+    let recorder: RecordingWriter?
+    let logger: Logger
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        do {
+            guard request.uri.path == "/api/v1/write" else {
+                throw HTTPRefusal(status: .notFound, message: "no endpoint at \(request.uri.path): remote write goes to POST /api/v1/write")
+            }
+            guard request.method == .post else {
+                throw HTTPRefusal(status: .methodNotAllowed, message: "\(request.method) /api/v1/write is not allowed: POST a WriteRequest", headers: [.allow: "POST"])
+            }
+            let mediaType = HTTPSink.mediaType(request.headers[.contentType])
+            guard mediaType == "application/x-protobuf" else {
+                throw HTTPRefusal(
+                    status: .unsupportedMediaType,
+                    message: "Content-Type \(request.headers[.contentType] ?? "none") is not supported: remote write sends application/x-protobuf"
+                )
+            }
+            let encoding = (request.headers[.contentEncoding] ?? "none").lowercased().trimmingSpaces
+            guard encoding == "snappy" else {
+                throw HTTPRefusal(
+                    status: .unsupportedMediaType,
+                    message: "Content-Encoding \(encoding) is not supported: remote write bodies are snappy-compressed (block format), Content-Encoding: snappy"
+                )
+            }
+            // The compressed body can't be larger than the limit plus snappy's worst-case overhead.
+            let compressed = try await HTTPSink.readBody(request, limit: maxRequestBytes + maxRequestBytes / 6 + 32, allowCompression: false)
+            let body: [UInt8]
+            do throws(SnappyError) {
+                body = try SnappyBlock.decode(Array(buffer: compressed), limit: maxRequestBytes)
+            } catch {
+                throw HTTPRefusal(status: .badRequest, message: error.message)
+            }
+            let writeRequest: Prometheus_WriteRequest
+            do {
+                writeRequest = try Prometheus_WriteRequest(serializedBytes: body)
+            } catch {
+                throw HTTPRefusal(status: .badRequest, message: "body is not a valid protobuf prometheus.WriteRequest after snappy decoding: \(error)")
+            }
+            guard store.reserve(bytes: body.count) else {
+                throw HTTPRefusal(
+                    status: .serviceUnavailable, message: OTLPIngestor.overloadMessage(limit: store.limits.maxStoredBytes), headers: [.retryAfter: "1"]
+                )
+            }
+            do throws(RemoteWriteViolation) {
+                let accepted = try ledger.admit(writeRequest, bytes: body.count, into: store)
+                if let problem = SinkRecording.record(accepted, to: recorder) { logger.error("\(problem)") }
+            } catch {
+                store.release(bytes: body.count)
+                throw HTTPRefusal(status: .badRequest, message: error.message)
+            }
+            return Response(status: .noContent)
+        } catch let refusal as HTTPRefusal {
+            store.countRejectedRequest(channel: .prometheusRemoteWrite, signal: .metrics)
+            return refusal.response
+        }
+    }
+}
+
+/// A write request that breaks the remote-write rules.
+struct RemoteWriteViolation: Error {
+    var message: String
+}
+
+/// The last sample of every remote-written series, so that out-of-order samples are refused and exact
+/// re-sends (a sender retrying) are dropped, checked and stored under one lock so that concurrent
+/// requests for the same series cannot interleave.
+final class RemoteWriteLedger: Sendable {
+    private struct LastSample {
+        var timestampMillis: Int64
+        var valueBits: UInt64
+    }
+
+    private let lastSamples = Mutex<[[Prometheus_Label]: LastSample]>([:])
+
+    /// Validates the whole request, then stores it; nothing is stored when anything is invalid.
+    ///
+    /// - Returns: what was stored (re-sent samples already held are not in it).
+    @discardableResult
+    func admit(_ request: Prometheus_WriteRequest, bytes: Int, into store: TelemetryStore) throws(RemoteWriteViolation) -> Batch {
+        for (index, series) in request.timeseries.enumerated() {
+            if let problem = Self.labelProblem(series.labels) {
+                throw RemoteWriteViolation(message: "timeseries[\(index)] \(Self.describe(series.labels)): \(problem)")
+            }
+        }
+        for (index, metadata) in request.metadata.enumerated() where !Self.isValidMetricName(metadata.metricFamilyName) {
+            throw RemoteWriteViolation(message: "metadata[\(index)]: metric family name \"\(metadata.metricFamilyName)\" is not a valid metric name")
+        }
+        return try lastSamples.withLock { (last: inout [[Prometheus_Label]: LastSample]) throws(RemoteWriteViolation) -> Batch in
+            var pending: [[Prometheus_Label]: LastSample] = [:]
+            var batch = Batch()
+            var seriesIndex: [[Prometheus_Label]: Int] = [:]
+            for (index, series) in request.timeseries.enumerated() {
+                var previous = pending[series.labels] ?? last[series.labels]
+                var points: [MetricPoint] = []
+                for (sampleIndex, sample) in series.samples.enumerated() {
+                    let bits = sample.value.bitPattern
+                    if let previous {
+                        if sample.timestamp < previous.timestampMillis {
+                            throw RemoteWriteViolation(
+                                message: "timeseries[\(index)] \(Self.describe(series.labels)) samples[\(sampleIndex)]: out of order sample: "
+                                    + "timestamp \(sample.timestamp) ms is before \(previous.timestampMillis) ms, which the series already has"
+                            )
+                        }
+                        if sample.timestamp == previous.timestampMillis {
+                            if bits == previous.valueBits { continue }
+                            throw RemoteWriteViolation(
+                                message: "timeseries[\(index)] \(Self.describe(series.labels)) samples[\(sampleIndex)]: duplicate sample for timestamp "
+                                    + "\(sample.timestamp) ms with a different value (\(sample.value))"
+                            )
+                        }
+                    }
+                    guard sample.timestamp >= 0 else {
+                        throw RemoteWriteViolation(
+                            message: "timeseries[\(index)] \(Self.describe(series.labels)) samples[\(sampleIndex)]: timestamp \(sample.timestamp) ms is before 1970"
+                        )
+                    }
+                    previous = LastSample(timestampMillis: sample.timestamp, valueBits: bits)
+                    points.append(.number(NumberPoint(timeUnixNano: UInt64(sample.timestamp) * 1_000_000, value: .double(sample.value))))
+                }
+                if let previous { pending[series.labels] = previous }
+                guard !points.isEmpty else { continue }
+                if let existing = seriesIndex[series.labels] {
+                    batch.series[existing].points += points
+                } else {
+                    seriesIndex[series.labels] = batch.series.count
+                    batch.series.append(Self.metricSeries(series.labels, points: points))
+                }
+            }
+            last.merge(pending) { _, new in new }
+            store.store(batch, channel: .prometheusRemoteWrite, signal: .metrics, rejectedItems: 0, reservedBytes: bytes)
+            return batch
+        }
+    }
+
+    private static func metricSeries(_ labels: [Prometheus_Label], points: [MetricPoint]) -> MetricSeries {
+        var name = ""
+        var attributes: Attributes = [:]
+        for label in labels {
+            if label.name == "__name__" { name = label.value } else { attributes[label.name] = .string(label.value) }
+        }
+        return MetricSeries(
+            key: SeriesKey(metricName: name, attributes: attributes, resource: Resource()),
+            kind: .gauge, points: points, channel: .prometheusRemoteWrite
+        )
+    }
+
+    /// What is wrong with a label set, or `nil`.
+    static func labelProblem(_ labels: [Prometheus_Label]) -> String? {
+        guard !labels.isEmpty else { return "series has no labels (it needs at least __name__)" }
+        var previousName: String?
+        var metricName: String?
+        for label in labels {
+            guard !label.name.isEmpty else { return "a label has an empty name" }
+            guard isValidLabelName(label.name) else { return "label name \"\(label.name)\" is invalid: names match [a-zA-Z_][a-zA-Z0-9_]*" }
+            guard !label.value.isEmpty else { return "label \"\(label.name)\" has an empty value: drop the label instead" }
+            if let previousName {
+                if previousName == label.name { return "label \"\(label.name)\" is repeated" }
+                if !Array(previousName.utf8).lexicographicallyPrecedes(Array(label.name.utf8)) {
+                    return "labels are not sorted by name (\"\(previousName)\" comes before \"\(label.name)\"): sort them byte-wise"
+                }
+            }
+            previousName = label.name
+            if label.name == "__name__" { metricName = label.value }
+        }
+        guard let metricName else { return "series has no __name__ label" }
+        guard isValidMetricName(metricName) else { return "metric name \"\(metricName)\" is invalid: names match [a-zA-Z_:][a-zA-Z0-9_:]*" }
+        return nil
+    }
+
+    static func isValidLabelName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard let first = bytes.first, isLetterOrUnderscore(first) else { return false }
+        return bytes.dropFirst().allSatisfy { isLetterOrUnderscore($0) || isDigit($0) }
+    }
+
+    static func isValidMetricName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard let first = bytes.first, isLetterOrUnderscore(first) || first == UInt8(ascii: ":") else { return false }
+        return bytes.dropFirst().allSatisfy { isLetterOrUnderscore($0) || isDigit($0) || $0 == UInt8(ascii: ":") }
+    }
+
+    private static func isLetterOrUnderscore(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) || byte == UInt8(ascii: "_")
+    }
+
+    private static func isDigit(_ byte: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
+
+    /// `{__name__="up", job="x"}`, shortened past 200 characters.
+    static func describe(_ labels: [Prometheus_Label]) -> String {
+        let text = "{" + labels.map { "\($0.name)=\"\($0.value)\"" }.joined(separator: ", ") + "}"
+        return text.count > 200 ? String(text.prefix(200)) + "…}" : text
+    }
+}

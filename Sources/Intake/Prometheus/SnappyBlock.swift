@@ -1,0 +1,118 @@
+/// Why a snappy body could not be decoded.
+public struct SnappyError: Error, CustomStringConvertible, Sendable {
+    /// What is wrong, and at which byte.
+    public var message: String
+    public var description: String { message }
+}
+
+/// A decoder of snappy's block format (the raw format, not the framed/stream one), as Prometheus remote
+/// write compresses its bodies.
+///
+/// The format: a varint giving the decoded length, then elements tagged by their low two bits: literals
+/// (`00`; length-1 in the tag's upper six bits, or in the 1-4 little-endian bytes after it when those bits
+/// are 60-63), and copies of earlier output with a 1-byte (`01`: length 4-11, 11-bit offset), 2-byte
+/// (`10`) or 4-byte (`11`) offset (length 1-64). The decoded length is checked against `limit` before
+/// anything is allocated; every literal, offset and copy is checked against the input left, the output so
+/// far and the announced length, so corrupt or hostile input fails with a message and never traps or
+/// allocates past the limit.
+public enum SnappyBlock {
+    /// The stream identifier that starts snappy's *framed* format (`0xff 0x06 0x00 0x00 "sNaPpY"`).
+    static let framedStreamIdentifier: [UInt8] = [0xff, 0x06, 0x00, 0x00] + Array("sNaPpY".utf8)
+
+    /// The decoded length a block announces, without decoding it.
+    public static func decodedLength(of input: [UInt8]) throws(SnappyError) -> Int {
+        var position = 0
+        return try readLength(input, &position)
+    }
+
+    /// Decodes one snappy block of at most `limit` decoded bytes.
+    public static func decode(_ input: [UInt8], limit: Int) throws(SnappyError) -> [UInt8] {
+        if input.starts(with: framedStreamIdentifier) {
+            throw SnappyError(message: "body is in snappy's framed (stream) format: remote write uses the block format (snappy.Encode / compress_raw, not snappy.NewWriter / compress)")
+        }
+        var position = 0
+        let length = try readLength(input, &position)
+        guard length <= limit else {
+            throw SnappyError(message: "snappy block announces \(length) decoded bytes, over the \(limit)-byte limit (--max-request-bytes)")
+        }
+        var output: [UInt8] = []
+        output.reserveCapacity(length)
+        while position < input.count {
+            let tag = input[position]
+            position += 1
+            switch tag & 0x03 {
+            case 0:
+                var literalLength = Int(tag >> 2)
+                if literalLength >= 60 {
+                    let extraBytes = literalLength - 59
+                    guard position + extraBytes <= input.count else {
+                        throw SnappyError(message: "snappy block is truncated: a literal's length needs \(extraBytes) bytes at byte \(position)")
+                    }
+                    literalLength = 0
+                    for index in 0..<extraBytes { literalLength |= Int(input[position + index]) << (8 * index) }
+                    position += extraBytes
+                }
+                literalLength += 1
+                guard literalLength <= input.count - position else {
+                    throw SnappyError(message: "snappy block is truncated: a literal of \(literalLength) bytes at byte \(position) has only \(input.count - position) bytes left")
+                }
+                guard literalLength <= length - output.count else {
+                    throw SnappyError(message: "snappy block is corrupt: a literal at byte \(position) goes past the announced \(length) bytes")
+                }
+                output.append(contentsOf: input[position..<position + literalLength])
+                position += literalLength
+            default:
+                let copyLength: Int
+                let offset: Int
+                switch tag & 0x03 {
+                case 1:
+                    guard position < input.count else { throw SnappyError(message: "snappy block is truncated: a copy needs 1 offset byte at byte \(position)") }
+                    copyLength = 4 + Int((tag >> 2) & 0x07)
+                    offset = Int(tag >> 5) << 8 | Int(input[position])
+                    position += 1
+                case 2:
+                    guard position + 2 <= input.count else { throw SnappyError(message: "snappy block is truncated: a copy needs 2 offset bytes at byte \(position)") }
+                    copyLength = 1 + Int(tag >> 2)
+                    offset = Int(input[position]) | Int(input[position + 1]) << 8
+                    position += 2
+                default:
+                    guard position + 4 <= input.count else { throw SnappyError(message: "snappy block is truncated: a copy needs 4 offset bytes at byte \(position)") }
+                    copyLength = 1 + Int(tag >> 2)
+                    offset = (0..<4).reduce(0) { $0 | Int(input[position + $1]) << (8 * $1) }
+                    position += 4
+                }
+                guard offset > 0, offset <= output.count else {
+                    throw SnappyError(message: "snappy block is corrupt: a copy at byte \(position) refers \(offset) bytes back, but only \(output.count) are decoded")
+                }
+                guard copyLength <= length - output.count else {
+                    throw SnappyError(message: "snappy block is corrupt: a copy at byte \(position) goes past the announced \(length) bytes")
+                }
+                // Copies may overlap their own output (offset < length repeats a pattern): copy byte by byte.
+                let start = output.count - offset
+                for index in 0..<copyLength { output.append(output[start + index]) }
+            }
+        }
+        guard output.count == length else {
+            throw SnappyError(message: "snappy block is truncated: it decodes to \(output.count) bytes but announces \(length)")
+        }
+        return output
+    }
+
+    private static func readLength(_ input: [UInt8], _ position: inout Int) throws(SnappyError) -> Int {
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            guard position < input.count else {
+                throw SnappyError(message: input.isEmpty ? "body is empty: a snappy block starts with its decoded length" : "snappy block is truncated in its length header")
+            }
+            let byte = input[position]
+            position += 1
+            guard shift < 32 else { throw SnappyError(message: "snappy block length header is longer than 5 bytes: not snappy data") }
+            value |= UInt64(byte & 0x7f) << shift
+            if byte & 0x80 == 0 { break }
+            shift += 7
+        }
+        guard value <= UInt64(UInt32.max) else { throw SnappyError(message: "snappy block announces \(value) bytes, more than snappy allows (2³²-1)") }
+        return Int(value)
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+public import OTelBenchProtos
+import SwiftProtobuf
+public import Telemetry
+
+/// What the Jaeger and Prometheus sinks accepted, as OTLP requests for the `--record` file, so that a
+/// recording holds everything a run received whatever protocol brought it, and replays through the same
+/// conversion as OTLP (spans keep ids, references, attributes, events, status, resource and scope;
+/// remote-write samples become gauge points with their labels as attributes).
+public enum SinkRecording {
+    /// Appends `batch` to `recorder`, if there is one; a failure to write is reported, never fatal to intake.
+    static func record(_ batch: Batch, to recorder: RecordingWriter?) -> String? {
+        guard let recorder else { return nil }
+        do {
+            if !batch.spans.isEmpty { try recorder.append(.traces(traces(batch.spans))) }
+            if !batch.series.isEmpty { try recorder.append(.metrics(metrics(batch.series))) }
+            return nil
+        } catch {
+            return "recording to \(recorder.path) failed: \(error)"
+        }
+    }
+
+    /// Spans as an OTLP request, one `ResourceSpans` per resource and one `ScopeSpans` per scope, in order.
+    public static func traces(_ spans: [Span]) -> Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest {
+        var request = Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest()
+        var resourceIndex: [Resource: Int] = [:]
+        var scopeIndex: [Resource: [InstrumentationScope: Int]] = [:]
+        for span in spans {
+            let resourcePosition: Int
+            if let known = resourceIndex[span.resource] {
+                resourcePosition = known
+            } else {
+                var resourceSpans = Opentelemetry_Proto_Trace_V1_ResourceSpans()
+                resourceSpans.resource.attributes = keyValues(span.resource.attributes)
+                resourcePosition = request.resourceSpans.count
+                resourceIndex[span.resource] = resourcePosition
+                request.resourceSpans.append(resourceSpans)
+            }
+            let scopePosition: Int
+            if let known = scopeIndex[span.resource]?[span.scope] {
+                scopePosition = known
+            } else {
+                var scopeSpans = Opentelemetry_Proto_Trace_V1_ScopeSpans()
+                scopeSpans.scope.name = span.scope.name
+                scopeSpans.scope.version = span.scope.version
+                scopeSpans.scope.attributes = keyValues(span.scope.attributes)
+                scopePosition = request.resourceSpans[resourcePosition].scopeSpans.count
+                scopeIndex[span.resource, default: [:]][span.scope] = scopePosition
+                request.resourceSpans[resourcePosition].scopeSpans.append(scopeSpans)
+            }
+            request.resourceSpans[resourcePosition].scopeSpans[scopePosition].spans.append(proto(span))
+        }
+        return request
+    }
+
+    /// Number series as OTLP gauges (one metric per series, one point per sample); other kinds are not
+    /// produced by the sinks and are left out.
+    public static func metrics(_ series: [MetricSeries]) -> Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest {
+        var scopeMetrics = Opentelemetry_Proto_Metrics_V1_ScopeMetrics()
+        for one in series {
+            var metric = Opentelemetry_Proto_Metrics_V1_Metric()
+            metric.name = one.name
+            metric.unit = one.unit
+            metric.description_p = one.description
+            metric.gauge.dataPoints = one.points.compactMap { point in
+                guard case .number(let number) = point else { return nil }
+                var dataPoint = Opentelemetry_Proto_Metrics_V1_NumberDataPoint()
+                dataPoint.attributes = keyValues(one.key.attributes)
+                dataPoint.timeUnixNano = number.timeUnixNano
+                dataPoint.startTimeUnixNano = number.startTimeUnixNano
+                switch number.value {
+                case .int(let value): dataPoint.asInt = value
+                case .double(let value): dataPoint.asDouble = value
+                }
+                return dataPoint
+            }
+            scopeMetrics.metrics.append(metric)
+        }
+        var resourceMetrics = Opentelemetry_Proto_Metrics_V1_ResourceMetrics()
+        resourceMetrics.scopeMetrics = [scopeMetrics]
+        var request = Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest()
+        request.resourceMetrics = [resourceMetrics]
+        return request
+    }
+
+    private static func proto(_ span: Span) -> Opentelemetry_Proto_Trace_V1_Span {
+        var proto = Opentelemetry_Proto_Trace_V1_Span()
+        proto.traceID = Data(span.traceID.bytes)
+        proto.spanID = Data(span.spanID.bytes)
+        if let parent = span.parentSpanID { proto.parentSpanID = Data(parent.bytes) }
+        proto.traceState = span.traceState
+        proto.flags = span.flags
+        proto.name = span.name
+        proto.kind = Opentelemetry_Proto_Trace_V1_Span.SpanKind(rawValue: span.kind.rawValue) ?? .unspecified
+        proto.startTimeUnixNano = span.startTimeUnixNano
+        proto.endTimeUnixNano = span.endTimeUnixNano
+        proto.attributes = keyValues(span.attributes)
+        proto.droppedAttributesCount = span.droppedAttributesCount
+        proto.events = span.events.map { event in
+            var protoEvent = Opentelemetry_Proto_Trace_V1_Span.Event()
+            protoEvent.timeUnixNano = event.timeUnixNano
+            protoEvent.name = event.name
+            protoEvent.attributes = keyValues(event.attributes)
+            return protoEvent
+        }
+        proto.links = span.links.map { link in
+            var protoLink = Opentelemetry_Proto_Trace_V1_Span.Link()
+            protoLink.traceID = Data(link.traceID.bytes)
+            protoLink.spanID = Data(link.spanID.bytes)
+            protoLink.traceState = link.traceState
+            protoLink.attributes = keyValues(link.attributes)
+            return protoLink
+        }
+        proto.status.code = Opentelemetry_Proto_Trace_V1_Status.StatusCode(rawValue: span.status.code.rawValue) ?? .unset
+        proto.status.message = span.status.message
+        return proto
+    }
+
+    private static func keyValues(_ attributes: Attributes) -> [Opentelemetry_Proto_Common_V1_KeyValue] {
+        attributes.sorted { $0.key < $1.key }.map { key, value in
+            var keyValue = Opentelemetry_Proto_Common_V1_KeyValue()
+            keyValue.key = key
+            keyValue.value = anyValue(value)
+            return keyValue
+        }
+    }
+
+    private static func anyValue(_ value: AttributeValue) -> Opentelemetry_Proto_Common_V1_AnyValue {
+        var proto = Opentelemetry_Proto_Common_V1_AnyValue()
+        switch value {
+        case .string(let text): proto.stringValue = text
+        case .bool(let flag): proto.boolValue = flag
+        case .int(let number): proto.intValue = number
+        case .double(let number): proto.doubleValue = number
+        case .bytes(let bytes): proto.bytesValue = Data(bytes)
+        case .array(let values): proto.arrayValue.values = values.map(anyValue)
+        case .keyValueList(let values): proto.kvlistValue.values = keyValues(values)
+        case .empty: break
+        }
+        return proto
+    }
+}
