@@ -132,6 +132,7 @@ struct Run: AsyncParsableCommand {
                 workload: scenario.workload, targets: targetURLs, durationScale: durationScale, progress: progressLine
             )
             let report = try await Interruptible.run { try await driver.run() }
+            if !quiet { Terminal.clearProgress(enabled: true) }
             if report.interrupted { progress("interrupted: settling and reporting what ran") }
             await servicesGroup.triggerGracefulShutdown()
             try await serviceTasks.waitForAll()
@@ -139,13 +140,13 @@ struct Run: AsyncParsableCommand {
         }
     }
 
+    /// Redrawn in place on a terminal; a plain line every 5 s in logs (CI).
     @Sendable static func printProgress(_ progress: DriverProgress) {
-        let elapsed = Int(seconds(progress.elapsed))
-        let total = Int(seconds(progress.total))
-        Terminal.err(
-            "\(progress.phase) \(elapsed)/\(total) s: sent \(progress.sent), completed \(progress.completed), "
-                + "failed \(progress.failed), dropped \(progress.dropped)"
-        )
+        if Terminal.isInteractive {
+            Terminal.progress(progress.line)
+        } else if Int(progress.elapsed.components.seconds) % 5 == 0 || progress.elapsed >= progress.total {
+            Terminal.err(progress.line)
+        }
     }
 
     private func makeServices(

@@ -19,6 +19,17 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
 }
 
 extension ArrivalSchedule {
+    /// The rate the schedule calls for `elapsed` into a phase of `duration` (nil for closed-loop users).
+    public func rate(at elapsed: Duration, of duration: Duration) -> Double? {
+        switch self {
+        case .constant(let rate), .poisson(let rate): return rate
+        case .ramp(let from, let to):
+            let fraction = min(1, max(0, (elapsed / duration)))
+            return from + (to - from) * fraction
+        case .closed: return nil
+        }
+    }
+
     /// The intended send times of an open-loop schedule over `duration`, in seconds from the phase start;
     /// `nil` for a closed-loop schedule (its users send when their previous answer is in).
     ///

@@ -174,6 +174,22 @@ public struct DriverProgress: Sendable {
     public var completed: Int
     public var failed: Int
     public var dropped: Int
+    /// Requests sent in the last second.
+    public var achievedRate: Double
+    /// What the schedule calls for now (nil for closed-loop users).
+    public var targetRate: Double?
+    /// Latency so far in this run, from the intended send time, in milliseconds.
+    public var p50: Double
+    public var p99: Double
+
+    /// One line: `steady 3/6 s | 24.8/s (target 25.0) | sent 95 | failed 4 | dropped 0 | p50 2.10 ms p99 8.31 ms`.
+    public var line: String {
+        let elapsedSeconds = Int(elapsed.components.seconds)
+        let totalSeconds = Int(total.components.seconds)
+        let target = targetRate.map { String(format: " (target %.1f)", $0) } ?? " (closed loop)"
+        return "\(phase) \(elapsedSeconds)/\(totalSeconds) s | " + String(format: "%.1f/s", achievedRate) + target
+            + " | sent \(sent) | failed \(failed) | dropped \(dropped) | " + String(format: "p50 %.2f ms p99 %.2f ms", p50, p99)
+    }
 }
 
 /// Counters shared by every worker for the live display only (reports come from the per-worker tallies).
@@ -183,20 +199,32 @@ final class LiveCounters: Sendable {
         var completed = 0
         var failed = 0
         var dropped = 0
+        var sentAtLastSnapshot = 0
+        var latency = LatencyRecorder()
     }
 
     private let counts = Mutex(Counts())
 
     func send() { counts.withLock { $0.sent += 1 } }
     func drop() { counts.withLock { $0.dropped += 1 } }
-    func complete(_ outcome: RequestOutcome) {
+    func complete(_ outcome: RequestOutcome, latency: Duration) {
         counts.withLock {
             $0.completed += 1
             if outcome != .ok { $0.failed += 1 }
+            $0.latency.record(latency)
         }
     }
 
-    func snapshot(phase: String, elapsed: Duration, total: Duration) -> DriverProgress {
-        counts.withLock { DriverProgress(phase: phase, elapsed: elapsed, total: total, sent: $0.sent, completed: $0.completed, failed: $0.failed, dropped: $0.dropped) }
+    /// Taken about once a second: the rate is the sends since the previous snapshot.
+    func snapshot(phase: String, elapsed: Duration, total: Duration, targetRate: Double?) -> DriverProgress {
+        counts.withLock { counts in
+            let rate = Double(counts.sent - counts.sentAtLastSnapshot)
+            counts.sentAtLastSnapshot = counts.sent
+            return DriverProgress(
+                phase: phase, elapsed: elapsed, total: total, sent: counts.sent, completed: counts.completed, failed: counts.failed,
+                dropped: counts.dropped, achievedRate: rate, targetRate: targetRate,
+                p50: counts.latency.milliseconds(atPercentile: 50), p99: counts.latency.milliseconds(atPercentile: 99)
+            )
+        }
     }
 }

@@ -74,7 +74,8 @@ public struct WorkloadDriver: Sendable {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .seconds(1))
                     if Task.isCancelled { break }
-                    progress(live.snapshot(phase: phase.name, elapsed: ContinuousClock.now - phaseStart, total: duration))
+                    let elapsed = ContinuousClock.now - phaseStart
+                    progress(live.snapshot(phase: phase.name, elapsed: elapsed, total: duration, targetRate: phase.arrival.rate(at: elapsed, of: duration)))
                 }
             }
         }
@@ -223,7 +224,7 @@ struct SendContext: Sendable {
             outcome = .connectionError
             tallies.record(slot: slot, sentAt: sentAt, outcome: outcome, status: nil, end: ContinuousClock.now, phase: phaseName, runStart: runStart)
         }
-        live.complete(outcome)
+        live.complete(outcome, latency: ContinuousClock.now - slot.intended)
     }
 }
 
