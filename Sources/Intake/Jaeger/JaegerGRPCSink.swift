@@ -50,38 +50,10 @@ public struct JaegerGRPCSink: Service {
     }
 
     public func run() async throws {
-        let address = configuration.address
-        let socketAddress: GRPCNIOTransportCore.SocketAddress =
-            address.host.contains(":")
-            ? .ipv6(host: address.host, port: address.port)
-            : .ipv4(host: address.host == "localhost" ? "127.0.0.1" : address.host, port: address.port)
-        let maxRequestBytes = configuration.maxRequestBytes
-        let transport = HTTP2ServerTransport.Posix(
-            address: socketAddress,
-            transportSecurity: .plaintext,
-            config: .defaults { config in
-                config.rpc.maxRequestPayloadSize = maxRequestBytes
-                config.compression.enabledAlgorithms = [.gzip, .deflate]
-            }
+        try await GRPCListener.serve(
+            [JaegerCollectorService(store: store, recorder: recorder, maxRequestBytes: configuration.maxRequestBytes, logger: logger)],
+            address: configuration.address, maxRequestBytes: configuration.maxRequestBytes, bound: boundAddress
         )
-        let server = GRPCServer(transport: transport, services: [JaegerCollectorService(store: store, recorder: recorder, logger: logger)])
-        let bound = boundAddress
-        try await withThrowingDiscardingTaskGroup { group in
-            group.addTask {
-                do {
-                    let listening = try await transport.listeningAddress
-                    let port = listening.ipv4?.port ?? listening.ipv6?.port ?? 0
-                    bound.resolve(.success(ListenAddress(host: address.host, port: port)))
-                } catch {
-                    bound.resolve(.failure(error))
-                }
-            }
-            try await withGracefulShutdownHandler {
-                try await server.serve()
-            } onGracefulShutdown: {
-                server.beginGracefulShutdown()
-            }
-        }
     }
 }
 
@@ -89,6 +61,7 @@ public struct JaegerGRPCSink: Service {
 struct JaegerCollectorService: RegistrableRPCService {
     let store: TelemetryStore
     let recorder: RecordingWriter?
+    let maxRequestBytes: Int
     let logger: Logger
 
     func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {
@@ -97,7 +70,7 @@ struct JaegerCollectorService: RegistrableRPCService {
         let logger = logger
         router.registerHandler(
             forMethod: Jaeger_ApiV2_CollectorService.Method.PostSpans.descriptor,
-            deserializer: SizedMessageDeserializer<Jaeger_ApiV2_PostSpansRequest>(specName: "jaeger.api_v2.PostSpansRequest"),
+            deserializer: SizedProtobufDeserializer<Jaeger_ApiV2_PostSpansRequest>(specName: "jaeger.api_v2.PostSpansRequest", maxBytes: maxRequestBytes),
             serializer: ProtobufSerializer<Jaeger_ApiV2_PostSpansResponse>()
         ) { streamingRequest, _ in
             let request: ServerRequest<Sized<Jaeger_ApiV2_PostSpansRequest>>
@@ -120,23 +93,6 @@ struct JaegerCollectorService: RegistrableRPCService {
                 }
             }
             return StreamingServerResponse(single: ServerResponse(message: Jaeger_ApiV2_PostSpansResponse()))
-        }
-    }
-}
-
-/// Decodes any protobuf message and keeps the size of its encoding; undecodable is INVALID_ARGUMENT naming the problem.
-struct SizedMessageDeserializer<Message: SwiftProtobuf.Message & Sendable>: MessageDeserializer {
-    let specName: String
-    private let inner = ProtobufDeserializer<Message>()
-
-    init(specName: String) { self.specName = specName }
-
-    func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws -> Sized<Message> {
-        do {
-            return Sized(message: try inner.deserialize(serializedMessageBytes), byteCount: serializedMessageBytes.count)
-        } catch let error as RPCError {
-            let cause = error.cause.map { "\($0)" } ?? error.message
-            throw RPCError(code: .invalidArgument, message: "message is not a valid protobuf \(specName): \(cause)")
         }
     }
 }

@@ -11,11 +11,7 @@ public import Telemetry
 ///
 /// Too-large messages (after decompression) are refused with RESOURCE_EXHAUSTED, undecodable ones with
 /// INVALID_ARGUMENT, and requests over the store's memory limit with UNAVAILABLE, which OTLP exporters retry.
-///
-/// grpc-swift-nio-transport enforces its own payload limit by resetting the stream (clients then see
-/// UNAVAILABLE and retry a request that can never succeed), so the transport's limit is set to
-/// ``transportLimit(for:)`` and the real limit is checked here, where the answer can be RESOURCE_EXHAUSTED
-/// with a message. Only messages past the transport's wider limit get the reset.
+/// (See ``GRPCListener`` for how the size limit is enforced.)
 public struct OTLPGRPCReceiver: Service {
     /// Receiver settings.
     public struct Configuration: Sendable {
@@ -43,44 +39,10 @@ public struct OTLPGRPCReceiver: Service {
     }
 
     public func run() async throws {
-        let address = configuration.address
-        let socketAddress: GRPCNIOTransportCore.SocketAddress =
-            address.host.contains(":")
-            ? .ipv6(host: address.host, port: address.port)
-            : .ipv4(host: address.host == "localhost" ? "127.0.0.1" : address.host, port: address.port)
-        let maxRequestBytes = configuration.maxRequestBytes
-        let transport = HTTP2ServerTransport.Posix(
-            address: socketAddress,
-            transportSecurity: .plaintext,
-            config: .defaults { config in
-                config.rpc.maxRequestPayloadSize = Self.transportLimit(for: maxRequestBytes)
-                config.compression.enabledAlgorithms = [.gzip, .deflate]
-            }
+        try await GRPCListener.serve(
+            [OTLPGRPCServices(ingestor: ingestor, maxRequestBytes: configuration.maxRequestBytes)],
+            address: configuration.address, maxRequestBytes: configuration.maxRequestBytes, bound: boundAddress
         )
-        let server = GRPCServer(transport: transport, services: [OTLPGRPCServices(ingestor: ingestor, maxRequestBytes: maxRequestBytes)])
-        let bound = boundAddress
-        try await withThrowingDiscardingTaskGroup { group in
-            group.addTask {
-                do {
-                    let listening = try await transport.listeningAddress
-                    let port = listening.ipv4?.port ?? listening.ipv6?.port ?? 0
-                    bound.resolve(.success(ListenAddress(host: address.host, port: port)))
-                } catch {
-                    bound.resolve(.failure(error))
-                }
-            }
-            try await withGracefulShutdownHandler {
-                try await server.serve()
-            } onGracefulShutdown: {
-                server.beginGracefulShutdown()
-            }
-        }
-    }
-
-    /// The transport's payload limit for a receiver limit: four times it, and at least 1 MiB more.
-    static func transportLimit(for maxRequestBytes: Int) -> Int {
-        let (fourTimes, overflow) = maxRequestBytes.multipliedReportingOverflow(by: 4)
-        return overflow ? Int.max : max(fourTimes, maxRequestBytes + (1 << 20))
     }
 }
 
@@ -114,7 +76,7 @@ struct OTLPGRPCServices: RegistrableRPCService {
         let ingestor = ingestor
         router.registerHandler(
             forMethod: method,
-            deserializer: SizedProtobufDeserializer<Export>(maxBytes: maxRequestBytes),
+            deserializer: SizedProtobufDeserializer<Export>(specName: Export.specName, maxBytes: maxRequestBytes),
             serializer: ProtobufSerializer<Export.Response>()
         ) { streamingRequest, _ in
             let request: ServerRequest<Sized<Export>>
@@ -139,33 +101,6 @@ struct OTLPGRPCServices: RegistrableRPCService {
                 ? ingestor.refuseAsPartialSuccess(request.message.message, channel: .otlpGRPC, reservedBytes: bytes)
                 : ingestor.ingest(request.message.message, channel: .otlpGRPC, reservedBytes: bytes)
             return StreamingServerResponse(single: ServerResponse(message: response))
-        }
-    }
-}
-
-/// A decoded message and the size of its encoding.
-struct Sized<Message: Sendable>: Sendable {
-    var message: Message
-    var byteCount: Int
-}
-
-/// Decodes protobuf and keeps the message size; an undecodable message is INVALID_ARGUMENT naming the problem.
-struct SizedProtobufDeserializer<Message: OTLPExportRequest>: MessageDeserializer {
-    private let inner = ProtobufDeserializer<Message>()
-    let maxBytes: Int
-
-    func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws -> Sized<Message> {
-        guard serializedMessageBytes.count <= maxBytes else {
-            throw RPCError(
-                code: .resourceExhausted,
-                message: "\(Message.specName) of \(serializedMessageBytes.count) bytes is over the \(maxBytes)-byte limit (--max-request-bytes)"
-            )
-        }
-        do {
-            return Sized(message: try inner.deserialize(serializedMessageBytes), byteCount: serializedMessageBytes.count)
-        } catch let error as RPCError {
-            let cause = error.cause.map { "\($0)" } ?? error.message
-            throw RPCError(code: .invalidArgument, message: "message is not a valid protobuf \(Message.specName): \(cause)")
         }
     }
 }

@@ -39,22 +39,9 @@ public struct OTLPHTTPReceiver: Service {
     }
 
     public func run() async throws {
-        let bound = boundAddress
-        let host = configuration.address.host
-        let application = Application(
-            responder: OTLPHTTPResponder(configuration: configuration, ingestor: ingestor),
-            configuration: .init(address: .hostname(host, port: configuration.address.port), serverName: nil),
-            onServerRunning: { channel in
-                bound.resolve(.success(ListenAddress(host: host, port: channel.localAddress?.port ?? 0)))
-            },
-            logger: logger
+        try await HTTPSink.serve(
+            OTLPHTTPResponder(configuration: configuration, ingestor: ingestor), address: configuration.address, bound: boundAddress, logger: logger
         )
-        do {
-            try await application.run()
-        } catch {
-            bound.resolve(.failure(error))
-            throw error
-        }
     }
 }
 
@@ -128,42 +115,14 @@ struct OTLPHTTPResponder: HTTPResponder {
         }
     }
 
-    /// Reads the body within the limit, then inflates it if it is compressed.
+    /// Reads the body within the limit, then inflates it if it is compressed; refusals carry the gRPC code
+    /// OTLP/HTTP puts in its `google.rpc.Status` bodies.
     private func readBody(_ request: Request) async throws -> ByteBuffer {
-        let limit = configuration.maxRequestBytes
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
-            throw Refusal(
-                status: .contentTooLarge, code: .resourceExhausted,
-                message: "request body of \(length) bytes is over the \(limit)-byte limit (--max-request-bytes)"
-            )
-        }
-        let raw: ByteBuffer
         do {
-            raw = try await request.body.collect(upTo: limit)
-        } catch is NIOTooManyBytesError {
-            throw Refusal(
-                status: .contentTooLarge, code: .resourceExhausted,
-                message: "request body is over the \(limit)-byte limit (--max-request-bytes)"
-            )
-        }
-        let contentEncoding = (request.headers[.contentEncoding] ?? "identity").lowercased().trimmingSpaces
-        switch contentEncoding {
-        case "identity", "":
-            return raw
-        case "gzip", "x-gzip", "deflate":
-            do {
-                return try BodyDecompression.inflate(raw, encoding: contentEncoding, limit: limit)
-            } catch {
-                switch error {
-                case .tooLarge(let message): throw Refusal(status: .contentTooLarge, code: .resourceExhausted, message: message)
-                case .corrupt(let message): throw Refusal(status: .badRequest, code: .invalidArgument, message: message)
-                }
-            }
-        default:
-            throw Refusal(
-                status: .unsupportedMediaType, code: .invalidArgument,
-                message: "Content-Encoding \(contentEncoding) is not supported: send gzip, deflate or no encoding"
-            )
+            return try await HTTPSink.readBody(request, limit: configuration.maxRequestBytes)
+        } catch let refusal as HTTPRefusal {
+            let code: RPCStatus.Code = refusal.status == .contentTooLarge ? .resourceExhausted : .invalidArgument
+            throw Refusal(status: refusal.status, code: code, message: refusal.message, headers: refusal.headers)
         }
     }
 
@@ -243,9 +202,7 @@ struct OTLPHTTPResponder: HTTPResponder {
 
     /// The body encoding named by a `Content-Type` header (parameters such as `charset` ignored).
     private static func encoding(of contentType: String?) -> Encoding? {
-        guard let contentType else { return nil }
-        let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map { String($0).lowercased().trimmingSpaces } ?? ""
-        switch mediaType {
+        switch HTTPSink.mediaType(contentType) {
         case "application/x-protobuf", "application/protobuf": return .protobuf
         case "application/json": return .json
         default: return nil

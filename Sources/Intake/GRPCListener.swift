@@ -1,0 +1,91 @@
+public import GRPCCore
+import GRPCNIOTransportHTTP2
+import GRPCProtobuf
+import ServiceLifecycle
+import SwiftProtobuf
+
+/// What the gRPC receivers share: an HTTP/2 server on an address, accepting gzip and deflate messages, with
+/// the receiver's size limit checked where the answer can say so.
+enum GRPCListener {
+    /// Serves `services` until graceful shutdown, resolving `bound` once listening (or failing it).
+    ///
+    /// grpc-swift-nio-transport enforces its own payload limit by resetting the stream (clients then see
+    /// UNAVAILABLE and retry a request that can never succeed), so the transport gets the wider
+    /// ``transportLimit(for:)`` and the real limit is checked by ``SizedProtobufDeserializer``, whose refusal is
+    /// RESOURCE_EXHAUSTED with a message. Only messages past the transport's wider limit get the reset.
+    static func serve(
+        _ services: [any RegistrableRPCService], address: ListenAddress, maxRequestBytes: Int, bound: BoundAddress
+    ) async throws {
+        let socketAddress: GRPCNIOTransportCore.SocketAddress =
+            address.host.contains(":")
+            ? .ipv6(host: address.host, port: address.port)
+            : .ipv4(host: address.host == "localhost" ? "127.0.0.1" : address.host, port: address.port)
+        let transport = HTTP2ServerTransport.Posix(
+            address: socketAddress,
+            transportSecurity: .plaintext,
+            config: .defaults { config in
+                config.rpc.maxRequestPayloadSize = transportLimit(for: maxRequestBytes)
+                // The Collector's exporters compress by default.
+                config.compression.enabledAlgorithms = [.gzip, .deflate]
+            }
+        )
+        let server = GRPCServer(transport: transport, services: services)
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask {
+                do {
+                    let listening = try await transport.listeningAddress
+                    let port = listening.ipv4?.port ?? listening.ipv6?.port ?? 0
+                    bound.resolve(.success(ListenAddress(host: address.host, port: port)))
+                } catch {
+                    bound.resolve(.failure(error))
+                }
+            }
+            try await withGracefulShutdownHandler {
+                try await server.serve()
+            } onGracefulShutdown: {
+                server.beginGracefulShutdown()
+            }
+        }
+    }
+
+    /// The transport's payload limit for a receiver limit: four times it, and at least 1 MiB more.
+    static func transportLimit(for maxRequestBytes: Int) -> Int {
+        let (fourTimes, overflow) = maxRequestBytes.multipliedReportingOverflow(by: 4)
+        return overflow ? Int.max : max(fourTimes, maxRequestBytes + (1 << 20))
+    }
+}
+
+/// A decoded message and the size of its encoding.
+struct Sized<Message: Sendable>: Sendable {
+    var message: Message
+    var byteCount: Int
+}
+
+/// Decodes protobuf and keeps the message size, for the memory limiter: a message over `maxBytes` is
+/// RESOURCE_EXHAUSTED, an undecodable one INVALID_ARGUMENT, each naming the problem.
+struct SizedProtobufDeserializer<Message: SwiftProtobuf.Message & Sendable>: MessageDeserializer {
+    /// The message's name in its specification, for errors.
+    let specName: String
+    let maxBytes: Int
+    private let inner = ProtobufDeserializer<Message>()
+
+    init(specName: String, maxBytes: Int) {
+        self.specName = specName
+        self.maxBytes = maxBytes
+    }
+
+    func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws -> Sized<Message> {
+        guard serializedMessageBytes.count <= maxBytes else {
+            throw RPCError(
+                code: .resourceExhausted,
+                message: "\(specName) of \(serializedMessageBytes.count) bytes is over the \(maxBytes)-byte limit (--max-request-bytes)"
+            )
+        }
+        do {
+            return Sized(message: try inner.deserialize(serializedMessageBytes), byteCount: serializedMessageBytes.count)
+        } catch let error as RPCError {
+            let cause = error.cause.map { "\($0)" } ?? error.message
+            throw RPCError(code: .invalidArgument, message: "message is not a valid protobuf \(specName): \(cause)")
+        }
+    }
+}
