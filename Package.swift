@@ -148,6 +148,10 @@ let package = Package(
             dependencies: [
                 "Intake",
                 "Telemetry",
+                "OTelBenchProtos",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -216,6 +220,7 @@ let package = Package(
         .testTarget(
             name: "SinkTests",
             dependencies: [
+                "TestSupport",
                 "Intake",
                 "Telemetry",
                 "Workload",

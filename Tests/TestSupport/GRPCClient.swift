@@ -1,10 +1,10 @@
-import GRPCCore
-import GRPCNIOTransportHTTP2
+public import GRPCCore
+public import GRPCNIOTransportHTTP2
 import GRPCProtobuf
-import OTelBenchProtos
+public import OTelBenchProtos
 
 /// Runs `body` with a real grpc-swift-2 client connected to `port` on loopback.
-func withGRPCClient<Result: Sendable>(
+public func withGRPCClient<Result: Sendable>(
     port: Int, compression: CompressionAlgorithm = .none,
     _ body: @Sendable (GRPCClient<HTTP2ClientTransport.Posix>) async throws -> Result
 ) async throws -> Result {
@@ -20,12 +20,14 @@ func withGRPCClient<Result: Sendable>(
 }
 
 /// A serializer that sends whatever bytes it is given: for malformed-message tests.
-struct RawBytesSerializer: MessageSerializer {
-    func serialize<Bytes: GRPCContiguousBytes>(_ message: [UInt8]) throws -> Bytes { Bytes(message) }
+public struct RawBytesSerializer: MessageSerializer {
+    public init() {}
+
+    public func serialize<Bytes: GRPCContiguousBytes>(_ message: [UInt8]) throws -> Bytes { Bytes(message) }
 }
 
 /// Sends raw bytes as the request message of `method` and returns the RPC error the server answers with.
-func rawExport(
+public func rawExport(
     _ bytes: [UInt8], method: MethodDescriptor, client: GRPCClient<HTTP2ClientTransport.Posix>
 ) async throws -> Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceResponse {
     try await client.unary(
