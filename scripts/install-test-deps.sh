@@ -4,6 +4,7 @@
 #   - a virtualenv at $REPO/.venv-test with the real OpenTelemetry Python SDK
 #     and OTLP exporters pinned in Tests/Interop/requirements.txt
 #   - Debian's prometheus (2.42: prometheus + promtool), the peer of the Prometheus sinks
+#   - Debian's chromium, which renders the HTML report in a test
 #   - $REPO/.venv-jaeger: the Jaeger exporters (1.21.0, protobuf 3), Tests/Interop/requirements-jaeger.txt
 #   - $REPO/.venv-remote-write: the Prometheus remote-write exporter and cramjam (snappy oracle),
 #     Tests/Interop/requirements-remote-write.txt
@@ -30,6 +31,8 @@ can_venv() {
 apt_pkgs=()
 command -v curl >/dev/null 2>&1 || apt_pkgs+=(curl)
 { command -v prometheus && command -v promtool; } >/dev/null 2>&1 || apt_pkgs+=(prometheus)
+# Headless Chromium renders report.html in the report test.
+command -v chromium >/dev/null 2>&1 || apt_pkgs+=(chromium)
 if ! can_venv "$PYTHON"; then
   # Fall back to Debian's python3 with python3-venv.
   dpkg -s python3 >/dev/null 2>&1 || apt_pkgs+=(python3)

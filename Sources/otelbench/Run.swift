@@ -91,11 +91,12 @@ struct Run: AsyncParsableCommand {
             try summary.json().write(to: URL(fileURLWithPath: directory).appendingPathComponent("summary.json"))
             try Data(JUnitReport.xml(summary).utf8).write(to: URL(fileURLWithPath: directory).appendingPathComponent("junit.xml"))
             try Data(TextReport.markdown(summary).utf8).write(to: URL(fileURLWithPath: directory).appendingPathComponent("report.md"))
+            try Data(HTMLReport.html(summary).utf8).write(to: URL(fileURLWithPath: directory).appendingPathComponent("report.html"))
         } catch {
             throw UsageError("cannot write reports to \(directory): \(error)")
         }
         Terminal.out(TextReport.terminal(summary))
-        Terminal.out("reports: \(directory)/{summary.json,junit.xml,report.md}")
+        Terminal.out("reports: \(directory)/{summary.json,junit.xml,report.md,report.html}")
         if !summary.passed { throw ExitCode(1) }
     }
 

@@ -43,6 +43,34 @@ import Testing
         #expect(markdown.hasPrefix("# otelbench: cf-core-smoke — passed"))
         let phases = outcome.summary["phases"] as? [[String: Any]] ?? []
         #expect(phases.map { $0["name"] as? String } == ["warm-up", "steady", "users"])
+        let html = try String(contentsOf: outcome.folder.appendingPathComponent("report.html"), encoding: .utf8)
+        #expect(html.contains("<svg") && html.contains("Client latency by percentile") && !html.contains("<script"))
+    }
+
+    /// The HTML report is one self-contained file that a browser renders: headless Chromium screenshots it.
+    @Test func htmlReportOfAFailingRunRendersInChromium() async throws {
+        let outcome = try await run("Scenarios/faults/drop_traceparent.yaml")
+        defer { try? FileManager.default.removeItem(at: outcome.folder) }
+        let html = try String(contentsOf: outcome.folder.appendingPathComponent("report.html"), encoding: .utf8)
+        #expect(html.contains("First broken trace"), "the waterfall of the broken trace is drawn")
+        #expect(html.contains("aria-label=\"trace waterfall\""))
+        #expect(html.contains("aria-label=\"series per metric\""))
+        #expect(html.contains("aria-label=\"requests per second\""))
+        let chromium = URL(fileURLWithPath: "/usr/bin/chromium")
+        try #require(FileManager.default.isExecutableFile(atPath: chromium.path), "chromium is missing: run scripts/install-test-deps.sh")
+        let screenshot = outcome.folder.appendingPathComponent("report.png")
+        let result = try await runProcess(chromium, [
+            "--headless", "--no-sandbox", "--disable-gpu", "--screenshot=\(screenshot.path)", "--window-size=1280,2000",
+            outcome.folder.appendingPathComponent("report.html").absoluteString,
+        ], timeout: .seconds(90))
+        #expect(result.status == 0, "\(result.stderr.suffix(500))")
+        let png = try Data(contentsOf: screenshot)
+        #expect(png.starts(with: [0x89, 0x50, 0x4e, 0x47]), "a PNG")
+        // Width and height from the IHDR chunk.
+        let width = png[16..<20].reduce(0) { $0 << 8 | Int($1) }
+        let height = png[20..<24].reduce(0) { $0 << 8 | Int($1) }
+        #expect(width == 1280 && height == 2000)
+        #expect(png.count > 100_000, "a page with tables and plots, not a blank one (\(png.count) bytes)")
     }
 
     /// Each fault scenario must fail, and fail the rules aimed at its fault (a fault that adds a label outside
