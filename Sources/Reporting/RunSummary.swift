@@ -126,6 +126,12 @@ public struct RunSummary: Codable, Sendable {
         return TraceWaterfall(traceID: traceID.hex, problem: line, bars: bars)
     }
 
+    /// Adds results judged after the run (the baseline comparison), updating the verdict.
+    public mutating func add(_ results: [RuleResult]) {
+        rules += results
+        passed = passed && results.allSatisfy(\.passed)
+    }
+
     /// Pretty-printed JSON with sorted keys.
     public func json() throws -> Data {
         let encoder = JSONEncoder()

@@ -26,6 +26,8 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Multiply every phase's duration (0.1 runs a tenth as long).") var durationScale: Double = 1
     @Option(name: .customLong("target"), help: ArgumentHelp("Send a service's requests to URL instead (staging).", valueName: "name=url"))
     var targets: [String] = []
+    @Option(help: ArgumentHelp("Compare with an earlier summary.json; regressions beyond the scenario's rules.regression tolerances fail.", valueName: "file"))
+    var baseline: String?
     @Flag(help: "No progress lines.") var quiet = false
 
     func validate() throws {
@@ -43,6 +45,8 @@ struct Run: AsyncParsableCommand {
             throw UsageError(error.description)
         }
         let taxonomy = try loadTaxonomy(scenario)
+        let baselineData: Data?
+        do { baselineData = try baseline.map(BaselineCheck.load(path:)) } catch { throw UsageError("\(error)") }
         var logger = Logger(label: "otelbench.run")
         logger.logLevel = .error
         let startedAt = Date()
@@ -84,7 +88,13 @@ struct Run: AsyncParsableCommand {
             return (report, rules)
         }
 
-        let summary = RunSummary(scenario: scenario, startedAt: startedAt, driver: outcome.0, rules: outcome.1, store: store)
+        var summary = RunSummary(scenario: scenario, startedAt: startedAt, driver: outcome.0, rules: outcome.1, store: store)
+        if let baselineData {
+            summary.add(BaselineCheck.evaluate(
+                current: summary, baseline: baselineData, p99Increase: scenario.rules.regressionP99Increase,
+                throughputDecrease: scenario.rules.regressionThroughputDecrease
+            ))
+        }
         let directory = reportDir ?? "Reports/\(scenario.name)/\(Self.timestamp(startedAt))"
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

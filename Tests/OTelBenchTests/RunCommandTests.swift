@@ -12,11 +12,11 @@ import Testing
         var folder: URL
     }
 
-    private func run(_ scenario: String, durationScale: String = "0.5") async throws -> RunOutcome {
+    private func run(_ scenario: String, durationScale: String = "0.5", extra: [String] = []) async throws -> RunOutcome {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("run-\(UUID().uuidString)")
         let result = try await runProcess(try otelbenchExecutable(), [
             "run", repositoryRoot.appendingPathComponent(scenario).path, "--report-dir", folder.path, "--quiet", "--duration-scale", durationScale,
-        ], timeout: .seconds(120))
+        ] + extra, timeout: .seconds(120))
         let data = (try? Data(contentsOf: folder.appendingPathComponent("summary.json"))) ?? Data()
         let summary = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
         let rules = summary["rules"] as? [[String: Any]] ?? []
@@ -99,8 +99,40 @@ import Testing
         #expect(junit.contains("<failure message="))
     }
 
+    /// A run compared with a baseline that was much faster fails only the regression rules.
+    @Test func baselineRegressionsFailTheRun() async throws {
+        let first = try await run("Scenarios/cf-core-smoke.yaml")
+        defer { try? FileManager.default.removeItem(at: first.folder) }
+        #expect(first.status == 0)
+        var baseline = first.summary
+        baseline["phases"] = (first.summary["phases"] as? [[String: Any]] ?? []).map { phase in
+            var phase = phase
+            phase["sent"] = (phase["sent"] as? Int ?? 0) * 3
+            phase["requests"] = (phase["requests"] as? [String: [String: Any]] ?? [:]).mapValues { request in
+                var request = request
+                var latency = request["latency"] as? [String: Any] ?? [:]
+                latency["p99"] = (latency["p99"] as? Double ?? 0) / 100
+                request["latency"] = latency
+                return request
+            }
+            return phase
+        }
+        baseline["latencyCurves"] = (first.summary["latencyCurves"] as? [String: [[String: Double]]] ?? [:]).mapValues { curve in
+            curve.map { ["percentile": $0["percentile"] ?? 0, "milliseconds": ($0["milliseconds"] ?? 0) / 100] }
+        }
+        let baselineURL = first.folder.appendingPathComponent("baseline.json")
+        try JSONSerialization.data(withJSONObject: baseline).write(to: baselineURL)
+        let second = try await run("Scenarios/cf-core-smoke.yaml", extra: ["--baseline", baselineURL.path])
+        defer { try? FileManager.default.removeItem(at: second.folder) }
+        #expect(second.status == 1, "\(second.output)")
+        #expect(Set(second.failingRules.map(\.kind)) == ["regression"], "\(second.failingRules)")
+        #expect(second.failingRules.contains { $0.name == "throughput" })
+        #expect(second.failingRules.contains { $0.name.hasPrefix("p99 of ") }, "requests with 20 or more samples are judged")
+    }
+
     @Test(arguments: [
         (["run", "/nonexistent.yaml"], "cannot read the file"),
+        (["run", "Scenarios/cf-core-smoke.yaml", "--baseline", "/nonexistent.json"], "cannot read --baseline /nonexistent.json"),
         (["run", "Scenarios/cf-core-smoke.yaml", "--duration-scale", "0"], "--duration-scale must be > 0"),
         (["run", "Scenarios/cf-core-smoke.yaml", "--target", "tasks"], "--target must be NAME=URL"),
     ])

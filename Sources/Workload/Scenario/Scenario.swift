@@ -187,6 +187,10 @@ public struct RulesSection: Sendable {
     public var taxonomy: String?
     /// Allowed loss as a fraction (0 = nothing may be lost); `nil`: no accounting rule.
     public var accountingTolerance: Double?
+    /// With `--baseline`: how much a request's p99 may grow (fraction, default 0.2) and throughput may fall
+    /// (fraction, default 0.1) before it counts as a regression.
+    public var regressionP99Increase: Double = 0.2
+    public var regressionThroughputDecrease: Double = 0.1
 }
 
 /// A service-level objective.

@@ -247,7 +247,7 @@ struct ScenarioParser {
 
     func rulesSection(_ field: Field) -> RulesSection {
         var rules = RulesSection()
-        guard let entries = reader.mapping(field, allowed: ["slos", "alert_rules", "propagation", "cardinality", "taxonomy", "accounting"]) else {
+        guard let entries = reader.mapping(field, allowed: ["slos", "alert_rules", "propagation", "cardinality", "taxonomy", "accounting", "regression"]) else {
             return rules
         }
         rules.slos = entries["slos"].flatMap { reader.sequence($0) }?.compactMap(slo) ?? []
@@ -260,6 +260,10 @@ struct ScenarioParser {
             }
         }
         rules.taxonomy = entries["taxonomy"].flatMap { reader.string($0) }
+        if let regression = entries["regression"], let values = reader.mapping(regression, allowed: ["p99_increase", "throughput_decrease"]) {
+            if let value = values["p99_increase"].flatMap({ reader.number($0, minimum: 0, maximum: 100) }) { rules.regressionP99Increase = value }
+            if let value = values["throughput_decrease"].flatMap({ reader.number($0, minimum: 0, maximum: 1) }) { rules.regressionThroughputDecrease = value }
+        }
         if let accounting = entries["accounting"], let values = reader.mapping(accounting, allowed: ["tolerance"]) {
             rules.accountingTolerance = values["tolerance"].flatMap { reader.number($0, minimum: 0, maximum: 1) } ?? 0
         }
