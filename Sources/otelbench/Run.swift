@@ -53,7 +53,16 @@ struct Run: AsyncParsableCommand {
 
         // Intake.
         let store = TelemetryStore()
-        let ingestor = OTLPIngestor(store: store, faults: Self.faultInjector(scenario.intake.faults), logger: logger)
+        // Everything received is also recorded in the report folder, for `otelbench check --recording`.
+        let directory = reportDir ?? "Reports/\(scenario.name)/\(Self.timestamp(startedAt))"
+        let recorder: RecordingWriter
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            recorder = try RecordingWriter(path: URL(fileURLWithPath: directory).appendingPathComponent("recording.jsonl").path)
+        } catch {
+            throw UsageError("cannot write reports to \(directory): \(error)")
+        }
+        let ingestor = OTLPIngestor(store: store, recorder: recorder, faults: Self.faultInjector(scenario.intake.faults), logger: logger)
         let grpc = OTLPGRPCReceiver(configuration: .init(address: try address(scenario.intake.otlpGRPC)), ingestor: ingestor, logger: logger)
         let http = OTLPHTTPReceiver(configuration: .init(address: try address(scenario.intake.otlpHTTP)), ingestor: ingestor, logger: logger)
         let intakeGroup = ServiceGroup(configuration: .init(services: [grpc, http], gracefulShutdownSignals: [], logger: logger))
@@ -95,18 +104,10 @@ struct Run: AsyncParsableCommand {
                 throughputDecrease: scenario.rules.regressionThroughputDecrease
             ))
         }
-        let directory = reportDir ?? "Reports/\(scenario.name)/\(Self.timestamp(startedAt))"
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            try summary.json().write(to: URL(fileURLWithPath: directory).appendingPathComponent("summary.json"))
-            try Data(JUnitReport.xml(summary).utf8).write(to: URL(fileURLWithPath: directory).appendingPathComponent("junit.xml"))
-            try Data(TextReport.markdown(summary).utf8).write(to: URL(fileURLWithPath: directory).appendingPathComponent("report.md"))
-            try Data(HTMLReport.html(summary).utf8).write(to: URL(fileURLWithPath: directory).appendingPathComponent("report.html"))
-        } catch {
-            throw UsageError("cannot write reports to \(directory): \(error)")
-        }
+        try? recorder.close()
+        try ReportFiles.write(summary, to: directory)
         Terminal.out(TextReport.terminal(summary))
-        Terminal.out("reports: \(directory)/{summary.json,junit.xml,report.md,report.html}")
+        Terminal.out("reports: \(directory)/{summary.json,junit.xml,report.md,report.html,recording.jsonl}")
         if !summary.passed { throw ExitCode(1) }
     }
 

@@ -99,6 +99,27 @@ import Testing
         #expect(junit.contains("<failure message="))
     }
 
+    /// `check` judges a run's recording again, with no workload: the same telemetry-side verdict.
+    @Test func checkReJudgesARecordingOfARun() async throws {
+        let outcome = try await run("Scenarios/faults/slow_rollbacks.yaml")
+        defer { try? FileManager.default.removeItem(at: outcome.folder) }
+        #expect(outcome.status == 1)
+        let recording = outcome.folder.appendingPathComponent("recording.jsonl")
+        #expect(FileManager.default.fileExists(atPath: recording.path))
+        let reports = outcome.folder.appendingPathComponent("check")
+        let result = try await runProcess(try otelbenchExecutable(), [
+            "check", "--recording", recording.path, "--scenario", repositoryRoot.appendingPathComponent("Scenarios/faults/slow_rollbacks.yaml").path,
+            "--report-dir", reports.path,
+        ])
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("✗ slo: rollback p99 (seed SLO)"))
+        #expect(result.stdout.contains("✓ slo: liveness p99.9 (seed SLO)"))
+        #expect(result.stdout.contains("not judged without the workload's records"))
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: reports.appendingPathComponent("summary.json"))) as? [String: Any]
+        let failing = (summary?["rules"] as? [[String: Any]] ?? []).filter { $0["verdict"] as? String != "pass" }.map { $0["name"] as? String }
+        #expect(failing == ["rollback p99 (seed SLO)"])
+    }
+
     /// A run compared with a baseline that was much faster fails only the regression rules.
     @Test func baselineRegressionsFailTheRun() async throws {
         let first = try await run("Scenarios/cf-core-smoke.yaml")
