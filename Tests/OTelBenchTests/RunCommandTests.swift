@@ -120,6 +120,26 @@ import Testing
         #expect(failing == ["rollback p99 (seed SLO)"])
     }
 
+    /// Ctrl-C (here SIGTERM, trapped the same way) stops the workload; the run still settles, reports what
+    /// ran, says it was interrupted, and fails.
+    @Test func interruptedRunStillReports() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("run-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let process = try BackgroundProcess(try otelbenchExecutable(), [
+            "run", repositoryRoot.appendingPathComponent("Scenarios/cf-core-load.yaml").path, "--report-dir", folder.path,
+        ])
+        _ = try await process.waitForOutput(timeout: .seconds(60), onStandardError: true) { $0.contains("warm-up") ? true : nil }
+        let status = try await process.terminate(timeout: .seconds(60))
+        #expect(status == 1, "\(process.stderr)")
+        #expect(process.stderr.contains("interrupted: settling and reporting what ran"))
+        #expect(process.stdout.contains("(interrupted)"))
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("summary.json"))) as? [String: Any]
+        #expect(summary?["interrupted"] as? Bool == true)
+        let phases = summary?["phases"] as? [[String: Any]] ?? []
+        #expect((phases.first?["sent"] as? Int ?? 0) > 0, "what ran is reported")
+        #expect(phases.count < 5, "the load scenario's later phases never started")
+    }
+
     /// A run compared with a baseline that was much faster fails only the regression rules.
     @Test func baselineRegressionsFailTheRun() async throws {
         let first = try await run("Scenarios/cf-core-smoke.yaml")

@@ -118,15 +118,16 @@ public final class BackgroundProcess: @unchecked Sendable {
     /// Standard error so far.
     public var stderr: String { (try? String(contentsOf: folder.appendingPathComponent("stderr"), encoding: .utf8)) ?? "" }
 
-    /// Polls standard output until `predicate` finds what it wants, for at most `timeout`.
-    public func waitForOutput<T>(timeout: Duration = .seconds(30), _ predicate: (String) -> T?) async throws -> T {
+    /// Polls standard output (or standard error) until `predicate` finds what it wants, for at most `timeout`.
+    public func waitForOutput<T>(timeout: Duration = .seconds(30), onStandardError: Bool = false, _ predicate: (String) -> T?) async throws -> T {
         let deadline = ContinuousClock.now + timeout
+        let read = { onStandardError ? self.stderr : self.stdout }
         while ContinuousClock.now < deadline {
-            if let found = predicate(stdout) { return found }
+            if let found = predicate(read()) { return found }
             guard process.isRunning else { break }
             try await Task.sleep(for: .milliseconds(50))
         }
-        if let found = predicate(stdout) { return found }
+        if let found = predicate(read()) { return found }
         throw ChildProcessTimeout(command: "waiting for output of \(process.executableURL?.path ?? "")\nstdout: \(stdout)\nstderr: \(stderr)", timeout: timeout)
     }
 
