@@ -5,11 +5,69 @@ public import Workload
 /// Evaluates structured SLO rules: a quantile of client latencies, span durations or a received histogram,
 /// compared with a threshold.
 public enum SLOCheck {
+    /// Evaluates `rule`; with `by:` labels, once per group of label values, holding only if every group holds
+    /// (the worst group is the one shown, every group in the evidence).
     public static func evaluate(_ rule: SLORule, run: RunData) -> RuleResult {
+        guard !rule.groupBy.isEmpty, let source = rule.source else { return evaluateOne(rule, run: run).result }
+        let groups = groupValues(rule, source: source, run: run)
+        guard !groups.isEmpty else { return evaluateOne(rule, run: run).result }
+        let evaluated = groups.map { group -> ([String: String], (result: RuleResult, value: Double?)) in
+            var one = rule
+            var selector = group
+            if case .client = source, let request = group["request"] {
+                one.source = .client(request: request)
+                selector["request"] = nil
+            }
+            one.selector.merge(selector) { _, new in new }
+            return (group, evaluateOne(one, run: run))
+        }
+        let describe = { (group: [String: String]) in group.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",") }
+        let failing = evaluated.filter { $0.1.result.verdict == .fail }
+        let lowerIsBetter = rule.comparison == .less || rule.comparison == .lessOrEqual
+        let worst = (failing.isEmpty ? evaluated : failing).max { lhs, rhs in
+            let (a, b) = (lhs.1.value ?? -.infinity, rhs.1.value ?? -.infinity)
+            return lowerIsBetter ? a < b : a > b
+        }!
+        let verdict: RuleResult.Verdict = !failing.isEmpty ? .fail : evaluated.allSatisfy { $0.1.result.verdict == .noData } ? .noData : .pass
+        return RuleResult(
+            kind: .slo, name: rule.name, verdict: verdict,
+            measured: "\(worst.1.result.measured) (\(describe(worst.0)); worst of \(evaluated.count) groups)",
+            expected: "\(worst.1.result.expected) in every group by \(rule.groupBy.joined(separator: ", "))",
+            evidence: evaluated.prefix(10).map { "\(describe($0.0)): \($0.1.result.measured)\($0.1.result.verdict == .fail ? " ✗" : "")" }
+        )
+    }
+
+    /// The distinct values of the `by:` labels in the rule's data.
+    static func groupValues(_ rule: SLORule, source: SLORule.Source, run: RunData) -> [[String: String]] {
+        var groups: Set<[String: String]> = []
+        switch source {
+        case .client(let request):
+            for sent in run.driver?.sent ?? [] where request == nil || sent.name == request {
+                let values = ["request": sent.name, "phase": sent.phase]
+                groups.insert(Dictionary(uniqueKeysWithValues: rule.groupBy.compactMap { key in values[key].map { (key, $0) } }))
+            }
+        case .spans(let name, let service):
+            for span in run.store.spans where (name == nil || span.name == name) && (service == nil || span.resource.serviceName == service) {
+                let group = rule.groupBy.compactMap { key -> (String, String)? in
+                    key == "service.name" ? (key, span.resource.serviceName) : span.attributes[key].map { (key, $0.description) }
+                }
+                if group.count == rule.groupBy.count { groups.insert(Dictionary(uniqueKeysWithValues: group)) }
+            }
+        case .metric(let metricName):
+            for series in run.store.series where series.name == metricName
+                && rule.selector.allSatisfy({ series.key.attributes[$0.key]?.description == $0.value }) {
+                let group = rule.groupBy.compactMap { key in series.key.attributes[key].map { (key, $0.description) } }
+                if group.count == rule.groupBy.count { groups.insert(Dictionary(uniqueKeysWithValues: group)) }
+            }
+        }
+        return groups.sorted { $0.description < $1.description }
+    }
+
+    static func evaluateOne(_ rule: SLORule, run: RunData) -> (result: RuleResult, value: Double?) {
         let expected = "\(rule.comparison.rawValue) \(rule.thresholdIsDuration ? formatSeconds(rule.threshold) : String(rule.threshold))"
         let label = "p\(formatPercent(rule.quantile))"
         guard let source = rule.source else {
-            return RuleResult(kind: .slo, name: rule.name, verdict: .noData, measured: "PromQL expressions are not evaluated yet", expected: rule.expression ?? "")
+            return (RuleResult(kind: .slo, name: rule.name, verdict: .noData, measured: "PromQL expressions are not evaluated yet", expected: rule.expression ?? ""), nil)
         }
         let measurement: (value: Double, inSeconds: Bool, evidence: [String])?
         switch source {
@@ -32,8 +90,8 @@ public enum SLOCheck {
             measurement = metricQuantile(rule, metricName: metricName, store: run.store)
         }
         guard let measurement, !measurement.value.isNaN else {
-            return RuleResult(kind: .slo, name: rule.name, verdict: .noData, measured: "no data", expected: "\(label) \(expected)",
-                              evidence: ["nothing matched the rule's source and selector, so it cannot hold"])
+            return (RuleResult(kind: .slo, name: rule.name, verdict: .noData, measured: "no data", expected: "\(label) \(expected)",
+                               evidence: ["nothing matched the rule's source and selector, so it cannot hold"]), nil)
         }
         // Thresholds with a time unit are in seconds; a metric in milliseconds is compared in its own unit.
         var value = measurement.value
@@ -48,10 +106,10 @@ public enum SLOCheck {
             case .greaterOrEqual: value >= rule.threshold
             }
         let shown = rule.thresholdIsDuration ? formatSeconds(value) : String(format: "%g", value)
-        return RuleResult(
+        return (RuleResult(
             kind: .slo, name: rule.name, verdict: holds ? .pass : .fail, measured: "\(label) = \(shown)", expected: "\(label) \(expected)",
             evidence: measurement.evidence.filter { !$0.isEmpty }
-        )
+        ), value)
     }
 
     /// `histogram_quantile` over the received histogram `metricName`: the latest cumulative point of every
@@ -75,7 +133,15 @@ public enum SLOCheck {
                 let latest = points.map(\.timeUnixNano).max() ?? 0
                 used = points.filter { window == nil || Double(latest) - Double($0.timeUnixNano) < window! }
             default:
-                guard let last = points.max(by: { $0.timeUnixNano < $1.timeUnixNano }) else { continue }
+                guard var last = points.max(by: { $0.timeUnixNano < $1.timeUnixNano }) else { continue }
+                // A window: what the cumulative counts grew by since the last point at least `window` older
+                // (as `increase` over the range would), or everything when the series is younger than that.
+                if let window, let earlier = points.filter({ Double(last.timeUnixNano) - Double($0.timeUnixNano) >= window })
+                    .max(by: { $0.timeUnixNano < $1.timeUnixNano }), earlier.explicitBounds == last.explicitBounds,
+                    earlier.bucketCounts.count == last.bucketCounts.count, zip(last.bucketCounts, earlier.bucketCounts).allSatisfy({ $0 >= $1 }) {
+                    last.bucketCounts = zip(last.bucketCounts, earlier.bucketCounts).map { $0 - $1 }
+                    last.count = last.count >= earlier.count ? last.count - earlier.count : 0
+                }
                 used = [last]
             }
             for point in used where point.bucketCounts.count == point.explicitBounds.count + 1 {

@@ -100,6 +100,34 @@ import Workload
         // git_restore alone: 86 observations, 85 at most 150 s: rank 85.14, p99 = 150 + 100 × (85.14 − 85) / 1 = 164 s.
         let selected = SLOCheck.evaluate(rule, run: RunData(store: store, driver: nil))
         #expect(selected.measured == "p99 = 164.00 s")
+        // By operation: git_restore 164 s passes, db_restore (13 observations, 12 at most 150 s: rank 12.87,
+        // 150 + 100 × 0.87 = 237 s) fails, and is the one shown.
+        rule.selector = [:]
+        rule.groupBy = ["operation"]
+        let grouped = SLOCheck.evaluate(rule, run: RunData(store: store, driver: nil))
+        #expect(grouped.verdict == .fail)
+        #expect(grouped.measured == "p99 = 237.00 s (operation=db_restore; worst of 2 groups)")
+        #expect(grouped.evidence == ["operation=db_restore: p99 = 237.00 s ✗", "operation=git_restore: p99 = 164.00 s"])
+    }
+
+    @Test func windowJudgesOnlyWhatTheCumulativeCountsGrewBy() {
+        let store = TelemetryStore()
+        let bounds: [Double] = [5, 15, 30, 60, 90, 150, 250]
+        // At t = 0 s: 100 slow rollbacks; at t = 600 s: 100 more, all fast. The whole run fails p99 < 180 s;
+        // the last 5 minutes hold only the fast ones.
+        let early = HistogramPoint(timeUnixNano: 0, count: 100, explicitBounds: bounds, bucketCounts: [0, 0, 0, 0, 0, 0, 100, 0])
+        let late = HistogramPoint(timeUnixNano: 600_000_000_000, count: 200, explicitBounds: bounds, bucketCounts: [0, 100, 0, 0, 0, 0, 100, 0])
+        store.store(Batch(series: [MetricSeries(
+            key: SeriesKey(metricName: "rollback_duration_seconds", attributes: [:], resource: resource), kind: .histogram(temporality: .cumulative),
+            unit: "s", points: [.histogram(early), .histogram(late)], channel: .otlpGRPC
+        )]), channel: .otlpGRPC, signal: .metrics, rejectedItems: 0, reservedBytes: 0)
+        var rule = SLORule(name: "rollback p99", source: .metric(name: "rollback_duration_seconds"))
+        rule.quantile = 0.99
+        rule.threshold = 180
+        #expect(SLOCheck.evaluate(rule, run: RunData(store: store, driver: nil)).verdict == .fail)
+        rule.window = .seconds(300)
+        let windowed = SLOCheck.evaluate(rule, run: RunData(store: store, driver: nil))
+        #expect(windowed.verdict == .pass, "\(windowed.measured)")
     }
 
     @Test func cardinalityCountsHistogramsAsBucketsPlusTwoAndNamesOffenders() {
