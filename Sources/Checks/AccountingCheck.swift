@@ -1,4 +1,4 @@
-public import Telemetry
+import Telemetry
 
 /// What was sent against what was received: every sampled request the driver sent (and got an answer for)
 /// must have produced spans, and every item the receivers refused is a loss, named by channel.

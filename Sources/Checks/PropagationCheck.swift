@@ -1,6 +1,6 @@
 import Foundation
-public import Telemetry
-public import Workload
+import Telemetry
+import Workload
 
 /// W3C Trace Context propagation, proven request by request from the trace ids the driver chose.
 ///

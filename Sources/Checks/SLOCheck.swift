@@ -1,5 +1,5 @@
 import Foundation
-public import Telemetry
+import Telemetry
 public import Workload
 
 /// Evaluates structured SLO rules: a quantile of client latencies, span durations or a received histogram,

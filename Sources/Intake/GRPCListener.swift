@@ -1,4 +1,4 @@
-public import GRPCCore
+import GRPCCore
 import GRPCNIOTransportHTTP2
 import GRPCProtobuf
 import ServiceLifecycle

@@ -1,5 +1,5 @@
 import Foundation
-public import Checks
+import Checks
 
 /// JUnit XML: one test suite per rule kind, one test case per rule, failures carrying the evidence.
 public enum JUnitReport {

@@ -283,7 +283,7 @@ struct BenchDriver: AsyncParsableCommand {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: folder) }
             let outputURL = folder.appendingPathComponent("wrk.txt")
-            FileManager.default.createFile(atPath: outputURL.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
             try await BenchIntake.run(wrk, ["-t2", "-c\(connections)", "-d\(seconds)s", url], output: try FileHandle(forWritingTo: outputURL))
             let wrkText = (try? String(contentsOf: outputURL, encoding: .utf8)) ?? ""
             let wrkRate = wrkText.split(separator: "\n").first { $0.hasPrefix("Requests/sec:") }

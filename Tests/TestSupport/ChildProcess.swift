@@ -21,8 +21,8 @@ public func runProcess(_ executable: URL, _ arguments: [String], timeout: Durati
     defer { try? FileManager.default.removeItem(at: folder) }
     let outURL = folder.appendingPathComponent("stdout")
     let errURL = folder.appendingPathComponent("stderr")
-    FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
@@ -97,8 +97,8 @@ public final class BackgroundProcess: @unchecked Sendable {
     public init(_ executable: URL, _ arguments: [String]) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("otelbench-bg-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: folder.appendingPathComponent("stdout").path, contents: nil)
-        FileManager.default.createFile(atPath: folder.appendingPathComponent("stderr").path, contents: nil)
+        _ = FileManager.default.createFile(atPath: folder.appendingPathComponent("stdout").path, contents: nil)
+        _ = FileManager.default.createFile(atPath: folder.appendingPathComponent("stderr").path, contents: nil)
         process = Process()
         process.executableURL = executable
         process.arguments = arguments

@@ -1,10 +1,10 @@
-public import GRPCCore
+import GRPCCore
 import GRPCNIOTransportHTTP2
 import GRPCProtobuf
 import OTelBenchProtos
 public import Logging
 public import ServiceLifecycle
-public import Telemetry
+import Telemetry
 
 /// OTLP/gRPC receiver: `TraceService/Export`, `MetricsService/Export` and `LogsService/Export` on one
 /// HTTP/2 port, accepting gzip- and deflate-compressed messages (the Collector compresses by default).

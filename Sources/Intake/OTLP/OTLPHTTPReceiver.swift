@@ -1,9 +1,9 @@
-public import Hummingbird
+import Hummingbird
 public import Logging
 import NIOCore
 import OTelBenchProtos
 public import ServiceLifecycle
-public import Telemetry
+import Telemetry
 
 /// OTLP/HTTP receiver: `POST /v1/traces`, `/v1/metrics`, `/v1/logs` with `application/x-protobuf` or
 /// `application/json` bodies, optionally gzip- or deflate-encoded, answered as the OTLP specification says.
