@@ -20,18 +20,8 @@ public import Telemetry
 /// `{"error": {"root_cause", "type", "reason"}, "status"}`; over the memory limit the answer is 429, which
 /// clients retry.
 public struct ElasticsearchSink: Service {
-    /// Sink settings.
-    public struct Configuration: Sendable {
-        /// Where to listen. Default `127.0.0.1:9200` (`--elasticsearch`).
-        public var address: ListenAddress
-        /// Largest body accepted, after decompression. Default 64 MiB (`--max-request-bytes`).
-        public var maxRequestBytes: Int
-
-        public init(address: ListenAddress = .init(host: "127.0.0.1", port: 9200), maxRequestBytes: Int = 64 << 20) {
-            self.address = address
-            self.maxRequestBytes = maxRequestBytes
-        }
-    }
+    /// Address and size limit; default 127.0.0.1:9200 (`--elasticsearch`), 64 MiB.
+    public typealias Configuration = ReceiverConfiguration
 
     public let configuration: Configuration
     /// The address once listening (the real port when asked for port 0).
@@ -40,7 +30,7 @@ public struct ElasticsearchSink: Service {
     let logger: Logger
 
     /// Creates the sink; accepted documents go into `store`'s logs.
-    public init(configuration: Configuration = .init(), store: TelemetryStore, logger: Logger = Logger(label: "otelbench.elasticsearch")) {
+    public init(configuration: Configuration = .loopback(port: 9200), store: TelemetryStore, logger: Logger = Logger(label: "otelbench.elasticsearch")) {
         self.configuration = configuration
         self.store = store
         self.logger = logger

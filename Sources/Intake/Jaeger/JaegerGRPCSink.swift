@@ -18,18 +18,8 @@ public import Telemetry
 /// try await ServiceGroup(services: [sink], logger: logger).run()
 /// ```
 public struct JaegerGRPCSink: Service {
-    /// Sink settings.
-    public struct Configuration: Sendable {
-        /// Where to listen. Default `127.0.0.1:14250` (`--jaeger-grpc`).
-        public var address: ListenAddress
-        /// Largest message accepted, after decompression. Default 64 MiB (`--max-request-bytes`).
-        public var maxRequestBytes: Int
-
-        public init(address: ListenAddress = .init(host: "127.0.0.1", port: 14250), maxRequestBytes: Int = 64 << 20) {
-            self.address = address
-            self.maxRequestBytes = maxRequestBytes
-        }
-    }
+    /// Address and size limit; default 127.0.0.1:14250 (`--jaeger-grpc`), 64 MiB.
+    public typealias Configuration = ReceiverConfiguration
 
     public let configuration: Configuration
     /// The address once listening (the real port when asked for port 0).
@@ -40,7 +30,7 @@ public struct JaegerGRPCSink: Service {
 
     /// Creates the sink; accepted spans go into `store` and, as OTLP, into `recorder` when given.
     public init(
-        configuration: Configuration = .init(), store: TelemetryStore, recorder: RecordingWriter? = nil,
+        configuration: Configuration = .loopback(port: 14250), store: TelemetryStore, recorder: RecordingWriter? = nil,
         logger: Logger = Logger(label: "otelbench.jaeger-grpc")
     ) {
         self.configuration = configuration

@@ -13,18 +13,8 @@ public import Telemetry
 /// malformed body or an invalid span (the batch is then refused whole); 415 for another content type;
 /// 413 over the size limit; 503 + Retry-After over the memory limit.
 public struct JaegerThriftHTTPSink: Service {
-    /// Sink settings.
-    public struct Configuration: Sendable {
-        /// Where to listen. Default `127.0.0.1:14268` (`--jaeger-thrift`).
-        public var address: ListenAddress
-        /// Largest body accepted, after decompression. Default 64 MiB (`--max-request-bytes`).
-        public var maxRequestBytes: Int
-
-        public init(address: ListenAddress = .init(host: "127.0.0.1", port: 14268), maxRequestBytes: Int = 64 << 20) {
-            self.address = address
-            self.maxRequestBytes = maxRequestBytes
-        }
-    }
+    /// Address and size limit; default 127.0.0.1:14268 (`--jaeger-thrift`), 64 MiB.
+    public typealias Configuration = ReceiverConfiguration
 
     public let configuration: Configuration
     /// The address once listening (the real port when asked for port 0).
@@ -35,7 +25,7 @@ public struct JaegerThriftHTTPSink: Service {
 
     /// Creates the sink; accepted spans go into `store` and, as OTLP, into `recorder` when given.
     public init(
-        configuration: Configuration = .init(), store: TelemetryStore, recorder: RecordingWriter? = nil,
+        configuration: Configuration = .loopback(port: 14268), store: TelemetryStore, recorder: RecordingWriter? = nil,
         logger: Logger = Logger(label: "otelbench.jaeger-thrift")
     ) {
         self.configuration = configuration

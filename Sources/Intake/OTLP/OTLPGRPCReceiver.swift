@@ -13,18 +13,8 @@ import Telemetry
 /// INVALID_ARGUMENT, and requests over the store's memory limit with UNAVAILABLE, which OTLP exporters retry.
 /// (See ``GRPCListener`` for how the size limit is enforced.)
 public struct OTLPGRPCReceiver: Service {
-    /// Receiver settings.
-    public struct Configuration: Sendable {
-        /// Where to listen. Default `127.0.0.1:4317` (`--otlp-grpc`).
-        public var address: ListenAddress
-        /// Largest message accepted, after decompression. Default 64 MiB (`--max-request-bytes`).
-        public var maxRequestBytes: Int
-
-        public init(address: ListenAddress = .init(host: "127.0.0.1", port: 4317), maxRequestBytes: Int = 64 << 20) {
-            self.address = address
-            self.maxRequestBytes = maxRequestBytes
-        }
-    }
+    /// Address and size limit; default 127.0.0.1:4317 (`--otlp-grpc`), 64 MiB.
+    public typealias Configuration = ReceiverConfiguration
 
     public let configuration: Configuration
     /// The address once listening (the real port when asked for port 0).
@@ -32,7 +22,7 @@ public struct OTLPGRPCReceiver: Service {
     let ingestor: OTLPIngestor
     let logger: Logger
 
-    public init(configuration: Configuration = .init(), ingestor: OTLPIngestor, logger: Logger = Logger(label: "otelbench.otlp-grpc")) {
+    public init(configuration: Configuration = .loopback(port: 4317), ingestor: OTLPIngestor, logger: Logger = Logger(label: "otelbench.otlp-grpc")) {
         self.configuration = configuration
         self.ingestor = ingestor
         self.logger = logger

@@ -13,18 +13,8 @@ import Telemetry
 /// try await ServiceGroup(services: [receiver], logger: logger).run()
 /// ```
 public struct OTLPHTTPReceiver: Service {
-    /// Receiver settings.
-    public struct Configuration: Sendable {
-        /// Where to listen. Default `127.0.0.1:4318` (`--otlp-http`).
-        public var address: ListenAddress
-        /// Largest body accepted, after decompression. Default 64 MiB (`--max-request-bytes`).
-        public var maxRequestBytes: Int
-
-        public init(address: ListenAddress = .init(host: "127.0.0.1", port: 4318), maxRequestBytes: Int = 64 << 20) {
-            self.address = address
-            self.maxRequestBytes = maxRequestBytes
-        }
-    }
+    /// Address and size limit; default 127.0.0.1:4318 (`--otlp-http`), 64 MiB.
+    public typealias Configuration = ReceiverConfiguration
 
     public let configuration: Configuration
     /// The address once listening (the real port when asked for port 0).
@@ -32,7 +22,7 @@ public struct OTLPHTTPReceiver: Service {
     let ingestor: OTLPIngestor
     let logger: Logger
 
-    public init(configuration: Configuration = .init(), ingestor: OTLPIngestor, logger: Logger = Logger(label: "otelbench.otlp-http")) {
+    public init(configuration: Configuration = .loopback(port: 4318), ingestor: OTLPIngestor, logger: Logger = Logger(label: "otelbench.otlp-http")) {
         self.configuration = configuration
         self.ingestor = ingestor
         self.logger = logger

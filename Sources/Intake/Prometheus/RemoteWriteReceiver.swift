@@ -26,18 +26,8 @@ extension IntakeChannel {
 /// (bit pattern kept, so staleness markers survive) at `timestamp × 10⁶` ns. Counted on channel
 /// `prometheus-remote-write`, one item per sample.
 public struct RemoteWriteReceiver: Service {
-    /// Receiver settings.
-    public struct Configuration: Sendable {
-        /// Where to listen. Default `127.0.0.1:9090` (`--prometheus`).
-        public var address: ListenAddress
-        /// Largest body accepted, after decompression. Default 64 MiB (`--max-request-bytes`).
-        public var maxRequestBytes: Int
-
-        public init(address: ListenAddress = .init(host: "127.0.0.1", port: 9090), maxRequestBytes: Int = 64 << 20) {
-            self.address = address
-            self.maxRequestBytes = maxRequestBytes
-        }
-    }
+    /// Address and size limit; default 127.0.0.1:9090 (`--prometheus`), 64 MiB.
+    public typealias Configuration = ReceiverConfiguration
 
     public let configuration: Configuration
     /// The address once listening (the real port when asked for port 0).
@@ -49,7 +39,7 @@ public struct RemoteWriteReceiver: Service {
 
     /// Creates the receiver; accepted samples go into `store` and, as OTLP gauges, into `recorder` when given.
     public init(
-        configuration: Configuration = .init(), store: TelemetryStore, recorder: RecordingWriter? = nil,
+        configuration: Configuration = .loopback(port: 9090), store: TelemetryStore, recorder: RecordingWriter? = nil,
         logger: Logger = Logger(label: "otelbench.remote-write")
     ) {
         self.configuration = configuration
