@@ -1,4 +1,5 @@
 import ArgumentParser
+import AsyncHTTPClient
 import Foundation
 import Intake
 import Logging
@@ -13,7 +14,7 @@ import Workload
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure throughput (run on a release build: swift build -c release).",
-        subcommands: [BenchIntake.self, BenchDriver.self]
+        subcommands: [BenchIntake.self, BenchDriver.self, BenchRemoteWrite.self]
     )
 }
 
@@ -319,5 +320,140 @@ struct BenchDriver: AsyncParsableCommand {
             await intake.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
+    }
+}
+
+/// Remote-write samples per second into our receiver and into Debian's Prometheus (its remote-write
+/// receiver), same sender (wrk), same body, same run.
+struct BenchRemoteWrite: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "remote-write",
+        abstract: "Remote-write samples/s into otelbench's receiver vs. Prometheus' own, same sender and payload.",
+        discussion: """
+            One WriteRequest of --series series with one sample each (snappy block format, literals only), POSTed \
+            over and over by wrk to our receiver (in this process) and then to `prometheus \
+            --web.enable-remote-write-receiver` started on a loopback port in a temporary folder. Both accept the \
+            repeated identical samples (as duplicates). Needs wrk and prometheus (Debian packages).
+            """
+    )
+
+    @Option(help: "Series (samples) per request.") var series = 1000
+    @Option(help: "Seconds per receiver.") var seconds = 10
+    @Option(help: "wrk connections.") var connections = 8
+
+    func validate() throws {
+        guard (1...100_000).contains(series) else { throw ValidationError("--series must be 1...100000 (got \(series))") }
+        guard (1...600).contains(seconds) else { throw ValidationError("--seconds must be 1...600 (got \(seconds))") }
+        guard (1...256).contains(connections) else { throw ValidationError("--connections must be 1...256 (got \(connections))") }
+    }
+
+    func run() async throws {
+        let wrk = try BenchIntake.tool("wrk", package: "wrk")
+        let prometheus = try BenchIntake.tool("prometheus", package: "prometheus")
+        var request = Prometheus_WriteRequest()
+        let timestamp = Int64(Date().timeIntervalSince1970 * 1000)
+        request.timeseries = (0..<series).map { index in
+            var one = Prometheus_TimeSeries()
+            one.labels = [("__name__", "otelbench_bench_metric"), ("job", "bench"), ("series", String(format: "s%06d", index))].map {
+                var label = Prometheus_Label()
+                label.name = $0.0
+                label.value = $0.1
+                return label
+            }
+            var sample = Prometheus_Sample()
+            sample.timestamp = timestamp
+            sample.value = Double(index)
+            one.samples = [sample]
+            return one
+        }
+        let body = SnappyBlock.encodeLiterals(try request.serializedBytes())
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("otelbench-bench-rw-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Data(body).write(to: folder.appendingPathComponent("body.bin"))
+        try Data("""
+            wrk.method = "POST"
+            wrk.headers["Content-Type"] = "application/x-protobuf"
+            wrk.headers["Content-Encoding"] = "snappy"
+            wrk.headers["X-Prometheus-Remote-Write-Version"] = "0.1.0"
+            local f = io.open("\(folder.path)/body.bin", "rb"); wrk.body = f:read("*all"); f:close()
+            """.utf8).write(to: folder.appendingPathComponent("post.lua"))
+        Terminal.out("payload: \(series) series x 1 sample, \(body.count) bytes; \(ProcessInfo.processInfo.activeProcessorCount) cores")
+
+        // Ours.
+        var logger = Logger(label: "otelbench.bench")
+        logger.logLevel = .error
+        let store = TelemetryStore(limits: .init(maxStoredBytes: nil))
+        let receiver = RemoteWriteReceiver(configuration: .loopback(port: 0), store: store, logger: logger)
+        let group = ServiceGroup(services: [receiver], logger: logger)
+        let ours: (Double, Int) = try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let port = try await receiver.boundAddress.value().port
+            let result = try await wrkRate(wrk, url: "http://127.0.0.1:\(port)/api/v1/write", folder: folder, name: "ours")
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            return result
+        }
+        Terminal.out(String(format: "otelbench remote-write receiver: %.0f samples/s (%.0f requests/s, %d non-2xx)", ours.0 * Double(series), ours.0, ours.1))
+
+        // Prometheus, on a port found free just before.
+        let port = try Self.freePort()
+        let process = Process()
+        process.executableURL = prometheus
+        process.arguments = [
+            "--config.file=\(try Self.emptyConfig(in: folder))", "--storage.tsdb.path=\(folder.appendingPathComponent("tsdb").path)",
+            "--web.listen-address=127.0.0.1:\(port)", "--web.enable-remote-write-receiver", "--log.level=error",
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate(); process.waitUntilExit() } }
+        let client = HTTPClient.shared
+        var ready = false
+        for _ in 0..<100 where !ready {
+            try await Task.sleep(for: .milliseconds(100))
+            if let response = try? await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/-/ready"), timeout: .seconds(1)) {
+                ready = response.status == .ok
+            }
+        }
+        guard ready else { throw UsageError("prometheus did not become ready on 127.0.0.1:\(port) within 10 s") }
+        let theirs = try await wrkRate(wrk, url: "http://127.0.0.1:\(port)/api/v1/write", folder: folder, name: "prometheus")
+        Terminal.out(String(format: "prometheus remote-write receiver: %.0f samples/s (%.0f requests/s, %d non-2xx)", theirs.0 * Double(series), theirs.0, theirs.1))
+        Terminal.out(String(format: "ratio: otelbench / prometheus = %.2fx", theirs.0 > 0 ? ours.0 / theirs.0 : 0))
+    }
+
+    /// Runs wrk against `url` with the prepared body; returns requests/s and the count of non-2xx answers.
+    private func wrkRate(_ wrk: URL, url: String, folder: URL, name: String) async throws -> (Double, Int) {
+        let output = folder.appendingPathComponent("wrk-\(name).txt")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        try await BenchIntake.run(wrk, ["-t2", "-c\(connections)", "-d\(seconds)s", "-s", folder.appendingPathComponent("post.lua").path, url],
+                                  output: try FileHandle(forWritingTo: output))
+        let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+        let lines = text.split(separator: "\n")
+        let rate = lines.first { $0.hasPrefix("Requests/sec:") }.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+        let errors = lines.first { $0.contains("Non-2xx or 3xx responses:") }.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
+        return (rate, errors)
+    }
+
+    static func emptyConfig(in folder: URL) throws -> String {
+        let path = folder.appendingPathComponent("prometheus.yml")
+        try Data("global:\n  scrape_interval: 1m\n".utf8).write(to: path)
+        return path.path
+    }
+
+    /// A loopback port that was free a moment ago (bound to 0 and released).
+    static func freePort() throws -> Int {
+        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else { throw UsageError("cannot open a socket to find a free port") }
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) } }
+        guard bound == 0 else { throw UsageError("cannot bind a socket to find a free port") }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

@@ -16,6 +16,32 @@ public struct SnappyError: Error, CustomStringConvertible, Sendable {
 /// far and the announced length, so corrupt or hostile input fails with a message and never traps or
 /// allocates past the limit.
 public enum SnappyBlock {
+    /// Encodes `bytes` as a snappy block of literals only: valid snappy that every decoder must accept, for
+    /// senders without a compressor (tests, the remote-write benchmark). No compression is attempted.
+    public static func encodeLiterals(_ bytes: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        var length = UInt64(bytes.count)
+        while length >= 0x80 {
+            out.append(UInt8(length & 0x7f) | 0x80)
+            length >>= 7
+        }
+        out.append(UInt8(length))
+        var start = 0
+        while start < bytes.count {
+            let chunk = min(65_536, bytes.count - start)
+            if chunk <= 60 {
+                out.append(UInt8(chunk - 1) << 2)
+            } else {
+                out.append(61 << 2)  // the literal's length-1 follows in 2 little-endian bytes
+                out.append(UInt8((chunk - 1) & 0xff))
+                out.append(UInt8((chunk - 1) >> 8))
+            }
+            out += bytes[start..<start + chunk]
+            start += chunk
+        }
+        return out
+    }
+
     /// The stream identifier that starts snappy's *framed* format (`0xff 0x06 0x00 0x00 "sNaPpY"`).
     static let framedStreamIdentifier: [UInt8] = [0xff, 0x06, 0x00, 0x00] + Array("sNaPpY".utf8)
 

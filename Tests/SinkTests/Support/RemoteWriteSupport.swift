@@ -1,31 +1,9 @@
 import Foundation
+import Intake
 import OTelBenchProtos
 
-/// Encodes `bytes` as a snappy block of literals only: valid snappy that any decoder must accept, so tests
-/// can build bodies without a compressor (the byte-for-byte tests use cramjam's real output).
-func snappyLiteralBlock(_ bytes: [UInt8]) -> [UInt8] {
-    var out: [UInt8] = []
-    var length = UInt64(bytes.count)
-    while length >= 0x80 {
-        out.append(UInt8(length & 0x7f) | 0x80)
-        length >>= 7
-    }
-    out.append(UInt8(length))
-    var start = 0
-    while start < bytes.count {
-        let chunk = min(65_536, bytes.count - start)
-        if chunk <= 60 {
-            out.append(UInt8(chunk - 1) << 2)
-        } else {
-            out.append(61 << 2)  // the literal's length-1 follows in 2 little-endian bytes
-            out.append(UInt8((chunk - 1) & 0xff))
-            out.append(UInt8((chunk - 1) >> 8))
-        }
-        out += bytes[start..<start + chunk]
-        start += chunk
-    }
-    return out
-}
+/// A snappy block of literals only (see `SnappyBlock.encodeLiterals`).
+func snappyLiteralBlock(_ bytes: [UInt8]) -> [UInt8] { SnappyBlock.encodeLiterals(bytes) }
 
 /// A remote-write series from `name="value"` pairs given in order (not sorted here: tests decide).
 func remoteWriteSeries(_ labels: [(String, String)], samples: [(Int64, Double)]) -> Prometheus_TimeSeries {
