@@ -31,20 +31,8 @@ struct Check: AsyncParsableCommand {
         for request in requests { store.replay(request) }
         Terminal.out("replayed \(requests.count) requests from \(recording): \(IntakeSummary(store: store).text.split(separator: "\n").first ?? "")")
 
-        let run = RunData(store: store, driver: nil)
-        var rules = loaded.rules.slos.filter {
-            if case .client = $0.source { return false }
-            return true
-        }.map { SLOCheck.evaluate($0, run: run) }
-        if let limit = loaded.rules.cardinalityLimit {
-            rules += CardinalityCheck.evaluate(limit: limit, perMetric: loaded.rules.cardinalityPerMetric, store: store)
-        }
-        if let taxonomyPath = loaded.rules.taxonomy {
-            let path = taxonomyPath.hasPrefix("/") ? taxonomyPath : URL(fileURLWithPath: loaded.file).deletingLastPathComponent().appendingPathComponent(taxonomyPath).path
-            do { rules += TaxonomyCheck.evaluate(taxonomy: try MetricTaxonomy.load(path: path), store: store) } catch { throw UsageError("\(error)") }
-        }
-        let skipped = loaded.rules.slos.filter { if case .client = $0.source { return true } else { return false } }.map(\.name)
-            + (loaded.rules.propagation ? ["W3C trace context"] : []) + (loaded.rules.accountingTolerance != nil ? ["nothing lost"] : [])
+        let taxonomy = try ScenarioRules.taxonomyPath(loaded, fallBackToCFCore: false).map(ScenarioRules.loadTaxonomy(path:))
+        let (rules, skipped) = ScenarioRules.evaluate(loaded, taxonomy: taxonomy, run: RunData(store: store, driver: nil), withWorkloadRecords: false)
         let summary = RunSummary(scenario: loaded, startedAt: Date(), driver: DriverReport(), rules: rules, store: store)
         let directory = reportDir ?? URL(fileURLWithPath: recording).deletingLastPathComponent()
             .appendingPathComponent("check-\(Run.timestamp(Date()))").path

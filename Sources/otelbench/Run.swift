@@ -44,7 +44,10 @@ struct Run: AsyncParsableCommand {
         } catch {
             throw UsageError(error.description)
         }
-        let taxonomy = try loadTaxonomy(scenario)
+        guard let taxonomyPath = ScenarioRules.taxonomyPath(scenario, fallBackToCFCore: true) else {
+            throw UsageError("\(scenarioPath): no taxonomy: set rules.taxonomy (e.g. taxonomy/cf-core.yaml)")
+        }
+        let taxonomy = try ScenarioRules.loadTaxonomy(path: taxonomyPath)
         let baselineData: Data?
         do { baselineData = try baseline.map(BaselineCheck.load(path:)) } catch { throw UsageError("\(error)") }
         var logger = Logger(label: "otelbench.run")
@@ -90,7 +93,7 @@ struct Run: AsyncParsableCommand {
 
             // The services have stopped and flushed; wait for the last telemetry to arrive.
             await settle(store: store, driver: report, settle: scenario.settle)
-            let rules = evaluate(scenario, taxonomy: taxonomy, run: RunData(store: store, driver: report))
+            let rules = ScenarioRules.evaluate(scenario, taxonomy: taxonomy, run: RunData(store: store, driver: report), withWorkloadRecords: true).results
             // Graceful shutdown drains the receivers; cancelling them instead would cut connections mid-request.
             await intakeGroup.triggerGracefulShutdown()
             try await tasks.waitForAll()
@@ -197,18 +200,6 @@ struct Run: AsyncParsableCommand {
         do { return try ListenAddress(parsing: text) } catch { throw UsageError("\(scenarioPath): intake: \(error)") }
     }
 
-    private func loadTaxonomy(_ scenario: Scenario) throws -> MetricTaxonomy {
-        let path: String
-        if let relative = scenario.rules.taxonomy {
-            path = relative.hasPrefix("/") ? relative : URL(fileURLWithPath: scenario.file).deletingLastPathComponent().appendingPathComponent(relative).path
-        } else if let found = MetricTaxonomy.locateCFCore() {
-            path = found
-        } else {
-            throw UsageError("\(scenarioPath): no taxonomy: set rules.taxonomy (e.g. taxonomy/cf-core.yaml)")
-        }
-        do { return try MetricTaxonomy.load(path: path) } catch { throw UsageError("\(error)") }
-    }
-
     /// Waits until every answered, sampled request's trace has spans and nothing new arrived for `quiet`,
     /// or `timeout` passed.
     private func settle(store: TelemetryStore, driver: DriverReport, settle: SettleSection) async {
@@ -225,17 +216,6 @@ struct Run: AsyncParsableCommand {
             if complete && ContinuousClock.now - quietSince >= settle.quiet { return }
         }
         progress("settle: timed out after \(settle.timeout); checking what arrived")
-    }
-
-    private func evaluate(_ scenario: Scenario, taxonomy: MetricTaxonomy, run: RunData) -> [RuleResult] {
-        var results = scenario.rules.slos.map { SLOCheck.evaluate($0, run: run) }
-        if scenario.rules.propagation { results.append(PropagationCheck.evaluate(run: run)) }
-        if let limit = scenario.rules.cardinalityLimit {
-            results += CardinalityCheck.evaluate(limit: limit, perMetric: scenario.rules.cardinalityPerMetric, store: run.store)
-        }
-        if scenario.rules.taxonomy != nil { results += TaxonomyCheck.evaluate(taxonomy: taxonomy, store: run.store) }
-        if let tolerance = scenario.rules.accountingTolerance { results.append(AccountingCheck.evaluate(tolerance: tolerance, run: run)) }
-        return results
     }
 
     /// The scenario's `intake.faults` as the receivers' fault injector (nil when there are none).
