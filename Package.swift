@@ -55,10 +55,17 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // PromQL over the store's metrics, with Prometheus' names (the checks' `expr:` rules, the query API).
+        .target(
+            name: "PromQL",
+            dependencies: ["Telemetry"],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "Intake",
             dependencies: [
                 "Telemetry",
+                "PromQL",
                 "OTelBenchProtos",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
@@ -77,6 +84,7 @@ let package = Package(
             name: "Workload",
             dependencies: [
                 "Telemetry",
+                "PromQL",
                 "OTelBenchProtos",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
@@ -92,7 +100,7 @@ let package = Package(
         ),
         .target(
             name: "Checks",
-            dependencies: ["Telemetry", "Workload", "Services"],
+            dependencies: ["Telemetry", "Workload", "Services", "PromQL"],
             swiftSettings: strictSettings
         ),
         .target(
@@ -149,6 +157,7 @@ let package = Package(
                 "Intake",
                 "Telemetry",
                 "OTelBenchProtos",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
@@ -211,9 +220,23 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The PromQL engine, against Debian's Prometheus 2.42 as the oracle.
+        .testTarget(
+            name: "PromQLTests",
+            dependencies: [
+                "PromQL", "Telemetry", "Intake", "TestSupport", "OTelBenchProtos",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "ChecksTests",
-            dependencies: ["Checks", "Telemetry", "Workload", "TestSupport"],
+            dependencies: ["Checks", "Telemetry", "Workload", "TestSupport", "PromQL"],
             swiftSettings: strictSettings
         ),
         // The Jaeger, Prometheus and Elasticsearch sinks, with their real peers (scripts/install-test-deps.sh).
@@ -222,6 +245,7 @@ let package = Package(
             dependencies: [
                 "TestSupport",
                 "Intake",
+                "PromQL",
                 "Telemetry",
                 "Workload",
                 "OTelBenchProtos",

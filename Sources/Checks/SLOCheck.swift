@@ -1,4 +1,5 @@
 import Foundation
+import PromQL
 import Telemetry
 public import Workload
 
@@ -153,8 +154,8 @@ public enum SLOCheck {
                 observations += point.count
             }
         }
-        let buckets = counts.map { Quantiles.Bucket(upperBound: $0.key, cumulativeCount: $0.value) }
-        let value = Quantiles.histogramQuantile(rule.quantile, buckets: buckets)
+        let buckets = counts.map { PromQLFunctions.Bucket(upperBound: $0.key, count: $0.value) }
+        let value = PromQLFunctions.bucketQuantile(rule.quantile, buckets: buckets)
         return (value, false, ["\(series.count) series of \(metricName), \(observations) observations, histogram_quantile over sum by (le)"])
     }
 

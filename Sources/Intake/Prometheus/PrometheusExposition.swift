@@ -3,6 +3,7 @@ import Hummingbird
 public import Logging
 import NIOCore
 public import ServiceLifecycle
+import PromQL
 public import Telemetry
 
 /// The metrics received over OTLP, exposed for Prometheus to scrape (`GET /metrics`, default port 9464)
@@ -264,27 +265,8 @@ struct ExpositionWriter {
         return total
     }
 
-    /// Point attributes, scope, job/instance and constant labels, translated; sanitized names that collide
-    /// get their values joined with `;` in key order, as the exporter does.
     private func seriesLabels(_ series: MetricSeries) -> [(String, String)] {
-        var labels: [String: [(key: String, value: String)]] = [:]
-        for (key, value) in series.key.attributes {
-            labels[PrometheusTranslation.labelName(key), default: []].append((key, value.description))
-        }
-        var merged: [String: String] = labels.mapValues { $0.sorted { $0.key < $1.key }.map(\.value).joined(separator: ";") }
-        let resource = series.key.resource.attributes
-        if let job = jobLabel(resource) { merged["job"] = merged["job"] ?? job }
-        if let instance = resource.string("service.instance.id") { merged["instance"] = merged["instance"] ?? instance }
-        if !series.scope.name.isEmpty { merged["otel_scope_name"] = series.scope.name }
-        if !series.scope.version.isEmpty { merged["otel_scope_version"] = series.scope.version }
-        for (name, value) in constantLabels where merged[name] == nil { merged[name] = value }
-        return merged.filter { !$0.value.isEmpty }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-    }
-
-    private func jobLabel(_ resource: Attributes) -> String? {
-        guard let name = resource.string("service.name") else { return nil }
-        if let namespace = resource.string("service.namespace"), !namespace.isEmpty { return "\(namespace)/\(name)" }
-        return name
+        PrometheusView.labels(for: series, constantLabels: constantLabels)
     }
 
     private func targetInfoLabels(_ resource: Resource) -> [(String, String)]? {
@@ -293,7 +275,7 @@ struct ExpositionWriter {
         guard !others.isEmpty else { return nil }
         var labels: [String: String] = [:]
         for (key, value) in others { labels[PrometheusTranslation.labelName(key)] = value.description }
-        if let job = jobLabel(resource.attributes) { labels["job"] = job }
+        if let job = PrometheusView.jobLabel(resource.attributes) { labels["job"] = job }
         if let instance = resource.attributes.string("service.instance.id") { labels["instance"] = instance }
         for (name, value) in constantLabels where labels[name] == nil { labels[name] = value }
         return labels.filter { !$0.value.isEmpty }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
@@ -301,20 +283,7 @@ struct ExpositionWriter {
 
     private func labelText(_ labels: [(String, String)]) -> String {
         guard !labels.isEmpty else { return "" }
-        return "{" + labels.map { "\($0.0)=\"\(escapeLabelValue($0.1))\"" }.joined(separator: ",") + "}"
-    }
-
-    private func escapeLabelValue(_ value: String) -> String {
-        var out = ""
-        for character in value {
-            switch character {
-            case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            case "\n": out += "\\n"
-            default: out.append(character)
-            }
-        }
-        return out
+        return "{" + labels.map { "\($0.0)=\"\(PromQLFormat.escape($0.1))\"" }.joined(separator: ",") + "}"
     }
 
     private func escapeHelp(_ help: String) -> String {
@@ -322,16 +291,7 @@ struct ExpositionWriter {
         return format == .openMetrics ? escaped.replacingOccurrences(of: "\"", with: "\\\"") : escaped
     }
 
-    private func formatValue(_ value: Double) -> String {
-        if value.isNaN { return "NaN" }
-        if value.isInfinite { return value > 0 ? "+Inf" : "-Inf" }
-        return formatBound(value)
-    }
+    private func formatValue(_ value: Double) -> String { PromQLFormat.number(value) }
 
-    /// A float as Go's `FormatFloat(f, 'f'/'g', -1, 64)` gives it for ordinary values: integers without `.0`.
-    private func formatBound(_ value: Double) -> String {
-        if value.isInfinite { return value > 0 ? "+Inf" : "-Inf" }
-        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
-        return "\(value)"
-    }
+    private func formatBound(_ value: Double) -> String { PromQLFormat.number(value) }
 }

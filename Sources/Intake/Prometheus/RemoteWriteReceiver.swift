@@ -67,9 +67,13 @@ struct RemoteWriteResponder: HTTPResponder {
     let logger: Logger
 
     func respond(to request: Request, context: Context) async throws -> Response {
+        if PrometheusQueryAPI.serves(request.uri.path) { return try await PrometheusQueryAPI(store: store).respond(to: request) }
         do {
             guard request.uri.path == "/api/v1/write" else {
-                throw HTTPRefusal(status: .notFound, message: "no endpoint at \(request.uri.path): remote write goes to POST /api/v1/write")
+                throw HTTPRefusal(
+                    status: .notFound,
+                    message: "no endpoint at \(request.uri.path): remote write goes to POST /api/v1/write, queries to /api/v1/query, /api/v1/query_range, /api/v1/series, /api/v1/labels, /api/v1/label/NAME/values, /api/v1/status/tsdb"
+                )
             }
             guard request.method == .post else {
                 throw HTTPRefusal(status: .methodNotAllowed, message: "\(request.method) /api/v1/write is not allowed: POST a WriteRequest", headers: [.allow: "POST"])

@@ -65,7 +65,7 @@ public enum PrometheusTranslation {
     static func unitWords(_ unit: String) -> (main: [String], per: [String]) {
         let parts = unit.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         func clean(_ part: String, names: [String: String]) -> [String] {
-            let trimmed = part.trimmingSpaces
+            let trimmed = String(part.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
             guard !trimmed.isEmpty, !trimmed.contains("{") else { return [] }
             return splitWords(names[trimmed] ?? trimmed)
         }

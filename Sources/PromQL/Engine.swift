@@ -1,0 +1,352 @@
+import Foundation
+public import Telemetry
+
+/// Evaluates PromQL over a fixed set of series with Prometheus 2.x semantics: instant selectors look back
+/// 5 minutes (closed at both ends) and skip staleness markers; range selectors take the samples in
+/// `[t - range, t]`; results of functions and arithmetic lose their metric name; vector matching is one-to-one
+/// unless `group_left`/`group_right` say otherwise, and ambiguous matches are errors, as in Prometheus.
+public struct PromQLEngine: Sendable {
+    /// Every series, sorted by labels.
+    public let series: [Series]
+    /// How far back an instant selector looks for a sample (Prometheus' `--query.lookback-delta`).
+    public var lookbackDelta: Duration = .seconds(300)
+
+    public init(series: [Series]) {
+        self.series = series.sorted { $0.labels < $1.labels }
+    }
+
+    /// The store's metrics as Prometheus would hold them (``PrometheusView``).
+    public init(store: TelemetryStore) {
+        self.init(series: PrometheusView.series(from: store.series))
+    }
+
+    /// The newest sample's timestamp (ms), or nil without samples.
+    public var latestTimestamp: Int64? { series.compactMap { $0.samples.last?.timestamp }.max() }
+    /// The oldest sample's timestamp (ms), or nil without samples.
+    public var earliestTimestamp: Int64? { series.compactMap { $0.samples.first?.timestamp }.min() }
+
+    /// Evaluates `expression` at `time` (ms since the epoch).
+    public func instantQuery(_ expression: PromQLExpression, at time: Int64) throws(PromQLError) -> QueryValue {
+        try evaluate(expression, at: time)
+    }
+
+    /// Evaluates `expression` at every step from `start` to `end` (ms), as `/api/v1/query_range` does: one
+    /// series per label set, scalars as a series without labels.
+    public func rangeQuery(_ expression: PromQLExpression, start: Int64, end: Int64, step: Int64) throws(PromQLError) -> [Series] {
+        guard expression.type == .scalar || expression.type == .vector else {
+            throw PromQLError(message: "invalid expression type \"\(expression.type == .matrix ? "range vector" : "string")\" for range query, must be Scalar or instant Vector", offset: 0)
+        }
+        guard step > 0 else { throw PromQLError(message: "zero or negative query resolution step widths are not accepted", offset: 0) }
+        guard end >= start else { throw PromQLError(message: "end timestamp must not be before start time", offset: 0) }
+        guard (end - start) / step < 11_000 else {
+            throw PromQLError(message: "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)", offset: 0)
+        }
+        var samplesByLabels: [Labels: [Sample]] = [:]
+        var time = start
+        while time <= end {
+            switch try evaluate(expression, at: time) {
+            case .scalar(let value): samplesByLabels[.empty, default: []].append(Sample(timestamp: time, value: value))
+            case .vector(let elements):
+                for element in elements { samplesByLabels[element.labels, default: []].append(Sample(timestamp: time, value: element.value)) }
+            case .string, .matrix: break
+            }
+            time += step
+        }
+        return samplesByLabels.map { Series(labels: $0.key, samples: $0.value) }.sorted { $0.labels < $1.labels }
+    }
+
+    /// The series every matcher selects.
+    public func select(_ matchers: [LabelMatcher]) -> [Series] {
+        series.filter { candidate in matchers.allSatisfy { $0.matches(candidate.labels[$0.name] ?? "") } }
+    }
+
+    // MARK: evaluation
+
+    func evaluate(_ expression: PromQLExpression, at time: Int64) throws(PromQLError) -> QueryValue {
+        switch expression {
+        case .number(let value): return .scalar(value)
+        case .string(let text): return .string(text)
+        case .parenthesized(let inner): return try evaluate(inner, at: time)
+        case .vectorSelector(let selector): return .vector(instantVector(selector, at: time))
+        case .matrixSelector(let selector, let range): return .matrix(rangeVector(selector, range: range, at: time))
+        case .unaryMinus(let inner):
+            switch try evaluate(inner, at: time) {
+            case .scalar(let value): return .scalar(-value)
+            case .vector(let elements):
+                return .vector(try unique(elements.map { VectorElement(labels: $0.labels.droppingMetricName, value: -$0.value) }))
+            default: throw PromQLError(message: "unary minus needs a scalar or an instant vector", offset: 0)
+            }
+        case .call(let function, let arguments):
+            return try PromQLFunctions.call(function, arguments: arguments, at: time, engine: self)
+        case .aggregate(let aggregation):
+            return .vector(try aggregate(aggregation, at: time))
+        case .binary(let operation):
+            return try binary(operation, at: time)
+        }
+    }
+
+    func instantVector(_ selector: VectorSelector, at time: Int64) -> [VectorElement] {
+        let reference = time - PromQLFormat.milliseconds(selector.offset)
+        let earliest = reference - PromQLFormat.milliseconds(lookbackDelta)
+        return select(selector.matchers).compactMap { candidate in
+            guard let sample = latest(in: candidate.samples, atOrBefore: reference), sample.timestamp >= earliest, !sample.isStale else { return nil }
+            return VectorElement(labels: candidate.labels, value: sample.value)
+        }
+    }
+
+    func rangeVector(_ selector: VectorSelector, range: Duration, at time: Int64) -> [Series] {
+        let end = time - PromQLFormat.milliseconds(selector.offset)
+        let start = end - PromQLFormat.milliseconds(range)
+        return select(selector.matchers).compactMap { candidate in
+            let lower = firstIndex(in: candidate.samples, atOrAfter: start)
+            let upper = firstIndex(in: candidate.samples, atOrAfter: end + 1)
+            let samples = candidate.samples[lower..<upper].filter { !$0.isStale }
+            return samples.isEmpty ? nil : Series(labels: candidate.labels, samples: Array(samples))
+        }
+    }
+
+    private func latest(in samples: [Sample], atOrBefore time: Int64) -> Sample? {
+        let index = firstIndex(in: samples, atOrAfter: time + 1)
+        return index > 0 ? samples[index - 1] : nil
+    }
+
+    /// Binary search: the first sample at or after `time`.
+    private func firstIndex(in samples: [Sample], atOrAfter time: Int64) -> Int {
+        var (low, high) = (0, samples.count)
+        while low < high {
+            let middle = (low + high) / 2
+            if samples[middle].timestamp < time { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
+    /// Prometheus refuses vectors in which two elements have the same labels.
+    func unique(_ elements: [VectorElement]) throws(PromQLError) -> [VectorElement] {
+        var seen: Set<Labels> = []
+        for element in elements where !seen.insert(element.labels).inserted {
+            throw PromQLError(message: "vector cannot contain metrics with the same labelset (\(element.labels))", offset: 0)
+        }
+        return elements
+    }
+
+    func vector(_ expression: PromQLExpression, at time: Int64) throws(PromQLError) -> [VectorElement] {
+        guard case .vector(let elements) = try evaluate(expression, at: time) else {
+            throw PromQLError(message: "expected an instant vector from \(expression)", offset: 0)
+        }
+        return elements
+    }
+
+    func scalar(_ expression: PromQLExpression, at time: Int64) throws(PromQLError) -> Double {
+        guard case .scalar(let value) = try evaluate(expression, at: time) else {
+            throw PromQLError(message: "expected a scalar from \(expression)", offset: 0)
+        }
+        return value
+    }
+
+    // MARK: aggregation
+
+    func aggregate(_ aggregation: Aggregation, at time: Int64) throws(PromQLError) -> [VectorElement] {
+        let input = try vector(aggregation.expression, at: time)
+        let parameter = try aggregation.parameter.map { (expression) throws(PromQLError) in try scalar(expression, at: time) }
+        func groupLabels(_ labels: Labels) -> Labels {
+            switch aggregation.grouping {
+            case nil: .empty
+            case .by(let names): labels.keeping(names)
+            case .without(let names): labels.removing(names + ["__name__"])
+            }
+        }
+        var order: [Labels] = []
+        var groups: [Labels: [VectorElement]] = [:]
+        for element in input {
+            let key = groupLabels(element.labels)
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append(element)
+        }
+        var result: [VectorElement] = []
+        for key in order {
+            let members = groups[key]!
+            let values = members.map(\.value)
+            switch aggregation.operation {
+            case "sum": result.append(VectorElement(labels: key, value: values.dropFirst().reduce(values[0], +)))
+            case "avg":
+                // Prometheus 2.x's incremental mean.
+                var mean = values[0]
+                for (index, value) in values.enumerated().dropFirst() {
+                    let count = Double(index + 1)
+                    if mean.isInfinite {
+                        if value.isInfinite, (mean > 0) == (value > 0) { continue }
+                        if !value.isInfinite, !value.isNaN { continue }
+                    }
+                    mean += value / count - mean / count
+                }
+                result.append(VectorElement(labels: key, value: mean))
+            case "count": result.append(VectorElement(labels: key, value: Double(values.count)))
+            case "group": result.append(VectorElement(labels: key, value: 1))
+            case "min", "max":
+                var extreme = values[0]
+                for value in values.dropFirst() where extreme.isNaN || (aggregation.operation == "max" ? extreme < value : extreme > value) {
+                    extreme = value
+                }
+                result.append(VectorElement(labels: key, value: extreme))
+            case "stddev", "stdvar":
+                var (count, mean, squares) = (0.0, 0.0, 0.0)
+                for value in values {
+                    count += 1
+                    let delta = value - mean
+                    mean += delta / count
+                    squares += delta * (value - mean)
+                }
+                let variance = squares / count
+                result.append(VectorElement(labels: key, value: aggregation.operation == "stddev" ? variance.squareRoot() : variance))
+            case "quantile":
+                result.append(VectorElement(labels: key, value: Self.quantile(parameter ?? .nan, values)))
+            case "topk", "bottomk":
+                let k = Int(min(max(parameter ?? 0, 0), Double(members.count)))
+                let top = aggregation.operation == "topk"
+                // NaN sorts last either way, as Prometheus' heaps put it.
+                let sorted = members.sorted { lhs, rhs in
+                    if lhs.value.isNaN { return false }
+                    if rhs.value.isNaN { return true }
+                    return top ? lhs.value > rhs.value : lhs.value < rhs.value
+                }
+                result += sorted.prefix(k)
+            default:
+                throw PromQLError(message: "aggregation \(aggregation.operation) is not supported", offset: 0)
+            }
+        }
+        return result
+    }
+
+    /// Prometheus' `quantile`: linear interpolation between the closest ranks; ±Inf outside [0, 1].
+    static func quantile(_ q: Double, _ values: [Double]) -> Double {
+        guard !values.isEmpty, !q.isNaN else { return .nan }
+        if q < 0 { return -.infinity }
+        if q > 1 { return .infinity }
+        let sorted = values.sorted()
+        let rank = q * Double(sorted.count - 1)
+        let lower = max(0, Int(rank.rounded(.down)))
+        let upper = min(sorted.count - 1, lower + 1)
+        let weight = rank - rank.rounded(.down)
+        return sorted[lower] * (1 - weight) + sorted[upper] * weight
+    }
+
+    // MARK: binary operators
+
+    func binary(_ operation: BinaryOperation, at time: Int64) throws(PromQLError) -> QueryValue {
+        let lhs = try evaluate(operation.lhs, at: time)
+        let rhs = try evaluate(operation.rhs, at: time)
+        switch (lhs, rhs) {
+        case (.scalar(let left), .scalar(let right)):
+            let (value, keep) = Self.apply(operation.op, left, right)
+            return .scalar(operation.op.isComparison ? (keep ? 1 : 0) : value)
+        case (.vector(let elements), .scalar(let right)):
+            return .vector(try unique(scalarOperation(operation, elements, scalar: right, scalarOnLeft: false)))
+        case (.scalar(let left), .vector(let elements)):
+            return .vector(try unique(scalarOperation(operation, elements, scalar: left, scalarOnLeft: true)))
+        case (.vector(let left), .vector(let right)):
+            return .vector(try vectorOperation(operation, left, right))
+        default:
+            throw PromQLError(message: "binary expression must contain only scalar and instant vector types", offset: 0)
+        }
+    }
+
+    private func scalarOperation(_ operation: BinaryOperation, _ elements: [VectorElement], scalar: Double, scalarOnLeft: Bool) -> [VectorElement] {
+        elements.compactMap { element in
+            let (left, right) = scalarOnLeft ? (scalar, element.value) : (element.value, scalar)
+            var (value, keep) = Self.apply(operation.op, left, right)
+            // A comparison keeps the vector's value, whichever side it is on.
+            if operation.op.isComparison { value = element.value }
+            if operation.returnBool {
+                value = keep ? 1 : 0
+                keep = true
+            }
+            guard keep else { return nil }
+            let labels = operation.op.isComparison && !operation.returnBool ? element.labels : element.labels.droppingMetricName
+            return VectorElement(labels: labels, value: value)
+        }
+    }
+
+    private func signature(_ labels: Labels, _ matching: VectorMatching?) -> Labels {
+        guard let matching else { return labels.droppingMetricName }
+        return matching.on ? labels.keeping(matching.labels) : labels.removing(matching.labels + ["__name__"])
+    }
+
+    private func vectorOperation(_ operation: BinaryOperation, _ left: [VectorElement], _ right: [VectorElement]) throws(PromQLError) -> [VectorElement] {
+        let matching = operation.matching
+        switch operation.op {
+        case .and:
+            let signatures = Set(right.map { signature($0.labels, matching) })
+            return left.filter { signatures.contains(signature($0.labels, matching)) }
+        case .unless:
+            let signatures = Set(right.map { signature($0.labels, matching) })
+            return left.filter { !signatures.contains(signature($0.labels, matching)) }
+        case .or:
+            let signatures = Set(left.map { signature($0.labels, matching) })
+            return left + right.filter { !signatures.contains(signature($0.labels, matching)) }
+        default: break
+        }
+        let cardinality = matching?.cardinality ?? .oneToOne
+        // The "one" side is indexed; the "many" side (or lhs, one-to-one) drives.
+        let (many, one) = cardinality == .oneToMany ? (right, left) : (left, right)
+        var oneBySignature: [Labels: VectorElement] = [:]
+        for element in one {
+            let key = signature(element.labels, matching)
+            if let existing = oneBySignature[key] {
+                throw PromQLError(
+                    message: "found duplicate series for the match group \(key) on the \(cardinality == .oneToMany ? "left" : "right") hand-side of the operation: [\(existing.labels), \(element.labels)];many-to-many matching not allowed: matching labels must be unique on one side",
+                    offset: 0
+                )
+            }
+            oneBySignature[key] = element
+        }
+        var matchedSignatures: Set<Labels> = []
+        var resultLabels: Set<Labels> = []
+        var result: [VectorElement] = []
+        for element in many {
+            let key = signature(element.labels, matching)
+            guard let partner = oneBySignature[key] else { continue }
+            if cardinality == .oneToOne, !matchedSignatures.insert(key).inserted {
+                throw PromQLError(message: "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)", offset: 0)
+            }
+            let (leftValue, rightValue) = cardinality == .oneToMany ? (partner.value, element.value) : (element.value, partner.value)
+            var (value, keep) = Self.apply(operation.op, leftValue, rightValue)
+            if operation.returnBool {
+                value = keep ? 1 : 0
+                keep = true
+            }
+            guard keep else { continue }
+            var labels = element.labels
+            if !operation.op.isComparison || operation.returnBool { labels = labels.droppingMetricName }
+            if cardinality == .oneToOne, let matching {
+                labels = matching.on ? labels.keeping(matching.labels) : labels.removing(matching.labels)
+            }
+            for name in matching?.include ?? [] {
+                if let copied = partner.labels[name] { labels = labels.setting(name, copied) } else { labels = labels.removing([name]) }
+            }
+            if cardinality != .oneToOne, !resultLabels.insert(labels).inserted {
+                throw PromQLError(message: "multiple matches for labels: grouping labels must ensure unique matches", offset: 0)
+            }
+            result.append(VectorElement(labels: labels, value: value))
+        }
+        return result
+    }
+
+    /// An operator on two numbers: the value, and for comparisons whether it holds.
+    static func apply(_ op: BinaryOperator, _ left: Double, _ right: Double) -> (value: Double, keep: Bool) {
+        switch op {
+        case .add: (left + right, true)
+        case .subtract: (left - right, true)
+        case .multiply: (left * right, true)
+        case .divide: (left / right, true)
+        case .modulo: (fmod(left, right), true)
+        case .power: (pow(left, right), true)
+        case .equal: (left, left == right)
+        case .notEqual: (left, left != right)
+        case .greater: (left, left > right)
+        case .less: (left, left < right)
+        case .greaterOrEqual: (left, left >= right)
+        case .lessOrEqual: (left, left <= right)
+        case .and, .or, .unless: (left, true)
+        }
+    }
+}

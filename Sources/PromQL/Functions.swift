@@ -1,0 +1,259 @@
+import Foundation
+
+/// The PromQL functions OTelBench evaluates, with Prometheus 2.x's arithmetic.
+public enum PromQLFunctions {
+    /// A function's signature.
+    public struct Signature: Sendable {
+        public var arguments: [ValueType]
+        /// How many trailing arguments may be left out.
+        public var optionalArguments: Int = 0
+        public var returns: ValueType
+    }
+
+    /// Every supported function by name.
+    public static let all: [String: Signature] = {
+        var table: [String: Signature] = [
+            "histogram_quantile": Signature(arguments: [.scalar, .vector], returns: .vector),
+            "scalar": Signature(arguments: [.vector], returns: .scalar),
+            "vector": Signature(arguments: [.scalar], returns: .vector),
+            "time": Signature(arguments: [], returns: .scalar),
+            "absent": Signature(arguments: [.vector], returns: .vector),
+            "clamp": Signature(arguments: [.vector, .scalar, .scalar], returns: .vector),
+            "clamp_min": Signature(arguments: [.vector, .scalar], returns: .vector),
+            "clamp_max": Signature(arguments: [.vector, .scalar], returns: .vector),
+            "round": Signature(arguments: [.vector, .scalar], optionalArguments: 1, returns: .vector),
+        ]
+        for name in ["rate", "increase", "delta", "irate", "idelta", "avg_over_time", "min_over_time", "max_over_time", "sum_over_time", "count_over_time"] {
+            table[name] = Signature(arguments: [.matrix], returns: .vector)
+        }
+        for name in mathFunctions.keys { table[name] = Signature(arguments: [.vector], returns: .vector) }
+        return table
+    }()
+
+    static let mathFunctions: [String: @Sendable (Double) -> Double] = [
+        "abs": { Swift.abs($0) }, "ceil": { $0.rounded(.up) }, "floor": { $0.rounded(.down) }, "sqrt": { $0.squareRoot() },
+        "exp": { Foundation.exp($0) }, "ln": { Foundation.log($0) }, "log2": { Foundation.log2($0) }, "log10": { Foundation.log10($0) },
+    ]
+
+    static func call(_ name: String, arguments: [PromQLExpression], at time: Int64, engine: PromQLEngine) throws(PromQLError) -> QueryValue {
+        switch name {
+        case "rate", "increase", "delta", "irate", "idelta", "avg_over_time", "min_over_time", "max_over_time", "sum_over_time", "count_over_time":
+            guard case .matrixSelector(let selector, let range) = arguments[0].unwrapped else {
+                throw PromQLError(message: "\(name) needs a range selector such as x[5m]", offset: 0)
+            }
+            let end = time - PromQLFormat.milliseconds(selector.offset)
+            let start = end - PromQLFormat.milliseconds(range)
+            let elements = engine.rangeVector(selector, range: range, at: time).compactMap { series -> VectorElement? in
+                let samples = series.samples
+                let value: Double? =
+                    switch name {
+                    case "rate": extrapolatedRate(samples, start: start, end: end, isCounter: true, isRate: true)
+                    case "increase": extrapolatedRate(samples, start: start, end: end, isCounter: true, isRate: false)
+                    case "delta": extrapolatedRate(samples, start: start, end: end, isCounter: false, isRate: false)
+                    case "irate": instantValue(samples, isRate: true)
+                    case "idelta": instantValue(samples, isRate: false)
+                    default: overTime(name, samples.map(\.value))
+                    }
+                return value.map { VectorElement(labels: series.labels.droppingMetricName, value: $0) }
+            }
+            return .vector(try engine.unique(elements))
+        case "histogram_quantile":
+            let q = try engine.scalar(arguments[0], at: time)
+            return .vector(histogramQuantile(q, try engine.vector(arguments[1], at: time)))
+        case "scalar":
+            let elements = try engine.vector(arguments[0], at: time)
+            return .scalar(elements.count == 1 ? elements[0].value : .nan)
+        case "vector":
+            return .vector([VectorElement(labels: .empty, value: try engine.scalar(arguments[0], at: time))])
+        case "time":
+            return .scalar(Double(time) / 1000)
+        case "absent":
+            guard try engine.vector(arguments[0], at: time).isEmpty else { return .vector([]) }
+            var labels: [String: String] = [:]
+            if case .vectorSelector(let selector) = arguments[0].unwrapped {
+                var seen: [String: Int] = [:]
+                for matcher in selector.matchers where matcher.name != "__name__" { seen[matcher.name, default: 0] += 1 }
+                for matcher in selector.matchers where matcher.name != "__name__" && matcher.kind == .equal && seen[matcher.name] == 1 {
+                    labels[matcher.name] = matcher.value
+                }
+            }
+            return .vector([VectorElement(labels: Labels(labels), value: 1)])
+        case "clamp", "clamp_min", "clamp_max":
+            let elements = try engine.vector(arguments[0], at: time)
+            let bounds = try arguments.dropFirst().map { (argument) throws(PromQLError) in try engine.scalar(argument, at: time) }
+            let (low, high): (Double, Double) =
+                switch name {
+                case "clamp": (bounds[0], bounds[1])
+                case "clamp_min": (bounds[0], .infinity)
+                default: (-.infinity, bounds[0])
+                }
+            if name == "clamp", high < low { return .vector([]) }
+            return .vector(try engine.unique(elements.map {
+                VectorElement(labels: $0.labels.droppingMetricName, value: Foundation.fmax(low, Foundation.fmin(high, $0.value)))
+            }))
+        case "round":
+            let elements = try engine.vector(arguments[0], at: time)
+            let toNearest = arguments.count > 1 ? try engine.scalar(arguments[1], at: time) : 1
+            // Prometheus rounds half up, via the inverse to keep precision.
+            let inverse = 1 / toNearest
+            return .vector(try engine.unique(elements.map {
+                VectorElement(labels: $0.labels.droppingMetricName, value: Foundation.floor($0.value * inverse + 0.5) / inverse)
+            }))
+        default:
+            guard let function = mathFunctions[name] else {
+                throw PromQLError(message: "function \"\(name)\" is not supported by OTelBench's PromQL subset", offset: 0)
+            }
+            let elements = try engine.vector(arguments[0], at: time)
+            return .vector(try engine.unique(elements.map { VectorElement(labels: $0.labels.droppingMetricName, value: function($0.value)) }))
+        }
+    }
+
+    /// `rate`, `increase` and `delta` as Prometheus 2.x computes them (promql/functions.go `extrapolatedRate`):
+    /// counter resets add the value before the reset; the result is extrapolated to the range's edges when
+    /// the first/last samples are within 1.1 average intervals of them (else by half an interval), and for
+    /// counters not below zero; nil with fewer than two samples.
+    public static func extrapolatedRate(_ samples: [Sample], start: Int64, end: Int64, isCounter: Bool, isRate: Bool) -> Double? {
+        guard samples.count >= 2, let first = samples.first, let last = samples.last else { return nil }
+        var result = last.value - first.value
+        if isCounter {
+            var previous = 0.0
+            for sample in samples {
+                if sample.value < previous { result += previous }
+                previous = sample.value
+            }
+        }
+        var durationToStart = Double(first.timestamp - start) / 1000
+        let durationToEnd = Double(end - last.timestamp) / 1000
+        let sampledInterval = Double(last.timestamp - first.timestamp) / 1000
+        let averageInterval = sampledInterval / Double(samples.count - 1)
+        if isCounter, result > 0, first.value >= 0 {
+            let durationToZero = sampledInterval * (first.value / result)
+            if durationToZero < durationToStart { durationToStart = durationToZero }
+        }
+        let threshold = averageInterval * 1.1
+        var extrapolateTo = sampledInterval
+        extrapolateTo += durationToStart < threshold ? durationToStart : averageInterval / 2
+        extrapolateTo += durationToEnd < threshold ? durationToEnd : averageInterval / 2
+        var factor = extrapolateTo / sampledInterval
+        if isRate { factor /= Double(end - start) / 1000 }
+        return result * factor
+    }
+
+    /// `irate`/`idelta`: from the last two samples; nil with fewer, or when they share a timestamp.
+    static func instantValue(_ samples: [Sample], isRate: Bool) -> Double? {
+        guard samples.count >= 2 else { return nil }
+        let (previous, last) = (samples[samples.count - 2], samples[samples.count - 1])
+        var result = last.value - previous.value
+        if isRate, last.value < previous.value { result = last.value }
+        let interval = last.timestamp - previous.timestamp
+        guard interval != 0 else { return nil }
+        return isRate ? result / (Double(interval) / 1000) : result
+    }
+
+    static func overTime(_ name: String, _ values: [Double]) -> Double? {
+        guard let first = values.first else { return nil }
+        switch name {
+        case "sum_over_time": return values.dropFirst().reduce(first, +)
+        case "count_over_time": return Double(values.count)
+        case "min_over_time": return values.dropFirst().reduce(first) { $0.isNaN || $1 < $0 ? $1 : $0 }
+        case "max_over_time": return values.dropFirst().reduce(first) { $0.isNaN || $1 > $0 ? $1 : $0 }
+        default:
+            var mean = first
+            for (index, value) in values.enumerated().dropFirst() {
+                let count = Double(index + 1)
+                if mean.isInfinite {
+                    if value.isInfinite, (mean > 0) == (value > 0) { continue }
+                    if !value.isInfinite, !value.isNaN { continue }
+                }
+                mean += value / count - mean / count
+            }
+            return mean
+        }
+    }
+
+    /// `histogram_quantile(q, v)`: `v`'s `_bucket` series grouped by their labels without `le` (and name),
+    /// each group's quantile by ``bucketQuantile(_:buckets:)``. Series whose `le` is missing or not a number
+    /// are ignored, as in Prometheus.
+    static func histogramQuantile(_ q: Double, _ elements: [VectorElement]) -> [VectorElement] {
+        var order: [Labels] = []
+        var groups: [Labels: [Bucket]] = [:]
+        for element in elements {
+            guard let le = element.labels["le"], let bound = parseBound(le) else { continue }
+            let key = element.labels.removing(["le", "__name__"])
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append(Bucket(upperBound: bound, count: element.value))
+        }
+        return order.map { VectorElement(labels: $0, value: bucketQuantile(q, buckets: groups[$0]!)) }
+    }
+
+    static func parseBound(_ text: String) -> Double? {
+        switch text.lowercased() {
+        case "+inf", "inf": .infinity
+        case "-inf": -.infinity
+        case "nan": .nan
+        default: Double(text)
+        }
+    }
+
+    /// One cumulative bucket: observations `<= upperBound`.
+    public struct Bucket: Sendable, Hashable {
+        public var upperBound: Double
+        public var count: Double
+        public init(upperBound: Double, count: Double) {
+            self.upperBound = upperBound
+            self.count = count
+        }
+    }
+
+    /// Prometheus 2.x's `bucketQuantile` (promql/quantile.go), step for step: sorted by bound; NaN without a
+    /// `+Inf` bucket; buckets with one bound merged; counts forced monotonic; NaN with fewer than two buckets
+    /// or no observations; the rank's bucket found among the finite ones; `+Inf` answers with the highest
+    /// finite bound, a first bucket with a bound ≤ 0 with that bound; otherwise linear interpolation, the
+    /// lowest bucket starting at 0. -Inf/+Inf for q < 0 / q > 1.
+    public static func bucketQuantile(_ q: Double, buckets unsorted: [Bucket]) -> Double {
+        if q.isNaN { return .nan }
+        if q < 0 { return -.infinity }
+        if q > 1 { return .infinity }
+        let sorted = unsorted.sorted { $0.upperBound < $1.upperBound }
+        guard let highest = sorted.last, highest.upperBound == .infinity else { return .nan }
+        var buckets: [Bucket] = []
+        for bucket in sorted {
+            if let last = buckets.last, last.upperBound == bucket.upperBound {
+                buckets[buckets.count - 1].count += bucket.count
+            } else {
+                buckets.append(bucket)
+            }
+        }
+        var maximum = -Double.infinity
+        for index in buckets.indices {
+            if buckets[index].count > maximum {
+                maximum = buckets[index].count
+            } else if buckets[index].count < maximum {
+                buckets[index].count = maximum
+            }
+        }
+        guard buckets.count >= 2 else { return .nan }
+        let observations = buckets[buckets.count - 1].count
+        guard observations != 0 else { return .nan }
+        var rank = q * observations
+        let finite = buckets.count - 1
+        // sort.Search over the finite buckets: the first whose count reaches the rank.
+        var (low, high) = (0, finite)
+        while low < high {
+            let middle = (low + high) / 2
+            if buckets[middle].count >= rank { high = middle } else { low = middle + 1 }
+        }
+        let index = low
+        if index == finite { return buckets[finite - 1].upperBound }
+        if index == 0, buckets[0].upperBound <= 0 { return buckets[0].upperBound }
+        var start = 0.0
+        let end = buckets[index].upperBound
+        var count = buckets[index].count
+        if index > 0 {
+            start = buckets[index - 1].upperBound
+            count -= buckets[index - 1].count
+            rank -= buckets[index - 1].count
+        }
+        return start + (end - start) * (rank / count)
+    }
+}

@@ -1,0 +1,136 @@
+/// A Prometheus label set: names sorted, each once; `__name__` is the metric name.
+public struct Labels: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// Name/value pairs sorted by name.
+    public private(set) var pairs: [Pair]
+
+    public struct Pair: Sendable, Hashable {
+        public var name: String
+        public var value: String
+        public init(name: String, value: String) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    /// Builds a label set; empty values are dropped (Prometheus treats them as absent), a repeated name keeps the last value.
+    public init(_ dictionary: [String: String]) {
+        pairs = dictionary.filter { !$0.value.isEmpty }.map { Pair(name: $0.key, value: $0.value) }.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+    }
+
+    public init(_ pairs: [(String, String)]) {
+        var dictionary: [String: String] = [:]
+        for (name, value) in pairs { dictionary[name] = value }
+        self.init(dictionary)
+    }
+
+    public static let empty = Labels([String: String]())
+
+    public subscript(name: String) -> String? {
+        pairs.first { $0.name == name }?.value
+    }
+
+    public var metricName: String? { self["__name__"] }
+
+    public var dictionary: [String: String] { Dictionary(uniqueKeysWithValues: pairs.map { ($0.name, $0.value) }) }
+
+    /// Without the metric name, as functions and arithmetic return.
+    public var droppingMetricName: Labels { removing(["__name__"]) }
+
+    public func removing(_ names: some Sequence<String>) -> Labels {
+        let names = Set(names)
+        var copy = self
+        copy.pairs.removeAll { names.contains($0.name) }
+        return copy
+    }
+
+    public func keeping(_ names: some Sequence<String>) -> Labels {
+        let names = Set(names)
+        var copy = self
+        copy.pairs.removeAll { !names.contains($0.name) }
+        return copy
+    }
+
+    public func setting(_ name: String, _ value: String) -> Labels {
+        var dictionary = self.dictionary
+        dictionary[name] = value
+        return Labels(dictionary)
+    }
+
+    public static func < (lhs: Labels, rhs: Labels) -> Bool {
+        for (left, right) in zip(lhs.pairs, rhs.pairs) {
+            if left.name != right.name { return left.name.utf8.lexicographicallyPrecedes(right.name.utf8) }
+            if left.value != right.value { return left.value.utf8.lexicographicallyPrecedes(right.value.utf8) }
+        }
+        return lhs.pairs.count < rhs.pairs.count
+    }
+
+    /// `name{a="1", b="2"}`, as Prometheus prints series.
+    public var description: String {
+        let others = pairs.filter { $0.name != "__name__" }.map { "\($0.name)=\"\(PromQLFormat.escape($0.value))\"" }
+        return "\(metricName ?? ""){\(others.joined(separator: ", "))}"
+    }
+}
+
+/// One sample: a millisecond timestamp and a value.
+public struct Sample: Sendable, Hashable {
+    public var timestamp: Int64
+    public var value: Double
+
+    public init(timestamp: Int64, value: Double) {
+        self.timestamp = timestamp
+        self.value = value
+    }
+
+    /// Prometheus' staleness marker, a NaN with this bit pattern.
+    public static let staleNaNBits: UInt64 = 0x7ff0_0000_0000_0002
+
+    public var isStale: Bool { value.bitPattern == Self.staleNaNBits }
+
+    public static func == (lhs: Sample, rhs: Sample) -> Bool {
+        lhs.timestamp == rhs.timestamp && lhs.value.bitPattern == rhs.value.bitPattern
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(timestamp)
+        hasher.combine(value.bitPattern)
+    }
+}
+
+/// A series with its samples in time order.
+public struct Series: Sendable, Hashable {
+    public var labels: Labels
+    public var samples: [Sample]
+
+    public init(labels: Labels, samples: [Sample]) {
+        self.labels = labels
+        self.samples = samples
+    }
+}
+
+/// One element of an instant vector.
+public struct VectorElement: Sendable, Hashable {
+    public var labels: Labels
+    public var value: Double
+
+    public init(labels: Labels, value: Double) {
+        self.labels = labels
+        self.value = value
+    }
+}
+
+/// The result of evaluating an expression at one instant.
+public enum QueryValue: Sendable {
+    case scalar(Double)
+    case string(String)
+    case vector([VectorElement])
+    case matrix([Series])
+
+    public var type: ValueType {
+        switch self {
+        case .scalar: .scalar
+        case .string: .string
+        case .vector: .vector
+        case .matrix: .matrix
+        }
+    }
+}

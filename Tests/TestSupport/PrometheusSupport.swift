@@ -1,0 +1,60 @@
+import Foundation
+import Intake
+public import OTelBenchProtos
+import SwiftProtobuf
+
+/// A loopback port that was free a moment ago (for a peer that cannot report the port it bound).
+public func freeLoopbackPort() throws -> Int {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard descriptor >= 0 else { throw SocketFailure("socket() failed") }
+    defer { close(descriptor) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = 0
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let bound = withUnsafePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard bound == 0 else { throw SocketFailure("bind() failed") }
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let named = withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+    }
+    guard named == 0 else { throw SocketFailure("getsockname() failed") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// A socket call that failed while looking for a free port.
+public struct SocketFailure: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// A remote-write series from `name="value"` pairs given in order (not sorted here: tests decide).
+public func remoteWriteSeries(_ labels: [(String, String)], samples: [(Int64, Double)]) -> Prometheus_TimeSeries {
+    var series = Prometheus_TimeSeries()
+    series.labels = labels.map { name, value in
+        var label = Prometheus_Label()
+        label.name = name
+        label.value = value
+        return label
+    }
+    series.samples = samples.map { timestamp, value in
+        var sample = Prometheus_Sample()
+        sample.timestamp = timestamp
+        sample.value = value
+        return sample
+    }
+    return series
+}
+
+/// A snappy-compressed WriteRequest body.
+public func remoteWriteBody(_ series: [Prometheus_TimeSeries], metadata: [Prometheus_MetricMetadata] = []) throws -> [UInt8] {
+    var request = Prometheus_WriteRequest()
+    request.timeseries = series
+    request.metadata = metadata
+    return SnappyBlock.encodeLiterals(try request.serializedBytes())
+}
+
+/// The headers a remote-write sender sends.
+public let remoteWriteHeaders: [(String, String)] = [("Content-Encoding", "snappy"), ("X-Prometheus-Remote-Write-Version", "0.1.0")]
