@@ -3,6 +3,8 @@ public struct RuleResult: Sendable, Codable, Hashable {
     /// The kinds of rule, one JUnit test suite each.
     public enum Kind: String, Sendable, Codable, CaseIterable {
         case slo, propagation, cardinality, taxonomy, accounting
+        /// Prometheus alerting rules (`alert_rules:`).
+        case alert
         /// Against a baseline run (`--baseline`).
         case regression
     }

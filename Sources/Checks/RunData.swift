@@ -1,3 +1,4 @@
+public import PromQL
 public import Telemetry
 public import Workload
 
@@ -5,9 +6,12 @@ public import Workload
 public struct RunData: Sendable {
     public var store: TelemetryStore
     public var driver: DriverReport?
+    /// The received metrics as Prometheus holds them, for `expr:` SLOs and alerting rules (built once).
+    public let prometheus: PromQLEngine
 
     public init(store: TelemetryStore, driver: DriverReport?) {
         self.store = store
         self.driver = driver
+        prometheus = PromQLEngine(store: store)
     }
 }

@@ -68,7 +68,7 @@ public enum SLOCheck {
         let expected = "\(rule.comparison.rawValue) \(rule.thresholdIsDuration ? formatSeconds(rule.threshold) : String(rule.threshold))"
         let label = "p\(formatPercent(rule.quantile))"
         guard let source = rule.source else {
-            return (RuleResult(kind: .slo, name: rule.name, verdict: .noData, measured: "PromQL expressions are not evaluated yet", expected: rule.expression ?? ""), nil)
+            return (ExpressionSLOCheck.evaluate(rule, engine: run.prometheus), nil)
         }
         let measurement: (value: Double, inSeconds: Bool, evidence: [String])?
         switch source {

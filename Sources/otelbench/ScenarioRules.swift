@@ -33,6 +33,9 @@ enum ScenarioRules {
                 results.append(SLOCheck.evaluate(slo, run: run))
             }
         }
+        if let alertRules = rules.alertRules {
+            results += AlertCheck.evaluate(alertRules, expected: rules.expectedAlerts, interval: rules.alertInterval, engine: run.prometheus)
+        }
         if rules.propagation {
             if withWorkloadRecords { results.append(PropagationCheck.evaluate(run: run)) } else { skipped.append("W3C trace context") }
         }

@@ -179,7 +179,12 @@ public struct TraceContextSpec: Sendable, Hashable {
 /// The rules a run is checked against (the checks evaluate them).
 public struct RulesSection: Sendable {
     public var slos: [SLORule] = []
-    public var alertRules: String?
+    /// A Prometheus rule file (`alert_rules:`, relative to the scenario), loaded and checked.
+    public var alertRules: PrometheusRuleFile?
+    /// Alerts that must fire (`expect_alerts:`); every other alert must stay silent.
+    public var expectedAlerts: [String] = []
+    /// How often alerting rules are evaluated over the run, unless their group sets an interval.
+    public var alertInterval: Duration = .seconds(1)
     public var propagation: Bool = false
     public var cardinalityLimit: Int?
     public var cardinalityPerMetric: [String: Int] = [:]

@@ -1,4 +1,5 @@
 public import Foundation
+import PromQL
 
 /// Reads and validates scenario files, reporting every mistake with file, line, column and field path.
 ///
@@ -247,11 +248,30 @@ struct ScenarioParser {
 
     func rulesSection(_ field: Field) -> RulesSection {
         var rules = RulesSection()
-        guard let entries = reader.mapping(field, allowed: ["slos", "alert_rules", "propagation", "cardinality", "taxonomy", "accounting", "regression"]) else {
-            return rules
-        }
+        let keys = ["slos", "alert_rules", "expect_alerts", "alert_interval", "propagation", "cardinality", "taxonomy", "accounting", "regression"]
+        guard let entries = reader.mapping(field, allowed: keys) else { return rules }
         rules.slos = entries["slos"].flatMap { reader.sequence($0) }?.compactMap(slo) ?? []
-        rules.alertRules = entries["alert_rules"].flatMap { reader.string($0) }
+        if let ruleField = entries["alert_rules"], let path = reader.string(ruleField) {
+            let resolved = path.hasPrefix("/") ? path : URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent(path).path
+            do throws(FileErrors) {
+                rules.alertRules = try PrometheusRuleFile.load(path: resolved)
+            } catch {
+                if error.errors.count == 1, error.errors[0].line == 0 {
+                    reader.fail(ruleField, "cannot read the rule file \(resolved): it must exist, relative to the scenario")
+                } else {
+                    reader.include(error.errors)
+                }
+            }
+        }
+        if let expected = entries["expect_alerts"], let names = reader.sequence(expected)?.compactMap({ reader.string($0) }) {
+            rules.expectedAlerts = names
+            if let known = rules.alertRules?.alertNames {
+                for name in names where !known.contains(name) { reader.fail(expected, "expect_alerts names \"\(name)\", which no rule in alert_rules defines") }
+            } else if entries["alert_rules"] == nil {
+                reader.fail(expected, "expect_alerts needs alert_rules: a rule file that defines the alerts")
+            }
+        }
+        if let value = entries["alert_interval"].flatMap({ reader.duration($0) }) { rules.alertInterval = value }
         if let value = entries["propagation"].flatMap({ reader.bool($0) }) { rules.propagation = value }
         if let cardinality = entries["cardinality"], let values = reader.mapping(cardinality, allowed: ["limit", "per_metric"]) {
             rules.cardinalityLimit = values["limit"].flatMap { reader.integer($0, range: 1...100_000_000) } ?? 1000
@@ -280,8 +300,16 @@ struct ScenarioParser {
                 reader.fail(entries[key]!, "'\(key)' does not go with expr: an expr rule is a whole PromQL comparison")
             }
             rule.expression = reader.string(expr)
-            if let text = rule.expression, !["<", ">", "==", "!="].contains(where: text.contains) {
-                reader.fail(expr, "expr must compare, e.g. 'histogram_quantile(0.99, ...) < 180': a bare query has no verdict")
+            if let text = rule.expression {
+                do throws(PromQLError) {
+                    let parsed = try PromQLParser.parse(text)
+                    guard case .binary(let operation) = parsed.unwrapped, operation.op.isComparison else {
+                        reader.fail(expr, "expr must compare, e.g. 'histogram_quantile(0.99, ...) < 180': a bare query has no verdict")
+                        return rule
+                    }
+                } catch {
+                    reader.fail(expr, "PromQL: \(error)")
+                }
             }
             return rule
         }

@@ -74,6 +74,11 @@ public final class YAMLReader {
         errors.append(FileLocatedError(file: file, line: field.line, column: field.column, path: field.path, message: message))
     }
 
+    /// Adds mistakes found in another file this one refers to (a rule file, a taxonomy).
+    public func include(_ other: [FileLocatedError]) {
+        errors += other
+    }
+
     // MARK: Structure
 
     /// The entries of a mapping whose keys must be among `allowed` (unknown keys are reported with a
