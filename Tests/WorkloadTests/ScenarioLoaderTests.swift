@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import Workload
 
@@ -99,6 +100,10 @@ import Workload
         Mistake(name: "unset environment variable", yaml: base.replacingOccurrences(of: "{builtin: {}}", with: "{targets: {tasks: '${STAGING_URL}'}}"), expected: "environment variable STAGING_URL is not set"),
         Mistake(name: "bad objective", yaml: base + "rules: {slos: [{name: s, client: r, objective: 'p99 under 3s'}]}\n", expected: "rules.slos[0].objective: 'p99 under 3s' is not an objective"),
         Mistake(name: "expr without comparison", yaml: base + "rules: {slos: [{name: s, expr: 'sum(rate(x[5m]))'}]}\n", expected: "expr must compare"),
+        Mistake(name: "expr outside the PromQL subset", yaml: base + "rules: {slos: [{name: s, expr: 'max_over_time(rate(x[5m])[1h:1m]) < 1'}]}\n", expected: "rules.slos[0].expr: PromQL: subqueries (expr[range:step]) are not supported"),
+        Mistake(name: "expr that does not parse", yaml: base + "rules: {slos: [{name: s, expr: 'sum(rate(x[5m]) by (le) < 1'}]}\n", expected: "rules.slos[0].expr: PromQL: expected \")\" to close sum(...)"),
+        Mistake(name: "missing rule file", yaml: base + "rules: {alert_rules: no-such-rules.yaml}\n", expected: "rules.alert_rules: cannot read the rule file"),
+        Mistake(name: "expect_alerts without rule file", yaml: base + "rules: {expect_alerts: [X]}\n", expected: "expect_alerts needs alert_rules"),
         Mistake(name: "yaml syntax", yaml: "name: [unclosed\n", expected: "bad.yaml:2:1: YAML syntax:"),
         Mistake(name: "invalid trace case", yaml: base.replacingOccurrences(of: "path: /tasks}", with: "path: /tasks, trace: {invalid: version-fe}}"), expected: "unknown value 'version-fe' (did you mean 'version-ff'?)"),
     ]
@@ -122,5 +127,50 @@ import Workload
         } throws: { error in
             (error as? FileErrors)?.errors.count == 3
         }
+    }
+
+    /// A rule file's mistakes are reported in the rule file's own lines, through the scenario that names it.
+    @Test func ruleFileMistakesNameTheRuleFileLineAndField() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rules-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let rules = """
+            groups:
+              - name: slos
+                rules:
+                  - alert: Fine
+                    expr: up == 0
+                  - alert: Broken
+                    expr: rate(x[5m] > 1
+                    for: 5 minutes
+                  - record: 1bad
+                    expr: sum(x)
+                  - expr: x
+            """
+        try rules.write(to: directory.appendingPathComponent("rules.yaml"), atomically: true, encoding: .utf8)
+        let scenario = directory.appendingPathComponent("scenario.yaml")
+        try (Self.base + "rules: {alert_rules: rules.yaml, expect_alerts: [Fine]}\n").write(to: scenario, atomically: true, encoding: .utf8)
+        #expect {
+            try ScenarioLoader.load(path: scenario.path)
+        } throws: { error in
+            let text = "\(error)"
+            let expected = [
+                "rules.yaml:7:15: groups[0].rules[1].expr: could not parse expression: binary expression must contain only scalar and instant vector types",
+                "rules.yaml:8:14: groups[0].rules[1].for: not a valid duration: \"5 minutes\"",
+                "rules.yaml:9:17: groups[0].rules[2].record: invalid recording rule name \"1bad\"",
+                "rules.yaml:11:9: groups[0].rules[3]: one of 'record' or 'alert' must be set",
+            ]
+            for line in expected where !text.contains(line) { Issue.record("missing \(line) in\n\(text)") }
+            return expected.allSatisfy(text.contains)
+        }
+        // Fixed, it loads, and expect_alerts must name an alert of the file.
+        try rules.replacingOccurrences(of: "rate(x[5m] > 1", with: "rate(x[5m]) > 1").replacingOccurrences(of: "5 minutes", with: "5m")
+            .replacingOccurrences(of: "1bad", with: "job:x:sum").replacingOccurrences(of: "  - expr: x", with: "  - {record: y, expr: x}")
+            .write(to: directory.appendingPathComponent("rules.yaml"), atomically: true, encoding: .utf8)
+        let loaded = try ScenarioLoader.load(path: scenario.path)
+        #expect(loaded.rules.alertRules?.alertNames == ["Fine", "Broken"])
+        #expect(loaded.rules.alertRules?.groups[0].rules[1].holdDuration == .seconds(300))
+        try (Self.base + "rules: {alert_rules: rules.yaml, expect_alerts: [Fin]}\n").write(to: scenario, atomically: true, encoding: .utf8)
+        #expect(throws: FileErrors.self) { try ScenarioLoader.load(path: scenario.path) }
     }
 }

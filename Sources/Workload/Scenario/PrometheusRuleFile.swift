@@ -94,6 +94,21 @@ public struct PrometheusRuleFile: Sendable {
             return nil
         }
         if let keep = entries["keep_firing_for"] { reader.fail(keep, "keep_firing_for is not supported (Prometheus 2.42 does not have it either)") }
+        let hold = entries["for"].flatMap { prometheusDuration($0, reader: reader) }
+        var labels: [String: String] = [:]
+        var annotations: [String: String] = [:]
+        for key in ["labels", "annotations"] {
+            guard let mapping = entries[key].flatMap({ reader.freeMapping($0) }) else { continue }
+            for (name, value) in mapping {
+                guard let value = reader.string(value) else { continue }
+                if key == "labels" {
+                    if !isLabelName(name) { reader.fail(entries[key]!, "invalid label name \"\(name)\"") }
+                    labels[name] = value
+                } else {
+                    annotations[name] = value
+                }
+            }
+        }
         guard let exprField = entries["expr"], let text = reader.string(exprField) else { return nil }
         let expression: PromQLExpression
         do throws(PromQLError) {
@@ -107,15 +122,9 @@ public struct PrometheusRuleFile: Sendable {
             return nil
         }
         var rule = Rule(kind: kind, expression: expression, expressionText: text, line: exprField.node.mark?.line ?? 0)
-        if let hold = entries["for"].flatMap({ prometheusDuration($0, reader: reader) }) { rule.holdDuration = hold }
-        for (key, target) in [("labels", \Rule.labels), ("annotations", \Rule.annotations)] {
-            guard let mapping = entries[key].flatMap({ reader.freeMapping($0) }) else { continue }
-            for (name, value) in mapping {
-                guard let value = reader.string(value) else { continue }
-                if key == "labels", !isLabelName(name) { reader.fail(entries[key]!, "invalid label name \"\(name)\"") }
-                rule[keyPath: target][name] = value
-            }
-        }
+        rule.holdDuration = hold ?? .zero
+        rule.labels = labels
+        rule.annotations = annotations
         return rule
     }
 
