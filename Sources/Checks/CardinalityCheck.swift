@@ -1,8 +1,9 @@
+import PromQL
 public import Telemetry
 
-/// Unique series as Prometheus counts them after the Collector's OTLP translation: metric name and point
-/// labels plus `job`/`instance` from the resource; a histogram series is its buckets (with `+Inf`) plus
-/// `_sum` and `_count`; a summary its quantiles plus `_sum` and `_count`.
+/// Unique series as Prometheus counts them after the Collector's OTLP translation (``PrometheusView``):
+/// Prometheus names; point labels plus `job`/`instance` from the resource and the scope's labels; a histogram
+/// series is its buckets (with `+Inf`) plus `_sum` and `_count`; a summary its quantiles plus `_sum` and `_count`.
 public enum CardinalityCheck {
     /// Series per metric name and the label values that explode.
     public struct Table: Sendable, Codable, Hashable {
@@ -17,29 +18,19 @@ public enum CardinalityCheck {
     }
 
     public static func table(store: TelemetryStore) -> Table {
-        var seen: [String: Set<[String: String]>] = [:]
-        var perSeriesWeight: [String: [[String: String]: Int]] = [:]
-        for series in store.series {
-            var labels = series.key.attributes.mapValues(\.description)
-            labels["job"] = series.key.resource.serviceName
-            if let instance = series.key.resource.attributes["service.instance.id"] { labels["instance"] = instance.description }
-            let weight: Int
-            switch series.points.last {
-            case .histogram(let point): weight = point.explicitBounds.count + 1 + 2
-            case .summary(let point): weight = point.quantiles.count + 2
-            default: weight = 1
-            }
-            seen[series.name, default: []].insert(labels)
-            perSeriesWeight[series.name, default: [:]][labels] = max(perSeriesWeight[series.name]?[labels] ?? 0, weight)
+        // Exactly the series Prometheus would hold: PrometheusView's names and labels, per base metric name.
+        var seriesByMetric: [String: Set<Labels>] = [:]
+        for metric in store.series {
+            seriesByMetric[PrometheusView.metricName(metric), default: []].formUnion(PrometheusView.labelSets(of: metric))
         }
         var rows: [Table.Row] = []
-        for (metric, labelSets) in seen {
+        for (metric, labelSets) in seriesByMetric {
             var values: [String: Set<String>] = [:]
-            for labels in labelSets { for (key, value) in labels { values[key, default: []].insert(value) } }
-            rows.append(Table.Row(
-                metric: metric, series: perSeriesWeight[metric, default: [:]].values.reduce(0, +),
-                labelValues: values.mapValues(\.count)
-            ))
+            for labels in labelSets {
+                // The bucket and quantile labels are the histogram's shape, not an explosion.
+                for pair in labels.pairs where !["__name__", "le", "quantile"].contains(pair.name) { values[pair.name, default: []].insert(pair.value) }
+            }
+            rows.append(Table.Row(metric: metric, series: labelSets.count, labelValues: values.mapValues(\.count)))
         }
         rows.sort { ($0.series, $1.metric) > ($1.series, $0.metric) }
         return Table(total: rows.reduce(0) { $0 + $1.series }, rows: rows)
@@ -56,7 +47,9 @@ public enum CardinalityCheck {
             measured: "\(table.total) series", expected: "< \(limit)", evidence: table.total < limit ? [] : offenders
         )]
         for (metric, metricLimit) in perMetric.sorted(by: { $0.key < $1.key }) {
-            let row = table.rows.first { $0.metric == metric }
+            // Per-metric limits name the metric by its Prometheus name or its OTLP name.
+            let prometheusNames = Set(store.series.filter { $0.name == metric }.map { PrometheusView.metricName($0) })
+            let row = table.rows.first { $0.metric == metric || prometheusNames.contains($0.metric) }
             let count = row?.series ?? 0
             let labels = row?.labelValues.sorted { $0.value > $1.value }.prefix(3).map { "\($0.key): \($0.value) values" } ?? []
             results.append(RuleResult(

@@ -34,6 +34,9 @@ public enum PrometheusView {
         }.sorted { $0.labels < $1.labels }
     }
 
+    /// The label sets (with `__name__`) one store series becomes in Prometheus.
+    public static func labelSets(of metric: MetricSeries) -> [Labels] { convert(metric, namespace: "").map(\.0) }
+
     /// Whether a series arrived in Prometheus' own form and keeps its names.
     public static func isNativePrometheus(_ metric: MetricSeries) -> Bool { metric.channel.name.hasPrefix("prometheus-") }
 

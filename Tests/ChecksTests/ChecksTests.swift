@@ -138,7 +138,7 @@ import Workload
         }
         let histogram = MetricSeries(key: SeriesKey(metricName: "rollback_duration_seconds", attributes: [:], resource: resource),
                                      kind: .histogram(temporality: .cumulative),
-                                     points: [.histogram(.init(timeUnixNano: 1, count: 0, explicitBounds: [5, 15, 30, 60, 90, 150, 250], bucketCounts: [0, 0, 0, 0, 0, 0, 0, 0]))],
+                                     points: [.histogram(.init(timeUnixNano: 1, count: 0, sum: 0, explicitBounds: [5, 15, 30, 60, 90, 150, 250], bucketCounts: [0, 0, 0, 0, 0, 0, 0, 0]))],
                                      channel: .otlpGRPC)
         store.store(Batch(series: many + [histogram]), channel: .otlpGRPC, signal: .metrics, rejectedItems: 0, reservedBytes: 0)
         #expect(CardinalityCheck.table(store: store).total == 300 + 10)
@@ -146,6 +146,38 @@ import Workload
         #expect(results[0].verdict == .fail)
         #expect(results[0].evidence.first == "task_create_total: 300 series (task_id: 300 values, job: 1 values)")
         #expect(results[1].verdict == .pass)
+    }
+
+    /// `expr:` SLOs: every series of the comparison's left side judged, the failing ones shown; nothing is no_data.
+    @Test func expressionSLOsJudgeEverySeries() {
+        let store = TelemetryStore()
+        let bounds: [Double] = [60, 180, 300]
+        func rollbacks(_ operation: String, slowShare: UInt64) -> MetricSeries {
+            MetricSeries(
+                key: SeriesKey(metricName: "rollback_duration_seconds", attributes: ["operation": .string(operation)], resource: resource),
+                kind: .histogram(temporality: .cumulative), unit: "s",
+                points: [0, 1].map { step in
+                    .histogram(HistogramPoint(timeUnixNano: UInt64(step) * 10_000_000_000 + 1_000_000_000, count: 100 * UInt64(step), sum: 1,
+                                              explicitBounds: bounds, bucketCounts: [(100 - slowShare) * UInt64(step), 0, slowShare * UInt64(step), 0]))
+                }, channel: .otlpGRPC
+            )
+        }
+        store.store(Batch(series: [rollbacks("git_restore", slowShare: 0), rollbacks("db_restore", slowShare: 5)]),
+                    channel: .otlpGRPC, signal: .metrics, rejectedItems: 0, reservedBytes: 0)
+        let run = RunData(store: store, driver: nil)
+        let seed = "histogram_quantile(0.99, sum(rate(rollback_duration_seconds_bucket[5m])) by (le, operation))"
+        let failing = SLOCheck.evaluate(SLORule(name: "p99", expression: seed + " < 180"), run: run)
+        #expect(failing.verdict == .fail)
+        #expect(failing.measured.hasPrefix("{operation=\"db_restore\"} = 276"), "\(failing.measured)")
+        #expect(failing.measured.contains("1 of 2 series fail"))
+        #expect(failing.evidence.contains { $0.contains("git_restore") && $0.hasSuffix("✓") })
+        let passing = SLOCheck.evaluate(SLORule(name: "p99", expression: seed + " < 300"), run: run)
+        #expect(passing.verdict == .pass, "\(passing.measured)")
+        let scalar = SLOCheck.evaluate(SLORule(name: "count", expression: "scalar(sum(rollback_duration_seconds_count)) >= bool 200"), run: run)
+        #expect(scalar.verdict == .pass, "\(scalar.measured)")
+        let typo = SLOCheck.evaluate(SLORule(name: "typo", expression: "histogram_quantile(0.99, sum(rate(rollback_duration_bucket[5m])) by (le)) < 180"), run: run)
+        #expect(typo.verdict == .noData)
+        #expect(typo.evidence.first { $0.contains("check the metric names") } != nil)
     }
 
     @Test func accountingNamesWhereItemsWereLost() {
