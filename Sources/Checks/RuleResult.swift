@@ -5,6 +5,8 @@ public struct RuleResult: Sendable, Codable, Hashable {
         case slo, propagation, cardinality, taxonomy, accounting
         /// Against a baseline run (`--baseline`).
         case regression
+        /// A scraped Prometheus target's exposition (`scrape:`): parses, lints clean, within limits.
+        case exposition
     }
 
     public enum Verdict: String, Sendable, Codable {

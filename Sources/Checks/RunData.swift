@@ -5,9 +5,12 @@ public import Workload
 public struct RunData: Sendable {
     public var store: TelemetryStore
     public var driver: DriverReport?
+    /// The scraped Prometheus targets and what was wrong with their expositions (empty without `scrape:`).
+    public var scrapedTargets: [ScrapedTarget] = []
 
-    public init(store: TelemetryStore, driver: DriverReport?) {
+    public init(store: TelemetryStore, driver: DriverReport?, scrapedTargets: [ScrapedTarget] = []) {
         self.store = store
         self.driver = driver
+        self.scrapedTargets = scrapedTargets
     }
 }
