@@ -1,8 +1,11 @@
 /// One scraped target as the exposition check sees it: counts and findings, already described
 /// (`line 12: http_requests counter metrics should have "_total" suffix`).
 public struct ScrapedTarget: Sendable, Hashable {
+    /// The exposition URL.
     public var url: String
+    /// Its `job` label.
     public var job: String
+    /// How often it was scraped.
     public var scrapes: Int
     /// Scrapes that failed (`up` = 0): unreachable, unparseable, over a limit.
     public var failedScrapes: Int
@@ -31,6 +34,8 @@ public enum ExpositionCheck {
     /// Most findings shown as evidence per target.
     static let maxEvidence = 50
 
+    /// One rule per target: pass when every scrape succeeded without findings, fail with the findings as
+    /// evidence otherwise, no data when the target was never scraped.
     public static func evaluate(targets: [ScrapedTarget]) -> [RuleResult] {
         targets.map { target in
             let name = "\(target.job) \(target.url)"

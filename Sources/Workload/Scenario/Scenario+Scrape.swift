@@ -4,6 +4,7 @@ public struct ScrapeSection: Sendable, Hashable {
     public var interval: Duration = .seconds(5)
     /// How long one scrape may take: at most the interval. Default 10 s, or the interval when shorter.
     public var timeout: Duration = .seconds(5)
+    /// The targets; none means no scraping.
     public var targets: [ScrapeTarget] = []
 
     public init(interval: Duration = .seconds(5), timeout: Duration = .seconds(5), targets: [ScrapeTarget] = []) {

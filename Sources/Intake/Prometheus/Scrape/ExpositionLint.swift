@@ -17,6 +17,7 @@ public struct ExpositionFinding: Sendable, Hashable, CustomStringConvertible {
         case scrape
     }
 
+    /// What kind of problem it is.
     public var kind: Kind
     /// The 1-based line in the exposition, or `nil` when the problem has no line.
     public var line: Int?
@@ -25,6 +26,7 @@ public struct ExpositionFinding: Sendable, Hashable, CustomStringConvertible {
     /// The problem; for ``Kind/lint`` promtool's own text.
     public var message: String
 
+    /// A finding of `kind`, at `line` when it has one.
     public init(kind: Kind, line: Int? = nil, metric: String? = nil, message: String) {
         self.kind = kind
         self.line = line

@@ -1,8 +1,11 @@
 /// A label of a sample: name and (unescaped) value.
 public struct ExpositionLabel: Sendable, Hashable {
+    /// The label name, e.g. `code`.
     public var name: String
+    /// The value with escapes resolved.
     public var value: String
 
+    /// A label `name="value"`.
     public init(name: String, value: String) {
         self.name = name
         self.value = value
@@ -15,6 +18,7 @@ public struct ExpositionSample: Sendable, Hashable {
     public var name: String
     /// The labels in the order written.
     public var labels: [ExpositionLabel]
+    /// The value (NaN and ±Inf included).
     public var value: Double
     /// The explicit timestamp, in milliseconds (OpenMetrics' seconds converted), or `nil`.
     public var timestampMilliseconds: Int64?
@@ -47,12 +51,15 @@ public struct ExpositionFamily: Sendable {
     public var unit: String?
     /// The line the family starts at.
     public var line: Int
+    /// The family's samples, in the order written.
     public var samples: [ExpositionSample]
 }
 
 /// A parsed exposition.
 public struct ParsedExposition: Sendable {
+    /// The format it was parsed in.
     public var format: PrometheusExposition.Format
+    /// The metric families, in the order they start.
     public var families: [ExpositionFamily]
     /// Problems that do not make the text unparseable in its format (0.0.4: a family split into
     /// several groups), reported as findings.
@@ -66,8 +73,10 @@ public struct ParsedExposition: Sendable {
 public struct ExpositionError: Error, Sendable, Hashable, CustomStringConvertible {
     /// 1-based line number (0: the text as a whole).
     public var line: Int
+    /// What is wrong, e.g. `duplicate label name code in the label set of http_requests_total`.
     public var message: String
 
+    /// An error at `line`.
     public init(line: Int, message: String) {
         self.line = line
         self.message = message
@@ -107,7 +116,7 @@ public enum ExpositionParser {
         return ParsedExposition(format: format, families: parser.families, problems: parser.problems)
     }
 
-    /// Parses text (see ``parse(_:format:)-(Array<UInt8>,_)``).
+    /// Parses `text` in `format`, as the byte-array version does.
     public static func parse(_ text: String, format: PrometheusExposition.Format) throws(ExpositionError) -> ParsedExposition {
         try parse(Array(text.utf8), format: format)
     }
@@ -130,9 +139,10 @@ public enum ExpositionParser {
 
     static func isDigit(_ byte: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
 
-    /// Parses a sample value or `le`/`quantile` bound: a decimal float, or `NaN`/`Inf`/`Infinity` with an
-    /// optional sign (any case); `nil` when it is none of those.
-    public static func parseFloat<C: Collection<UInt8>>(_ text: C, openMetrics: Bool = false) -> Double? {
+    /// Parses a sample value, timestamp or `le`/`quantile` bound as both formats write them: a decimal
+    /// float (`1`, `-1.5`, `.5`, `1e-3`), `NaN`, or `Inf`/`Infinity` with an optional sign (any case);
+    /// `nil` for anything else (hex floats, underscores, `+NaN`, blanks).
+    public static func parseFloat<C: Collection<UInt8>>(_ text: C) -> Double? {
         guard !text.isEmpty, text.count <= 64 else { return nil }
         var body = Substring(decoding: text, as: UTF8.self)
         var negative = false
@@ -400,7 +410,7 @@ private struct Parser {
         }
         let valueText = cursor.token()
         guard !valueText.isEmpty else { throw fail("\(nameText) has no value") }
-        guard let value = ExpositionParser.parseFloat(valueText, openMetrics: openMetrics) else {
+        guard let value = ExpositionParser.parseFloat(valueText) else {
             throw fail("value \"\(Self.show(valueText))\" of \(nameText) is not a number (a float, NaN, +Inf or -Inf)")
         }
         // The timestamp and, in OpenMetrics, the exemplar.
@@ -486,7 +496,7 @@ private struct Parser {
         guard length <= 128 else { throw fail("the exemplar labels of \(sample) are \(length) characters: at most 128") }
         guard cursor.take(UInt8(ascii: " ")) else { throw fail("the exemplar of \(sample) needs a value") }
         let valueText = cursor.token()
-        guard ExpositionParser.parseFloat(valueText, openMetrics: true) != nil else {
+        guard ExpositionParser.parseFloat(valueText) != nil else {
             throw fail("exemplar value \"\(Self.show(valueText))\" of \(sample) is not a number")
         }
         if cursor.take(UInt8(ascii: " ")) { _ = try openMetricsTimestamp(cursor.token(), of: "the exemplar of \(sample)") }
@@ -497,7 +507,7 @@ private struct Parser {
 
     /// OpenMetrics timestamps are seconds, maybe fractional.
     private func openMetricsTimestamp(_ text: ArraySlice<UInt8>, of sample: String) throws(ExpositionError) -> Int64 {
-        guard let seconds = ExpositionParser.parseFloat(text, openMetrics: true), seconds.isFinite, abs(seconds) < 9e15 else {
+        guard let seconds = ExpositionParser.parseFloat(text), seconds.isFinite, abs(seconds) < 9e15 else {
             throw fail("timestamp \"\(Self.show(text))\" of \(sample) is not a finite number of seconds")
         }
         return Int64((seconds * 1000).rounded())
@@ -571,12 +581,12 @@ private struct Parser {
         switch (family.type, suffix) {
         case (.histogram, "_bucket"), (.gaugehistogram, "_bucket"):
             guard let le = sample.label("le") else { throw fail("histogram bucket \(sample.name) has no le label") }
-            guard ExpositionParser.parseFloat(Array(le.utf8), openMetrics: openMetrics) != nil else {
+            guard ExpositionParser.parseFloat(Array(le.utf8)) != nil else {
                 throw fail("le=\"\(le)\" of \(sample.name) is not a number")
             }
         case (.summary, ""):
             guard let quantile = sample.label("quantile") else { throw fail("summary quantile \(sample.name) has no quantile label") }
-            guard ExpositionParser.parseFloat(Array(quantile.utf8), openMetrics: openMetrics) != nil else {
+            guard ExpositionParser.parseFloat(Array(quantile.utf8)) != nil else {
                 throw fail("quantile=\"\(quantile)\" of \(sample.name) is not a number")
             }
         case (.histogram, _), (.gaugehistogram, _), (.summary, _):

@@ -66,6 +66,7 @@ public struct PrometheusScraper: Service {
         public var interval: Duration
         /// How long one scrape may take. Default 10 s.
         public var timeout: Duration
+        /// The targets, each scraped in its own loop.
         public var targets: [Target]
         /// The largest body read (after decompression). Default 64 MiB.
         public var maxBodyBytes: Int
@@ -81,6 +82,7 @@ public struct PrometheusScraper: Service {
     /// What Prometheus 2.x sends.
     public static let acceptHeader = "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
 
+    /// Interval, timeout and targets.
     public let configuration: Configuration
     /// Per-target scrape counts and findings, updated after every scrape.
     public let report: ScrapeReport
@@ -152,6 +154,8 @@ public struct PrometheusScraper: Service {
         do {
             fetched = try await fetch(target, client: client)
         } catch {
+            // Stopped mid-scrape (the run was cancelled): nothing to report about the target.
+            if Task.isCancelled { return outcome }
             outcome.findings = [ExpositionFinding(kind: .scrape, message: "scrape of \(target.url) failed: \(error)")]
             finish(&outcome, target: target, started: started, scrapeMillis: scrapeMillis, batch: Batch(), reservedBytes: 0)
             return outcome
@@ -334,6 +338,7 @@ extension PrometheusExposition.Format {
 
 /// What one scrape did.
 public struct ScrapeOutcome: Sendable {
+    /// The target scraped.
     public var target: PrometheusScraper.Target
     /// Whether the scrape succeeded (Prometheus' `up`).
     public var up = false
@@ -343,6 +348,7 @@ public struct ScrapeOutcome: Sendable {
     public var samplesScraped = 0
     /// Points stored, the scrape's own series included.
     public var samplesStored = 0
+    /// How long the scrape took.
     public var duration: Duration = .zero
     /// Everything wrong with this scrape.
     public var findings: [ExpositionFinding] = []
@@ -354,8 +360,11 @@ public struct ScrapeOutcome: Sendable {
 public final class ScrapeReport: Sendable {
     /// One target's scrapes so far.
     public struct TargetStatus: Sendable {
+        /// The target.
         public var target: PrometheusScraper.Target
+        /// Its URL.
         public var url: String { target.url }
+        /// Scrapes so far, failed ones included.
         public var scrapes = 0
         /// Scrapes that failed (`up` 0).
         public var failures = 0
