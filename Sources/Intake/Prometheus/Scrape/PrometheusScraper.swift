@@ -289,8 +289,14 @@ public struct PrometheusScraper: Service {
                 request.headers.add(name: "User-Agent", value: "otelbench-scraper")
                 let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
                 request.headers.add(name: "X-Prometheus-Scrape-Timeout-Seconds", value: String(seconds))
-                // The client's own deadline is a backstop; the race below ends the scrape at the timeout.
-                let response = try await client.execute(request, timeout: .nanoseconds(Int64(seconds * 1e9) + 1_000_000_000))
+                // The client's deadline ends the scrape at the timeout (and names a refused connection as
+                // such, where a plain race would only say "timed out"); the race below is the backstop.
+                let response: HTTPClientResponse
+                do {
+                    response = try await client.execute(request, timeout: .nanoseconds(Int64(seconds * 1e9)))
+                } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
+                    throw ScrapeFailure(description: "no complete answer from \(target.url) within the \(timeout) scrape timeout")
+                }
                 guard response.status == .ok else {
                     throw ScrapeFailure(description: "GET \(target.url) answered \(response.status.code) \(response.status.reasonPhrase), not 200")
                 }
@@ -314,7 +320,7 @@ public struct PrometheusScraper: Service {
                 return Fetched(body: Array(buffer: body), format: format, contentTypeNote: note)
             }
             group.addTask {
-                try? await Task.sleep(for: timeout)
+                try? await Task.sleep(for: timeout + .seconds(1))
                 return nil
             }
             defer { group.cancelAll() }
