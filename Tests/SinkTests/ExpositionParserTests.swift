@@ -185,6 +185,27 @@ extension SinkSuites {
             }
         }
 
+        /// promtool (Prometheus' own text parser) refuses every malformed 0.0.4 case too, naming the same
+        /// line, except where it is laxer than the format's documentation (a TYPE without a type, buckets
+        /// without `le`, quantiles without `quantile`, a histogram family's bare name as a sample).
+        @Test func promtoolRefusesTheSameTextCasesAtTheSameLine() async throws {
+            let promtool = try requirePeer("/usr/bin/promtool")
+            let promtoolIsLaxer: Set<String> = ["needs a type", "no le label", "no quantile label", "does not fit metric family a"]
+            try await withTemporaryDirectory { directory in
+                for (index, testCase) in Self.malformed.enumerated() where testCase.format == .text {
+                    let file = directory.appendingPathComponent("case-\(index).txt")
+                    try Data(testCase.text.utf8).write(to: file)
+                    let outcome = try await runToCompletion("/bin/sh", ["-c", "\"$0\" check metrics < \"$1\"", promtool, file.path], timeout: .seconds(30))
+                    if promtoolIsLaxer.contains(testCase.words) {
+                        #expect(outcome.status != 1, "promtool now refuses \(testCase.text.debugDescription): \(outcome.output)")
+                    } else {
+                        #expect(outcome.status == 1, "promtool accepts \(testCase.text.debugDescription): \(outcome.output)")
+                        #expect(outcome.output.contains("parsing error in line \(testCase.line):"), "\(testCase.text.debugDescription): \(outcome.output)")
+                    }
+                }
+            }
+        }
+
         /// Every prefix of a valid exposition either parses or fails with a line number; none crashes.
         @Test(arguments: [PrometheusExposition.Format.text, .openMetrics])
         func everyTruncationEndsInAResultOrALineNumberedError(_ format: PrometheusExposition.Format) {

@@ -287,7 +287,8 @@ public struct PrometheusScraper: Service {
                 request.headers.add(name: "Accept", value: Self.acceptHeader)
                 request.headers.add(name: "Accept-Encoding", value: "gzip")
                 request.headers.add(name: "User-Agent", value: "otelbench-scraper")
-                let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+                // At most a day: the header and the client's deadline need a number that fits.
+                let seconds = min(86_400, Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18)
                 request.headers.add(name: "X-Prometheus-Scrape-Timeout-Seconds", value: String(seconds))
                 // The client's deadline ends the scrape at the timeout (and names a refused connection as
                 // such, where a plain race would only say "timed out"); the race below is the backstop.
