@@ -7,6 +7,8 @@ public struct RuleResult: Sendable, Codable, Hashable {
         case alert
         /// Against a baseline run (`--baseline`).
         case regression
+        /// A scraped Prometheus target's exposition (`scrape:`): parses, lints clean, within limits.
+        case exposition
     }
 
     public enum Verdict: String, Sendable, Codable {

@@ -8,10 +8,13 @@ public struct RunData: Sendable {
     public var driver: DriverReport?
     /// The received metrics as Prometheus holds them, for `expr:` SLOs and alerting rules (built once).
     public let prometheus: PromQLEngine
+    /// The scraped Prometheus targets and what was wrong with their expositions (empty without `scrape:`).
+    public var scrapedTargets: [ScrapedTarget] = []
 
-    public init(store: TelemetryStore, driver: DriverReport?) {
+    public init(store: TelemetryStore, driver: DriverReport?, scrapedTargets: [ScrapedTarget] = []) {
         self.store = store
         self.driver = driver
+        self.scrapedTargets = scrapedTargets
         prometheus = PromQLEngine(store: store)
     }
 }

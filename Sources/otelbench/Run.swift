@@ -82,18 +82,27 @@ struct Run: AsyncParsableCommand {
                 throw UsageError("cannot listen: \(error); change intake.otlp_grpc / otlp_http in \(scenarioPath)")
             }
             progress("intake: OTLP/gRPC \(grpcAddress), OTLP/HTTP \(httpAddress)")
+            // The scenario's Prometheus targets are scraped from now until the telemetry has settled.
+            let scraper = Self.makeScraper(scenario.scrape, store: store, recorder: recorder, logger: logger)
+            if !scenario.scrape.targets.isEmpty {
+                progress("scraping every \(scenario.scrape.interval): " + scenario.scrape.targets.map { "\($0.job) \($0.url)" }.joined(separator: ", "))
+            }
 
             let report: DriverReport
             do {
-                report = try await drive(scenario, taxonomy: taxonomy, grpcAddress: grpcAddress, httpAddress: httpAddress, logger: logger)
+                report = try await Self.whileScraping(scraper, logger: logger) {
+                    let report = try await drive(scenario, taxonomy: taxonomy, grpcAddress: grpcAddress, httpAddress: httpAddress, logger: logger)
+                    // The services have stopped and flushed; wait for the last telemetry to arrive.
+                    await settle(store: store, driver: report, settle: scenario.settle)
+                    return report
+                }
             } catch {
                 await intakeGroup.triggerGracefulShutdown()
                 throw error
             }
 
-            // The services have stopped and flushed; wait for the last telemetry to arrive.
-            await settle(store: store, driver: report, settle: scenario.settle)
-            let rules = ScenarioRules.evaluate(scenario, taxonomy: taxonomy, run: RunData(store: store, driver: report), withWorkloadRecords: true).results
+            let runData = RunData(store: store, driver: report, scrapedTargets: Self.scrapedTargets(scraper))
+            let rules = ScenarioRules.evaluate(scenario, taxonomy: taxonomy, run: runData, withWorkloadRecords: true).results
             // Graceful shutdown drains the receivers; cancelling them instead would cut connections mid-request.
             await intakeGroup.triggerGracefulShutdown()
             try await tasks.waitForAll()

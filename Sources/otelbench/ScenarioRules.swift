@@ -46,6 +46,12 @@ enum ScenarioRules {
         if let tolerance = rules.accountingTolerance {
             if withWorkloadRecords { results.append(AccountingCheck.evaluate(tolerance: tolerance, run: run)) } else { skipped.append("nothing lost") }
         }
+        // The scraper's findings exist only while a run scrapes; a recording keeps the samples, not the text.
+        if withWorkloadRecords {
+            results += ExpositionCheck.evaluate(targets: run.scrapedTargets)
+        } else {
+            skipped += scenario.scrape.targets.map { "exposition of \($0.url)" }
+        }
         return (results, skipped)
     }
 }

@@ -17,7 +17,7 @@ public import Telemetry
 /// - Types: gauges and non-monotonic sums → `gauge`; monotonic sums → `counter`; explicit-bucket
 ///   histograms → `histogram` (cumulative `_bucket{le=…}` with `+Inf`, `_sum`, `_count`); summaries →
 ///   `summary`. Delta sums and histograms are accumulated into cumulative values, as the exporter does.
-///   Exponential histograms have no 0.0.4 form and are left out. Series from remote write are not re-exposed.
+///   Exponential histograms have no 0.0.4 form and are left out. Series from remote write or scraping are not re-exposed.
 /// - Each series shows its latest value, without timestamps; every family has `# HELP` and `# TYPE`, so
 ///   that `promtool check metrics` passes. In OpenMetrics, counter families are named without `_total`
 ///   (their samples keep it), `target_info` is an `info` family, and the text ends with `# EOF`.
@@ -100,7 +100,7 @@ public struct PrometheusExposition: Service {
         of series: [MetricSeries], format: Format = .text, namespace: String = "", constantLabels: [String: String] = [:]
     ) -> String {
         ExpositionWriter(namespace: namespace, constantLabels: constantLabels, format: format)
-            .text(series.filter { $0.channel != .prometheusRemoteWrite })
+            .text(series.filter { $0.channel != .prometheusRemoteWrite && $0.channel != .prometheusScrape })
     }
 }
 

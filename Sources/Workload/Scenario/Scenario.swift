@@ -10,6 +10,8 @@ public struct Scenario: Sendable {
     public var workload: WorkloadSection
     public var rules: RulesSection
     public var settle: SettleSection
+    /// Prometheus targets scraped during the run (`scrape:`); none by default.
+    public var scrape: ScrapeSection = ScrapeSection()
 }
 
 /// The services under test: the built-in cf_core family and/or external targets.

@@ -37,7 +37,7 @@ struct ScenarioParser {
 
     func scenario(_ root: Field) -> Scenario? {
         guard let top = reader.mapping(
-            root, allowed: ["name", "description", "services", "intake", "workload", "rules", "settle"], required: ["name", "workload"]
+            root, allowed: ["name", "description", "services", "intake", "workload", "rules", "settle", "scrape"], required: ["name", "workload"]
         ) else { return nil }
         let name = top["name"].flatMap { reader.string($0) }
         let description = top["description"].flatMap { reader.string($0) } ?? ""
@@ -46,10 +46,11 @@ struct ScenarioParser {
         let workload = top["workload"].flatMap { workloadSection($0, services: services) }
         let rules = top["rules"].map(rulesSection) ?? RulesSection()
         let settle = top["settle"].map(settleSection) ?? SettleSection()
+        let scrape = top["scrape"].map(scrapeSection) ?? ScrapeSection()
         guard let name, let workload, let services else { return nil }
         return Scenario(
             name: name, description: description, file: file, services: services, intake: intake,
-            workload: workload, rules: rules, settle: settle
+            workload: workload, rules: rules, settle: settle, scrape: scrape
         )
     }
 

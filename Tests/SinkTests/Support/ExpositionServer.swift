@@ -1,0 +1,77 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+
+/// What a scrape target answers on one path.
+struct CannedAnswer: Sendable {
+    var status: HTTPResponse.Status = .ok
+    var contentType: String? = "text/plain; version=0.0.4; charset=utf-8"
+    var body: String
+    /// Waits this long before answering (a slow target).
+    var delay: Duration = .zero
+}
+
+/// Requests a test server saw: counts by path, the last request's headers.
+final class RequestLog: Sendable {
+    let counts = Mutex<[String: Int]>([:])
+    let lastHeaders = Mutex<[String: String]>([:])
+}
+
+/// A Hummingbird server on 127.0.0.1:0 answering each path with its canned answer.
+struct ExpositionServer: Sendable {
+    let port: Int
+    let log: RequestLog
+
+    func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
+    func count(_ path: String) -> Int { log.counts.withLock { $0[path] ?? 0 } }
+    var lastHeaders: [String: String] { log.lastHeaders.withLock { $0 } }
+}
+
+/// Runs `body` with a started ``ExpositionServer`` and always shuts it down.
+func withExpositionServer(_ answers: [String: CannedAnswer], _ body: @Sendable (ExpositionServer) async throws -> Void) async throws {
+    var logger = Logger(label: "test.exposition-server")
+    logger.logLevel = .critical
+    let log = RequestLog()
+    let router = Router()
+    for (path, answer) in answers {
+        router.get(RouterPath(path)) { request, _ -> Response in
+            log.counts.withLock { $0[path, default: 0] += 1 }
+            log.lastHeaders.withLock { stored in
+                stored = [:]
+                for field in request.headers { stored[field.name.canonicalName] = field.value }
+            }
+            if answer.delay > .zero { try await Task.sleep(for: answer.delay) }
+            var fields: HTTPFields = [:]
+            if let contentType = answer.contentType { fields[.contentType] = contentType }
+            return Response(status: answer.status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(string: answer.body)))
+        }
+    }
+    let (ports, continuation) = AsyncStream<Int>.makeStream()
+    let application = Application(
+        router: router,
+        configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+        onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
+        logger: logger
+    )
+    let group = ServiceGroup(configuration: .init(services: [application], gracefulShutdownSignals: [], logger: logger))
+    try await withThrowingTaskGroup { tasks in
+        tasks.addTask { try await group.run() }
+        do {
+            var port = 0
+            for await bound in ports {
+                port = bound
+                break
+            }
+            try await body(ExpositionServer(port: port, log: log))
+        } catch {
+            await group.triggerGracefulShutdown()
+            try? await tasks.waitForAll()
+            throw error
+        }
+        await group.triggerGracefulShutdown()
+        try await tasks.waitForAll()
+    }
+}
