@@ -31,6 +31,20 @@ import Workload
         let names = scenario.rules.slos.map(\.name)
         #expect(names.contains("rollback p99 (seed SLO)"), "\(file)")
         #expect(names.contains("liveness p99.9 (seed SLO)"), "\(file)")
+        #expect(names.contains("rollback p99 (seed SLO as PromQL)"), "\(file)")
+        #expect(scenario.rules.alertRules?.alertNames == ["RollbackTooSlow", "LivenessSlow"], "\(file)")
+    }
+
+    /// The shipped alert rules are a rule file Prometheus itself accepts.
+    @Test func promtoolAcceptsTheShippedAlertRules() async throws {
+        let promtool = URL(fileURLWithPath: "/usr/bin/promtool")
+        guard FileManager.default.isExecutableFile(atPath: promtool.path) else {
+            Issue.record("/usr/bin/promtool is missing: run scripts/install-test-deps.sh")
+            return
+        }
+        let result = try await runProcess(promtool, ["check", "rules", repositoryRoot.appendingPathComponent("Scenarios/alerts/cf-core.yaml").path])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("SUCCESS: 2 rules found"))
     }
 
     @Test func stagingNamesTheMissingVariable() {
