@@ -168,18 +168,7 @@ public struct PromQLEngine: Sendable {
             let values = members.map(\.value)
             switch aggregation.operation {
             case "sum": result.append(VectorElement(labels: key, value: values.dropFirst().reduce(values[0], +)))
-            case "avg":
-                // Prometheus 2.x's incremental mean.
-                var mean = values[0]
-                for (index, value) in values.enumerated().dropFirst() {
-                    let count = Double(index + 1)
-                    if mean.isInfinite {
-                        if value.isInfinite, (mean > 0) == (value > 0) { continue }
-                        if !value.isInfinite, !value.isNaN { continue }
-                    }
-                    mean += value / count - mean / count
-                }
-                result.append(VectorElement(labels: key, value: mean))
+            case "avg": result.append(VectorElement(labels: key, value: PromQLFunctions.incrementalMean(values)))
             case "count": result.append(VectorElement(labels: key, value: Double(values.count)))
             case "group": result.append(VectorElement(labels: key, value: 1))
             case "min", "max":

@@ -157,18 +157,23 @@ public enum PromQLFunctions {
         case "count_over_time": return Double(values.count)
         case "min_over_time": return values.dropFirst().reduce(first) { $0.isNaN || $1 < $0 ? $1 : $0 }
         case "max_over_time": return values.dropFirst().reduce(first) { $0.isNaN || $1 > $0 ? $1 : $0 }
-        default:
-            var mean = first
-            for (index, value) in values.enumerated().dropFirst() {
-                let count = Double(index + 1)
-                if mean.isInfinite {
-                    if value.isInfinite, (mean > 0) == (value > 0) { continue }
-                    if !value.isInfinite, !value.isNaN { continue }
-                }
-                mean += value / count - mean / count
-            }
-            return mean
+        default: return incrementalMean(values)
         }
+    }
+
+    /// Prometheus 2.x's mean for `avg` and `avg_over_time`: incremental, each value divided by the count
+    /// before adding (no overflow), an infinite mean kept against finite values.
+    static func incrementalMean(_ values: [Double]) -> Double {
+        var mean = values[0]
+        for (index, value) in values.enumerated().dropFirst() {
+            let count = Double(index + 1)
+            if mean.isInfinite {
+                if value.isInfinite, (mean > 0) == (value > 0) { continue }
+                if !value.isInfinite, !value.isNaN { continue }
+            }
+            mean += value / count - mean / count
+        }
+        return mean
     }
 
     /// `histogram_quantile(q, v)`: `v`'s `_bucket` series grouped by their labels without `le` (and name),
