@@ -10,6 +10,9 @@ public struct PromQLEngine: Sendable {
     public let series: [Series]
     /// How far back an instant selector looks for a sample (Prometheus' `--query.lookback-delta`).
     public var lookbackDelta: Duration = .seconds(300)
+    /// The most samples a range query may return (Prometheus' `--query.max-samples`), so that one query
+    /// cannot take all the memory.
+    public var maxSamples = 50_000_000
 
     public init(series: [Series]) {
         self.series = series.sorted { $0.labels < $1.labels }
@@ -43,12 +46,19 @@ public struct PromQLEngine: Sendable {
         }
         var samplesByLabels: [Labels: [Sample]] = [:]
         var time = start
+        var total = 0
         while time <= end {
             switch try evaluate(expression, at: time) {
-            case .scalar(let value): samplesByLabels[.empty, default: []].append(Sample(timestamp: time, value: value))
+            case .scalar(let value):
+                samplesByLabels[.empty, default: []].append(Sample(timestamp: time, value: value))
+                total += 1
             case .vector(let elements):
                 for element in elements { samplesByLabels[element.labels, default: []].append(Sample(timestamp: time, value: element.value)) }
+                total += elements.count
             case .string, .matrix: break
+            }
+            guard total <= maxSamples else {
+                throw PromQLError(message: "query processing would load too many samples into memory in query execution (more than \(maxSamples))", offset: 0)
             }
             time += step
         }
