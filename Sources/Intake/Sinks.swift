@@ -62,8 +62,9 @@ public enum SinkKind: String, CaseIterable, Sendable, Hashable, Comparable {
         }
     }
 
+    /// In declaration order (the order `receive` announces them and `run` lists them).
     public static func < (lhs: SinkKind, rhs: SinkKind) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+        (allCases.firstIndex(of: lhs) ?? 0) < (allCases.firstIndex(of: rhs) ?? 0)
     }
 }
 
@@ -95,8 +96,7 @@ public struct ConfiguredSink: Sendable {
         _ addresses: [SinkKind: ListenAddress], maxRequestBytes: Int = 64 << 20, store: TelemetryStore, recorder: RecordingWriter?,
         logger: Logger
     ) -> [ConfiguredSink] {
-        addresses.keys.sorted().map { kind in
-            let address = addresses[kind]!
+        addresses.sorted { $0.key < $1.key }.map { kind, address in
             let receiving = ReceiverConfiguration(address: address, maxRequestBytes: maxRequestBytes)
             let service: any Service
             let bound: BoundAddress
