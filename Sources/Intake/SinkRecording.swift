@@ -3,10 +3,11 @@ public import OTelBenchProtos
 import SwiftProtobuf
 public import Telemetry
 
-/// What the Jaeger and Prometheus sinks accepted, as OTLP requests for the `--record` file, so that a
-/// recording holds everything a run received whatever protocol brought it, and replays through the same
-/// conversion as OTLP (spans keep ids, references, attributes, events, status, resource and scope;
-/// remote-write samples become gauge points with their labels as attributes).
+/// What the Jaeger, Prometheus and Elasticsearch sinks accepted, as OTLP requests for the `--record` file
+/// (and a run's `recording.jsonl`), so that a recording holds everything a run received whatever protocol
+/// brought it, and replays through the same conversion as OTLP (spans keep ids, references, attributes,
+/// events, status, resource and scope; remote-write samples become gauge points with their labels as
+/// attributes; Elasticsearch documents become log records as the sink mapped them).
 public enum SinkRecording {
     /// Appends `batch` to `recorder`, if there is one; a failure to write is reported, never fatal to intake.
     static func record(_ batch: Batch, to recorder: RecordingWriter?) -> String? {
@@ -14,6 +15,7 @@ public enum SinkRecording {
         do {
             if !batch.spans.isEmpty { try recorder.append(.traces(traces(batch.spans))) }
             if !batch.series.isEmpty { try recorder.append(.metrics(metrics(batch.series))) }
+            if !batch.logs.isEmpty { try recorder.append(.logs(logs(batch.logs))) }
             return nil
         } catch {
             return "recording to \(recorder.path) failed: \(error)"
@@ -81,6 +83,54 @@ public enum SinkRecording {
         var request = Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest()
         request.resourceMetrics = [resourceMetrics]
         return request
+    }
+
+    /// Log records as an OTLP request, one `ResourceLogs` per resource and one `ScopeLogs` per scope, in order.
+    public static func logs(_ records: [LogRecord]) -> Opentelemetry_Proto_Collector_Logs_V1_ExportLogsServiceRequest {
+        var request = Opentelemetry_Proto_Collector_Logs_V1_ExportLogsServiceRequest()
+        var resourceIndex: [Resource: Int] = [:]
+        var scopeIndex: [Resource: [InstrumentationScope: Int]] = [:]
+        for record in records {
+            let resourcePosition: Int
+            if let known = resourceIndex[record.resource] {
+                resourcePosition = known
+            } else {
+                var resourceLogs = Opentelemetry_Proto_Logs_V1_ResourceLogs()
+                resourceLogs.resource.attributes = keyValues(record.resource.attributes)
+                resourcePosition = request.resourceLogs.count
+                resourceIndex[record.resource] = resourcePosition
+                request.resourceLogs.append(resourceLogs)
+            }
+            let scopePosition: Int
+            if let known = scopeIndex[record.resource]?[record.scope] {
+                scopePosition = known
+            } else {
+                var scopeLogs = Opentelemetry_Proto_Logs_V1_ScopeLogs()
+                scopeLogs.scope.name = record.scope.name
+                scopeLogs.scope.version = record.scope.version
+                scopeLogs.scope.attributes = keyValues(record.scope.attributes)
+                scopePosition = request.resourceLogs[resourcePosition].scopeLogs.count
+                scopeIndex[record.resource, default: [:]][record.scope] = scopePosition
+                request.resourceLogs[resourcePosition].scopeLogs.append(scopeLogs)
+            }
+            request.resourceLogs[resourcePosition].scopeLogs[scopePosition].logRecords.append(proto(record))
+        }
+        return request
+    }
+
+    private static func proto(_ record: LogRecord) -> Opentelemetry_Proto_Logs_V1_LogRecord {
+        var proto = Opentelemetry_Proto_Logs_V1_LogRecord()
+        proto.timeUnixNano = record.timeUnixNano
+        proto.observedTimeUnixNano = record.observedTimeUnixNano
+        proto.severityNumber = Opentelemetry_Proto_Logs_V1_SeverityNumber(rawValue: record.severityNumber) ?? .unspecified
+        proto.severityText = record.severityText
+        if record.body != .empty { proto.body = anyValue(record.body) }
+        proto.attributes = keyValues(record.attributes)
+        if let traceID = record.traceID { proto.traceID = Data(traceID.bytes) }
+        if let spanID = record.spanID { proto.spanID = Data(spanID.bytes) }
+        proto.flags = record.flags
+        proto.eventName = record.eventName
+        return proto
     }
 
     private static func proto(_ span: Span) -> Opentelemetry_Proto_Trace_V1_Span {

@@ -86,7 +86,7 @@ struct Receive: AsyncParsableCommand {
         let http = OTLPHTTPReceiver(
             configuration: .init(address: otlpHTTP, maxRequestBytes: maxRequestBytes.bytes), ingestor: ingestor, logger: logger
         )
-        let sinks = sinkServices(store: store, recorder: recorder, logger: logger)
+        let sinks = ConfiguredSink.make(sinkAddresses, maxRequestBytes: maxRequestBytes.bytes, store: store, recorder: recorder, logger: logger)
         let group = ServiceGroup(
             configuration: .init(services: [grpc, http] + sinks.map(\.service), gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
@@ -109,10 +109,10 @@ struct Receive: AsyncParsableCommand {
             Terminal.out("OTLP/HTTP listening on http://\(httpAddress) (POST /v1/traces, /v1/metrics, /v1/logs)")
             for sink in sinks {
                 do {
-                    Terminal.out(sink.announcement(try await sink.bound.value()))
+                    Terminal.out(sink.kind.announcement(try await sink.boundAddress.value()))
                 } catch {
                     await group.triggerGracefulShutdown()
-                    throw UsageError("cannot listen for \(sink.flag): \(error). Choose another address with \(sink.flag) (port 0 picks a free one).")
+                    throw UsageError("cannot listen for \(sink.kind.flag): \(error). Choose another address with \(sink.kind.flag) (port 0 picks a free one).")
                 }
             }
             if let duration {
@@ -155,44 +155,14 @@ struct Receive: AsyncParsableCommand {
     }
 }
 
-/// A sink started by its flag, and how to announce it.
-private struct StartedSink {
-    var service: any Service
-    var bound: BoundAddress
-    var flag: String
-    var announcement: (ListenAddress) -> String
-}
-
 extension Receive {
-    /// The Jaeger and Prometheus sinks whose flags were given.
-    fileprivate func sinkServices(store: TelemetryStore, recorder: RecordingWriter?, logger: Logger) -> [StartedSink] {
-        let limit = maxRequestBytes.bytes
-        var sinks: [StartedSink] = []
-        if let jaegerGRPC {
-            let sink = JaegerGRPCSink(configuration: .init(address: jaegerGRPC, maxRequestBytes: limit), store: store, recorder: recorder, logger: logger)
-            sinks.append(StartedSink(service: sink, bound: sink.boundAddress, flag: "--jaeger-grpc") { "Jaeger gRPC (PostSpans) listening on \($0)" })
-        }
-        if let jaegerThrift {
-            let sink = JaegerThriftHTTPSink(configuration: .init(address: jaegerThrift, maxRequestBytes: limit), store: store, recorder: recorder, logger: logger)
-            sinks.append(StartedSink(service: sink, bound: sink.boundAddress, flag: "--jaeger-thrift") { "Jaeger Thrift listening on http://\($0)/api/traces" })
-        }
-        if let jaegerQuery {
-            let api = JaegerQueryAPI(configuration: .init(address: jaegerQuery), store: store, logger: logger)
-            sinks.append(StartedSink(service: api, bound: api.boundAddress, flag: "--jaeger-query") { "Jaeger query API on http://\($0)/api/traces" })
-        }
-        if let prometheus {
-            let receiver = RemoteWriteReceiver(configuration: .init(address: prometheus, maxRequestBytes: limit), store: store, recorder: recorder, logger: logger)
-            sinks.append(StartedSink(service: receiver, bound: receiver.boundAddress, flag: "--prometheus") { "Prometheus remote write listening on http://\($0)/api/v1/write" })
-        }
-        if let exposition {
-            let endpoint = PrometheusExposition(configuration: .init(address: exposition), store: store, logger: logger)
-            sinks.append(StartedSink(service: endpoint, bound: endpoint.boundAddress, flag: "--exposition") { "Prometheus exposition of OTLP metrics on http://\($0)/metrics" })
-        }
-        if let elasticsearch {
-            let sink = ElasticsearchSink(configuration: .init(address: elasticsearch, maxRequestBytes: limit), store: store, logger: logger)
-            sinks.append(StartedSink(service: sink, bound: sink.boundAddress, flag: "--elasticsearch") { "Elasticsearch document API listening on http://\($0) (POST /_bulk, /{index}/_doc)" })
-        }
-        return sinks
+    /// The sinks whose flags were given, by kind.
+    fileprivate var sinkAddresses: [SinkKind: ListenAddress] {
+        let given: [(SinkKind, ListenAddress?)] = [
+            (.jaegerGRPC, jaegerGRPC), (.jaegerThrift, jaegerThrift), (.jaegerQuery, jaegerQuery),
+            (.prometheus, prometheus), (.exposition, exposition), (.elasticsearch, elasticsearch),
+        ]
+        return Dictionary(uniqueKeysWithValues: given.compactMap { kind, address in address.map { (kind, $0) } })
     }
 }
 

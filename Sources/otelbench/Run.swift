@@ -68,7 +68,11 @@ struct Run: AsyncParsableCommand {
         let ingestor = OTLPIngestor(store: store, recorder: recorder, faults: Self.faultInjector(scenario.intake.faults), logger: logger)
         let grpc = OTLPGRPCReceiver(configuration: .init(address: try address(scenario.intake.otlpGRPC)), ingestor: ingestor, logger: logger)
         let http = OTLPHTTPReceiver(configuration: .init(address: try address(scenario.intake.otlpHTTP)), ingestor: ingestor, logger: logger)
-        let intakeGroup = ServiceGroup(configuration: .init(services: [grpc, http], gracefulShutdownSignals: [], logger: logger))
+        // The sinks the scenario names, beside the OTLP receivers: same store, same recording.
+        let sinks = ConfiguredSink.make(try sinkAddresses(scenario.intake), store: store, recorder: recorder, logger: logger)
+        let intakeGroup = ServiceGroup(
+            configuration: .init(services: [grpc, http] + sinks.map(\.service), gracefulShutdownSignals: [], logger: logger)
+        )
 
         let outcome: (DriverReport, [RuleResult]) = try await withThrowingTaskGroup(of: Void.self, returning: (DriverReport, [RuleResult]).self) { tasks in
             tasks.addTask { try await intakeGroup.run() }
@@ -81,7 +85,18 @@ struct Run: AsyncParsableCommand {
                 await intakeGroup.triggerGracefulShutdown()
                 throw UsageError("cannot listen: \(error); change intake.otlp_grpc / otlp_http in \(scenarioPath)")
             }
-            progress("intake: OTLP/gRPC \(grpcAddress), OTLP/HTTP \(httpAddress)")
+            var endpoints = ["OTLP/gRPC \(grpcAddress)", "OTLP/HTTP \(httpAddress)"]
+            for sink in sinks {
+                do {
+                    endpoints.append(sink.kind.endpoint(try await sink.boundAddress.value()))
+                } catch {
+                    await intakeGroup.triggerGracefulShutdown()
+                    throw UsageError(
+                        "cannot listen for intake.\(sink.kind.scenarioKey) on \(sink.address): \(error); change it in \(scenarioPath) (port 0 picks a free one)"
+                    )
+                }
+            }
+            progress("intake: " + endpoints.joined(separator: ", "))
             // The scenario's Prometheus targets are scraped from now until the telemetry has settled.
             let scraper = Self.makeScraper(scenario.scrape, store: store, recorder: recorder, logger: logger)
             if !scenario.scrape.targets.isEmpty {
@@ -205,8 +220,17 @@ struct Run: AsyncParsableCommand {
 
     private func progress(_ line: String) { if !quiet { Terminal.err(line) } }
 
-    private func address(_ text: String) throws -> ListenAddress {
-        do { return try ListenAddress(parsing: text) } catch { throw UsageError("\(scenarioPath): intake: \(error)") }
+    private func address(_ text: String, key: String = "") throws -> ListenAddress {
+        do { return try ListenAddress(parsing: text) } catch { throw UsageError("\(scenarioPath): intake\(key.isEmpty ? "" : ".\(key)"): \(error)") }
+    }
+
+    /// The sinks the scenario's `intake:` names, by kind.
+    private func sinkAddresses(_ intake: IntakeSection) throws -> [SinkKind: ListenAddress] {
+        var addresses: [SinkKind: ListenAddress] = [:]
+        for kind in SinkKind.allCases {
+            if let text = intake.sinks[kind.scenarioKey] { addresses[kind] = try address(text, key: kind.scenarioKey) }
+        }
+        return addresses
     }
 
     /// Waits until every answered, sampled request's trace has spans and nothing new arrived for `quiet`,

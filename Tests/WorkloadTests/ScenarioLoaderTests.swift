@@ -76,6 +76,22 @@ import Workload
         #expect(scenario.settle.quiet == .seconds(2))
     }
 
+    @Test func sinksAreReadWithTheirAddressesAndDefaultsFromTheEnvironment() throws {
+        let yaml = Self.base + """
+            intake:
+              jaeger_grpc: 127.0.0.1:0
+              jaeger_thrift: ${THRIFT_ADDRESS:-127.0.0.1:14268}
+              prometheus: ${REMOTE_WRITE:-127.0.0.1:9090}
+              exposition: 127.0.0.1:0
+            """
+        let scenario = try ScenarioLoader.parse(yaml, file: "sinks.yaml", environment: ["REMOTE_WRITE": "127.0.0.1:19090"])
+        #expect(scenario.intake.sinks == [
+            "jaeger_grpc": "127.0.0.1:0", "jaeger_thrift": "127.0.0.1:14268", "prometheus": "127.0.0.1:19090", "exposition": "127.0.0.1:0",
+        ])
+        #expect(scenario.intake.otlpGRPC == "127.0.0.1:0", "port 0 may repeat: each listener gets its own free port")
+        #expect(try ScenarioLoader.parse(Self.base, file: "plain.yaml").intake.sinks.isEmpty, "no sink runs unless named")
+    }
+
     struct Mistake: CustomTestStringConvertible, Sendable {
         var name: String
         var yaml: String
@@ -105,6 +121,10 @@ import Workload
         Mistake(name: "missing rule file", yaml: base + "rules: {alert_rules: no-such-rules.yaml}\n", expected: "rules.alert_rules: cannot read the rule file"),
         Mistake(name: "expect_alerts without rule file", yaml: base + "rules: {expect_alerts: [X]}\n", expected: "expect_alerts needs alert_rules"),
         Mistake(name: "yaml syntax", yaml: "name: [unclosed\n", expected: "bad.yaml:2:1: YAML syntax:"),
+        Mistake(name: "bad sink address", yaml: base + "intake:\n  jaeger_thrift: 127.0.0.1:99999\n", expected: "bad.yaml:9:18: intake.jaeger_thrift: '127.0.0.1:99999' is not HOST:PORT"),
+        Mistake(name: "two sinks on one port", yaml: base + "intake:\n  jaeger_grpc: 127.0.0.1:14250\n  prometheus: 127.0.0.1:14250\n", expected: "bad.yaml:10:15: intake.prometheus: port 14250 is already taken by intake.jaeger_grpc (line 9)"),
+        Mistake(name: "a sink on an OTLP port", yaml: base + "intake:\n  elasticsearch: 0.0.0.0:4317\n  otlp_grpc: 127.0.0.1:4317\n", expected: "bad.yaml:10:14: intake.otlp_grpc: port 4317 is already taken by intake.elasticsearch (line 9)"),
+        Mistake(name: "misspelt sink", yaml: base + "intake:\n  jaeger_thirft: 127.0.0.1:0\n", expected: "bad.yaml:9:3: intake.jaeger_thirft: unknown key 'jaeger_thirft' (did you mean 'jaeger_thrift'?)"),
         Mistake(name: "invalid trace case", yaml: base.replacingOccurrences(of: "path: /tasks}", with: "path: /tasks, trace: {invalid: version-fe}}"), expected: "unknown value 'version-fe' (did you mean 'version-ff'?)"),
     ]
 

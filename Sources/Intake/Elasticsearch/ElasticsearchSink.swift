@@ -27,18 +27,24 @@ public struct ElasticsearchSink: Service {
     /// The address once listening (the real port when asked for port 0).
     public let boundAddress = BoundAddress()
     let store: TelemetryStore
+    let recorder: RecordingWriter?
     let logger: Logger
 
-    /// Creates the sink; accepted documents go into `store`'s logs.
-    public init(configuration: Configuration = .loopback(port: 9200), store: TelemetryStore, logger: Logger = Logger(label: "otelbench.elasticsearch")) {
+    /// Creates the sink; accepted documents go into `store`'s logs and, as OTLP log records, into `recorder`
+    /// when given.
+    public init(
+        configuration: Configuration = .loopback(port: 9200), store: TelemetryStore, recorder: RecordingWriter? = nil,
+        logger: Logger = Logger(label: "otelbench.elasticsearch")
+    ) {
         self.configuration = configuration
         self.store = store
+        self.recorder = recorder
         self.logger = logger
     }
 
     public func run() async throws {
         try await HTTPSink.serve(
-            ElasticsearchResponder(maxRequestBytes: configuration.maxRequestBytes, store: store),
+            ElasticsearchResponder(maxRequestBytes: configuration.maxRequestBytes, store: store, recorder: recorder, logger: logger),
             address: configuration.address, bound: boundAddress, logger: logger
         )
     }
@@ -49,12 +55,16 @@ struct ElasticsearchResponder: HTTPResponder {
 
     let maxRequestBytes: Int
     let store: TelemetryStore
+    let recorder: RecordingWriter?
+    let logger: Logger
     /// Sequence numbers and generated ids, as Elasticsearch hands them out.
     private let sequence = Counter()
 
-    init(maxRequestBytes: Int, store: TelemetryStore) {
+    init(maxRequestBytes: Int, store: TelemetryStore, recorder: RecordingWriter? = nil, logger: Logger = Logger(label: "otelbench.elasticsearch")) {
         self.maxRequestBytes = maxRequestBytes
         self.store = store
+        self.recorder = recorder
+        self.logger = logger
     }
 
     final class Counter: Sendable {
@@ -197,7 +207,9 @@ struct ElasticsearchResponder: HTTPResponder {
                 reason: OTLPIngestor.overloadMessage(limit: store.limits.maxStoredBytes)
             )
         }
-        store.store(Batch(logs: records), channel: .elasticsearch, signal: .logs, rejectedItems: rejected, reservedBytes: bytes)
+        let accepted = Batch(logs: records)
+        store.store(accepted, channel: .elasticsearch, signal: .logs, rejectedItems: rejected, reservedBytes: bytes)
+        if let problem = SinkRecording.record(accepted, to: recorder) { logger.error("\(problem)") }
     }
 
     private func item(_ action: String, index: String, id: String, failure: DocumentProblem?) -> JSONValue {

@@ -58,8 +58,16 @@ public enum FaultMode: String, Sendable, CaseIterable {
 public struct IntakeSection: Sendable {
     public var otlpGRPC: String = "127.0.0.1:0"
     public var otlpHTTP: String = "127.0.0.1:0"
+    /// Sinks started beside the OTLP receivers, by key (one of ``sinkKeys``): `HOST:PORT` each, port 0 for any
+    /// free port. Sinks not named do not run.
+    public var sinks: [String: String] = [:]
     /// Faults the receivers inject, in order of evaluation.
     public var faults: [IntakeFault] = []
+
+    /// The sinks a scenario can name under `intake:`: Jaeger gRPC `PostSpans`, Jaeger Thrift over HTTP,
+    /// Jaeger's query API, Prometheus remote write, the Prometheus exposition of received OTLP metrics,
+    /// Elasticsearch's document API.
+    public static let sinkKeys = ["jaeger_grpc", "jaeger_thrift", "jaeger_query", "prometheus", "exposition", "elasticsearch"]
 }
 
 /// A scripted answer of the receivers: for a fraction of requests, or as a sequence.

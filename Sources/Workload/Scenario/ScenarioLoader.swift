@@ -110,13 +110,42 @@ struct ScenarioParser {
 
     func intakeSection(_ field: Field) -> IntakeSection {
         var intake = IntakeSection()
-        guard let entries = reader.mapping(field, allowed: ["otlp_grpc", "otlp_http", "faults"]) else { return intake }
-        if let value = entries["otlp_grpc"].flatMap({ address($0) }) { intake.otlpGRPC = value }
-        if let value = entries["otlp_http"].flatMap({ address($0) }) { intake.otlpHTTP = value }
+        guard let entries = reader.mapping(field, allowed: ["otlp_grpc", "otlp_http"] + IntakeSection.sinkKeys + ["faults"]) else { return intake }
+        // Every address given, in file order, to find two receivers on one port.
+        var listeners: [(field: Field, address: String)] = []
+        for key in ["otlp_grpc", "otlp_http"] + IntakeSection.sinkKeys {
+            guard let valueField = entries[key], let value = address(valueField) else { continue }
+            switch key {
+            case "otlp_grpc": intake.otlpGRPC = value
+            case "otlp_http": intake.otlpHTTP = value
+            default: intake.sinks[key] = value
+            }
+            listeners.append((valueField, value))
+        }
+        checkDistinctPorts(listeners.sorted { ($0.field.line, $0.field.column) < ($1.field.line, $1.field.column) })
         if let faults = entries["faults"].flatMap({ reader.sequence($0) }) {
             intake.faults = faults.compactMap(intakeFault)
         }
         return intake
+    }
+
+    /// Two receivers cannot listen on one port (unless it is 0, any free port): the later one is the mistake,
+    /// named with the earlier one's field and line.
+    func checkDistinctPorts(_ listeners: [(field: Field, address: String)]) {
+        var seen: [(field: Field, host: String, port: Int)] = []
+        for (field, address) in listeners {
+            guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]), port != 0 else { continue }
+            let host = String(address[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+            let wildcard: Set<String> = ["", "0.0.0.0", "::"]
+            if let earlier = seen.first(where: { $0.port == port && ($0.host == host || wildcard.contains($0.host) || wildcard.contains(host)) }) {
+                reader.fail(
+                    field,
+                    "port \(port) is already taken by \(earlier.field.path) (line \(earlier.field.line)): every receiver and sink needs its own port (0 picks a free one)"
+                )
+            } else {
+                seen.append((field, host, port))
+            }
+        }
     }
 
     func address(_ field: Field) -> String? {

@@ -125,7 +125,8 @@ public final class YAMLReader {
 
     // MARK: Scalars
 
-    /// A string scalar, with `${VAR}` replaced from `environment` (an unset variable is a mistake).
+    /// A string scalar, with `${VAR}` replaced from `environment` (an unset variable is a mistake) and
+    /// `${VAR:-default}` replaced by the default when `VAR` is unset or empty.
     public func string(_ field: Field, environment: [String: String] = [:]) -> String? {
         guard case .scalar(let scalar) = field.node else {
             fail(field, "expected a string, found \(Self.kind(field.node))")
@@ -218,12 +219,25 @@ public final class YAMLReader {
                 fail(field, "unterminated ${ in '\(text)'")
                 return nil
             }
-            let name = String(rest[open.upperBound..<close])
-            guard let value = environment[name], !value.isEmpty else {
-                fail(field, "environment variable \(name) is not set: export it (e.g. \(name)=https://staging.example.com) or remove the reference")
+            // `${NAME:-default}` falls back to the default when NAME is unset or empty, as in the shell.
+            let reference = rest[open.upperBound..<close]
+            let name: String
+            let fallback: String?
+            if let separator = reference.range(of: ":-") {
+                name = String(reference[..<separator.lowerBound])
+                fallback = String(reference[separator.upperBound...])
+            } else {
+                name = String(reference)
+                fallback = nil
+            }
+            if let value = environment[name], !value.isEmpty {
+                result += value
+            } else if let fallback {
+                result += fallback
+            } else {
+                fail(field, "environment variable \(name) is not set: export it (e.g. \(name)=https://staging.example.com), give a default (${\(name):-VALUE}) or remove the reference")
                 return nil
             }
-            result += value
             rest = rest[rest.index(after: close)...]
         }
         return result + rest

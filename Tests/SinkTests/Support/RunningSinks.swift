@@ -87,7 +87,7 @@ func withSinks(
     let exposition = PrometheusExposition(
         configuration: .init(address: loopback, namespace: namespace, constantLabels: constantLabels), store: store, logger: logger
     )
-    let elasticsearch = ElasticsearchSink(configuration: .init(address: loopback, maxRequestBytes: maxRequestBytes), store: store, logger: logger)
+    let elasticsearch = ElasticsearchSink(configuration: .init(address: loopback, maxRequestBytes: maxRequestBytes), store: store, recorder: recorder, logger: logger)
     let group = ServiceGroup(
         services: [otlpGRPC, otlpHTTP, jaegerGRPC, jaegerThrift, jaegerQuery, remoteWrite, exposition, elasticsearch], logger: logger
     )
