@@ -1,4 +1,5 @@
 import Foundation
+import PromQL
 public import OTelBenchProtos
 import SwiftProtobuf
 public import Telemetry
@@ -55,11 +56,24 @@ public enum SinkRecording {
         return request
     }
 
-    /// Number series as OTLP gauges (one metric per series, one point per sample); other kinds are not
-    /// produced by the sinks and are left out.
+    /// Number series as OTLP gauges (one metric per series, one point per sample), under a scope named for
+    /// the channel that brought them (`otelbench.prometheus-remote-write`), so that a replay still knows them
+    /// for Prometheus' own series (``PrometheusView/isNativePrometheus(_:)``); other kinds are not produced by
+    /// the sinks and are left out.
     public static func metrics(_ series: [MetricSeries]) -> Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest {
-        var scopeMetrics = Opentelemetry_Proto_Metrics_V1_ScopeMetrics()
+        var scopes: [Opentelemetry_Proto_Metrics_V1_ScopeMetrics] = []
+        var scopeIndex: [IntakeChannel: Int] = [:]
         for one in series {
+            let position: Int
+            if let known = scopeIndex[one.channel] {
+                position = known
+            } else {
+                var scopeMetrics = Opentelemetry_Proto_Metrics_V1_ScopeMetrics()
+                scopeMetrics.scope.name = PrometheusView.recordingScopePrefix + one.channel.name
+                position = scopes.count
+                scopeIndex[one.channel] = position
+                scopes.append(scopeMetrics)
+            }
             var metric = Opentelemetry_Proto_Metrics_V1_Metric()
             metric.name = one.name
             metric.unit = one.unit
@@ -76,10 +90,10 @@ public enum SinkRecording {
                 }
                 return dataPoint
             }
-            scopeMetrics.metrics.append(metric)
+            scopes[position].metrics.append(metric)
         }
         var resourceMetrics = Opentelemetry_Proto_Metrics_V1_ResourceMetrics()
-        resourceMetrics.scopeMetrics = [scopeMetrics]
+        resourceMetrics.scopeMetrics = scopes
         var request = Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest()
         request.resourceMetrics = [resourceMetrics]
         return request

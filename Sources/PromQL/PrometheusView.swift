@@ -37,8 +37,14 @@ public enum PrometheusView {
     /// The label sets (with `__name__`) one store series becomes in Prometheus.
     public static func labelSets(of metric: MetricSeries) -> [Labels] { convert(metric, namespace: "").map(\.0) }
 
-    /// Whether a series arrived in Prometheus' own form and keeps its names.
-    public static func isNativePrometheus(_ metric: MetricSeries) -> Bool { metric.channel.name.hasPrefix("prometheus-") }
+    /// Whether a series arrived in Prometheus' own form and keeps its names: it came by a `prometheus-…`
+    /// channel, or it is replayed from a recording that says so in its scope name.
+    public static func isNativePrometheus(_ metric: MetricSeries) -> Bool {
+        metric.channel.name.hasPrefix("prometheus-") || metric.scope.name.hasPrefix(recordingScopePrefix + "prometheus-")
+    }
+
+    /// The scope name prefix under which recordings keep series that came in by a sink (`otelbench.` + channel).
+    public static let recordingScopePrefix = "otelbench."
 
     /// The Prometheus metric name of an OTLP series (for histograms and summaries the base name, before
     /// `_bucket`/`_sum`/`_count`).

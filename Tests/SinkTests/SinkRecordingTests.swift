@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import Intake
+import PromQL
 import OTelBenchProtos
 import Telemetry
 import Testing
@@ -15,7 +16,7 @@ extension SinkSuites {
                 try await withSinks(recorder: recorder) { sinks in
                     #expect(try await sinks.send(port: sinks.jaegerThriftPort, "/api/traces", contentType: "application/x-thrift", body: ThriftReaderTests.sampleBatch()).status == 202)
                     let write = try remoteWriteBody([
-                        remoteWriteSeries([("__name__", "queue_depth"), ("queue", "emails")], samples: [(1_700_000_000_000, 4), (1_700_000_001_000, 2.5)])
+                        remoteWriteSeries([("__name__", "mailer:queue_depth:max"), ("queue", "emails")], samples: [(1_700_000_000_000, 4), (1_700_000_001_000, 2.5)])
                     ])
                     #expect(try await RemoteWriteReceiverTests.send(sinks, write).status == 204)
                     let document = #"{"@timestamp":"2026-11-26T03:00:00Z","message":"queue drained","log.level":"warn","service.name":"mailer","trace.id":"4bf92f3577b34da6a3ce929d0e0e4736"}"#
@@ -51,6 +52,8 @@ extension SinkSuites {
             #expect(replayedSeries.count == 1)
             #expect(replayedSeries.first?.key == store.series.first?.key)
             #expect(replayedSeries.first?.points == store.series.first?.points)
+            // Replayed, remote-written samples are still Prometheus' own series to PromQL: same names and labels.
+            #expect(PrometheusView.series(from: replayedSeries) == PrometheusView.series(from: store.series.filter { $0.channel == .prometheusRemoteWrite }))
             let storedLogs = store.logs
             #expect(replayedLogs.count == 1 && storedLogs.count == 1)
             for (original, replayed) in zip(storedLogs, replayedLogs) {
