@@ -63,11 +63,23 @@ public enum AlertCheck {
     /// One rule result per alerting rule: it passes when it never fired, or, when named in `expected`, when it
     /// fired. Evidence: every alert instance with when it went pending and firing (relative to the first
     /// sample), its labels and annotations.
-    public static func evaluate(_ file: PrometheusRuleFile, expected: [String], interval: Duration, engine: PromQLEngine) -> [RuleResult] {
+    public static func evaluate(
+        _ file: PrometheusRuleFile, expected: [String], interval: Duration, engine: PromQLEngine
+    ) -> (results: [RuleResult], timeline: AlertTimeline) {
         let evaluation = AlertEvaluator(file: file, defaultInterval: interval).run(engine)
         let start = evaluation.start
         func offset(_ time: Int64) -> String { String(format: "+%.1fs", Double(time - start) / 1000) }
-        return file.groups.flatMap(\.rules).compactMap { rule -> RuleResult? in
+        func seconds(_ time: Int64) -> Double { Double(time - start) / 1000 }
+        let timeline = AlertTimeline(
+            evaluatedSeconds: Double(max(0, evaluation.steps - 1)) * Double(PromQLFormat.milliseconds(evaluation.interval)) / 1000,
+            instances: evaluation.instances.prefix(200).map { instance in
+                AlertTimeline.Instance(
+                    name: instance.name, labels: instance.labels.removing(["alertname"]).description, pendingSeconds: seconds(instance.activeAt),
+                    firingSeconds: instance.firedAt.map(seconds), resolvedSeconds: instance.resolvedAt.map(seconds)
+                )
+            }
+        )
+        let results = file.groups.flatMap(\.rules).compactMap { rule -> RuleResult? in
             guard case .alert(let name) = rule.kind else { return nil }
             let instances = evaluation.instances.filter { $0.name == name }
             let fired = instances.filter { $0.firedAt != nil }
@@ -100,7 +112,26 @@ public enum AlertCheck {
                 expected: mustFire ? "fires (expect_alerts)" : "does not fire", evidence: evidence
             )
         }
+        return (results, timeline)
     }
+}
+
+/// When each alert instance went pending, fired and resolved, in seconds from the first sample: the data of
+/// the report's alert timeline.
+public struct AlertTimeline: Codable, Sendable, Hashable {
+    public struct Instance: Codable, Sendable, Hashable {
+        public var name: String
+        /// The instance's labels without `alertname`, as `{a="b"}`.
+        public var labels: String
+        public var pendingSeconds: Double
+        public var firingSeconds: Double?
+        public var resolvedSeconds: Double?
+    }
+
+    /// From the first evaluation to the last.
+    public var evaluatedSeconds: Double
+    /// Every instance (at most 200), by alert name and start.
+    public var instances: [Instance]
 }
 
 /// Evaluates a rule file step by step as Prometheus' rule manager does: groups in order, rules in order,

@@ -22,6 +22,10 @@ public enum HTMLReport {
             body.append("<h2>First broken trace</h2><p class=meta>\(escape(trace.problem))</p>")
             body.append(waterfall(trace))
         }
+        if let alerts = summary.alerts, !alerts.instances.isEmpty {
+            body.append("<h2>Alerts</h2><p class=meta>seconds from the first sample; amber: pending, red: firing</p>")
+            body.append(alertChart(alerts))
+        }
         body.append("<h2>Client latency by percentile</h2><p class=meta>measured from each request's intended send time</p>")
         body.append(latencyChart(summary.latencyCurves))
         body.append("<h2>Requests per second</h2>")
@@ -135,6 +139,28 @@ public enum HTMLReport {
         }
         svg.append("</svg>")
         return svg.joined(separator: "\n")
+    }
+
+    /// One row per alert instance: pending (amber) until it fired, firing (red) until it resolved or the run ended.
+    static func alertChart(_ alerts: AlertTimeline) -> String {
+        let (left, width, rowHeight) = (360.0, 560.0, 18.0)
+        let span = max(alerts.evaluatedSeconds, alerts.instances.compactMap { $0.resolvedSeconds }.max() ?? 0, 1)
+        let x = { (seconds: Double) in left + width * min(max(seconds / span, 0), 1) }
+        var parts: [String] = []
+        for (row, instance) in alerts.instances.enumerated() {
+            let y = 10 + Double(row) * rowHeight
+            let end = instance.resolvedSeconds ?? span
+            let firing = instance.firingSeconds ?? end
+            parts.append("<text x=\"4\" y=\"\(format(y + 12))\">\(escape(instance.name)) \(escape(instance.labels))</text>")
+            parts.append("<rect x=\"\(format(x(instance.pendingSeconds)))\" y=\"\(format(y + 2))\" width=\"\(format(max(x(firing) - x(instance.pendingSeconds), 1)))\" height=\"12\" fill=\"#f0ad4e\"><title>pending from \(format(instance.pendingSeconds)) s</title></rect>")
+            if let fired = instance.firingSeconds {
+                parts.append("<rect x=\"\(format(x(fired)))\" y=\"\(format(y + 2))\" width=\"\(format(max(x(end) - x(fired), 1)))\" height=\"12\" fill=\"#d62728\"><title>firing from \(format(fired)) s\(instance.resolvedSeconds.map { ", resolved at \(format($0)) s" } ?? "")</title></rect>")
+            }
+        }
+        let height = 30 + Double(alerts.instances.count) * rowHeight
+        parts.append("<line x1=\"\(format(left))\" y1=\"\(format(height - 16))\" x2=\"\(format(left + width))\" y2=\"\(format(height - 16))\" stroke=\"#999\"/>")
+        parts.append("<text x=\"\(format(left))\" y=\"\(format(height - 2))\">0 s</text><text x=\"\(format(left + width - 40))\" y=\"\(format(height - 2))\">\(format(span)) s</text>")
+        return "<svg width=\"\(format(left + width + 20))\" height=\"\(format(height))\" role=\"img\" aria-label=\"alert timeline\">\(parts.joined())</svg>"
     }
 
     static func waterfall(_ trace: RunSummary.TraceWaterfall) -> String {

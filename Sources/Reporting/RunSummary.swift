@@ -34,6 +34,8 @@ public struct RunSummary: Codable, Sendable {
     public var timeline: [TimelineEntry]
     /// The first trace a propagation rule found broken, as spans for a waterfall.
     public var failingTrace: TraceWaterfall?
+    /// When the scenario's alerts went pending, fired and resolved (absent without `alert_rules`).
+    public var alerts: AlertTimeline?
 
     public struct LatencyCurvePoint: Codable, Sendable, Hashable {
         public var percentile: Double

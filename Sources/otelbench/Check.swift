@@ -32,8 +32,9 @@ struct Check: AsyncParsableCommand {
         Terminal.out("replayed \(requests.count) requests from \(recording): \(IntakeSummary(store: store).text.split(separator: "\n").first ?? "")")
 
         let taxonomy = try ScenarioRules.taxonomyPath(loaded, fallBackToCFCore: false).map(ScenarioRules.loadTaxonomy(path:))
-        let (rules, skipped) = ScenarioRules.evaluate(loaded, taxonomy: taxonomy, run: RunData(store: store, driver: nil), withWorkloadRecords: false)
-        let summary = RunSummary(scenario: loaded, startedAt: Date(), driver: DriverReport(), rules: rules, store: store)
+        let (rules, skipped, alerts) = ScenarioRules.evaluate(loaded, taxonomy: taxonomy, run: RunData(store: store, driver: nil), withWorkloadRecords: false)
+        var summary = RunSummary(scenario: loaded, startedAt: Date(), driver: DriverReport(), rules: rules, store: store)
+        summary.alerts = alerts
         let directory = reportDir ?? URL(fileURLWithPath: recording).deletingLastPathComponent()
             .appendingPathComponent("check-\(Run.timestamp(Date()))").path
         try ReportFiles.write(summary, to: directory)

@@ -74,7 +74,9 @@ struct Run: AsyncParsableCommand {
             configuration: .init(services: [grpc, http] + sinks.map(\.service), gracefulShutdownSignals: [], logger: logger)
         )
 
-        let outcome: (DriverReport, [RuleResult]) = try await withThrowingTaskGroup(of: Void.self, returning: (DriverReport, [RuleResult]).self) { tasks in
+        let outcome: (DriverReport, [RuleResult], AlertTimeline?) = try await withThrowingTaskGroup(
+            of: Void.self, returning: (DriverReport, [RuleResult], AlertTimeline?).self
+        ) { tasks in
             tasks.addTask { try await intakeGroup.run() }
             let grpcAddress: ListenAddress
             let httpAddress: ListenAddress
@@ -117,14 +119,15 @@ struct Run: AsyncParsableCommand {
             }
 
             let runData = RunData(store: store, driver: report, scrapedTargets: Self.scrapedTargets(scraper))
-            let rules = ScenarioRules.evaluate(scenario, taxonomy: taxonomy, run: runData, withWorkloadRecords: true).results
+            let verdict = ScenarioRules.evaluate(scenario, taxonomy: taxonomy, run: runData, withWorkloadRecords: true)
             // Graceful shutdown drains the receivers; cancelling them instead would cut connections mid-request.
             await intakeGroup.triggerGracefulShutdown()
             try await tasks.waitForAll()
-            return (report, rules)
+            return (report, verdict.results, verdict.alerts)
         }
 
         var summary = RunSummary(scenario: scenario, startedAt: startedAt, driver: outcome.0, rules: outcome.1, store: store)
+        summary.alerts = outcome.2
         if let baselineData {
             summary.add(BaselineCheck.evaluate(
                 current: summary, baseline: baselineData, p99Increase: scenario.rules.regressionP99Increase,

@@ -22,7 +22,7 @@ enum ScenarioRules {
     /// rules that need them — client-side SLOs, propagation, accounting — are left out and named in `skipped`.
     static func evaluate(
         _ scenario: Scenario, taxonomy: MetricTaxonomy?, run: RunData, withWorkloadRecords: Bool
-    ) -> (results: [RuleResult], skipped: [String]) {
+    ) -> (results: [RuleResult], skipped: [String], alerts: AlertTimeline?) {
         let rules = scenario.rules
         var results: [RuleResult] = []
         var skipped: [String] = []
@@ -33,8 +33,11 @@ enum ScenarioRules {
                 results.append(SLOCheck.evaluate(slo, run: run))
             }
         }
+        var alerts: AlertTimeline?
         if let alertRules = rules.alertRules {
-            results += AlertCheck.evaluate(alertRules, expected: rules.expectedAlerts, interval: rules.alertInterval, engine: run.prometheus)
+            let evaluated = AlertCheck.evaluate(alertRules, expected: rules.expectedAlerts, interval: rules.alertInterval, engine: run.prometheus)
+            results += evaluated.results
+            alerts = evaluated.timeline
         }
         if rules.propagation {
             if withWorkloadRecords { results.append(PropagationCheck.evaluate(run: run)) } else { skipped.append("W3C trace context") }
@@ -52,6 +55,6 @@ enum ScenarioRules {
         } else {
             skipped += scenario.scrape.targets.map { "exposition of \($0.url)" }
         }
-        return (results, skipped)
+        return (results, skipped, alerts)
     }
 }

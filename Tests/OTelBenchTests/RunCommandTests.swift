@@ -98,6 +98,14 @@ import Testing
         #expect(outcome.output.contains("FAILED"))
         let junit = try String(contentsOf: outcome.folder.appendingPathComponent("junit.xml"), encoding: .utf8)
         #expect(junit.contains("<failure message="))
+        if kinds.contains("alert") {
+            // The alert that fired is on the report's timeline and in summary.json.
+            let html = try String(contentsOf: outcome.folder.appendingPathComponent("report.html"), encoding: .utf8)
+            #expect(html.contains("aria-label=\"alert timeline\"") && html.contains("firing from"))
+            let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: outcome.folder.appendingPathComponent("summary.json"))) as? [String: Any]
+            let instances = (summary?["alerts"] as? [String: Any])?["instances"] as? [[String: Any]] ?? []
+            #expect(instances.contains { $0["firingSeconds"] is Double }, "\(instances)")
+        }
     }
 
     /// `check` judges a run's recording again, with no workload: the same telemetry-side verdict.
