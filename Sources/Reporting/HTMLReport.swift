@@ -48,7 +48,7 @@ public enum HTMLReport {
             <style>
             body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1200px}
             h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}
-            table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ddd;padding:3px 7px;text-align:left;vertical-align:top}
+            table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ddd;padding:3px 7px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
             tr.bad{background:#fde8e8}tr.ok td:first-child{color:#2a7a2a}tr.bad td:first-child{color:#b00}
             .pass{color:#2a7a2a}.fail{color:#b00}.meta{color:#666;font-size:13px}.ev{font-size:12px;color:#444;max-width:520px}
             pre{background:#f6f6f6;padding:8px;font-size:12px}svg text{font-size:11px;font-family:system-ui,sans-serif}
