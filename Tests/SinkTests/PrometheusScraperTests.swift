@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import TestSupport
 import Intake
 import Logging
 import ServiceLifecycle
