@@ -104,7 +104,7 @@ struct BenchQuery: AsyncParsableCommand {
         let queries = [
             Query(name: "histogram_quantile p99 by operation", path: instant(quantile)),
             Query(name: "sum(rate(counter[5m])) by (phase)", path: instant("sum(rate(phase_success_total[5m])) by (phase)")),
-            Query(name: "selector with regex matchers", path: instant(#"rollback_duration_seconds_count{operation=~"db_.*|git_.*",phase!~"phase_0.*"}"#)),
+            Query(name: "selector with regex matchers", path: instant(#"rollback_duration_seconds_count{operation=~"db_.*|git_.*",phase!~"phase_.0"}"#)),
             Query(
                 name: "query_range histogram_quantile, 1 h at 15 s",
                 path: "/api/v1/query_range?query=\(Self.escape(quantile))&start=\(Double(dataset.start) / 1000)&end=\(time)&step=15"
@@ -155,9 +155,9 @@ struct BenchQuery: AsyncParsableCommand {
         let clock = ContinuousClock()
         let start = clock.now
         let deadline = start + .seconds(maxSeconds)
-        let perClient = (requests + clients - 1) / clients
         let latencies = try await withThrowingTaskGroup(of: [Duration].self) { tasks in
-            for _ in 0..<clients {
+            for client in 0..<clients {
+                let perClient = requests / clients + (client < requests % clients ? 1 : 0)
                 tasks.addTask {
                     var own: [Duration] = []
                     for _ in 0..<perClient where clock.now < deadline {
