@@ -262,16 +262,23 @@ public struct PromQLEngine: Sendable {
             case .without(let names): labels.removing(names + ["__name__"])
             }
         }
+        // Groups in order of first appearance; each element's key is hashed once.
         var order: [Labels] = []
-        var groups: [Labels: [VectorElement]] = [:]
+        var groups: [[VectorElement]] = []
+        var positions: [Labels: Int] = [:]
         for element in input {
             let key = groupLabels(element.labels)
-            if groups[key] == nil { order.append(key) }
-            groups[key, default: []].append(element)
+            if let position = positions[key] {
+                groups[position].append(element)
+            } else {
+                positions[key] = order.count
+                order.append(key)
+                groups.append([element])
+            }
         }
         var result: [VectorElement] = []
-        for key in order {
-            let members = groups[key]!
+        for (position, key) in order.enumerated() {
+            let members = groups[position]
             let values = members.map(\.value)
             switch aggregation.operation {
             case "sum": result.append(VectorElement(labels: key, value: values.dropFirst().reduce(values[0], +)))

@@ -43,16 +43,27 @@ public enum PromQLFunctions {
             }
             let end = time - PromQLFormat.milliseconds(selector.offset)
             let start = end - PromQLFormat.milliseconds(range)
+            // The name is looked at once, not for every series.
+            enum Kind { case rate, increase, delta, irate, idelta, overTime }
+            let kind: Kind =
+                switch name {
+                case "rate": .rate
+                case "increase": .increase
+                case "delta": .delta
+                case "irate": .irate
+                case "idelta": .idelta
+                default: .overTime
+                }
             var elements: [VectorElement] = []
             engine.forEachWindow(selector, range: range, at: time) { index, samples in
                 let value: Double? =
-                    switch name {
-                    case "rate": extrapolatedRate(samples, start: start, end: end, isCounter: true, isRate: true)
-                    case "increase": extrapolatedRate(samples, start: start, end: end, isCounter: true, isRate: false)
-                    case "delta": extrapolatedRate(samples, start: start, end: end, isCounter: false, isRate: false)
-                    case "irate": instantValue(samples, isRate: true)
-                    case "idelta": instantValue(samples, isRate: false)
-                    default: overTime(name, samples.map(\.value))
+                    switch kind {
+                    case .rate: extrapolatedRate(samples, start: start, end: end, isCounter: true, isRate: true)
+                    case .increase: extrapolatedRate(samples, start: start, end: end, isCounter: true, isRate: false)
+                    case .delta: extrapolatedRate(samples, start: start, end: end, isCounter: false, isRate: false)
+                    case .irate: instantValue(samples, isRate: true)
+                    case .idelta: instantValue(samples, isRate: false)
+                    case .overTime: overTime(name, samples.map(\.value))
                     }
                 if let value { elements.append(VectorElement(labels: engine.labelsWithoutName[index], value: value)) }
             }
