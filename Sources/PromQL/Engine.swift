@@ -13,14 +13,40 @@ public struct PromQLEngine: Sendable {
     /// The most samples a range query may return (Prometheus' `--query.max-samples`), so that one query
     /// cannot take all the memory.
     public var maxSamples = 50_000_000
+    /// Each series' labels without `__name__` (what functions and arithmetic return), by index in `series`.
+    let labelsWithoutName: [Labels]
+    /// Whether a series holds a staleness marker, by index (only those windows are copied and filtered).
+    let hasStaleMarkers: [Bool]
+    /// Indices into `series` by metric name, ascending (so in label order): the postings of `__name__`.
+    let indicesByName: [String: [Int]]
+    /// Selections made once for all the steps of a range query, by their matchers.
+    var preselected: [[LabelMatcher]: [Int]] = [:]
 
     public init(series: [Series]) {
-        self.series = series.sorted { $0.labels < $1.labels }
+        self.init(sortedSeries: series.sorted { $0.labels < $1.labels })
+    }
+
+    /// An engine over series already sorted by labels (as ``PrometheusView/series(from:namespace:)`` returns them).
+    init(sortedSeries series: [Series]) {
+        self.series = series
+        var byName: [String: [Int]] = [:]
+        var withoutName: [Labels] = []
+        withoutName.reserveCapacity(series.count)
+        var stale: [Bool] = []
+        stale.reserveCapacity(series.count)
+        for (index, one) in series.enumerated() {
+            if let name = one.labels.metricName { byName[name, default: []].append(index) }
+            withoutName.append(one.labels.droppingMetricName)
+            stale.append(one.samples.contains { $0.isStale })
+        }
+        labelsWithoutName = withoutName
+        hasStaleMarkers = stale
+        indicesByName = byName
     }
 
     /// The store's metrics as Prometheus would hold them (``PrometheusView``).
     public init(store: TelemetryStore) {
-        self.init(series: PrometheusView.series(from: store.series))
+        self.init(sortedSeries: PrometheusView.series(from: store.series))
     }
 
     /// The newest sample's timestamp (ms), or nil without samples.
@@ -44,11 +70,16 @@ public struct PromQLEngine: Sendable {
         guard (end - start) / step < 11_000 else {
             throw PromQLError(message: "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)", offset: 0)
         }
+        // The series a selector picks do not depend on the time: select once, not at every step.
+        var scoped = self
+        for selector in Self.selectors(in: expression) where scoped.preselected[selector.matchers] == nil {
+            scoped.preselected[selector.matchers] = selection(selector.matchers)
+        }
         var samplesByLabels: [Labels: [Sample]] = [:]
         var time = start
         var total = 0
         while time <= end {
-            switch try evaluate(expression, at: time) {
+            switch try scoped.evaluate(expression, at: time) {
             case .scalar(let value):
                 samplesByLabels[.empty, default: []].append(Sample(timestamp: time, value: value))
                 total += 1
@@ -67,7 +98,65 @@ public struct PromQLEngine: Sendable {
 
     /// The series every matcher selects.
     public func select(_ matchers: [LabelMatcher]) -> [Series] {
-        series.filter { candidate in matchers.allSatisfy { $0.matches(candidate.labels[$0.name] ?? "") } }
+        selection(matchers).map { series[$0] }
+    }
+
+    /// Indices into `series` (ascending) of the series every matcher selects: a `__name__` equality picks the
+    /// candidates from the name index, the other matchers filter them.
+    func selection(_ matchers: [LabelMatcher]) -> [Int] {
+        if let known = preselected[matchers] { return known }
+        var remaining = matchers
+        var candidates: [Int]?
+        // An empty name matches series without one, which the index does not hold.
+        if let position = matchers.firstIndex(where: { $0.name == "__name__" && $0.kind == .equal && !$0.value.isEmpty }) {
+            candidates = indicesByName[matchers[position].value] ?? []
+            remaining.remove(at: position)
+        }
+        if remaining.isEmpty { return candidates ?? Array(series.indices) }
+        // Regular expressions are slow to run and label values repeat: each distinct value is matched once.
+        var verdicts: [[String: Bool]] = Array(repeating: [:], count: remaining.count)
+        var selected: [Int] = []
+        for index in candidates ?? Array(series.indices) {
+            let labels = series[index].labels
+            var accepted = true
+            for (position, matcher) in remaining.enumerated() {
+                let value = labels[matcher.name] ?? ""
+                let verdict: Bool
+                if matcher.kind == .matchesRegex || matcher.kind == .notMatchesRegex {
+                    if let known = verdicts[position][value] {
+                        verdict = known
+                    } else {
+                        verdict = matcher.matches(value)
+                        verdicts[position][value] = verdict
+                    }
+                } else {
+                    verdict = matcher.matches(value)
+                }
+                if !verdict {
+                    accepted = false
+                    break
+                }
+            }
+            if accepted { selected.append(index) }
+        }
+        return selected
+    }
+
+    /// Whether the matchers pin one metric name, so that the series they select stay distinct without it.
+    func selectsOneName(_ matchers: [LabelMatcher]) -> Bool {
+        matchers.contains { $0.name == "__name__" && $0.kind == .equal && !$0.value.isEmpty }
+    }
+
+    /// Every vector and range selector in `expression`.
+    static func selectors(in expression: PromQLExpression) -> [VectorSelector] {
+        switch expression {
+        case .number, .string: []
+        case .vectorSelector(let selector), .matrixSelector(let selector, _): [selector]
+        case .call(_, let arguments): arguments.flatMap { selectors(in: $0) }
+        case .aggregate(let aggregation): selectors(in: aggregation.expression) + (aggregation.parameter.map { selectors(in: $0) } ?? [])
+        case .binary(let operation): selectors(in: operation.lhs) + selectors(in: operation.rhs)
+        case .unaryMinus(let inner), .parenthesized(let inner): selectors(in: inner)
+        }
     }
 
     // MARK: evaluation
@@ -98,31 +187,49 @@ public struct PromQLEngine: Sendable {
     func instantVector(_ selector: VectorSelector, at time: Int64) -> [VectorElement] {
         let reference = time - PromQLFormat.milliseconds(selector.offset)
         let earliest = reference - PromQLFormat.milliseconds(lookbackDelta)
-        return select(selector.matchers).compactMap { candidate in
+        return selection(selector.matchers).compactMap { index in
+            let candidate = series[index]
             guard let sample = latest(in: candidate.samples, atOrBefore: reference), sample.timestamp >= earliest, !sample.isStale else { return nil }
             return VectorElement(labels: candidate.labels, value: sample.value)
         }
     }
 
     func rangeVector(_ selector: VectorSelector, range: Duration, at time: Int64) -> [Series] {
+        var result: [Series] = []
+        forEachWindow(selector, range: range, at: time) { index, samples in
+            result.append(Series(labels: series[index].labels, samples: Array(samples)))
+        }
+        return result
+    }
+
+    /// Calls `body` with the index of each selected series and its samples in `[t - range, t]` (shifted by
+    /// the offset), staleness markers left out, in series order; series without samples there are skipped.
+    /// The samples are a slice of the series' own, copied only for series that hold staleness markers.
+    func forEachWindow(_ selector: VectorSelector, range: Duration, at time: Int64, _ body: (Int, ArraySlice<Sample>) -> Void) {
         let end = time - PromQLFormat.milliseconds(selector.offset)
         let start = end - PromQLFormat.milliseconds(range)
-        return select(selector.matchers).compactMap { candidate in
-            let lower = firstIndex(in: candidate.samples, atOrAfter: start)
-            let upper = firstIndex(in: candidate.samples, atOrAfter: end + 1)
-            let samples = candidate.samples[lower..<upper].filter { !$0.isStale }
-            return samples.isEmpty ? nil : Series(labels: candidate.labels, samples: Array(samples))
+        for index in selection(selector.matchers) {
+            let samples = series[index].samples
+            let upper = firstIndex(in: samples[...], atOrAfter: end + 1)
+            let lower = firstIndex(in: samples[..<upper], atOrAfter: start)
+            guard lower < upper else { continue }
+            if hasStaleMarkers[index] {
+                let kept = samples[lower..<upper].filter { !$0.isStale }
+                if !kept.isEmpty { body(index, kept[...]) }
+            } else {
+                body(index, samples[lower..<upper])
+            }
         }
     }
 
     private func latest(in samples: [Sample], atOrBefore time: Int64) -> Sample? {
-        let index = firstIndex(in: samples, atOrAfter: time + 1)
+        let index = firstIndex(in: samples[...], atOrAfter: time + 1)
         return index > 0 ? samples[index - 1] : nil
     }
 
-    /// Binary search: the first sample at or after `time`.
-    private func firstIndex(in samples: [Sample], atOrAfter time: Int64) -> Int {
-        var (low, high) = (0, samples.count)
+    /// Binary search: the index of the first sample at or after `time`.
+    private func firstIndex(in samples: ArraySlice<Sample>, atOrAfter time: Int64) -> Int {
+        var (low, high) = (samples.startIndex, samples.endIndex)
         while low < high {
             let middle = (low + high) / 2
             if samples[middle].timestamp < time { low = middle + 1 } else { high = middle }
@@ -165,16 +272,23 @@ public struct PromQLEngine: Sendable {
             case .without(let names): labels.removing(names + ["__name__"])
             }
         }
+        // Groups in order of first appearance; each element's key is hashed once.
         var order: [Labels] = []
-        var groups: [Labels: [VectorElement]] = [:]
+        var groups: [[VectorElement]] = []
+        var positions: [Labels: Int] = [:]
         for element in input {
             let key = groupLabels(element.labels)
-            if groups[key] == nil { order.append(key) }
-            groups[key, default: []].append(element)
+            if let position = positions[key] {
+                groups[position].append(element)
+            } else {
+                positions[key] = order.count
+                order.append(key)
+                groups.append([element])
+            }
         }
         var result: [VectorElement] = []
-        for key in order {
-            let members = groups[key]!
+        for (position, key) in order.enumerated() {
+            let members = groups[position]
             let values = members.map(\.value)
             switch aggregation.operation {
             case "sum": result.append(VectorElement(labels: key, value: values.dropFirst().reduce(values[0], +)))

@@ -43,20 +43,32 @@ public enum PromQLFunctions {
             }
             let end = time - PromQLFormat.milliseconds(selector.offset)
             let start = end - PromQLFormat.milliseconds(range)
-            let elements = engine.rangeVector(selector, range: range, at: time).compactMap { series -> VectorElement? in
-                let samples = series.samples
+            // The name is looked at once, not for every series.
+            enum Kind { case rate, increase, delta, irate, idelta, overTime }
+            let kind: Kind =
+                switch name {
+                case "rate": .rate
+                case "increase": .increase
+                case "delta": .delta
+                case "irate": .irate
+                case "idelta": .idelta
+                default: .overTime
+                }
+            var elements: [VectorElement] = []
+            engine.forEachWindow(selector, range: range, at: time) { index, samples in
                 let value: Double? =
-                    switch name {
-                    case "rate": extrapolatedRate(samples, start: start, end: end, isCounter: true, isRate: true)
-                    case "increase": extrapolatedRate(samples, start: start, end: end, isCounter: true, isRate: false)
-                    case "delta": extrapolatedRate(samples, start: start, end: end, isCounter: false, isRate: false)
-                    case "irate": instantValue(samples, isRate: true)
-                    case "idelta": instantValue(samples, isRate: false)
-                    default: overTime(name, samples.map(\.value))
+                    switch kind {
+                    case .rate: extrapolatedRate(samples, start: start, end: end, isCounter: true, isRate: true)
+                    case .increase: extrapolatedRate(samples, start: start, end: end, isCounter: true, isRate: false)
+                    case .delta: extrapolatedRate(samples, start: start, end: end, isCounter: false, isRate: false)
+                    case .irate: instantValue(samples, isRate: true)
+                    case .idelta: instantValue(samples, isRate: false)
+                    case .overTime: overTime(name, samples.map(\.value))
                     }
-                return value.map { VectorElement(labels: series.labels.droppingMetricName, value: $0) }
+                if let value { elements.append(VectorElement(labels: engine.labelsWithoutName[index], value: value)) }
             }
-            return .vector(try engine.unique(elements))
+            // Series of one name stay distinct without it: only other selections need the check.
+            return .vector(engine.selectsOneName(selector.matchers) ? elements : try engine.unique(elements))
         case "histogram_quantile":
             let q = try engine.scalar(arguments[0], at: time)
             return .vector(histogramQuantile(q, try engine.vector(arguments[1], at: time)))
@@ -112,7 +124,7 @@ public enum PromQLFunctions {
     /// counter resets add the value before the reset; the result is extrapolated to the range's edges when
     /// the first/last samples are within 1.1 average intervals of them (else by half an interval), and for
     /// counters not below zero; nil with fewer than two samples.
-    public static func extrapolatedRate(_ samples: [Sample], start: Int64, end: Int64, isCounter: Bool, isRate: Bool) -> Double? {
+    public static func extrapolatedRate<Samples: BidirectionalCollection<Sample>>(_ samples: Samples, start: Int64, end: Int64, isCounter: Bool, isRate: Bool) -> Double? {
         guard samples.count >= 2, let first = samples.first, let last = samples.last else { return nil }
         var result = last.value - first.value
         if isCounter {
@@ -140,9 +152,9 @@ public enum PromQLFunctions {
     }
 
     /// `irate`/`idelta`: from the last two samples; nil with fewer, or when they share a timestamp.
-    static func instantValue(_ samples: [Sample], isRate: Bool) -> Double? {
+    static func instantValue(_ samples: ArraySlice<Sample>, isRate: Bool) -> Double? {
         guard samples.count >= 2 else { return nil }
-        let (previous, last) = (samples[samples.count - 2], samples[samples.count - 1])
+        let (previous, last) = (samples[samples.endIndex - 2], samples[samples.endIndex - 1])
         var result = last.value - previous.value
         if isRate, last.value < previous.value { result = last.value }
         let interval = last.timestamp - previous.timestamp

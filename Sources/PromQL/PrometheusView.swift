@@ -23,6 +23,8 @@ public enum PrometheusView {
             }
         }
         return samplesByLabels.map { labels, samples in
+            // Samples usually arrive in order, one per millisecond: then there is nothing to sort or merge.
+            if zip(samples, samples.dropFirst()).allSatisfy({ $0.timestamp < $1.timestamp }) { return Series(labels: labels, samples: samples) }
             // Stable sort by time, then keep the last sample of each millisecond.
             let ordered = samples.enumerated().sorted { ($0.element.timestamp, $0.offset) < ($1.element.timestamp, $1.offset) }.map(\.element)
             var unique: [Sample] = []
@@ -94,7 +96,8 @@ public enum PrometheusView {
         func named(_ suffix: String, _ extra: [(String, String)] = []) -> Labels {
             Labels(base + [("__name__", name + suffix)] + extra)
         }
-        let points = metric.points.sorted { $0.timeUnixNano < $1.timeUnixNano }
+        let inOrder = zip(metric.points, metric.points.dropFirst()).allSatisfy { $0.timeUnixNano <= $1.timeUnixNano }
+        let points = inOrder ? metric.points : metric.points.sorted { $0.timeUnixNano < $1.timeUnixNano }
         switch metric.kind {
         case .gauge, .sum:
             var isDelta = false

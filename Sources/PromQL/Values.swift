@@ -36,15 +36,20 @@ public struct Labels: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// Without the metric name, as functions and arithmetic return.
     public var droppingMetricName: Labels { removing(["__name__"]) }
 
+    // Name lists are short (grouping and matching labels): a linear search beats hashing them into a set, and
+    // a label set that loses nothing is returned as it is, without copying its pairs.
+
     public func removing(_ names: some Sequence<String>) -> Labels {
-        let names = Set(names)
+        let names = Array(names)
+        guard pairs.contains(where: { names.contains($0.name) }) else { return self }
         var copy = self
         copy.pairs.removeAll { names.contains($0.name) }
         return copy
     }
 
     public func keeping(_ names: some Sequence<String>) -> Labels {
-        let names = Set(names)
+        let names = Array(names)
+        guard !pairs.allSatisfy({ names.contains($0.name) }) else { return self }
         var copy = self
         copy.pairs.removeAll { !names.contains($0.name) }
         return copy

@@ -29,6 +29,8 @@ public final class TelemetryStore: Sendable {
         var spanIndexByTrace: [TraceID: [Int]] = [:]
         var series: [MetricSeries] = []
         var seriesIndexByKey: [SeriesKey: Int] = [:]
+        /// Bumped by every write that brings metric points, so readers can cache views of `series`.
+        var metricsGeneration: UInt64 = 0
         var logs: [LogRecord] = []
         var counts: [ChannelSignal: IntakeCounts] = [:]
         var storedBytes = 0
@@ -88,6 +90,7 @@ public final class TelemetryStore: Sendable {
                     state.series.append(series)
                 }
             }
+            if !batch.series.isEmpty { state.metricsGeneration &+= 1 }
             state.logs.append(contentsOf: batch.logs)
             state.reservedBytes -= reservedBytes
             state.storedBytes += reservedBytes
@@ -130,6 +133,16 @@ public final class TelemetryStore: Sendable {
 
     /// Every series, in order of first arrival.
     public var series: [MetricSeries] { state.withLock { $0.series } }
+
+    /// A number that changes whenever metric points are stored (and only then); cheap to read.
+    ///
+    /// A view built from ``series`` (such as the PromQL engine's) stays valid while it is unchanged.
+    public var metricsGeneration: UInt64 { state.withLock { $0.metricsGeneration } }
+
+    /// Every series with the ``metricsGeneration`` it belongs to, read under one lock.
+    public var seriesSnapshot: (generation: UInt64, series: [MetricSeries]) {
+        state.withLock { ($0.metricsGeneration, $0.series) }
+    }
 
     /// Every log record, in arrival order.
     public var logs: [LogRecord] { state.withLock { $0.logs } }

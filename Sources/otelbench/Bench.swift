@@ -14,7 +14,7 @@ import Workload
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure throughput (run on a release build: swift build -c release).",
-        subcommands: [BenchIntake.self, BenchDriver.self, BenchRemoteWrite.self, BenchJaeger.self]
+        subcommands: [BenchIntake.self, BenchDriver.self, BenchRemoteWrite.self, BenchJaeger.self, BenchQuery.self]
     )
 }
 

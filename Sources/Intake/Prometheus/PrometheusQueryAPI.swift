@@ -16,6 +16,8 @@ import Telemetry
 /// OTLP metrics appear under their Prometheus names (``PrometheusView``).
 struct PrometheusQueryAPI: Sendable {
     let store: TelemetryStore
+    /// The engine over the store, converted again only after new points arrive.
+    let engines: PromQLEngineCache
 
     static let paths: Set<String> = [
         "/api/v1/query", "/api/v1/query_range", "/api/v1/series", "/api/v1/labels", "/api/v1/status/tsdb",
@@ -56,7 +58,7 @@ struct PrometheusQueryAPI: Sendable {
     }
 
     func answer(path: String, parameters: [String: [String]]) throws(QueryFailure) -> JSONValue {
-        let engine = PromQLEngine(store: store)
+        let engine = engines.engine()
         switch path {
         case "/api/v1/query":
             let expression = try parse(parameters["query"]?.first, name: "query")

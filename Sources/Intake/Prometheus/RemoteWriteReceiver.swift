@@ -2,6 +2,7 @@ import Hummingbird
 public import Logging
 import NIOCore
 import OTelBenchProtos
+import PromQL
 public import ServiceLifecycle
 import Synchronization
 public import Telemetry
@@ -34,6 +35,7 @@ public struct RemoteWriteReceiver: Service {
     public let boundAddress = BoundAddress()
     let store: TelemetryStore
     let ledger: RemoteWriteLedger
+    let engines: PromQLEngineCache
     let recorder: RecordingWriter?
     let logger: Logger
 
@@ -45,13 +47,16 @@ public struct RemoteWriteReceiver: Service {
         self.configuration = configuration
         self.store = store
         self.ledger = RemoteWriteLedger()
+        self.engines = PromQLEngineCache(store: store)
         self.recorder = recorder
         self.logger = logger
     }
 
     public func run() async throws {
         try await HTTPSink.serve(
-            RemoteWriteResponder(maxRequestBytes: configuration.maxRequestBytes, store: store, ledger: ledger, recorder: recorder, logger: logger),
+            RemoteWriteResponder(
+                maxRequestBytes: configuration.maxRequestBytes, store: store, ledger: ledger, engines: engines, recorder: recorder, logger: logger
+            ),
             address: configuration.address, bound: boundAddress, logger: logger
         )
     }
@@ -63,11 +68,12 @@ struct RemoteWriteResponder: HTTPResponder {
     let maxRequestBytes: Int
     let store: TelemetryStore
     let ledger: RemoteWriteLedger
+    let engines: PromQLEngineCache
     let recorder: RecordingWriter?
     let logger: Logger
 
     func respond(to request: Request, context: Context) async throws -> Response {
-        if PrometheusQueryAPI.serves(request.uri.path) { return try await PrometheusQueryAPI(store: store).respond(to: request) }
+        if PrometheusQueryAPI.serves(request.uri.path) { return try await PrometheusQueryAPI(store: store, engines: engines).respond(to: request) }
         do {
             guard request.uri.path == "/api/v1/write" else {
                 throw HTTPRefusal(
