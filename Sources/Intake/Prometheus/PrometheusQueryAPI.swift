@@ -14,6 +14,7 @@ import Telemetry
 /// Times are Unix seconds (fractions allowed) or RFC 3339; steps seconds or durations (`15s`). Mistakes
 /// answer 400 with `errorType: bad_data`, evaluation failures 422 with `errorType: execution`.
 /// OTLP metrics appear under their Prometheus names (``PrometheusView``).
+/// The converted series are cached (``PromQLEngineCache``) and converted again only after new points arrive.
 struct PrometheusQueryAPI: Sendable {
     let store: TelemetryStore
     /// The engine over the store, converted again only after new points arrive.
