@@ -397,26 +397,8 @@ struct BenchRemoteWrite: AsyncParsableCommand {
         Terminal.out(String(format: "otelbench remote-write receiver: %.0f samples/s (%.0f requests/s, %d non-2xx)", ours.0 * Double(series), ours.0, ours.1))
 
         // Prometheus, on a port found free just before.
-        let port = try Self.freePort()
-        let process = Process()
-        process.executableURL = prometheus
-        process.arguments = [
-            "--config.file=\(try Self.emptyConfig(in: folder))", "--storage.tsdb.path=\(folder.appendingPathComponent("tsdb").path)",
-            "--web.listen-address=127.0.0.1:\(port)", "--web.enable-remote-write-receiver", "--log.level=error",
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let (process, port) = try await Self.startPrometheus(prometheus, in: folder)
         defer { if process.isRunning { process.terminate(); process.waitUntilExit() } }
-        let client = HTTPClient.shared
-        var ready = false
-        for _ in 0..<100 where !ready {
-            try await Task.sleep(for: .milliseconds(100))
-            if let response = try? await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/-/ready"), timeout: .seconds(1)) {
-                ready = response.status == .ok
-            }
-        }
-        guard ready else { throw UsageError("prometheus did not become ready on 127.0.0.1:\(port) within 10 s") }
         let theirs = try await wrkRate(wrk, url: "http://127.0.0.1:\(port)/api/v1/write", folder: folder, name: "prometheus")
         Terminal.out(String(format: "prometheus remote-write receiver: %.0f samples/s (%.0f requests/s, %d non-2xx)", theirs.0 * Double(series), theirs.0, theirs.1))
         Terminal.out(String(format: "ratio: otelbench / prometheus = %.2fx", theirs.0 > 0 ? ours.0 / theirs.0 : 0))
@@ -433,6 +415,31 @@ struct BenchRemoteWrite: AsyncParsableCommand {
         let rate = lines.first { $0.hasPrefix("Requests/sec:") }.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
         let errors = lines.first { $0.contains("Non-2xx or 3xx responses:") }.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
         return (rate, errors)
+    }
+
+    /// Starts Debian's Prometheus with its remote-write receiver on a free loopback port, with its TSDB in
+    /// `folder`, and waits (at most 15 s) until it answers `/-/ready`. The caller terminates the process.
+    static func startPrometheus(_ prometheus: URL, in folder: URL) async throws -> (process: Process, port: Int) {
+        let port = try freePort()
+        let process = Process()
+        process.executableURL = prometheus
+        process.arguments = [
+            "--config.file=\(try emptyConfig(in: folder))", "--storage.tsdb.path=\(folder.appendingPathComponent("tsdb").path)",
+            "--web.listen-address=127.0.0.1:\(port)", "--web.enable-remote-write-receiver", "--log.level=error",
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        for _ in 0..<150 {
+            try await Task.sleep(for: .milliseconds(100))
+            if let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/-/ready"), timeout: .seconds(1)),
+               response.status == .ok {
+                return (process, port)
+            }
+        }
+        process.terminate()
+        process.waitUntilExit()
+        throw UsageError("prometheus did not become ready on 127.0.0.1:\(port) within 15 s")
     }
 
     static func emptyConfig(in folder: URL) throws -> String {

@@ -56,19 +56,9 @@ struct BenchQuery: AsyncParsableCommand {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("otelbench-bench-query-\(getpid())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let port = try BenchRemoteWrite.freePort()
-        let process = Process()
-        process.executableURL = prometheus
-        process.arguments = [
-            "--config.file=\(try BenchRemoteWrite.emptyConfig(in: folder))", "--storage.tsdb.path=\(folder.appendingPathComponent("tsdb").path)",
-            "--web.listen-address=127.0.0.1:\(port)", "--web.enable-remote-write-receiver", "--log.level=error",
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let (process, port) = try await BenchRemoteWrite.startPrometheus(prometheus, in: folder)
         defer { if process.isRunning { process.terminate(); process.waitUntilExit() } }
         let theirs = "http://127.0.0.1:\(port)"
-        try await Self.waitUntilReady(theirs)
 
         var logger = Logger(label: "otelbench.bench")
         logger.logLevel = .error
@@ -209,17 +199,6 @@ struct BenchQuery: AsyncParsableCommand {
         guard response.status == .noContent || response.status == .ok else {
             throw UsageError("remote write to \(server): \(response.status.code) \(String(buffer: answer).prefix(300))")
         }
-    }
-
-    static func waitUntilReady(_ server: String) async throws {
-        for _ in 0..<150 {
-            try await Task.sleep(for: .milliseconds(100))
-            if let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: "\(server)/-/ready"), timeout: .seconds(1)),
-               response.status == .ok {
-                return
-            }
-        }
-        throw UsageError("prometheus did not become ready at \(server) within 15 s")
     }
 
     /// Whether two query answers hold the same series with the same points (values to 1e-9 relative, NaN
