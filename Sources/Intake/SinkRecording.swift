@@ -26,34 +26,50 @@ public enum SinkRecording {
     /// Spans as an OTLP request, one `ResourceSpans` per resource and one `ScopeSpans` per scope, in order.
     public static func traces(_ spans: [Span]) -> Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest {
         var request = Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest()
-        var resourceIndex: [Resource: Int] = [:]
-        var scopeIndex: [Resource: [InstrumentationScope: Int]] = [:]
-        for span in spans {
-            let resourcePosition: Int
-            if let known = resourceIndex[span.resource] {
-                resourcePosition = known
-            } else {
-                var resourceSpans = Opentelemetry_Proto_Trace_V1_ResourceSpans()
-                resourceSpans.resource.attributes = keyValues(span.resource.attributes)
-                resourcePosition = request.resourceSpans.count
-                resourceIndex[span.resource] = resourcePosition
-                request.resourceSpans.append(resourceSpans)
-            }
-            let scopePosition: Int
-            if let known = scopeIndex[span.resource]?[span.scope] {
-                scopePosition = known
-            } else {
+        request.resourceSpans = grouped(spans, resource: \.resource, scope: \.scope).map { resource, scopes in
+            var resourceSpans = Opentelemetry_Proto_Trace_V1_ResourceSpans()
+            resourceSpans.resource.attributes = keyValues(resource.attributes)
+            resourceSpans.scopeSpans = scopes.map { scope, members in
                 var scopeSpans = Opentelemetry_Proto_Trace_V1_ScopeSpans()
-                scopeSpans.scope.name = span.scope.name
-                scopeSpans.scope.version = span.scope.version
-                scopeSpans.scope.attributes = keyValues(span.scope.attributes)
-                scopePosition = request.resourceSpans[resourcePosition].scopeSpans.count
-                scopeIndex[span.resource, default: [:]][span.scope] = scopePosition
-                request.resourceSpans[resourcePosition].scopeSpans.append(scopeSpans)
+                scopeSpans.scope = proto(scope)
+                scopeSpans.spans = members.map(proto)
+                return scopeSpans
             }
-            request.resourceSpans[resourcePosition].scopeSpans[scopePosition].spans.append(proto(span))
+            return resourceSpans
         }
         return request
+    }
+
+    /// `items` by resource, then by scope, each in the order first seen.
+    static func grouped<Item>(
+        _ items: [Item], resource: (Item) -> Resource, scope: (Item) -> InstrumentationScope
+    ) -> [(Resource, [(InstrumentationScope, [Item])])] {
+        var resources: [(Resource, [(InstrumentationScope, [Item])])] = []
+        var resourceIndex: [Resource: Int] = [:]
+        var scopeIndex: [Resource: [InstrumentationScope: Int]] = [:]
+        for item in items {
+            let (itemResource, itemScope) = (resource(item), scope(item))
+            let resourcePosition = resourceIndex[itemResource] ?? {
+                resources.append((itemResource, []))
+                resourceIndex[itemResource] = resources.count - 1
+                return resources.count - 1
+            }()
+            if let scopePosition = scopeIndex[itemResource]?[itemScope] {
+                resources[resourcePosition].1[scopePosition].1.append(item)
+            } else {
+                scopeIndex[itemResource, default: [:]][itemScope] = resources[resourcePosition].1.count
+                resources[resourcePosition].1.append((itemScope, [item]))
+            }
+        }
+        return resources
+    }
+
+    private static func proto(_ scope: InstrumentationScope) -> Opentelemetry_Proto_Common_V1_InstrumentationScope {
+        var message = Opentelemetry_Proto_Common_V1_InstrumentationScope()
+        message.name = scope.name
+        message.version = scope.version
+        message.attributes = keyValues(scope.attributes)
+        return message
     }
 
     /// Number series as OTLP gauges (one metric per series, one point per sample), under a scope named for
@@ -102,32 +118,16 @@ public enum SinkRecording {
     /// Log records as an OTLP request, one `ResourceLogs` per resource and one `ScopeLogs` per scope, in order.
     public static func logs(_ records: [LogRecord]) -> Opentelemetry_Proto_Collector_Logs_V1_ExportLogsServiceRequest {
         var request = Opentelemetry_Proto_Collector_Logs_V1_ExportLogsServiceRequest()
-        var resourceIndex: [Resource: Int] = [:]
-        var scopeIndex: [Resource: [InstrumentationScope: Int]] = [:]
-        for record in records {
-            let resourcePosition: Int
-            if let known = resourceIndex[record.resource] {
-                resourcePosition = known
-            } else {
-                var resourceLogs = Opentelemetry_Proto_Logs_V1_ResourceLogs()
-                resourceLogs.resource.attributes = keyValues(record.resource.attributes)
-                resourcePosition = request.resourceLogs.count
-                resourceIndex[record.resource] = resourcePosition
-                request.resourceLogs.append(resourceLogs)
-            }
-            let scopePosition: Int
-            if let known = scopeIndex[record.resource]?[record.scope] {
-                scopePosition = known
-            } else {
+        request.resourceLogs = grouped(records, resource: \.resource, scope: \.scope).map { resource, scopes in
+            var resourceLogs = Opentelemetry_Proto_Logs_V1_ResourceLogs()
+            resourceLogs.resource.attributes = keyValues(resource.attributes)
+            resourceLogs.scopeLogs = scopes.map { scope, members in
                 var scopeLogs = Opentelemetry_Proto_Logs_V1_ScopeLogs()
-                scopeLogs.scope.name = record.scope.name
-                scopeLogs.scope.version = record.scope.version
-                scopeLogs.scope.attributes = keyValues(record.scope.attributes)
-                scopePosition = request.resourceLogs[resourcePosition].scopeLogs.count
-                scopeIndex[record.resource, default: [:]][record.scope] = scopePosition
-                request.resourceLogs[resourcePosition].scopeLogs.append(scopeLogs)
+                scopeLogs.scope = proto(scope)
+                scopeLogs.logRecords = members.map(proto)
+                return scopeLogs
             }
-            request.resourceLogs[resourcePosition].scopeLogs[scopePosition].logRecords.append(proto(record))
+            return resourceLogs
         }
         return request
     }
