@@ -6,8 +6,10 @@ public import Workload
 public struct RunData: Sendable {
     public var store: TelemetryStore
     public var driver: DriverReport?
-    /// The received metrics as Prometheus holds them, for `expr:` SLOs and alerting rules (built once).
-    public let prometheus: PromQLEngine
+    /// The received metrics as Prometheus holds them, for `expr:` SLOs and alerting rules: converted on
+    /// first use (a scenario without them pays nothing) and shared by every rule while the store is unchanged.
+    public var prometheus: PromQLEngine { engines.engine() }
+    private let engines: PromQLEngineCache
     /// The scraped Prometheus targets and what was wrong with their expositions (empty without `scrape:`).
     public var scrapedTargets: [ScrapedTarget] = []
 
@@ -15,6 +17,6 @@ public struct RunData: Sendable {
         self.store = store
         self.driver = driver
         self.scrapedTargets = scrapedTargets
-        prometheus = PromQLEngine(store: store)
+        engines = PromQLEngineCache(store: store)
     }
 }

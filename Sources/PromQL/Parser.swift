@@ -18,6 +18,12 @@ public enum PromQLParser {
         return expression
     }
 
+    /// A Prometheus duration on its own (`5m`, `1h30m`, `250ms`), or nil when `text` is not exactly one.
+    public static func duration(_ text: String) -> Duration? {
+        guard let tokens = try? Lexer.tokenize(text), tokens.count == 2, case .duration(let duration) = tokens[0].kind else { return nil }
+        return duration
+    }
+
     static let aggregations: Set<String> = ["sum", "avg", "min", "max", "count", "group", "stddev", "stdvar", "topk", "bottomk", "quantile"]
     static let unsupportedAggregations: Set<String> = ["count_values", "limitk", "limit_ratio"]
 }

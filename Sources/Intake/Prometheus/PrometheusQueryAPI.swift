@@ -132,9 +132,9 @@ struct PrometheusQueryAPI: Sendable {
             }
             selectors.append(selector.matchers)
         }
-        let candidates = selectors.isEmpty ? engine.series : Array(Set(selectors.flatMap { engine.select($0).map(\.labels) }).sorted()).compactMap { labels in
-            engine.series.first { $0.labels == labels }
-        }
+        // The union of the selections, in the engine's (label) order.
+        let wanted = Set(selectors.flatMap { engine.select($0).map(\.labels) })
+        let candidates = selectors.isEmpty ? engine.series : engine.series.filter { wanted.contains($0.labels) }
         return candidates.filter { series in series.samples.contains { $0.timestamp >= start && $0.timestamp <= end } }
     }
 
@@ -267,7 +267,7 @@ struct PrometheusQueryAPI: Sendable {
     /// Seconds (`15`, `0.5`) or a Prometheus duration (`15s`, `1m30s`), as milliseconds.
     static func parseStep(_ text: String) throws(QueryFailure) -> Int64 {
         if let seconds = Double(text), seconds.isFinite { return Int64((seconds * 1000).rounded()) }
-        if case .matrixSelector(_, let range)? = try? PromQLParser.parse("x[\(text)]") { return PromQLFormat.milliseconds(range) }
+        if let duration = PromQLParser.duration(text), duration > .zero { return PromQLFormat.milliseconds(duration) }
         throw .badData("invalid parameter \"step\": cannot parse \"\(text)\" to a valid duration")
     }
 }

@@ -158,7 +158,7 @@ final class RemoteWriteLedger: Sendable {
                 throw RemoteWriteViolation(message: "timeseries[\(index)] \(Self.describe(series.labels)): \(problem)")
             }
         }
-        for (index, metadata) in request.metadata.enumerated() where !Self.isValidMetricName(metadata.metricFamilyName) {
+        for (index, metadata) in request.metadata.enumerated() where !PrometheusNames.isMetricName(metadata.metricFamilyName) {
             throw RemoteWriteViolation(message: "metadata[\(index)]: metric family name \"\(metadata.metricFamilyName)\" is not a valid metric name")
         }
         return try lastSamples.withLock { (last: inout [[Prometheus_Label]: LastSample]) throws(RemoteWriteViolation) -> Batch in
@@ -227,7 +227,7 @@ final class RemoteWriteLedger: Sendable {
         var metricName: String?
         for label in labels {
             guard !label.name.isEmpty else { return "a label has an empty name" }
-            guard isValidLabelName(label.name) else { return "label name \"\(label.name)\" is invalid: names match [a-zA-Z_][a-zA-Z0-9_]*" }
+            guard PrometheusNames.isLabelName(label.name) else { return "label name \"\(label.name)\" is invalid: names match [a-zA-Z_][a-zA-Z0-9_]*" }
             guard !label.value.isEmpty else { return "label \"\(label.name)\" has an empty value: drop the label instead" }
             if let previousName {
                 if previousName == label.name { return "label \"\(label.name)\" is repeated" }
@@ -239,27 +239,10 @@ final class RemoteWriteLedger: Sendable {
             if label.name == "__name__" { metricName = label.value }
         }
         guard let metricName else { return "series has no __name__ label" }
-        guard isValidMetricName(metricName) else { return "metric name \"\(metricName)\" is invalid: names match [a-zA-Z_:][a-zA-Z0-9_:]*" }
+        guard PrometheusNames.isMetricName(metricName) else { return "metric name \"\(metricName)\" is invalid: names match [a-zA-Z_:][a-zA-Z0-9_:]*" }
         return nil
     }
 
-    static func isValidLabelName(_ name: String) -> Bool {
-        let bytes = Array(name.utf8)
-        guard let first = bytes.first, isLetterOrUnderscore(first) else { return false }
-        return bytes.dropFirst().allSatisfy { isLetterOrUnderscore($0) || isDigit($0) }
-    }
-
-    static func isValidMetricName(_ name: String) -> Bool {
-        let bytes = Array(name.utf8)
-        guard let first = bytes.first, isLetterOrUnderscore(first) || first == UInt8(ascii: ":") else { return false }
-        return bytes.dropFirst().allSatisfy { isLetterOrUnderscore($0) || isDigit($0) || $0 == UInt8(ascii: ":") }
-    }
-
-    private static func isLetterOrUnderscore(_ byte: UInt8) -> Bool {
-        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) || byte == UInt8(ascii: "_")
-    }
-
-    private static func isDigit(_ byte: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
 
     /// `{__name__="up", job="x"}`, shortened past 200 characters.
     static func describe(_ labels: [Prometheus_Label]) -> String {

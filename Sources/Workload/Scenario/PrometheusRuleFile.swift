@@ -78,7 +78,7 @@ public struct PrometheusRuleFile: Sendable {
             }
             kind = .alert(alert)
         case (nil, let record?):
-            guard isMetricName(record) else {
+            guard PrometheusNames.isMetricName(record) else {
                 reader.fail(entries["record"]!, "invalid recording rule name \"\(record)\": metric names match [a-zA-Z_:][a-zA-Z0-9_:]*")
                 return nil
             }
@@ -102,7 +102,7 @@ public struct PrometheusRuleFile: Sendable {
             for (name, value) in mapping {
                 guard let value = reader.string(value) else { continue }
                 if key == "labels" {
-                    if !isLabelName(name) { reader.fail(entries[key]!, "invalid label name \"\(name)\"") }
+                    if !PrometheusNames.isLabelName(name) { reader.fail(entries[key]!, "invalid label name \"\(name)\"") }
                     labels[name] = value
                 } else {
                     annotations[name] = value
@@ -131,21 +131,9 @@ public struct PrometheusRuleFile: Sendable {
     /// A Prometheus duration (`5m`, `1h30m`, `500ms`).
     private static func prometheusDuration(_ field: YAMLReader.Field, reader: YAMLReader) -> Duration? {
         guard let text = reader.string(field) else { return nil }
-        if case .matrixSelector(_, let range)? = try? PromQLParser.parse("x[\(text)]") { return range }
+        if let duration = PromQLParser.duration(text) { return duration }
         if text == "0" || text == "0s" { return .zero }
         reader.fail(field, "not a valid duration: \"\(text)\" (e.g. 30s, 5m, 1h30m)")
         return nil
-    }
-
-    private static func isMetricName(_ name: String) -> Bool {
-        guard let first = name.unicodeScalars.first, first == "_" || first == ":" || ("a"..."z").contains(first) || ("A"..."Z").contains(first) else {
-            return false
-        }
-        return name.unicodeScalars.allSatisfy { $0 == "_" || $0 == ":" || ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) }
-    }
-
-    private static func isLabelName(_ name: String) -> Bool {
-        guard let first = name.unicodeScalars.first, first == "_" || ("a"..."z").contains(first) || ("A"..."Z").contains(first) else { return false }
-        return name.unicodeScalars.allSatisfy { $0 == "_" || ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) }
     }
 }

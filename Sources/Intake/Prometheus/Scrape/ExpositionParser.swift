@@ -1,3 +1,4 @@
+import PromQL
 /// A label of a sample: name and (unescaped) value.
 public struct ExpositionLabel: Sendable, Hashable {
     /// The label name, e.g. `code`.
@@ -121,23 +122,15 @@ public enum ExpositionParser {
         try parse(Array(text.utf8), format: format)
     }
 
-    /// Whether `name` is a valid metric name (`[a-zA-Z_:][a-zA-Z0-9_:]*`).
-    public static func isMetricName<C: Collection<UInt8>>(_ name: C) -> Bool {
-        guard let first = name.first, isNameStart(first) || first == UInt8(ascii: ":") else { return false }
-        return name.dropFirst().allSatisfy { isNameStart($0) || isDigit($0) || $0 == UInt8(ascii: ":") }
-    }
+    /// Whether `name` is a valid metric name (``PrometheusNames/isMetricName(_:)-(C)``).
+    public static func isMetricName<C: Collection<UInt8>>(_ name: C) -> Bool { PrometheusNames.isMetricName(name) }
 
-    /// Whether `name` is a valid label name (`[a-zA-Z_][a-zA-Z0-9_]*`).
-    public static func isLabelName<C: Collection<UInt8>>(_ name: C) -> Bool {
-        guard let first = name.first, isNameStart(first) else { return false }
-        return name.dropFirst().allSatisfy { isNameStart($0) || isDigit($0) }
-    }
+    /// Whether `name` is a valid label name (``PrometheusNames/isLabelName(_:)-(C)``).
+    public static func isLabelName<C: Collection<UInt8>>(_ name: C) -> Bool { PrometheusNames.isLabelName(name) }
 
-    static func isNameStart(_ byte: UInt8) -> Bool {
-        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) || byte == UInt8(ascii: "_")
-    }
+    static func isNameStart(_ byte: UInt8) -> Bool { PrometheusNames.isNameStart(byte) }
 
-    static func isDigit(_ byte: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
+    static func isDigit(_ byte: UInt8) -> Bool { PrometheusNames.isDigit(byte) }
 
     /// Parses a sample value, timestamp or `le`/`quantile` bound as both formats write them: a decimal
     /// float (`1`, `-1.5`, `.5`, `1e-3`), `NaN`, or `Inf`/`Infinity` with an optional sign (any case);
