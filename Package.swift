@@ -7,14 +7,29 @@ let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
+func product(_ name: String, _ package: String) -> Target.Dependency { .product(name: name, package: package) }
+let protobuf = product("SwiftProtobuf", "swift-protobuf")
+let grpc: [Target.Dependency] = [
+    product("GRPCCore", "grpc-swift-2"), product("GRPCNIOTransportHTTP2", "grpc-swift-nio-transport"),
+    product("GRPCProtobuf", "grpc-swift-protobuf"),
+]
+let hummingbird = product("Hummingbird", "hummingbird")
+let httpClient = product("AsyncHTTPClient", "async-http-client")
+let lifecycle = product("ServiceLifecycle", "swift-service-lifecycle")
+let logging = product("Logging", "swift-log")
+let nio = product("NIOCore", "swift-nio")
+let nioHTTP1 = product("NIOHTTP1", "swift-nio")
+let yams = product("Yams", "Yams")
+
+// The targets in the order a run's data flows through them, from the shared vocabulary up to the command line.
+// Each may depend only on targets before it: `scripts/check-layers.py` (run by the test command) reads the
+// dumped manifest and fails on any edge that points up this list.
 let package = Package(
     name: "otelbench",
     platforms: [.macOS(.v15)],
+    // The only product is the tool; every target below is `package`-visible to the others and to nobody else.
     products: [
-        .executable(name: "otelbench", targets: ["otelbench"]),
-        .library(name: "Telemetry", targets: ["Telemetry"]),
-        .library(name: "Intake", targets: ["Intake"]),
-        .library(name: "Services", targets: ["Services"]),
+        .executable(name: "otelbench", targets: ["otelbench"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -38,244 +53,125 @@ let package = Package(
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
     ],
     targets: [
-        // Generated once by scripts/generate-protos.sh and committed; never regenerated in CI.
-        .target(
-            name: "OTelBenchProtos",
-            dependencies: [
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
-            ]
-        ),
-        .target(
-            name: "Telemetry",
-            dependencies: [
-                "OTelBenchProtos",
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-            ],
-            swiftSettings: strictSettings
-        ),
-        // PromQL over the store's metrics, with Prometheus' names (the checks' `expr:` rules, the query API).
-        .target(
-            name: "PromQL",
-            dependencies: ["Telemetry"],
-            swiftSettings: strictSettings
-        ),
+        // Generated once by scripts/generate-protos.sh (package visibility) and committed; never regenerated in CI.
+        .target(name: "OTelBenchProtos", dependencies: [protobuf] + grpc),
+        // PromQL's lexer, parser and syntax tree, and Prometheus' name rules (Prometheus' promql/parser).
+        .target(name: "PromQLSyntax", swiftSettings: strictSettings),
+        // The scenario model and loader, the taxonomy, and the typed words every target shares.
+        .target(name: "Scenario", dependencies: ["PromQLSyntax", yams], swiftSettings: strictSettings),
+        // The normalized telemetry model, its conversions, the store and the recording formats.
+        .target(name: "Telemetry", dependencies: ["Scenario", "OTelBenchProtos", protobuf], swiftSettings: strictSettings),
+        // The engine over the store's metrics, the Prometheus view of OTLP, rule evaluation.
+        .target(name: "PromQL", dependencies: ["PromQLSyntax", "Scenario", "Telemetry"], swiftSettings: strictSettings),
+        // Receivers and sinks: OTLP gRPC/HTTP, Jaeger gRPC/Thrift, remote write, Elasticsearch.
         .target(
             name: "Intake",
             dependencies: [
-                "Telemetry",
-                "PromQL",
-                "OTelBenchProtos",
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
-                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "CompressNIO", package: "compress-nio"),
-                // The Prometheus scraper's HTTP client.
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            ],
+                "Scenario", "Telemetry", "PromQLSyntax", "OTelBenchProtos", protobuf, hummingbird, lifecycle, logging, nio,
+                product("UnixSignals", "swift-service-lifecycle"), product("CompressNIO", "compress-nio"),
+            ] + grpc,
             swiftSettings: strictSettings
         ),
+        // The Prometheus scraper, the exposition parser and its lints.
         .target(
-            name: "Workload",
-            dependencies: [
-                "Telemetry",
-                "PromQL",
-                "OTelBenchProtos",
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
-                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "CompressNIO", package: "compress-nio"),
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
-                .product(name: "Yams", package: "Yams"),
-            ],
+            name: "Scrape",
+            dependencies: ["Scenario", "Telemetry", "PromQLSyntax", "Intake", httpClient, lifecycle, logging, nio, nioHTTP1],
             swiftSettings: strictSettings
         ),
+        // The read side: Prometheus' HTTP API, Jaeger's query API, the exposition of received metrics.
         .target(
-            name: "Checks",
-            dependencies: ["Telemetry", "Workload", "Services", "PromQL"],
+            name: "Query",
+            dependencies: ["Intake", "Scrape", "PromQL", "PromQLSyntax", "Scenario", "Telemetry", hummingbird, lifecycle, logging, nio],
             swiftSettings: strictSettings
         ),
-        .target(
-            name: "Reporting",
-            dependencies: ["Checks", "Telemetry", "Workload"],
-            swiftSettings: strictSettings
-        ),
-        // The built-in cf_core services, instrumented with swift-otel, and the metric taxonomy they follow.
+        // The built-in cf_core services, instrumented with swift-otel.
         .target(
             name: "Services",
             dependencies: [
-                .product(name: "OTel", package: "swift-otel"),
-                .product(name: "Tracing", package: "swift-distributed-tracing"),
-                .product(name: "Instrumentation", package: "swift-distributed-tracing"),
-                .product(name: "CoreMetrics", package: "swift-metrics"),
-                .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "Yams", package: "Yams"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                "Scenario", product("OTel", "swift-otel"), product("Tracing", "swift-distributed-tracing"),
+                product("Instrumentation", "swift-distributed-tracing"), product("CoreMetrics", "swift-metrics"),
+                product("W3CTraceContext", "swift-w3c-trace-context"), hummingbird, httpClient, lifecycle, logging, nio, nioHTTP1, yams,
+                product("HTTPTypes", "swift-http-types"), product("SQLiteNIO", "sqlite-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Arrival schedules, the HTTP driver, the OTLP load generator.
+        .target(
+            name: "Workload",
+            dependencies: [
+                "Scenario", "Telemetry", "OTelBenchProtos", protobuf, httpClient, nio, product("CompressNIO", "compress-nio"),
+                product("Histogram", "hdrhistogram-swift"),
+            ] + grpc,
+            swiftSettings: strictSettings
+        ),
+        // The rule book and every check.
+        .target(name: "Checks", dependencies: ["Scenario", "Telemetry", "PromQL", "PromQLSyntax", "Workload"], swiftSettings: strictSettings),
+        // summary.json, JUnit, Markdown, HTML, terminal: formatting only.
+        .target(name: "Reporting", dependencies: ["Scenario", "Telemetry", "Workload", "Checks"], swiftSettings: strictSettings),
+        // The run in stages: intake → services → drive → settle → judge → report.
+        .target(
+            name: "Harness",
+            dependencies: [
+                "Scenario", "Telemetry", "PromQL", "Intake", "Scrape", "Query", "Services", "Workload", "Checks", "Reporting", lifecycle, logging,
+                product("UnixSignals", "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
         .executableTarget(
             name: "otelbench",
             dependencies: [
-                "Intake",
-                "Services",
-                "Telemetry",
-                "Workload",
-                "Checks",
-                "Reporting",
-                "OTelBenchProtos",
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
-                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
+                "Harness", "Scenario", "Telemetry", "Intake", "Services", "Workload", "Reporting",
+                product("ArgumentParser", "swift-argument-parser"), lifecycle, logging,
             ],
             swiftSettings: strictSettings
         ),
-        // Helpers the test targets share: child processes, the repository's paths.
+
+        // The test kit the test targets share: ports, child processes, in-process servers, the repository's paths.
         .target(
             name: "TestSupport",
-            dependencies: [
-                "Intake",
-                "Telemetry",
-                "OTelBenchProtos",
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
-                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-            ],
+            dependencies: ["Intake", "Scenario", "Telemetry", "OTelBenchProtos", protobuf, httpClient, lifecycle, logging, nio, nioHTTP1] + grpc,
             path: "Tests/TestSupport",
             swiftSettings: strictSettings
         ),
-        .testTarget(
-            name: "TelemetryTests",
-            dependencies: ["Telemetry", "Workload", "OTelBenchProtos"],
-            swiftSettings: strictSettings
-        ),
-        .testTarget(
-            name: "IntakeTests",
-            dependencies: [
-                "TestSupport",
-                "Intake",
-                "Workload",
-                "Telemetry",
-                "OTelBenchProtos",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
-                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
-                .product(name: "CompressNIO", package: "compress-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-            ],
-            swiftSettings: strictSettings
-        ),
-        .testTarget(
-            name: "WorkloadTests",
-            dependencies: [
-                "TestSupport", "Workload", "Intake", "Telemetry", "OTelBenchProtos",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: strictSettings
-        ),
-        .testTarget(
-            name: "ServicesTests",
-            dependencies: [
-                "TestSupport",
-                "Services",
-                "Intake",
-                "Telemetry",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-            ],
-            swiftSettings: strictSettings
-        ),
-        // The PromQL engine, against Debian's Prometheus 2.42 as the oracle.
-        .testTarget(
-            name: "PromQLTests",
-            dependencies: [
-                "PromQL", "Telemetry", "Intake", "TestSupport", "OTelBenchProtos",
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: strictSettings
-        ),
-        .testTarget(
-            name: "ChecksTests",
-            dependencies: ["Checks", "Telemetry", "Workload", "TestSupport", "PromQL"],
-            swiftSettings: strictSettings
-        ),
-        // The Jaeger, Prometheus and Elasticsearch sinks, with their real peers (scripts/install-test-deps.sh).
+        .testTarget(name: "ScenarioTests", dependencies: ["TestSupport", "Scenario", "PromQLSyntax"], swiftSettings: strictSettings),
+        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "Scenario", "Workload", "OTelBenchProtos"], swiftSettings: strictSettings),
+        .testTarget(name: "PromQLTests", dependencies: ["TestSupport", "PromQL", "PromQLSyntax", "Scenario", "Telemetry", "Intake", "Query", "Harness", "OTelBenchProtos", protobuf, httpClient, nio, nioHTTP1, lifecycle, logging], swiftSettings: strictSettings),
+        .testTarget(name: "IntakeTests", dependencies: ["TestSupport", "Intake", "Scenario", "Workload", "Telemetry", "OTelBenchProtos", httpClient, product("CompressNIO", "compress-nio"), lifecycle, logging, nio, nioHTTP1] + grpc, swiftSettings: strictSettings),
+        .testTarget(name: "ServicesTests", dependencies: ["TestSupport", "Services", "Intake", "Scenario", "Telemetry", httpClient, lifecycle, logging, nio, hummingbird], swiftSettings: strictSettings),
+        .testTarget(name: "WorkloadTests", dependencies: ["TestSupport", "Workload", "Intake", "Scenario", "Telemetry", "OTelBenchProtos", hummingbird, lifecycle, logging], swiftSettings: strictSettings),
+        .testTarget(name: "ChecksTests", dependencies: ["Checks", "Scenario", "Telemetry", "Workload", "TestSupport", "PromQL"], swiftSettings: strictSettings),
+        // The sinks with their real peers (scripts/install-test-deps.sh).
         .testTarget(
             name: "SinkTests",
             dependencies: [
-                "TestSupport",
-                "Intake",
-                "PromQL",
-                "Telemetry",
-                "Workload",
-                "OTelBenchProtos",
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
-                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                // Scrape targets serving hand-written expositions.
-                .product(name: "Hummingbird", package: "hummingbird"),
-            ],
+                "TestSupport", "Intake", "Scrape", "Query", "Harness", "PromQL", "Scenario", "Telemetry", "Workload", "OTelBenchProtos", protobuf,
+                httpClient, lifecycle, logging, nio, nioHTTP1, hummingbird,
+            ] + grpc,
             swiftSettings: strictSettings
         ),
         .testTarget(
-            name: "OTelBenchTests",
-            dependencies: [
-                "TestSupport",
-                "Telemetry",
-                "Workload",
-                "OTelBenchProtos",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            ],
+            name: "HarnessTests",
+            dependencies: ["TestSupport", "Harness", "Checks", "Reporting", "Scenario", "Telemetry", "Workload"],
             swiftSettings: strictSettings
         ),
+        .testTarget(name: "OTelBenchTests", dependencies: ["TestSupport", "Telemetry", "Workload", "OTelBenchProtos", httpClient], swiftSettings: strictSettings),
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Benchmarks stay out of the product and out of every ordinary build (as hummingbird and swift-otel gate
+// theirs): `OTELBENCH_BENCHMARKS=1 swift run -c release otelbench-bench --help`.
+if Context.environment["OTELBENCH_BENCHMARKS"] != nil {
+    package.products.append(.executable(name: "otelbench-bench", targets: ["OTelBenchBenchmarks"]))
+    package.targets.append(
+        .executableTarget(
+            name: "OTelBenchBenchmarks",
+            dependencies: [
+                "Harness", "Intake", "Query", "PromQL", "Scenario", "Services", "Telemetry", "Workload", "OTelBenchProtos", protobuf, httpClient,
+                product("ArgumentParser", "swift-argument-parser"), lifecycle, logging,
+            ],
+            path: "Benchmarks/OTelBenchBenchmarks",
+            swiftSettings: strictSettings
+        )
+    )
+}

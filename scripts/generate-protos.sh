@@ -220,8 +220,8 @@ GEN="$WORK/generated"
 rm -rf "$GEN"
 mkdir -p "$GEN"
 
-SWIFT_OPT="Visibility=Public,FileNaming=PathToUnderscores"
-GRPC_OPT="Visibility=Public,Server=true,Client=true,FileNaming=PathToUnderscores"
+SWIFT_OPT="Visibility=Package,FileNaming=PathToUnderscores"
+GRPC_OPT="Visibility=Package,Server=true,Client=true,FileNaming=PathToUnderscores"
 
 # messages SET FILE...
 messages() {

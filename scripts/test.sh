@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-test-deps.sh
+# The targets depend only downwards in the data flow (README, "Layout").
+python3 scripts/check-layers.py
 swift build --build-tests
 # Serially: the schedule-accuracy and coordinated-omission tests measure time, and suites running in
 # parallel on 2 cores would measure each other instead.

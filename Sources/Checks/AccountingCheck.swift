@@ -1,9 +1,24 @@
+import Foundation
 import Telemetry
 
 /// What was sent against what was received: every sampled request the driver sent (and got an answer for)
 /// must have produced spans, and every item the receivers refused is a loss, named by channel.
-public enum AccountingCheck {
-    public static func evaluate(tolerance: Double, run: RunData) -> RuleResult {
+///
+/// Subjects: the traces of answered requests that produced no span (at most 20).
+package struct AccountingCheck: Check {
+    /// The loss allowed, as a fraction (0: nothing may be lost).
+    package var tolerance: Double
+
+    package init(tolerance: Double) {
+        self.tolerance = tolerance
+    }
+
+    package var kind: RuleResult.Kind { .accounting }
+
+    package func evaluate(_ run: RunData) -> [RuleResult] { [result(run)] }
+
+    /// The one rule, `nothing lost`.
+    package func result(_ run: RunData) -> RuleResult {
         let answered = (run.driver?.sent ?? []).filter {
             $0.propagated && $0.sampled && $0.invalidCase == nil && $0.outcome != .connectionError && $0.outcome != .timeout
         }
@@ -34,7 +49,8 @@ public enum AccountingCheck {
         return RuleResult(
             kind: .accounting, name: "nothing lost", verdict: loss <= tolerance ? .pass : .fail,
             measured: String(format: "%.2f%% lost (%d of %d traces missing; %d items refused, %d accepted)", loss * 100, missing.count, answered.count, refused, accepted),
-            expected: String(format: "loss <= %.2f%%", tolerance * 100), evidence: evidence
+            expected: String(format: "loss <= %.2f%%", tolerance * 100), evidence: evidence,
+            subjects: missing.prefix(20).map { .trace(id: $0.traceID, problem: "\($0.name): answered, but no span arrived") }
         )
     }
 }

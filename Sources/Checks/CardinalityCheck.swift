@@ -1,23 +1,38 @@
 import PromQL
-public import Telemetry
+package import Telemetry
 
 /// Unique series as Prometheus counts them after the Collector's OTLP translation (``PrometheusView``):
 /// Prometheus names; point labels plus `job`/`instance` from the resource and the scope's labels; a histogram
 /// series is its buckets (with `+Inf`) plus `_sum` and `_count`; a summary its quantiles plus `_sum` and `_count`.
-public enum CardinalityCheck {
-    /// Series per metric name and the label values that explode.
-    public struct Table: Sendable, Codable, Hashable {
-        public struct Row: Sendable, Codable, Hashable {
-            public var metric: String
-            public var series: Int
-            /// Distinct values per label key, largest first.
-            public var labelValues: [String: Int]
-        }
-        public var total: Int
-        public var rows: [Row]
+///
+/// Subjects: the metrics with the most series when the total is over the limit (at most 5), and a metric over
+/// its own limit.
+package struct CardinalityCheck: Check {
+    /// The total must stay below this.
+    package var limit: Int
+    /// Limits per metric, by its Prometheus or its OTLP name.
+    package var perMetric: [String: Int]
+
+    package init(limit: Int, perMetric: [String: Int] = [:]) {
+        self.limit = limit
+        self.perMetric = perMetric
     }
 
-    public static func table(store: TelemetryStore) -> Table {
+    package var kind: RuleResult.Kind { .cardinality }
+
+    /// Series per metric name and the label values that explode.
+    package struct Table: Sendable, Codable, Hashable {
+        package struct Row: Sendable, Codable, Hashable {
+            package var metric: String
+            package var series: Int
+            /// Distinct values per label key, largest first.
+            package var labelValues: [String: Int]
+        }
+        package var total: Int
+        package var rows: [Row]
+    }
+
+    package static func table(store: TelemetryStore) -> Table {
         // Exactly the series Prometheus would hold: PrometheusView's names and labels, per base metric name.
         var seriesByMetric: [String: Set<Labels>] = [:]
         for metric in store.series {
@@ -36,15 +51,17 @@ public enum CardinalityCheck {
         return Table(total: rows.reduce(0) { $0 + $1.series }, rows: rows)
     }
 
-    public static func evaluate(limit: Int, perMetric: [String: Int], store: TelemetryStore) -> [RuleResult] {
-        let table = table(store: store)
+    package func evaluate(_ run: RunData) -> [RuleResult] {
+        let store = run.store
+        let table = Self.table(store: store)
         let offenders = table.rows.prefix(5).map { row in
             let labels = row.labelValues.sorted { $0.value > $1.value }.prefix(3).map { "\($0.key): \($0.value) values" }.joined(separator: ", ")
             return "\(row.metric): \(row.series) series (\(labels))"
         }
         var results = [RuleResult(
             kind: .cardinality, name: "total series", verdict: table.total < limit ? .pass : .fail,
-            measured: "\(table.total) series", expected: "< \(limit)", evidence: table.total < limit ? [] : offenders
+            measured: "\(table.total) series", expected: "< \(limit)", evidence: table.total < limit ? [] : offenders,
+            subjects: table.total < limit ? [] : table.rows.prefix(5).map { .metric(name: $0.metric) }
         )]
         for (metric, metricLimit) in perMetric.sorted(by: { $0.key < $1.key }) {
             // Per-metric limits name the metric by its Prometheus name or its OTLP name.
@@ -54,7 +71,8 @@ public enum CardinalityCheck {
             let labels = row?.labelValues.sorted { $0.value > $1.value }.prefix(3).map { "\($0.key): \($0.value) values" } ?? []
             results.append(RuleResult(
                 kind: .cardinality, name: "series of \(metric)", verdict: count < metricLimit ? .pass : .fail,
-                measured: "\(count) series", expected: "< \(metricLimit)", evidence: count < metricLimit ? [] : labels
+                measured: "\(count) series", expected: "< \(metricLimit)", evidence: count < metricLimit ? [] : labels,
+                subjects: count < metricLimit ? [] : [.metric(name: row?.metric ?? metric)]
             ))
         }
         return results

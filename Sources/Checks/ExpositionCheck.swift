@@ -1,22 +1,22 @@
 /// One scraped target as the exposition check sees it: counts and findings, already described
 /// (`line 12: http_requests counter metrics should have "_total" suffix`).
-public struct ScrapedTarget: Sendable, Hashable {
+package struct ScrapedTarget: Sendable, Hashable {
     /// The exposition URL.
-    public var url: String
+    package var url: String
     /// Its `job` label.
-    public var job: String
+    package var job: String
     /// How often it was scraped.
-    public var scrapes: Int
+    package var scrapes: Int
     /// Scrapes that failed (`up` = 0): unreachable, unparseable, over a limit.
-    public var failedScrapes: Int
+    package var failedScrapes: Int
     /// The format of the last answer (`text 0.0.4`, `OpenMetrics 1.0`), if any came.
-    public var format: String?
+    package var format: String?
     /// Every distinct problem, each with its kind first: `lint: line 3: …`, `parse: line 7: …`.
-    public var findings: [String]
+    package var findings: [String]
     /// Findings left out past the scraper's cap.
-    public var findingsOmitted: Int
+    package var findingsOmitted: Int
 
-    public init(url: String, job: String, scrapes: Int, failedScrapes: Int, format: String?, findings: [String], findingsOmitted: Int = 0) {
+    package init(url: String, job: String, scrapes: Int, failedScrapes: Int, format: String?, findings: [String], findingsOmitted: Int = 0) {
         self.url = url
         self.job = job
         self.scrapes = scrapes
@@ -30,13 +30,22 @@ public struct ScrapedTarget: Sendable, Hashable {
 /// One rule per scraped target: its exposition parses strictly in its format, has none of
 /// `promtool check metrics`' lint problems nor inconsistent histograms or duplicate series, and every
 /// scrape succeeded within its limits. The evidence lists each problem with its line.
-public enum ExpositionCheck {
+///
+/// Subjects: the target, when it failed.
+package struct ExpositionCheck: Check {
     /// Most findings shown as evidence per target.
     static let maxEvidence = 50
 
+    package init() {}
+
+    package var kind: RuleResult.Kind { .exposition }
+
+    /// One rule per scraped target of the run (``RunData/scrapedTargets``).
+    package func evaluate(_ run: RunData) -> [RuleResult] { Self.evaluate(targets: run.scrapedTargets) }
+
     /// One rule per target: pass when every scrape succeeded without findings, fail with the findings as
     /// evidence otherwise, no data when the target was never scraped.
-    public static func evaluate(targets: [ScrapedTarget]) -> [RuleResult] {
+    static func evaluate(targets: [ScrapedTarget]) -> [RuleResult] {
         targets.map { target in
             let name = "\(target.job) \(target.url)"
             let expected = "parses strictly, lint-clean, consistent, within limits"
@@ -55,7 +64,8 @@ public enum ExpositionCheck {
             let failed = target.failedScrapes > 0 ? "; \(target.failedScrapes) of \(scrapes) failed" : " (\(scrapes)\(format))"
             return RuleResult(
                 kind: .exposition, name: name, verdict: .fail,
-                measured: "\(total) problem\(total == 1 ? "" : "s")\(failed)", expected: expected, evidence: evidence
+                measured: "\(total) problem\(total == 1 ? "" : "s")\(failed)", expected: expected, evidence: evidence,
+                subjects: [.target(url: target.url)]
             )
         }
     }

@@ -1,3 +1,4 @@
+package import Scenario
 import Foundation
 import Telemetry
 import Workload
@@ -9,24 +10,36 @@ import Workload
 /// a client span as parent, and every client span has the callee's server span below it; `tracestate` arrives unchanged on every span. For unsampled requests no span
 /// may be exported; for an invalid `traceparent` the service must start a fresh trace (no span may carry the
 /// id the invalid header was built around); an invalid `tracestate` must not travel on.
-public enum PropagationCheck {
-    public static func evaluate(run: RunData) -> RuleResult {
+///
+/// Subjects: every broken trace (at most 20) with its first problem.
+package struct PropagationCheck: Check {
+    package init() {}
+
+    package var kind: RuleResult.Kind { .propagation }
+
+    package func evaluate(_ run: RunData) -> [RuleResult] { [result(run)] }
+
+    /// The one rule, `W3C trace context`.
+    package func result(_ run: RunData) -> RuleResult {
         let sent = (run.driver?.sent ?? []).filter { $0.propagated && $0.outcome != .connectionError && $0.outcome != .timeout }
-        var problems: [String] = []
+        // Each problem with the trace it is about, which is also the word after "trace " in its text.
+        var problems: [(trace: String, text: String)] = []
         var checked = 0
         for request in sent {
             guard let traceID = TraceID(hex: request.traceID) else { continue }
             let spans = run.store.spans(inTrace: traceID)
             checked += 1
+            let found: [String]
             if let invalid = request.invalidCase.flatMap(InvalidTraceContextCase.init(rawValue:)) {
-                problems.append(contentsOf: invalidCaseProblems(invalid, request: request, spans: spans))
+                found = Self.invalidCaseProblems(invalid, request: request, spans: spans)
             } else if !request.sampled {
-                if let span = spans.first {
-                    problems.append("trace \(request.traceID) (\(request.name), unsampled): \(spans.count) spans exported, e.g. \(describe(span)); parent-based sampling exports none")
-                }
+                found = spans.first.map { span in
+                    ["trace \(request.traceID) (\(request.name), unsampled): \(spans.count) spans exported, e.g. \(Self.describe(span)); parent-based sampling exports none"]
+                } ?? []
             } else {
-                problems.append(contentsOf: sampledProblems(request: request, spans: spans))
+                found = Self.sampledProblems(request: request, spans: spans)
             }
+            problems += found.map { (request.traceID, $0) }
         }
         // Traces the services started themselves (after an invalid or missing context): their calls between
         // services must still propagate.
@@ -34,7 +47,7 @@ public enum PropagationCheck {
         for traceID in run.store.traceIDs.sorted() where !known.contains(traceID) {
             let spans = run.store.spans(inTrace: traceID)
             for span in spans where span.kind == .client && !spans.contains(where: { $0.parentSpanID == span.spanID }) {
-                problems.append("trace \(traceID) (started by a service): client \(describe(span)) has no span below it: the callee did not continue the trace")
+                problems.append((traceID.hex, "trace \(traceID) (started by a service): client \(Self.describe(span)) has no span below it: the callee did not continue the trace"))
             }
         }
         let traces = Set(sent.map(\.traceID)).count
@@ -42,13 +55,18 @@ public enum PropagationCheck {
             return RuleResult(kind: .propagation, name: "W3C trace context", verdict: .noData, measured: "no request carried a trace context",
                               expected: "every request's trace continues in the services' spans")
         }
-        let brokenTraces = Set(problems.compactMap { $0.split(separator: " ").dropFirst().first.map(String.init) }).count
+        var broken: [RuleResult.Subject] = []
+        var seen: Set<String> = []
+        for problem in problems where seen.insert(problem.trace).inserted && broken.count < 20 {
+            broken.append(.trace(id: problem.trace, problem: problem.text))
+        }
         return RuleResult(
             kind: .propagation, name: "W3C trace context",
             verdict: problems.isEmpty ? .pass : .fail,
-            measured: problems.isEmpty ? "\(traces) traces intact" : "\(brokenTraces) of \(traces) traces broken",
+            measured: problems.isEmpty ? "\(traces) traces intact" : "\(seen.count) of \(traces) traces broken",
             expected: "every request's trace continues in the services' spans",
-            evidence: Array(problems.prefix(20)) + (problems.count > 20 ? ["and \(problems.count - 20) more problems"] : [])
+            evidence: problems.prefix(20).map(\.text) + (problems.count > 20 ? ["and \(problems.count - 20) more problems"] : []),
+            subjects: broken
         )
     }
 

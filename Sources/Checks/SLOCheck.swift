@@ -1,17 +1,30 @@
+package import Scenario
 import Foundation
 import PromQL
 import Telemetry
-public import Workload
+package import Workload
 
-/// Evaluates structured SLO rules: a quantile of client latencies, span durations or a received histogram,
-/// compared with a threshold.
-public enum SLOCheck {
-    /// Evaluates `rule`; with `by:` labels, once per group of label values, holding only if every group holds
+/// Evaluates a structured SLO rule: a quantile of client latencies, span durations or a received histogram,
+/// compared with a threshold (a rule written as `expr:` is judged by ``ExpressionSLOCheck``).
+///
+/// Subjects: the worst group of a `by:` rule; otherwise the request name or the metric the rule measures.
+package struct SLOCheck: Check {
+    package var rule: SLORule
+
+    package init(rule: SLORule) {
+        self.rule = rule
+    }
+
+    package var kind: RuleResult.Kind { .slo }
+
+    package func evaluate(_ run: RunData) -> [RuleResult] { [result(run)] }
+
+    /// Evaluates the rule; with `by:` labels, once per group of label values, holding only if every group holds
     /// (the worst group is the one shown, every group in the evidence).
-    public static func evaluate(_ rule: SLORule, run: RunData) -> RuleResult {
-        guard !rule.groupBy.isEmpty, let source = rule.source else { return evaluateOne(rule, run: run).result }
-        let groups = groupValues(rule, source: source, run: run)
-        guard !groups.isEmpty else { return evaluateOne(rule, run: run).result }
+    package func result(_ run: RunData) -> RuleResult {
+        guard !rule.groupBy.isEmpty, let source = rule.source else { return Self.evaluateOne(rule, run: run).result }
+        let groups = Self.groupValues(rule, source: source, run: run)
+        guard !groups.isEmpty else { return Self.evaluateOne(rule, run: run).result }
         let evaluated = groups.map { group -> ([String: String], (result: RuleResult, value: Double?)) in
             var one = rule
             var selector = group
@@ -20,7 +33,7 @@ public enum SLOCheck {
                 selector["request"] = nil
             }
             one.selector.merge(selector) { _, new in new }
-            return (group, evaluateOne(one, run: run))
+            return (group, Self.evaluateOne(one, run: run))
         }
         let describe = { (group: [String: String]) in group.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",") }
         let failing = evaluated.filter { $0.1.result.verdict == .fail }
@@ -34,7 +47,8 @@ public enum SLOCheck {
             kind: .slo, name: rule.name, verdict: verdict,
             measured: "\(worst.1.result.measured) (\(describe(worst.0)); worst of \(evaluated.count) groups)",
             expected: "\(worst.1.result.expected) in every group by \(rule.groupBy.joined(separator: ", "))",
-            evidence: evaluated.prefix(10).map { "\(describe($0.0)): \($0.1.result.measured)\($0.1.result.verdict == .fail ? " ✗" : "")" }
+            evidence: evaluated.prefix(10).map { "\(describe($0.0)): \($0.1.result.measured)\($0.1.result.verdict == .fail ? " ✗" : "")" },
+            subjects: [.group(labels: worst.0)]
         )
     }
 
@@ -68,8 +82,14 @@ public enum SLOCheck {
         let expected = "\(rule.comparison.rawValue) \(rule.thresholdIsDuration ? formatSeconds(rule.threshold) : String(rule.threshold))"
         let label = "p\(formatPercent(rule.quantile))"
         guard let source = rule.source else {
-            return (ExpressionSLOCheck.evaluate(rule, engine: run.prometheus), nil)
+            return (ExpressionSLOCheck(rule: rule).result(engine: run.prometheus), nil)
         }
+        let subjects: [RuleResult.Subject] =
+            switch source {
+            case .client(let request): request.map { [.request(name: $0)] } ?? []
+            case .spans: []
+            case .metric(let name): [.metric(name: name)]
+            }
         let measurement: (value: Double, inSeconds: Bool, evidence: [String])?
         switch source {
         case .client(let request):
@@ -92,7 +112,7 @@ public enum SLOCheck {
         }
         guard let measurement, !measurement.value.isNaN else {
             return (RuleResult(kind: .slo, name: rule.name, verdict: .noData, measured: "no data", expected: "\(label) \(expected)",
-                               evidence: ["nothing matched the rule's source and selector, so it cannot hold"]), nil)
+                               evidence: ["nothing matched the rule's source and selector, so it cannot hold"], subjects: subjects), nil)
         }
         // Thresholds with a time unit are in seconds; a metric in milliseconds is compared in its own unit.
         var value = measurement.value
@@ -109,7 +129,7 @@ public enum SLOCheck {
         let shown = rule.thresholdIsDuration ? formatSeconds(value) : String(format: "%g", value)
         return (RuleResult(
             kind: .slo, name: rule.name, verdict: holds ? .pass : .fail, measured: "\(label) = \(shown)", expected: "\(label) \(expected)",
-            evidence: measurement.evidence.filter { !$0.isEmpty }
+            evidence: measurement.evidence.filter { !$0.isEmpty }, subjects: subjects
         ), value)
     }
 

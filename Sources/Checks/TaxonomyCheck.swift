@@ -1,23 +1,33 @@
-public import Services
-public import Telemetry
+package import Scenario
+package import Telemetry
 
 /// Received metrics against a taxonomy: every metric present with the right instrument type, unit, label keys,
 /// label values within their allowed sets, and bucket boundaries; nothing received that the taxonomy lacks.
-public enum TaxonomyCheck {
+///
+/// Subjects: a metric that does not conform; every metric received that the taxonomy lacks.
+package struct TaxonomyCheck: Check {
+    package var taxonomy: MetricTaxonomy
+
+    package init(taxonomy: MetricTaxonomy) {
+        self.taxonomy = taxonomy
+    }
+
+    package var kind: RuleResult.Kind { .taxonomy }
+
     /// One result per taxonomy metric, and one for metrics the taxonomy does not know.
-    public static func evaluate(taxonomy: MetricTaxonomy, store: TelemetryStore) -> [RuleResult] {
-        let series = store.series
+    package func evaluate(_ run: RunData) -> [RuleResult] {
+        let series = run.store.series
         let byName = Dictionary(grouping: series, by: \.name)
         var results: [RuleResult] = []
         for definition in taxonomy.metrics {
             guard let received = byName[definition.name] else {
                 results.append(RuleResult(kind: .taxonomy, name: definition.name, verdict: .fail, measured: "not received",
-                                          expected: "\(definition.type) [\(definition.unit)]"))
+                                          expected: "\(definition.type) [\(definition.unit)]", subjects: [.metric(name: definition.name)]))
                 continue
             }
             var problems: [String] = []
-            let kinds = Set(received.map { describe($0.kind) })
-            let wanted = expectedKind(definition.type)
+            let kinds = Set(received.map { Self.describe($0.kind) })
+            let wanted = Self.expectedKind(definition.type)
             if kinds != [wanted] { problems.append("instrument type \(kinds.sorted().joined(separator: ", ")), want \(wanted)") }
             let units = Set(received.map(\.unit))
             if units != [definition.unit] { problems.append("unit \(units.sorted().map { "'\($0)'" }.joined(separator: ", ")), want '\(definition.unit)'") }
@@ -26,15 +36,15 @@ public enum TaxonomyCheck {
                 let keys = Set(one.key.attributes.keys)
                 let missing = wantedKeys.subtracting(keys).sorted()
                 let extra = keys.subtracting(wantedKeys).sorted()
-                if !missing.isEmpty { problems.append("series \(labels(one)) lacks label \(missing.joined(separator: ", "))") }
-                if !extra.isEmpty { problems.append("series \(labels(one)) has unexpected label \(extra.joined(separator: ", "))") }
+                if !missing.isEmpty { problems.append("series \(Self.labels(one)) lacks label \(missing.joined(separator: ", "))") }
+                if !extra.isEmpty { problems.append("series \(Self.labels(one)) has unexpected label \(extra.joined(separator: ", "))") }
                 for label in definition.labels {
                     if let allowed = label.allowedValues, let value = one.key.attributes[label.key]?.description, !allowed.contains(value) {
                         problems.append("\(label.key)=\"\(value)\" is not one of \(allowed.joined(separator: ", "))")
                     }
                 }
                 if let buckets = definition.buckets, case .histogram(let point)? = one.points.last, point.explicitBounds != buckets {
-                    problems.append("buckets \(point.explicitBounds.map(format)) differ from \(buckets.map(format))")
+                    problems.append("buckets \(point.explicitBounds.map(Self.format)) differ from \(buckets.map(Self.format))")
                 }
             }
             let unique = uniqueInOrder(problems)
@@ -42,7 +52,8 @@ public enum TaxonomyCheck {
                 kind: .taxonomy, name: definition.name, verdict: unique.isEmpty ? .pass : .fail,
                 measured: unique.isEmpty ? "conforms (\(received.count) series)" : "\(unique.count) problems in \(received.count) series",
                 expected: "\(definition.type) [\(definition.unit)] {\(definition.labelKeys.joined(separator: ", "))}",
-                evidence: Array(unique.prefix(10)) + (unique.count > 10 ? ["and \(unique.count - 10) more"] : [])
+                evidence: Array(unique.prefix(10)) + (unique.count > 10 ? ["and \(unique.count - 10) more"] : []),
+                subjects: unique.isEmpty ? [] : [.metric(name: definition.name)]
             ))
         }
         let known = Set(taxonomy.metrics.map(\.name))
@@ -50,7 +61,7 @@ public enum TaxonomyCheck {
         results.append(RuleResult(
             kind: .taxonomy, name: "no metrics outside the taxonomy", verdict: unexpected.isEmpty ? .pass : .fail,
             measured: unexpected.isEmpty ? "none" : "\(unexpected.count) unexpected metrics", expected: "only the taxonomy's \(known.count) metrics",
-            evidence: unexpected
+            evidence: unexpected, subjects: unexpected.map { .metric(name: $0) }
         ))
         return results
     }

@@ -1,4 +1,4 @@
-public import Telemetry
+package import Scenario
 import Synchronization
 
 /// Scripted misbehaviour of the receivers, so a scenario can prove how exporters cope: answer a fraction of
@@ -6,47 +6,12 @@ import Synchronization
 ///
 /// Requests answered with a fault are counted as refused (or, for partial success, as rejected items) and
 /// are not stored: what an exporter does next — retry or drop — is what the run then shows.
-public final class FaultInjector: Sendable {
-    /// What the receiver answers instead of accepting.
-    public enum Response: Sendable, Hashable {
-        case ok
-        /// 200 with `partial_success` rejecting every item.
-        case partialSuccess
-        /// HTTP 429 / gRPC RESOURCE_EXHAUSTED.
-        case tooManyRequests
-        /// HTTP 503 / gRPC UNAVAILABLE.
-        case serviceUnavailable
-    }
-
-    /// One rule; the first that applies decides.
-    public struct Rule: Sendable, Hashable {
-        public var signal: Signal?
-        /// Answer this fraction of requests with `response`...
-        public var rate: Double?
-        public var response: Response?
-        /// ...or answer the first requests with these, in order.
-        public var sequence: [Response]
-        public var retryAfterSeconds: Int?
-        public var addedLatency: Duration?
-
-        public init(
-            signal: Signal? = nil, rate: Double? = nil, response: Response? = nil, sequence: [Response] = [],
-            retryAfterSeconds: Int? = nil, addedLatency: Duration? = nil
-        ) {
-            self.signal = signal
-            self.rate = rate
-            self.response = response
-            self.sequence = sequence
-            self.retryAfterSeconds = retryAfterSeconds
-            self.addedLatency = addedLatency
-        }
-    }
-
+package final class FaultInjector: Sendable {
     /// The decision for one request.
-    public struct Decision: Sendable, Hashable {
-        public var response: Response
-        public var retryAfterSeconds: Int?
-        public var addedLatency: Duration?
+    package struct Decision: Sendable, Hashable {
+        package var response: IntakeFaultResponse
+        package var retryAfterSeconds: Int?
+        package var addedLatency: Duration?
     }
 
     private struct State {
@@ -54,17 +19,19 @@ public final class FaultInjector: Sendable {
         var random: UInt64
     }
 
-    public let rules: [Rule]
+    package let rules: [IntakeFault]
     private let state: Mutex<State>
 
-    /// - Parameter seed: makes the random fraction reproducible.
-    public init(rules: [Rule], seed: UInt64 = 0x0fa_017) {
+    /// - Parameters:
+    ///   - rules: a scenario's `intake.faults`, in order; the first that applies decides.
+    ///   - seed: makes the random fraction reproducible.
+    package init(rules: [IntakeFault], seed: UInt64 = 0x0fa_017) {
         self.rules = rules
         state = Mutex(State(sequencePositions: Array(repeating: 0, count: rules.count), random: seed | 1))
     }
 
     /// What to do with the next request of `signal`.
-    public func decide(_ signal: Signal) -> Decision {
+    package func decide(_ signal: Signal) -> Decision {
         state.withLock { state in
             for (index, rule) in rules.enumerated() where rule.signal == nil || rule.signal == signal {
                 if !rule.sequence.isEmpty {
@@ -73,7 +40,7 @@ public final class FaultInjector: Sendable {
                     state.sequencePositions[index] += 1
                     return Decision(response: response, retryAfterSeconds: rule.retryAfterSeconds, addedLatency: rule.addedLatency)
                 }
-                if let rate = rule.rate, let response = rule.response {
+                if let rate = rule.rate, let response = rule.respond {
                     // xorshift64: reproducible draws under the lock.
                     state.random ^= state.random << 13
                     state.random ^= state.random >> 7

@@ -1,3 +1,4 @@
+import Scenario
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import GRPCProtobuf
@@ -76,16 +77,13 @@ struct SizedProtobufDeserializer<Message: SwiftProtobuf.Message & Sendable>: Mes
 
     func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws -> Sized<Message> {
         guard serializedMessageBytes.count <= maxBytes else {
-            throw RPCError(
-                code: .resourceExhausted,
-                message: "\(specName) of \(serializedMessageBytes.count) bytes is over the \(maxBytes)-byte limit (--max-request-bytes)"
-            )
+            throw RPCError(Refusal.tooLarge("\(specName) of \(serializedMessageBytes.count) bytes", limit: maxBytes))
         }
         do {
             return Sized(message: try inner.deserialize(serializedMessageBytes), byteCount: serializedMessageBytes.count)
         } catch let error as RPCError {
             let cause = error.cause.map { "\($0)" } ?? error.message
-            throw RPCError(code: .invalidArgument, message: "message is not a valid protobuf \(specName): \(cause)")
+            throw RPCError(Refusal(.invalidArgument, "message is not a valid protobuf \(specName): \(cause)"))
         }
     }
 }

@@ -1,25 +1,12 @@
-import Hummingbird
-import Logging
-import NIOCore
-
-/// An HTTP error answer: status, a plain-text message naming the problem, extra headers.
-struct HTTPRefusal: Error {
-    var status: HTTPResponse.Status
-    var message: String
-    var headers: HTTPFields = [:]
-
-    /// The refusal as a `text/plain` response.
-    var response: Response {
-        var headers = headers
-        headers[.contentType] = "text/plain; charset=utf-8"
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: message + "\n")))
-    }
-}
+package import Scenario
+package import Hummingbird
+package import Logging
+package import NIOCore
 
 /// What the HTTP sinks share: serving a responder on an address, reading bounded bodies.
-enum HTTPSink {
+package enum HTTPSink {
     /// Serves `responder` until graceful shutdown, resolving `bound` once listening (or failing it).
-    static func serve<Responder: HTTPResponder>(
+    package static func serve<Responder: HTTPResponder>(
         _ responder: Responder, address: ListenAddress, bound: BoundAddress, logger: Logger
     ) async throws where Responder.Context == BasicRequestContext {
         let host = address.host
@@ -41,15 +28,18 @@ enum HTTPSink {
 
     /// Reads a body of at most `limit` bytes, inflating gzip or deflate when `Content-Encoding` says so
     /// (with the limit applied while inflating).
-    static func readBody(_ request: Request, limit: Int, allowCompression: Bool = true) async throws -> ByteBuffer {
+    ///
+    /// - Throws: a ``Refusal`` naming what is wrong with the body (too large, corrupt, an unsupported encoding);
+    ///   other errors are the connection's.
+    package static func readBody(_ request: Request, limit: Int, allowCompression: Bool = true) async throws -> ByteBuffer {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
-            throw HTTPRefusal(status: .contentTooLarge, message: "request body of \(length) bytes is over the \(limit)-byte limit (--max-request-bytes)")
+            throw Refusal.tooLarge("request body of \(length) bytes", limit: limit)
         }
         let raw: ByteBuffer
         do {
             raw = try await request.body.collect(upTo: limit)
         } catch is NIOTooManyBytesError {
-            throw HTTPRefusal(status: .contentTooLarge, message: "request body is over the \(limit)-byte limit (--max-request-bytes)")
+            throw Refusal.tooLarge("request body", limit: limit)
         }
         guard allowCompression else { return raw }
         let encoding = (request.headers[.contentEncoding] ?? "identity").lowercased().trimmingSpaces
@@ -61,17 +51,17 @@ enum HTTPSink {
                 return try BodyDecompression.inflate(raw, encoding: encoding, limit: limit)
             } catch {
                 switch error {
-                case .tooLarge(let message): throw HTTPRefusal(status: .contentTooLarge, message: message)
-                case .corrupt(let message): throw HTTPRefusal(status: .badRequest, message: message)
+                case .tooLarge(let message): throw Refusal(.tooLarge, message)
+                case .corrupt(let message): throw Refusal(.invalidArgument, message)
                 }
             }
         default:
-            throw HTTPRefusal(status: .unsupportedMediaType, message: "Content-Encoding \(encoding) is not supported: send gzip, deflate or no encoding")
+            throw Refusal(.unsupportedMediaType, "Content-Encoding \(encoding) is not supported: send gzip, deflate or no encoding")
         }
     }
 
     /// The media type of a `Content-Type` header, lower-cased, parameters dropped.
-    static func mediaType(_ contentType: String?) -> String? {
+    package static func mediaType(_ contentType: String?) -> String? {
         guard let contentType else { return nil }
         return contentType.split(separator: ";", maxSplits: 1).first.map { String($0).lowercased().trimmingSpaces }
     }

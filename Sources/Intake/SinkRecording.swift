@@ -1,17 +1,17 @@
-import Foundation
+package import Foundation
 import PromQL
-public import OTelBenchProtos
+package import OTelBenchProtos
 import SwiftProtobuf
-public import Telemetry
+package import Telemetry
 
 /// What the Jaeger, Prometheus and Elasticsearch sinks accepted, as OTLP requests for the `--record` file
 /// (and a run's `recording.jsonl`), so that a recording holds everything a run received whatever protocol
 /// brought it, and replays through the same conversion as OTLP (spans keep ids, references, attributes,
 /// events, status, resource and scope; remote-write samples become gauge points with their labels as
 /// attributes; Elasticsearch documents become log records as the sink mapped them).
-public enum SinkRecording {
+package enum SinkRecording {
     /// Appends `batch` to `recorder`, if there is one; a failure to write is reported, never fatal to intake.
-    static func record(_ batch: Batch, to recorder: RecordingWriter?) -> String? {
+    package static func record(_ batch: Batch, to recorder: RecordingWriter?) -> String? {
         guard let recorder else { return nil }
         do {
             if !batch.spans.isEmpty { try recorder.append(.traces(traces(batch.spans))) }
@@ -24,7 +24,7 @@ public enum SinkRecording {
     }
 
     /// Spans as an OTLP request, one `ResourceSpans` per resource and one `ScopeSpans` per scope, in order.
-    public static func traces(_ spans: [Span]) -> Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest {
+    package static func traces(_ spans: [Span]) -> Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest {
         var request = Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest()
         request.resourceSpans = grouped(spans, resource: \.resource, scope: \.scope).map { resource, scopes in
             var resourceSpans = Opentelemetry_Proto_Trace_V1_ResourceSpans()
@@ -41,7 +41,7 @@ public enum SinkRecording {
     }
 
     /// `items` by resource, then by scope, each in the order first seen.
-    static func grouped<Item>(
+    package static func grouped<Item>(
         _ items: [Item], resource: (Item) -> Resource, scope: (Item) -> InstrumentationScope
     ) -> [(Resource, [(InstrumentationScope, [Item])])] {
         var resources: [(Resource, [(InstrumentationScope, [Item])])] = []
@@ -76,7 +76,7 @@ public enum SinkRecording {
     /// the channel that brought them (`otelbench.prometheus-remote-write`), so that a replay still knows them
     /// for Prometheus' own series (``PrometheusView/isNativePrometheus(_:)``); other kinds are not produced by
     /// the sinks and are left out.
-    public static func metrics(_ series: [MetricSeries]) -> Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest {
+    package static func metrics(_ series: [MetricSeries]) -> Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest {
         var scopes: [Opentelemetry_Proto_Metrics_V1_ScopeMetrics] = []
         var scopeIndex: [IntakeChannel: Int] = [:]
         for one in series {
@@ -116,7 +116,7 @@ public enum SinkRecording {
     }
 
     /// Log records as an OTLP request, one `ResourceLogs` per resource and one `ScopeLogs` per scope, in order.
-    public static func logs(_ records: [LogRecord]) -> Opentelemetry_Proto_Collector_Logs_V1_ExportLogsServiceRequest {
+    package static func logs(_ records: [LogRecord]) -> Opentelemetry_Proto_Collector_Logs_V1_ExportLogsServiceRequest {
         var request = Opentelemetry_Proto_Collector_Logs_V1_ExportLogsServiceRequest()
         request.resourceLogs = grouped(records, resource: \.resource, scope: \.scope).map { resource, scopes in
             var resourceLogs = Opentelemetry_Proto_Logs_V1_ResourceLogs()

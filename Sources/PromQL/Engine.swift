@@ -1,18 +1,19 @@
+package import PromQLSyntax
 import Foundation
-public import Telemetry
+package import Telemetry
 
 /// Evaluates PromQL over a fixed set of series with Prometheus 2.x semantics: instant selectors look back
 /// 5 minutes (closed at both ends) and skip staleness markers; range selectors take the samples in
 /// `[t - range, t]`; results of functions and arithmetic lose their metric name; vector matching is one-to-one
 /// unless `group_left`/`group_right` say otherwise, and ambiguous matches are errors, as in Prometheus.
-public struct PromQLEngine: Sendable {
+package struct PromQLEngine: Sendable {
     /// Every series, sorted by labels.
-    public let series: [Series]
+    package let series: [Series]
     /// How far back an instant selector looks for a sample (Prometheus' `--query.lookback-delta`).
-    public var lookbackDelta: Duration = .seconds(300)
+    package var lookbackDelta: Duration = .seconds(300)
     /// The most samples a range query may return (Prometheus' `--query.max-samples`), so that one query
     /// cannot take all the memory.
-    public var maxSamples = 50_000_000
+    package var maxSamples = 50_000_000
     /// Each series' labels without `__name__` (what functions and arithmetic return), by index in `series`.
     let labelsWithoutName: [Labels]
     /// Whether a series holds a staleness marker, by index (only those windows are copied and filtered).
@@ -22,7 +23,7 @@ public struct PromQLEngine: Sendable {
     /// Selections made once for all the steps of a range query, by their matchers.
     var preselected: [[LabelMatcher]: [Int]] = [:]
 
-    public init(series: [Series]) {
+    package init(series: [Series]) {
         self.init(sortedSeries: series.sorted { $0.labels < $1.labels })
     }
 
@@ -45,23 +46,23 @@ public struct PromQLEngine: Sendable {
     }
 
     /// The store's metrics as Prometheus would hold them (``PrometheusView``).
-    public init(store: TelemetryStore) {
+    package init(store: TelemetryStore) {
         self.init(sortedSeries: PrometheusView.series(from: store.series))
     }
 
     /// The newest sample's timestamp (ms), or nil without samples.
-    public var latestTimestamp: Int64? { series.compactMap { $0.samples.last?.timestamp }.max() }
+    package var latestTimestamp: Int64? { series.compactMap { $0.samples.last?.timestamp }.max() }
     /// The oldest sample's timestamp (ms), or nil without samples.
-    public var earliestTimestamp: Int64? { series.compactMap { $0.samples.first?.timestamp }.min() }
+    package var earliestTimestamp: Int64? { series.compactMap { $0.samples.first?.timestamp }.min() }
 
     /// Evaluates `expression` at `time` (ms since the epoch).
-    public func instantQuery(_ expression: PromQLExpression, at time: Int64) throws(PromQLError) -> QueryValue {
+    package func instantQuery(_ expression: PromQLExpression, at time: Int64) throws(PromQLError) -> QueryValue {
         try evaluate(expression, at: time)
     }
 
     /// Evaluates `expression` at every step from `start` to `end` (ms), as `/api/v1/query_range` does: one
     /// series per label set, scalars as a series without labels.
-    public func rangeQuery(_ expression: PromQLExpression, start: Int64, end: Int64, step: Int64) throws(PromQLError) -> [Series] {
+    package func rangeQuery(_ expression: PromQLExpression, start: Int64, end: Int64, step: Int64) throws(PromQLError) -> [Series] {
         guard expression.type == .scalar || expression.type == .vector else {
             throw PromQLError(message: "invalid expression type \"\(expression.type == .matrix ? "range vector" : "string")\" for range query, must be Scalar or instant Vector", offset: 0)
         }
@@ -97,7 +98,7 @@ public struct PromQLEngine: Sendable {
     }
 
     /// The series every matcher selects.
-    public func select(_ matchers: [LabelMatcher]) -> [Series] {
+    package func select(_ matchers: [LabelMatcher]) -> [Series] {
         selection(matchers).map { series[$0] }
     }
 

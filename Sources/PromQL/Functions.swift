@@ -1,34 +1,10 @@
+package import PromQLSyntax
 import Foundation
 
 /// The PromQL functions OTelBench evaluates, with Prometheus 2.x's arithmetic.
-public enum PromQLFunctions {
-    /// A function's signature.
-    public struct Signature: Sendable {
-        public var arguments: [ValueType]
-        /// How many trailing arguments may be left out.
-        public var optionalArguments: Int = 0
-        public var returns: ValueType
-    }
-
-    /// Every supported function by name.
-    public static let all: [String: Signature] = {
-        var table: [String: Signature] = [
-            "histogram_quantile": Signature(arguments: [.scalar, .vector], returns: .vector),
-            "scalar": Signature(arguments: [.vector], returns: .scalar),
-            "vector": Signature(arguments: [.scalar], returns: .vector),
-            "time": Signature(arguments: [], returns: .scalar),
-            "absent": Signature(arguments: [.vector], returns: .vector),
-            "clamp": Signature(arguments: [.vector, .scalar, .scalar], returns: .vector),
-            "clamp_min": Signature(arguments: [.vector, .scalar], returns: .vector),
-            "clamp_max": Signature(arguments: [.vector, .scalar], returns: .vector),
-            "round": Signature(arguments: [.vector, .scalar], optionalArguments: 1, returns: .vector),
-        ]
-        for name in ["rate", "increase", "delta", "irate", "idelta", "avg_over_time", "min_over_time", "max_over_time", "sum_over_time", "count_over_time"] {
-            table[name] = Signature(arguments: [.matrix], returns: .vector)
-        }
-        for name in mathFunctions.keys { table[name] = Signature(arguments: [.vector], returns: .vector) }
-        return table
-    }()
+package enum PromQLFunctions {
+    /// Every supported function by name, with its signature.
+    package static var all: [String: PromQLFunctionSignature] { PromQLFunctionSignature.all }
 
     static let mathFunctions: [String: @Sendable (Double) -> Double] = [
         "abs": { Swift.abs($0) }, "ceil": { $0.rounded(.up) }, "floor": { $0.rounded(.down) }, "sqrt": { $0.squareRoot() },
@@ -124,7 +100,7 @@ public enum PromQLFunctions {
     /// counter resets add the value before the reset; the result is extrapolated to the range's edges when
     /// the first/last samples are within 1.1 average intervals of them (else by half an interval), and for
     /// counters not below zero; nil with fewer than two samples.
-    public static func extrapolatedRate<Samples: BidirectionalCollection<Sample>>(_ samples: Samples, start: Int64, end: Int64, isCounter: Bool, isRate: Bool) -> Double? {
+    package static func extrapolatedRate<Samples: BidirectionalCollection<Sample>>(_ samples: Samples, start: Int64, end: Int64, isCounter: Bool, isRate: Bool) -> Double? {
         guard samples.count >= 2, let first = samples.first, let last = samples.last else { return nil }
         var result = last.value - first.value
         if isCounter {
@@ -213,10 +189,10 @@ public enum PromQLFunctions {
     }
 
     /// One cumulative bucket: observations `<= upperBound`.
-    public struct Bucket: Sendable, Hashable {
-        public var upperBound: Double
-        public var count: Double
-        public init(upperBound: Double, count: Double) {
+    package struct Bucket: Sendable, Hashable {
+        package var upperBound: Double
+        package var count: Double
+        package init(upperBound: Double, count: Double) {
             self.upperBound = upperBound
             self.count = count
         }
@@ -227,7 +203,7 @@ public enum PromQLFunctions {
     /// or no observations; the rank's bucket found among the finite ones; `+Inf` answers with the highest
     /// finite bound, a first bucket with a bound ≤ 0 with that bound; otherwise linear interpolation, the
     /// lowest bucket starting at 0. -Inf/+Inf for q < 0 / q > 1.
-    public static func bucketQuantile(_ q: Double, buckets unsorted: [Bucket]) -> Double {
+    package static func bucketQuantile(_ q: Double, buckets unsorted: [Bucket]) -> Double {
         if q.isNaN { return .nan }
         if q < 0 { return -.infinity }
         if q > 1 { return .infinity }

@@ -1,5 +1,5 @@
 import Synchronization
-public import Telemetry
+package import Telemetry
 
 /// The PromQL engine over a store's metrics, converted once and rebuilt only when the store has new points.
 ///
@@ -11,16 +11,16 @@ public import Telemetry
 /// let engines = PromQLEngineCache(store: store)
 /// let value = try engines.engine().instantQuery(expression, at: now)
 /// ```
-public final class PromQLEngineCache: Sendable {
+package final class PromQLEngineCache: Sendable {
     private let store: TelemetryStore
     private let cached = Mutex<(generation: UInt64, engine: PromQLEngine)?>(nil)
 
     /// A cache over `store`; nothing is converted until the first ``engine()``.
-    public init(store: TelemetryStore) { self.store = store }
+    package init(store: TelemetryStore) { self.store = store }
 
     /// An engine over everything the store holds now: the cached one while the store is unchanged, else a
     /// fresh conversion (which then replaces the cached one).
-    public func engine() -> PromQLEngine {
+    package func engine() -> PromQLEngine {
         let generation = store.metricsGeneration
         if let hit = cached.withLock({ $0 }), hit.generation == generation { return hit.engine }
         // Converted outside the lock: no request waits on another's conversion; two racing requests may

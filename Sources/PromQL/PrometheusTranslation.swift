@@ -8,9 +8,9 @@
 /// words joined by `_`; a leading digit prefixed with `_`.
 /// Label names: invalid characters become `_`; a leading digit gets `key_` in front, a single leading
 /// underscore `key`.
-public enum PrometheusTranslation {
+package enum PrometheusTranslation {
     /// The Prometheus metric name of an OTLP metric.
-    public static func metricName(_ name: String, unit: String, kind: MetricKindForNaming, namespace: String = "") -> String {
+    package static func metricName(_ name: String, unit: String, kind: MetricKindForNaming, namespace: String = "") -> String {
         var words = splitWords(name)
         let (mainUnit, perUnit) = unitWords(unit)
         if !mainUnit.isEmpty, !containsSequence(words, mainUnit) { words += mainUnit }
@@ -30,7 +30,7 @@ public enum PrometheusTranslation {
     }
 
     /// What decides a metric's suffixes.
-    public enum MetricKindForNaming: Sendable {
+    package enum MetricKindForNaming: Sendable {
         case counter
         case gauge
         case histogram
@@ -38,7 +38,7 @@ public enum PrometheusTranslation {
     }
 
     /// A Prometheus label name for an OTLP attribute key.
-    public static func labelName(_ key: String) -> String {
+    package static func labelName(_ key: String) -> String {
         guard !key.isEmpty else { return key }
         var sanitized = String(decoding: key.utf8.map { isAlphanumeric($0) || $0 == UInt8(ascii: "_") ? $0 : UInt8(ascii: "_") }, as: UTF8.self)
         if let first = sanitized.utf8.first, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) {

@@ -1,4 +1,5 @@
-public import Telemetry
+package import PromQLSyntax
+package import Telemetry
 
 /// The store's metrics as Prometheus holds them: one ``Series`` of samples per label set, named as the
 /// Collector's `prometheus` exporter names them.
@@ -13,9 +14,9 @@ public import Telemetry
 /// - Series that came in as Prometheus (remote write, scrapes: channels named `prometheus-…`) keep their
 ///   own names and labels.
 /// Timestamps are cut to milliseconds; two samples at one millisecond keep the later-arriving one.
-public enum PrometheusView {
+package enum PrometheusView {
     /// Every series in `metrics`, sorted by labels.
-    public static func series(from metrics: [MetricSeries], namespace: String = "") -> [Series] {
+    package static func series(from metrics: [MetricSeries], namespace: String = "") -> [Series] {
         var samplesByLabels: [Labels: [Sample]] = [:]
         for metric in metrics {
             for (labels, samples) in convert(metric, namespace: namespace) {
@@ -37,20 +38,20 @@ public enum PrometheusView {
     }
 
     /// The label sets (with `__name__`) one store series becomes in Prometheus.
-    public static func labelSets(of metric: MetricSeries) -> [Labels] { convert(metric, namespace: "").map(\.0) }
+    package static func labelSets(of metric: MetricSeries) -> [Labels] { convert(metric, namespace: "").map(\.0) }
 
     /// Whether a series arrived in Prometheus' own form and keeps its names: it came by a `prometheus-…`
     /// channel, or it is replayed from a recording that says so in its scope name.
-    public static func isNativePrometheus(_ metric: MetricSeries) -> Bool {
+    package static func isNativePrometheus(_ metric: MetricSeries) -> Bool {
         metric.channel.name.hasPrefix("prometheus-") || metric.scope.name.hasPrefix(recordingScopePrefix + "prometheus-")
     }
 
     /// The scope name prefix under which recordings keep series that came in by a sink (`otelbench.` + channel).
-    public static let recordingScopePrefix = "otelbench."
+    package static let recordingScopePrefix = "otelbench."
 
     /// The Prometheus metric name of an OTLP series (for histograms and summaries the base name, before
     /// `_bucket`/`_sum`/`_count`).
-    public static func metricName(_ metric: MetricSeries, namespace: String = "") -> String {
+    package static func metricName(_ metric: MetricSeries, namespace: String = "") -> String {
         if isNativePrometheus(metric) { return metric.name }
         let kind: PrometheusTranslation.MetricKindForNaming =
             switch metric.kind {
@@ -64,7 +65,7 @@ public enum PrometheusView {
 
     /// The labels of an OTLP series besides its name: attributes (sanitized; keys that collide joined with
     /// `;` in key order), `job`, `instance`, scope name and version, then constant labels where free.
-    public static func labels(for metric: MetricSeries, constantLabels: [String: String] = [:]) -> [(String, String)] {
+    package static func labels(for metric: MetricSeries, constantLabels: [String: String] = [:]) -> [(String, String)] {
         if isNativePrometheus(metric) {
             return metric.key.attributes.map { ($0.key, $0.value.description) }.filter { !$0.1.isEmpty }.sorted { $0.0 < $1.0 }
         }
@@ -83,7 +84,7 @@ public enum PrometheusView {
     }
 
     /// `service.namespace/service.name`, or `service.name`, as the exporter's `job` label.
-    public static func jobLabel(_ resource: Attributes) -> String? {
+    package static func jobLabel(_ resource: Attributes) -> String? {
         guard let name = resource.string("service.name") else { return nil }
         if let namespace = resource.string("service.namespace"), !namespace.isEmpty { return "\(namespace)/\(name)" }
         return name

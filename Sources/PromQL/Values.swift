@@ -1,45 +1,46 @@
+package import PromQLSyntax
 /// A Prometheus label set: names sorted, each once; `__name__` is the metric name.
-public struct Labels: Sendable, Hashable, Comparable, CustomStringConvertible {
+package struct Labels: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// Name/value pairs sorted by name.
-    public private(set) var pairs: [Pair]
+    package private(set) var pairs: [Pair]
 
-    public struct Pair: Sendable, Hashable {
-        public var name: String
-        public var value: String
-        public init(name: String, value: String) {
+    package struct Pair: Sendable, Hashable {
+        package var name: String
+        package var value: String
+        package init(name: String, value: String) {
             self.name = name
             self.value = value
         }
     }
 
     /// Builds a label set; empty values are dropped (Prometheus treats them as absent), a repeated name keeps the last value.
-    public init(_ dictionary: [String: String]) {
+    package init(_ dictionary: [String: String]) {
         pairs = dictionary.filter { !$0.value.isEmpty }.map { Pair(name: $0.key, value: $0.value) }.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
     }
 
-    public init(_ pairs: [(String, String)]) {
+    package init(_ pairs: [(String, String)]) {
         var dictionary: [String: String] = [:]
         for (name, value) in pairs { dictionary[name] = value }
         self.init(dictionary)
     }
 
-    public static let empty = Labels([String: String]())
+    package static let empty = Labels([String: String]())
 
-    public subscript(name: String) -> String? {
+    package subscript(name: String) -> String? {
         pairs.first { $0.name == name }?.value
     }
 
-    public var metricName: String? { self["__name__"] }
+    package var metricName: String? { self["__name__"] }
 
-    public var dictionary: [String: String] { Dictionary(uniqueKeysWithValues: pairs.map { ($0.name, $0.value) }) }
+    package var dictionary: [String: String] { Dictionary(uniqueKeysWithValues: pairs.map { ($0.name, $0.value) }) }
 
     /// Without the metric name, as functions and arithmetic return.
-    public var droppingMetricName: Labels { removing(["__name__"]) }
+    package var droppingMetricName: Labels { removing(["__name__"]) }
 
     // Name lists are short (grouping and matching labels): a linear search beats hashing them into a set, and
     // a label set that loses nothing is returned as it is, without copying its pairs.
 
-    public func removing(_ names: some Sequence<String>) -> Labels {
+    package func removing(_ names: some Sequence<String>) -> Labels {
         let names = Array(names)
         guard pairs.contains(where: { names.contains($0.name) }) else { return self }
         var copy = self
@@ -47,7 +48,7 @@ public struct Labels: Sendable, Hashable, Comparable, CustomStringConvertible {
         return copy
     }
 
-    public func keeping(_ names: some Sequence<String>) -> Labels {
+    package func keeping(_ names: some Sequence<String>) -> Labels {
         let names = Array(names)
         guard !pairs.allSatisfy({ names.contains($0.name) }) else { return self }
         var copy = self
@@ -55,13 +56,13 @@ public struct Labels: Sendable, Hashable, Comparable, CustomStringConvertible {
         return copy
     }
 
-    public func setting(_ name: String, _ value: String) -> Labels {
+    package func setting(_ name: String, _ value: String) -> Labels {
         var dictionary = self.dictionary
         dictionary[name] = value
         return Labels(dictionary)
     }
 
-    public static func < (lhs: Labels, rhs: Labels) -> Bool {
+    package static func < (lhs: Labels, rhs: Labels) -> Bool {
         for (left, right) in zip(lhs.pairs, rhs.pairs) {
             if left.name != right.name { return left.name.utf8.lexicographicallyPrecedes(right.name.utf8) }
             if left.value != right.value { return left.value.utf8.lexicographicallyPrecedes(right.value.utf8) }
@@ -70,67 +71,67 @@ public struct Labels: Sendable, Hashable, Comparable, CustomStringConvertible {
     }
 
     /// `name{a="1", b="2"}`, as Prometheus prints series.
-    public var description: String {
+    package var description: String {
         let others = pairs.filter { $0.name != "__name__" }.map { "\($0.name)=\"\(PromQLFormat.escape($0.value))\"" }
         return "\(metricName ?? ""){\(others.joined(separator: ", "))}"
     }
 }
 
 /// One sample: a millisecond timestamp and a value.
-public struct Sample: Sendable, Hashable {
-    public var timestamp: Int64
-    public var value: Double
+package struct Sample: Sendable, Hashable {
+    package var timestamp: Int64
+    package var value: Double
 
-    public init(timestamp: Int64, value: Double) {
+    package init(timestamp: Int64, value: Double) {
         self.timestamp = timestamp
         self.value = value
     }
 
     /// Prometheus' staleness marker, a NaN with this bit pattern.
-    public static let staleNaNBits: UInt64 = 0x7ff0_0000_0000_0002
+    package static let staleNaNBits: UInt64 = 0x7ff0_0000_0000_0002
 
-    public var isStale: Bool { value.bitPattern == Self.staleNaNBits }
+    package var isStale: Bool { value.bitPattern == Self.staleNaNBits }
 
-    public static func == (lhs: Sample, rhs: Sample) -> Bool {
+    package static func == (lhs: Sample, rhs: Sample) -> Bool {
         lhs.timestamp == rhs.timestamp && lhs.value.bitPattern == rhs.value.bitPattern
     }
 
-    public func hash(into hasher: inout Hasher) {
+    package func hash(into hasher: inout Hasher) {
         hasher.combine(timestamp)
         hasher.combine(value.bitPattern)
     }
 }
 
 /// A series with its samples in time order.
-public struct Series: Sendable, Hashable {
-    public var labels: Labels
-    public var samples: [Sample]
+package struct Series: Sendable, Hashable {
+    package var labels: Labels
+    package var samples: [Sample]
 
-    public init(labels: Labels, samples: [Sample]) {
+    package init(labels: Labels, samples: [Sample]) {
         self.labels = labels
         self.samples = samples
     }
 }
 
 /// One element of an instant vector.
-public struct VectorElement: Sendable, Hashable {
-    public var labels: Labels
-    public var value: Double
+package struct VectorElement: Sendable, Hashable {
+    package var labels: Labels
+    package var value: Double
 
-    public init(labels: Labels, value: Double) {
+    package init(labels: Labels, value: Double) {
         self.labels = labels
         self.value = value
     }
 }
 
 /// The result of evaluating an expression at one instant.
-public enum QueryValue: Sendable {
+package enum QueryValue: Sendable {
     case scalar(Double)
     case string(String)
     case vector([VectorElement])
     case matrix([Series])
 
-    public var type: ValueType {
+    package var type: ValueType {
         switch self {
         case .scalar: .scalar
         case .string: .string

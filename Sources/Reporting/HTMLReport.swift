@@ -4,10 +4,10 @@ import Checks
 /// One self-contained HTML file (no scripts, no external resources) with inline SVG plots: latency
 /// percentile curves per request, requests and failures over time, series per metric against the limit,
 /// and a waterfall of the first broken trace.
-public enum HTMLReport {
+package enum HTMLReport {
     static let palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 
-    public static func html(_ summary: RunSummary) -> String {
+    package static func html(_ summary: RunSummary) -> String {
         var body: [String] = []
         let verdict = summary.passed ? "<span class=pass>passed</span>" : "<span class=fail>FAILED</span>"
         body.append("<h1>otelbench: \(escape(summary.scenario)) — \(verdict)</h1>")

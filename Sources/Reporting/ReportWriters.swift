@@ -2,8 +2,8 @@ import Foundation
 import Checks
 
 /// JUnit XML: one test suite per rule kind, one test case per rule, failures carrying the evidence.
-public enum JUnitReport {
-    public static func xml(_ summary: RunSummary) -> String {
+package enum JUnitReport {
+    package static func xml(_ summary: RunSummary) -> String {
         var lines = [#"<?xml version="1.0" encoding="UTF-8"?>"#]
         let failures = summary.rules.filter { !$0.passed }.count
         lines.append(#"<testsuites name="otelbench \#(escape(summary.scenario))" tests="\#(summary.rules.count)" failures="\#(failures)">"#)
@@ -49,8 +49,8 @@ public enum JUnitReport {
 }
 
 /// Markdown for pull-request comments, and the terminal summary in the spirit of k6's.
-public enum TextReport {
-    public static func markdown(_ summary: RunSummary) -> String {
+package enum TextReport {
+    package static func markdown(_ summary: RunSummary) -> String {
         var lines = ["# otelbench: \(summary.scenario) — \(summary.passed ? "passed" : "FAILED")", ""]
         if summary.interrupted { lines += ["**Interrupted**: the workload was stopped early; the results cover what ran.", ""] }
         lines += ["| | rule | measured | expected |", "| --- | --- | --- | --- |"]
@@ -80,7 +80,7 @@ public enum TextReport {
     }
 
     /// `✓ slo: rollback p99 — p99 = 12.3 s (< 180 s)` lines and a verdict.
-    public static func terminal(_ summary: RunSummary) -> String {
+    package static func terminal(_ summary: RunSummary) -> String {
         var lines: [String] = []
         for rule in summary.rules {
             lines.append("\(rule.passed ? "✓" : "✗") \(rule.kind.rawValue): \(rule.name) — \(rule.measured) (\(rule.expected))")

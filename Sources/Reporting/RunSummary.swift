@@ -1,71 +1,72 @@
-public import Foundation
-public import Checks
-public import Telemetry
-public import Workload
+package import Scenario
+package import Foundation
+package import Checks
+package import Telemetry
+package import Workload
 
 /// The machine-readable record of a run (`summary.json`, schema `otelbench.run-summary/v1`, in the README).
-public struct RunSummary: Codable, Sendable {
-    public struct PhaseEntry: Codable, Sendable {
-        public var name: String
-        public var plannedSeconds: Double
-        public var elapsedSeconds: Double
-        public var scheduled: Int
-        public var sent: Int
-        public var droppedSlots: Int
-        public var achievedRate: Double
-        public var requests: [String: RequestReport]
+package struct RunSummary: Codable, Sendable {
+    package struct PhaseEntry: Codable, Sendable {
+        package var name: String
+        package var plannedSeconds: Double
+        package var elapsedSeconds: Double
+        package var scheduled: Int
+        package var sent: Int
+        package var droppedSlots: Int
+        package var achievedRate: Double
+        package var requests: [String: RequestReport]
     }
 
-    public var schema = "otelbench.run-summary/v1"
-    public var scenario: String
-    public var scenarioFile: String
-    public var startedAt: String
-    public var interrupted: Bool
-    public var passed: Bool
-    public var phases: [PhaseEntry]
-    public var rules: [RuleResult]
-    public var intake: IntakeSummary
-    public var cardinality: CardinalityCheck.Table
+    package var schema = "otelbench.run-summary/v1"
+    package var scenario: String
+    package var scenarioFile: String
+    package var startedAt: String
+    package var interrupted: Bool
+    package var passed: Bool
+    package var phases: [PhaseEntry]
+    package var rules: [RuleResult]
+    package var intake: IntakeSummary
+    package var cardinality: CardinalityCheck.Table
     /// The cardinality limit the scenario set (for plots), if any.
-    public var cardinalityLimit: Int?
+    package var cardinalityLimit: Int?
     /// Per request name: client latency (ms) at the percentiles 0, 25, 50, 75, 90, 95, 99, 99.9, 100.
-    public var latencyCurves: [String: [LatencyCurvePoint]]
+    package var latencyCurves: [String: [LatencyCurvePoint]]
     /// Per second of the run: requests completed and failed.
-    public var timeline: [TimelineEntry]
+    package var timeline: [TimelineEntry]
     /// The first trace a propagation rule found broken, as spans for a waterfall.
-    public var failingTrace: TraceWaterfall?
+    package var failingTrace: TraceWaterfall?
     /// When the scenario's alerts went pending, fired and resolved (absent without `alert_rules`).
-    public var alerts: AlertTimeline?
+    package var alerts: AlertTimeline?
 
-    public struct LatencyCurvePoint: Codable, Sendable, Hashable {
-        public var percentile: Double
-        public var milliseconds: Double
+    package struct LatencyCurvePoint: Codable, Sendable, Hashable {
+        package var percentile: Double
+        package var milliseconds: Double
     }
 
-    public struct TimelineEntry: Codable, Sendable, Hashable {
-        public var second: Int
-        public var completed: Int
-        public var failed: Int
+    package struct TimelineEntry: Codable, Sendable, Hashable {
+        package var second: Int
+        package var completed: Int
+        package var failed: Int
     }
 
     /// A trace's spans laid out in time, parents before children.
-    public struct TraceWaterfall: Codable, Sendable, Hashable {
-        public struct Bar: Codable, Sendable, Hashable {
-            public var name: String
-            public var service: String
-            public var kind: String
-            public var spanID: String
-            public var parentSpanID: String?
-            public var depth: Int
-            public var startMilliseconds: Double
-            public var durationMilliseconds: Double
+    package struct TraceWaterfall: Codable, Sendable, Hashable {
+        package struct Bar: Codable, Sendable, Hashable {
+            package var name: String
+            package var service: String
+            package var kind: String
+            package var spanID: String
+            package var parentSpanID: String?
+            package var depth: Int
+            package var startMilliseconds: Double
+            package var durationMilliseconds: Double
         }
-        public var traceID: String
-        public var problem: String
-        public var bars: [Bar]
+        package var traceID: String
+        package var problem: String
+        package var bars: [Bar]
     }
 
-    public init(scenario: Scenario, startedAt: Date, driver: DriverReport, rules: [RuleResult], store: TelemetryStore) {
+    package init(scenario: Scenario, startedAt: Date, driver: DriverReport, rules: [RuleResult], store: TelemetryStore) {
         self.scenario = scenario.name
         scenarioFile = scenario.file
         self.startedAt = ISO8601DateFormatter().string(from: startedAt)
@@ -103,11 +104,9 @@ public struct RunSummary: Codable, Sendable {
         failingTrace = Self.waterfall(rules: rules, store: store)
     }
 
-    /// The first trace named in a failing propagation rule's evidence, laid out for a waterfall.
+    /// The first trace a failing propagation rule names as its subject, laid out for a waterfall.
     static func waterfall(rules: [RuleResult], store: TelemetryStore) -> TraceWaterfall? {
-        guard let rule = rules.first(where: { $0.kind == .propagation && !$0.passed }),
-              let line = rule.evidence.first(where: { $0.hasPrefix("trace ") }),
-              let hex = line.split(separator: " ").dropFirst().first, let traceID = TraceID(hex: hex) else { return nil }
+        guard let trace = rules.firstBrokenTrace, let traceID = TraceID(hex: trace.id) else { return nil }
         let spans = store.spans(inTrace: traceID)
         guard let start = spans.map(\.startTimeUnixNano).min() else { return nil }
         let ids = Set(spans.map(\.spanID))
@@ -125,17 +124,11 @@ public struct RunSummary: Codable, Sendable {
             }
         }
         visit(nil, depth: 0)
-        return TraceWaterfall(traceID: traceID.hex, problem: line, bars: bars)
-    }
-
-    /// Adds results judged after the run (the baseline comparison), updating the verdict.
-    public mutating func add(_ results: [RuleResult]) {
-        rules += results
-        passed = passed && results.allSatisfy(\.passed)
+        return TraceWaterfall(traceID: traceID.hex, problem: trace.problem, bars: bars)
     }
 
     /// Pretty-printed JSON with sorted keys.
-    public func json() throws -> Data {
+    package func json() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         return try encoder.encode(self)

@@ -1,5 +1,5 @@
 /// The value of an OpenTelemetry attribute (OTLP `AnyValue`).
-public indirect enum AttributeValue: Hashable, Sendable, CustomStringConvertible {
+package indirect enum AttributeValue: Hashable, Sendable, CustomStringConvertible {
     case string(String)
     case bool(Bool)
     case int(Int64)
@@ -11,7 +11,7 @@ public indirect enum AttributeValue: Hashable, Sendable, CustomStringConvertible
     case empty
 
     /// The value as Prometheus would print it in a label, and as people read it.
-    public var description: String {
+    package var description: String {
         switch self {
         case .string(let value): value
         case .bool(let value): value ? "true" : "false"
@@ -32,7 +32,7 @@ public indirect enum AttributeValue: Hashable, Sendable, CustomStringConvertible
     }
 
     /// The name of the value's type, as the OTLP `AnyValue` field is called.
-    public var typeName: String {
+    package var typeName: String {
         switch self {
         case .string: "string"
         case .bool: "bool"
@@ -47,11 +47,11 @@ public indirect enum AttributeValue: Hashable, Sendable, CustomStringConvertible
 }
 
 /// Attributes by key. OTLP forbids duplicate keys; where a sender repeats one, the last value wins.
-public typealias Attributes = [String: AttributeValue]
+package typealias Attributes = [String: AttributeValue]
 
 extension Attributes {
     /// The string value of `key`, if it is a string attribute.
-    public func string(_ key: String) -> String? {
+    package func string(_ key: String) -> String? {
         if case .string(let value) = self[key] { return value }
         return nil
     }

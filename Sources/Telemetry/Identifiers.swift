@@ -1,18 +1,18 @@
 /// A W3C / OpenTelemetry trace id: 16 bytes, shown as 32 lower-case hex digits.
-public struct TraceID: Hashable, Sendable, Comparable, CustomStringConvertible {
+package struct TraceID: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// The first 8 bytes, big-endian (Jaeger's `traceIdHigh`).
-    public var high: UInt64
+    package var high: UInt64
     /// The last 8 bytes, big-endian (Jaeger's `traceIdLow`).
-    public var low: UInt64
+    package var low: UInt64
 
     /// Creates a trace id from its two big-endian halves.
-    public init(high: UInt64, low: UInt64) {
+    package init(high: UInt64, low: UInt64) {
         self.high = high
         self.low = low
     }
 
     /// Creates a trace id from exactly 16 bytes; `nil` for any other length.
-    public init?(bytes: some Collection<UInt8>) {
+    package init?(bytes: some Collection<UInt8>) {
         guard bytes.count == 16 else { return nil }
         var high: UInt64 = 0
         var low: UInt64 = 0
@@ -23,67 +23,67 @@ public struct TraceID: Hashable, Sendable, Comparable, CustomStringConvertible {
     }
 
     /// Parses 32 hex digits (either case); `nil` for anything else.
-    public init?(hex: some StringProtocol) {
+    package init?(hex: some StringProtocol) {
         guard hex.utf8.count == 32, let bytes = HexCoding.decode(hex) else { return nil }
         self.init(bytes: bytes)
     }
 
     /// Whether every byte is zero: W3C and OTLP call that id invalid.
-    public var isZero: Bool { high == 0 && low == 0 }
+    package var isZero: Bool { high == 0 && low == 0 }
 
     /// The 16 bytes, big-endian.
-    public var bytes: [UInt8] { HexCoding.bigEndianBytes(high) + HexCoding.bigEndianBytes(low) }
+    package var bytes: [UInt8] { HexCoding.bigEndianBytes(high) + HexCoding.bigEndianBytes(low) }
 
     /// 32 lower-case hex digits.
-    public var hex: String { HexCoding.encode(bytes) }
+    package var hex: String { HexCoding.encode(bytes) }
 
-    public var description: String { hex }
+    package var description: String { hex }
 
-    public static func < (lhs: TraceID, rhs: TraceID) -> Bool {
+    package static func < (lhs: TraceID, rhs: TraceID) -> Bool {
         (lhs.high, lhs.low) < (rhs.high, rhs.low)
     }
 }
 
 /// A W3C / OpenTelemetry span id: 8 bytes, shown as 16 lower-case hex digits.
-public struct SpanID: Hashable, Sendable, Comparable, CustomStringConvertible {
+package struct SpanID: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// The 8 bytes as a big-endian integer.
-    public var value: UInt64
+    package var value: UInt64
 
     /// Creates a span id from its big-endian integer value.
-    public init(value: UInt64) { self.value = value }
+    package init(value: UInt64) { self.value = value }
 
     /// Creates a span id from exactly 8 bytes; `nil` for any other length.
-    public init?(bytes: some Collection<UInt8>) {
+    package init?(bytes: some Collection<UInt8>) {
         guard bytes.count == 8 else { return nil }
         self.value = bytes.reduce(0) { $0 << 8 | UInt64($1) }
     }
 
     /// Parses 16 hex digits (either case); `nil` for anything else.
-    public init?(hex: some StringProtocol) {
+    package init?(hex: some StringProtocol) {
         guard hex.utf8.count == 16, let bytes = HexCoding.decode(hex) else { return nil }
         self.init(bytes: bytes)
     }
 
     /// Whether every byte is zero: W3C and OTLP call that id invalid.
-    public var isZero: Bool { value == 0 }
+    package var isZero: Bool { value == 0 }
 
     /// The 8 bytes, big-endian.
-    public var bytes: [UInt8] { HexCoding.bigEndianBytes(value) }
+    package var bytes: [UInt8] { HexCoding.bigEndianBytes(value) }
 
     /// 16 lower-case hex digits.
-    public var hex: String { HexCoding.encode(bytes) }
+    package var hex: String { HexCoding.encode(bytes) }
 
-    public var description: String { hex }
+    package var description: String { hex }
 
-    public static func < (lhs: SpanID, rhs: SpanID) -> Bool { lhs.value < rhs.value }
+    package static func < (lhs: SpanID, rhs: SpanID) -> Bool { lhs.value < rhs.value }
 }
 
 /// Hex encoding and decoding of byte strings, as OTLP/JSON and W3C Trace Context write ids.
-public enum HexCoding {
+package enum HexCoding {
     private static let digits = Array("0123456789abcdef".utf8)
 
     /// Lower-case hex of `bytes`.
-    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
+    package static func encode(_ bytes: some Sequence<UInt8>) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.underestimatedCount * 2)
         for byte in bytes {
@@ -94,7 +94,7 @@ public enum HexCoding {
     }
 
     /// Bytes of an even-length hex string (either case); `nil` when a character is not hex or the length is odd.
-    public static func decode(_ hex: some StringProtocol) -> [UInt8]? {
+    package static func decode(_ hex: some StringProtocol) -> [UInt8]? {
         let utf8 = Array(hex.utf8)
         guard utf8.count % 2 == 0 else { return nil }
         var out: [UInt8] = []

@@ -1,46 +1,46 @@
 /// What a store holds, summed up: the `--summary-json` document of `otelbench receive` (schema
 /// `otelbench.intake-summary/v1`, described in the README).
-public struct IntakeSummary: Codable, Sendable, Hashable {
+package struct IntakeSummary: Codable, Sendable, Hashable {
     /// Per metric name: its type, unit, series and data points.
-    public struct MetricEntry: Codable, Sendable, Hashable {
-        public var name: String
-        public var type: String
-        public var unit: String
-        public var series: Int
-        public var dataPoints: Int
+    package struct MetricEntry: Codable, Sendable, Hashable {
+        package var name: String
+        package var type: String
+        package var unit: String
+        package var series: Int
+        package var dataPoints: Int
     }
 
     /// Per service (`service.name`): spans and log records.
-    public struct ServiceEntry: Codable, Sendable, Hashable {
-        public var name: String
-        public var spans: Int
-        public var logRecords: Int
-        public var dataPoints: Int
+    package struct ServiceEntry: Codable, Sendable, Hashable {
+        package var name: String
+        package var spans: Int
+        package var logRecords: Int
+        package var dataPoints: Int
     }
 
     /// Per intake channel and signal: requests and items accepted and rejected.
-    public struct ChannelEntry: Codable, Sendable, Hashable {
-        public var channel: String
-        public var signal: String
-        public var requestsAccepted: Int
-        public var requestsRejected: Int
-        public var itemsAccepted: Int
-        public var itemsRejected: Int
-        public var bytesAccepted: Int
+    package struct ChannelEntry: Codable, Sendable, Hashable {
+        package var channel: String
+        package var signal: String
+        package var requestsAccepted: Int
+        package var requestsRejected: Int
+        package var itemsAccepted: Int
+        package var itemsRejected: Int
+        package var bytesAccepted: Int
     }
 
-    public var schema = "otelbench.intake-summary/v1"
-    public var spans: Int
-    public var traces: Int
-    public var services: [ServiceEntry]
-    public var metrics: [MetricEntry]
-    public var series: Int
-    public var dataPoints: Int
-    public var logRecords: Int
-    public var channels: [ChannelEntry]
+    package var schema = "otelbench.intake-summary/v1"
+    package var spans: Int
+    package var traces: Int
+    package var services: [ServiceEntry]
+    package var metrics: [MetricEntry]
+    package var series: Int
+    package var dataPoints: Int
+    package var logRecords: Int
+    package var channels: [ChannelEntry]
 
     /// Sums up everything `store` holds now.
-    public init(store: TelemetryStore) {
+    package init(store: TelemetryStore) {
         let spans = store.spans
         let series = store.series
         let logs = store.logs
@@ -84,7 +84,7 @@ public struct IntakeSummary: Codable, Sendable, Hashable {
     }
 
     /// The summary as people read it at the end of `otelbench receive`.
-    public var text: String {
+    package var text: String {
         var lines: [String] = []
         lines.append("received: \(spans) spans in \(traces) traces, \(series) metric series with \(dataPoints) data points, \(logRecords) log records")
         if !services.isEmpty {

@@ -1,25 +1,25 @@
 /// One log record as the store keeps it (OTLP `LogRecord`).
-public struct LogRecord: Sendable, Hashable {
-    public var timeUnixNano: UInt64
-    public var observedTimeUnixNano: UInt64
+package struct LogRecord: Sendable, Hashable {
+    package var timeUnixNano: UInt64
+    package var observedTimeUnixNano: UInt64
     /// OTLP `SeverityNumber` (1–24; 0 unspecified).
-    public var severityNumber: Int
-    public var severityText: String
-    public var body: AttributeValue
-    public var attributes: Attributes
+    package var severityNumber: Int
+    package var severityText: String
+    package var body: AttributeValue
+    package var attributes: Attributes
     /// The trace the record was emitted in, if any.
-    public var traceID: TraceID?
+    package var traceID: TraceID?
     /// The span the record was emitted in, if any.
-    public var spanID: SpanID?
-    public var flags: UInt32
-    public var eventName: String
-    public var resource: Resource
-    public var scope: InstrumentationScope
+    package var spanID: SpanID?
+    package var flags: UInt32
+    package var eventName: String
+    package var resource: Resource
+    package var scope: InstrumentationScope
     /// The intake channel that received the record.
-    public var channel: IntakeChannel
+    package var channel: IntakeChannel
 
     /// Creates a log record; fields not given take OTLP's defaults.
-    public init(
+    package init(
         timeUnixNano: UInt64 = 0,
         observedTimeUnixNano: UInt64 = 0,
         severityNumber: Int = 0,

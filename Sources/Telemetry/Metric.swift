@@ -1,12 +1,12 @@
 /// OTLP `AggregationTemporality`, with OTLP's integer values.
-public enum AggregationTemporality: Int, Sendable, Hashable {
+package enum AggregationTemporality: Int, Sendable, Hashable {
     case unspecified = 0
     case delta = 1
     case cumulative = 2
 }
 
 /// The type of a metric, as OTLP's `Metric.data` oneof says.
-public enum MetricKind: Sendable, Hashable, CustomStringConvertible {
+package enum MetricKind: Sendable, Hashable, CustomStringConvertible {
     case gauge
     case sum(isMonotonic: Bool, temporality: AggregationTemporality)
     case histogram(temporality: AggregationTemporality)
@@ -14,7 +14,7 @@ public enum MetricKind: Sendable, Hashable, CustomStringConvertible {
     case summary
 
     /// `gauge`, `sum`, `histogram`, `exponential_histogram` or `summary`.
-    public var name: String {
+    package var name: String {
         switch self {
         case .gauge: "gauge"
         case .sum: "sum"
@@ -24,7 +24,7 @@ public enum MetricKind: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .sum(let isMonotonic, let temporality):
             "sum(\(isMonotonic ? "monotonic" : "non-monotonic"), \(temporality))"
@@ -36,12 +36,12 @@ public enum MetricKind: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// A number as OTLP sends it: integer or double.
-public enum NumberValue: Sendable, Hashable {
+package enum NumberValue: Sendable, Hashable {
     case int(Int64)
     case double(Double)
 
     /// The value as a double, as Prometheus stores every sample.
-    public var doubleValue: Double {
+    package var doubleValue: Double {
         switch self {
         case .int(let value): Double(value)
         case .double(let value): value
@@ -50,13 +50,13 @@ public enum NumberValue: Sendable, Hashable {
 }
 
 /// One gauge or sum data point.
-public struct NumberPoint: Sendable, Hashable {
-    public var startTimeUnixNano: UInt64
-    public var timeUnixNano: UInt64
-    public var value: NumberValue
-    public var flags: UInt32
+package struct NumberPoint: Sendable, Hashable {
+    package var startTimeUnixNano: UInt64
+    package var timeUnixNano: UInt64
+    package var value: NumberValue
+    package var flags: UInt32
 
-    public init(startTimeUnixNano: UInt64 = 0, timeUnixNano: UInt64, value: NumberValue, flags: UInt32 = 0) {
+    package init(startTimeUnixNano: UInt64 = 0, timeUnixNano: UInt64, value: NumberValue, flags: UInt32 = 0) {
         self.startTimeUnixNano = startTimeUnixNano
         self.timeUnixNano = timeUnixNano
         self.value = value
@@ -65,20 +65,20 @@ public struct NumberPoint: Sendable, Hashable {
 }
 
 /// One explicit-bucket histogram data point.
-public struct HistogramPoint: Sendable, Hashable {
-    public var startTimeUnixNano: UInt64
-    public var timeUnixNano: UInt64
-    public var count: UInt64
-    public var sum: Double?
-    public var min: Double?
-    public var max: Double?
+package struct HistogramPoint: Sendable, Hashable {
+    package var startTimeUnixNano: UInt64
+    package var timeUnixNano: UInt64
+    package var count: UInt64
+    package var sum: Double?
+    package var min: Double?
+    package var max: Double?
     /// Upper bounds of every bucket but the last (which is `+Inf`).
-    public var explicitBounds: [Double]
+    package var explicitBounds: [Double]
     /// One count per bucket: `explicitBounds.count + 1` of them (non-cumulative, as OTLP sends them).
-    public var bucketCounts: [UInt64]
-    public var flags: UInt32
+    package var bucketCounts: [UInt64]
+    package var flags: UInt32
 
-    public init(
+    package init(
         startTimeUnixNano: UInt64 = 0, timeUnixNano: UInt64, count: UInt64, sum: Double? = nil,
         min: Double? = nil, max: Double? = nil, explicitBounds: [Double], bucketCounts: [UInt64], flags: UInt32 = 0
     ) {
@@ -95,31 +95,31 @@ public struct HistogramPoint: Sendable, Hashable {
 }
 
 /// One base-2 exponential histogram data point.
-public struct ExponentialHistogramPoint: Sendable, Hashable {
+package struct ExponentialHistogramPoint: Sendable, Hashable {
     /// One side (positive or negative) of the buckets.
-    public struct Buckets: Sendable, Hashable {
-        public var offset: Int32
-        public var bucketCounts: [UInt64]
-        public init(offset: Int32 = 0, bucketCounts: [UInt64] = []) {
+    package struct Buckets: Sendable, Hashable {
+        package var offset: Int32
+        package var bucketCounts: [UInt64]
+        package init(offset: Int32 = 0, bucketCounts: [UInt64] = []) {
             self.offset = offset
             self.bucketCounts = bucketCounts
         }
     }
 
-    public var startTimeUnixNano: UInt64
-    public var timeUnixNano: UInt64
-    public var count: UInt64
-    public var sum: Double?
-    public var min: Double?
-    public var max: Double?
-    public var scale: Int32
-    public var zeroCount: UInt64
-    public var zeroThreshold: Double
-    public var positive: Buckets
-    public var negative: Buckets
-    public var flags: UInt32
+    package var startTimeUnixNano: UInt64
+    package var timeUnixNano: UInt64
+    package var count: UInt64
+    package var sum: Double?
+    package var min: Double?
+    package var max: Double?
+    package var scale: Int32
+    package var zeroCount: UInt64
+    package var zeroThreshold: Double
+    package var positive: Buckets
+    package var negative: Buckets
+    package var flags: UInt32
 
-    public init(
+    package init(
         startTimeUnixNano: UInt64 = 0, timeUnixNano: UInt64, count: UInt64, sum: Double? = nil,
         min: Double? = nil, max: Double? = nil, scale: Int32, zeroCount: UInt64 = 0, zeroThreshold: Double = 0,
         positive: Buckets = .init(), negative: Buckets = .init(), flags: UInt32 = 0
@@ -140,25 +140,25 @@ public struct ExponentialHistogramPoint: Sendable, Hashable {
 }
 
 /// One summary data point (pre-computed quantiles).
-public struct SummaryPoint: Sendable, Hashable {
+package struct SummaryPoint: Sendable, Hashable {
     /// One quantile and its value.
-    public struct Quantile: Sendable, Hashable {
-        public var quantile: Double
-        public var value: Double
-        public init(quantile: Double, value: Double) {
+    package struct Quantile: Sendable, Hashable {
+        package var quantile: Double
+        package var value: Double
+        package init(quantile: Double, value: Double) {
             self.quantile = quantile
             self.value = value
         }
     }
 
-    public var startTimeUnixNano: UInt64
-    public var timeUnixNano: UInt64
-    public var count: UInt64
-    public var sum: Double
-    public var quantiles: [Quantile]
-    public var flags: UInt32
+    package var startTimeUnixNano: UInt64
+    package var timeUnixNano: UInt64
+    package var count: UInt64
+    package var sum: Double
+    package var quantiles: [Quantile]
+    package var flags: UInt32
 
-    public init(
+    package init(
         startTimeUnixNano: UInt64 = 0, timeUnixNano: UInt64, count: UInt64, sum: Double,
         quantiles: [Quantile] = [], flags: UInt32 = 0
     ) {
@@ -172,14 +172,14 @@ public struct SummaryPoint: Sendable, Hashable {
 }
 
 /// One data point of any metric kind.
-public enum MetricPoint: Sendable, Hashable {
+package enum MetricPoint: Sendable, Hashable {
     case number(NumberPoint)
     case histogram(HistogramPoint)
     case exponentialHistogram(ExponentialHistogramPoint)
     case summary(SummaryPoint)
 
     /// The point's timestamp.
-    public var timeUnixNano: UInt64 {
+    package var timeUnixNano: UInt64 {
         switch self {
         case .number(let point): point.timeUnixNano
         case .histogram(let point): point.timeUnixNano
@@ -190,12 +190,12 @@ public enum MetricPoint: Sendable, Hashable {
 }
 
 /// What identifies a series: metric name, point attributes and resource attributes.
-public struct SeriesKey: Hashable, Sendable {
-    public var metricName: String
-    public var attributes: Attributes
-    public var resource: Resource
+package struct SeriesKey: Hashable, Sendable {
+    package var metricName: String
+    package var attributes: Attributes
+    package var resource: Resource
 
-    public init(metricName: String, attributes: Attributes, resource: Resource) {
+    package init(metricName: String, attributes: Attributes, resource: Resource) {
         self.metricName = metricName
         self.attributes = attributes
         self.resource = resource
@@ -203,17 +203,17 @@ public struct SeriesKey: Hashable, Sendable {
 }
 
 /// A metric series and every point received for it, in arrival order.
-public struct MetricSeries: Sendable, Hashable {
-    public var key: SeriesKey
-    public var kind: MetricKind
-    public var unit: String
-    public var description: String
-    public var scope: InstrumentationScope
-    public var points: [MetricPoint]
+package struct MetricSeries: Sendable, Hashable {
+    package var key: SeriesKey
+    package var kind: MetricKind
+    package var unit: String
+    package var description: String
+    package var scope: InstrumentationScope
+    package var points: [MetricPoint]
     /// The intake channel that first brought the series.
-    public var channel: IntakeChannel
+    package var channel: IntakeChannel
 
-    public init(
+    package init(
         key: SeriesKey, kind: MetricKind, unit: String = "", description: String = "",
         scope: InstrumentationScope = .init(), points: [MetricPoint] = [], channel: IntakeChannel
     ) {
@@ -227,5 +227,5 @@ public struct MetricSeries: Sendable, Hashable {
     }
 
     /// The metric's name.
-    public var name: String { key.metricName }
+    package var name: String { key.metricName }
 }

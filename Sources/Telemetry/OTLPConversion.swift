@@ -1,17 +1,17 @@
 import Foundation
-public import OTelBenchProtos
+package import OTelBenchProtos
 
 /// Decoded, validated items of one OTLP export request, and what was wrong with the rest.
-public struct ConversionResult: Sendable {
+package struct ConversionResult: Sendable {
     /// The items that passed validation.
-    public var batch: Batch
+    package var batch: Batch
     /// Items refused (spans, data points, log records), reported to the sender as partial success.
-    public var rejectedItems: Int
+    package var rejectedItems: Int
     /// What was wrong with each refused item, first ones first.
-    public var problems: [String]
+    package var problems: [String]
 
     /// One line for OTLP's `partial_success.error_message`: the first problems and how many more.
-    public var errorMessage: String {
+    package var errorMessage: String {
         guard !problems.isEmpty else { return "" }
         let shown = problems.prefix(5).joined(separator: "; ")
         return problems.count > 5 ? "\(shown); and \(problems.count - 5) more" : shown
@@ -24,11 +24,11 @@ public struct ConversionResult: Sendable {
 /// or whose parent span id is neither empty nor a valid 8-byte id, is rejected; so is a link with such ids.
 /// A log record's trace and span ids are optional but, when present, must have the right length.
 /// A histogram point whose bucket counts do not match its bounds (or its count) is rejected.
-public enum OTLPConversion {
+package enum OTLPConversion {
     private typealias TraceProto = Opentelemetry_Proto_Trace_V1_Span
 
     /// Converts an `ExportTraceServiceRequest`.
-    public static func traces(
+    package static func traces(
         _ request: Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest,
         channel: IntakeChannel
     ) -> ConversionResult {
@@ -55,7 +55,7 @@ public enum OTLPConversion {
     }
 
     /// Converts an `ExportMetricsServiceRequest`, grouping points into series.
-    public static func metrics(
+    package static func metrics(
         _ request: Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest,
         channel: IntakeChannel
     ) -> ConversionResult {
@@ -102,7 +102,7 @@ public enum OTLPConversion {
     }
 
     /// Converts an `ExportLogsServiceRequest`.
-    public static func logs(
+    package static func logs(
         _ request: Opentelemetry_Proto_Collector_Logs_V1_ExportLogsServiceRequest,
         channel: IntakeChannel
     ) -> ConversionResult {
@@ -327,14 +327,14 @@ public enum OTLPConversion {
     }
 
     /// Converts OTLP key-values to attributes (a repeated key keeps its last value).
-    public static func attributes(_ keyValues: [Opentelemetry_Proto_Common_V1_KeyValue]) -> Attributes {
+    package static func attributes(_ keyValues: [Opentelemetry_Proto_Common_V1_KeyValue]) -> Attributes {
         var result = Attributes(minimumCapacity: keyValues.count)
         for keyValue in keyValues { result[keyValue.key] = value(keyValue.value) }
         return result
     }
 
     /// Converts an OTLP `AnyValue`.
-    public static func value(_ proto: Opentelemetry_Proto_Common_V1_AnyValue) -> AttributeValue {
+    package static func value(_ proto: Opentelemetry_Proto_Common_V1_AnyValue) -> AttributeValue {
         switch proto.value {
         case .stringValue(let value): .string(value)
         case .boolValue(let value): .bool(value)

@@ -1,12 +1,12 @@
 import Foundation
-public import SwiftProtobuf
+package import SwiftProtobuf
 
 /// OTLP's JSON encoding: the proto3 JSON mapping, except that trace and span ids are hex strings rather
 /// than base64, and enums are integers.
 ///
 /// swift-protobuf does the proto3 mapping (lowerCamelCase or original keys, int64 as strings or numbers,
 /// unknown fields ignored); this type converts the id fields between hex and base64 on the way in and out.
-public enum OTLPJSON {
+package enum OTLPJSON {
     /// Keys whose string values are ids: `traceId`, `spanId`, `parentSpanId` and their original proto names.
     static let idKeys: Set<[UInt8]> = Set(
         ["traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_span_id"].map { Array($0.utf8) }
@@ -15,7 +15,7 @@ public enum OTLPJSON {
     /// Decodes an OTLP/JSON body.
     ///
     /// - Throws: ``OTLPJSONError`` when an id is not hex; swift-protobuf's `JSONDecodingError` when the JSON is malformed.
-    public static func decode<Message: SwiftProtobuf.Message>(_ type: Message.Type, from bytes: some Collection<UInt8>) throws -> Message {
+    package static func decode<Message: SwiftProtobuf.Message>(_ type: Message.Type, from bytes: some Collection<UInt8>) throws -> Message {
         let rewritten = try rewriteIDs(Array(bytes)) { hex, key in
             guard let raw = HexCoding.decode(hex) else {
                 throw OTLPJSONError(message: "\(key) \"\(hex.prefix(64))\" is not a hex string (OTLP/JSON writes ids as hex, not base64)")
@@ -28,7 +28,7 @@ public enum OTLPJSON {
     }
 
     /// Encodes a message as OTLP/JSON: hex ids, integer enums, lowerCamelCase keys.
-    public static func encode(_ message: some SwiftProtobuf.Message) throws -> [UInt8] {
+    package static func encode(_ message: some SwiftProtobuf.Message) throws -> [UInt8] {
         var options = JSONEncodingOptions()
         options.alwaysPrintEnumsAsInts = true
         options.useDeterministicOrdering = true
@@ -98,7 +98,7 @@ public enum OTLPJSON {
 }
 
 /// An OTLP/JSON body that is valid JSON but not valid OTLP (an id that is not hex).
-public struct OTLPJSONError: Error, CustomStringConvertible {
-    public var message: String
-    public var description: String { message }
+package struct OTLPJSONError: Error, CustomStringConvertible {
+    package var message: String
+    package var description: String { message }
 }

@@ -1,9 +1,10 @@
+package import Scenario
 import Foundation
-public import OTelBenchProtos
+package import OTelBenchProtos
 import Synchronization
 
 /// One export request as a recording holds it.
-public enum RecordedRequest: Sendable {
+package enum RecordedRequest: Sendable {
     case traces(Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest)
     case metrics(Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest)
     case logs(Opentelemetry_Proto_Collector_Logs_V1_ExportLogsServiceRequest)
@@ -14,7 +15,7 @@ public enum RecordedRequest: Sendable {
 /// `{"resourceLogs":[...]}`), so the Collector's `otlpjsonfile` receiver and other tools can read it back.
 ///
 /// Lines are buffered and written in 64 KiB chunks; ``close()`` writes the rest.
-public final class RecordingWriter: Sendable {
+package final class RecordingWriter: Sendable {
     private struct State {
         var handle: FileHandle?
         var buffer: [UInt8] = []
@@ -22,14 +23,14 @@ public final class RecordingWriter: Sendable {
     }
 
     /// The file written to.
-    public let path: String
+    package let path: String
     private let state: Mutex<State>
     private static let chunkSize = 64 * 1024
 
     /// Opens `path` for appending, creating it if needed.
     ///
     /// - Throws: ``RecordingError`` naming the path when it cannot be opened.
-    public init(path: String) throws {
+    package init(path: String) throws {
         self.path = path
         if !FileManager.default.fileExists(atPath: path) {
             guard FileManager.default.createFile(atPath: path, contents: nil) else {
@@ -44,7 +45,7 @@ public final class RecordingWriter: Sendable {
     }
 
     /// Appends one request as a line of OTLP/JSON.
-    public func append(_ request: RecordedRequest) throws {
+    package func append(_ request: RecordedRequest) throws {
         var line: [UInt8]
         switch request {
         case .traces(let message): line = try OTLPJSON.encode(message)
@@ -63,10 +64,10 @@ public final class RecordingWriter: Sendable {
     }
 
     /// Lines appended so far.
-    public var lineCount: Int { state.withLock { $0.lines } }
+    package var lineCount: Int { state.withLock { $0.lines } }
 
     /// Writes what is buffered and closes the file. Appending after closing throws.
-    public func close() throws {
+    package func close() throws {
         let rest = state.withLock { state in
             defer { state.buffer.removeAll() }
             return state.buffer
@@ -89,11 +90,11 @@ public final class RecordingWriter: Sendable {
 }
 
 /// Reads a recording written by ``RecordingWriter`` or by the Collector's `file` exporter.
-public enum RecordingReader {
+package enum RecordingReader {
     /// Every request in the file, in order.
     ///
     /// - Throws: ``RecordingError`` naming the file and line of the first line that is not an OTLP/JSON export request.
-    public static func read(path: String) throws -> [RecordedRequest] {
+    package static func read(path: String) throws -> [RecordedRequest] {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw RecordingError(message: "cannot read recording file \(path): it does not exist or is not readable")
         }
@@ -127,14 +128,14 @@ public enum RecordingReader {
 }
 
 /// A recording file that could not be written or read; the message names the file.
-public struct RecordingError: Error, CustomStringConvertible {
-    public var message: String
-    public var description: String { message }
+package struct RecordingError: Error, CustomStringConvertible {
+    package var message: String
+    package var description: String { message }
 }
 
 extension TelemetryStore {
     /// Stores a recorded request as if it had just arrived, on the ``IntakeChannel/recording`` channel.
-    public func replay(_ request: RecordedRequest) {
+    package func replay(_ request: RecordedRequest) {
         let (result, signal): (ConversionResult, Signal) =
             switch request {
             case .traces(let message): (OTLPConversion.traces(message, channel: .recording), .traces)

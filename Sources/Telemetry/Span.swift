@@ -1,29 +1,29 @@
 /// One span as the store keeps it, whichever protocol brought it.
-public struct Span: Sendable, Hashable {
-    public var traceID: TraceID
-    public var spanID: SpanID
+package struct Span: Sendable, Hashable {
+    package var traceID: TraceID
+    package var spanID: SpanID
     /// The parent's span id; `nil` for a root span.
-    public var parentSpanID: SpanID?
+    package var parentSpanID: SpanID?
     /// The W3C `tracestate` the span carried, exactly as received.
-    public var traceState: String
+    package var traceState: String
     /// OTLP span flags (the low byte holds the W3C trace flags; bits 8 and 9 say whether the parent was remote).
-    public var flags: UInt32
-    public var name: String
-    public var kind: SpanKind
-    public var startTimeUnixNano: UInt64
-    public var endTimeUnixNano: UInt64
-    public var attributes: Attributes
-    public var droppedAttributesCount: UInt32
-    public var events: [SpanEvent]
-    public var links: [SpanLink]
-    public var status: SpanStatus
-    public var resource: Resource
-    public var scope: InstrumentationScope
+    package var flags: UInt32
+    package var name: String
+    package var kind: SpanKind
+    package var startTimeUnixNano: UInt64
+    package var endTimeUnixNano: UInt64
+    package var attributes: Attributes
+    package var droppedAttributesCount: UInt32
+    package var events: [SpanEvent]
+    package var links: [SpanLink]
+    package var status: SpanStatus
+    package var resource: Resource
+    package var scope: InstrumentationScope
     /// The intake channel that received the span.
-    public var channel: IntakeChannel
+    package var channel: IntakeChannel
 
     /// Creates a span; fields not given take OTLP's defaults.
-    public init(
+    package init(
         traceID: TraceID,
         spanID: SpanID,
         parentSpanID: SpanID? = nil,
@@ -62,14 +62,14 @@ public struct Span: Sendable, Hashable {
     }
 
     /// End minus start, in nanoseconds (0 when the end precedes the start).
-    public var durationNanos: UInt64 { endTimeUnixNano >= startTimeUnixNano ? endTimeUnixNano - startTimeUnixNano : 0 }
+    package var durationNanos: UInt64 { endTimeUnixNano >= startTimeUnixNano ? endTimeUnixNano - startTimeUnixNano : 0 }
 
     /// The W3C sampled flag, from the low byte of `flags`.
-    public var isSampled: Bool { flags & 0x01 != 0 }
+    package var isSampled: Bool { flags & 0x01 != 0 }
 }
 
 /// OTLP `Span.SpanKind`, with OTLP's integer values.
-public enum SpanKind: Int, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+package enum SpanKind: Int, Sendable, Hashable, CaseIterable, CustomStringConvertible {
     case unspecified = 0
     case `internal` = 1
     case server = 2
@@ -77,7 +77,7 @@ public enum SpanKind: Int, Sendable, Hashable, CaseIterable, CustomStringConvert
     case producer = 4
     case consumer = 5
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .unspecified: "unspecified"
         case .internal: "internal"
@@ -90,32 +90,32 @@ public enum SpanKind: Int, Sendable, Hashable, CaseIterable, CustomStringConvert
 }
 
 /// OTLP `Status`.
-public struct SpanStatus: Sendable, Hashable {
+package struct SpanStatus: Sendable, Hashable {
     /// OTLP `Status.StatusCode`, with OTLP's integer values.
-    public enum Code: Int, Sendable, Hashable {
+    package enum Code: Int, Sendable, Hashable {
         case unset = 0
         case ok = 1
         case error = 2
     }
 
-    public var code: Code
-    public var message: String
+    package var code: Code
+    package var message: String
 
     /// Creates a status; unset by default.
-    public init(code: Code = .unset, message: String = "") {
+    package init(code: Code = .unset, message: String = "") {
         self.code = code
         self.message = message
     }
 }
 
 /// A time-stamped event on a span (OTLP `Span.Event`; Jaeger's span logs).
-public struct SpanEvent: Sendable, Hashable {
-    public var timeUnixNano: UInt64
-    public var name: String
-    public var attributes: Attributes
+package struct SpanEvent: Sendable, Hashable {
+    package var timeUnixNano: UInt64
+    package var name: String
+    package var attributes: Attributes
 
     /// Creates an event.
-    public init(timeUnixNano: UInt64, name: String, attributes: Attributes = [:]) {
+    package init(timeUnixNano: UInt64, name: String, attributes: Attributes = [:]) {
         self.timeUnixNano = timeUnixNano
         self.name = name
         self.attributes = attributes
@@ -123,14 +123,14 @@ public struct SpanEvent: Sendable, Hashable {
 }
 
 /// A link from a span to another span context (OTLP `Span.Link`; Jaeger's references).
-public struct SpanLink: Sendable, Hashable {
-    public var traceID: TraceID
-    public var spanID: SpanID
-    public var traceState: String
-    public var attributes: Attributes
+package struct SpanLink: Sendable, Hashable {
+    package var traceID: TraceID
+    package var spanID: SpanID
+    package var traceState: String
+    package var attributes: Attributes
 
     /// Creates a link.
-    public init(traceID: TraceID, spanID: SpanID, traceState: String = "", attributes: Attributes = [:]) {
+    package init(traceID: TraceID, spanID: SpanID, traceState: String = "", attributes: Attributes = [:]) {
         self.traceID = traceID
         self.spanID = spanID
         self.traceState = traceState

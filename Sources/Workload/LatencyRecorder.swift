@@ -1,32 +1,32 @@
-public import Histogram
+package import Histogram
 
 /// Latencies in microseconds in an HDR histogram (1 µs to 1 hour, 3 significant digits): exact percentiles
 /// within the histogram's precision. One per worker, merged at the end, so the hot path takes no lock.
-public struct LatencyRecorder: Sendable {
+package struct LatencyRecorder: Sendable {
     /// The histogram, in microseconds.
-    public private(set) var histogram = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)
+    package private(set) var histogram = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)
 
-    public init() {}
+    package init() {}
 
     /// Records one latency (clamped to the histogram's range rather than trapping).
-    public mutating func record(_ duration: Duration) {
+    package mutating func record(_ duration: Duration) {
         let micros = duration.components.seconds * 1_000_000 + duration.components.attoseconds / 1_000_000_000_000
         _ = histogram.record(UInt64(min(max(micros, 1), 3_600_000_000)))
     }
 
     /// Adds another worker's latencies.
-    public mutating func merge(_ other: LatencyRecorder) { histogram.add(other.histogram) }
+    package mutating func merge(_ other: LatencyRecorder) { histogram.add(other.histogram) }
 
     /// Number of latencies recorded.
-    public var count: UInt64 { histogram.totalCount }
+    package var count: UInt64 { histogram.totalCount }
 
     /// The latency at `percentile` (0–100), in milliseconds; 0 when nothing was recorded.
-    public func milliseconds(atPercentile percentile: Double) -> Double {
+    package func milliseconds(atPercentile percentile: Double) -> Double {
         count == 0 ? 0 : Double(histogram.valueAtPercentile(percentile)) / 1000
     }
 
     /// The usual percentiles, in milliseconds.
-    public var summary: LatencySummary {
+    package var summary: LatencySummary {
         LatencySummary(
             count: Int(count),
             p50: milliseconds(atPercentile: 50), p90: milliseconds(atPercentile: 90), p99: milliseconds(atPercentile: 99),
@@ -37,12 +37,12 @@ public struct LatencyRecorder: Sendable {
 }
 
 /// Latency percentiles in milliseconds.
-public struct LatencySummary: Codable, Sendable, Hashable {
-    public var count: Int
-    public var p50: Double
-    public var p90: Double
-    public var p99: Double
-    public var p999: Double
-    public var max: Double
-    public var mean: Double
+package struct LatencySummary: Codable, Sendable, Hashable {
+    package var count: Int
+    package var p50: Double
+    package var p90: Double
+    package var p99: Double
+    package var p999: Double
+    package var max: Double
+    package var mean: Double
 }

@@ -1,5 +1,5 @@
-public import OTelBenchProtos
-public import Foundation
+package import OTelBenchProtos
+package import Foundation
 
 /// Builds synthetic OTLP export requests, as telemetrygen does: deterministic for a given seed, so
 /// benchmarks and tests can send the same payload every run.
@@ -8,14 +8,14 @@ public import Foundation
 /// var factory = OTLPPayloadFactory(seed: 42)
 /// let request = factory.traces(spanCount: 512, attributesPerSpan: 10)
 /// ```
-public struct OTLPPayloadFactory: Sendable {
+package struct OTLPPayloadFactory: Sendable {
     private var state: UInt64
 
     /// Creates a factory; the same seed gives the same ids.
-    public init(seed: UInt64 = 0x5eed) { state = seed == 0 ? 0x9e37_79b9_7f4a_7c15 : seed }
+    package init(seed: UInt64 = 0x5eed) { state = seed == 0 ? 0x9e37_79b9_7f4a_7c15 : seed }
 
     /// The next pseudo-random number (xorshift64*: fast and reproducible, not for secrets).
-    public mutating func next() -> UInt64 {
+    package mutating func next() -> UInt64 {
         state ^= state >> 12
         state ^= state << 25
         state ^= state >> 27
@@ -23,7 +23,7 @@ public struct OTLPPayloadFactory: Sendable {
     }
 
     /// `count` fresh bytes, never all zero.
-    public mutating func randomBytes(_ count: Int) -> Data {
+    package mutating func randomBytes(_ count: Int) -> Data {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(count)
         while bytes.count < count {
@@ -35,7 +35,7 @@ public struct OTLPPayloadFactory: Sendable {
 
     /// One resource with `spanCount` spans in traces of `spansPerTrace` (the first span of each trace is its
     /// root, the others its children), each with `attributesPerSpan` string attributes.
-    public mutating func traces(
+    package mutating func traces(
         spanCount: Int, attributesPerSpan: Int = 10, spansPerTrace: Int = 8, serviceName: String = "otelbench-generate"
     ) -> Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest {
         let now = UInt64(Date().timeIntervalSince1970 * 1e9)
@@ -78,7 +78,7 @@ public struct OTLPPayloadFactory: Sendable {
 
     /// One resource with `seriesCount` points of the cumulative counter `metricName`, one per series: series
     /// `firstSeries`, `firstSeries + 1`, ... (label `series`), wrapping around at `seriesModulo`.
-    public mutating func metrics(
+    package mutating func metrics(
         seriesCount: Int, firstSeries: Int = 0, seriesModulo: Int = .max, metricName: String = "otelbench_generated",
         serviceName: String = "otelbench-generate"
     ) -> Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest {
@@ -110,7 +110,7 @@ public struct OTLPPayloadFactory: Sendable {
     }
 
     /// One resource with `count` INFO log records, each in a fresh trace context.
-    public mutating func logs(count: Int, serviceName: String = "otelbench-generate") -> Opentelemetry_Proto_Collector_Logs_V1_ExportLogsServiceRequest {
+    package mutating func logs(count: Int, serviceName: String = "otelbench-generate") -> Opentelemetry_Proto_Collector_Logs_V1_ExportLogsServiceRequest {
         let now = UInt64(Date().timeIntervalSince1970 * 1e9)
         var scopeLogs = Opentelemetry_Proto_Logs_V1_ScopeLogs()
         scopeLogs.scope.name = "otelbench"
@@ -134,7 +134,7 @@ public struct OTLPPayloadFactory: Sendable {
     }
 
     /// An OTLP key-value.
-    public static func keyValue(_ key: String, _ value: Opentelemetry_Proto_Common_V1_AnyValue.OneOf_Value) -> Opentelemetry_Proto_Common_V1_KeyValue {
+    package static func keyValue(_ key: String, _ value: Opentelemetry_Proto_Common_V1_AnyValue.OneOf_Value) -> Opentelemetry_Proto_Common_V1_KeyValue {
         var keyValue = Opentelemetry_Proto_Common_V1_KeyValue()
         keyValue.key = key
         keyValue.value.value = value

@@ -1,17 +1,18 @@
-public import ArgumentParser
-public import Intake
-public import Telemetry
-public import Workload
+package import Scenario
+package import ArgumentParser
+package import Intake
+package import Telemetry
+package import Workload
 
 extension ListenAddress: ExpressibleByArgument {
-    public init?(argument: String) {
+    package init?(argument: String) {
         guard let address = try? ListenAddress(parsing: argument) else { return nil }
         self = address
     }
 }
 
 extension Signal: ExpressibleByArgument {}
-extension OTLPLoadGenerator.Configuration.TransportProtocol: ExpressibleByArgument {}
+extension OTLPProtocol: ExpressibleByArgument {}
 
 /// A byte count written as a number with an optional unit: `1048576`, `64KiB`, `64MiB`, `1GiB`, `10MB`.
 struct ByteSize: ExpressibleByArgument, Hashable, CustomStringConvertible {
@@ -60,4 +61,9 @@ struct DurationArgument: ExpressibleByArgument, Hashable {
         guard let value = Double(number), value.isFinite, value >= 0 else { return nil }
         duration = .milliseconds(Int64((value * seconds * 1000).rounded()))
     }
+}
+
+extension SinkKind {
+    /// The `otelbench receive` flag (`--jaeger-grpc`, ...).
+    var flag: String { "--" + rawValue.replacingOccurrences(of: "_", with: "-") }
 }

@@ -1,10 +1,7 @@
 import ArgumentParser
-import Checks
-import Foundation
+import Harness
 import Reporting
-import Services
 import Telemetry
-import Workload
 
 /// `otelbench check`: judge a recording against a scenario's rules without running any workload.
 struct Check: AsyncParsableCommand {
@@ -23,24 +20,16 @@ struct Check: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Where reports go (default: the recording's folder, check-<timestamp>).", valueName: "dir")) var reportDir: String?
 
     func run() async throws {
-        let loaded: Scenario
-        do { loaded = try ScenarioLoader.load(path: scenario) } catch { throw UsageError(error.description) }
-        let requests: [RecordedRequest]
-        do { requests = try RecordingReader.read(path: recording) } catch { throw UsageError("\(error)") }
-        let store = TelemetryStore(limits: .init(maxStoredBytes: nil))
-        for request in requests { store.replay(request) }
-        Terminal.out("replayed \(requests.count) requests from \(recording): \(IntakeSummary(store: store).text.split(separator: "\n").first ?? "")")
-
-        let taxonomy = try ScenarioRules.taxonomyPath(loaded, fallBackToCFCore: false).map(ScenarioRules.loadTaxonomy(path:))
-        let (rules, skipped, alerts) = ScenarioRules.evaluate(loaded, taxonomy: taxonomy, run: RunData(store: store, driver: nil), withWorkloadRecords: false)
-        var summary = RunSummary(scenario: loaded, startedAt: Date(), driver: DriverReport(), rules: rules, store: store)
-        summary.alerts = alerts
-        let directory = reportDir ?? URL(fileURLWithPath: recording).deletingLastPathComponent()
-            .appendingPathComponent("check-\(Run.timestamp(Date()))").path
-        try ReportFiles.write(summary, to: directory)
-        Terminal.out(TextReport.terminal(summary))
-        if !skipped.isEmpty { Terminal.out("not judged without the workload's records: \(skipped.joined(separator: ", "))") }
-        Terminal.out("reports: \(directory)")
-        if !summary.passed { throw ExitCode(1) }
+        let outcome: RecordingCheck.Outcome
+        do {
+            outcome = try RecordingCheck(scenarioPath: scenario, recordingPath: recording).run(reportDirectory: reportDir)
+        } catch {
+            throw UsageError(error.message)
+        }
+        Terminal.out("replayed \(outcome.replayedRequests) requests from \(recording): \(IntakeSummary(store: outcome.store).text.split(separator: "\n").first ?? "")")
+        Terminal.out(TextReport.terminal(outcome.summary))
+        if !outcome.skipped.isEmpty { Terminal.out("not judged without the workload's records: \(outcome.skipped.joined(separator: ", "))") }
+        Terminal.out("reports: \(outcome.directory)")
+        if !outcome.summary.passed { throw ExitCode(1) }
     }
 }

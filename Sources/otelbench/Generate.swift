@@ -1,3 +1,4 @@
+package import Scenario
 import ArgumentParser
 import Foundation
 import Telemetry
@@ -17,7 +18,7 @@ struct Generate: AsyncParsableCommand {
 
     @Argument(help: "traces, metrics or logs.") var signal: Signal
     @Option(help: ArgumentHelp("Receiver address.", valueName: "host:port")) var endpoint = "127.0.0.1:4317"
-    @Option(name: .customLong("protocol"), help: "grpc or http.") var transport: OTLPLoadGenerator.Configuration.TransportProtocol = .grpc
+    @Option(name: .customLong("protocol"), help: "grpc or http.") var transport: OTLPProtocol = .grpc
     @Option(help: "Items per second (spans, data points, log records); 0 = as fast as possible.") var rate: Double = 1000
     @Option(help: ArgumentHelp("How long to send (e.g. 10s, 2m).", valueName: "duration")) var duration = DurationArgument(argument: "10s")!
     @Option(help: "Concurrent workers.") var workers = 1

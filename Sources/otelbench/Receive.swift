@@ -1,3 +1,5 @@
+import Harness
+package import Scenario
 import ArgumentParser
 import Foundation
 import Intake
@@ -79,42 +81,32 @@ struct Receive: AsyncParsableCommand {
         } catch {
             throw UsageError("\(error)")
         }
-        let ingestor = OTLPIngestor(store: store, recorder: recorder, logger: logger)
-        let grpc = OTLPGRPCReceiver(
-            configuration: .init(address: otlpGRPC, maxRequestBytes: maxRequestBytes.bytes), ingestor: ingestor, logger: logger
+        let intake = IntakeServers(
+            otlpGRPC: otlpGRPC, otlpHTTP: otlpHTTP, sinks: sinkAddresses, maxRequestBytes: maxRequestBytes.bytes, store: store, recorder: recorder,
+            logger: logger
         )
-        let http = OTLPHTTPReceiver(
-            configuration: .init(address: otlpHTTP, maxRequestBytes: maxRequestBytes.bytes), ingestor: ingestor, logger: logger
-        )
-        let sinks = ConfiguredSink.make(sinkAddresses, maxRequestBytes: maxRequestBytes.bytes, store: store, recorder: recorder, logger: logger)
-        let group = ServiceGroup(
-            configuration: .init(services: [grpc, http] + sinks.map(\.service), gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        )
+        let group = ServiceGroup(configuration: .init(services: intake.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
 
         try await withThrowingTaskGroup(of: Finished.self) { tasks in
             tasks.addTask {
                 try await group.run()
                 return .serviceGroup
             }
-            let grpcAddress: ListenAddress
-            let httpAddress: ListenAddress
-            do {
-                grpcAddress = try await grpc.boundAddress.value()
-                httpAddress = try await http.boundAddress.value()
+            let endpoints: IntakeServers.Endpoints
+            do throws(IntakeServers.ListenFailure) {
+                endpoints = try await intake.listening()
             } catch {
                 await group.triggerGracefulShutdown()
-                throw UsageError("cannot listen: \(error). Choose other addresses with --otlp-grpc and --otlp-http (port 0 picks a free one).")
-            }
-            Terminal.out("OTLP/gRPC listening on \(grpcAddress)")
-            Terminal.out("OTLP/HTTP listening on http://\(httpAddress) (POST /v1/traces, /v1/metrics, /v1/logs)")
-            for sink in sinks {
-                do {
-                    Terminal.out(sink.kind.announcement(try await sink.boundAddress.value()))
-                } catch {
-                    await group.triggerGracefulShutdown()
-                    throw UsageError("cannot listen for \(sink.kind.flag): \(error). Choose another address with \(sink.kind.flag) (port 0 picks a free one).")
+                switch error.listener {
+                case .otlpGRPC, .otlpHTTP:
+                    throw UsageError("cannot listen: \(error). Choose other addresses with --otlp-grpc and --otlp-http (port 0 picks a free one).")
+                case .sink(let kind):
+                    throw UsageError("cannot listen for \(kind.flag): \(error). Choose another address with \(kind.flag) (port 0 picks a free one).")
                 }
             }
+            Terminal.out("OTLP/gRPC listening on \(endpoints.grpc)")
+            Terminal.out("OTLP/HTTP listening on http://\(endpoints.http) (POST /v1/traces, /v1/metrics, /v1/logs)")
+            for sink in endpoints.sinks { Terminal.out(sink.kind.announcement(sink.address)) }
             if let duration {
                 tasks.addTask {
                     try? await Task.sleep(for: duration.duration)

@@ -1,3 +1,4 @@
+package import Scenario
 import ArgumentParser
 import Foundation
 import Logging
@@ -58,7 +59,7 @@ struct ServicesCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (0...65532).contains(portsFrom) else { throw ValidationError("--ports-from must be between 0 and 65532 (got \(portsFrom))") }
-        if let otlpProtocol, TelemetryExportConfiguration.TransportProtocol(rawValue: otlpProtocol) == nil {
+        if let otlpProtocol, OTLPProtocol(rawValue: otlpProtocol) == nil {
             throw ValidationError("--otlp-protocol must be grpc or http (got \(otlpProtocol))")
         }
         if let timeScale, !(timeScale > 0 && timeScale <= 1) {
@@ -91,7 +92,7 @@ struct ServicesCommand: AsyncParsableCommand {
             endpointFromFile = configuration.export.endpoint != before
         }
         if let host { configuration.host = host }
-        if let otlpProtocol, let transport = TelemetryExportConfiguration.TransportProtocol(rawValue: otlpProtocol) {
+        if let otlpProtocol, let transport = OTLPProtocol(rawValue: otlpProtocol) {
             configuration.export.transport = transport
         }
         if let otlpEndpoint {

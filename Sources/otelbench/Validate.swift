@@ -1,3 +1,4 @@
+package import Scenario
 import ArgumentParser
 import Workload
 

@@ -1,3 +1,5 @@
+import Scenario
+import PromQLSyntax
 import Checks
 import Foundation
 import PromQL
@@ -129,7 +131,7 @@ import Workload
     /// one that never fires fails.
     @Test func verdictsFollowExpectAlerts() throws {
         let file = try PrometheusRuleFile.parse(Self.rules, file: "rules.yaml")
-        let (results, timeline) = AlertCheck.evaluate(file, expected: ["CoverageLow"], interval: .seconds(60), engine: try Self.engine())
+        let (results, timeline) = AlertCheck(file: file, expected: ["CoverageLow"], interval: .seconds(60)).evaluate(engine: try Self.engine())
         let byName = Dictionary(uniqueKeysWithValues: results.map { ($0.name, $0) })
         #expect(byName.count == 4)
         #expect(byName["RollbackTooSlow"]?.verdict == .fail)
@@ -137,12 +139,16 @@ import Workload
         #expect(byName["RollbackTooSlow"]?.evidence.first?.contains("pending +11.0m") == false, "offsets are in seconds")
         #expect(byName["RollbackTooSlow"]?.evidence.contains { $0.contains("firing +") && $0.contains("resolved +") && $0.contains("summary: rollback p99 for restore is") } == true)
         #expect(byName["CoverageLow"]?.verdict == .pass, "expected, and it fired")
+        // The instance that fired is the subject, by its alert labels.
+        let fired: RuleResult.Subject = .series(labels: ["alertname": "RollbackTooSlow", "operation": "restore", "severity": "page", "team": "migrations-restore"])
+        #expect(byName["RollbackTooSlow"]?.subjects == [fired])
+        #expect(byName["CoverageLow"]?.subjects.isEmpty == false)
         let restore = timeline.instances.first { $0.name == "RollbackTooSlow" && $0.labels.contains("restore") }
         #expect(restore?.firingSeconds.map { $0 - restore!.pendingSeconds } == 180, "fires after its for: 3m")
         #expect(restore?.resolvedSeconds != nil)
-        let silent = AlertCheck.evaluate(file, expected: [], interval: .seconds(60), engine: PromQLEngine(series: [])).results
+        let silent = AlertCheck(file: file, interval: .seconds(60)).evaluate(engine: PromQLEngine(series: [])).results
         #expect(silent.first { $0.name == "RollbackTooSlow" }?.verdict == .pass)
-        let missing = AlertCheck.evaluate(file, expected: ["RollbackTooSlow"], interval: .seconds(60), engine: PromQLEngine(series: [])).results
+        let missing = AlertCheck(file: file, expected: ["RollbackTooSlow"], interval: .seconds(60)).evaluate(engine: PromQLEngine(series: [])).results
         #expect(missing.first { $0.name == "RollbackTooSlow" }?.verdict == .fail)
     }
 

@@ -1,3 +1,4 @@
+import Scenario
 import Checks
 import Telemetry
 import Testing
@@ -34,7 +35,7 @@ import Workload
             span(trace: t1, id: "2222222222222222", parent: "1111111111111111", kind: .client, state: "congo=t61"),
             span(trace: t1, id: "3333333333333333", parent: "2222222222222222", kind: .server, state: "congo=t61"),
         ], [sent(trace: t1, span: driverSpan, tracestate: "congo=t61")])
-        let result = PropagationCheck.evaluate(run: data)
+        let result = PropagationCheck().result(data)
         #expect(result.verdict == .pass, "\(result.evidence)")
     }
 
@@ -48,7 +49,7 @@ import Workload
     func brokenTraceFailsWithTheFirstBrokenLink(name: String, spans: [(String, String?, SpanKind, String)], phrase: String) {
         let tracestate = name == "tracestate dropped" ? "congo=t61" : nil
         let data = run(spans.map { span(trace: t1, id: $0.0, parent: $0.1, kind: $0.2, state: $0.3) }, [sent(trace: t1, span: driverSpan, tracestate: tracestate)])
-        let result = PropagationCheck.evaluate(run: data)
+        let result = PropagationCheck().result(data)
         #expect(result.verdict == .fail)
         #expect(result.evidence.contains { $0.contains(phrase) && $0.contains(t1) }, "\(result.evidence)")
     }
@@ -56,10 +57,10 @@ import Workload
     @Test func unsampledAndInvalidRequestsMustNotContinue() {
         let unsampled = sent(trace: t1, span: driverSpan, sampled: false)
         let bad = sent(trace: "1af7651916cd43dd8448eb211c80319c", span: driverSpan, invalid: .versionFF)
-        #expect(PropagationCheck.evaluate(run: run([], [unsampled, bad])).verdict == .pass)
+        #expect(PropagationCheck().result(run([], [unsampled, bad])).verdict == .pass)
         let leaked = run([span(trace: t1, id: "1111111111111111", parent: driverSpan, kind: .server),
                           span(trace: "1af7651916cd43dd8448eb211c80319c", id: "2111111111111111", parent: driverSpan, kind: .server)], [unsampled, bad])
-        let result = PropagationCheck.evaluate(run: leaked)
+        let result = PropagationCheck().result(leaked)
         #expect(result.verdict == .fail)
         #expect(result.evidence.contains { $0.contains("unsampled") })
         #expect(result.evidence.contains { $0.contains("invalid version-ff") && $0.contains("fresh trace was expected") })
@@ -71,13 +72,13 @@ import Workload
         var rule = SLORule(name: "liveness", source: .client(request: "live"))
         rule.quantile = 0.999
         rule.threshold = 0.05
-        let failing = SLOCheck.evaluate(rule, run: data)
+        let failing = SLOCheck(rule: rule).result(data)
         #expect(failing.verdict == .fail)
         #expect(failing.measured == "p99.9 = 99.9 ms")
         rule.threshold = 0.1
-        #expect(SLOCheck.evaluate(rule, run: data).verdict == .pass)
+        #expect(SLOCheck(rule: rule).result(data).verdict == .pass)
         rule.source = .client(request: "nonexistent")
-        #expect(SLOCheck.evaluate(rule, run: data).verdict == .noData)
+        #expect(SLOCheck(rule: rule).result(data).verdict == .noData)
     }
 
     @Test func metricSLOUsesHistogramQuantileOverTheLatestCumulativePoints() {
@@ -93,18 +94,18 @@ import Workload
         var rule = SLORule(name: "rollback p99", source: .metric(name: "rollback_duration_seconds"))
         rule.quantile = 0.99
         rule.threshold = 180
-        let result = SLOCheck.evaluate(rule, run: RunData(store: store, driver: nil))
+        let result = SLOCheck(rule: rule).result(RunData(store: store, driver: nil))
         #expect(result.verdict == .fail)
         #expect(result.measured == "p99 = 200.50 s")
         rule.selector = ["operation": "git_restore"]
         // git_restore alone: 86 observations, 85 at most 150 s: rank 85.14, p99 = 150 + 100 × (85.14 − 85) / 1 = 164 s.
-        let selected = SLOCheck.evaluate(rule, run: RunData(store: store, driver: nil))
+        let selected = SLOCheck(rule: rule).result(RunData(store: store, driver: nil))
         #expect(selected.measured == "p99 = 164.00 s")
         // By operation: git_restore 164 s passes, db_restore (13 observations, 12 at most 150 s: rank 12.87,
         // 150 + 100 × 0.87 = 237 s) fails, and is the one shown.
         rule.selector = [:]
         rule.groupBy = ["operation"]
-        let grouped = SLOCheck.evaluate(rule, run: RunData(store: store, driver: nil))
+        let grouped = SLOCheck(rule: rule).result(RunData(store: store, driver: nil))
         #expect(grouped.verdict == .fail)
         #expect(grouped.measured == "p99 = 237.00 s (operation=db_restore; worst of 2 groups)")
         #expect(grouped.evidence == ["operation=db_restore: p99 = 237.00 s ✗", "operation=git_restore: p99 = 164.00 s"])
@@ -124,9 +125,9 @@ import Workload
         var rule = SLORule(name: "rollback p99", source: .metric(name: "rollback_duration_seconds"))
         rule.quantile = 0.99
         rule.threshold = 180
-        #expect(SLOCheck.evaluate(rule, run: RunData(store: store, driver: nil)).verdict == .fail)
+        #expect(SLOCheck(rule: rule).result(RunData(store: store, driver: nil)).verdict == .fail)
         rule.window = .seconds(300)
-        let windowed = SLOCheck.evaluate(rule, run: RunData(store: store, driver: nil))
+        let windowed = SLOCheck(rule: rule).result(RunData(store: store, driver: nil))
         #expect(windowed.verdict == .pass, "\(windowed.measured)")
     }
 
@@ -142,7 +143,7 @@ import Workload
                                      channel: .otlpGRPC)
         store.store(Batch(series: many + [histogram]), channel: .otlpGRPC, signal: .metrics, rejectedItems: 0, reservedBytes: 0)
         #expect(CardinalityCheck.table(store: store).total == 300 + 10)
-        let results = CardinalityCheck.evaluate(limit: 200, perMetric: ["rollback_duration_seconds": 20], store: store)
+        let results = CardinalityCheck(limit: 200, perMetric: ["rollback_duration_seconds": 20]).evaluate(RunData(store: store, driver: nil))
         #expect(results[0].verdict == .fail)
         #expect(results[0].evidence.first == "task_create_total: 300 series (task_id: 300 values, job: 1 values)")
         #expect(results[1].verdict == .pass)
@@ -166,16 +167,16 @@ import Workload
                     channel: .otlpGRPC, signal: .metrics, rejectedItems: 0, reservedBytes: 0)
         let run = RunData(store: store, driver: nil)
         let seed = "histogram_quantile(0.99, sum(rate(rollback_duration_seconds_bucket[5m])) by (le, operation))"
-        let failing = SLOCheck.evaluate(SLORule(name: "p99", expression: seed + " < 180"), run: run)
+        let failing = ExpressionSLOCheck(rule: SLORule(name: "p99", expression: seed + " < 180")).result(engine: run.prometheus)
         #expect(failing.verdict == .fail)
         #expect(failing.measured.hasPrefix("{operation=\"db_restore\"} = 276"), "\(failing.measured)")
         #expect(failing.measured.contains("1 of 2 series fail"))
         #expect(failing.evidence.contains { $0.contains("git_restore") && $0.hasSuffix("✓") })
-        let passing = SLOCheck.evaluate(SLORule(name: "p99", expression: seed + " < 300"), run: run)
+        let passing = ExpressionSLOCheck(rule: SLORule(name: "p99", expression: seed + " < 300")).result(engine: run.prometheus)
         #expect(passing.verdict == .pass, "\(passing.measured)")
-        let scalar = SLOCheck.evaluate(SLORule(name: "count", expression: "scalar(sum(rollback_duration_seconds_count)) >= bool 200"), run: run)
+        let scalar = ExpressionSLOCheck(rule: SLORule(name: "count", expression: "scalar(sum(rollback_duration_seconds_count)) >= bool 200")).result(engine: run.prometheus)
         #expect(scalar.verdict == .pass, "\(scalar.measured)")
-        let typo = SLOCheck.evaluate(SLORule(name: "typo", expression: "histogram_quantile(0.99, sum(rate(rollback_duration_bucket[5m])) by (le)) < 180"), run: run)
+        let typo = SLOCheck(rule: SLORule(name: "typo", expression: "histogram_quantile(0.99, sum(rate(rollback_duration_bucket[5m])) by (le)) < 180")).result(run)
         #expect(typo.verdict == .noData)
         #expect(typo.evidence.first { $0.contains("check the metric names") } != nil)
     }
@@ -187,10 +188,10 @@ import Workload
         var report = DriverReport()
         report.phases = [PhaseReport(name: "p", plannedDuration: .seconds(1), elapsed: .seconds(1), scheduled: 2, droppedSlots: 0, requests: [:],
                                      sent: [sent(trace: t1, span: driverSpan), sent(trace: "2af7651916cd43dd8448eb211c80319c", span: driverSpan)], timeline: [:])]
-        let result = AccountingCheck.evaluate(tolerance: 0, run: RunData(store: store, driver: report))
+        let result = AccountingCheck(tolerance: 0).result(RunData(store: store, driver: report))
         #expect(result.verdict == .fail)
         #expect(result.evidence.contains("otlp-http-protobuf traces: 1 spans rejected, 0 requests refused"))
         #expect(result.evidence.contains { $0.hasPrefix("1 of 2 answered sampled requests produced no span, e.g. trace 2af7651916cd43dd8448eb211c80319c") })
-        #expect(AccountingCheck.evaluate(tolerance: 0.6, run: RunData(store: store, driver: report)).verdict == .pass)
+        #expect(AccountingCheck(tolerance: 0.6).result(RunData(store: store, driver: report)).verdict == .pass)
     }
 }

@@ -9,7 +9,7 @@ import Workload
 
 @Suite(.serialized) struct FaultInjectionTests {
     @Test func sequenceIsAnsweredInOrderOverHTTPThenRequestsAreAccepted() async throws {
-        let faults = FaultInjector(rules: [.init(signal: .traces, sequence: [.partialSuccess, .tooManyRequests, .serviceUnavailable], retryAfterSeconds: 2)])
+        let faults = FaultInjector(rules: [.init(signal: .traces, sequence: [.partialSuccess, .tooManyRequests, .serviceUnavailable], retryAfter: .seconds(2))])
         var factory = OTLPPayloadFactory(seed: 21)
         let body: [UInt8] = try factory.traces(spanCount: 5).serializedBytes()
         try await withIntake(faults: faults) { intake in
@@ -34,7 +34,7 @@ import Workload
     }
 
     @Test func rateRefusesAboutThatFractionOverGRPC() async throws {
-        let faults = FaultInjector(rules: [.init(rate: 0.3, response: .serviceUnavailable)])
+        let faults = FaultInjector(rules: [.init(rate: 0.3, respond: .serviceUnavailable)])
         var factory = OTLPPayloadFactory(seed: 22)
         let request = factory.logs(count: 1)
         try await withIntake(faults: faults) { intake in

@@ -10,19 +10,15 @@ import Testing
         #expect(output.standardOutput.contains("services"))
     }
 
-    /// `bench jaeger` is run by hand on a release build (never timed in a test): its help says what it sends,
-    /// to what, and what it is compared with.
-    @Test func benchJaegerHelpNamesThePayloadThePeersAndTheTools() throws {
-        let bench = try BuiltCommand.run(["bench", "--help"])
-        #expect(bench.status == 0)
-        #expect(bench.standardOutput.contains("jaeger"))
-        let output = try BuiltCommand.run(["bench", "jaeger", "--help"])
-        #expect(output.status == 0)
-        let text = output.standardOutput.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-        for phrase in ["--spans <spans>", "--tags <tags>", "--seconds <seconds>", "--connections <connections>", "PostSpansRequest", "jaeger.thrift Batch",
-                       "OTLP ExportTraceServiceRequest", "decode-only", "wrk", "h2load"] {
-            #expect(text.contains(phrase), "\(phrase)")
+    /// The benchmarks are a separate executable (`otelbench-bench`, built only with `OTELBENCH_BENCHMARKS=1`),
+    /// not a command of the product.
+    @Test func theProductHasNoBenchmarkCommand() throws {
+        let root = try BuiltCommand.run(["--help"])
+        for command in ["run", "check", "receive", "services", "generate", "validate"] {
+            #expect(root.standardOutput.contains("  \(command)"), "\(command)")
         }
+        #expect(!root.standardOutput.contains("bench"))
+        #expect(try BuiltCommand.run(["bench", "--help"]).status != 0)
     }
 
     @Test func servicesHelpNamesPortsEndpointAndFaults() throws {

@@ -51,6 +51,10 @@ import Testing
     @Test func htmlReportOfAFailingRunRendersInChromium() async throws {
         let outcome = try await run("Scenarios/faults/drop_traceparent.yaml")
         defer { try? FileManager.default.removeItem(at: outcome.folder) }
+        // A failing run exits 1 and says so (every fault scenario's rules are pinned in-process by HarnessTests).
+        #expect(outcome.status == 1, "\(outcome.output)")
+        #expect(Set(outcome.failingRules.map(\.kind)) == ["propagation"], "failing: \(outcome.failingRules)")
+        #expect(outcome.output.contains("FAILED"))
         let html = try String(contentsOf: outcome.folder.appendingPathComponent("report.html"), encoding: .utf8)
         #expect(html.contains("First broken trace"), "the waterfall of the broken trace is drawn")
         #expect(html.contains("aria-label=\"trace waterfall\""))
@@ -71,41 +75,6 @@ import Testing
         let height = png[20..<24].reduce(0) { $0 << 8 | Int($1) }
         #expect(width == 1280 && height == 2000)
         #expect(png.count > 100_000, "a page with tables and plots, not a blank one (\(png.count) bytes)")
-    }
-
-    /// Each fault scenario must fail, and fail the rules aimed at its fault (a fault that adds a label outside
-    /// the taxonomy rightly fails the taxonomy too; a slow SLO also fires the alert written for it).
-    @Test(arguments: [
-        ("drop_traceparent", ["propagation"]),
-        ("fresh_parent", ["propagation"]),
-        ("forward_invalid_traceparent", ["propagation"]),
-        ("drop_tracestate", ["propagation"]),
-        ("ignore_sampled_flag", ["propagation"]),
-        ("high_cardinality_label", ["cardinality", "taxonomy"]),
-        ("wrong_buckets", ["taxonomy"]),
-        ("omit_required_label", ["taxonomy"]),
-        ("slow_rollbacks", ["slo", "alert"]),
-        ("slow_liveness", ["slo", "alert"]),
-        ("drop_spans", ["propagation", "accounting"]),
-    ])
-    func faultScenarioFailsTheRuleItTargets(fault: String, kinds: [String]) async throws {
-        // Full length: p99.9 needs every one of the liveness scenario's 3000 checks, and the taxonomy needs the
-        // failure counters, which a shortened run (fewer migrations, 30 % failing) can miss.
-        let outcome = try await run("Scenarios/faults/\(fault).yaml", durationScale: "1")
-        defer { try? FileManager.default.removeItem(at: outcome.folder) }
-        #expect(outcome.status == 1, "\(outcome.output)")
-        #expect(Set(outcome.failingRules.map(\.kind)) == Set(kinds), "failing: \(outcome.failingRules)")
-        #expect(outcome.output.contains("FAILED"))
-        let junit = try String(contentsOf: outcome.folder.appendingPathComponent("junit.xml"), encoding: .utf8)
-        #expect(junit.contains("<failure message="))
-        if kinds.contains("alert") {
-            // The alert that fired is on the report's timeline and in summary.json.
-            let html = try String(contentsOf: outcome.folder.appendingPathComponent("report.html"), encoding: .utf8)
-            #expect(html.contains("aria-label=\"alert timeline\"") && html.contains("firing from"))
-            let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: outcome.folder.appendingPathComponent("summary.json"))) as? [String: Any]
-            let instances = (summary?["alerts"] as? [String: Any])?["instances"] as? [[String: Any]] ?? []
-            #expect(instances.contains { $0["firingSeconds"] is Double }, "\(instances)")
-        }
     }
 
     /// `check` judges a run's recording again, with no workload: the same telemetry-side verdict.

@@ -1,3 +1,4 @@
+import PromQLSyntax
 import Intake
 import PromQL
 import Telemetry

@@ -1,3 +1,4 @@
+import PromQLSyntax
 import PromQL
 import Telemetry
 import Testing

@@ -1,3 +1,4 @@
+import PromQLSyntax
 import AsyncHTTPClient
 import Foundation
 import Intake

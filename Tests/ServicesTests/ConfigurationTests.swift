@@ -1,3 +1,5 @@
+import TestSupport
+import Scenario
 import Foundation
 import Services
 import Testing

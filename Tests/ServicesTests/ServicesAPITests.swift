@@ -1,3 +1,4 @@
+import Scenario
 import TestSupport
 import Foundation
 import Services

@@ -1,3 +1,4 @@
+import Scrape
 import Foundation
 import Intake
 import Testing

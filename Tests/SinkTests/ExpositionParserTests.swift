@@ -1,3 +1,6 @@
+import Scenario
+import Scrape
+import Query
 import Foundation
 import Intake
 import Testing

@@ -1,3 +1,4 @@
+import Query
 import Foundation
 import TestSupport
 import Intake

@@ -1,3 +1,4 @@
+import Scrape
 import AsyncHTTPClient
 import Foundation
 import TestSupport

@@ -1,3 +1,4 @@
+import Scenario
 import Foundation
 import TestSupport
 import Intake
@@ -94,12 +95,6 @@ extension SinkSuites {
                 #expect(lines.contains { $0.contains(Self.thriftTrace) && $0.contains("jaeger-thrift-sender") })
                 #expect(lines.contains { $0.hasPrefix(#"{"resourceMetrics""#) && $0.contains("sender_queue_depth") })
             }
-        }
-
-        /// The scenario keys and the sinks `run` can build are the same list (Workload cannot see Intake's enum).
-        @Test func everyScenarioSinkKeyNamesASink() {
-            #expect(IntakeSection.sinkKeys == SinkKind.allCases.map(\.scenarioKey))
-            #expect(SinkKind.allCases.map(\.flag) == ["--jaeger-grpc", "--jaeger-thrift", "--jaeger-query", "--prometheus", "--exposition", "--elasticsearch"])
         }
     }
 }

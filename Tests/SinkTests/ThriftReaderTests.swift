@@ -1,3 +1,4 @@
+import Scenario
 import Foundation
 import Intake
 import OTelBenchProtos
@@ -202,18 +203,5 @@ extension SinkSuites {
                 }
             }
         }
-    }
-}
-
-/// A small deterministic random generator for fuzz rounds.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
     }
 }

@@ -1,21 +1,21 @@
-public import Foundation
+package import Foundation
 
 /// The repository root, found from this file's path, so tests can find scripts and the test venv.
-public let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
+package let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent()  // Tests/TestSupport
     .deletingLastPathComponent()  // Tests
     .deletingLastPathComponent()  // the repository
 
 /// What a finished child process left.
-public struct ProcessResult: Sendable {
-    public var status: Int32
-    public var stdout: String
-    public var stderr: String
+package struct ProcessResult: Sendable {
+    package var status: Int32
+    package var stdout: String
+    package var stderr: String
 }
 
 /// Runs a program to completion, killing it after `timeout`; output goes to temporary files so a chatty
 /// child can never block on a full pipe.
-public func runProcess(_ executable: URL, _ arguments: [String], timeout: Duration = .seconds(60)) async throws -> ProcessResult {
+package func runProcess(_ executable: URL, _ arguments: [String], timeout: Duration = .seconds(60)) async throws -> ProcessResult {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("otelbench-child-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
@@ -49,14 +49,14 @@ public func runProcess(_ executable: URL, _ arguments: [String], timeout: Durati
     return ProcessResult(status: status, stdout: stdout, stderr: stderr)
 }
 
-public struct ChildProcessTimeout: Error, CustomStringConvertible {
-    public var command: String
-    public var timeout: Duration
-    public var description: String { "\(command) did not finish within \(timeout)" }
+package struct ChildProcessTimeout: Error, CustomStringConvertible {
+    package var command: String
+    package var timeout: Duration
+    package var description: String { "\(command) did not finish within \(timeout)" }
 }
 
 /// The Python of the test venv that scripts/install-test-deps.sh makes; a clear failure when it is missing.
-public func testVenvPython() throws -> URL {
+package func testVenvPython() throws -> URL {
     let python = repositoryRoot.appendingPathComponent(".venv-test/bin/python")
     guard FileManager.default.isExecutableFile(atPath: python.path) else {
         throw MissingTestDependency(what: python.path, fix: "run scripts/install-test-deps.sh (scripts/test.sh does)")
@@ -65,21 +65,21 @@ public func testVenvPython() throws -> URL {
 }
 
 /// `curl`, which scripts/install-test-deps.sh installs.
-public func curlExecutable() throws -> URL {
+package func curlExecutable() throws -> URL {
     for path in ["/usr/bin/curl", "/usr/local/bin/curl", "/bin/curl"] where FileManager.default.isExecutableFile(atPath: path) {
         return URL(fileURLWithPath: path)
     }
     throw MissingTestDependency(what: "curl", fix: "run scripts/install-test-deps.sh (scripts/test.sh does)")
 }
 
-public struct MissingTestDependency: Error, CustomStringConvertible {
-    public var what: String
-    public var fix: String
-    public var description: String { "\(what) is missing: \(fix)" }
+package struct MissingTestDependency: Error, CustomStringConvertible {
+    package var what: String
+    package var fix: String
+    package var description: String { "\(what) is missing: \(fix)" }
 }
 
 /// The `otelbench` binary that `swift build` made (debug), for tests that run the command as a user would.
-public func otelbenchExecutable() throws -> URL {
+package func otelbenchExecutable() throws -> URL {
     let binary = repositoryRoot.appendingPathComponent(".build/debug/otelbench")
     guard FileManager.default.isExecutableFile(atPath: binary.path) else {
         throw MissingTestDependency(what: binary.path, fix: "run `swift build --build-tests` first (scripts/test.sh does)")
@@ -89,12 +89,12 @@ public func otelbenchExecutable() throws -> URL {
 
 /// A child process left running in the background, its output going to files that can be read while it runs.
 // `Process` is not Sendable; it is only read (isRunning, pid, status) and terminated, which Foundation allows from any thread.
-public final class BackgroundProcess: @unchecked Sendable {
+package final class BackgroundProcess: @unchecked Sendable {
     private let process: Process
     private let folder: URL
 
     /// Starts `executable` with `arguments`.
-    public init(_ executable: URL, _ arguments: [String]) throws {
+    package init(_ executable: URL, _ arguments: [String]) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("otelbench-bg-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         _ = FileManager.default.createFile(atPath: folder.appendingPathComponent("stdout").path, contents: nil)
@@ -114,12 +114,12 @@ public final class BackgroundProcess: @unchecked Sendable {
     }
 
     /// Standard output so far.
-    public var stdout: String { (try? String(contentsOf: folder.appendingPathComponent("stdout"), encoding: .utf8)) ?? "" }
+    package var stdout: String { (try? String(contentsOf: folder.appendingPathComponent("stdout"), encoding: .utf8)) ?? "" }
     /// Standard error so far.
-    public var stderr: String { (try? String(contentsOf: folder.appendingPathComponent("stderr"), encoding: .utf8)) ?? "" }
+    package var stderr: String { (try? String(contentsOf: folder.appendingPathComponent("stderr"), encoding: .utf8)) ?? "" }
 
     /// Polls standard output (or standard error) until `predicate` finds what it wants, for at most `timeout`.
-    public func waitForOutput<T>(timeout: Duration = .seconds(30), onStandardError: Bool = false, _ predicate: (String) -> T?) async throws -> T {
+    package func waitForOutput<T>(timeout: Duration = .seconds(30), onStandardError: Bool = false, _ predicate: (String) -> T?) async throws -> T {
         let deadline = ContinuousClock.now + timeout
         let read = { onStandardError ? self.stderr : self.stdout }
         while ContinuousClock.now < deadline {
@@ -132,7 +132,7 @@ public final class BackgroundProcess: @unchecked Sendable {
     }
 
     /// Sends SIGTERM and waits (at most `timeout`) for the process to exit; returns its exit status.
-    public func terminate(timeout: Duration = .seconds(30)) async throws -> Int32 {
+    package func terminate(timeout: Duration = .seconds(30)) async throws -> Int32 {
         process.terminate()
         let deadline = ContinuousClock.now + timeout
         while process.isRunning {

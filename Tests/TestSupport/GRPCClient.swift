@@ -1,10 +1,10 @@
-public import GRPCCore
-public import GRPCNIOTransportHTTP2
+package import GRPCCore
+package import GRPCNIOTransportHTTP2
 import GRPCProtobuf
-public import OTelBenchProtos
+package import OTelBenchProtos
 
 /// Runs `body` with a real grpc-swift-2 client connected to `port` on loopback.
-public func withGRPCClient<Result: Sendable>(
+package func withGRPCClient<Result: Sendable>(
     port: Int, compression: CompressionAlgorithm = .none,
     _ body: @Sendable (GRPCClient<HTTP2ClientTransport.Posix>) async throws -> Result
 ) async throws -> Result {
@@ -20,14 +20,14 @@ public func withGRPCClient<Result: Sendable>(
 }
 
 /// A serializer that sends whatever bytes it is given: for malformed-message tests.
-public struct RawBytesSerializer: MessageSerializer {
-    public init() {}
+package struct RawBytesSerializer: MessageSerializer {
+    package init() {}
 
-    public func serialize<Bytes: GRPCContiguousBytes>(_ message: [UInt8]) throws -> Bytes { Bytes(message) }
+    package func serialize<Bytes: GRPCContiguousBytes>(_ message: [UInt8]) throws -> Bytes { Bytes(message) }
 }
 
 /// Sends raw bytes as the request message of `method` and returns the RPC error the server answers with.
-public func rawExport(
+package func rawExport(
     _ bytes: [UInt8], method: MethodDescriptor, client: GRPCClient<HTTP2ClientTransport.Posix>
 ) async throws -> Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceResponse {
     try await client.unary(

@@ -1,10 +1,10 @@
 import Foundation
 import Intake
-public import OTelBenchProtos
+package import OTelBenchProtos
 import SwiftProtobuf
 
 /// A loopback port that was free a moment ago (for a peer that cannot report the port it bound).
-public func freeLoopbackPort() throws -> Int {
+package func freeLoopbackPort() throws -> Int {
     let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard descriptor >= 0 else { throw SocketFailure("socket() failed") }
     defer { close(descriptor) }
@@ -25,13 +25,13 @@ public func freeLoopbackPort() throws -> Int {
 }
 
 /// A socket call that failed while looking for a free port.
-public struct SocketFailure: Error, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
+package struct SocketFailure: Error, CustomStringConvertible {
+    package var description: String
+    package init(_ description: String) { self.description = description }
 }
 
 /// A remote-write series from `name="value"` pairs given in order (not sorted here: tests decide).
-public func remoteWriteSeries(_ labels: [(String, String)], samples: [(Int64, Double)]) -> Prometheus_TimeSeries {
+package func remoteWriteSeries(_ labels: [(String, String)], samples: [(Int64, Double)]) -> Prometheus_TimeSeries {
     var series = Prometheus_TimeSeries()
     series.labels = labels.map { name, value in
         var label = Prometheus_Label()
@@ -49,7 +49,7 @@ public func remoteWriteSeries(_ labels: [(String, String)], samples: [(Int64, Do
 }
 
 /// A snappy-compressed WriteRequest body.
-public func remoteWriteBody(_ series: [Prometheus_TimeSeries], metadata: [Prometheus_MetricMetadata] = []) throws -> [UInt8] {
+package func remoteWriteBody(_ series: [Prometheus_TimeSeries], metadata: [Prometheus_MetricMetadata] = []) throws -> [UInt8] {
     var request = Prometheus_WriteRequest()
     request.timeseries = series
     request.metadata = metadata
@@ -57,4 +57,4 @@ public func remoteWriteBody(_ series: [Prometheus_TimeSeries], metadata: [Promet
 }
 
 /// The headers a remote-write sender sends.
-public let remoteWriteHeaders: [(String, String)] = [("Content-Encoding", "snappy"), ("X-Prometheus-Remote-Write-Version", "0.1.0")]
+package let remoteWriteHeaders: [(String, String)] = [("Content-Encoding", "snappy"), ("X-Prometheus-Remote-Write-Version", "0.1.0")]

@@ -1,35 +1,36 @@
+import Scenario
 import AsyncHTTPClient
 import Foundation
-public import Intake
+package import Intake
 import Logging
 import NIOCore
-public import NIOHTTP1
+package import NIOHTTP1
 import ServiceLifecycle
-public import Telemetry
+package import Telemetry
 
 /// An intake (OTLP/gRPC + OTLP/HTTP) listening on ephemeral loopback ports for one test.
-public struct RunningIntake: Sendable {
-    public let store: TelemetryStore
-    public let grpcPort: Int
-    public let httpPort: Int
+package struct RunningIntake: Sendable {
+    package let store: TelemetryStore
+    package let grpcPort: Int
+    package let httpPort: Int
 
-    public func url(_ path: String) -> String { "http://127.0.0.1:\(httpPort)\(path)" }
+    package func url(_ path: String) -> String { "http://127.0.0.1:\(httpPort)\(path)" }
 
     /// The OTLP/gRPC endpoint as exporters take it.
-    public var grpcEndpoint: String { "http://127.0.0.1:\(grpcPort)" }
+    package var grpcEndpoint: String { "http://127.0.0.1:\(grpcPort)" }
     /// The OTLP/HTTP base endpoint.
-    public var httpEndpoint: String { "http://127.0.0.1:\(httpPort)" }
+    package var httpEndpoint: String { "http://127.0.0.1:\(httpPort)" }
 
     /// A plain HTTP answer.
-    public struct HTTPAnswer: Sendable {
-        public var status: Int
-        public var headers: [String: String]
-        public var body: [UInt8]
-        public var text: String { String(decoding: body, as: UTF8.self) }
+    package struct HTTPAnswer: Sendable {
+        package var status: Int
+        package var headers: [String: String]
+        package var body: [UInt8]
+        package var text: String { String(decoding: body, as: UTF8.self) }
     }
 
     /// Sends one request with AsyncHTTPClient and collects the answer.
-    public func send(
+    package func send(
         _ path: String, method: HTTPMethod = .POST, contentType: String? = "application/x-protobuf",
         headers: [(String, String)] = [], body: [UInt8]
     ) async throws -> HTTPAnswer {
@@ -47,7 +48,7 @@ public struct RunningIntake: Sendable {
 }
 
 /// Runs `body` against a fresh intake on ports 127.0.0.1:0 and always shuts it down, even when `body` throws.
-public func withIntake(
+package func withIntake(
     maxRequestBytes: Int = 64 << 20,
     memoryLimit: Int? = 1 << 30,
     recorder: RecordingWriter? = nil,

@@ -1,3 +1,4 @@
+import Scenario
 import Telemetry
 import TestSupport
 import Testing
@@ -6,7 +7,7 @@ import Workload
 @Suite(.serialized) struct OTLPLoadGeneratorTests {
     struct Case: CustomTestStringConvertible, Sendable {
         var signal: Signal
-        var transport: OTLPLoadGenerator.Configuration.TransportProtocol
+        var transport: OTLPProtocol
         var gzip: Bool
         var testDescription: String { "\(signal) over \(transport)\(gzip ? " gzip" : "")" }
     }

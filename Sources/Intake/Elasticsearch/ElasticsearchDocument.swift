@@ -1,9 +1,9 @@
 import Foundation
-public import Telemetry
+package import Telemetry
 
 extension IntakeChannel {
     /// Elasticsearch document APIs (`_bulk`, `_doc`, `_create`).
-    public static let elasticsearch = IntakeChannel("elasticsearch")
+    package static let elasticsearch = IntakeChannel("elasticsearch")
 }
 
 /// A JSON value as parsed from a document, keeping integers, doubles and booleans apart.

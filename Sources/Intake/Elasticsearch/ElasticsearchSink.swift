@@ -1,11 +1,11 @@
+package import Scenario
 import Foundation
 import HTTPTypes
-import Hummingbird
-public import Logging
+package import Hummingbird
+package import Logging
 import NIOCore
-public import ServiceLifecycle
 import Synchronization
-public import Telemetry
+package import Telemetry
 
 /// Enough of Elasticsearch's document API for a log exporter to be tested against it: documents become
 /// store log records (see ``ElasticsearchDocument`` for the mapping), answered as Elasticsearch answers.
@@ -19,110 +19,90 @@ public import Telemetry
 /// Every answer carries `X-Elastic-Product: Elasticsearch` (the official clients check it); errors are
 /// `{"error": {"root_cause", "type", "reason"}, "status"}`; over the memory limit the answer is 429, which
 /// clients retry.
-public struct ElasticsearchSink: Service {
-    /// Address and size limit; default 127.0.0.1:9200 (`--elasticsearch`), 64 MiB.
-    public typealias Configuration = ReceiverConfiguration
+package typealias ElasticsearchSink = HTTPReceiver<ElasticsearchEndpoint>
 
-    public let configuration: Configuration
-    /// The address once listening (the real port when asked for port 0).
-    public let boundAddress = BoundAddress()
-    let store: TelemetryStore
-    let recorder: RecordingWriter?
-    let logger: Logger
-
+extension HTTPReceiver where Endpoint == ElasticsearchEndpoint {
     /// Creates the sink; accepted documents go into `store`'s logs and, as OTLP log records, into `recorder`
     /// when given.
-    public init(
+    package init(
         configuration: Configuration = .loopback(port: 9200), store: TelemetryStore, recorder: RecordingWriter? = nil,
         logger: Logger = Logger(label: "otelbench.elasticsearch")
     ) {
-        self.configuration = configuration
-        self.store = store
-        self.recorder = recorder
-        self.logger = logger
-    }
-
-    public func run() async throws {
-        try await HTTPSink.serve(
-            ElasticsearchResponder(maxRequestBytes: configuration.maxRequestBytes, store: store, recorder: recorder, logger: logger),
-            address: configuration.address, bound: boundAddress, logger: logger
+        self.init(
+            configuration: configuration, endpoint: ElasticsearchEndpoint(), admission: Admission(store: store, recorder: recorder, logger: logger), logger: logger
         )
     }
 }
 
-struct ElasticsearchResponder: HTTPResponder {
-    typealias Context = BasicRequestContext
+/// Elasticsearch's document endpoints. Refusals carry their Elasticsearch error `type` in
+/// ``Refusal/errorType``; without one, the type follows the code (`content_too_long_exception`,
+/// `es_rejected_execution_exception`, `parse_exception`).
+package struct ElasticsearchEndpoint: HTTPEndpoint {
+    package static var defaultPort: Int { 9200 }
 
-    let maxRequestBytes: Int
-    let store: TelemetryStore
-    let recorder: RecordingWriter?
-    let logger: Logger
+    package init() {}
+
     /// Sequence numbers and generated ids, as Elasticsearch hands them out.
     private let sequence = Counter()
-
-    init(maxRequestBytes: Int, store: TelemetryStore, recorder: RecordingWriter? = nil, logger: Logger = Logger(label: "otelbench.elasticsearch")) {
-        self.maxRequestBytes = maxRequestBytes
-        self.store = store
-        self.recorder = recorder
-        self.logger = logger
-    }
 
     final class Counter: Sendable {
         private let value = Mutex<Int>(0)
         func next() -> Int { value.withLock { current in defer { current += 1 }; return current } }
     }
 
-    /// An error answer in Elasticsearch's shape.
-    struct Failure: Error {
-        var status: HTTPResponse.Status
-        var type: String
-        var reason: String
-
-        var json: JSONValue {
-            let cause = JSONValue.object([("type", .string(type)), ("reason", .string(reason))])
-            return .object([
-                ("error", .object([("root_cause", .array([cause])), ("type", .string(type)), ("reason", .string(reason))])),
-                ("status", .int(Int64(status.code))),
-            ])
+    package func respond(to request: Request, admission: Admission, maxRequestBytes: Int) async throws -> Response {
+        let segments = request.uri.path.split(separator: "/").map(String.init)
+        switch (request.method, segments.count) {
+        case (.get, 0), (.head, 0):
+            return answer(.ok, Self.clusterInfo)
+        case (.post, 1) where segments[0] == "_bulk", (.put, 1) where segments[0] == "_bulk":
+            return try await bulk(request, defaultIndex: nil, admission: admission, limit: maxRequestBytes)
+        case (.post, 2) where segments[1] == "_bulk", (.put, 2) where segments[1] == "_bulk":
+            return try await bulk(request, defaultIndex: try Self.validIndex(segments[0]), admission: admission, limit: maxRequestBytes)
+        case (.post, 2) where segments[1] == "_doc":
+            return try await single(request, index: try Self.validIndex(segments[0]), id: nil, admission: admission, limit: maxRequestBytes)
+        case (.post, 3) where segments[1] == "_doc" || segments[1] == "_create", (.put, 3) where segments[1] == "_doc" || segments[1] == "_create":
+            return try await single(request, index: try Self.validIndex(segments[0]), id: segments[2], admission: admission, limit: maxRequestBytes)
+        default:
+            throw Refusal(
+                .invalidArgument,
+                "otelbench's Elasticsearch sink has no endpoint [\(request.method) \(request.uri.path)]: "
+                    + "use POST /_bulk, POST /{index}/_bulk, POST /{index}/_doc or PUT /{index}/_doc/{id}",
+                errorType: "illegal_argument_exception"
+            )
         }
     }
 
-    func respond(to request: Request, context: Context) async throws -> Response {
-        let segments = request.uri.path.split(separator: "/").map(String.init)
-        do {
-            switch (request.method, segments.count) {
-            case (.get, 0), (.head, 0):
-                return answer(.ok, Self.clusterInfo)
-            case (.post, 1) where segments[0] == "_bulk", (.put, 1) where segments[0] == "_bulk":
-                return try await bulk(request, defaultIndex: nil)
-            case (.post, 2) where segments[1] == "_bulk", (.put, 2) where segments[1] == "_bulk":
-                return try await bulk(request, defaultIndex: try Self.validIndex(segments[0]))
-            case (.post, 2) where segments[1] == "_doc":
-                return try await single(request, index: try Self.validIndex(segments[0]), id: nil)
-            case (.post, 3) where segments[1] == "_doc" || segments[1] == "_create", (.put, 3) where segments[1] == "_doc" || segments[1] == "_create":
-                return try await single(request, index: try Self.validIndex(segments[0]), id: segments[2])
-            default:
-                throw Failure(
-                    status: .badRequest, type: "illegal_argument_exception",
-                    reason: "otelbench's Elasticsearch sink has no endpoint [\(request.method) \(request.uri.path)]: "
-                        + "use POST /_bulk, POST /{index}/_bulk, POST /{index}/_doc or PUT /{index}/_doc/{id}"
-                )
-            }
-        } catch let failure as Failure {
-            store.countRejectedRequest(channel: .elasticsearch, signal: .logs)
-            return answer(failure.status, failure.json)
-        } catch let refusal as HTTPRefusal {
-            store.countRejectedRequest(channel: .elasticsearch, signal: .logs)
-            let type = refusal.status == .contentTooLarge ? "content_too_long_exception" : "parse_exception"
-            return answer(refusal.status, Failure(status: refusal.status, type: type, reason: refusal.message).json)
-        }
+    package func accounting(of request: Request) -> (channel: IntakeChannel, signal: Signal)? { (.elasticsearch, .logs) }
+
+    /// `{"error": {"root_cause", "type", "reason"}, "status"}`. Over the memory limit Elasticsearch answers 429
+    /// (which its clients retry), not 503.
+    package func response(for refusal: Refusal, to request: Request) -> Response {
+        let status: HTTPResponse.Status = refusal.code == .unavailable ? .tooManyRequests : refusal.status
+        let type =
+            refusal.errorType
+            ?? {
+                switch refusal.code {
+                case .tooLarge: "content_too_long_exception"
+                case .unavailable, .tooManyRequests: "es_rejected_execution_exception"
+                default: "parse_exception"
+                }
+            }()
+        let cause = JSONValue.object([("type", .string(type)), ("reason", .string(refusal.message))])
+        return answer(
+            status,
+            .object([
+                ("error", .object([("root_cause", .array([cause])), ("type", .string(type)), ("reason", .string(refusal.message))])),
+                ("status", .int(Int64(status.code))),
+            ])
+        )
     }
 
     // MARK: Endpoints
 
-    private func bulk(_ request: Request, defaultIndex: String?) async throws -> Response {
+    private func bulk(_ request: Request, defaultIndex: String?, admission: Admission, limit: Int) async throws -> Response {
         try Self.checkContentType(request, ndjson: true)
-        let body = Array(buffer: try await HTTPSink.readBody(request, limit: maxRequestBytes))
+        let body = Array(buffer: try await HTTPSink.readBody(request, limit: limit))
         let started = ContinuousClock.now
         let lines = body.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true)
             .filter { !$0.allSatisfy { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\r") } }
@@ -136,9 +116,9 @@ struct ElasticsearchResponder: HTTPResponder {
             guard case .object(let actionObject)? = try? DocumentValue.parse(lines[position]), actionObject.count == 1,
                 let (action, metadataValue) = actionObject.first, case .object(let metadata) = metadataValue
             else {
-                throw Failure(
-                    status: .badRequest, type: "illegal_argument_exception",
-                    reason: "Malformed action/metadata line [\(lineNumber)], expected an object with one action such as {\"index\":{}}"
+                throw Refusal(
+                    .invalidArgument, "Malformed action/metadata line [\(lineNumber)], expected an object with one action such as {\"index\":{}}",
+                    errorType: "illegal_argument_exception"
                 )
             }
             position += 1
@@ -147,7 +127,10 @@ struct ElasticsearchResponder: HTTPResponder {
             switch action {
             case "index", "create":
                 guard position < lines.count else {
-                    throw Failure(status: .badRequest, type: "illegal_argument_exception", reason: "The bulk request must be terminated by a newline [\\n]: action line [\(lineNumber)] has no document")
+                    throw Refusal(
+                        .invalidArgument, "The bulk request must be terminated by a newline [\\n]: action line [\(lineNumber)] has no document",
+                        errorType: "illegal_argument_exception"
+                    )
                 }
                 let source = lines[position]
                 position += 1
@@ -175,42 +158,37 @@ struct ElasticsearchResponder: HTTPResponder {
                 failed += 1
                 items.append(item(action, index: index ?? "", id: id, failure: Self.unsupportedAction(action)))
             default:
-                throw Failure(status: .badRequest, type: "illegal_argument_exception", reason: "Malformed action/metadata line [\(lineNumber)], expected one of [create, delete, index, update] but found [\(action)]")
+                throw Refusal(
+                    .invalidArgument, "Malformed action/metadata line [\(lineNumber)], expected one of [create, delete, index, update] but found [\(action)]",
+                    errorType: "illegal_argument_exception"
+                )
             }
         }
-        try admit(records, bytes: body.count, rejected: failed)
+        try await admission.admit(.logs, on: .elasticsearch, bytes: body.count) { ticket in
+            ticket.accept(Batch(logs: records), rejectedItems: failed, recording: .converted)
+        }
         let took = Int64(started.duration(to: .now).components.seconds * 1000)
         return answer(.ok, .object([("errors", .bool(failed > 0)), ("took", .int(took)), ("items", .array(items))]))
     }
 
-    private func single(_ request: Request, index: String, id: String?) async throws -> Response {
+    private func single(_ request: Request, index: String, id: String?, admission: Admission, limit: Int) async throws -> Response {
         try Self.checkContentType(request, ndjson: false)
-        let body = Array(buffer: try await HTTPSink.readBody(request, limit: maxRequestBytes))
+        let body = Array(buffer: try await HTTPSink.readBody(request, limit: limit))
         let record: LogRecord
         do {
             record = try ElasticsearchDocument.logRecord(DocumentValue.parse(body), index: index, observedAt: UInt64(Date().timeIntervalSince1970 * 1e9))
         } catch let problem as DocumentProblem {
-            throw Failure(status: .badRequest, type: problem.type, reason: problem.reason)
+            throw Refusal(.invalidArgument, problem.reason, errorType: problem.type)
         } catch {
-            throw Failure(status: .badRequest, type: "document_parsing_exception", reason: "[1:1] failed to parse: the document is not valid JSON")
+            throw Refusal(.invalidArgument, "[1:1] failed to parse: the document is not valid JSON", errorType: "document_parsing_exception")
         }
-        try admit([record], bytes: body.count, rejected: 0)
+        try await admission.admit(.logs, on: .elasticsearch, bytes: body.count) { ticket in
+            ticket.accept(Batch(logs: [record]), recording: .converted)
+        }
         return answer(.created, result(index: index, id: id ?? generatedID()))
     }
 
     // MARK: Helpers
-
-    private func admit(_ records: [LogRecord], bytes: Int, rejected: Int) throws {
-        guard store.reserve(bytes: bytes) else {
-            throw Failure(
-                status: .tooManyRequests, type: "es_rejected_execution_exception",
-                reason: OTLPIngestor.overloadMessage(limit: store.limits.maxStoredBytes)
-            )
-        }
-        let accepted = Batch(logs: records)
-        store.store(accepted, channel: .elasticsearch, signal: .logs, rejectedItems: rejected, reservedBytes: bytes)
-        if let problem = SinkRecording.record(accepted, to: recorder) { logger.error("\(problem)") }
-    }
 
     private func item(_ action: String, index: String, id: String, failure: DocumentProblem?) -> JSONValue {
         guard let failure else {
@@ -250,23 +228,27 @@ struct ElasticsearchResponder: HTTPResponder {
     }
 
     /// Index names as Elasticsearch allows them: lower case, no `\ / * ? " < > | , #` or spaces, not starting with `-`, `_`, `+`.
-    private static func validIndex(_ name: String) throws -> String {
+    private static func validIndex(_ name: String) throws(Refusal) -> String {
         let forbidden = Set("\\/*?\"<>| ,#:".utf8)
         guard !name.isEmpty, name == name.lowercased(), !name.utf8.contains(where: forbidden.contains),
             !["-", "_", "+"].contains(name.first.map(String.init) ?? ""), name != ".", name != ".."
         else {
-            throw Failure(status: .badRequest, type: "invalid_index_name_exception", reason: "Invalid index name [\(name)]: must be lowercase, without spaces or \\/*?\"<>|,#: and not start with -, _ or +")
+            throw Refusal(
+                .invalidArgument, "Invalid index name [\(name)]: must be lowercase, without spaces or \\/*?\"<>|,#: and not start with -, _ or +",
+                errorType: "invalid_index_name_exception"
+            )
         }
         return name
     }
 
-    private static func checkContentType(_ request: Request, ndjson: Bool) throws {
+    private static func checkContentType(_ request: Request, ndjson: Bool) throws(Refusal) {
         let mediaType = HTTPSink.mediaType(request.headers[.contentType]) ?? ""
         let accepted = ["application/json", "application/x-ndjson", "application/vnd.elasticsearch+json", "application/vnd.elasticsearch+x-ndjson"]
         guard accepted.contains(mediaType) else {
-            throw Failure(
-                status: .notAcceptable, type: "media_type_header_exception",
-                reason: "Content-Type header [\(request.headers[.contentType] ?? "")] is not supported: send \(ndjson ? "application/x-ndjson" : "application/json")"
+            throw Refusal(
+                .notAcceptable,
+                "Content-Type header [\(request.headers[.contentType] ?? "")] is not supported: send \(ndjson ? "application/x-ndjson" : "application/json")",
+                errorType: "media_type_header_exception"
             )
         }
     }

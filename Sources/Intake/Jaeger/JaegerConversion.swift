@@ -1,31 +1,31 @@
 import Foundation
-public import OTelBenchProtos
+package import OTelBenchProtos
 import SwiftProtobuf
-public import Telemetry
+package import Telemetry
 
 extension IntakeChannel {
     /// Jaeger api_v2 `CollectorService/PostSpans` over gRPC.
-    public static let jaegerGRPC = IntakeChannel("jaeger-grpc")
+    package static let jaegerGRPC = IntakeChannel("jaeger-grpc")
     /// jaeger.thrift `Batch` over HTTP (`POST /api/traces`).
-    public static let jaegerThrift = IntakeChannel("jaeger-thrift-http")
+    package static let jaegerThrift = IntakeChannel("jaeger-thrift-http")
 }
 
 /// Tags that Jaeger clients and the Collector's Jaeger translator use to carry OTLP fields; they become
 /// those fields rather than attributes (and the query API writes them back as tags).
-enum JaegerSpecialTag {
-    static let spanKind = "span.kind"
-    static let statusCode = "otel.status_code"
-    static let statusDescription = "otel.status_description"
-    static let error = "error"
-    static let libraryName = "otel.library.name"
-    static let libraryVersion = "otel.library.version"
-    static let scopeName = "otel.scope.name"
-    static let scopeVersion = "otel.scope.version"
-    static let traceState = "w3c.tracestate"
+package enum JaegerSpecialTag {
+    package static let spanKind = "span.kind"
+    package static let statusCode = "otel.status_code"
+    package static let statusDescription = "otel.status_description"
+    package static let error = "error"
+    package static let libraryName = "otel.library.name"
+    package static let libraryVersion = "otel.library.version"
+    package static let scopeName = "otel.scope.name"
+    package static let scopeVersion = "otel.scope.version"
+    package static let traceState = "w3c.tracestate"
     /// On a link: which Jaeger reference it came from (`child_of` or `follows_from`), as the Collector records it.
-    static let referenceType = "opentracing.ref_type"
+    package static let referenceType = "opentracing.ref_type"
     /// The log field that names an event.
-    static let event = "event"
+    package static let event = "event"
 }
 
 /// Turns Jaeger api_v2 spans (from gRPC, or decoded from Thrift) into the store's spans, as the
@@ -39,12 +39,12 @@ enum JaegerSpecialTag {
 ///   (scope) and `w3c.tracestate`.
 /// - logs become events named by their `event` field; the process becomes the resource, its service name
 ///   `service.name`; Jaeger's sampled flag (bit 0) becomes the W3C sampled flag.
-public enum JaegerConversion {
+package enum JaegerConversion {
     /// Converts every span of a batch; a span may carry its own process, which then wins over the batch's.
     ///
     /// - Returns: the spans, or the problems (one per invalid span, naming it): a batch with any invalid span
     ///   is refused whole, so that a sender's retry can never store a span twice.
-    public static func spans(
+    package static func spans(
         _ batch: Jaeger_ApiV2_Batch, channel: IntakeChannel
     ) -> (spans: [Span], problems: [String]) {
         var spans: [Span] = []

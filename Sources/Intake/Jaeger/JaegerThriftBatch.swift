@@ -1,5 +1,5 @@
 import Foundation
-public import OTelBenchProtos
+package import OTelBenchProtos
 import SwiftProtobuf
 
 /// Decodes jaeger.thrift's `Batch` (Thrift binary protocol, as `POST /api/traces` carries it) into the
@@ -12,11 +12,11 @@ import SwiftProtobuf
 /// `SpanRef{1: refType, 2: traceIdLow, 3: traceIdHigh, 4: spanId}`. A known field with the wrong wire
 /// type, a missing required field, an unknown enum value or bytes after the batch are errors; unknown
 /// fields are skipped (within the reader's bounds), as Thrift's generated readers do.
-public enum JaegerThriftBatch {
+package enum JaegerThriftBatch {
     /// Decodes one `Batch` from `bytes`.
     ///
     /// - Throws: ``ThriftDecodingError`` naming the field path, byte offset and problem.
-    public static func decode(_ bytes: [UInt8]) throws(ThriftDecodingError) -> Jaeger_ApiV2_Batch {
+    package static func decode(_ bytes: [UInt8]) throws(ThriftDecodingError) -> Jaeger_ApiV2_Batch {
         var reader = ThriftBinaryReader(bytes: bytes)
         try reader.enter("Batch")
         let batch = try readBatch(&reader)

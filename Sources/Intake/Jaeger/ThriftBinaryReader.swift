@@ -1,8 +1,8 @@
 /// Why a Thrift body could not be decoded: what was being read, where, and what was wrong.
-public struct ThriftDecodingError: Error, CustomStringConvertible, Sendable {
+package struct ThriftDecodingError: Error, CustomStringConvertible, Sendable {
     /// A message naming the field path, the byte offset and the problem.
-    public var message: String
-    public var description: String { message }
+    package var message: String
+    package var description: String { message }
 }
 
 /// The wire types of the Thrift binary protocol.

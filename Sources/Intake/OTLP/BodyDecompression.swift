@@ -36,12 +36,12 @@ enum BodyDecompression {
             // One byte over the limit tells "exactly at the limit" from "over it".
             inflated = try input.decompress(with: algorithm, maxSize: limit + 1)
         } catch let error as CompressNIOError where error == .bufferOverflow {
-            throw .tooLarge("\(encoding) body inflates to more than the \(limit)-byte limit (--max-request-bytes)")
+            throw .tooLarge("\(encoding) body inflates to more than the \(limit)-byte limit \(Refusal.sizeLimitSetting)")
         } catch {
             throw .corrupt("\(encoding) body could not be inflated (\(error)): it is not valid \(encoding) data")
         }
         if inflated.readableBytes > limit {
-            throw .tooLarge("\(encoding) body inflates to more than the \(limit)-byte limit (--max-request-bytes)")
+            throw .tooLarge("\(encoding) body inflates to more than the \(limit)-byte limit \(Refusal.sizeLimitSetting)")
         }
         if let announced, UInt32(truncatingIfNeeded: inflated.readableBytes) != UInt32(truncatingIfNeeded: announced) {
             throw .corrupt("gzip body is truncated or corrupt: it inflates to \(inflated.readableBytes) bytes but its trailer says \(announced)")

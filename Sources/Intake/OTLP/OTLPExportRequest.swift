@@ -1,10 +1,11 @@
-public import OTelBenchProtos
-public import SwiftProtobuf
-public import Telemetry
+package import Scenario
+package import OTelBenchProtos
+package import SwiftProtobuf
+package import Telemetry
 
 /// What the receivers need to know of each OTLP export request type, so that one code path serves
 /// traces, metrics and logs on every protocol.
-public protocol OTLPExportRequest: SwiftProtobuf.Message, Sendable {
+package protocol OTLPExportRequest: SwiftProtobuf.Message, Sendable {
     /// The matching `Export…ServiceResponse`.
     associatedtype Response: SwiftProtobuf.Message & Sendable
 
@@ -21,11 +22,11 @@ public protocol OTLPExportRequest: SwiftProtobuf.Message, Sendable {
 }
 
 extension Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest: OTLPExportRequest {
-    public static var signal: Signal { .traces }
-    public static var specName: String { "ExportTraceServiceRequest" }
-    public func converted(channel: IntakeChannel) -> ConversionResult { OTLPConversion.traces(self, channel: channel) }
-    public var recorded: RecordedRequest { .traces(self) }
-    public static func response(rejectedItems: Int, errorMessage: String) -> Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceResponse {
+    package static var signal: Signal { .traces }
+    package static var specName: String { "ExportTraceServiceRequest" }
+    package func converted(channel: IntakeChannel) -> ConversionResult { OTLPConversion.traces(self, channel: channel) }
+    package var recorded: RecordedRequest { .traces(self) }
+    package static func response(rejectedItems: Int, errorMessage: String) -> Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceResponse {
         var response = Response()
         if rejectedItems > 0 || !errorMessage.isEmpty {
             response.partialSuccess.rejectedSpans = Int64(rejectedItems)
@@ -36,11 +37,11 @@ extension Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest: OTLP
 }
 
 extension Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest: OTLPExportRequest {
-    public static var signal: Signal { .metrics }
-    public static var specName: String { "ExportMetricsServiceRequest" }
-    public func converted(channel: IntakeChannel) -> ConversionResult { OTLPConversion.metrics(self, channel: channel) }
-    public var recorded: RecordedRequest { .metrics(self) }
-    public static func response(rejectedItems: Int, errorMessage: String) -> Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceResponse {
+    package static var signal: Signal { .metrics }
+    package static var specName: String { "ExportMetricsServiceRequest" }
+    package func converted(channel: IntakeChannel) -> ConversionResult { OTLPConversion.metrics(self, channel: channel) }
+    package var recorded: RecordedRequest { .metrics(self) }
+    package static func response(rejectedItems: Int, errorMessage: String) -> Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceResponse {
         var response = Response()
         if rejectedItems > 0 || !errorMessage.isEmpty {
             response.partialSuccess.rejectedDataPoints = Int64(rejectedItems)
@@ -51,11 +52,11 @@ extension Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest: 
 }
 
 extension Opentelemetry_Proto_Collector_Logs_V1_ExportLogsServiceRequest: OTLPExportRequest {
-    public static var signal: Signal { .logs }
-    public static var specName: String { "ExportLogsServiceRequest" }
-    public func converted(channel: IntakeChannel) -> ConversionResult { OTLPConversion.logs(self, channel: channel) }
-    public var recorded: RecordedRequest { .logs(self) }
-    public static func response(rejectedItems: Int, errorMessage: String) -> Opentelemetry_Proto_Collector_Logs_V1_ExportLogsServiceResponse {
+    package static var signal: Signal { .logs }
+    package static var specName: String { "ExportLogsServiceRequest" }
+    package func converted(channel: IntakeChannel) -> ConversionResult { OTLPConversion.logs(self, channel: channel) }
+    package var recorded: RecordedRequest { .logs(self) }
+    package static func response(rejectedItems: Int, errorMessage: String) -> Opentelemetry_Proto_Collector_Logs_V1_ExportLogsServiceResponse {
         var response = Response()
         if rejectedItems > 0 || !errorMessage.isEmpty {
             response.partialSuccess.rejectedLogRecords = Int64(rejectedItems)

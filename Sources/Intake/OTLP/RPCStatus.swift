@@ -2,23 +2,15 @@ import Foundation
 
 /// A `google.rpc.Status`: the body OTLP/HTTP error responses carry, and what gRPC errors mean.
 struct RPCStatus: Codable, Sendable {
-    /// gRPC status codes used here.
-    enum Code: Int32, Codable {
-        case invalidArgument = 3
-        case notFound = 5
-        case resourceExhausted = 8
-        case unimplemented = 12
-        case unavailable = 14
-    }
-
-    var code: Code
+    /// The gRPC status code (`google.rpc.Code`).
+    var code: Int32
     var message: String
 
     /// Binary protobuf: field 1 `code` (varint), field 2 `message` (string). No other field is used,
     /// so a generated type would only add a dependency on googleapis' protos.
     var protobufBytes: [UInt8] {
         var bytes: [UInt8] = [0x08]
-        appendVarint(UInt64(code.rawValue), to: &bytes)
+        appendVarint(UInt64(code), to: &bytes)
         let text = Array(message.utf8)
         bytes.append(0x12)
         appendVarint(UInt64(text.count), to: &bytes)

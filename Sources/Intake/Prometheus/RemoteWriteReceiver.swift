@@ -1,135 +1,113 @@
-import Hummingbird
-public import Logging
+package import Scenario
+import PromQLSyntax
+package import Hummingbird
+package import Logging
 import NIOCore
 import OTelBenchProtos
-import PromQL
-public import ServiceLifecycle
 import Synchronization
-public import Telemetry
+package import Telemetry
 
 extension IntakeChannel {
     /// Prometheus remote write 1.0 (`POST /api/v1/write`).
-    public static let prometheusRemoteWrite = IntakeChannel("prometheus-remote-write")
+    package static let prometheusRemoteWrite = IntakeChannel("prometheus-remote-write")
 }
 
 /// Prometheus remote-write 1.0 receiver: `POST /api/v1/write`, a snappy-compressed (block format)
-/// protobuf `WriteRequest`, answered 204 as Prometheus does.
+/// protobuf `WriteRequest`, answered 204 as Prometheus does. Default address 127.0.0.1:9090 (`--prometheus`).
 ///
 /// Checked as the specification says, and refused whole with 400 and a message naming the series:
 /// labels sorted by name, no repeated or empty names or values, valid label and metric names, a
 /// `__name__` on every series, samples in time order (also against what the series already holds;
 /// an identical re-sent sample is dropped as Prometheus does, a different value at a stored timestamp
-/// is an error). Metadata-only requests and unknown fields are accepted.
+/// is an error). Metadata-only requests and unknown fields are accepted. Refusals are plain text.
 ///
 /// Mapping into the store: each series becomes a ``MetricSeries`` named by `__name__`, whose point
 /// attributes are every other label (as strings) and whose resource is empty, of kind ``MetricKind/gauge``
 /// (remote write 1.0 carries no type per sample); each sample a ``NumberPoint`` with a double value
 /// (bit pattern kept, so staleness markers survive) at `timestamp × 10⁶` ns. Counted on channel
 /// `prometheus-remote-write`, one item per sample.
-public struct RemoteWriteReceiver: Service {
-    /// Address and size limit; default 127.0.0.1:9090 (`--prometheus`), 64 MiB.
-    public typealias Configuration = ReceiverConfiguration
+package typealias RemoteWriteReceiver = HTTPReceiver<RemoteWriteEndpoint>
 
-    public let configuration: Configuration
-    /// The address once listening (the real port when asked for port 0).
-    public let boundAddress = BoundAddress()
-    let store: TelemetryStore
-    let ledger: RemoteWriteLedger
-    let engines: PromQLEngineCache
-    let recorder: RecordingWriter?
-    let logger: Logger
-
+extension HTTPReceiver where Endpoint == RemoteWriteEndpoint {
     /// Creates the receiver; accepted samples go into `store` and, as OTLP gauges, into `recorder` when given.
-    public init(
+    ///
+    /// - Parameter readAPI: read endpoints served on the same address (Prometheus' query API), if any.
+    package init(
         configuration: Configuration = .loopback(port: 9090), store: TelemetryStore, recorder: RecordingWriter? = nil,
-        logger: Logger = Logger(label: "otelbench.remote-write")
+        readAPI: (any ReadAPI)? = nil, logger: Logger = Logger(label: "otelbench.remote-write")
     ) {
-        self.configuration = configuration
-        self.store = store
-        self.ledger = RemoteWriteLedger()
-        self.engines = PromQLEngineCache(store: store)
-        self.recorder = recorder
-        self.logger = logger
-    }
-
-    public func run() async throws {
-        try await HTTPSink.serve(
-            RemoteWriteResponder(
-                maxRequestBytes: configuration.maxRequestBytes, store: store, ledger: ledger, engines: engines, recorder: recorder, logger: logger
-            ),
-            address: configuration.address, bound: boundAddress, logger: logger
+        self.init(
+            configuration: configuration, endpoint: RemoteWriteEndpoint(readAPI: readAPI),
+            admission: Admission(store: store, recorder: recorder, logger: logger), logger: logger
         )
     }
 }
 
-struct RemoteWriteResponder: HTTPResponder {
-    typealias Context = BasicRequestContext
+/// `POST /api/v1/write`, and every path of the read API beside it.
+package struct RemoteWriteEndpoint: HTTPEndpoint {
+    package static var defaultPort: Int { 9090 }
 
-    let maxRequestBytes: Int
-    let store: TelemetryStore
-    let ledger: RemoteWriteLedger
-    let engines: PromQLEngineCache
-    let recorder: RecordingWriter?
-    let logger: Logger
+    let ledger = RemoteWriteLedger()
+    let readAPI: (any ReadAPI)?
 
-    func respond(to request: Request, context: Context) async throws -> Response {
-        if PrometheusQueryAPI.serves(request.uri.path) { return try await PrometheusQueryAPI(store: store, engines: engines).respond(to: request) }
-        do {
-            guard request.uri.path == "/api/v1/write" else {
-                throw HTTPRefusal(
-                    status: .notFound,
-                    message: "no endpoint at \(request.uri.path): remote write goes to POST /api/v1/write, queries to /api/v1/query, /api/v1/query_range, /api/v1/series, /api/v1/labels, /api/v1/label/NAME/values, /api/v1/status/tsdb"
-                )
-            }
-            guard request.method == .post else {
-                throw HTTPRefusal(status: .methodNotAllowed, message: "\(request.method) /api/v1/write is not allowed: POST a WriteRequest", headers: [.allow: "POST"])
-            }
-            let mediaType = HTTPSink.mediaType(request.headers[.contentType])
-            guard mediaType == "application/x-protobuf" else {
-                throw HTTPRefusal(
-                    status: .unsupportedMediaType,
-                    message: "Content-Type \(request.headers[.contentType] ?? "none") is not supported: remote write sends application/x-protobuf"
-                )
-            }
-            let encoding = (request.headers[.contentEncoding] ?? "none").lowercased().trimmingSpaces
-            guard encoding == "snappy" else {
-                throw HTTPRefusal(
-                    status: .unsupportedMediaType,
-                    message: "Content-Encoding \(encoding) is not supported: remote write bodies are snappy-compressed (block format), Content-Encoding: snappy"
-                )
-            }
-            // The compressed body can't be larger than the limit plus snappy's worst-case overhead.
-            let compressed = try await HTTPSink.readBody(request, limit: maxRequestBytes + maxRequestBytes / 6 + 32, allowCompression: false)
-            let body: [UInt8]
-            do throws(SnappyError) {
-                body = try SnappyBlock.decode(Array(buffer: compressed), limit: maxRequestBytes)
-            } catch {
-                throw HTTPRefusal(status: .badRequest, message: error.message)
-            }
-            let writeRequest: Prometheus_WriteRequest
-            do {
-                writeRequest = try Prometheus_WriteRequest(serializedBytes: body)
-            } catch {
-                throw HTTPRefusal(status: .badRequest, message: "body is not a valid protobuf prometheus.WriteRequest after snappy decoding: \(error)")
-            }
-            guard store.reserve(bytes: body.count) else {
-                throw HTTPRefusal(
-                    status: .serviceUnavailable, message: OTLPIngestor.overloadMessage(limit: store.limits.maxStoredBytes), headers: [.retryAfter: "1"]
-                )
-            }
-            do throws(RemoteWriteViolation) {
-                let accepted = try ledger.admit(writeRequest, bytes: body.count, into: store)
-                if let problem = SinkRecording.record(accepted, to: recorder) { logger.error("\(problem)") }
-            } catch {
-                store.release(bytes: body.count)
-                throw HTTPRefusal(status: .badRequest, message: error.message)
-            }
-            return Response(status: .noContent)
-        } catch let refusal as HTTPRefusal {
-            store.countRejectedRequest(channel: .prometheusRemoteWrite, signal: .metrics)
-            return refusal.response
+    /// - Parameter readAPI: read endpoints served on the same address (Prometheus' query API), if any.
+    package init(readAPI: (any ReadAPI)? = nil) { self.readAPI = readAPI }
+
+    package func respond(to request: Request, admission: Admission, maxRequestBytes: Int) async throws -> Response {
+        if let readAPI, readAPI.serves(request.uri.path) { return try await readAPI.respond(to: request) }
+        guard request.uri.path == "/api/v1/write" else {
+            throw Refusal(
+                .notFound,
+                "no endpoint at \(request.uri.path): remote write goes to POST /api/v1/write, queries to /api/v1/query, /api/v1/query_range, /api/v1/series, /api/v1/labels, /api/v1/label/NAME/values, /api/v1/status/tsdb"
+            )
         }
+        guard request.method == .post else {
+            throw Refusal(.methodNotAllowed, "\(request.method) /api/v1/write is not allowed: POST a WriteRequest", allowedMethods: "POST")
+        }
+        guard HTTPSink.mediaType(request.headers[.contentType]) == "application/x-protobuf" else {
+            throw Refusal(
+                .unsupportedMediaType,
+                "Content-Type \(request.headers[.contentType] ?? "none") is not supported: remote write sends application/x-protobuf"
+            )
+        }
+        let encoding = (request.headers[.contentEncoding] ?? "none").lowercased().trimmingSpaces
+        guard encoding == "snappy" else {
+            throw Refusal(
+                .unsupportedMediaType,
+                "Content-Encoding \(encoding) is not supported: remote write bodies are snappy-compressed (block format), Content-Encoding: snappy"
+            )
+        }
+        // The compressed body can't be larger than the limit plus snappy's worst-case overhead.
+        let compressed = try await HTTPSink.readBody(request, limit: maxRequestBytes + maxRequestBytes / 6 + 32, allowCompression: false)
+        let body: [UInt8]
+        do throws(SnappyError) {
+            body = try SnappyBlock.decode(Array(buffer: compressed), limit: maxRequestBytes)
+        } catch {
+            throw Refusal(.invalidArgument, error.message)
+        }
+        let writeRequest: Prometheus_WriteRequest
+        do {
+            writeRequest = try Prometheus_WriteRequest(serializedBytes: body)
+        } catch {
+            throw Refusal(.invalidArgument, "body is not a valid protobuf prometheus.WriteRequest after snappy decoding: \(error)")
+        }
+        try await admission.admit(.metrics, on: .prometheusRemoteWrite, bytes: body.count) { ticket throws(Refusal) in
+            do throws(RemoteWriteViolation) {
+                try ledger.apply(writeRequest) { batch in ticket.accept(batch, recording: .converted) }
+            } catch {
+                throw Refusal(.invalidArgument, error.message)
+            }
+        }
+        return Response(status: .noContent)
     }
+
+    /// Refusals on the read API's paths are its own; every other refusal counts as a refused write.
+    package func accounting(of request: Request) -> (channel: IntakeChannel, signal: Signal)? {
+        if let readAPI, readAPI.serves(request.uri.path) { return nil }
+        return (.prometheusRemoteWrite, .metrics)
+    }
+
+    package func response(for refusal: Refusal, to request: Request) -> Response { refusal.plainTextResponse }
 }
 
 /// A write request that breaks the remote-write rules.
@@ -148,11 +126,10 @@ final class RemoteWriteLedger: Sendable {
 
     private let lastSamples = Mutex<[[Prometheus_Label]: LastSample]>([:])
 
-    /// Validates the whole request, then stores it; nothing is stored when anything is invalid.
-    ///
-    /// - Returns: what was stored (re-sent samples already held are not in it).
-    @discardableResult
-    func admit(_ request: Prometheus_WriteRequest, bytes: Int, into store: TelemetryStore) throws(RemoteWriteViolation) -> Batch {
+    /// Validates the whole request, then hands what is new to `accept` (re-sent samples already held are not in
+    /// it), under the ledger's lock so that the store sees the series in the order the ledger does; nothing is
+    /// accepted when anything is invalid.
+    func apply(_ request: Prometheus_WriteRequest, accept: (Batch) -> Void) throws(RemoteWriteViolation) {
         for (index, series) in request.timeseries.enumerated() {
             if let problem = Self.labelProblem(series.labels) {
                 throw RemoteWriteViolation(message: "timeseries[\(index)] \(Self.describe(series.labels)): \(problem)")
@@ -161,7 +138,7 @@ final class RemoteWriteLedger: Sendable {
         for (index, metadata) in request.metadata.enumerated() where !PrometheusNames.isMetricName(metadata.metricFamilyName) {
             throw RemoteWriteViolation(message: "metadata[\(index)]: metric family name \"\(metadata.metricFamilyName)\" is not a valid metric name")
         }
-        return try lastSamples.withLock { (last: inout [[Prometheus_Label]: LastSample]) throws(RemoteWriteViolation) -> Batch in
+        try lastSamples.withLock { (last: inout [[Prometheus_Label]: LastSample]) throws(RemoteWriteViolation) in
             var pending: [[Prometheus_Label]: LastSample] = [:]
             var batch = Batch()
             var seriesIndex: [[Prometheus_Label]: Int] = [:]
@@ -203,8 +180,7 @@ final class RemoteWriteLedger: Sendable {
                 }
             }
             last.merge(pending) { _, new in new }
-            store.store(batch, channel: .prometheusRemoteWrite, signal: .metrics, rejectedItems: 0, reservedBytes: bytes)
-            return batch
+            accept(batch)
         }
     }
 

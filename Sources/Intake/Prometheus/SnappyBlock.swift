@@ -1,8 +1,8 @@
 /// Why a snappy body could not be decoded.
-public struct SnappyError: Error, CustomStringConvertible, Sendable {
+package struct SnappyError: Error, CustomStringConvertible, Sendable {
     /// What is wrong, and at which byte.
-    public var message: String
-    public var description: String { message }
+    package var message: String
+    package var description: String { message }
 }
 
 /// A decoder of snappy's block format (the raw format, not the framed/stream one), as Prometheus remote
@@ -15,10 +15,10 @@ public struct SnappyError: Error, CustomStringConvertible, Sendable {
 /// anything is allocated; every literal, offset and copy is checked against the input left, the output so
 /// far and the announced length, so corrupt or hostile input fails with a message and never traps or
 /// allocates past the limit.
-public enum SnappyBlock {
+package enum SnappyBlock {
     /// Encodes `bytes` as a snappy block of literals only: valid snappy that every decoder must accept, for
     /// senders without a compressor (tests, the remote-write benchmark). No compression is attempted.
-    public static func encodeLiterals(_ bytes: [UInt8]) -> [UInt8] {
+    package static func encodeLiterals(_ bytes: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
         var length = UInt64(bytes.count)
         while length >= 0x80 {
@@ -46,13 +46,13 @@ public enum SnappyBlock {
     static let framedStreamIdentifier: [UInt8] = [0xff, 0x06, 0x00, 0x00] + Array("sNaPpY".utf8)
 
     /// The decoded length a block announces, without decoding it.
-    public static func decodedLength(of input: [UInt8]) throws(SnappyError) -> Int {
+    package static func decodedLength(of input: [UInt8]) throws(SnappyError) -> Int {
         var position = 0
         return try readLength(input, &position)
     }
 
     /// Decodes one snappy block of at most `limit` decoded bytes.
-    public static func decode(_ input: [UInt8], limit: Int) throws(SnappyError) -> [UInt8] {
+    package static func decode(_ input: [UInt8], limit: Int) throws(SnappyError) -> [UInt8] {
         if input.starts(with: framedStreamIdentifier) {
             throw SnappyError(message: "body is in snappy's framed (stream) format: remote write uses the block format (snappy.Encode / compress_raw, not snappy.NewWriter / compress)")
         }

@@ -15,26 +15,26 @@ import GRPCProtobuf
 
 /// Namespace containing generated types for the "jaeger.api_v2.CollectorService" service.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
-public enum Jaeger_ApiV2_CollectorService: Sendable {
+package enum Jaeger_ApiV2_CollectorService: Sendable {
     /// Service descriptor for the "jaeger.api_v2.CollectorService" service.
-    public static let descriptor = GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaeger.api_v2.CollectorService")
+    package static let descriptor = GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaeger.api_v2.CollectorService")
     /// Namespace for method metadata.
-    public enum Method: Sendable {
+    package enum Method: Sendable {
         /// Namespace for "PostSpans" metadata.
-        public enum PostSpans: Sendable {
+        package enum PostSpans: Sendable {
             /// Request type for "PostSpans".
-            public typealias Input = Jaeger_ApiV2_PostSpansRequest
+            package typealias Input = Jaeger_ApiV2_PostSpansRequest
             /// Response type for "PostSpans".
-            public typealias Output = Jaeger_ApiV2_PostSpansResponse
+            package typealias Output = Jaeger_ApiV2_PostSpansResponse
             /// Descriptor for "PostSpans".
-            public static let descriptor = GRPCCore.MethodDescriptor(
+            package static let descriptor = GRPCCore.MethodDescriptor(
                 service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaeger.api_v2.CollectorService"),
                 method: "PostSpans",
                 type: .unary
             )
         }
         /// Descriptors for all methods in the "jaeger.api_v2.CollectorService" service.
-        public static let descriptors: [GRPCCore.MethodDescriptor] = [
+        package static let descriptors: [GRPCCore.MethodDescriptor] = [
             PostSpans.descriptor
         ]
     }
@@ -43,7 +43,7 @@ public enum Jaeger_ApiV2_CollectorService: Sendable {
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
 extension GRPCCore.ServiceDescriptor {
     /// Service descriptor for the "jaeger.api_v2.CollectorService" service.
-    public static let jaeger_apiV2_CollectorService = GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaeger.api_v2.CollectorService")
+    package static let jaeger_apiV2_CollectorService = GRPCCore.ServiceDescriptor(fullyQualifiedService: "jaeger.api_v2.CollectorService")
 }
 
 // MARK: jaeger.api_v2.CollectorService (server)
@@ -61,7 +61,7 @@ extension Jaeger_ApiV2_CollectorService {
     ///
     /// Where possible, prefer using the stricter, less-verbose ``ServiceProtocol``
     /// or ``SimpleServiceProtocol`` instead.
-    public protocol StreamingServiceProtocol: GRPCCore.RegistrableRPCService {
+    package protocol StreamingServiceProtocol: GRPCCore.RegistrableRPCService {
         /// Handle the "PostSpans" method.
         ///
         /// - Parameters:
@@ -84,7 +84,7 @@ extension Jaeger_ApiV2_CollectorService {
     /// trailing response metadata. If you don't need these then consider using
     /// the ``SimpleServiceProtocol``. If you need fine grained control over your RPCs then
     /// use ``StreamingServiceProtocol``.
-    public protocol ServiceProtocol: Jaeger_ApiV2_CollectorService.StreamingServiceProtocol {
+    package protocol ServiceProtocol: Jaeger_ApiV2_CollectorService.StreamingServiceProtocol {
         /// Handle the "PostSpans" method.
         ///
         /// - Parameters:
@@ -105,7 +105,7 @@ extension Jaeger_ApiV2_CollectorService {
     /// This is the highest level protocol for the service. The API is the easiest to use but
     /// doesn't provide access to request or response metadata. If you need access to these
     /// then use ``ServiceProtocol`` instead.
-    public protocol SimpleServiceProtocol: Jaeger_ApiV2_CollectorService.ServiceProtocol {
+    package protocol SimpleServiceProtocol: Jaeger_ApiV2_CollectorService.ServiceProtocol {
         /// Handle the "PostSpans" method.
         ///
         /// - Parameters:
@@ -125,7 +125,7 @@ extension Jaeger_ApiV2_CollectorService {
 // Default implementation of 'registerMethods(with:)'.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
 extension Jaeger_ApiV2_CollectorService.StreamingServiceProtocol {
-    public func registerMethods<Transport>(with router: inout GRPCCore.RPCRouter<Transport>) where Transport: GRPCCore.ServerTransport {
+    package func registerMethods<Transport>(with router: inout GRPCCore.RPCRouter<Transport>) where Transport: GRPCCore.ServerTransport {
         router.registerHandler(
             forMethod: Jaeger_ApiV2_CollectorService.Method.PostSpans.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Jaeger_ApiV2_PostSpansRequest>(),
@@ -143,7 +143,7 @@ extension Jaeger_ApiV2_CollectorService.StreamingServiceProtocol {
 // Default implementation of streaming methods from 'StreamingServiceProtocol'.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
 extension Jaeger_ApiV2_CollectorService.ServiceProtocol {
-    public func postSpans(
+    package func postSpans(
         request: GRPCCore.StreamingServerRequest<Jaeger_ApiV2_PostSpansRequest>,
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Jaeger_ApiV2_PostSpansResponse> {
@@ -158,7 +158,7 @@ extension Jaeger_ApiV2_CollectorService.ServiceProtocol {
 // Default implementation of methods from 'ServiceProtocol'.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
 extension Jaeger_ApiV2_CollectorService.SimpleServiceProtocol {
-    public func postSpans(
+    package func postSpans(
         request: GRPCCore.ServerRequest<Jaeger_ApiV2_PostSpansRequest>,
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.ServerResponse<Jaeger_ApiV2_PostSpansResponse> {
@@ -180,7 +180,7 @@ extension Jaeger_ApiV2_CollectorService {
     ///
     /// You don't need to implement this protocol directly, use the generated
     /// implementation, ``Client``.
-    public protocol ClientProtocol: Sendable {
+    package protocol ClientProtocol: Sendable {
         /// Call the "PostSpans" method.
         ///
         /// - Parameters:
@@ -206,14 +206,14 @@ extension Jaeger_ApiV2_CollectorService {
     /// The ``Client`` provides an implementation of ``ClientProtocol`` which wraps
     /// a `GRPCCore.GRPCCClient`. The underlying `GRPCClient` provides the long-lived
     /// means of communication with the remote peer.
-    public struct Client<Transport>: ClientProtocol where Transport: GRPCCore.ClientTransport {
+    package struct Client<Transport>: ClientProtocol where Transport: GRPCCore.ClientTransport {
         private let client: GRPCCore.GRPCClient<Transport>
 
         /// Creates a new client wrapping the provided `GRPCCore.GRPCClient`.
         ///
         /// - Parameters:
         ///   - client: A `GRPCCore.GRPCClient` providing a communication channel to the service.
-        public init(wrapping client: GRPCCore.GRPCClient<Transport>) {
+        package init(wrapping client: GRPCCore.GRPCClient<Transport>) {
             self.client = client
         }
 
@@ -228,7 +228,7 @@ extension Jaeger_ApiV2_CollectorService {
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        public func postSpans<Result>(
+        package func postSpans<Result>(
             request: GRPCCore.ClientRequest<Jaeger_ApiV2_PostSpansRequest>,
             serializer: some GRPCCore.MessageSerializer<Jaeger_ApiV2_PostSpansRequest>,
             deserializer: some GRPCCore.MessageDeserializer<Jaeger_ApiV2_PostSpansResponse>,
@@ -261,7 +261,7 @@ extension Jaeger_ApiV2_CollectorService.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    public func postSpans<Result>(
+    package func postSpans<Result>(
         request: GRPCCore.ClientRequest<Jaeger_ApiV2_PostSpansRequest>,
         options: GRPCCore.CallOptions = .defaults,
         onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Jaeger_ApiV2_PostSpansResponse>) async throws -> Result = { response in
@@ -291,7 +291,7 @@ extension Jaeger_ApiV2_CollectorService.ClientProtocol {
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    public func postSpans<Result>(
+    package func postSpans<Result>(
         _ message: Jaeger_ApiV2_PostSpansRequest,
         metadata: GRPCCore.Metadata = [:],
         options: GRPCCore.CallOptions = .defaults,

@@ -20,35 +20,35 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
-public nonisolated struct Jaeger_ApiV2_PostSpansRequest: Sendable {
+package nonisolated struct Jaeger_ApiV2_PostSpansRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var batch: Jaeger_ApiV2_Batch {
+  package var batch: Jaeger_ApiV2_Batch {
     get {_batch ?? Jaeger_ApiV2_Batch()}
     set {_batch = newValue}
   }
   /// Returns true if `batch` has been explicitly set.
-  public var hasBatch: Bool {self._batch != nil}
+  package var hasBatch: Bool {self._batch != nil}
   /// Clears the value of `batch`. Subsequent reads from it will return its default value.
-  public mutating func clearBatch() {self._batch = nil}
+  package mutating func clearBatch() {self._batch = nil}
 
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  public init() {}
+  package init() {}
 
   fileprivate var _batch: Jaeger_ApiV2_Batch? = nil
 }
 
-public nonisolated struct Jaeger_ApiV2_PostSpansResponse: Sendable {
+package nonisolated struct Jaeger_ApiV2_PostSpansResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  public init() {}
+  package init() {}
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -56,10 +56,10 @@ public nonisolated struct Jaeger_ApiV2_PostSpansResponse: Sendable {
 fileprivate nonisolated let _protobuf_package = "jaeger.api_v2"
 
 nonisolated extension Jaeger_ApiV2_PostSpansRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".PostSpansRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}batch\0")
+  package static let protoMessageName: String = _protobuf_package + ".PostSpansRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}batch\0")
 
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -71,7 +71,7 @@ nonisolated extension Jaeger_ApiV2_PostSpansRequest: SwiftProtobuf.Message, Swif
     }
   }
 
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     // The use of inline closures is to circumvent an issue where the compiler
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
@@ -82,7 +82,7 @@ nonisolated extension Jaeger_ApiV2_PostSpansRequest: SwiftProtobuf.Message, Swif
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Jaeger_ApiV2_PostSpansRequest, rhs: Jaeger_ApiV2_PostSpansRequest) -> Bool {
+  package static func ==(lhs: Jaeger_ApiV2_PostSpansRequest, rhs: Jaeger_ApiV2_PostSpansRequest) -> Bool {
     if lhs._batch != rhs._batch {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
@@ -90,19 +90,19 @@ nonisolated extension Jaeger_ApiV2_PostSpansRequest: SwiftProtobuf.Message, Swif
 }
 
 nonisolated extension Jaeger_ApiV2_PostSpansResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".PostSpansResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+  package static let protoMessageName: String = _protobuf_package + ".PostSpansResponse"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap()
 
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     // Load everything into unknown fields
     while try decoder.nextFieldNumber() != nil {}
   }
 
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Jaeger_ApiV2_PostSpansResponse, rhs: Jaeger_ApiV2_PostSpansResponse) -> Bool {
+  package static func ==(lhs: Jaeger_ApiV2_PostSpansResponse, rhs: Jaeger_ApiV2_PostSpansResponse) -> Bool {
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

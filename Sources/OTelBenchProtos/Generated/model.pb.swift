@@ -25,8 +25,8 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
-public nonisolated enum Jaeger_ApiV2_ValueType: SwiftProtobuf.Enum, Swift.CaseIterable {
-  public typealias RawValue = Int
+package nonisolated enum Jaeger_ApiV2_ValueType: SwiftProtobuf.Enum, Swift.CaseIterable {
+  package typealias RawValue = Int
   case string // = 0
   case bool // = 1
   case int64 // = 2
@@ -34,11 +34,11 @@ public nonisolated enum Jaeger_ApiV2_ValueType: SwiftProtobuf.Enum, Swift.CaseIt
   case binary // = 4
   case UNRECOGNIZED(Int)
 
-  public init() {
+  package init() {
     self = .string
   }
 
-  public init?(rawValue: Int) {
+  package init?(rawValue: Int) {
     switch rawValue {
     case 0: self = .string
     case 1: self = .bool
@@ -49,7 +49,7 @@ public nonisolated enum Jaeger_ApiV2_ValueType: SwiftProtobuf.Enum, Swift.CaseIt
     }
   }
 
-  public var rawValue: Int {
+  package var rawValue: Int {
     switch self {
     case .string: return 0
     case .bool: return 1
@@ -61,7 +61,7 @@ public nonisolated enum Jaeger_ApiV2_ValueType: SwiftProtobuf.Enum, Swift.CaseIt
   }
 
   // The compiler won't synthesize support with the UNRECOGNIZED case.
-  public static let allCases: [Jaeger_ApiV2_ValueType] = [
+  package static let allCases: [Jaeger_ApiV2_ValueType] = [
     .string,
     .bool,
     .int64,
@@ -71,17 +71,17 @@ public nonisolated enum Jaeger_ApiV2_ValueType: SwiftProtobuf.Enum, Swift.CaseIt
 
 }
 
-public nonisolated enum Jaeger_ApiV2_SpanRefType: SwiftProtobuf.Enum, Swift.CaseIterable {
-  public typealias RawValue = Int
+package nonisolated enum Jaeger_ApiV2_SpanRefType: SwiftProtobuf.Enum, Swift.CaseIterable {
+  package typealias RawValue = Int
   case childOf // = 0
   case followsFrom // = 1
   case UNRECOGNIZED(Int)
 
-  public init() {
+  package init() {
     self = .childOf
   }
 
-  public init?(rawValue: Int) {
+  package init?(rawValue: Int) {
     switch rawValue {
     case 0: self = .childOf
     case 1: self = .followsFrom
@@ -89,7 +89,7 @@ public nonisolated enum Jaeger_ApiV2_SpanRefType: SwiftProtobuf.Enum, Swift.Case
     }
   }
 
-  public var rawValue: Int {
+  package var rawValue: Int {
     switch self {
     case .childOf: return 0
     case .followsFrom: return 1
@@ -98,227 +98,227 @@ public nonisolated enum Jaeger_ApiV2_SpanRefType: SwiftProtobuf.Enum, Swift.Case
   }
 
   // The compiler won't synthesize support with the UNRECOGNIZED case.
-  public static let allCases: [Jaeger_ApiV2_SpanRefType] = [
+  package static let allCases: [Jaeger_ApiV2_SpanRefType] = [
     .childOf,
     .followsFrom,
   ]
 
 }
 
-public nonisolated struct Jaeger_ApiV2_KeyValue: Sendable {
+package nonisolated struct Jaeger_ApiV2_KeyValue: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var key: String = String()
+  package var key: String = String()
 
-  public var vType: Jaeger_ApiV2_ValueType = .string
+  package var vType: Jaeger_ApiV2_ValueType = .string
 
-  public var vStr: String = String()
+  package var vStr: String = String()
 
-  public var vBool: Bool = false
+  package var vBool: Bool = false
 
-  public var vInt64: Int64 = 0
+  package var vInt64: Int64 = 0
 
-  public var vFloat64: Double = 0
+  package var vFloat64: Double = 0
 
-  public var vBinary: Data = Data()
+  package var vBinary: Data = Data()
 
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  public init() {}
+  package init() {}
 }
 
-public nonisolated struct Jaeger_ApiV2_Log: Sendable {
+package nonisolated struct Jaeger_ApiV2_Log: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var timestamp: SwiftProtobuf.Google_Protobuf_Timestamp {
+  package var timestamp: SwiftProtobuf.Google_Protobuf_Timestamp {
     get {_timestamp ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
     set {_timestamp = newValue}
   }
   /// Returns true if `timestamp` has been explicitly set.
-  public var hasTimestamp: Bool {self._timestamp != nil}
+  package var hasTimestamp: Bool {self._timestamp != nil}
   /// Clears the value of `timestamp`. Subsequent reads from it will return its default value.
-  public mutating func clearTimestamp() {self._timestamp = nil}
+  package mutating func clearTimestamp() {self._timestamp = nil}
 
-  public var fields: [Jaeger_ApiV2_KeyValue] = []
+  package var fields: [Jaeger_ApiV2_KeyValue] = []
 
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  public init() {}
+  package init() {}
 
   fileprivate var _timestamp: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
 }
 
-public nonisolated struct Jaeger_ApiV2_SpanRef: Sendable {
+package nonisolated struct Jaeger_ApiV2_SpanRef: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var traceID: Data = Data()
+  package var traceID: Data = Data()
 
-  public var spanID: Data = Data()
+  package var spanID: Data = Data()
 
-  public var refType: Jaeger_ApiV2_SpanRefType = .childOf
+  package var refType: Jaeger_ApiV2_SpanRefType = .childOf
 
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  public init() {}
+  package init() {}
 }
 
-public nonisolated struct Jaeger_ApiV2_Process: Sendable {
+package nonisolated struct Jaeger_ApiV2_Process: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var serviceName: String = String()
+  package var serviceName: String = String()
 
-  public var tags: [Jaeger_ApiV2_KeyValue] = []
+  package var tags: [Jaeger_ApiV2_KeyValue] = []
 
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  public init() {}
+  package init() {}
 }
 
-public nonisolated struct Jaeger_ApiV2_Span: Sendable {
+package nonisolated struct Jaeger_ApiV2_Span: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var traceID: Data = Data()
+  package var traceID: Data = Data()
 
-  public var spanID: Data = Data()
+  package var spanID: Data = Data()
 
-  public var operationName: String = String()
+  package var operationName: String = String()
 
-  public var references: [Jaeger_ApiV2_SpanRef] = []
+  package var references: [Jaeger_ApiV2_SpanRef] = []
 
-  public var flags: UInt32 = 0
+  package var flags: UInt32 = 0
 
-  public var startTime: SwiftProtobuf.Google_Protobuf_Timestamp {
+  package var startTime: SwiftProtobuf.Google_Protobuf_Timestamp {
     get {_startTime ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
     set {_startTime = newValue}
   }
   /// Returns true if `startTime` has been explicitly set.
-  public var hasStartTime: Bool {self._startTime != nil}
+  package var hasStartTime: Bool {self._startTime != nil}
   /// Clears the value of `startTime`. Subsequent reads from it will return its default value.
-  public mutating func clearStartTime() {self._startTime = nil}
+  package mutating func clearStartTime() {self._startTime = nil}
 
-  public var duration: SwiftProtobuf.Google_Protobuf_Duration {
+  package var duration: SwiftProtobuf.Google_Protobuf_Duration {
     get {_duration ?? SwiftProtobuf.Google_Protobuf_Duration()}
     set {_duration = newValue}
   }
   /// Returns true if `duration` has been explicitly set.
-  public var hasDuration: Bool {self._duration != nil}
+  package var hasDuration: Bool {self._duration != nil}
   /// Clears the value of `duration`. Subsequent reads from it will return its default value.
-  public mutating func clearDuration() {self._duration = nil}
+  package mutating func clearDuration() {self._duration = nil}
 
-  public var tags: [Jaeger_ApiV2_KeyValue] = []
+  package var tags: [Jaeger_ApiV2_KeyValue] = []
 
-  public var logs: [Jaeger_ApiV2_Log] = []
+  package var logs: [Jaeger_ApiV2_Log] = []
 
-  public var process: Jaeger_ApiV2_Process {
+  package var process: Jaeger_ApiV2_Process {
     get {_process ?? Jaeger_ApiV2_Process()}
     set {_process = newValue}
   }
   /// Returns true if `process` has been explicitly set.
-  public var hasProcess: Bool {self._process != nil}
+  package var hasProcess: Bool {self._process != nil}
   /// Clears the value of `process`. Subsequent reads from it will return its default value.
-  public mutating func clearProcess() {self._process = nil}
+  package mutating func clearProcess() {self._process = nil}
 
-  public var processID: String = String()
+  package var processID: String = String()
 
-  public var warnings: [String] = []
+  package var warnings: [String] = []
 
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  public init() {}
+  package init() {}
 
   fileprivate var _startTime: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
   fileprivate var _duration: SwiftProtobuf.Google_Protobuf_Duration? = nil
   fileprivate var _process: Jaeger_ApiV2_Process? = nil
 }
 
-public nonisolated struct Jaeger_ApiV2_Trace: Sendable {
+package nonisolated struct Jaeger_ApiV2_Trace: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var spans: [Jaeger_ApiV2_Span] = []
+  package var spans: [Jaeger_ApiV2_Span] = []
 
-  public var processMap: [Jaeger_ApiV2_Trace.ProcessMapping] = []
+  package var processMap: [Jaeger_ApiV2_Trace.ProcessMapping] = []
 
-  public var warnings: [String] = []
+  package var warnings: [String] = []
 
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  public nonisolated struct ProcessMapping: Sendable {
+  package nonisolated struct ProcessMapping: Sendable {
     // SwiftProtobuf.Message conformance is added in an extension below. See the
     // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
     // methods supported on all messages.
 
-    public var processID: String = String()
+    package var processID: String = String()
 
-    public var process: Jaeger_ApiV2_Process {
+    package var process: Jaeger_ApiV2_Process {
       get {_process ?? Jaeger_ApiV2_Process()}
       set {_process = newValue}
     }
     /// Returns true if `process` has been explicitly set.
-    public var hasProcess: Bool {self._process != nil}
+    package var hasProcess: Bool {self._process != nil}
     /// Clears the value of `process`. Subsequent reads from it will return its default value.
-    public mutating func clearProcess() {self._process = nil}
+    package mutating func clearProcess() {self._process = nil}
 
-    public var unknownFields = SwiftProtobuf.UnknownStorage()
+    package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-    public init() {}
+    package init() {}
 
     fileprivate var _process: Jaeger_ApiV2_Process? = nil
   }
 
-  public init() {}
+  package init() {}
 }
 
-public nonisolated struct Jaeger_ApiV2_Batch: Sendable {
+package nonisolated struct Jaeger_ApiV2_Batch: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var spans: [Jaeger_ApiV2_Span] = []
+  package var spans: [Jaeger_ApiV2_Span] = []
 
-  public var process: Jaeger_ApiV2_Process {
+  package var process: Jaeger_ApiV2_Process {
     get {_process ?? Jaeger_ApiV2_Process()}
     set {_process = newValue}
   }
   /// Returns true if `process` has been explicitly set.
-  public var hasProcess: Bool {self._process != nil}
+  package var hasProcess: Bool {self._process != nil}
   /// Clears the value of `process`. Subsequent reads from it will return its default value.
-  public mutating func clearProcess() {self._process = nil}
+  package mutating func clearProcess() {self._process = nil}
 
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  public init() {}
+  package init() {}
 
   fileprivate var _process: Jaeger_ApiV2_Process? = nil
 }
 
-public nonisolated struct Jaeger_ApiV2_DependencyLink: Sendable {
+package nonisolated struct Jaeger_ApiV2_DependencyLink: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var parent: String = String()
+  package var parent: String = String()
 
-  public var child: String = String()
+  package var child: String = String()
 
-  public var callCount: UInt64 = 0
+  package var callCount: UInt64 = 0
 
-  public var source: String = String()
+  package var source: String = String()
 
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  public init() {}
+  package init() {}
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -326,18 +326,18 @@ public nonisolated struct Jaeger_ApiV2_DependencyLink: Sendable {
 fileprivate nonisolated let _protobuf_package = "jaeger.api_v2"
 
 nonisolated extension Jaeger_ApiV2_ValueType: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0STRING\0\u{1}BOOL\0\u{1}INT64\0\u{1}FLOAT64\0\u{1}BINARY\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0STRING\0\u{1}BOOL\0\u{1}INT64\0\u{1}FLOAT64\0\u{1}BINARY\0")
 }
 
 nonisolated extension Jaeger_ApiV2_SpanRefType: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0CHILD_OF\0\u{1}FOLLOWS_FROM\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0CHILD_OF\0\u{1}FOLLOWS_FROM\0")
 }
 
 nonisolated extension Jaeger_ApiV2_KeyValue: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".KeyValue"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}key\0\u{3}v_type\0\u{3}v_str\0\u{3}v_bool\0\u{3}v_int64\0\u{3}v_float64\0\u{3}v_binary\0")
+  package static let protoMessageName: String = _protobuf_package + ".KeyValue"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}key\0\u{3}v_type\0\u{3}v_str\0\u{3}v_bool\0\u{3}v_int64\0\u{3}v_float64\0\u{3}v_binary\0")
 
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -355,7 +355,7 @@ nonisolated extension Jaeger_ApiV2_KeyValue: SwiftProtobuf.Message, SwiftProtobu
     }
   }
 
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if !self.key.isEmpty {
       try visitor.visitSingularStringField(value: self.key, fieldNumber: 1)
     }
@@ -380,7 +380,7 @@ nonisolated extension Jaeger_ApiV2_KeyValue: SwiftProtobuf.Message, SwiftProtobu
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Jaeger_ApiV2_KeyValue, rhs: Jaeger_ApiV2_KeyValue) -> Bool {
+  package static func ==(lhs: Jaeger_ApiV2_KeyValue, rhs: Jaeger_ApiV2_KeyValue) -> Bool {
     if lhs.key != rhs.key {return false}
     if lhs.vType != rhs.vType {return false}
     if lhs.vStr != rhs.vStr {return false}
@@ -394,10 +394,10 @@ nonisolated extension Jaeger_ApiV2_KeyValue: SwiftProtobuf.Message, SwiftProtobu
 }
 
 nonisolated extension Jaeger_ApiV2_Log: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".Log"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}timestamp\0\u{1}fields\0")
+  package static let protoMessageName: String = _protobuf_package + ".Log"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}timestamp\0\u{1}fields\0")
 
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -410,7 +410,7 @@ nonisolated extension Jaeger_ApiV2_Log: SwiftProtobuf.Message, SwiftProtobuf._Me
     }
   }
 
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     // The use of inline closures is to circumvent an issue where the compiler
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
@@ -424,7 +424,7 @@ nonisolated extension Jaeger_ApiV2_Log: SwiftProtobuf.Message, SwiftProtobuf._Me
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Jaeger_ApiV2_Log, rhs: Jaeger_ApiV2_Log) -> Bool {
+  package static func ==(lhs: Jaeger_ApiV2_Log, rhs: Jaeger_ApiV2_Log) -> Bool {
     if lhs._timestamp != rhs._timestamp {return false}
     if lhs.fields != rhs.fields {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
@@ -433,10 +433,10 @@ nonisolated extension Jaeger_ApiV2_Log: SwiftProtobuf.Message, SwiftProtobuf._Me
 }
 
 nonisolated extension Jaeger_ApiV2_SpanRef: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".SpanRef"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}trace_id\0\u{3}span_id\0\u{3}ref_type\0")
+  package static let protoMessageName: String = _protobuf_package + ".SpanRef"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}trace_id\0\u{3}span_id\0\u{3}ref_type\0")
 
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -450,7 +450,7 @@ nonisolated extension Jaeger_ApiV2_SpanRef: SwiftProtobuf.Message, SwiftProtobuf
     }
   }
 
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if !self.traceID.isEmpty {
       try visitor.visitSingularBytesField(value: self.traceID, fieldNumber: 1)
     }
@@ -463,7 +463,7 @@ nonisolated extension Jaeger_ApiV2_SpanRef: SwiftProtobuf.Message, SwiftProtobuf
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Jaeger_ApiV2_SpanRef, rhs: Jaeger_ApiV2_SpanRef) -> Bool {
+  package static func ==(lhs: Jaeger_ApiV2_SpanRef, rhs: Jaeger_ApiV2_SpanRef) -> Bool {
     if lhs.traceID != rhs.traceID {return false}
     if lhs.spanID != rhs.spanID {return false}
     if lhs.refType != rhs.refType {return false}
@@ -473,10 +473,10 @@ nonisolated extension Jaeger_ApiV2_SpanRef: SwiftProtobuf.Message, SwiftProtobuf
 }
 
 nonisolated extension Jaeger_ApiV2_Process: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".Process"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}service_name\0\u{1}tags\0")
+  package static let protoMessageName: String = _protobuf_package + ".Process"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}service_name\0\u{1}tags\0")
 
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -489,7 +489,7 @@ nonisolated extension Jaeger_ApiV2_Process: SwiftProtobuf.Message, SwiftProtobuf
     }
   }
 
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if !self.serviceName.isEmpty {
       try visitor.visitSingularStringField(value: self.serviceName, fieldNumber: 1)
     }
@@ -499,7 +499,7 @@ nonisolated extension Jaeger_ApiV2_Process: SwiftProtobuf.Message, SwiftProtobuf
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Jaeger_ApiV2_Process, rhs: Jaeger_ApiV2_Process) -> Bool {
+  package static func ==(lhs: Jaeger_ApiV2_Process, rhs: Jaeger_ApiV2_Process) -> Bool {
     if lhs.serviceName != rhs.serviceName {return false}
     if lhs.tags != rhs.tags {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
@@ -508,10 +508,10 @@ nonisolated extension Jaeger_ApiV2_Process: SwiftProtobuf.Message, SwiftProtobuf
 }
 
 nonisolated extension Jaeger_ApiV2_Span: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".Span"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}trace_id\0\u{3}span_id\0\u{3}operation_name\0\u{1}references\0\u{1}flags\0\u{3}start_time\0\u{1}duration\0\u{1}tags\0\u{1}logs\0\u{1}process\0\u{3}process_id\0\u{1}warnings\0")
+  package static let protoMessageName: String = _protobuf_package + ".Span"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}trace_id\0\u{3}span_id\0\u{3}operation_name\0\u{1}references\0\u{1}flags\0\u{3}start_time\0\u{1}duration\0\u{1}tags\0\u{1}logs\0\u{1}process\0\u{3}process_id\0\u{1}warnings\0")
 
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -534,7 +534,7 @@ nonisolated extension Jaeger_ApiV2_Span: SwiftProtobuf.Message, SwiftProtobuf._M
     }
   }
 
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     // The use of inline closures is to circumvent an issue where the compiler
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
@@ -578,7 +578,7 @@ nonisolated extension Jaeger_ApiV2_Span: SwiftProtobuf.Message, SwiftProtobuf._M
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Jaeger_ApiV2_Span, rhs: Jaeger_ApiV2_Span) -> Bool {
+  package static func ==(lhs: Jaeger_ApiV2_Span, rhs: Jaeger_ApiV2_Span) -> Bool {
     if lhs.traceID != rhs.traceID {return false}
     if lhs.spanID != rhs.spanID {return false}
     if lhs.operationName != rhs.operationName {return false}
@@ -597,10 +597,10 @@ nonisolated extension Jaeger_ApiV2_Span: SwiftProtobuf.Message, SwiftProtobuf._M
 }
 
 nonisolated extension Jaeger_ApiV2_Trace: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".Trace"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}spans\0\u{3}process_map\0\u{1}warnings\0")
+  package static let protoMessageName: String = _protobuf_package + ".Trace"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}spans\0\u{3}process_map\0\u{1}warnings\0")
 
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -614,7 +614,7 @@ nonisolated extension Jaeger_ApiV2_Trace: SwiftProtobuf.Message, SwiftProtobuf._
     }
   }
 
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if !self.spans.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.spans, fieldNumber: 1)
     }
@@ -627,7 +627,7 @@ nonisolated extension Jaeger_ApiV2_Trace: SwiftProtobuf.Message, SwiftProtobuf._
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Jaeger_ApiV2_Trace, rhs: Jaeger_ApiV2_Trace) -> Bool {
+  package static func ==(lhs: Jaeger_ApiV2_Trace, rhs: Jaeger_ApiV2_Trace) -> Bool {
     if lhs.spans != rhs.spans {return false}
     if lhs.processMap != rhs.processMap {return false}
     if lhs.warnings != rhs.warnings {return false}
@@ -637,10 +637,10 @@ nonisolated extension Jaeger_ApiV2_Trace: SwiftProtobuf.Message, SwiftProtobuf._
 }
 
 nonisolated extension Jaeger_ApiV2_Trace.ProcessMapping: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = Jaeger_ApiV2_Trace.protoMessageName + ".ProcessMapping"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}process_id\0\u{1}process\0")
+  package static let protoMessageName: String = Jaeger_ApiV2_Trace.protoMessageName + ".ProcessMapping"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}process_id\0\u{1}process\0")
 
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -653,7 +653,7 @@ nonisolated extension Jaeger_ApiV2_Trace.ProcessMapping: SwiftProtobuf.Message, 
     }
   }
 
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     // The use of inline closures is to circumvent an issue where the compiler
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
@@ -667,7 +667,7 @@ nonisolated extension Jaeger_ApiV2_Trace.ProcessMapping: SwiftProtobuf.Message, 
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Jaeger_ApiV2_Trace.ProcessMapping, rhs: Jaeger_ApiV2_Trace.ProcessMapping) -> Bool {
+  package static func ==(lhs: Jaeger_ApiV2_Trace.ProcessMapping, rhs: Jaeger_ApiV2_Trace.ProcessMapping) -> Bool {
     if lhs.processID != rhs.processID {return false}
     if lhs._process != rhs._process {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
@@ -676,10 +676,10 @@ nonisolated extension Jaeger_ApiV2_Trace.ProcessMapping: SwiftProtobuf.Message, 
 }
 
 nonisolated extension Jaeger_ApiV2_Batch: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".Batch"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}spans\0\u{1}process\0")
+  package static let protoMessageName: String = _protobuf_package + ".Batch"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}spans\0\u{1}process\0")
 
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -692,7 +692,7 @@ nonisolated extension Jaeger_ApiV2_Batch: SwiftProtobuf.Message, SwiftProtobuf._
     }
   }
 
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     // The use of inline closures is to circumvent an issue where the compiler
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
@@ -706,7 +706,7 @@ nonisolated extension Jaeger_ApiV2_Batch: SwiftProtobuf.Message, SwiftProtobuf._
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Jaeger_ApiV2_Batch, rhs: Jaeger_ApiV2_Batch) -> Bool {
+  package static func ==(lhs: Jaeger_ApiV2_Batch, rhs: Jaeger_ApiV2_Batch) -> Bool {
     if lhs.spans != rhs.spans {return false}
     if lhs._process != rhs._process {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
@@ -715,10 +715,10 @@ nonisolated extension Jaeger_ApiV2_Batch: SwiftProtobuf.Message, SwiftProtobuf._
 }
 
 nonisolated extension Jaeger_ApiV2_DependencyLink: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".DependencyLink"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}parent\0\u{1}child\0\u{3}call_count\0\u{1}source\0")
+  package static let protoMessageName: String = _protobuf_package + ".DependencyLink"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}parent\0\u{1}child\0\u{3}call_count\0\u{1}source\0")
 
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -733,7 +733,7 @@ nonisolated extension Jaeger_ApiV2_DependencyLink: SwiftProtobuf.Message, SwiftP
     }
   }
 
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if !self.parent.isEmpty {
       try visitor.visitSingularStringField(value: self.parent, fieldNumber: 1)
     }
@@ -749,7 +749,7 @@ nonisolated extension Jaeger_ApiV2_DependencyLink: SwiftProtobuf.Message, SwiftP
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Jaeger_ApiV2_DependencyLink, rhs: Jaeger_ApiV2_DependencyLink) -> Bool {
+  package static func ==(lhs: Jaeger_ApiV2_DependencyLink, rhs: Jaeger_ApiV2_DependencyLink) -> Bool {
     if lhs.parent != rhs.parent {return false}
     if lhs.child != rhs.child {return false}
     if lhs.callCount != rhs.callCount {return false}

@@ -20,42 +20,42 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
-public nonisolated struct Prometheus_WriteRequest: Sendable {
+package nonisolated struct Prometheus_WriteRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var timeseries: [Prometheus_TimeSeries] = []
+  package var timeseries: [Prometheus_TimeSeries] = []
 
-  public var metadata: [Prometheus_MetricMetadata] = []
+  package var metadata: [Prometheus_MetricMetadata] = []
 
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  public init() {}
+  package init() {}
 }
 
-public nonisolated struct Prometheus_ReadRequest: Sendable {
+package nonisolated struct Prometheus_ReadRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var queries: [Prometheus_Query] = []
+  package var queries: [Prometheus_Query] = []
 
-  public var acceptedResponseTypes: [Prometheus_ReadRequest.ResponseType] = []
+  package var acceptedResponseTypes: [Prometheus_ReadRequest.ResponseType] = []
 
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  public nonisolated enum ResponseType: SwiftProtobuf.Enum, Swift.CaseIterable {
-    public typealias RawValue = Int
+  package nonisolated enum ResponseType: SwiftProtobuf.Enum, Swift.CaseIterable {
+    package typealias RawValue = Int
     case samples // = 0
     case streamedXorChunks // = 1
     case UNRECOGNIZED(Int)
 
-    public init() {
+    package init() {
       self = .samples
     }
 
-    public init?(rawValue: Int) {
+    package init?(rawValue: Int) {
       switch rawValue {
       case 0: self = .samples
       case 1: self = .streamedXorChunks
@@ -63,7 +63,7 @@ public nonisolated struct Prometheus_ReadRequest: Sendable {
       }
     }
 
-    public var rawValue: Int {
+    package var rawValue: Int {
       switch self {
       case .samples: return 0
       case .streamedXorChunks: return 1
@@ -72,79 +72,79 @@ public nonisolated struct Prometheus_ReadRequest: Sendable {
     }
 
     // The compiler won't synthesize support with the UNRECOGNIZED case.
-    public static let allCases: [Prometheus_ReadRequest.ResponseType] = [
+    package static let allCases: [Prometheus_ReadRequest.ResponseType] = [
       .samples,
       .streamedXorChunks,
     ]
 
   }
 
-  public init() {}
+  package init() {}
 }
 
-public nonisolated struct Prometheus_ReadResponse: Sendable {
+package nonisolated struct Prometheus_ReadResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var results: [Prometheus_QueryResult] = []
+  package var results: [Prometheus_QueryResult] = []
 
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  public init() {}
+  package init() {}
 }
 
-public nonisolated struct Prometheus_Query: Sendable {
+package nonisolated struct Prometheus_Query: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var startTimestampMs: Int64 = 0
+  package var startTimestampMs: Int64 = 0
 
-  public var endTimestampMs: Int64 = 0
+  package var endTimestampMs: Int64 = 0
 
-  public var matchers: [Prometheus_LabelMatcher] = []
+  package var matchers: [Prometheus_LabelMatcher] = []
 
-  public var hints: Prometheus_ReadHints {
+  package var hints: Prometheus_ReadHints {
     get {_hints ?? Prometheus_ReadHints()}
     set {_hints = newValue}
   }
   /// Returns true if `hints` has been explicitly set.
-  public var hasHints: Bool {self._hints != nil}
+  package var hasHints: Bool {self._hints != nil}
   /// Clears the value of `hints`. Subsequent reads from it will return its default value.
-  public mutating func clearHints() {self._hints = nil}
+  package mutating func clearHints() {self._hints = nil}
 
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  public init() {}
+  package init() {}
 
   fileprivate var _hints: Prometheus_ReadHints? = nil
 }
 
-public nonisolated struct Prometheus_QueryResult: Sendable {
+package nonisolated struct Prometheus_QueryResult: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var timeseries: [Prometheus_TimeSeries] = []
+  package var timeseries: [Prometheus_TimeSeries] = []
 
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  public init() {}
+  package init() {}
 }
 
-public nonisolated struct Prometheus_ChunkedReadResponse: Sendable {
+package nonisolated struct Prometheus_ChunkedReadResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var chunkedSeries: [Prometheus_ChunkedSeries] = []
+  package var chunkedSeries: [Prometheus_ChunkedSeries] = []
 
-  public var queryIndex: Int64 = 0
+  package var queryIndex: Int64 = 0
 
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  public init() {}
+  package init() {}
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -152,10 +152,10 @@ public nonisolated struct Prometheus_ChunkedReadResponse: Sendable {
 fileprivate nonisolated let _protobuf_package = "prometheus"
 
 nonisolated extension Prometheus_WriteRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".WriteRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}timeseries\0\u{2}\u{2}metadata\0\u{c}\u{2}\u{1}")
+  package static let protoMessageName: String = _protobuf_package + ".WriteRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}timeseries\0\u{2}\u{2}metadata\0\u{c}\u{2}\u{1}")
 
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -168,7 +168,7 @@ nonisolated extension Prometheus_WriteRequest: SwiftProtobuf.Message, SwiftProto
     }
   }
 
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if !self.timeseries.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.timeseries, fieldNumber: 1)
     }
@@ -178,7 +178,7 @@ nonisolated extension Prometheus_WriteRequest: SwiftProtobuf.Message, SwiftProto
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Prometheus_WriteRequest, rhs: Prometheus_WriteRequest) -> Bool {
+  package static func ==(lhs: Prometheus_WriteRequest, rhs: Prometheus_WriteRequest) -> Bool {
     if lhs.timeseries != rhs.timeseries {return false}
     if lhs.metadata != rhs.metadata {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
@@ -187,10 +187,10 @@ nonisolated extension Prometheus_WriteRequest: SwiftProtobuf.Message, SwiftProto
 }
 
 nonisolated extension Prometheus_ReadRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".ReadRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}queries\0\u{3}accepted_response_types\0")
+  package static let protoMessageName: String = _protobuf_package + ".ReadRequest"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}queries\0\u{3}accepted_response_types\0")
 
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -203,7 +203,7 @@ nonisolated extension Prometheus_ReadRequest: SwiftProtobuf.Message, SwiftProtob
     }
   }
 
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if !self.queries.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.queries, fieldNumber: 1)
     }
@@ -213,7 +213,7 @@ nonisolated extension Prometheus_ReadRequest: SwiftProtobuf.Message, SwiftProtob
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Prometheus_ReadRequest, rhs: Prometheus_ReadRequest) -> Bool {
+  package static func ==(lhs: Prometheus_ReadRequest, rhs: Prometheus_ReadRequest) -> Bool {
     if lhs.queries != rhs.queries {return false}
     if lhs.acceptedResponseTypes != rhs.acceptedResponseTypes {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
@@ -222,14 +222,14 @@ nonisolated extension Prometheus_ReadRequest: SwiftProtobuf.Message, SwiftProtob
 }
 
 nonisolated extension Prometheus_ReadRequest.ResponseType: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SAMPLES\0\u{1}STREAMED_XOR_CHUNKS\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SAMPLES\0\u{1}STREAMED_XOR_CHUNKS\0")
 }
 
 nonisolated extension Prometheus_ReadResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".ReadResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}results\0")
+  package static let protoMessageName: String = _protobuf_package + ".ReadResponse"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}results\0")
 
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -241,14 +241,14 @@ nonisolated extension Prometheus_ReadResponse: SwiftProtobuf.Message, SwiftProto
     }
   }
 
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if !self.results.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.results, fieldNumber: 1)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Prometheus_ReadResponse, rhs: Prometheus_ReadResponse) -> Bool {
+  package static func ==(lhs: Prometheus_ReadResponse, rhs: Prometheus_ReadResponse) -> Bool {
     if lhs.results != rhs.results {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
@@ -256,10 +256,10 @@ nonisolated extension Prometheus_ReadResponse: SwiftProtobuf.Message, SwiftProto
 }
 
 nonisolated extension Prometheus_Query: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".Query"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}start_timestamp_ms\0\u{3}end_timestamp_ms\0\u{1}matchers\0\u{1}hints\0")
+  package static let protoMessageName: String = _protobuf_package + ".Query"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}start_timestamp_ms\0\u{3}end_timestamp_ms\0\u{1}matchers\0\u{1}hints\0")
 
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -274,7 +274,7 @@ nonisolated extension Prometheus_Query: SwiftProtobuf.Message, SwiftProtobuf._Me
     }
   }
 
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     // The use of inline closures is to circumvent an issue where the compiler
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
@@ -294,7 +294,7 @@ nonisolated extension Prometheus_Query: SwiftProtobuf.Message, SwiftProtobuf._Me
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Prometheus_Query, rhs: Prometheus_Query) -> Bool {
+  package static func ==(lhs: Prometheus_Query, rhs: Prometheus_Query) -> Bool {
     if lhs.startTimestampMs != rhs.startTimestampMs {return false}
     if lhs.endTimestampMs != rhs.endTimestampMs {return false}
     if lhs.matchers != rhs.matchers {return false}
@@ -305,10 +305,10 @@ nonisolated extension Prometheus_Query: SwiftProtobuf.Message, SwiftProtobuf._Me
 }
 
 nonisolated extension Prometheus_QueryResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".QueryResult"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}timeseries\0")
+  package static let protoMessageName: String = _protobuf_package + ".QueryResult"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}timeseries\0")
 
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -320,14 +320,14 @@ nonisolated extension Prometheus_QueryResult: SwiftProtobuf.Message, SwiftProtob
     }
   }
 
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if !self.timeseries.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.timeseries, fieldNumber: 1)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Prometheus_QueryResult, rhs: Prometheus_QueryResult) -> Bool {
+  package static func ==(lhs: Prometheus_QueryResult, rhs: Prometheus_QueryResult) -> Bool {
     if lhs.timeseries != rhs.timeseries {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
@@ -335,10 +335,10 @@ nonisolated extension Prometheus_QueryResult: SwiftProtobuf.Message, SwiftProtob
 }
 
 nonisolated extension Prometheus_ChunkedReadResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".ChunkedReadResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}chunked_series\0\u{3}query_index\0")
+  package static let protoMessageName: String = _protobuf_package + ".ChunkedReadResponse"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}chunked_series\0\u{3}query_index\0")
 
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -351,7 +351,7 @@ nonisolated extension Prometheus_ChunkedReadResponse: SwiftProtobuf.Message, Swi
     }
   }
 
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if !self.chunkedSeries.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.chunkedSeries, fieldNumber: 1)
     }
@@ -361,7 +361,7 @@ nonisolated extension Prometheus_ChunkedReadResponse: SwiftProtobuf.Message, Swi
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Prometheus_ChunkedReadResponse, rhs: Prometheus_ChunkedReadResponse) -> Bool {
+  package static func ==(lhs: Prometheus_ChunkedReadResponse, rhs: Prometheus_ChunkedReadResponse) -> Bool {
     if lhs.chunkedSeries != rhs.chunkedSeries {return false}
     if lhs.queryIndex != rhs.queryIndex {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}

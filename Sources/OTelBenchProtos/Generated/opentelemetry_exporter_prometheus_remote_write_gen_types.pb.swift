@@ -25,23 +25,23 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
-public nonisolated struct Prometheus_MetricMetadata: Sendable {
+package nonisolated struct Prometheus_MetricMetadata: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var type: Prometheus_MetricMetadata.MetricType = .unknown
+  package var type: Prometheus_MetricMetadata.MetricType = .unknown
 
-  public var metricFamilyName: String = String()
+  package var metricFamilyName: String = String()
 
-  public var help: String = String()
+  package var help: String = String()
 
-  public var unit: String = String()
+  package var unit: String = String()
 
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  public nonisolated enum MetricType: SwiftProtobuf.Enum, Swift.CaseIterable {
-    public typealias RawValue = Int
+  package nonisolated enum MetricType: SwiftProtobuf.Enum, Swift.CaseIterable {
+    package typealias RawValue = Int
     case unknown // = 0
     case counter // = 1
     case gauge // = 2
@@ -52,11 +52,11 @@ public nonisolated struct Prometheus_MetricMetadata: Sendable {
     case stateset // = 7
     case UNRECOGNIZED(Int)
 
-    public init() {
+    package init() {
       self = .unknown
     }
 
-    public init?(rawValue: Int) {
+    package init?(rawValue: Int) {
       switch rawValue {
       case 0: self = .unknown
       case 1: self = .counter
@@ -70,7 +70,7 @@ public nonisolated struct Prometheus_MetricMetadata: Sendable {
       }
     }
 
-    public var rawValue: Int {
+    package var rawValue: Int {
       switch self {
       case .unknown: return 0
       case .counter: return 1
@@ -85,7 +85,7 @@ public nonisolated struct Prometheus_MetricMetadata: Sendable {
     }
 
     // The compiler won't synthesize support with the UNRECOGNIZED case.
-    public static let allCases: [Prometheus_MetricMetadata.MetricType] = [
+    package static let allCases: [Prometheus_MetricMetadata.MetricType] = [
       .unknown,
       .counter,
       .gauge,
@@ -98,107 +98,107 @@ public nonisolated struct Prometheus_MetricMetadata: Sendable {
 
   }
 
-  public init() {}
+  package init() {}
 }
 
-public nonisolated struct Prometheus_Sample: Sendable {
+package nonisolated struct Prometheus_Sample: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var value: Double = 0
+  package var value: Double = 0
 
-  public var timestamp: Int64 = 0
+  package var timestamp: Int64 = 0
 
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  public init() {}
+  package init() {}
 }
 
-public nonisolated struct Prometheus_Exemplar: Sendable {
+package nonisolated struct Prometheus_Exemplar: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var labels: [Prometheus_Label] = []
+  package var labels: [Prometheus_Label] = []
 
-  public var value: Double = 0
+  package var value: Double = 0
 
-  public var timestamp: Int64 = 0
+  package var timestamp: Int64 = 0
 
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  public init() {}
+  package init() {}
 }
 
-public nonisolated struct Prometheus_TimeSeries: Sendable {
+package nonisolated struct Prometheus_TimeSeries: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var labels: [Prometheus_Label] = []
+  package var labels: [Prometheus_Label] = []
 
-  public var samples: [Prometheus_Sample] = []
+  package var samples: [Prometheus_Sample] = []
 
-  public var exemplars: [Prometheus_Exemplar] = []
+  package var exemplars: [Prometheus_Exemplar] = []
 
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  public init() {}
+  package init() {}
 }
 
-public nonisolated struct Prometheus_Label: Sendable {
+package nonisolated struct Prometheus_Label: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var name: String = String()
+  package var name: String = String()
 
-  public var value: String = String()
+  package var value: String = String()
 
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  public init() {}
+  package init() {}
 }
 
-public nonisolated struct Prometheus_Labels: Sendable {
+package nonisolated struct Prometheus_Labels: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var labels: [Prometheus_Label] = []
+  package var labels: [Prometheus_Label] = []
 
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  public init() {}
+  package init() {}
 }
 
-public nonisolated struct Prometheus_LabelMatcher: Sendable {
+package nonisolated struct Prometheus_LabelMatcher: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var type: Prometheus_LabelMatcher.TypeEnum = .eq
+  package var type: Prometheus_LabelMatcher.TypeEnum = .eq
 
-  public var name: String = String()
+  package var name: String = String()
 
-  public var value: String = String()
+  package var value: String = String()
 
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  public nonisolated enum TypeEnum: SwiftProtobuf.Enum, Swift.CaseIterable {
-    public typealias RawValue = Int
+  package nonisolated enum TypeEnum: SwiftProtobuf.Enum, Swift.CaseIterable {
+    package typealias RawValue = Int
     case eq // = 0
     case neq // = 1
     case re // = 2
     case nre // = 3
     case UNRECOGNIZED(Int)
 
-    public init() {
+    package init() {
       self = .eq
     }
 
-    public init?(rawValue: Int) {
+    package init?(rawValue: Int) {
       switch rawValue {
       case 0: self = .eq
       case 1: self = .neq
@@ -208,7 +208,7 @@ public nonisolated struct Prometheus_LabelMatcher: Sendable {
       }
     }
 
-    public var rawValue: Int {
+    package var rawValue: Int {
       switch self {
       case .eq: return 0
       case .neq: return 1
@@ -219,7 +219,7 @@ public nonisolated struct Prometheus_LabelMatcher: Sendable {
     }
 
     // The compiler won't synthesize support with the UNRECOGNIZED case.
-    public static let allCases: [Prometheus_LabelMatcher.TypeEnum] = [
+    package static let allCases: [Prometheus_LabelMatcher.TypeEnum] = [
       .eq,
       .neq,
       .re,
@@ -228,59 +228,59 @@ public nonisolated struct Prometheus_LabelMatcher: Sendable {
 
   }
 
-  public init() {}
+  package init() {}
 }
 
-public nonisolated struct Prometheus_ReadHints: Sendable {
+package nonisolated struct Prometheus_ReadHints: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var stepMs: Int64 = 0
+  package var stepMs: Int64 = 0
 
-  public var `func`: String = String()
+  package var `func`: String = String()
 
-  public var startMs: Int64 = 0
+  package var startMs: Int64 = 0
 
-  public var endMs: Int64 = 0
+  package var endMs: Int64 = 0
 
-  public var grouping: [String] = []
+  package var grouping: [String] = []
 
-  public var by: Bool = false
+  package var by: Bool = false
 
-  public var rangeMs: Int64 = 0
+  package var rangeMs: Int64 = 0
 
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  public init() {}
+  package init() {}
 }
 
-public nonisolated struct Prometheus_Chunk: Sendable {
+package nonisolated struct Prometheus_Chunk: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var minTimeMs: Int64 = 0
+  package var minTimeMs: Int64 = 0
 
-  public var maxTimeMs: Int64 = 0
+  package var maxTimeMs: Int64 = 0
 
-  public var type: Prometheus_Chunk.Encoding = .unknown
+  package var type: Prometheus_Chunk.Encoding = .unknown
 
-  public var data: Data = Data()
+  package var data: Data = Data()
 
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  public nonisolated enum Encoding: SwiftProtobuf.Enum, Swift.CaseIterable {
-    public typealias RawValue = Int
+  package nonisolated enum Encoding: SwiftProtobuf.Enum, Swift.CaseIterable {
+    package typealias RawValue = Int
     case unknown // = 0
     case xor // = 1
     case UNRECOGNIZED(Int)
 
-    public init() {
+    package init() {
       self = .unknown
     }
 
-    public init?(rawValue: Int) {
+    package init?(rawValue: Int) {
       switch rawValue {
       case 0: self = .unknown
       case 1: self = .xor
@@ -288,7 +288,7 @@ public nonisolated struct Prometheus_Chunk: Sendable {
       }
     }
 
-    public var rawValue: Int {
+    package var rawValue: Int {
       switch self {
       case .unknown: return 0
       case .xor: return 1
@@ -297,28 +297,28 @@ public nonisolated struct Prometheus_Chunk: Sendable {
     }
 
     // The compiler won't synthesize support with the UNRECOGNIZED case.
-    public static let allCases: [Prometheus_Chunk.Encoding] = [
+    package static let allCases: [Prometheus_Chunk.Encoding] = [
       .unknown,
       .xor,
     ]
 
   }
 
-  public init() {}
+  package init() {}
 }
 
-public nonisolated struct Prometheus_ChunkedSeries: Sendable {
+package nonisolated struct Prometheus_ChunkedSeries: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var labels: [Prometheus_Label] = []
+  package var labels: [Prometheus_Label] = []
 
-  public var chunks: [Prometheus_Chunk] = []
+  package var chunks: [Prometheus_Chunk] = []
 
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  public init() {}
+  package init() {}
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -326,10 +326,10 @@ public nonisolated struct Prometheus_ChunkedSeries: Sendable {
 fileprivate nonisolated let _protobuf_package = "prometheus"
 
 nonisolated extension Prometheus_MetricMetadata: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".MetricMetadata"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}type\0\u{3}metric_family_name\0\u{2}\u{2}help\0\u{1}unit\0")
+  package static let protoMessageName: String = _protobuf_package + ".MetricMetadata"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}type\0\u{3}metric_family_name\0\u{2}\u{2}help\0\u{1}unit\0")
 
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -344,7 +344,7 @@ nonisolated extension Prometheus_MetricMetadata: SwiftProtobuf.Message, SwiftPro
     }
   }
 
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if self.type != .unknown {
       try visitor.visitSingularEnumField(value: self.type, fieldNumber: 1)
     }
@@ -360,7 +360,7 @@ nonisolated extension Prometheus_MetricMetadata: SwiftProtobuf.Message, SwiftPro
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Prometheus_MetricMetadata, rhs: Prometheus_MetricMetadata) -> Bool {
+  package static func ==(lhs: Prometheus_MetricMetadata, rhs: Prometheus_MetricMetadata) -> Bool {
     if lhs.type != rhs.type {return false}
     if lhs.metricFamilyName != rhs.metricFamilyName {return false}
     if lhs.help != rhs.help {return false}
@@ -371,14 +371,14 @@ nonisolated extension Prometheus_MetricMetadata: SwiftProtobuf.Message, SwiftPro
 }
 
 nonisolated extension Prometheus_MetricMetadata.MetricType: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0UNKNOWN\0\u{1}COUNTER\0\u{1}GAUGE\0\u{1}HISTOGRAM\0\u{1}GAUGEHISTOGRAM\0\u{1}SUMMARY\0\u{1}INFO\0\u{1}STATESET\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0UNKNOWN\0\u{1}COUNTER\0\u{1}GAUGE\0\u{1}HISTOGRAM\0\u{1}GAUGEHISTOGRAM\0\u{1}SUMMARY\0\u{1}INFO\0\u{1}STATESET\0")
 }
 
 nonisolated extension Prometheus_Sample: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".Sample"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}value\0\u{1}timestamp\0")
+  package static let protoMessageName: String = _protobuf_package + ".Sample"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}value\0\u{1}timestamp\0")
 
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -391,7 +391,7 @@ nonisolated extension Prometheus_Sample: SwiftProtobuf.Message, SwiftProtobuf._M
     }
   }
 
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if self.value.bitPattern != 0 {
       try visitor.visitSingularDoubleField(value: self.value, fieldNumber: 1)
     }
@@ -401,7 +401,7 @@ nonisolated extension Prometheus_Sample: SwiftProtobuf.Message, SwiftProtobuf._M
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Prometheus_Sample, rhs: Prometheus_Sample) -> Bool {
+  package static func ==(lhs: Prometheus_Sample, rhs: Prometheus_Sample) -> Bool {
     if lhs.value != rhs.value {return false}
     if lhs.timestamp != rhs.timestamp {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
@@ -410,10 +410,10 @@ nonisolated extension Prometheus_Sample: SwiftProtobuf.Message, SwiftProtobuf._M
 }
 
 nonisolated extension Prometheus_Exemplar: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".Exemplar"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}labels\0\u{1}value\0\u{1}timestamp\0")
+  package static let protoMessageName: String = _protobuf_package + ".Exemplar"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}labels\0\u{1}value\0\u{1}timestamp\0")
 
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -427,7 +427,7 @@ nonisolated extension Prometheus_Exemplar: SwiftProtobuf.Message, SwiftProtobuf.
     }
   }
 
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if !self.labels.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.labels, fieldNumber: 1)
     }
@@ -440,7 +440,7 @@ nonisolated extension Prometheus_Exemplar: SwiftProtobuf.Message, SwiftProtobuf.
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Prometheus_Exemplar, rhs: Prometheus_Exemplar) -> Bool {
+  package static func ==(lhs: Prometheus_Exemplar, rhs: Prometheus_Exemplar) -> Bool {
     if lhs.labels != rhs.labels {return false}
     if lhs.value != rhs.value {return false}
     if lhs.timestamp != rhs.timestamp {return false}
@@ -450,10 +450,10 @@ nonisolated extension Prometheus_Exemplar: SwiftProtobuf.Message, SwiftProtobuf.
 }
 
 nonisolated extension Prometheus_TimeSeries: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".TimeSeries"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}labels\0\u{1}samples\0\u{1}exemplars\0")
+  package static let protoMessageName: String = _protobuf_package + ".TimeSeries"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}labels\0\u{1}samples\0\u{1}exemplars\0")
 
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -467,7 +467,7 @@ nonisolated extension Prometheus_TimeSeries: SwiftProtobuf.Message, SwiftProtobu
     }
   }
 
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if !self.labels.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.labels, fieldNumber: 1)
     }
@@ -480,7 +480,7 @@ nonisolated extension Prometheus_TimeSeries: SwiftProtobuf.Message, SwiftProtobu
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Prometheus_TimeSeries, rhs: Prometheus_TimeSeries) -> Bool {
+  package static func ==(lhs: Prometheus_TimeSeries, rhs: Prometheus_TimeSeries) -> Bool {
     if lhs.labels != rhs.labels {return false}
     if lhs.samples != rhs.samples {return false}
     if lhs.exemplars != rhs.exemplars {return false}
@@ -490,10 +490,10 @@ nonisolated extension Prometheus_TimeSeries: SwiftProtobuf.Message, SwiftProtobu
 }
 
 nonisolated extension Prometheus_Label: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".Label"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}value\0")
+  package static let protoMessageName: String = _protobuf_package + ".Label"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}value\0")
 
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -506,7 +506,7 @@ nonisolated extension Prometheus_Label: SwiftProtobuf.Message, SwiftProtobuf._Me
     }
   }
 
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if !self.name.isEmpty {
       try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
     }
@@ -516,7 +516,7 @@ nonisolated extension Prometheus_Label: SwiftProtobuf.Message, SwiftProtobuf._Me
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Prometheus_Label, rhs: Prometheus_Label) -> Bool {
+  package static func ==(lhs: Prometheus_Label, rhs: Prometheus_Label) -> Bool {
     if lhs.name != rhs.name {return false}
     if lhs.value != rhs.value {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
@@ -525,10 +525,10 @@ nonisolated extension Prometheus_Label: SwiftProtobuf.Message, SwiftProtobuf._Me
 }
 
 nonisolated extension Prometheus_Labels: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".Labels"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}labels\0")
+  package static let protoMessageName: String = _protobuf_package + ".Labels"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}labels\0")
 
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -540,14 +540,14 @@ nonisolated extension Prometheus_Labels: SwiftProtobuf.Message, SwiftProtobuf._M
     }
   }
 
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if !self.labels.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.labels, fieldNumber: 1)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Prometheus_Labels, rhs: Prometheus_Labels) -> Bool {
+  package static func ==(lhs: Prometheus_Labels, rhs: Prometheus_Labels) -> Bool {
     if lhs.labels != rhs.labels {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
@@ -555,10 +555,10 @@ nonisolated extension Prometheus_Labels: SwiftProtobuf.Message, SwiftProtobuf._M
 }
 
 nonisolated extension Prometheus_LabelMatcher: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".LabelMatcher"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}type\0\u{1}name\0\u{1}value\0")
+  package static let protoMessageName: String = _protobuf_package + ".LabelMatcher"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}type\0\u{1}name\0\u{1}value\0")
 
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -572,7 +572,7 @@ nonisolated extension Prometheus_LabelMatcher: SwiftProtobuf.Message, SwiftProto
     }
   }
 
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if self.type != .eq {
       try visitor.visitSingularEnumField(value: self.type, fieldNumber: 1)
     }
@@ -585,7 +585,7 @@ nonisolated extension Prometheus_LabelMatcher: SwiftProtobuf.Message, SwiftProto
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Prometheus_LabelMatcher, rhs: Prometheus_LabelMatcher) -> Bool {
+  package static func ==(lhs: Prometheus_LabelMatcher, rhs: Prometheus_LabelMatcher) -> Bool {
     if lhs.type != rhs.type {return false}
     if lhs.name != rhs.name {return false}
     if lhs.value != rhs.value {return false}
@@ -595,14 +595,14 @@ nonisolated extension Prometheus_LabelMatcher: SwiftProtobuf.Message, SwiftProto
 }
 
 nonisolated extension Prometheus_LabelMatcher.TypeEnum: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0EQ\0\u{1}NEQ\0\u{1}RE\0\u{1}NRE\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0EQ\0\u{1}NEQ\0\u{1}RE\0\u{1}NRE\0")
 }
 
 nonisolated extension Prometheus_ReadHints: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".ReadHints"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}step_ms\0\u{1}func\0\u{3}start_ms\0\u{3}end_ms\0\u{1}grouping\0\u{1}by\0\u{3}range_ms\0")
+  package static let protoMessageName: String = _protobuf_package + ".ReadHints"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}step_ms\0\u{1}func\0\u{3}start_ms\0\u{3}end_ms\0\u{1}grouping\0\u{1}by\0\u{3}range_ms\0")
 
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -620,7 +620,7 @@ nonisolated extension Prometheus_ReadHints: SwiftProtobuf.Message, SwiftProtobuf
     }
   }
 
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if self.stepMs != 0 {
       try visitor.visitSingularInt64Field(value: self.stepMs, fieldNumber: 1)
     }
@@ -645,7 +645,7 @@ nonisolated extension Prometheus_ReadHints: SwiftProtobuf.Message, SwiftProtobuf
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Prometheus_ReadHints, rhs: Prometheus_ReadHints) -> Bool {
+  package static func ==(lhs: Prometheus_ReadHints, rhs: Prometheus_ReadHints) -> Bool {
     if lhs.stepMs != rhs.stepMs {return false}
     if lhs.`func` != rhs.`func` {return false}
     if lhs.startMs != rhs.startMs {return false}
@@ -659,10 +659,10 @@ nonisolated extension Prometheus_ReadHints: SwiftProtobuf.Message, SwiftProtobuf
 }
 
 nonisolated extension Prometheus_Chunk: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".Chunk"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}min_time_ms\0\u{3}max_time_ms\0\u{1}type\0\u{1}data\0")
+  package static let protoMessageName: String = _protobuf_package + ".Chunk"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}min_time_ms\0\u{3}max_time_ms\0\u{1}type\0\u{1}data\0")
 
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -677,7 +677,7 @@ nonisolated extension Prometheus_Chunk: SwiftProtobuf.Message, SwiftProtobuf._Me
     }
   }
 
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if self.minTimeMs != 0 {
       try visitor.visitSingularInt64Field(value: self.minTimeMs, fieldNumber: 1)
     }
@@ -693,7 +693,7 @@ nonisolated extension Prometheus_Chunk: SwiftProtobuf.Message, SwiftProtobuf._Me
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Prometheus_Chunk, rhs: Prometheus_Chunk) -> Bool {
+  package static func ==(lhs: Prometheus_Chunk, rhs: Prometheus_Chunk) -> Bool {
     if lhs.minTimeMs != rhs.minTimeMs {return false}
     if lhs.maxTimeMs != rhs.maxTimeMs {return false}
     if lhs.type != rhs.type {return false}
@@ -704,14 +704,14 @@ nonisolated extension Prometheus_Chunk: SwiftProtobuf.Message, SwiftProtobuf._Me
 }
 
 nonisolated extension Prometheus_Chunk.Encoding: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0UNKNOWN\0\u{1}XOR\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0UNKNOWN\0\u{1}XOR\0")
 }
 
 nonisolated extension Prometheus_ChunkedSeries: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".ChunkedSeries"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}labels\0\u{1}chunks\0")
+  package static let protoMessageName: String = _protobuf_package + ".ChunkedSeries"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}labels\0\u{1}chunks\0")
 
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -724,7 +724,7 @@ nonisolated extension Prometheus_ChunkedSeries: SwiftProtobuf.Message, SwiftProt
     }
   }
 
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if !self.labels.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.labels, fieldNumber: 1)
     }
@@ -734,7 +734,7 @@ nonisolated extension Prometheus_ChunkedSeries: SwiftProtobuf.Message, SwiftProt
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Prometheus_ChunkedSeries, rhs: Prometheus_ChunkedSeries) -> Bool {
+  package static func ==(lhs: Prometheus_ChunkedSeries, rhs: Prometheus_ChunkedSeries) -> Bool {
     if lhs.labels != rhs.labels {return false}
     if lhs.chunks != rhs.chunks {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}

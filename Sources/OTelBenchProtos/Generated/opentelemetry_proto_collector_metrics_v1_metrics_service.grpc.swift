@@ -15,26 +15,26 @@ import GRPCProtobuf
 
 /// Namespace containing generated types for the "opentelemetry.proto.collector.metrics.v1.MetricsService" service.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
-public enum Opentelemetry_Proto_Collector_Metrics_V1_MetricsService: Sendable {
+package enum Opentelemetry_Proto_Collector_Metrics_V1_MetricsService: Sendable {
     /// Service descriptor for the "opentelemetry.proto.collector.metrics.v1.MetricsService" service.
-    public static let descriptor = GRPCCore.ServiceDescriptor(fullyQualifiedService: "opentelemetry.proto.collector.metrics.v1.MetricsService")
+    package static let descriptor = GRPCCore.ServiceDescriptor(fullyQualifiedService: "opentelemetry.proto.collector.metrics.v1.MetricsService")
     /// Namespace for method metadata.
-    public enum Method: Sendable {
+    package enum Method: Sendable {
         /// Namespace for "Export" metadata.
-        public enum Export: Sendable {
+        package enum Export: Sendable {
             /// Request type for "Export".
-            public typealias Input = Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest
+            package typealias Input = Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest
             /// Response type for "Export".
-            public typealias Output = Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceResponse
+            package typealias Output = Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceResponse
             /// Descriptor for "Export".
-            public static let descriptor = GRPCCore.MethodDescriptor(
+            package static let descriptor = GRPCCore.MethodDescriptor(
                 service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "opentelemetry.proto.collector.metrics.v1.MetricsService"),
                 method: "Export",
                 type: .unary
             )
         }
         /// Descriptors for all methods in the "opentelemetry.proto.collector.metrics.v1.MetricsService" service.
-        public static let descriptors: [GRPCCore.MethodDescriptor] = [
+        package static let descriptors: [GRPCCore.MethodDescriptor] = [
             Export.descriptor
         ]
     }
@@ -43,7 +43,7 @@ public enum Opentelemetry_Proto_Collector_Metrics_V1_MetricsService: Sendable {
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
 extension GRPCCore.ServiceDescriptor {
     /// Service descriptor for the "opentelemetry.proto.collector.metrics.v1.MetricsService" service.
-    public static let opentelemetry_proto_collector_metrics_v1_MetricsService = GRPCCore.ServiceDescriptor(fullyQualifiedService: "opentelemetry.proto.collector.metrics.v1.MetricsService")
+    package static let opentelemetry_proto_collector_metrics_v1_MetricsService = GRPCCore.ServiceDescriptor(fullyQualifiedService: "opentelemetry.proto.collector.metrics.v1.MetricsService")
 }
 
 // MARK: opentelemetry.proto.collector.metrics.v1.MetricsService (server)
@@ -61,7 +61,7 @@ extension Opentelemetry_Proto_Collector_Metrics_V1_MetricsService {
     ///
     /// Where possible, prefer using the stricter, less-verbose ``ServiceProtocol``
     /// or ``SimpleServiceProtocol`` instead.
-    public protocol StreamingServiceProtocol: GRPCCore.RegistrableRPCService {
+    package protocol StreamingServiceProtocol: GRPCCore.RegistrableRPCService {
         /// Handle the "Export" method.
         ///
         /// - Parameters:
@@ -84,7 +84,7 @@ extension Opentelemetry_Proto_Collector_Metrics_V1_MetricsService {
     /// trailing response metadata. If you don't need these then consider using
     /// the ``SimpleServiceProtocol``. If you need fine grained control over your RPCs then
     /// use ``StreamingServiceProtocol``.
-    public protocol ServiceProtocol: Opentelemetry_Proto_Collector_Metrics_V1_MetricsService.StreamingServiceProtocol {
+    package protocol ServiceProtocol: Opentelemetry_Proto_Collector_Metrics_V1_MetricsService.StreamingServiceProtocol {
         /// Handle the "Export" method.
         ///
         /// - Parameters:
@@ -105,7 +105,7 @@ extension Opentelemetry_Proto_Collector_Metrics_V1_MetricsService {
     /// This is the highest level protocol for the service. The API is the easiest to use but
     /// doesn't provide access to request or response metadata. If you need access to these
     /// then use ``ServiceProtocol`` instead.
-    public protocol SimpleServiceProtocol: Opentelemetry_Proto_Collector_Metrics_V1_MetricsService.ServiceProtocol {
+    package protocol SimpleServiceProtocol: Opentelemetry_Proto_Collector_Metrics_V1_MetricsService.ServiceProtocol {
         /// Handle the "Export" method.
         ///
         /// - Parameters:
@@ -125,7 +125,7 @@ extension Opentelemetry_Proto_Collector_Metrics_V1_MetricsService {
 // Default implementation of 'registerMethods(with:)'.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
 extension Opentelemetry_Proto_Collector_Metrics_V1_MetricsService.StreamingServiceProtocol {
-    public func registerMethods<Transport>(with router: inout GRPCCore.RPCRouter<Transport>) where Transport: GRPCCore.ServerTransport {
+    package func registerMethods<Transport>(with router: inout GRPCCore.RPCRouter<Transport>) where Transport: GRPCCore.ServerTransport {
         router.registerHandler(
             forMethod: Opentelemetry_Proto_Collector_Metrics_V1_MetricsService.Method.Export.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest>(),
@@ -143,7 +143,7 @@ extension Opentelemetry_Proto_Collector_Metrics_V1_MetricsService.StreamingServi
 // Default implementation of streaming methods from 'StreamingServiceProtocol'.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
 extension Opentelemetry_Proto_Collector_Metrics_V1_MetricsService.ServiceProtocol {
-    public func export(
+    package func export(
         request: GRPCCore.StreamingServerRequest<Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest>,
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceResponse> {
@@ -158,7 +158,7 @@ extension Opentelemetry_Proto_Collector_Metrics_V1_MetricsService.ServiceProtoco
 // Default implementation of methods from 'ServiceProtocol'.
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
 extension Opentelemetry_Proto_Collector_Metrics_V1_MetricsService.SimpleServiceProtocol {
-    public func export(
+    package func export(
         request: GRPCCore.ServerRequest<Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest>,
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.ServerResponse<Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceResponse> {
@@ -180,7 +180,7 @@ extension Opentelemetry_Proto_Collector_Metrics_V1_MetricsService {
     ///
     /// You don't need to implement this protocol directly, use the generated
     /// implementation, ``Client``.
-    public protocol ClientProtocol: Sendable {
+    package protocol ClientProtocol: Sendable {
         /// Call the "Export" method.
         ///
         /// - Parameters:
@@ -206,14 +206,14 @@ extension Opentelemetry_Proto_Collector_Metrics_V1_MetricsService {
     /// The ``Client`` provides an implementation of ``ClientProtocol`` which wraps
     /// a `GRPCCore.GRPCCClient`. The underlying `GRPCClient` provides the long-lived
     /// means of communication with the remote peer.
-    public struct Client<Transport>: ClientProtocol where Transport: GRPCCore.ClientTransport {
+    package struct Client<Transport>: ClientProtocol where Transport: GRPCCore.ClientTransport {
         private let client: GRPCCore.GRPCClient<Transport>
 
         /// Creates a new client wrapping the provided `GRPCCore.GRPCClient`.
         ///
         /// - Parameters:
         ///   - client: A `GRPCCore.GRPCClient` providing a communication channel to the service.
-        public init(wrapping client: GRPCCore.GRPCClient<Transport>) {
+        package init(wrapping client: GRPCCore.GRPCClient<Transport>) {
             self.client = client
         }
 
@@ -228,7 +228,7 @@ extension Opentelemetry_Proto_Collector_Metrics_V1_MetricsService {
         ///       the caller. Returning from the closure will cancel the RPC if it hasn't
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
-        public func export<Result>(
+        package func export<Result>(
             request: GRPCCore.ClientRequest<Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest>,
             serializer: some GRPCCore.MessageSerializer<Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest>,
             deserializer: some GRPCCore.MessageDeserializer<Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceResponse>,
@@ -261,7 +261,7 @@ extension Opentelemetry_Proto_Collector_Metrics_V1_MetricsService.ClientProtocol
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    public func export<Result>(
+    package func export<Result>(
         request: GRPCCore.ClientRequest<Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest>,
         options: GRPCCore.CallOptions = .defaults,
         onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceResponse>) async throws -> Result = { response in
@@ -291,7 +291,7 @@ extension Opentelemetry_Proto_Collector_Metrics_V1_MetricsService.ClientProtocol
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
-    public func export<Result>(
+    package func export<Result>(
         _ message: Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest,
         metadata: GRPCCore.Metadata = [:],
         options: GRPCCore.CallOptions = .defaults,

@@ -25,19 +25,19 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
-public nonisolated enum Opentelemetry_Proto_Trace_V1_SpanFlags: SwiftProtobuf.Enum, Swift.CaseIterable {
-  public typealias RawValue = Int
+package nonisolated enum Opentelemetry_Proto_Trace_V1_SpanFlags: SwiftProtobuf.Enum, Swift.CaseIterable {
+  package typealias RawValue = Int
   case doNotUse // = 0
   case traceFlagsMask // = 255
   case contextHasIsRemoteMask // = 256
   case contextIsRemoteMask // = 512
   case UNRECOGNIZED(Int)
 
-  public init() {
+  package init() {
     self = .doNotUse
   }
 
-  public init?(rawValue: Int) {
+  package init?(rawValue: Int) {
     switch rawValue {
     case 0: self = .doNotUse
     case 255: self = .traceFlagsMask
@@ -47,7 +47,7 @@ public nonisolated enum Opentelemetry_Proto_Trace_V1_SpanFlags: SwiftProtobuf.En
     }
   }
 
-  public var rawValue: Int {
+  package var rawValue: Int {
     switch self {
     case .doNotUse: return 0
     case .traceFlagsMask: return 255
@@ -58,7 +58,7 @@ public nonisolated enum Opentelemetry_Proto_Trace_V1_SpanFlags: SwiftProtobuf.En
   }
 
   // The compiler won't synthesize support with the UNRECOGNIZED case.
-  public static let allCases: [Opentelemetry_Proto_Trace_V1_SpanFlags] = [
+  package static let allCases: [Opentelemetry_Proto_Trace_V1_SpanFlags] = [
     .doNotUse,
     .traceFlagsMask,
     .contextHasIsRemoteMask,
@@ -67,161 +67,161 @@ public nonisolated enum Opentelemetry_Proto_Trace_V1_SpanFlags: SwiftProtobuf.En
 
 }
 
-public nonisolated struct Opentelemetry_Proto_Trace_V1_TracesData: Sendable {
+package nonisolated struct Opentelemetry_Proto_Trace_V1_TracesData: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var resourceSpans: [Opentelemetry_Proto_Trace_V1_ResourceSpans] = []
+  package var resourceSpans: [Opentelemetry_Proto_Trace_V1_ResourceSpans] = []
 
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  public init() {}
+  package init() {}
 }
 
-public nonisolated struct Opentelemetry_Proto_Trace_V1_ResourceSpans: Sendable {
+package nonisolated struct Opentelemetry_Proto_Trace_V1_ResourceSpans: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var resource: Opentelemetry_Proto_Resource_V1_Resource {
+  package var resource: Opentelemetry_Proto_Resource_V1_Resource {
     get {_resource ?? Opentelemetry_Proto_Resource_V1_Resource()}
     set {_resource = newValue}
   }
   /// Returns true if `resource` has been explicitly set.
-  public var hasResource: Bool {self._resource != nil}
+  package var hasResource: Bool {self._resource != nil}
   /// Clears the value of `resource`. Subsequent reads from it will return its default value.
-  public mutating func clearResource() {self._resource = nil}
+  package mutating func clearResource() {self._resource = nil}
 
-  public var scopeSpans: [Opentelemetry_Proto_Trace_V1_ScopeSpans] = []
+  package var scopeSpans: [Opentelemetry_Proto_Trace_V1_ScopeSpans] = []
 
-  public var schemaURL: String = String()
+  package var schemaURL: String = String()
 
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  public init() {}
+  package init() {}
 
   fileprivate var _resource: Opentelemetry_Proto_Resource_V1_Resource? = nil
 }
 
-public nonisolated struct Opentelemetry_Proto_Trace_V1_ScopeSpans: Sendable {
+package nonisolated struct Opentelemetry_Proto_Trace_V1_ScopeSpans: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var scope: Opentelemetry_Proto_Common_V1_InstrumentationScope {
+  package var scope: Opentelemetry_Proto_Common_V1_InstrumentationScope {
     get {_scope ?? Opentelemetry_Proto_Common_V1_InstrumentationScope()}
     set {_scope = newValue}
   }
   /// Returns true if `scope` has been explicitly set.
-  public var hasScope: Bool {self._scope != nil}
+  package var hasScope: Bool {self._scope != nil}
   /// Clears the value of `scope`. Subsequent reads from it will return its default value.
-  public mutating func clearScope() {self._scope = nil}
+  package mutating func clearScope() {self._scope = nil}
 
-  public var spans: [Opentelemetry_Proto_Trace_V1_Span] = []
+  package var spans: [Opentelemetry_Proto_Trace_V1_Span] = []
 
-  public var schemaURL: String = String()
+  package var schemaURL: String = String()
 
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  public init() {}
+  package init() {}
 
   fileprivate var _scope: Opentelemetry_Proto_Common_V1_InstrumentationScope? = nil
 }
 
-public nonisolated struct Opentelemetry_Proto_Trace_V1_Span: @unchecked Sendable {
+package nonisolated struct Opentelemetry_Proto_Trace_V1_Span: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var traceID: Data {
+  package var traceID: Data {
     get {_storage._traceID}
     set {_uniqueStorage()._traceID = newValue}
   }
 
-  public var spanID: Data {
+  package var spanID: Data {
     get {_storage._spanID}
     set {_uniqueStorage()._spanID = newValue}
   }
 
-  public var traceState: String {
+  package var traceState: String {
     get {_storage._traceState}
     set {_uniqueStorage()._traceState = newValue}
   }
 
-  public var parentSpanID: Data {
+  package var parentSpanID: Data {
     get {_storage._parentSpanID}
     set {_uniqueStorage()._parentSpanID = newValue}
   }
 
-  public var flags: UInt32 {
+  package var flags: UInt32 {
     get {_storage._flags}
     set {_uniqueStorage()._flags = newValue}
   }
 
-  public var name: String {
+  package var name: String {
     get {_storage._name}
     set {_uniqueStorage()._name = newValue}
   }
 
-  public var kind: Opentelemetry_Proto_Trace_V1_Span.SpanKind {
+  package var kind: Opentelemetry_Proto_Trace_V1_Span.SpanKind {
     get {_storage._kind}
     set {_uniqueStorage()._kind = newValue}
   }
 
-  public var startTimeUnixNano: UInt64 {
+  package var startTimeUnixNano: UInt64 {
     get {_storage._startTimeUnixNano}
     set {_uniqueStorage()._startTimeUnixNano = newValue}
   }
 
-  public var endTimeUnixNano: UInt64 {
+  package var endTimeUnixNano: UInt64 {
     get {_storage._endTimeUnixNano}
     set {_uniqueStorage()._endTimeUnixNano = newValue}
   }
 
-  public var attributes: [Opentelemetry_Proto_Common_V1_KeyValue] {
+  package var attributes: [Opentelemetry_Proto_Common_V1_KeyValue] {
     get {_storage._attributes}
     set {_uniqueStorage()._attributes = newValue}
   }
 
-  public var droppedAttributesCount: UInt32 {
+  package var droppedAttributesCount: UInt32 {
     get {_storage._droppedAttributesCount}
     set {_uniqueStorage()._droppedAttributesCount = newValue}
   }
 
-  public var events: [Opentelemetry_Proto_Trace_V1_Span.Event] {
+  package var events: [Opentelemetry_Proto_Trace_V1_Span.Event] {
     get {_storage._events}
     set {_uniqueStorage()._events = newValue}
   }
 
-  public var droppedEventsCount: UInt32 {
+  package var droppedEventsCount: UInt32 {
     get {_storage._droppedEventsCount}
     set {_uniqueStorage()._droppedEventsCount = newValue}
   }
 
-  public var links: [Opentelemetry_Proto_Trace_V1_Span.Link] {
+  package var links: [Opentelemetry_Proto_Trace_V1_Span.Link] {
     get {_storage._links}
     set {_uniqueStorage()._links = newValue}
   }
 
-  public var droppedLinksCount: UInt32 {
+  package var droppedLinksCount: UInt32 {
     get {_storage._droppedLinksCount}
     set {_uniqueStorage()._droppedLinksCount = newValue}
   }
 
-  public var status: Opentelemetry_Proto_Trace_V1_Status {
+  package var status: Opentelemetry_Proto_Trace_V1_Status {
     get {_storage._status ?? Opentelemetry_Proto_Trace_V1_Status()}
     set {_uniqueStorage()._status = newValue}
   }
   /// Returns true if `status` has been explicitly set.
-  public var hasStatus: Bool {_storage._status != nil}
+  package var hasStatus: Bool {_storage._status != nil}
   /// Clears the value of `status`. Subsequent reads from it will return its default value.
-  public mutating func clearStatus() {_uniqueStorage()._status = nil}
+  package mutating func clearStatus() {_uniqueStorage()._status = nil}
 
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  public nonisolated enum SpanKind: SwiftProtobuf.Enum, Swift.CaseIterable {
-    public typealias RawValue = Int
+  package nonisolated enum SpanKind: SwiftProtobuf.Enum, Swift.CaseIterable {
+    package typealias RawValue = Int
     case unspecified // = 0
     case `internal` // = 1
     case server // = 2
@@ -230,11 +230,11 @@ public nonisolated struct Opentelemetry_Proto_Trace_V1_Span: @unchecked Sendable
     case consumer // = 5
     case UNRECOGNIZED(Int)
 
-    public init() {
+    package init() {
       self = .unspecified
     }
 
-    public init?(rawValue: Int) {
+    package init?(rawValue: Int) {
       switch rawValue {
       case 0: self = .unspecified
       case 1: self = .internal
@@ -246,7 +246,7 @@ public nonisolated struct Opentelemetry_Proto_Trace_V1_Span: @unchecked Sendable
       }
     }
 
-    public var rawValue: Int {
+    package var rawValue: Int {
       switch self {
       case .unspecified: return 0
       case .internal: return 1
@@ -259,7 +259,7 @@ public nonisolated struct Opentelemetry_Proto_Trace_V1_Span: @unchecked Sendable
     }
 
     // The compiler won't synthesize support with the UNRECOGNIZED case.
-    public static let allCases: [Opentelemetry_Proto_Trace_V1_Span.SpanKind] = [
+    package static let allCases: [Opentelemetry_Proto_Trace_V1_Span.SpanKind] = [
       .unspecified,
       .internal,
       .server,
@@ -270,74 +270,74 @@ public nonisolated struct Opentelemetry_Proto_Trace_V1_Span: @unchecked Sendable
 
   }
 
-  public nonisolated struct Event: Sendable {
+  package nonisolated struct Event: Sendable {
     // SwiftProtobuf.Message conformance is added in an extension below. See the
     // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
     // methods supported on all messages.
 
-    public var timeUnixNano: UInt64 = 0
+    package var timeUnixNano: UInt64 = 0
 
-    public var name: String = String()
+    package var name: String = String()
 
-    public var attributes: [Opentelemetry_Proto_Common_V1_KeyValue] = []
+    package var attributes: [Opentelemetry_Proto_Common_V1_KeyValue] = []
 
-    public var droppedAttributesCount: UInt32 = 0
+    package var droppedAttributesCount: UInt32 = 0
 
-    public var unknownFields = SwiftProtobuf.UnknownStorage()
+    package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-    public init() {}
+    package init() {}
   }
 
-  public nonisolated struct Link: Sendable {
+  package nonisolated struct Link: Sendable {
     // SwiftProtobuf.Message conformance is added in an extension below. See the
     // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
     // methods supported on all messages.
 
-    public var traceID: Data = Data()
+    package var traceID: Data = Data()
 
-    public var spanID: Data = Data()
+    package var spanID: Data = Data()
 
-    public var traceState: String = String()
+    package var traceState: String = String()
 
-    public var attributes: [Opentelemetry_Proto_Common_V1_KeyValue] = []
+    package var attributes: [Opentelemetry_Proto_Common_V1_KeyValue] = []
 
-    public var droppedAttributesCount: UInt32 = 0
+    package var droppedAttributesCount: UInt32 = 0
 
-    public var flags: UInt32 = 0
+    package var flags: UInt32 = 0
 
-    public var unknownFields = SwiftProtobuf.UnknownStorage()
+    package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-    public init() {}
+    package init() {}
   }
 
-  public init() {}
+  package init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
 }
 
-public nonisolated struct Opentelemetry_Proto_Trace_V1_Status: Sendable {
+package nonisolated struct Opentelemetry_Proto_Trace_V1_Status: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var message: String = String()
+  package var message: String = String()
 
-  public var code: Opentelemetry_Proto_Trace_V1_Status.StatusCode = .unset
+  package var code: Opentelemetry_Proto_Trace_V1_Status.StatusCode = .unset
 
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
+  package var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  public nonisolated enum StatusCode: SwiftProtobuf.Enum, Swift.CaseIterable {
-    public typealias RawValue = Int
+  package nonisolated enum StatusCode: SwiftProtobuf.Enum, Swift.CaseIterable {
+    package typealias RawValue = Int
     case unset // = 0
     case ok // = 1
     case error // = 2
     case UNRECOGNIZED(Int)
 
-    public init() {
+    package init() {
       self = .unset
     }
 
-    public init?(rawValue: Int) {
+    package init?(rawValue: Int) {
       switch rawValue {
       case 0: self = .unset
       case 1: self = .ok
@@ -346,7 +346,7 @@ public nonisolated struct Opentelemetry_Proto_Trace_V1_Status: Sendable {
       }
     }
 
-    public var rawValue: Int {
+    package var rawValue: Int {
       switch self {
       case .unset: return 0
       case .ok: return 1
@@ -356,7 +356,7 @@ public nonisolated struct Opentelemetry_Proto_Trace_V1_Status: Sendable {
     }
 
     // The compiler won't synthesize support with the UNRECOGNIZED case.
-    public static let allCases: [Opentelemetry_Proto_Trace_V1_Status.StatusCode] = [
+    package static let allCases: [Opentelemetry_Proto_Trace_V1_Status.StatusCode] = [
       .unset,
       .ok,
       .error,
@@ -364,7 +364,7 @@ public nonisolated struct Opentelemetry_Proto_Trace_V1_Status: Sendable {
 
   }
 
-  public init() {}
+  package init() {}
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -372,14 +372,14 @@ public nonisolated struct Opentelemetry_Proto_Trace_V1_Status: Sendable {
 fileprivate nonisolated let _protobuf_package = "opentelemetry.proto.trace.v1"
 
 nonisolated extension Opentelemetry_Proto_Trace_V1_SpanFlags: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SPAN_FLAGS_DO_NOT_USE\0\u{2}\u{7f}\u{3}SPAN_FLAGS_TRACE_FLAGS_MASK\0\u{1}SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK\0\u{2}@\u{4}SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SPAN_FLAGS_DO_NOT_USE\0\u{2}\u{7f}\u{3}SPAN_FLAGS_TRACE_FLAGS_MASK\0\u{1}SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK\0\u{2}@\u{4}SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK\0")
 }
 
 nonisolated extension Opentelemetry_Proto_Trace_V1_TracesData: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".TracesData"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}resource_spans\0")
+  package static let protoMessageName: String = _protobuf_package + ".TracesData"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}resource_spans\0")
 
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -391,14 +391,14 @@ nonisolated extension Opentelemetry_Proto_Trace_V1_TracesData: SwiftProtobuf.Mes
     }
   }
 
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if !self.resourceSpans.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.resourceSpans, fieldNumber: 1)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Opentelemetry_Proto_Trace_V1_TracesData, rhs: Opentelemetry_Proto_Trace_V1_TracesData) -> Bool {
+  package static func ==(lhs: Opentelemetry_Proto_Trace_V1_TracesData, rhs: Opentelemetry_Proto_Trace_V1_TracesData) -> Bool {
     if lhs.resourceSpans != rhs.resourceSpans {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
@@ -406,10 +406,10 @@ nonisolated extension Opentelemetry_Proto_Trace_V1_TracesData: SwiftProtobuf.Mes
 }
 
 nonisolated extension Opentelemetry_Proto_Trace_V1_ResourceSpans: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".ResourceSpans"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}resource\0\u{3}scope_spans\0\u{3}schema_url\0\u{c}h\u{f}\u{1}")
+  package static let protoMessageName: String = _protobuf_package + ".ResourceSpans"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}resource\0\u{3}scope_spans\0\u{3}schema_url\0\u{c}h\u{f}\u{1}")
 
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -423,7 +423,7 @@ nonisolated extension Opentelemetry_Proto_Trace_V1_ResourceSpans: SwiftProtobuf.
     }
   }
 
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     // The use of inline closures is to circumvent an issue where the compiler
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
@@ -440,7 +440,7 @@ nonisolated extension Opentelemetry_Proto_Trace_V1_ResourceSpans: SwiftProtobuf.
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Opentelemetry_Proto_Trace_V1_ResourceSpans, rhs: Opentelemetry_Proto_Trace_V1_ResourceSpans) -> Bool {
+  package static func ==(lhs: Opentelemetry_Proto_Trace_V1_ResourceSpans, rhs: Opentelemetry_Proto_Trace_V1_ResourceSpans) -> Bool {
     if lhs._resource != rhs._resource {return false}
     if lhs.scopeSpans != rhs.scopeSpans {return false}
     if lhs.schemaURL != rhs.schemaURL {return false}
@@ -450,10 +450,10 @@ nonisolated extension Opentelemetry_Proto_Trace_V1_ResourceSpans: SwiftProtobuf.
 }
 
 nonisolated extension Opentelemetry_Proto_Trace_V1_ScopeSpans: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".ScopeSpans"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}scope\0\u{1}spans\0\u{3}schema_url\0")
+  package static let protoMessageName: String = _protobuf_package + ".ScopeSpans"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}scope\0\u{1}spans\0\u{3}schema_url\0")
 
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -467,7 +467,7 @@ nonisolated extension Opentelemetry_Proto_Trace_V1_ScopeSpans: SwiftProtobuf.Mes
     }
   }
 
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     // The use of inline closures is to circumvent an issue where the compiler
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
@@ -484,7 +484,7 @@ nonisolated extension Opentelemetry_Proto_Trace_V1_ScopeSpans: SwiftProtobuf.Mes
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Opentelemetry_Proto_Trace_V1_ScopeSpans, rhs: Opentelemetry_Proto_Trace_V1_ScopeSpans) -> Bool {
+  package static func ==(lhs: Opentelemetry_Proto_Trace_V1_ScopeSpans, rhs: Opentelemetry_Proto_Trace_V1_ScopeSpans) -> Bool {
     if lhs._scope != rhs._scope {return false}
     if lhs.spans != rhs.spans {return false}
     if lhs.schemaURL != rhs.schemaURL {return false}
@@ -494,8 +494,8 @@ nonisolated extension Opentelemetry_Proto_Trace_V1_ScopeSpans: SwiftProtobuf.Mes
 }
 
 nonisolated extension Opentelemetry_Proto_Trace_V1_Span: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".Span"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}trace_id\0\u{3}span_id\0\u{3}trace_state\0\u{3}parent_span_id\0\u{1}name\0\u{1}kind\0\u{3}start_time_unix_nano\0\u{3}end_time_unix_nano\0\u{1}attributes\0\u{3}dropped_attributes_count\0\u{1}events\0\u{3}dropped_events_count\0\u{1}links\0\u{3}dropped_links_count\0\u{1}status\0\u{1}flags\0")
+  package static let protoMessageName: String = _protobuf_package + ".Span"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}trace_id\0\u{3}span_id\0\u{3}trace_state\0\u{3}parent_span_id\0\u{1}name\0\u{1}kind\0\u{3}start_time_unix_nano\0\u{3}end_time_unix_nano\0\u{1}attributes\0\u{3}dropped_attributes_count\0\u{1}events\0\u{3}dropped_events_count\0\u{1}links\0\u{3}dropped_links_count\0\u{1}status\0\u{1}flags\0")
 
   fileprivate class _StorageClass {
     var _traceID: Data = Data()
@@ -550,7 +550,7 @@ nonisolated extension Opentelemetry_Proto_Trace_V1_Span: SwiftProtobuf.Message, 
     return _storage
   }
 
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     _ = _uniqueStorage()
     try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
       while let fieldNumber = try decoder.nextFieldNumber() {
@@ -580,7 +580,7 @@ nonisolated extension Opentelemetry_Proto_Trace_V1_Span: SwiftProtobuf.Message, 
     }
   }
 
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every if/case branch local when no optimizations
@@ -638,7 +638,7 @@ nonisolated extension Opentelemetry_Proto_Trace_V1_Span: SwiftProtobuf.Message, 
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Opentelemetry_Proto_Trace_V1_Span, rhs: Opentelemetry_Proto_Trace_V1_Span) -> Bool {
+  package static func ==(lhs: Opentelemetry_Proto_Trace_V1_Span, rhs: Opentelemetry_Proto_Trace_V1_Span) -> Bool {
     if lhs._storage !== rhs._storage {
       let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
         let _storage = _args.0
@@ -669,14 +669,14 @@ nonisolated extension Opentelemetry_Proto_Trace_V1_Span: SwiftProtobuf.Message, 
 }
 
 nonisolated extension Opentelemetry_Proto_Trace_V1_Span.SpanKind: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SPAN_KIND_UNSPECIFIED\0\u{1}SPAN_KIND_INTERNAL\0\u{1}SPAN_KIND_SERVER\0\u{1}SPAN_KIND_CLIENT\0\u{1}SPAN_KIND_PRODUCER\0\u{1}SPAN_KIND_CONSUMER\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SPAN_KIND_UNSPECIFIED\0\u{1}SPAN_KIND_INTERNAL\0\u{1}SPAN_KIND_SERVER\0\u{1}SPAN_KIND_CLIENT\0\u{1}SPAN_KIND_PRODUCER\0\u{1}SPAN_KIND_CONSUMER\0")
 }
 
 nonisolated extension Opentelemetry_Proto_Trace_V1_Span.Event: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = Opentelemetry_Proto_Trace_V1_Span.protoMessageName + ".Event"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}time_unix_nano\0\u{1}name\0\u{1}attributes\0\u{3}dropped_attributes_count\0")
+  package static let protoMessageName: String = Opentelemetry_Proto_Trace_V1_Span.protoMessageName + ".Event"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}time_unix_nano\0\u{1}name\0\u{1}attributes\0\u{3}dropped_attributes_count\0")
 
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -691,7 +691,7 @@ nonisolated extension Opentelemetry_Proto_Trace_V1_Span.Event: SwiftProtobuf.Mes
     }
   }
 
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if self.timeUnixNano != 0 {
       try visitor.visitSingularFixed64Field(value: self.timeUnixNano, fieldNumber: 1)
     }
@@ -707,7 +707,7 @@ nonisolated extension Opentelemetry_Proto_Trace_V1_Span.Event: SwiftProtobuf.Mes
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Opentelemetry_Proto_Trace_V1_Span.Event, rhs: Opentelemetry_Proto_Trace_V1_Span.Event) -> Bool {
+  package static func ==(lhs: Opentelemetry_Proto_Trace_V1_Span.Event, rhs: Opentelemetry_Proto_Trace_V1_Span.Event) -> Bool {
     if lhs.timeUnixNano != rhs.timeUnixNano {return false}
     if lhs.name != rhs.name {return false}
     if lhs.attributes != rhs.attributes {return false}
@@ -718,10 +718,10 @@ nonisolated extension Opentelemetry_Proto_Trace_V1_Span.Event: SwiftProtobuf.Mes
 }
 
 nonisolated extension Opentelemetry_Proto_Trace_V1_Span.Link: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = Opentelemetry_Proto_Trace_V1_Span.protoMessageName + ".Link"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}trace_id\0\u{3}span_id\0\u{3}trace_state\0\u{1}attributes\0\u{3}dropped_attributes_count\0\u{1}flags\0")
+  package static let protoMessageName: String = Opentelemetry_Proto_Trace_V1_Span.protoMessageName + ".Link"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}trace_id\0\u{3}span_id\0\u{3}trace_state\0\u{1}attributes\0\u{3}dropped_attributes_count\0\u{1}flags\0")
 
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -738,7 +738,7 @@ nonisolated extension Opentelemetry_Proto_Trace_V1_Span.Link: SwiftProtobuf.Mess
     }
   }
 
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if !self.traceID.isEmpty {
       try visitor.visitSingularBytesField(value: self.traceID, fieldNumber: 1)
     }
@@ -760,7 +760,7 @@ nonisolated extension Opentelemetry_Proto_Trace_V1_Span.Link: SwiftProtobuf.Mess
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Opentelemetry_Proto_Trace_V1_Span.Link, rhs: Opentelemetry_Proto_Trace_V1_Span.Link) -> Bool {
+  package static func ==(lhs: Opentelemetry_Proto_Trace_V1_Span.Link, rhs: Opentelemetry_Proto_Trace_V1_Span.Link) -> Bool {
     if lhs.traceID != rhs.traceID {return false}
     if lhs.spanID != rhs.spanID {return false}
     if lhs.traceState != rhs.traceState {return false}
@@ -773,10 +773,10 @@ nonisolated extension Opentelemetry_Proto_Trace_V1_Span.Link: SwiftProtobuf.Mess
 }
 
 nonisolated extension Opentelemetry_Proto_Trace_V1_Status: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".Status"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\u{2}message\0\u{1}code\0\u{c}\u{1}\u{1}")
+  package static let protoMessageName: String = _protobuf_package + ".Status"
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\u{2}message\0\u{1}code\0\u{c}\u{1}\u{1}")
 
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+  package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
       // The use of inline closures is to circumvent an issue where the compiler
       // allocates stack space for every case branch when no optimizations are
@@ -789,7 +789,7 @@ nonisolated extension Opentelemetry_Proto_Trace_V1_Status: SwiftProtobuf.Message
     }
   }
 
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+  package func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if !self.message.isEmpty {
       try visitor.visitSingularStringField(value: self.message, fieldNumber: 2)
     }
@@ -799,7 +799,7 @@ nonisolated extension Opentelemetry_Proto_Trace_V1_Status: SwiftProtobuf.Message
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Opentelemetry_Proto_Trace_V1_Status, rhs: Opentelemetry_Proto_Trace_V1_Status) -> Bool {
+  package static func ==(lhs: Opentelemetry_Proto_Trace_V1_Status, rhs: Opentelemetry_Proto_Trace_V1_Status) -> Bool {
     if lhs.message != rhs.message {return false}
     if lhs.code != rhs.code {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
@@ -808,5 +808,5 @@ nonisolated extension Opentelemetry_Proto_Trace_V1_Status: SwiftProtobuf.Message
 }
 
 nonisolated extension Opentelemetry_Proto_Trace_V1_Status.StatusCode: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0STATUS_CODE_UNSET\0\u{1}STATUS_CODE_OK\0\u{1}STATUS_CODE_ERROR\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0STATUS_CODE_UNSET\0\u{1}STATUS_CODE_OK\0\u{1}STATUS_CODE_ERROR\0")
 }

@@ -80,7 +80,7 @@ struct HealthRoutes {
 
 extension FaultModes {
     /// The names of the faults that are on, as `--fault` spells them.
-    public var enabledNames: [String] {
+    package var enabledNames: [String] {
         var names: [String] = []
         if dropTraceparent { names.append("drop_traceparent") }
         if freshParent { names.append("fresh_parent") }

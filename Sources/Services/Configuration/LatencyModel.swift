@@ -4,7 +4,7 @@ import Foundation
 /// distribution given by its median and 99th percentile.
 ///
 /// Every draw is simulated time; the service sleeps `draw × timeScale` of wall time (see ``SimulatedClock``).
-public enum LatencyModel: Sendable, Hashable, CustomStringConvertible {
+package enum LatencyModel: Sendable, Hashable, CustomStringConvertible {
     /// Always this many seconds.
     case fixed(seconds: Double)
     /// Uniform between `min` and `max` seconds.
@@ -13,13 +13,13 @@ public enum LatencyModel: Sendable, Hashable, CustomStringConvertible {
     case logNormal(median: Double, p99: Double)
 
     /// No latency at all.
-    public static let none = LatencyModel.fixed(seconds: 0)
+    package static let none = LatencyModel.fixed(seconds: 0)
 
     /// The z-score of the 99th percentile of the standard normal distribution.
     static let z99 = 2.326_347_874_040_840_8
 
     /// Checks the parameters; the message says what to change.
-    public func validate() throws(ConfigurationError) {
+    package func validate() throws(ConfigurationError) {
         switch self {
         case .fixed(let seconds):
             guard seconds.isFinite, seconds >= 0 else { throw ConfigurationError("fixed latency must be >= 0 seconds (got \(seconds))") }
@@ -35,7 +35,7 @@ public enum LatencyModel: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Draws one latency in seconds.
-    public func sample(using generator: inout some RandomNumberGenerator) -> Double {
+    package func sample(using generator: inout some RandomNumberGenerator) -> Double {
         switch self {
         case .fixed(let seconds):
             return seconds
@@ -50,7 +50,7 @@ public enum LatencyModel: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The model's exact quantile `q` (0 < q < 1), for documentation and tests.
-    public func quantile(_ q: Double) -> Double {
+    package func quantile(_ q: Double) -> Double {
         switch self {
         case .fixed(let seconds): return seconds
         case .uniform(let min, let max): return min + (max - min) * q
@@ -89,7 +89,7 @@ public enum LatencyModel: Sendable, Hashable, CustomStringConvertible {
             / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .fixed(let seconds): return "fixed \(seconds)s"
         case .uniform(let min, let max): return "uniform \(min)s..\(max)s"
@@ -99,10 +99,10 @@ public enum LatencyModel: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// A configuration value that cannot work, with what to change.
-public struct ConfigurationError: Error, Sendable, Hashable, CustomStringConvertible {
+package struct ConfigurationError: Error, Sendable, Hashable, CustomStringConvertible {
     /// What is wrong and how to fix it.
-    public var message: String
+    package var message: String
     /// Creates an error.
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
+    package init(_ message: String) { self.message = message }
+    package var description: String { message }
 }

@@ -1,3 +1,4 @@
+package import Scenario
 import Foundation
 import Yams
 
@@ -25,7 +26,7 @@ extension ServicesConfiguration {
     /// ```
     ///
     /// - Throws: ``ConfigurationError`` whose message starts with `file:line: field:`.
-    public mutating func apply(configurationFile path: String) throws(ConfigurationError) {
+    package mutating func apply(configurationFile path: String) throws(ConfigurationError) {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
@@ -36,7 +37,7 @@ extension ServicesConfiguration {
     }
 
     /// Applies services configuration YAML; `file` names the source in errors.
-    public mutating func apply(configurationYAML yaml: String, file: String = "<services configuration>") throws(ConfigurationError) {
+    package mutating func apply(configurationYAML yaml: String, file: String = "<services configuration>") throws(ConfigurationError) {
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
@@ -130,7 +131,7 @@ private struct ConfigurationReader {
             case "endpoint": export.endpoint = try string(value, field)
             case "protocol":
                 let raw = try string(value, field)
-                guard let transport = TelemetryExportConfiguration.TransportProtocol(rawValue: raw) else {
+                guard let transport = OTLPProtocol(rawValue: raw) else {
                     throw error(value, field, "expected grpc or http (got \(raw))")
                 }
                 export.transport = transport

@@ -1,5 +1,6 @@
+package import Scenario
 /// One of the built-in cf_core services.
-public enum CFCoreService: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+package enum CFCoreService: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
     /// Task CRUD.
     case tasks
     /// Project CRUD and `create_with_tasks` (calls tasks over HTTP).
@@ -10,10 +11,10 @@ public enum CFCoreService: String, Sendable, Hashable, CaseIterable, CustomStrin
     case migrations
 
     /// The `service.name` resource attribute: `cf_core.services.tasks`, ...
-    public var serviceName: String { "cf_core.services.\(rawValue)" }
+    package var serviceName: String { "cf_core.services.\(rawValue)" }
 
     /// The port offset from `--ports-from`: tasks +0, projects +1, sprints +2, migrations +3.
-    public var portOffset: Int {
+    package var portOffset: Int {
         switch self {
         case .tasks: 0
         case .projects: 1
@@ -22,121 +23,110 @@ public enum CFCoreService: String, Sendable, Hashable, CaseIterable, CustomStrin
         }
     }
 
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 }
 
 /// The deliberate bugs a service can have, each one something a check must catch. All off by default.
-public struct FaultModes: Sendable, Hashable {
+package struct FaultModes: Sendable, Hashable {
     /// Outgoing calls carry no `traceparent` (the callee starts a new trace).
-    public var dropTraceparent = false
+    package var dropTraceparent = false
     /// The incoming `traceparent`'s parent id is replaced by a fresh random one before extraction, so the server
     /// span's parent does not resolve.
-    public var freshParent = false
+    package var freshParent = false
     /// An invalid incoming `traceparent` is forwarded unchanged on outgoing calls instead of the service's own.
-    public var forwardInvalidTraceparent = false
+    package var forwardInvalidTraceparent = false
     /// Outgoing calls carry no `tracestate`.
-    public var dropTracestate = false
+    package var dropTracestate = false
     /// An incoming unsampled `traceparent` (flags 00) is treated as sampled: spans are recorded and exported.
-    public var ignoreSampledFlag = false
+    package var ignoreSampledFlag = false
     /// `task_create_total` and `task_create_duration_seconds` get a `task_id` label (one series per task).
-    public var highCardinalityLabel = false
+    package var highCardinalityLabel = false
     /// Histograms use boundaries that differ from the taxonomy's (each boundary doubled).
-    public var wrongBuckets = false
+    package var wrongBuckets = false
     /// Every metric is recorded without its first taxonomy label (`phase`, `endpoint`, `status`, ...).
-    public var omitRequiredLabel = false
+    package var omitRequiredLabel = false
     /// Rollback operations take log-normal median 120 s, p99 400 s (simulated): past the 180 s SLO at p99.
-    public var slowRollbacks = false
+    package var slowRollbacks = false
     /// Liveness checks take log-normal median 2 ms, p99 30 ms (simulated), so p99.9 is about 73 ms: past the
     /// 50 ms SLO at p99.9 while p99 still looks fine.
-    public var slowLiveness = false
+    package var slowLiveness = false
     /// This fraction of spans (0...1) is started but never ended, so the SDK never exports them (as with code that
     /// forgets `end()`); their children still name them as parent. swift-otel keeps each such span in memory, so
     /// leave this off in long load tests.
-    public var dropSpanFraction: Double = 0
+    package var dropSpanFraction: Double = 0
 
     /// Healthy: no fault.
-    public static let none = FaultModes()
+    package static let none = FaultModes()
 
     /// Creates a fault set (all off unless given).
-    public init() {}
+    package init() {}
 
     /// The fault names accepted by `--fault` and the configuration file, with what each does.
-    public static let names: [(name: String, summary: String)] = [
-        ("drop_traceparent", "outgoing calls carry no traceparent"),
-        ("fresh_parent", "the server span's parent is a fresh id instead of the incoming parent"),
-        ("forward_invalid_traceparent", "an invalid incoming traceparent is forwarded unchanged"),
-        ("drop_tracestate", "outgoing calls carry no tracestate"),
-        ("ignore_sampled_flag", "unsampled incoming requests are recorded and exported anyway"),
-        ("high_cardinality_label", "task metrics get a task_id label"),
-        ("wrong_buckets", "histograms use boundaries other than the taxonomy's"),
-        ("omit_required_label", "metrics lose their first taxonomy label"),
-        ("slow_rollbacks", "rollbacks exceed 180 s at p99"),
-        ("slow_liveness", "liveness checks exceed 50 ms at p99.9"),
-        ("drop_spans=F", "a fraction F of spans is never exported"),
-    ]
+    package static var names: [(name: String, summary: String)] {
+        FaultMode.allCases.map { ($0 == .dropSpans ? "\($0.rawValue)=F" : $0.rawValue, $0.summary) }
+    }
 
     /// Turns on the fault with this name (`drop_traceparent` or `drop-traceparent`; `drop_spans=0.2`).
-    public mutating func enable(_ name: String) throws(ConfigurationError) {
+    package mutating func enable(_ name: String) throws(ConfigurationError) {
         let normalized = name.replacingOccurrences(of: "-", with: "_")
-        if normalized.hasPrefix("drop_spans") {
-            let parts = normalized.split(separator: "=", maxSplits: 1)
+        let parts = normalized.split(separator: "=", maxSplits: 1).map(String.init)
+        guard let mode = parts.first.flatMap(FaultMode.init(rawValue:)) else {
+            throw ConfigurationError("unknown fault \(name); known faults: \(Self.names.map(\.name).joined(separator: ", "))")
+        }
+        if mode == .dropSpans {
             guard parts.count == 2, let fraction = Double(parts[1]), fraction >= 0, fraction <= 1 else {
                 throw ConfigurationError("fault drop_spans needs a fraction between 0 and 1, e.g. drop_spans=0.2 (got \(name))")
             }
-            dropSpanFraction = fraction
-            return
+            enable(mode, dropSpanFraction: fraction)
+        } else {
+            guard parts.count == 1 else { throw ConfigurationError("fault \(mode.rawValue) takes no value (got \(name))") }
+            enable(mode)
         }
-        switch normalized {
-        case "drop_traceparent": dropTraceparent = true
-        case "fresh_parent": freshParent = true
-        case "forward_invalid_traceparent": forwardInvalidTraceparent = true
-        case "drop_tracestate": dropTracestate = true
-        case "ignore_sampled_flag": ignoreSampledFlag = true
-        case "high_cardinality_label": highCardinalityLabel = true
-        case "wrong_buckets": wrongBuckets = true
-        case "omit_required_label": omitRequiredLabel = true
-        case "slow_rollbacks": slowRollbacks = true
-        case "slow_liveness": slowLiveness = true
-        default:
-            throw ConfigurationError("unknown fault \(name); known faults: \(Self.names.map(\.name).joined(separator: ", "))")
+    }
+
+    /// Turns on `mode`; `dropSpanFraction` is the share of spans ``FaultMode/dropSpans`` loses.
+    package mutating func enable(_ mode: FaultMode, dropSpanFraction: Double = 0.1) {
+        switch mode {
+        case .dropTraceparent: dropTraceparent = true
+        case .freshParent: freshParent = true
+        case .forwardInvalidTraceparent: forwardInvalidTraceparent = true
+        case .dropTracestate: dropTracestate = true
+        case .ignoreSampledFlag: ignoreSampledFlag = true
+        case .highCardinalityLabel: highCardinalityLabel = true
+        case .wrongBuckets: wrongBuckets = true
+        case .omitRequiredLabel: omitRequiredLabel = true
+        case .slowRollbacks: slowRollbacks = true
+        case .slowLiveness: slowLiveness = true
+        case .dropSpans: self.dropSpanFraction = dropSpanFraction
         }
     }
 }
 
 /// Where and how the services export telemetry.
-public struct TelemetryExportConfiguration: Sendable, Hashable {
-    /// The OTLP transport.
-    public enum TransportProtocol: String, Sendable, Hashable, CaseIterable {
-        /// OTLP/gRPC; the endpoint is `http://host:port`.
-        case grpc
-        /// OTLP/HTTP with protobuf bodies; the endpoint is `http://host:port` and the paths `/v1/traces` and
-        /// `/v1/metrics` are appended.
-        case http
-    }
-
+package struct TelemetryExportConfiguration: Sendable, Hashable {
     /// The OTLP endpoint, e.g. `http://127.0.0.1:4317` (gRPC) or `http://127.0.0.1:4318` (HTTP). Default: gRPC on
     /// 127.0.0.1:4317.
-    public var endpoint: String = "http://127.0.0.1:4317"
+    package var endpoint: String = "http://127.0.0.1:4317"
     /// The transport. Default: gRPC.
-    public var transport: TransportProtocol = .grpc
+    package var transport: OTLPProtocol = .grpc
     /// How often metrics are exported; they are also exported once more at shutdown. Default: 1 s.
-    public var metricsExportInterval: Duration = .seconds(1)
+    package var metricsExportInterval: Duration = .seconds(1)
     /// How long finished spans wait in the batch processor before export. Default: 200 ms.
-    public var spanExportDelay: Duration = .milliseconds(200)
+    package var spanExportDelay: Duration = .milliseconds(200)
 
     /// Creates the default export configuration.
-    public init() {}
+    package init() {}
 }
 
 /// What one operation costs and how often it fails.
-public struct OperationBehaviour: Sendable, Hashable {
+package struct OperationBehaviour: Sendable, Hashable {
     /// Simulated latency of the operation's own work.
-    public var latency: LatencyModel
+    package var latency: LatencyModel
     /// The probability (0...1) that the operation fails.
-    public var errorRate: Double
+    package var errorRate: Double
 
     /// Creates a behaviour.
-    public init(latency: LatencyModel, errorRate: Double = 0) {
+    package init(latency: LatencyModel, errorRate: Double = 0) {
         self.latency = latency
         self.errorRate = errorRate
     }
@@ -149,37 +139,37 @@ public struct OperationBehaviour: Sendable, Hashable {
 /// configuration.timeScale = 0.01
 /// try configuration.faults[.projects, default: .none].enable("drop_traceparent")
 /// ```
-public struct ServicesConfiguration: Sendable {
+package struct ServicesConfiguration: Sendable {
     /// Wall seconds per simulated second. Default 0.001: a simulated 180 s rollback sleeps 180 ms. See
     /// ``SimulatedClock`` for how recorded and wall durations relate.
-    public var timeScale: Double = 0.001
+    package var timeScale: Double = 0.001
     /// The `service.version` resource attribute. Default `1.0.0`.
-    public var serviceVersion = "1.0.0"
+    package var serviceVersion = "1.0.0"
     /// The `deployment.environment` resource attribute. Default `bench`.
-    public var deploymentEnvironment = "bench"
+    package var deploymentEnvironment = "bench"
     /// The listen host. Default 127.0.0.1.
-    public var host = "127.0.0.1"
+    package var host = "127.0.0.1"
     /// Where telemetry goes.
-    public var export = TelemetryExportConfiguration()
+    package var export = TelemetryExportConfiguration()
     /// Per-operation latency and error rate, keyed by operation name (`tasks.create`, `rollback.git_restore`);
     /// operations not listed use ``OperationCatalog/defaults``.
-    public var operations: [String: OperationBehaviour] = [:]
+    package var operations: [String: OperationBehaviour] = [:]
     /// Faults per service; services not listed are healthy.
-    public var faults: [CFCoreService: FaultModes] = [:]
+    package var faults: [CFCoreService: FaultModes] = [:]
     /// The metric taxonomy the instruments follow.
-    public var taxonomy: MetricTaxonomy
+    package var taxonomy: MetricTaxonomy
     /// The `db_type` label of `db_snapshot_size_bytes` (one of the taxonomy's values). Default `sqlite`, which is
     /// what the migrations service really uses: its phase states live in SQLite and a snapshot is an SQLite file
     /// made with `VACUUM INTO`, whose size is recorded. Another value only relabels that measurement.
-    public var snapshotDatabaseType = "sqlite"
+    package var snapshotDatabaseType = "sqlite"
     /// A seed for latency and error draws, so a run can be repeated; nil draws from the system generator.
-    public var randomSeed: UInt64?
+    package var randomSeed: UInt64?
 
     /// Creates a configuration around a taxonomy (normally `Scenarios/taxonomy/cf-core.yaml`).
-    public init(taxonomy: MetricTaxonomy) { self.taxonomy = taxonomy }
+    package init(taxonomy: MetricTaxonomy) { self.taxonomy = taxonomy }
 
     /// The behaviour of an operation: the configured one, else the catalog default.
-    public func behaviour(of operation: String, service: CFCoreService) -> OperationBehaviour {
+    package func behaviour(of operation: String, service: CFCoreService) -> OperationBehaviour {
         if let configured = operations[operation] { return configured }
         let faults = faults[service] ?? .none
         if faults.slowRollbacks, operation.hasPrefix("rollback.") {
@@ -192,7 +182,7 @@ public struct ServicesConfiguration: Sendable {
     }
 
     /// Checks every value; the message names the setting and the fix.
-    public func validate() throws(ConfigurationError) {
+    package func validate() throws(ConfigurationError) {
         guard timeScale.isFinite, timeScale > 0, timeScale <= 1 else {
             throw ConfigurationError("time_scale must be > 0 and <= 1 (got \(timeScale)); 0.001 runs a simulated second in a millisecond")
         }
@@ -221,9 +211,9 @@ public struct ServicesConfiguration: Sendable {
 }
 
 /// The operations of the cf_core family and their default, healthy behaviour (simulated seconds).
-public enum OperationCatalog {
+package enum OperationCatalog {
     /// Default latency and error rate per operation.
-    public static let defaults: [String: OperationBehaviour] = {
+    package static let defaults: [String: OperationBehaviour] = {
         var table: [String: OperationBehaviour] = [:]
         let crud = LatencyModel.logNormal(median: 0.002, p99: 0.010)
         for name in ["tasks.create", "tasks.get", "tasks.list", "tasks.update", "tasks.delete"] { table[name] = .init(latency: crud) }

@@ -1,9 +1,10 @@
+import Scenario
 import AsyncHTTPClient
-public import Foundation
+package import Foundation
 import Hummingbird
-public import Logging
+package import Logging
 import NIOCore
-public import ServiceLifecycle
+package import ServiceLifecycle
 import Synchronization
 
 /// The cf_core service family — tasks, projects, sprints and migrations — as real Hummingbird HTTP services,
@@ -20,11 +21,11 @@ import Synchronization
 /// let group = ServiceGroup(configuration: .init(services: [family], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
 /// try await group.run()
 /// ```
-public final class CFCoreServices: Service, Sendable {
+package final class CFCoreServices: Service, Sendable {
     /// The family's configuration.
-    public let configuration: ServicesConfiguration
+    package let configuration: ServicesConfiguration
     /// The directory for snapshots and the migration state file.
-    public let workingDirectory: URL
+    package let workingDirectory: URL
     let telemetries: [CFCoreService: ServiceTelemetry]
     let requestedPorts: [CFCoreService: Int]
     let peers: PeerDirectory
@@ -39,7 +40,7 @@ public final class CFCoreServices: Service, Sendable {
     ///   - workingDirectory: where the migrations database (`cf_core.sqlite`), its snapshots and
     ///     `.migration-state.json` go; nil makes a fresh temporary one.
     ///   - logger: for the servers and swift-otel's diagnostics.
-    public init(
+    package init(
         configuration: ServicesConfiguration,
         ports: [CFCoreService: Int] = [:],
         workingDirectory: URL? = nil,
@@ -68,7 +69,7 @@ public final class CFCoreServices: Service, Sendable {
     }
 
     /// The base URL (`http://host:port`) of `service`, once it listens.
-    public func baseURL(of service: CFCoreService) async throws -> String {
+    package func baseURL(of service: CFCoreService) async throws -> String {
         try await peers.baseURL(of: service)
     }
 
@@ -76,7 +77,7 @@ public final class CFCoreServices: Service, Sendable {
     ///
     /// - Throws: ``ConfigurationError`` when the family is already running (it runs once), or whatever stopped a
     ///   server (a port in use, for instance).
-    public func run() async throws {
+    package func run() async throws {
         let alreadyStarted = started.withLock { started in
             defer { started = true }
             return started
@@ -138,7 +139,7 @@ public final class CFCoreServices: Service, Sendable {
             application: Application(
                 router: router,
                 configuration: .init(address: .hostname(configuration.host, port: requestedPorts[service] ?? 0), serverName: nil),
-                onServerRunning: { channel in bound.resolve(.success(channel.localAddress?.port ?? 0)) },
+                onServerRunning: { [host = configuration.host] channel in bound.resolve(.success(ListenAddress(host: host, port: channel.localAddress?.port ?? 0))) },
                 logger: logger
             ),
             bound: bound
@@ -149,7 +150,7 @@ public final class CFCoreServices: Service, Sendable {
 /// A Hummingbird application whose bound port fails when it cannot start, so waiters learn why.
 private struct ServiceApplication: Service {
     let application: Application<RouterResponder<BasicRequestContext>>
-    let bound: BoundPort
+    let bound: BoundAddress
 
     func run() async throws {
         do {

@@ -1,3 +1,4 @@
+import Scenario
 import AsyncHTTPClient
 import Hummingbird
 import Tracing
@@ -34,21 +35,21 @@ struct ServiceEnvironment: Sendable {
 
 /// Where the services of the family listen, known once each has bound its port.
 final class PeerDirectory: Sendable {
-    private let ports: [CFCoreService: BoundPort]
+    private let ports: [CFCoreService: BoundAddress]
     let host: String
 
     init(host: String) {
         self.host = host
-        var ports: [CFCoreService: BoundPort] = [:]
-        for service in CFCoreService.allCases { ports[service] = BoundPort() }
+        var ports: [CFCoreService: BoundAddress] = [:]
+        for service in CFCoreService.allCases { ports[service] = BoundAddress() }
         self.ports = ports
     }
 
-    func port(of service: CFCoreService) -> BoundPort { ports[service]! }
+    func port(of service: CFCoreService) -> BoundAddress { ports[service]! }
 
     /// The base URL of `service`, waiting until it listens.
     func baseURL(of service: CFCoreService) async throws -> String {
-        let port = try await port(of: service).value()
+        let port = try await port(of: service).value().port
         let urlHost = host.contains(":") ? "[\(host)]" : host
         return "http://\(urlHost):\(port)"
     }

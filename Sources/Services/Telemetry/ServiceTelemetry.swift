@@ -1,9 +1,10 @@
+import Scenario
 import Foundation
-public import Logging
+package import Logging
 import OTel
-public import ServiceLifecycle
+package import ServiceLifecycle
 import Synchronization
-public import Tracing
+package import Tracing
 import W3CTraceContext
 
 /// The telemetry of one cf_core service: its own swift-otel tracer and metrics backend (own resource with
@@ -14,15 +15,15 @@ import W3CTraceContext
 /// metrics factory without bootstrapping, so tasks, projects, sprints and migrations can run in one process, each
 /// with its own resource. Run ``backgroundServices`` in the ServiceGroup *before* the HTTP servers, so that at
 /// shutdown the servers stop first and then the exporters flush (metrics get one last export).
-public final class ServiceTelemetry: Sendable {
+package final class ServiceTelemetry: Sendable {
     /// The service this telemetry belongs to.
-    public let service: CFCoreService
+    package let service: CFCoreService
     /// The metrics of the taxonomy.
-    public let instruments: TaxonomyInstruments
+    package let instruments: TaxonomyInstruments
     /// The service's deliberate bugs.
-    public let faults: FaultModes
+    package let faults: FaultModes
     /// The exporters, processors and readers swift-otel needs running (traces, then metrics).
-    public let backgroundServices: [any Service]
+    package let backgroundServices: [any Service]
     let tracer: any Tracer
     let randomness: Randomness
 
@@ -30,7 +31,7 @@ public final class ServiceTelemetry: Sendable {
     ///
     /// swift-otel applies the standard `OTEL_*` environment variables on top (so `OTEL_SERVICE_NAME` would rename
     /// every service alike; leave it unset).
-    public init(service: CFCoreService, configuration: ServicesConfiguration, logger: Logger) throws {
+    package init(service: CFCoreService, configuration: ServicesConfiguration, logger: Logger) throws {
         self.service = service
         let faults = configuration.faults[service] ?? .none
         self.faults = faults
@@ -90,7 +91,7 @@ public final class ServiceTelemetry: Sendable {
     /// The span's parent is `parent`, else the current `ServiceContext`. An error thrown by `body` is recorded as
     /// an `exception` event and error status, then rethrown. Under ``FaultModes/dropSpanFraction`` a share of
     /// spans is never ended, so the SDK never exports them (their children still name them as parent).
-    public func withSpan<T>(
+    package func withSpan<T>(
         _ name: String,
         kind: SpanKind = .internal,
         parent: ServiceContext? = nil,
@@ -110,7 +111,7 @@ public final class ServiceTelemetry: Sendable {
     }
 
     /// Records `error` on `span`: an `exception` event and error status.
-    public func fail(_ span: any Span, _ error: any Error) {
+    package func fail(_ span: any Span, _ error: any Error) {
         span.recordError(error, attributes: [:], at: RequestTimeline.current.now())
         span.setStatus(SpanStatus(code: .error, message: Self.message(of: error)))
     }
@@ -129,24 +130,24 @@ public final class ServiceTelemetry: Sendable {
     // MARK: Propagation
 
     /// What arrived with a request: the extracted context and the raw `traceparent`.
-    public struct IncomingPropagation: Sendable {
+    package struct IncomingPropagation: Sendable {
         /// The context extracted with swift-otel's W3C propagator (no span context when the header was missing or
         /// invalid: the server span then starts a new trace, as W3C Trace Context requires).
-        public var context: ServiceContext
+        package var context: ServiceContext
         /// The `traceparent` header as received.
-        public var rawTraceparent: String?
+        package var rawTraceparent: String?
         /// True when a `traceparent` arrived but is not valid W3C.
-        public var traceparentIsInvalid: Bool
+        package var traceparentIsInvalid: Bool
 
         /// The propagation of the request being handled.
-        @TaskLocal public static var current: IncomingPropagation?
+        @TaskLocal package static var current: IncomingPropagation?
     }
 
     /// Extracts the W3C context from request headers, after the incoming-side faults rewrite them.
     ///
     /// Two or more `traceparent` fields make the request's context invalid (W3C: the vendor cannot tell which
     /// is meant); several `tracestate` fields are one list, joined with commas as HTTP combines repeated fields.
-    public func extract(_ headers: [(name: String, value: String)]) -> IncomingPropagation {
+    package func extract(_ headers: [(name: String, value: String)]) -> IncomingPropagation {
         var fields = HeaderList(headers)
         let traceparents = fields.all("traceparent")
         let raw = traceparents.first
@@ -177,7 +178,7 @@ public final class ServiceTelemetry: Sendable {
 
     /// The headers an outgoing call from inside `span` carries: `traceparent` and `tracestate` injected by
     /// swift-otel, changed by the outgoing-side faults, plus the simulated-time skew.
-    public func outgoingHeaders(for span: any Span) -> [(name: String, value: String)] {
+    package func outgoingHeaders(for span: any Span) -> [(name: String, value: String)] {
         var fields = HeaderList([])
         tracer.inject(span.context, into: &fields, using: HeaderListInjector())
         if faults.forwardInvalidTraceparent, let incoming = IncomingPropagation.current, incoming.traceparentIsInvalid,
@@ -194,7 +195,7 @@ public final class ServiceTelemetry: Sendable {
     // MARK: Behaviour
 
     /// Spends the simulated latency of `operation` and fails it with its configured error rate.
-    public func perform(_ operation: String, configuration: ServicesConfiguration) async throws {
+    package func perform(_ operation: String, configuration: ServicesConfiguration) async throws {
         let behaviour = configuration.behaviour(of: operation, service: service)
         let latency = randomness.latency(behaviour.latency)
         try await RequestTimeline.current.spend(simulatedSeconds: latency, timeScale: configuration.timeScale)
@@ -205,16 +206,16 @@ public final class ServiceTelemetry: Sendable {
 }
 
 /// A failure of a service operation that the behaviour model injected (error rate) or the operation hit.
-public struct ServiceFailure: Error, Sendable, CustomStringConvertible {
+package struct ServiceFailure: Error, Sendable, CustomStringConvertible {
     /// What failed.
-    public var message: String
+    package var message: String
 
     /// The operation failed because its configured error rate said so.
     static func injected(operation: String, errorRate: Double) -> ServiceFailure {
         ServiceFailure(message: "\(operation) failed (injected: error_rate \(errorRate))")
     }
 
-    public var description: String { message }
+    package var description: String { message }
 }
 
 /// Draws latencies and probabilities: seeded (repeatable) or from the system generator.
@@ -241,45 +242,32 @@ final class Randomness: Sendable {
     }
 }
 
-/// A small seedable generator (Steele, Lea, Flood: SplitMix64).
-struct SplitMix64: RandomNumberGenerator, Sendable {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// HTTP headers as an ordered list with case-insensitive names: the carrier for extraction and injection,
 /// independent of Hummingbird's `HTTPFields` and AsyncHTTPClient's `HTTPHeaders`.
-public struct HeaderList: Sendable {
+package struct HeaderList: Sendable {
     /// The headers, in order.
-    public var fields: [(name: String, value: String)]
+    package var fields: [(name: String, value: String)]
 
     /// Creates a list.
-    public init(_ fields: [(name: String, value: String)]) { self.fields = fields }
+    package init(_ fields: [(name: String, value: String)]) { self.fields = fields }
 
     /// The first value of `name`.
-    public func first(_ name: String) -> String? {
+    package func first(_ name: String) -> String? {
         fields.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
     }
 
     /// Every value of `name`, in order.
-    public func all(_ name: String) -> [String] {
+    package func all(_ name: String) -> [String] {
         fields.filter { $0.name.caseInsensitiveCompare(name) == .orderedSame }.map(\.value)
     }
 
     /// Removes every `name`.
-    public mutating func remove(_ name: String) {
+    package mutating func remove(_ name: String) {
         fields.removeAll { $0.name.caseInsensitiveCompare(name) == .orderedSame }
     }
 
     /// Sets `name` to exactly `value`.
-    public mutating func replace(_ name: String, with value: String) {
+    package mutating func replace(_ name: String, with value: String) {
         remove(name)
         fields.append((name, value))
     }

@@ -1,6 +1,6 @@
 import Foundation
 import Synchronization
-public import Tracing
+package import Tracing
 
 /// Scaled time for one request: long operations sleep a fraction of their simulated length while spans and
 /// metrics record the full simulated length.
@@ -21,34 +21,34 @@ public import Tracing
 /// the response's header of the same name, so a callee's spans start after, and end before, the caller's client
 /// span, and the caller's clock includes the callee's simulated time. Requests without the header (from any
 /// other client) start with skew 0, i.e. at the real wall-clock time.
-public final class RequestTimeline: Sendable {
+package final class RequestTimeline: Sendable {
     /// The header that carries the skew between the built-in services.
-    public static let skewHeader = "otelbench-simulated-skew"
+    package static let skewHeader = "otelbench-simulated-skew"
 
     private let skewNanos: Mutex<Int64>
 
     /// Creates a timeline that starts `skewNanos` ahead of the wall clock.
-    public init(skewNanos: Int64 = 0) { self.skewNanos = Mutex(max(0, skewNanos)) }
+    package init(skewNanos: Int64 = 0) { self.skewNanos = Mutex(max(0, skewNanos)) }
 
     /// The timeline of the request being handled (a fresh one outside any request).
-    @TaskLocal public static var current = RequestTimeline()
+    @TaskLocal package static var current = RequestTimeline()
 
     /// The skew: how far simulated time is ahead of wall time, in nanoseconds.
-    public var skew: Int64 { skewNanos.withLock { $0 } }
+    package var skew: Int64 { skewNanos.withLock { $0 } }
 
     /// Adopts a later skew reported by a callee (never moves backwards).
-    public func advance(toSkew newSkew: Int64) {
+    package func advance(toSkew newSkew: Int64) {
         skewNanos.withLock { $0 = max($0, newSkew) }
     }
 
     /// Simulated now.
-    public func now() -> SimulatedInstant {
+    package func now() -> SimulatedInstant {
         SimulatedInstant(nanosecondsSinceEpoch: UInt64(max(0, Self.wallNanos() + skew)))
     }
 
     /// Spends `simulatedSeconds` of simulated time: sleeps `simulatedSeconds × timeScale` of wall time and
     /// advances the skew by the rest.
-    public func spend(simulatedSeconds: Double, timeScale: Double) async throws {
+    package func spend(simulatedSeconds: Double, timeScale: Double) async throws {
         guard simulatedSeconds > 0 else { return }
         let wallStart = Self.wallNanos()
         let sleepNanos = Int64((simulatedSeconds * timeScale * 1e9).rounded())
@@ -66,17 +66,17 @@ public final class RequestTimeline: Sendable {
 }
 
 /// A point on a request's simulated clock, usable as a span timestamp.
-public struct SimulatedInstant: TracerInstant {
+package struct SimulatedInstant: TracerInstant {
     /// Nanoseconds since the Unix epoch.
-    public var nanosecondsSinceEpoch: UInt64
+    package var nanosecondsSinceEpoch: UInt64
 
     /// Creates an instant.
-    public init(nanosecondsSinceEpoch: UInt64) { self.nanosecondsSinceEpoch = nanosecondsSinceEpoch }
+    package init(nanosecondsSinceEpoch: UInt64) { self.nanosecondsSinceEpoch = nanosecondsSinceEpoch }
 
-    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.nanosecondsSinceEpoch < rhs.nanosecondsSinceEpoch }
+    package static func < (lhs: Self, rhs: Self) -> Bool { lhs.nanosecondsSinceEpoch < rhs.nanosecondsSinceEpoch }
 
     /// Seconds from `earlier` to this instant.
-    public func seconds(since earlier: SimulatedInstant) -> Double {
+    package func seconds(since earlier: SimulatedInstant) -> Double {
         Double(Int64(bitPattern: nanosecondsSinceEpoch &- earlier.nanosecondsSinceEpoch)) / 1e9
     }
 }

@@ -1,4 +1,5 @@
-public import CoreMetrics
+package import Scenario
+package import CoreMetrics
 import Synchronization
 
 /// The metrics of one service, created from the taxonomy: every recording names a taxonomy metric and its
@@ -7,9 +8,9 @@ import Synchronization
 /// Fault modes change what is recorded here: ``FaultModes/omitRequiredLabel`` drops the first taxonomy label,
 /// ``FaultModes/highCardinalityLabel`` keeps a `task_id` label that is otherwise stripped. (Wrong buckets are set
 /// where the metrics backend is built, see ``ServiceTelemetry``.)
-public final class TaxonomyInstruments: Sendable {
+package final class TaxonomyInstruments: Sendable {
     /// The label that only the high-cardinality fault lets through.
-    public static let highCardinalityLabel = "task_id"
+    package static let highCardinalityLabel = "task_id"
 
     let taxonomy: MetricTaxonomy
     let factory: any MetricsFactory
@@ -29,7 +30,7 @@ public final class TaxonomyInstruments: Sendable {
     }
 
     /// Creates the instruments over a metrics factory (not the global `MetricsSystem`).
-    public init(taxonomy: MetricTaxonomy, factory: any MetricsFactory, faults: FaultModes) {
+    package init(taxonomy: MetricTaxonomy, factory: any MetricsFactory, faults: FaultModes) {
         self.taxonomy = taxonomy
         self.factory = factory
         self.faults = faults
@@ -40,7 +41,7 @@ public final class TaxonomyInstruments: Sendable {
     ///
     /// `labels` must carry exactly the taxonomy's label keys (plus `task_id` where the high-cardinality fault
     /// applies); a mismatch is a programming error caught by the instrumentation tests.
-    public func record(_ name: String, _ value: Double, labels: [String: String]) {
+    package func record(_ name: String, _ value: Double, labels: [String: String]) {
         guard let definition = taxonomy[name] else {
             assertionFailure("\(name) is not in the taxonomy")
             return
@@ -83,7 +84,7 @@ public final class TaxonomyInstruments: Sendable {
 
     /// The bucket boundaries each histogram gets: the taxonomy's, or under ``FaultModes/wrongBuckets`` each
     /// boundary doubled.
-    public static func histogramBuckets(taxonomy: MetricTaxonomy, faults: FaultModes) -> [String: [Double]] {
+    package static func histogramBuckets(taxonomy: MetricTaxonomy, faults: FaultModes) -> [String: [Double]] {
         var buckets: [String: [Double]] = [:]
         for metric in taxonomy.metrics where metric.type == .histogram {
             guard let bounds = metric.buckets else { continue }

@@ -1,12 +1,13 @@
+package import Scenario
 import Foundation
 
 /// Reproducible pseudo-random numbers for schedules and request mixes (SplitMix64).
-public struct SeededRandom: RandomNumberGenerator, Sendable {
+package struct SeededRandom: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
-    public init(seed: UInt64) { state = seed }
+    package init(seed: UInt64) { state = seed }
 
-    public mutating func next() -> UInt64 {
+    package mutating func next() -> UInt64 {
         state &+= 0x9e37_79b9_7f4a_7c15
         var z = state
         z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
@@ -15,12 +16,12 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
     }
 
     /// Uniform in (0, 1].
-    public mutating func unitInterval() -> Double { Double(next() >> 11 &+ 1) / Double(1 << 53) }
+    package mutating func unitInterval() -> Double { Double(next() >> 11 &+ 1) / Double(1 << 53) }
 }
 
 extension ArrivalSchedule {
     /// The rate the schedule calls for `elapsed` into a phase of `duration` (nil for closed-loop users).
-    public func rate(at elapsed: Duration, of duration: Duration) -> Double? {
+    package func rate(at elapsed: Duration, of duration: Duration) -> Double? {
         switch self {
         case .constant(let rate), .poisson(let rate): return rate
         case .ramp(let from, let to):
@@ -37,8 +38,8 @@ extension ArrivalSchedule {
     /// - ramp: the rate moves linearly, so arrivals up to t are N(t) = from·t + (to − from)·t² / (2T); the k-th
     ///   arrival is the root of N(t) = k.
     /// - poisson: exponential gaps with mean 1 / rate.
-    public func sendTimes(over duration: Duration, random: inout SeededRandom) -> [Double]? {
-        let total = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    package func sendTimes(over duration: Duration, random: inout SeededRandom) -> [Double]? {
+        let total = duration.inSeconds
         var times: [Double] = []
         switch self {
         case .constant(let rate):

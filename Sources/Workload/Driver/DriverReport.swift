@@ -1,7 +1,8 @@
+import Scenario
 import Synchronization
 
 /// How one request ended, by class.
-public enum RequestOutcome: String, Sendable, Codable, CaseIterable {
+package enum RequestOutcome: String, Sendable, Codable, CaseIterable {
     case ok
     case clientError = "4xx"
     case serverError = "5xx"
@@ -10,25 +11,25 @@ public enum RequestOutcome: String, Sendable, Codable, CaseIterable {
 }
 
 /// One request the driver sent: what the checks need to find its trace.
-public struct SentRequest: Sendable, Codable, Hashable {
-    public var name: String
-    public var phase: String
+package struct SentRequest: Sendable, Codable, Hashable {
+    package var name: String
+    package var phase: String
     /// Seconds from the start of the run to the intended send time.
-    public var intendedOffsetSeconds: Double
+    package var intendedOffsetSeconds: Double
     /// Seconds from the start of the run to when the request really left (later than intended when the driver
     /// had to queue it).
-    public var sentOffsetSeconds: Double
-    public var latencySeconds: Double
-    public var outcome: RequestOutcome
-    public var status: Int?
-    public var traceID: String
-    public var spanID: String
-    public var sampled: Bool
-    public var tracestate: String?
-    public var invalidCase: String?
-    public var propagated: Bool
+    package var sentOffsetSeconds: Double
+    package var latencySeconds: Double
+    package var outcome: RequestOutcome
+    package var status: Int?
+    package var traceID: String
+    package var spanID: String
+    package var sampled: Bool
+    package var tracestate: String?
+    package var invalidCase: String?
+    package var propagated: Bool
 
-    public init(
+    package init(
         name: String, phase: String, intendedOffsetSeconds: Double, sentOffsetSeconds: Double, latencySeconds: Double,
         outcome: RequestOutcome, status: Int?, traceID: String, spanID: String, sampled: Bool, tracestate: String?,
         invalidCase: String?, propagated: Bool
@@ -50,28 +51,28 @@ public struct SentRequest: Sendable, Codable, Hashable {
 }
 
 /// Counts and latencies of one request name in one phase.
-public struct RequestReport: Sendable, Codable {
-    public var count: Int
-    public var outcomes: [String: Int]
+package struct RequestReport: Sendable, Codable {
+    package var count: Int
+    package var outcomes: [String: Int]
     /// Client-side latency from the intended send time.
-    public var latency: LatencySummary
+    package var latency: LatencySummary
 }
 
 /// One phase as it ran.
-public struct PhaseReport: Sendable {
-    public var name: String
-    public var plannedDuration: Duration
-    public var elapsed: Duration
+package struct PhaseReport: Sendable {
+    package var name: String
+    package var plannedDuration: Duration
+    package var elapsed: Duration
     /// Requests the schedule called for.
-    public var scheduled: Int
+    package var scheduled: Int
     /// Slots not sent because the driver itself fell behind (its queue was full).
-    public var droppedSlots: Int
-    public var requests: [String: RequestReport]
-    public var sent: [SentRequest]
+    package var droppedSlots: Int
+    package var requests: [String: RequestReport]
+    package var sent: [SentRequest]
     /// Per second of the run: requests completed, and how many failed.
-    public var timeline: [Int: TimelineBucket]
+    package var timeline: [Int: TimelineBucket]
 
-    public init(
+    package init(
         name: String, plannedDuration: Duration, elapsed: Duration, scheduled: Int, droppedSlots: Int,
         requests: [String: RequestReport], sent: [SentRequest], timeline: [Int: TimelineBucket]
     ) {
@@ -87,7 +88,7 @@ public struct PhaseReport: Sendable {
 
     /// Requests sent per second: the count over the time from the first send to the last (the rate the
     /// driver achieved, to compare with the schedule's).
-    public var achievedRate: Double {
+    package var achievedRate: Double {
         let times = sent.map(\.sentOffsetSeconds)
         guard let first = times.min(), let last = times.max(), last > first else { return 0 }
         return Double(times.count - 1) / (last - first)
@@ -95,24 +96,24 @@ public struct PhaseReport: Sendable {
 }
 
 /// Requests that ended in one second of the run.
-public struct TimelineBucket: Sendable, Codable, Hashable {
-    public var completed = 0
-    public var failed = 0
+package struct TimelineBucket: Sendable, Codable, Hashable {
+    package var completed = 0
+    package var failed = 0
 }
 
 /// Everything the driver did.
-public struct DriverReport: Sendable {
-    public var phases: [PhaseReport] = []
+package struct DriverReport: Sendable {
+    package var phases: [PhaseReport] = []
     /// Ctrl-C or cancellation stopped the workload early.
-    public var interrupted = false
+    package var interrupted = false
 
-    public init(phases: [PhaseReport] = [], interrupted: Bool = false) {
+    package init(phases: [PhaseReport] = [], interrupted: Bool = false) {
         self.phases = phases
         self.interrupted = interrupted
     }
 
     /// Every request sent, in intended order.
-    public var sent: [SentRequest] { phases.flatMap(\.sent) }
+    package var sent: [SentRequest] { phases.flatMap(\.sent) }
 }
 
 /// Per-worker tallies, merged at the end (no shared lock on the hot path).
@@ -141,8 +142,8 @@ struct WorkerTallies: Sendable {
         timeline[second, default: TimelineBucket()].completed += 1
         if outcome != .ok { timeline[second, default: TimelineBucket()].failed += 1 }
         sent.append(SentRequest(
-            name: slot.template.name, phase: phase, intendedOffsetSeconds: seconds(offset), sentOffsetSeconds: seconds(sentAt - runStart),
-            latencySeconds: seconds(latency),
+            name: slot.template.name, phase: phase, intendedOffsetSeconds: offset.inSeconds, sentOffsetSeconds: (sentAt - runStart).inSeconds,
+            latencySeconds: latency.inSeconds,
             outcome: outcome, status: status, traceID: slot.trace.traceID, spanID: slot.trace.spanID, sampled: slot.trace.sampled,
             tracestate: slot.trace.tracestate, invalidCase: slot.trace.invalid?.rawValue, propagated: slot.trace.propagated
         ))
@@ -159,31 +160,27 @@ struct WorkerTallies: Sendable {
         sent.append(contentsOf: other.sent)
         timeline.merge(other.timeline) { TimelineBucket(completed: $0.completed + $1.completed, failed: $0.failed + $1.failed) }
     }
-
-    private func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
 }
 
 /// Live progress of the running phase.
-public struct DriverProgress: Sendable {
-    public var phase: String
-    public var elapsed: Duration
-    public var total: Duration
-    public var sent: Int
-    public var completed: Int
-    public var failed: Int
-    public var dropped: Int
+package struct DriverProgress: Sendable {
+    package var phase: String
+    package var elapsed: Duration
+    package var total: Duration
+    package var sent: Int
+    package var completed: Int
+    package var failed: Int
+    package var dropped: Int
     /// Requests sent in the last second.
-    public var achievedRate: Double
+    package var achievedRate: Double
     /// What the schedule calls for now (nil for closed-loop users).
-    public var targetRate: Double?
+    package var targetRate: Double?
     /// Latency so far in this run, from the intended send time, in milliseconds.
-    public var p50: Double
-    public var p99: Double
+    package var p50: Double
+    package var p99: Double
 
     /// One line: `steady 3/6 s | 24.8/s (target 25.0) | sent 95 | failed 4 | dropped 0 | p50 2.10 ms p99 8.31 ms`.
-    public var line: String {
+    package var line: String {
         let elapsedSeconds = Int(elapsed.components.seconds)
         let totalSeconds = Int(total.components.seconds)
         let target = targetRate.map { String(format: " (target %.1f)", $0) } ?? " (closed loop)"

@@ -1,18 +1,19 @@
+package import Scenario
 /// The W3C trace context the driver sends with one request, and what it chose.
-public struct SentTraceContext: Sendable, Hashable {
+package struct SentTraceContext: Sendable, Hashable {
     /// 32 hex digits the driver chose (also for an invalid case: the id it built the invalid header around).
-    public var traceID: String
+    package var traceID: String
     /// 16 hex digits: the driver's span id, which the service's first server span must have as parent.
-    public var spanID: String
-    public var sampled: Bool
-    public var tracestate: String?
+    package var spanID: String
+    package var sampled: Bool
+    package var tracestate: String?
     /// The invalid case sent instead of a valid header, if any.
-    public var invalid: InvalidTraceContextCase?
+    package var invalid: InvalidTraceContextCase?
     /// Whether any trace context header was sent.
-    public var propagated: Bool
+    package var propagated: Bool
 
     /// The headers to send.
-    public var headers: [(String, String)] {
+    package var headers: [(String, String)] {
         guard propagated else { return [] }
         if let invalid { return invalid.headers(traceID: traceID, spanID: spanID) }
         var headers = [("traceparent", "00-\(traceID)-\(spanID)-\(sampled ? "01" : "00")")]

@@ -1,3 +1,4 @@
+package import Scenario
 import AsyncHTTPClient
 import Foundation
 import NIOCore
@@ -12,17 +13,17 @@ import Synchronization
 /// let driver = WorkloadDriver(workload: scenario.workload, targets: ["tasks": "http://127.0.0.1:8080"])
 /// let report = try await driver.run()
 /// ```
-public struct WorkloadDriver: Sendable {
-    public let workload: WorkloadSection
+package struct WorkloadDriver: Sendable {
+    package let workload: WorkloadSection
     /// Base URL per service name.
-    public let targets: [String: String]
+    package let targets: [String: String]
     /// Multiplies every phase's duration (`--duration-scale`).
-    public let durationScale: Double
-    public let seed: UInt64
+    package let durationScale: Double
+    package let seed: UInt64
     /// Called about once a second with the progress so far.
-    public let progress: (@Sendable (DriverProgress) -> Void)?
+    package let progress: (@Sendable (DriverProgress) -> Void)?
 
-    public init(
+    package init(
         workload: WorkloadSection, targets: [String: String], durationScale: Double = 1, seed: UInt64 = 0x0be1_c4,
         progress: (@Sendable (DriverProgress) -> Void)? = nil
     ) {
@@ -34,7 +35,7 @@ public struct WorkloadDriver: Sendable {
     }
 
     /// Runs every phase in order; cancellation stops the workload early and still returns what ran.
-    public func run() async throws -> DriverReport {
+    package func run() async throws -> DriverReport {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = workload.connections
         configuration.timeout.connect = .seconds(5)

@@ -1,15 +1,15 @@
-public import AsyncHTTPClient
+package import AsyncHTTPClient
 import CompressNIO
 import Foundation
-public import GRPCCore
+package import GRPCCore
 import GRPCNIOTransportHTTP2
 import GRPCProtobuf
-public import NIOCore
-public import OTelBenchProtos
+package import NIOCore
+package import OTelBenchProtos
 import SwiftProtobuf
 
 /// How one export call ended, as an exporter sees it.
-public enum ExportOutcome: Sendable, Equatable {
+package enum ExportOutcome: Sendable, Equatable {
     /// Accepted; `rejectedItems` of the items were refused as partial success.
     case accepted(rejectedItems: Int)
     /// Refused whole with a status: `HTTP 503`, `gRPC unavailable`, ...
@@ -19,7 +19,7 @@ public enum ExportOutcome: Sendable, Equatable {
 }
 
 /// One OTLP export request of any signal, ready to send.
-public enum OTLPExportPayload: Sendable {
+package enum OTLPExportPayload: Sendable {
     case traces(Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest)
     case metrics(Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest)
     case logs(Opentelemetry_Proto_Collector_Logs_V1_ExportLogsServiceRequest)
@@ -42,21 +42,21 @@ public enum OTLPExportPayload: Sendable {
 }
 
 /// Sends OTLP over HTTP (protobuf, optionally gzip) with AsyncHTTPClient.
-public struct OTLPHTTPExportClient: Sendable {
+package struct OTLPHTTPExportClient: Sendable {
     let baseURL: String
     let gzip: Bool
     let client: HTTPClient
     let timeout: TimeAmount
 
     /// - Parameter baseURL: `http://host:port`; the signal's path is appended.
-    public init(baseURL: String, gzip: Bool, client: HTTPClient = .shared, timeout: TimeAmount = .seconds(30)) {
+    package init(baseURL: String, gzip: Bool, client: HTTPClient = .shared, timeout: TimeAmount = .seconds(30)) {
         self.baseURL = baseURL
         self.gzip = gzip
         self.client = client
         self.timeout = timeout
     }
 
-    public func export(_ payload: OTLPExportPayload) async -> ExportOutcome {
+    package func export(_ payload: OTLPExportPayload) async -> ExportOutcome {
         do {
             var body = ByteBuffer(bytes: try payload.serialized())
             var request = HTTPClientRequest(url: baseURL + payload.path)
@@ -85,18 +85,18 @@ public struct OTLPHTTPExportClient: Sendable {
 }
 
 /// Sends OTLP over gRPC (optionally gzip) with a grpc-swift-2 client the caller runs.
-public struct OTLPGRPCExportClient<Transport: ClientTransport>: Sendable {
+package struct OTLPGRPCExportClient<Transport: ClientTransport>: Sendable {
     let client: GRPCClient<Transport>
     let gzip: Bool
     let timeout: Duration
 
-    public init(client: GRPCClient<Transport>, gzip: Bool, timeout: Duration = .seconds(30)) {
+    package init(client: GRPCClient<Transport>, gzip: Bool, timeout: Duration = .seconds(30)) {
         self.client = client
         self.gzip = gzip
         self.timeout = timeout
     }
 
-    public func export(_ payload: OTLPExportPayload) async -> ExportOutcome {
+    package func export(_ payload: OTLPExportPayload) async -> ExportOutcome {
         var options = CallOptions.defaults
         options.timeout = timeout
         options.compression = gzip ? .gzip : CompressionAlgorithm.none

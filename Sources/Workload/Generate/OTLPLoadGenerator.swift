@@ -1,8 +1,9 @@
+package import Scenario
 import AsyncHTTPClient
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
-public import Telemetry
+package import Telemetry
 
 /// A telemetrygen-like OTLP load generator that, unlike telemetrygen, counts what the receiver acknowledged.
 ///
@@ -13,32 +14,31 @@ public import Telemetry
 /// let report = try await OTLPLoadGenerator(configuration: .init(signal: .traces, endpoint: "127.0.0.1:4317")).run()
 /// print(report.acceptedItems, report.exportLatency.p99)
 /// ```
-public struct OTLPLoadGenerator: Sendable {
+package struct OTLPLoadGenerator: Sendable {
     /// What to send, where and how fast.
-    public struct Configuration: Sendable {
-        public enum TransportProtocol: String, Sendable, CaseIterable { case grpc, http }
+    package struct Configuration: Sendable {
 
         /// Traces, metrics or logs.
-        public var signal: Signal
+        package var signal: Signal
         /// `HOST:PORT` of the receiver.
-        public var endpoint: String
-        public var transport: TransportProtocol
+        package var endpoint: String
+        package var transport: OTLPProtocol
         /// Items (spans, data points, log records) per second; 0 sends as fast as the workers can.
-        public var rate: Double
-        public var duration: Duration
-        public var workers: Int
+        package var rate: Double
+        package var duration: Duration
+        package var workers: Int
         /// Items per export request.
-        public var batchSize: Int
-        public var gzip: Bool
-        public var spansPerTrace: Int
-        public var attributesPerSpan: Int
+        package var batchSize: Int
+        package var gzip: Bool
+        package var spansPerTrace: Int
+        package var attributesPerSpan: Int
         /// Distinct series that metric points cycle through.
-        public var seriesCount: Int
+        package var seriesCount: Int
         /// How long one export call may take, connecting included, before it counts as unanswered.
-        public var requestTimeout: Duration
+        package var requestTimeout: Duration
 
-        public init(
-            signal: Signal, endpoint: String, transport: TransportProtocol = .grpc, rate: Double = 1000,
+        package init(
+            signal: Signal, endpoint: String, transport: OTLPProtocol = .grpc, rate: Double = 1000,
             duration: Duration = .seconds(10), workers: Int = 1, batchSize: Int = 100, gzip: Bool = false,
             spansPerTrace: Int = 8, attributesPerSpan: Int = 10, seriesCount: Int = 100, requestTimeout: Duration = .seconds(10)
         ) {
@@ -57,12 +57,12 @@ public struct OTLPLoadGenerator: Sendable {
         }
     }
 
-    public let configuration: Configuration
+    package let configuration: Configuration
 
-    public init(configuration: Configuration) { self.configuration = configuration }
+    package init(configuration: Configuration) { self.configuration = configuration }
 
     /// Sends for the configured duration and reports what was acknowledged.
-    public func run() async throws -> GenerateReport {
+    package func run() async throws -> GenerateReport {
         let configuration = configuration
         let start = ContinuousClock.now
         switch configuration.transport {
@@ -201,38 +201,38 @@ public struct OTLPLoadGenerator: Sendable {
 }
 
 /// A generator setting that cannot work; the message names it.
-public struct GenerateError: Error, CustomStringConvertible {
-    public var message: String
-    public var description: String { message }
+package struct GenerateError: Error, CustomStringConvertible {
+    package var message: String
+    package var description: String { message }
 }
 
 /// What `otelbench generate` sent and what the receiver made of it (`--summary-json`, schema `otelbench.generate/v1`).
-public struct GenerateReport: Codable, Sendable {
-    public var schema = "otelbench.generate/v1"
-    public var signal: String
-    public var transport: String
-    public var endpoint: String
-    public var targetRate: Double
-    public var durationSeconds: Double
-    public var requests: Int
-    public var sentItems: Int
+package struct GenerateReport: Codable, Sendable {
+    package var schema = "otelbench.generate/v1"
+    package var signal: String
+    package var transport: String
+    package var endpoint: String
+    package var targetRate: Double
+    package var durationSeconds: Double
+    package var requests: Int
+    package var sentItems: Int
     /// Items the receiver kept.
-    public var acceptedItems: Int
+    package var acceptedItems: Int
     /// Items refused as partial success.
-    public var rejectedItems: Int
+    package var rejectedItems: Int
     /// Items in requests refused whole, by status.
-    public var refusedItems: Int
+    package var refusedItems: Int
     /// Items in requests that got no answer.
-    public var failedItems: Int
-    public var refusalsByStatus: [String: Int]
-    public var failuresByReason: [String: Int]
+    package var failedItems: Int
+    package var refusalsByStatus: [String: Int]
+    package var failuresByReason: [String: Int]
     /// Schedule slots the workers could not use because earlier calls were still running.
-    public var missedSlots: Int
-    public var achievedItemsPerSecond: Double
-    public var exportLatency: LatencySummary
+    package var missedSlots: Int
+    package var achievedItemsPerSecond: Double
+    package var exportLatency: LatencySummary
 
     init(configuration: OTLPLoadGenerator.Configuration, tallies: OTLPLoadGenerator.Tallies, elapsed: Duration) {
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.inSeconds
         signal = configuration.signal.rawValue
         transport = configuration.transport.rawValue
         endpoint = configuration.endpoint
@@ -252,7 +252,7 @@ public struct GenerateReport: Codable, Sendable {
     }
 
     /// The report as people read it.
-    public var text: String {
+    package var text: String {
         var lines = [
             "sent \(sentItems) \(Signal(rawValue: signal)?.itemName ?? "items") in \(requests) requests over \(transport) to \(endpoint) in "
                 + String(format: "%.1f s (%.0f/s, target %@)", durationSeconds, achievedItemsPerSecond, targetRate > 0 ? String(format: "%.0f/s", targetRate) : "unlimited"),

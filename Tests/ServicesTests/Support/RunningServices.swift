@@ -1,3 +1,4 @@
+import Scenario
 import TestSupport
 import AsyncHTTPClient
 import Foundation
@@ -10,15 +11,9 @@ import Telemetry
 import Synchronization
 import Testing
 
-/// The cf_core taxonomy of the package (tests run from the package root; searched upwards otherwise).
-func cfCoreTaxonomy() throws -> MetricTaxonomy {
-    let path = try #require(MetricTaxonomy.locateCFCore(currentDirectory: FileManager.default.currentDirectoryPath, executablePath: #filePath))
-    return try MetricTaxonomy.load(path: path)
-}
-
 /// A configuration for tests: fast exports, a fixed seed, export to `intake` over `transport`.
 func testConfiguration(
-    intake: RunningIntake, transport: TelemetryExportConfiguration.TransportProtocol = .grpc
+    intake: RunningIntake, transport: OTLPProtocol = .grpc
 ) throws -> ServicesConfiguration {
     var configuration = ServicesConfiguration(taxonomy: try cfCoreTaxonomy())
     configuration.export.transport = transport

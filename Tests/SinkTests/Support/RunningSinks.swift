@@ -1,3 +1,5 @@
+import Query
+import Scenario
 import AsyncHTTPClient
 import Foundation
 import Intake

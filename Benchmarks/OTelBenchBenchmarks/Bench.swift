@@ -1,0 +1,479 @@
+import Scenario
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import Intake
+import Logging
+import OTelBenchProtos
+import ServiceLifecycle
+import Services
+import SwiftProtobuf
+import Telemetry
+import Workload
+
+/// `otelbench bench`: throughput measurements, run by hand on a release build.
+/// `otelbench-bench`: throughput against the peers (wrk, h2load, Prometheus 2.42), outside the product.
+///
+/// Built only when `OTELBENCH_BENCHMARKS=1` is set (see `Package.swift`); run on a release build:
+/// `OTELBENCH_BENCHMARKS=1 swift run -c release otelbench-bench intake`.
+@main
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "otelbench-bench",
+        abstract: "Measure throughput (run on a release build: OTELBENCH_BENCHMARKS=1 swift run -c release otelbench-bench ...).",
+        subcommands: [BenchIntake.self, BenchDriver.self, BenchRemoteWrite.self, BenchJaeger.self, BenchQuery.self]
+    )
+}
+
+/// Spans per second the OTLP receivers take, against swift-protobuf's decode-only rate for the same payload.
+struct BenchIntake: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "intake",
+        abstract: "Spans/s into OTLP/HTTP (load from wrk) and OTLP/gRPC (load from h2load) vs. decode-only.",
+        discussion: """
+            Sends one ExportTraceServiceRequest of --spans spans with --attributes string attributes each, over and \
+            over, from wrk (HTTP/1.1) and h2load (HTTP/2, gRPC framing) to receivers in this process, which store \
+            every span. Reports spans/s accepted, this process's CPU seconds per 10k spans (getrusage), resident \
+            memory per stored span, and the same payload's decode-only rate on one thread in the same run. \
+            Needs wrk and h2load (Debian: apt-get install wrk nghttp2-client).
+            """
+    )
+
+    @Option(help: "Spans per request.") var spans = 512
+    @Option(help: "String attributes per span.") var attributes = 10
+    @Option(help: "Seconds of load per protocol.") var seconds = 10
+    @Option(help: "Concurrent connections of the load generators.") var connections = 8
+    @Option(help: "Write the results as JSON to this file.") var json: String?
+
+    func validate() throws {
+        guard spans > 0 else { throw ValidationError("--spans must be > 0 (got \(spans))") }
+        guard attributes >= 0 else { throw ValidationError("--attributes must be >= 0 (got \(attributes))") }
+        guard (1...600).contains(seconds) else { throw ValidationError("--seconds must be 1...600 (got \(seconds))") }
+        guard (1...256).contains(connections) else { throw ValidationError("--connections must be 1...256 (got \(connections))") }
+    }
+
+    func run() async throws {
+        let wrk = try Self.tool("wrk", package: "wrk")
+        let h2load = try Self.tool("h2load", package: "nghttp2-client")
+        var factory = OTLPPayloadFactory(seed: 42)
+        let request = factory.traces(spanCount: spans, attributesPerSpan: attributes)
+        let body: [UInt8] = try request.serializedBytes()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("otelbench-bench-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Data(body).write(to: folder.appendingPathComponent("body.bin"))
+        // gRPC framing: 1 byte "not compressed", 4 bytes big-endian length, then the message.
+        let length = UInt32(body.count).bigEndian
+        try Data([0] + withUnsafeBytes(of: length) { Array($0) } + body).write(to: folder.appendingPathComponent("body.grpc"))
+        try Data("""
+            wrk.method = "POST"
+            wrk.headers["Content-Type"] = "application/x-protobuf"
+            local f = io.open("\(folder.path)/body.bin", "rb"); wrk.body = f:read("*all"); f:close()
+            """.utf8).write(to: folder.appendingPathComponent("post.lua"))
+
+        print("payload: \(spans) spans x \(attributes) attributes = \(body.count) bytes (\(body.count / spans) B/span); \(ProcessInfo.processInfo.activeProcessorCount) cores")
+        let decode = try Self.decodeOnly(body, spans: spans, seconds: min(5, seconds))
+        print(String(format: "decode-only (swift-protobuf, 1 thread): %.0f spans/s (%.2f us/span)", decode, 1e6 / decode))
+
+        let bytesPerSpan = try Self.residentBytesPerStoredSpan(body)
+        print(String(format: "store: %.0f B resident per stored span (%d-attribute spans, 200k stored, RSS before/after)", bytesPerSpan, attributes))
+
+        var results: [[String: Double]] = []
+        for target in [LoadTarget.http, .grpc] {
+            let measured = try await measure(target, folder: folder, wrk: wrk, h2load: h2load)
+            results.append(measured.json(target: target, decodeRate: decode))
+            print(
+                String(
+                    format: "%@: %.0f spans/s accepted (%.2fx decode-only), %.3f CPU-s per 10k spans (%.0f%% CPU), %d rejected requests",
+                    target.name, measured.spansPerSecond, measured.spansPerSecond / decode, measured.cpuPer10k,
+                    measured.cpuPercent, measured.rejected
+                )
+            )
+        }
+        if let json {
+            let document: [String: Any] = [
+                "payload": ["spans": spans, "attributes": attributes, "bytes": body.count],
+                "decodeOnlySpansPerSecond": decode, "cores": ProcessInfo.processInfo.activeProcessorCount,
+                "residentBytesPerStoredSpan": bytesPerSpan,
+                "results": results,
+            ]
+            try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: json))
+        }
+    }
+
+    enum LoadTarget {
+        case http
+        case grpc
+        var name: String { self == .http ? "OTLP/HTTP (wrk)" : "OTLP/gRPC (h2load)" }
+    }
+
+    struct Measurement {
+        var spansPerSecond: Double
+        var cpuPer10k: Double
+        var cpuPercent: Double
+        var rejected: Int
+
+        func json(target: LoadTarget, decodeRate: Double) -> [String: Double] {
+            [
+                target == .http ? "httpSpansPerSecond" : "grpcSpansPerSecond": spansPerSecond,
+                "ratioToDecodeOnly": spansPerSecond / decodeRate, "cpuSecondsPer10kSpans": cpuPer10k,
+                "cpuPercent": cpuPercent, "rejectedRequests": Double(rejected),
+            ]
+        }
+    }
+
+    /// Runs one protocol's load against fresh receivers and a fresh store.
+    private func measure(_ target: LoadTarget, folder: URL, wrk: URL, h2load: URL) async throws -> Measurement {
+        var logger = Logger(label: "otelbench.bench")
+        logger.logLevel = .error
+        let store = TelemetryStore(limits: .init(maxStoredBytes: nil))
+        let ingestor = OTLPIngestor(store: store, logger: logger)
+        let loopback = ListenAddress(host: "127.0.0.1", port: 0)
+        let grpc = OTLPGRPCReceiver(configuration: .init(address: loopback), ingestor: ingestor, logger: logger)
+        let http = OTLPHTTPReceiver(configuration: .init(address: loopback), ingestor: ingestor, logger: logger)
+        let group = ServiceGroup(services: [grpc, http], logger: logger)
+        return try await withThrowingTaskGroup { tasks in
+            tasks.addTask { try await group.run() }
+            let grpcPort = try await grpc.boundAddress.value().port
+            let httpPort = try await http.boundAddress.value().port
+            let cpuBefore = Self.cpuSeconds()
+            let start = ContinuousClock.now
+            let arguments: [String]
+            let tool: URL
+            switch target {
+            case .http:
+                tool = wrk
+                arguments = ["-t2", "-c\(connections)", "-d\(seconds)s", "-s", folder.appendingPathComponent("post.lua").path,
+                             "http://127.0.0.1:\(httpPort)/v1/traces"]
+            case .grpc:
+                tool = h2load
+                arguments = ["-D", "\(seconds)", "-c", "\(connections)", "-m", "4", "-t", "2",
+                             "-d", folder.appendingPathComponent("body.grpc").path,
+                             "-H", "content-type: application/grpc", "-H", "te: trailers",
+                             "http://127.0.0.1:\(grpcPort)/opentelemetry.proto.collector.trace.v1.TraceService/Export"]
+            }
+            try await Self.run(tool, arguments)
+            let elapsed = ContinuousClock.now - start
+            let cpu = Self.cpuSeconds() - cpuBefore
+            let totals = store.totals
+            let wall = elapsed.inSeconds
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            return Measurement(
+                spansPerSecond: Double(totals.spans) / wall,
+                cpuPer10k: totals.spans > 0 ? cpu / Double(totals.spans) * 10_000 : 0,
+                cpuPercent: cpu / wall * 100,
+                rejected: totals.rejectedRequests
+            )
+        }
+    }
+
+    /// Decodes `body` repeatedly on this thread for about `seconds`; returns spans per second.
+    static func decodeOnly(_ body: [UInt8], spans: Int, seconds: Int) throws -> Double {
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(seconds)
+        var decoded = 0
+        let start = clock.now
+        while clock.now < deadline {
+            for _ in 0..<10 {
+                let request = try Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest(serializedBytes: body)
+                decoded += request.resourceSpans[0].scopeSpans[0].spans.count
+            }
+        }
+        let elapsed = clock.now - start
+        return Double(decoded) / elapsed.inSeconds
+    }
+
+    /// Stores 200k spans decoded from `body` in a fresh store and divides the growth of resident memory by them.
+    static func residentBytesPerStoredSpan(_ body: [UInt8]) throws -> Double {
+        let request = try Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest(serializedBytes: body)
+        let perRequest = request.resourceSpans[0].scopeSpans[0].spans.count
+        let store = TelemetryStore(limits: .init(maxStoredBytes: nil))
+        let before = residentBytes()
+        var stored = 0
+        var factory = OTLPPayloadFactory(seed: 7)
+        while stored < 200_000 {
+            // Fresh ids each batch, as real traffic has; attribute values repeat as in the benchmark payload.
+            var batch = request
+            for index in batch.resourceSpans[0].scopeSpans[0].spans.indices {
+                batch.resourceSpans[0].scopeSpans[0].spans[index].spanID = factory.randomBytes(8)
+            }
+            let result = OTLPConversion.traces(batch, channel: .otlpGRPC)
+            store.store(result.batch, channel: .otlpGRPC, signal: .traces, rejectedItems: 0, reservedBytes: 0)
+            stored += perRequest
+        }
+        return Double(residentBytes() - before) / Double(store.totals.spans)
+    }
+
+    /// User + system CPU seconds of this process so far.
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+    }
+
+    /// Resident set size of this process, from /proc/self/statm.
+    static func residentBytes() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
+              let pages = text.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return 0 }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+
+    static func tool(_ name: String, package: String) throws -> URL {
+        for folder in ["/usr/bin", "/usr/local/bin"] where FileManager.default.isExecutableFile(atPath: "\(folder)/\(name)") {
+            return URL(fileURLWithPath: "\(folder)/\(name)")
+        }
+        throw BenchmarkError("\(name) is not installed: the benchmark uses it as the load generator (Debian: apt-get install \(package))")
+    }
+
+    /// Runs a load generator to completion; its output is shown so its own numbers can be read beside ours.
+    static func run(_ tool: URL, _ arguments: [String], output: FileHandle? = nil) async throws {
+        let process = Process()
+        process.executableURL = tool
+        process.arguments = arguments
+        process.standardInput = FileHandle.nullDevice
+        if let output { process.standardOutput = output }
+        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+            do { try process.run() } catch { continuation.resume(throwing: error) }
+        }
+        guard status == 0 else { throw BenchmarkError("\(tool.lastPathComponent) exited with status \(status)") }
+    }
+}
+
+/// Requests per second the driver sustains against the built-in tasks service's `/health/live`, next to wrk
+/// against the same endpoint in the same run; and `generate`'s spans/s into the intake.
+struct BenchDriver: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "driver",
+        abstract: "Requests/s of the workload driver vs. wrk on /health/live of the built-in service; generate's spans/s.",
+        discussion: """
+            Starts the intake and the built-in services in this process (they export to the intake), then runs wrk \
+            (closed loop, --connections connections) and the driver (closed loop, as many users with no think \
+            time) against the tasks service's /health/live for --seconds each, and finally `generate` (gRPC, \
+            batches of 512 spans, unlimited rate) into the intake. Needs wrk (Debian: apt-get install wrk).
+            """
+    )
+
+    @Option(help: "Seconds per measurement.") var seconds = 10
+    @Option(help: "Connections (wrk) and users (driver).") var connections = 32
+
+    func validate() throws {
+        guard (1...600).contains(seconds) else { throw ValidationError("--seconds must be 1...600 (got \(seconds))") }
+        guard (1...1024).contains(connections) else { throw ValidationError("--connections must be 1...1024 (got \(connections))") }
+    }
+
+    func run() async throws {
+        let wrk = try BenchIntake.tool("wrk", package: "wrk")
+        guard let taxonomyPath = MetricTaxonomy.locateCFCore() else {
+            throw BenchmarkError("cannot find Scenarios/taxonomy/cf-core.yaml: run from the repository")
+        }
+        var logger = Logger(label: "otelbench.bench")
+        logger.logLevel = .error
+        let store = TelemetryStore(limits: .init(maxStoredBytes: nil))
+        let ingestor = OTLPIngestor(store: store, logger: logger)
+        let loopback = ListenAddress(host: "127.0.0.1", port: 0)
+        let grpc = OTLPGRPCReceiver(configuration: .init(address: loopback), ingestor: ingestor, logger: logger)
+        let intake = ServiceGroup(services: [grpc], logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await intake.run() }
+            let grpcPort = try await grpc.boundAddress.value().port
+            var configuration = ServicesConfiguration(taxonomy: try MetricTaxonomy.load(path: taxonomyPath))
+            configuration.export.endpoint = "http://127.0.0.1:\(grpcPort)"
+            let family = try CFCoreServices(configuration: configuration, logger: logger)
+            let services = ServiceGroup(services: [family], logger: logger)
+            tasks.addTask { try await services.run() }
+            let url = try await family.baseURL(of: .tasks) + "/health/live"
+
+            // wrk first, its own report parsed for Requests/sec.
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("otelbench-bench-driver-\(getpid())")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let outputURL = folder.appendingPathComponent("wrk.txt")
+            _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
+            try await BenchIntake.run(wrk, ["-t2", "-c\(connections)", "-d\(seconds)s", url], output: try FileHandle(forWritingTo: outputURL))
+            let wrkText = (try? String(contentsOf: outputURL, encoding: .utf8)) ?? ""
+            let wrkRate = wrkText.split(separator: "\n").first { $0.hasPrefix("Requests/sec:") }
+                .flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+
+            // The driver, closed loop with the same concurrency.
+            let workload = WorkloadSection(
+                phases: [Phase(name: "bench", duration: .seconds(seconds), arrival: .closed(users: connections, thinkTime: .zero))],
+                requests: [RequestTemplate(name: "live", service: "tasks", path: "/health/live")],
+                connections: connections
+            )
+            let report = try await WorkloadDriver(workload: workload, targets: ["tasks": try await family.baseURL(of: .tasks)]).run()
+            let phase = report.phases[0]
+            let elapsed = phase.elapsed.inSeconds
+            let driverRate = Double(phase.sent.count) / elapsed
+            let latency = phase.requests["live"]?.latency
+            print(String(format: "wrk (closed loop, %d connections): %.0f requests/s", connections, wrkRate))
+            print(String(
+                format: "driver (closed loop, %d users): %.0f requests/s (%.2fx wrk), p50 %.2f ms, p99 %.2f ms",
+                connections, driverRate, wrkRate > 0 ? driverRate / wrkRate : 0, latency?.p50 ?? 0, latency?.p99 ?? 0
+            ))
+            await services.triggerGracefulShutdown()
+
+            // generate into the intake.
+            let generated = try await OTLPLoadGenerator(configuration: .init(
+                signal: .traces, endpoint: "127.0.0.1:\(grpcPort)", transport: .grpc, rate: 0, duration: .seconds(seconds),
+                workers: 4, batchSize: 512
+            )).run()
+            print(String(
+                format: "generate (gRPC, 4 workers, 512-span batches): %.0f spans/s sent, %d accepted, export p99 %.1f ms",
+                generated.achievedItemsPerSecond, generated.acceptedItems, generated.exportLatency.p99
+            ))
+            await intake.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+}
+
+/// Remote-write samples per second into our receiver and into Debian's Prometheus (its remote-write
+/// receiver), same sender (wrk), same body, same run.
+struct BenchRemoteWrite: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "remote-write",
+        abstract: "Remote-write samples/s into otelbench's receiver vs. Prometheus' own, same sender and payload.",
+        discussion: """
+            One WriteRequest of --series series with one sample each (snappy block format, literals only), POSTed \
+            over and over by wrk to our receiver (in this process) and then to `prometheus \
+            --web.enable-remote-write-receiver` started on a loopback port in a temporary folder. Both accept the \
+            repeated identical samples (as duplicates). Needs wrk and prometheus (Debian packages).
+            """
+    )
+
+    @Option(help: "Series (samples) per request.") var series = 1000
+    @Option(help: "Seconds per receiver.") var seconds = 10
+    @Option(help: "wrk connections.") var connections = 8
+
+    func validate() throws {
+        guard (1...100_000).contains(series) else { throw ValidationError("--series must be 1...100000 (got \(series))") }
+        guard (1...600).contains(seconds) else { throw ValidationError("--seconds must be 1...600 (got \(seconds))") }
+        guard (1...256).contains(connections) else { throw ValidationError("--connections must be 1...256 (got \(connections))") }
+    }
+
+    func run() async throws {
+        let wrk = try BenchIntake.tool("wrk", package: "wrk")
+        let prometheus = try BenchIntake.tool("prometheus", package: "prometheus")
+        var request = Prometheus_WriteRequest()
+        let timestamp = Int64(Date().timeIntervalSince1970 * 1000)
+        request.timeseries = (0..<series).map { index in
+            var one = Prometheus_TimeSeries()
+            one.labels = [("__name__", "otelbench_bench_metric"), ("job", "bench"), ("series", String(format: "s%06d", index))].map {
+                var label = Prometheus_Label()
+                label.name = $0.0
+                label.value = $0.1
+                return label
+            }
+            var sample = Prometheus_Sample()
+            sample.timestamp = timestamp
+            sample.value = Double(index)
+            one.samples = [sample]
+            return one
+        }
+        let body = SnappyBlock.encodeLiterals(try request.serializedBytes())
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("otelbench-bench-rw-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Data(body).write(to: folder.appendingPathComponent("body.bin"))
+        try Data("""
+            wrk.method = "POST"
+            wrk.headers["Content-Type"] = "application/x-protobuf"
+            wrk.headers["Content-Encoding"] = "snappy"
+            wrk.headers["X-Prometheus-Remote-Write-Version"] = "0.1.0"
+            local f = io.open("\(folder.path)/body.bin", "rb"); wrk.body = f:read("*all"); f:close()
+            """.utf8).write(to: folder.appendingPathComponent("post.lua"))
+        print("payload: \(series) series x 1 sample, \(body.count) bytes; \(ProcessInfo.processInfo.activeProcessorCount) cores")
+
+        // Ours.
+        var logger = Logger(label: "otelbench.bench")
+        logger.logLevel = .error
+        let store = TelemetryStore(limits: .init(maxStoredBytes: nil))
+        let receiver = RemoteWriteReceiver(configuration: .loopback(port: 0), store: store, logger: logger)
+        let group = ServiceGroup(services: [receiver], logger: logger)
+        let ours: (Double, Int) = try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let port = try await receiver.boundAddress.value().port
+            let result = try await wrkRate(wrk, url: "http://127.0.0.1:\(port)/api/v1/write", folder: folder, name: "ours")
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            return result
+        }
+        print(String(format: "otelbench remote-write receiver: %.0f samples/s (%.0f requests/s, %d non-2xx)", ours.0 * Double(series), ours.0, ours.1))
+
+        // Prometheus, on a port found free just before.
+        let (process, port) = try await Self.startPrometheus(prometheus, in: folder)
+        defer { if process.isRunning { process.terminate(); process.waitUntilExit() } }
+        let theirs = try await wrkRate(wrk, url: "http://127.0.0.1:\(port)/api/v1/write", folder: folder, name: "prometheus")
+        print(String(format: "prometheus remote-write receiver: %.0f samples/s (%.0f requests/s, %d non-2xx)", theirs.0 * Double(series), theirs.0, theirs.1))
+        print(String(format: "ratio: otelbench / prometheus = %.2fx", theirs.0 > 0 ? ours.0 / theirs.0 : 0))
+    }
+
+    /// Runs wrk against `url` with the prepared body; returns requests/s and the count of non-2xx answers.
+    private func wrkRate(_ wrk: URL, url: String, folder: URL, name: String) async throws -> (Double, Int) {
+        let output = folder.appendingPathComponent("wrk-\(name).txt")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        try await BenchIntake.run(wrk, ["-t2", "-c\(connections)", "-d\(seconds)s", "-s", folder.appendingPathComponent("post.lua").path, url],
+                                  output: try FileHandle(forWritingTo: output))
+        let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+        let lines = text.split(separator: "\n")
+        let rate = lines.first { $0.hasPrefix("Requests/sec:") }.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+        let errors = lines.first { $0.contains("Non-2xx or 3xx responses:") }.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
+        return (rate, errors)
+    }
+
+    /// Starts Debian's Prometheus with its remote-write receiver on a free loopback port, with its TSDB in
+    /// `folder`, and waits (at most 15 s) until it answers `/-/ready`. The caller terminates the process.
+    static func startPrometheus(_ prometheus: URL, in folder: URL) async throws -> (process: Process, port: Int) {
+        let port = try freePort()
+        let process = Process()
+        process.executableURL = prometheus
+        process.arguments = [
+            "--config.file=\(try emptyConfig(in: folder))", "--storage.tsdb.path=\(folder.appendingPathComponent("tsdb").path)",
+            "--web.listen-address=127.0.0.1:\(port)", "--web.enable-remote-write-receiver", "--log.level=error",
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        for _ in 0..<150 {
+            try await Task.sleep(for: .milliseconds(100))
+            if let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/-/ready"), timeout: .seconds(1)),
+               response.status == .ok {
+                return (process, port)
+            }
+        }
+        process.terminate()
+        process.waitUntilExit()
+        throw BenchmarkError("prometheus did not become ready on 127.0.0.1:\(port) within 15 s")
+    }
+
+    static func emptyConfig(in folder: URL) throws -> String {
+        let path = folder.appendingPathComponent("prometheus.yml")
+        try Data("global:\n  scrape_interval: 1m\n".utf8).write(to: path)
+        return path.path
+    }
+
+    /// A loopback port that was free a moment ago (bound to 0 and released).
+    static func freePort() throws -> Int {
+        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else { throw BenchmarkError("cannot open a socket to find a free port") }
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) } }
+        guard bound == 0 else { throw BenchmarkError("cannot bind a socket to find a free port") }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// A benchmark that cannot run: a missing peer, a peer that failed, a payload that does not round-trip.
+struct BenchmarkError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,87 @@
+import Foundation
+package import PromQL
+import PromQLSyntax
+package import Scenario
+
+/// Prometheus alerting rules evaluated over a run: which alerts would have fired, when, with which labels.
+///
+/// Subjects: the label sets of the instances that fired (at most 10 per rule).
+package struct AlertCheck: Check {
+    /// The rule file (`alert_rules:`).
+    package var file: PrometheusRuleFile
+    /// Alerts that must fire (`expect_alerts:`); every other alert must stay silent.
+    package var expected: [String]
+    /// How often the rules are evaluated, unless their group sets an interval.
+    package var interval: Duration
+
+    package init(file: PrometheusRuleFile, expected: [String] = [], interval: Duration) {
+        self.file = file
+        self.expected = expected
+        self.interval = interval
+    }
+
+    package var kind: RuleResult.Kind { .alert }
+
+    package func evaluate(_ run: RunData) -> [RuleResult] { evaluate(engine: run.prometheus).results }
+
+    /// Adds the results and the alert timeline, from one evaluation.
+    package func judge(_ run: RunData, into judgement: inout RuleBook.Judgement) {
+        let evaluated = evaluate(engine: run.prometheus)
+        judgement.results += evaluated.results
+        judgement.alerts = evaluated.timeline
+    }
+
+    /// One rule result per alerting rule: it passes when it never fired, or, when named in `expected`, when it
+    /// fired. Evidence: every alert instance with when it went pending and firing (relative to the first
+    /// sample), its labels and annotations.
+    package func evaluate(engine: PromQLEngine) -> (results: [RuleResult], timeline: AlertTimeline) {
+        let evaluation = AlertEvaluator(file: file, defaultInterval: interval).run(engine)
+        let start = evaluation.start
+        func offset(_ time: Int64) -> String { String(format: "+%.1fs", Double(time - start) / 1000) }
+        func seconds(_ time: Int64) -> Double { Double(time - start) / 1000 }
+        let timeline = AlertTimeline(
+            evaluatedSeconds: Double(max(0, evaluation.steps - 1)) * Double(PromQLFormat.milliseconds(evaluation.interval)) / 1000,
+            instances: evaluation.instances.prefix(200).map { instance in
+                AlertTimeline.Instance(
+                    name: instance.name, labels: instance.labels.removing(["alertname"]).description, pendingSeconds: seconds(instance.activeAt),
+                    firingSeconds: instance.firedAt.map(seconds), resolvedSeconds: instance.resolvedAt.map(seconds)
+                )
+            }
+        )
+        let results = file.groups.flatMap(\.rules).compactMap { rule -> RuleResult? in
+            guard case .alert(let name) = rule.kind else { return nil }
+            let instances = evaluation.instances.filter { $0.name == name }
+            let fired = instances.filter { $0.firedAt != nil }
+            let mustFire = expected.contains(name)
+            let verdict: RuleResult.Verdict = fired.isEmpty == !mustFire ? .pass : .fail
+            let measured: String
+            if let first = fired.min(by: { $0.firedAt! < $1.firedAt! }) {
+                measured = "fired at \(offset(first.firedAt!)) for \(first.labels.description)\(fired.count > 1 ? " and \(fired.count - 1) more" : "")"
+            } else if let pending = instances.first {
+                measured = "pending from \(offset(pending.activeAt)), never fired (for: \(PromQLFormat.duration(rule.holdDuration)))"
+            } else if evaluation.errors[name] != nil {
+                measured = "could not be evaluated"
+            } else {
+                measured = "never fired"
+            }
+            var evidence = instances.prefix(10).map { instance in
+                var line = "\(instance.labels.description): pending \(offset(instance.activeAt))"
+                if let firedAt = instance.firedAt { line += ", firing \(offset(firedAt))" }
+                if let resolvedAt = instance.resolvedAt { line += ", resolved \(offset(resolvedAt))" }
+                line += ", value \(PromQLFormat.number(instance.value))"
+                if !instance.annotations.isEmpty {
+                    line += "; " + instance.annotations.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; ")
+                }
+                return line
+            }
+            if let error = evaluation.errors[name] { evidence.append("evaluation error: \(error)") }
+            evidence.append("\(evaluation.steps) evaluations every \(PromQLFormat.duration(evaluation.interval)) over the run; \(file.file):\(rule.line)")
+            return RuleResult(
+                kind: .alert, name: name, verdict: evaluation.errors[name] != nil ? .fail : verdict, measured: measured,
+                expected: mustFire ? "fires (expect_alerts)" : "does not fire", evidence: evidence,
+                subjects: fired.prefix(10).map { .series(labels: $0.labels.dictionary) }
+            )
+        }
+        return (results, timeline)
+    }
+}

@@ -1,0 +1,27 @@
+/// One family of rules judged over what a run produced: SLOs, propagation, cardinality, a taxonomy,
+/// accounting, alerting rules, expositions, a baseline. The ``RuleBook`` chooses the checks a scenario's
+/// `rules:` call for and runs each once, after the run has settled.
+///
+/// ```swift
+/// let check = CardinalityCheck(limit: 1000)
+/// for result in check.evaluate(RunData(store: store, driver: nil)) where !result.passed {
+///     print(result.name, result.measured, result.subjects)
+/// }
+/// ```
+package protocol Check: Sendable {
+    /// The kind of every result it gives.
+    var kind: RuleResult.Kind { get }
+
+    /// Judges the run: one result per rule, with its evidence and subjects.
+    func evaluate(_ run: RunData) -> [RuleResult]
+
+    /// Judges the run into `judgement`: its results, and whatever else the report shows of it (an alert check's
+    /// timeline). The default adds ``evaluate(_:)``'s results.
+    func judge(_ run: RunData, into judgement: inout RuleBook.Judgement)
+}
+
+extension Check {
+    package func judge(_ run: RunData, into judgement: inout RuleBook.Judgement) {
+        judgement.results += evaluate(run)
+    }
+}

@@ -1,0 +1,77 @@
+package import Scenario
+
+/// The rule book: which checks a scenario's `rules:` call for, each judged over what the run produced.
+/// What `run` and `check` share.
+///
+/// ```swift
+/// let book = RuleBook(scenario, taxonomy: taxonomy, withWorkloadRecords: true)
+/// let judgement = book.evaluate(RunData(store: store, driver: report))
+/// print(judgement.results.allSatisfy(\.passed))
+/// ```
+package struct RuleBook: Sendable {
+    /// What the checks found.
+    package struct Judgement: Sendable {
+        /// Every rule's result, in the order of the scenario's rules (SLOs, alerts, propagation, cardinality,
+        /// taxonomy, accounting, expositions, then the baseline's regressions).
+        package var results: [RuleResult] = []
+        /// Rules the scenario has that were not judged, by name (see ``RuleBook/skipped``).
+        package var skipped: [String] = []
+        /// When the scenario's alerts went pending, fired and resolved (nil without `alert_rules`).
+        package var alerts: AlertTimeline?
+    }
+
+    /// The checks, in the order their results are reported.
+    package private(set) var checks: [any Check] = []
+    /// Without the workload's own records (`check` over a recording), the rules that need them — client-side
+    /// SLOs, propagation, accounting, expositions, a baseline — are left out and named here.
+    package private(set) var skipped: [String] = []
+
+    /// Chooses the checks for `scenario`'s rules.
+    ///
+    /// - Parameters:
+    ///   - taxonomy: the loaded `rules.taxonomy` file; without it no taxonomy check is made.
+    ///   - baseline: an earlier run to compare with (`--baseline`), judged with the scenario's `regression:` limits.
+    ///   - withWorkloadRecords: whether the run has the driver's requests and the scraper's findings.
+    package init(_ scenario: Scenario, taxonomy: MetricTaxonomy?, baseline: Baseline? = nil, withWorkloadRecords: Bool) {
+        let rules = scenario.rules
+        for slo in rules.slos {
+            if case .client = slo.source, !withWorkloadRecords {
+                skipped.append(slo.name)
+            } else {
+                checks.append(slo.source == nil ? ExpressionSLOCheck(rule: slo) as any Check : SLOCheck(rule: slo))
+            }
+        }
+        if let alertRules = rules.alertRules {
+            checks.append(AlertCheck(file: alertRules, expected: rules.expectedAlerts, interval: rules.alertInterval))
+        }
+        if rules.propagation {
+            if withWorkloadRecords { checks.append(PropagationCheck()) } else { skipped.append("W3C trace context") }
+        }
+        if let limit = rules.cardinalityLimit {
+            checks.append(CardinalityCheck(limit: limit, perMetric: rules.cardinalityPerMetric))
+        }
+        if rules.taxonomy != nil, let taxonomy { checks.append(TaxonomyCheck(taxonomy: taxonomy)) }
+        if let tolerance = rules.accountingTolerance {
+            if withWorkloadRecords { checks.append(AccountingCheck(tolerance: tolerance)) } else { skipped.append("nothing lost") }
+        }
+        // The scraper's findings exist only while a run scrapes; a recording keeps the samples, not the text.
+        if withWorkloadRecords {
+            checks.append(ExpositionCheck())
+        } else {
+            skipped += scenario.scrape.targets.map { "exposition of \($0.url)" }
+        }
+        if let baseline {
+            let check = BaselineCheck(
+                baseline: baseline, p99Increase: rules.regressionP99Increase, throughputDecrease: rules.regressionThroughputDecrease
+            )
+            if withWorkloadRecords { checks.append(check) } else { skipped.append("regressions against the baseline") }
+        }
+    }
+
+    /// Runs every check over `run`.
+    package func evaluate(_ run: RunData) -> Judgement {
+        var judgement = Judgement(skipped: skipped)
+        for check in checks { check.judge(run, into: &judgement) }
+        return judgement
+    }
+}

@@ -1,0 +1,228 @@
+package import Checks
+package import Foundation
+import Intake
+package import Logging
+package import Reporting
+package import Scenario
+import Scrape
+import Services
+package import Telemetry
+package import Workload
+
+/// One run of a scenario, in explicit stages: start the intake → start the services → drive → settle →
+/// judge → report. What `otelbench run` does; tests drive it in-process.
+///
+/// ```swift
+/// let run = try ScenarioRun(scenarioPath: "Scenarios/cf-core-smoke.yaml", options: .init(reportDirectory: folder))
+/// let outcome = try await run.run()
+/// print(outcome.summary.passed)
+/// ```
+package struct ScenarioRun: Sendable {
+    /// How to run: the knobs `otelbench run` exposes.
+    package struct Options: Sendable {
+        /// Where reports go. Default `Reports/<scenario>/<timestamp>`.
+        package var reportDirectory: String?
+        /// Multiplies every phase's duration. Default 1.
+        package var durationScale: Double = 1
+        /// Service name → base URL, replacing the scenario's (`--target`, staging).
+        package var targetOverrides: [String: String] = [:]
+        /// An earlier `summary.json` to compare with (`--baseline`).
+        package var baselinePath: String?
+        /// Progress lines (intake addresses, targets, settling), or nil for none.
+        package var progress: (@Sendable (String) -> Void)?
+        /// The driver's progress, once a second, or nil for none.
+        package var driverProgress: (@Sendable (DriverProgress) -> Void)?
+        /// Stop the workload on SIGINT/SIGTERM and still settle and report (the CLI's behaviour).
+        package var stopsOnSignal = true
+        package var logger = Logger(label: "otelbench.run")
+
+        package init(reportDirectory: String? = nil, durationScale: Double = 1) {
+            self.reportDirectory = reportDirectory
+            self.durationScale = durationScale
+            logger.logLevel = .error
+        }
+    }
+
+    /// What a run produced.
+    package struct Outcome: Sendable {
+        package var summary: RunSummary
+        /// The folder the reports and the recording were written to.
+        package var directory: String
+        /// Every rule held and the run was not interrupted.
+        package var passed: Bool { summary.passed }
+    }
+
+    package let scenario: Scenario
+    package let taxonomy: MetricTaxonomy
+    package let options: Options
+    private let baseline: Baseline?
+
+    /// Loads the scenario, its taxonomy and the baseline, so that every input mistake is found before anything starts.
+    ///
+    /// - Parameter environment: values for the scenario's `${VAR}` references (the process environment by default).
+    package init(
+        scenarioPath: String, options: Options, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(HarnessError) {
+        do {
+            scenario = try ScenarioLoader.load(path: scenarioPath, environment: environment)
+        } catch {
+            throw HarnessError(code: .invalidScenario, message: error.description, cause: error)
+        }
+        guard let taxonomyPath = scenario.taxonomyPath(fallBackToCFCore: true) else {
+            throw HarnessError(code: .invalidScenario, message: "\(scenarioPath): no taxonomy: set rules.taxonomy (e.g. taxonomy/cf-core.yaml)")
+        }
+        taxonomy = try Self.loadTaxonomy(path: taxonomyPath)
+        do {
+            baseline = try options.baselinePath.map(Baseline.load(path:))
+        } catch {
+            throw HarnessError(code: .invalidBaseline, message: "\(error)", cause: error)
+        }
+        self.options = options
+    }
+
+    /// Reads a taxonomy file; its mistakes are the user's to fix.
+    package static func loadTaxonomy(path: String) throws(HarnessError) -> MetricTaxonomy {
+        do { return try MetricTaxonomy.load(path: path) } catch { throw HarnessError(code: .invalidScenario, message: "\(error)", cause: error) }
+    }
+
+    /// Runs every stage and writes the reports.
+    package func run() async throws -> Outcome {
+        let startedAt = Date()
+        let directory = options.reportDirectory ?? "Reports/\(scenario.name)/\(Self.timestamp(startedAt))"
+        let recorder: RecordingWriter
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            // Everything received is also recorded in the report folder, for `otelbench check --recording`.
+            recorder = try RecordingWriter(path: URL(fileURLWithPath: directory).appendingPathComponent("recording.jsonl").path)
+        } catch {
+            throw HarnessError(code: .cannotWriteReports, message: "cannot write reports to \(directory): \(error)", cause: error)
+        }
+        defer { try? recorder.close() }
+        let store = TelemetryStore()
+
+        // 1. The intake: OTLP receivers and the sinks the scenario names.
+        let intake = IntakeServers(
+            otlpGRPC: scenario.intake.otlpGRPC, otlpHTTP: scenario.intake.otlpHTTP, sinks: scenario.intake.sinks, faults: scenario.intake.faults,
+            store: store, recorder: recorder, logger: options.logger
+        )
+        let (report, verdict) = try await withServices(intake.services, logger: options.logger) {
+            let endpoints = try await listening(intake)
+            // The scenario's Prometheus targets are scraped from now until the telemetry has settled.
+            let scraping = ScrapeStage(scenario.scrape, store: store, recorder: recorder, logger: options.logger)
+            if !scenario.scrape.targets.isEmpty {
+                progress("scraping every \(scenario.scrape.interval): " + scenario.scrape.targets.map { "\($0.job) \($0.url)" }.joined(separator: ", "))
+            }
+            let report = try await withServices(scraping.services, logger: options.logger) {
+                // 2.–3. Services and workload; 4. settle.
+                let report = try await drive(grpc: endpoints.grpc, http: endpoints.http)
+                await settle(store: store, driver: report)
+                return report
+            }
+            // 5. Judge.
+            let run = RunData(store: store, driver: report, scrapedTargets: scraping.results)
+            return (report, RuleBook(scenario, taxonomy: taxonomy, baseline: baseline, withWorkloadRecords: true).evaluate(run))
+        }
+
+        // 6. Report.
+        var summary = RunSummary(scenario: scenario, startedAt: startedAt, driver: report, rules: verdict.results, store: store)
+        summary.alerts = verdict.alerts
+        try? recorder.close()
+        try ReportFiles.write(summary, to: directory)
+        return Outcome(summary: summary, directory: directory)
+    }
+
+    /// Waits for the intake to listen and says where; a server that cannot listen is the scenario's to fix.
+    private func listening(_ intake: IntakeServers) async throws(HarnessError) -> IntakeServers.Endpoints {
+        let endpoints: IntakeServers.Endpoints
+        do throws(IntakeServers.ListenFailure) {
+            endpoints = try await intake.listening()
+        } catch {
+            let message =
+                switch error.listener {
+                case .otlpGRPC, .otlpHTTP: "cannot listen: \(error); change intake.otlp_grpc / otlp_http in \(scenario.file)"
+                case .sink(let kind):
+                    "cannot listen for intake.\(kind.scenarioKey) on \(error.address): \(error); change it in \(scenario.file) (port 0 picks a free one)"
+                }
+            throw HarnessError(code: .cannotListen, message: message, cause: error)
+        }
+        let lines = ["OTLP/gRPC \(endpoints.grpc)", "OTLP/HTTP \(endpoints.http)"] + endpoints.sinks.map { $0.kind.endpoint($0.address) }
+        progress("intake: " + lines.joined(separator: ", "))
+        return endpoints
+    }
+
+    /// Starts the built-in services (if any) pointed at the intake, runs the workload, then stops the services,
+    /// which flushes their telemetry.
+    private func drive(grpc: ListenAddress, http: ListenAddress) async throws -> DriverReport {
+        // The built-in services, in a group of their own so that they stop (and flush) before the checks run.
+        let family = try scenario.services.builtin.map { try makeServices($0, grpc: grpc, http: http) }
+        return try await withServices(family.map { [$0] } ?? [], logger: options.logger) {
+            var targetURLs = scenario.services.targets
+            if let family {
+                for service in CFCoreService.allCases where targetURLs[service.rawValue] == nil {
+                    targetURLs[service.rawValue] = try await family.baseURL(of: service)
+                }
+            }
+            targetURLs.merge(options.targetOverrides) { $1 }
+            progress("targets: " + targetURLs.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+            let driver = WorkloadDriver(
+                workload: scenario.workload, targets: targetURLs, durationScale: options.durationScale, progress: options.driverProgress
+            )
+            // On a signal the workload stops, and the run still settles and reports what ran.
+            let report = options.stopsOnSignal ? try await Interruptible.run { try await driver.run() } : try await driver.run()
+            if report.interrupted { progress("interrupted: settling and reporting what ran") }
+            return report
+        }
+    }
+
+    private func makeServices(_ builtin: BuiltinServices, grpc: ListenAddress, http: ListenAddress) throws(HarnessError) -> CFCoreServices {
+        var configuration = ServicesConfiguration(taxonomy: taxonomy)
+        if let file = builtin.configFile {
+            do { try configuration.apply(configurationFile: file) } catch {
+                throw HarnessError(code: .invalidScenario, message: "\(error)", cause: error)
+            }
+        }
+        configuration.timeScale = builtin.timeScale
+        configuration.export.transport = builtin.otlpProtocol
+        configuration.export.endpoint = "http://\(builtin.otlpProtocol == .http ? http : grpc)"
+        configuration.export.metricsExportInterval = builtin.exportInterval
+        for fault in builtin.faults {
+            for service in CFCoreService.allCases {
+                configuration.faults[service, default: .none].enable(fault, dropSpanFraction: builtin.dropSpanFraction)
+            }
+        }
+        do {
+            return try CFCoreServices(configuration: configuration, ports: [:], logger: options.logger)
+        } catch {
+            throw HarnessError(code: .invalidScenario, message: "\(scenario.file): services.builtin: \(error)", cause: error)
+        }
+    }
+
+    /// Waits until every answered, sampled request's trace has spans and nothing new arrived for `quiet`,
+    /// or `timeout` passed.
+    private func settle(store: TelemetryStore, driver: DriverReport) async {
+        let settle = scenario.settle
+        let expected = driver.sent.filter { $0.propagated && $0.sampled && $0.invalidCase == nil && $0.outcome != .connectionError }
+            .compactMap { TraceID(hex: $0.traceID) }
+        let deadline = ContinuousClock.now + settle.timeout
+        var last = store.totals
+        var quietSince = ContinuousClock.now
+        while ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(100))
+            let now = store.totals
+            if now != last { last = now; quietSince = ContinuousClock.now }
+            let complete = expected.allSatisfy { !store.spans(inTrace: $0).isEmpty }
+            if complete && ContinuousClock.now - quietSince >= settle.quiet { return }
+        }
+        progress("settle: timed out after \(settle.timeout); checking what arrived")
+    }
+
+    private func progress(_ line: String) { options.progress?(line) }
+
+    /// `yyyyMMdd-HHmmss` in UTC: the default report folder's name.
+    package static func timestamp(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: date)
+    }
+}

@@ -1,0 +1,138 @@
+package import Scenario
+package import Logging
+package import Telemetry
+
+/// The one path every request takes through intake, whatever protocol brought it: it is **admitted** (scripted
+/// faults, then the store's memory limit), decoded by its receiver, then **accepted** (stored, counted,
+/// recorded) — or refused, counted once, with nothing left reserved.
+///
+/// Receivers decode; this type owns everything around the decoding, as grpc-swift-2's interceptors run once
+/// for every call. A receiver's whole admission is one call:
+///
+/// ```swift
+/// let accepted = try await admission.admit(.traces, on: .jaegerThrift, bytes: body.count) { ticket throws(Refusal) in
+///     let spans = try decodeAndValidate(body)      // a thrown refusal releases the reservation
+///     ticket.accept(Batch(spans: spans), recording: .converted)
+/// }
+/// ```
+/// and the receiver's server (``HTTPReceiver``, ``GRPCReceiver``) counts each refusal with ``countRefusal(_:channel:signal:)``.
+package struct Admission: Sendable {
+    /// Where accepted items go, and whose memory limit applies.
+    package let store: TelemetryStore
+    /// Where accepted requests are recorded, when `--record` asked for it.
+    package let recorder: RecordingWriter?
+    /// Scripted refusals and latency (a scenario's `intake.faults`); `nil`: none.
+    package let faults: FaultInjector?
+    let logger: Logger
+
+    /// Creates the pipeline writing into `store` and, if given, `recorder`.
+    package init(
+        store: TelemetryStore, recorder: RecordingWriter? = nil, faults: FaultInjector? = nil,
+        logger: Logger = Logger(label: "otelbench.intake")
+    ) {
+        self.store = store
+        self.recorder = recorder
+        self.faults = faults
+        self.logger = logger
+    }
+
+    /// Admits one request of `bytes` (its decompressed size), runs `body` with the ticket, and returns what
+    /// `body` returns.
+    ///
+    /// Admission waits out any scripted latency, then throws a scripted refusal, then reserves `bytes` under the
+    /// store's memory limit (throwing ``Refusal/overloaded(limit:)`` when they do not fit). `body` decodes and
+    /// settles the ticket: ``Ticket/accept(_:rejectedItems:recording:)`` or ``Ticket/refuseItems(_:)``; if it throws
+    /// (or returns without settling), the reservation is released.
+    ///
+    /// - Parameter partialSuccess: whether the protocol can answer a partial success; when it cannot, a scripted
+    ///   partial success is refused whole (``Refusal/scripted(_:retryAfterSeconds:)``).
+    package func admit<Result>(
+        _ signal: Signal, on channel: IntakeChannel, bytes: Int, partialSuccess: Bool = false,
+        _ body: (Ticket) async throws(Refusal) -> Result
+    ) async throws(Refusal) -> Result {
+        var scriptedPartialSuccess = false
+        if let decision = faults?.decide(signal) {
+            if let latency = decision.addedLatency { try? await Task.sleep(for: latency) }
+            switch decision.response {
+            case .ok: break
+            case .partialSuccess where partialSuccess: scriptedPartialSuccess = true
+            default: throw Refusal.scripted(decision.response, retryAfterSeconds: decision.retryAfterSeconds)
+            }
+        }
+        guard store.reserve(bytes: bytes) else { throw Refusal.overloaded(limit: store.limits.maxStoredBytes) }
+        let ticket = Ticket(admission: self, channel: channel, signal: signal, bytes: bytes, partialSuccess: scriptedPartialSuccess)
+        defer { ticket.releaseIfUnsettled() }
+        return try await body(ticket)
+    }
+
+    /// Counts a request refused whole; the receiver's server calls it once for every refusal it answers.
+    ///
+    /// - Parameter reason: the refusal (or the transport's error), for the debug log.
+    package func countRefusal(_ reason: any Error, channel: IntakeChannel, signal: Signal) {
+        store.countRejectedRequest(channel: channel, signal: signal)
+        logger.debug("\(channel) \(signal): refused: \(reason)")
+    }
+
+    /// One admitted request's reservation, settled exactly once: accepted, answered with every item refused, or
+    /// (by ``Admission/admit(_:on:bytes:partialSuccess:_:)`` when the request is refused) released.
+    package final class Ticket {
+        let admission: Admission
+        package let channel: IntakeChannel
+        package let signal: Signal
+        /// The bytes reserved under the memory limit.
+        package let bytes: Int
+        /// A scripted partial success: answer with every item refused (``refuseItems(_:)``) instead of storing.
+        package let partialSuccess: Bool
+        private var settled = false
+
+        init(admission: Admission, channel: IntakeChannel, signal: Signal, bytes: Int, partialSuccess: Bool) {
+            self.admission = admission
+            self.channel = channel
+            self.signal = signal
+            self.bytes = bytes
+            self.partialSuccess = partialSuccess
+        }
+
+        /// What the recording keeps of an accepted request.
+        package enum Recording: Sendable {
+            /// The request as received (OTLP).
+            case original(RecordedRequest)
+            /// The accepted items, converted to OTLP (the other protocols; see ``SinkRecording``).
+            case converted
+        }
+
+        /// Stores `batch`, turning the reservation into stored bytes, counts it and records it.
+        package func accept(_ batch: Batch, rejectedItems: Int = 0, recording: Recording) {
+            precondition(!settled, "a ticket is settled once")
+            settled = true
+            let store = admission.store
+            store.store(batch, channel: channel, signal: signal, rejectedItems: rejectedItems, reservedBytes: bytes)
+            if rejectedItems > 0 { admission.logger.debug("\(channel) \(signal): rejected \(rejectedItems) \(signal.itemName)") }
+            guard let recorder = admission.recorder else { return }
+            switch recording {
+            case .original(let request):
+                do {
+                    try recorder.append(request)
+                } catch {
+                    admission.logger.error("recording to \(recorder.path) failed: \(error)")
+                }
+            case .converted:
+                if let problem = SinkRecording.record(batch, to: recorder) { admission.logger.error("\(problem)") }
+            }
+        }
+
+        /// Answers a scripted partial success: `items` counted as rejected, nothing stored, the reservation released.
+        package func refuseItems(_ items: Int) {
+            precondition(!settled, "a ticket is settled once")
+            settled = true
+            admission.store.release(bytes: bytes)
+            admission.store.countRejectedItems(channel: channel, signal: signal, items: items)
+        }
+
+        fileprivate func releaseIfUnsettled() {
+            guard !settled else { return }
+            settled = true
+            admission.store.release(bytes: bytes)
+        }
+    }
+}

@@ -1,0 +1,84 @@
+package import Scenario
+package import GRPCCore
+import GRPCProtobuf
+import ServiceLifecycle
+import SwiftProtobuf
+import Telemetry
+
+/// What one gRPC protocol adds to ``GRPCReceiver``: its methods, each registered with
+/// ``GRPCCore/RPCRouter/registerIntake(_:specName:maxRequestBytes:admission:channel:signal:handler:)``.
+package protocol GRPCEndpoint: Sendable {
+    /// The port the protocol usually listens on (the default configuration's, on loopback).
+    static var defaultPort: Int { get }
+    /// Registers the protocol's methods, every request through `admission`.
+    func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>, admission: Admission, maxRequestBytes: Int)
+}
+
+/// A gRPC receiver: serves one ``GRPCEndpoint`` on an HTTP/2 port (see ``GRPCListener``), every request through
+/// one ``Admission``; every refusal is counted once and ends the call with the refusal's status.
+package struct GRPCReceiver<Endpoint: GRPCEndpoint>: Service {
+    /// Address and size limit.
+    package typealias Configuration = ReceiverConfiguration
+
+    package let configuration: Configuration
+    /// The address once listening (the real port when asked for port 0).
+    package let boundAddress = BoundAddress()
+    package let admission: Admission
+    let endpoint: Endpoint
+
+    /// Creates the receiver; requests go through `admission`.
+    package init(configuration: Configuration = .loopback(port: Endpoint.defaultPort), endpoint: Endpoint, admission: Admission) {
+        self.configuration = configuration
+        self.endpoint = endpoint
+        self.admission = admission
+    }
+
+    package func run() async throws {
+        try await GRPCListener.serve(
+            [Registration(endpoint: endpoint, admission: admission, maxRequestBytes: configuration.maxRequestBytes)],
+            address: configuration.address, maxRequestBytes: configuration.maxRequestBytes, bound: boundAddress
+        )
+    }
+
+    struct Registration: RegistrableRPCService {
+        let endpoint: Endpoint
+        let admission: Admission
+        let maxRequestBytes: Int
+
+        func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {
+            endpoint.registerMethods(with: &router, admission: admission, maxRequestBytes: maxRequestBytes)
+        }
+    }
+}
+
+extension RPCRouter {
+    /// Registers a unary intake method by hand (not through the generated service protocols), so that the
+    /// deserializer can hand the message's size to the memory limiter, and so that every refusal — an
+    /// undecodable or too large message, or one `handler` throws — is counted once on `channel`.
+    ///
+    /// - Parameter specName: the request message's name in its specification, for errors.
+    mutating func registerIntake<Input: SwiftProtobuf.Message & Sendable, Output: SwiftProtobuf.Message & Sendable>(
+        _ method: MethodDescriptor, specName: String, maxRequestBytes: Int, admission: Admission, channel: IntakeChannel, signal: Signal,
+        handler: @escaping @Sendable (Sized<Input>) async throws(Refusal) -> Output
+    ) {
+        registerHandler(
+            forMethod: method,
+            deserializer: SizedProtobufDeserializer<Input>(specName: specName, maxBytes: maxRequestBytes),
+            serializer: ProtobufSerializer<Output>()
+        ) { streamingRequest, _ in
+            let message: Sized<Input>
+            do {
+                message = try await ServerRequest(stream: streamingRequest).message
+            } catch {
+                admission.countRefusal(error, channel: channel, signal: signal)
+                throw error
+            }
+            do throws(Refusal) {
+                return StreamingServerResponse(single: ServerResponse(message: try await handler(message)))
+            } catch {
+                admission.countRefusal(error, channel: channel, signal: signal)
+                throw error
+            }
+        }
+    }
+}

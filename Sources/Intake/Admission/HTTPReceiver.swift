@@ -1,0 +1,74 @@
+package import Scenario
+package import Hummingbird
+package import Logging
+import ServiceLifecycle
+package import Telemetry
+
+/// What one HTTP protocol adds to ``HTTPReceiver``: its paths, how a request is counted, and how a refusal
+/// looks on its wire.
+package protocol HTTPEndpoint: Sendable {
+    /// The port the protocol usually listens on (the default configuration's, on loopback).
+    static var defaultPort: Int { get }
+    /// Answers one request; a ``Refusal`` thrown is counted and answered by the receiver.
+    ///
+    /// - Parameter maxRequestBytes: the receiver's size limit.
+    func respond(to request: Request, admission: Admission, maxRequestBytes: Int) async throws -> Response
+    /// The channel and signal a refused `request` is counted under; `nil`: not counted (it was not intake).
+    func accounting(of request: Request) -> (channel: IntakeChannel, signal: Signal)?
+    /// `refusal` as this protocol answers it.
+    func response(for refusal: Refusal, to request: Request) -> Response
+}
+
+/// An HTTP receiver: serves one ``HTTPEndpoint`` on an address, every request through one ``Admission``.
+/// Every refusal is counted once and answered in the endpoint's terms; nothing a client sends stops the server
+/// or undoes what it accepted before.
+///
+/// ```swift
+/// let receiver = OTLPHTTPReceiver(configuration: .loopback(port: 0), ingestor: Admission(store: store))
+/// try await ServiceGroup(services: [receiver], logger: logger).run()
+/// ```
+package struct HTTPReceiver<Endpoint: HTTPEndpoint>: Service {
+    /// Address and size limit.
+    package typealias Configuration = ReceiverConfiguration
+
+    package let configuration: Configuration
+    /// The address once listening (the real port when asked for port 0).
+    package let boundAddress = BoundAddress()
+    package let admission: Admission
+    let endpoint: Endpoint
+    let logger: Logger
+
+    /// Creates the receiver; requests go through `admission`.
+    package init(configuration: Configuration = .loopback(port: Endpoint.defaultPort), endpoint: Endpoint, admission: Admission, logger: Logger) {
+        self.configuration = configuration
+        self.endpoint = endpoint
+        self.admission = admission
+        self.logger = logger
+    }
+
+    package func run() async throws {
+        try await HTTPSink.serve(
+            Responder(endpoint: endpoint, admission: admission, maxRequestBytes: configuration.maxRequestBytes),
+            address: configuration.address, bound: boundAddress, logger: logger
+        )
+    }
+
+    struct Responder: HTTPResponder {
+        typealias Context = BasicRequestContext
+
+        let endpoint: Endpoint
+        let admission: Admission
+        let maxRequestBytes: Int
+
+        func respond(to request: Request, context: Context) async throws -> Response {
+            do {
+                return try await endpoint.respond(to: request, admission: admission, maxRequestBytes: maxRequestBytes)
+            } catch let refusal as Refusal {
+                if let (channel, signal) = endpoint.accounting(of: request) {
+                    admission.countRefusal(refusal, channel: channel, signal: signal)
+                }
+                return endpoint.response(for: refusal, to: request)
+            }
+        }
+    }
+}

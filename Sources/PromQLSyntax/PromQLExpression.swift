@@ -1,0 +1,254 @@
+/// A parsed PromQL expression: the subset OTelBench evaluates (see ``PromQLParser``).
+package indirect enum PromQLExpression: Sendable, Hashable, CustomStringConvertible {
+    case number(Double)
+    case string(String)
+    /// `name{matchers} offset d`.
+    case vectorSelector(VectorSelector)
+    /// `selector[range]`.
+    case matrixSelector(VectorSelector, range: Duration)
+    case call(function: String, arguments: [PromQLExpression])
+    case aggregate(Aggregation)
+    case binary(BinaryOperation)
+    case unaryMinus(PromQLExpression)
+    case parenthesized(PromQLExpression)
+
+    /// The type of value the expression yields, as Prometheus names it.
+    package var type: ValueType {
+        switch self {
+        case .number: .scalar
+        case .string: .string
+        case .vectorSelector, .aggregate: .vector
+        case .matrixSelector: .matrix
+        case .call(let function, _): PromQLFunctionSignature.all[function]?.returns ?? .vector
+        case .binary(let operation): operation.lhs.type == .scalar && operation.rhs.type == .scalar ? .scalar : .vector
+        case .unaryMinus(let inner), .parenthesized(let inner): inner.type
+        }
+    }
+
+    /// The expression without outer parentheses.
+    package var unwrapped: PromQLExpression {
+        if case .parenthesized(let inner) = self { return inner.unwrapped }
+        return self
+    }
+
+    package var description: String {
+        switch self {
+        case .number(let value): PromQLFormat.number(value)
+        case .string(let text): "\"\(text)\""
+        case .vectorSelector(let selector): selector.description
+        case .matrixSelector(let selector, let range):
+            selector.offset == .zero
+                ? "\(selector)[\(PromQLFormat.duration(range))]"
+                : "\(selector.withoutOffset)[\(PromQLFormat.duration(range))] offset \(PromQLFormat.duration(selector.offset))"
+        case .call(let function, let arguments): "\(function)(\(arguments.map(\.description).joined(separator: ", ")))"
+        case .aggregate(let aggregation): aggregation.description
+        case .binary(let operation): operation.description
+        case .unaryMinus(let inner): "-\(inner)"
+        case .parenthesized(let inner): "(\(inner))"
+        }
+    }
+}
+
+/// The four types of PromQL values.
+package enum ValueType: String, Sendable, Hashable {
+    case scalar
+    case vector
+    case matrix
+    case string
+}
+
+/// A series selector: matchers on labels (the metric name is the `__name__` matcher) and an offset.
+package struct VectorSelector: Sendable, Hashable, CustomStringConvertible {
+    package var matchers: [LabelMatcher]
+    package var offset: Duration
+
+    package init(matchers: [LabelMatcher], offset: Duration = .zero) {
+        self.matchers = matchers
+        self.offset = offset
+    }
+
+    /// The metric name when the selector names one with `=`.
+    package var metricName: String? {
+        matchers.first { $0.name == "__name__" && $0.kind == .equal }?.value
+    }
+
+    var withoutOffset: VectorSelector { VectorSelector(matchers: matchers) }
+
+    package var description: String {
+        let name = metricName
+        let others = matchers.filter { !($0.name == "__name__" && $0.kind == .equal && $0.value == name) }
+        let braces = others.isEmpty && name != nil ? "" : "{\(others.map(\.description).joined(separator: ", "))}"
+        let offsetText = offset == .zero ? "" : " offset \(PromQLFormat.duration(offset))"
+        return "\(name ?? "")\(braces)\(offsetText)"
+    }
+}
+
+/// One label matcher: `name="value"`, `!=`, `=~` or `!~` (regular expressions anchored at both ends).
+package struct LabelMatcher: Sendable, Hashable, CustomStringConvertible {
+    package enum Kind: String, Sendable, Hashable {
+        case equal = "="
+        case notEqual = "!="
+        case matchesRegex = "=~"
+        case notMatchesRegex = "!~"
+    }
+
+    package var name: String
+    package var kind: Kind
+    package var value: String
+    let pattern: AnchoredPattern?
+
+    /// Fails when a regular expression does not compile.
+    package init(name: String, kind: Kind, value: String) throws(PromQLError) {
+        self.name = name
+        self.kind = kind
+        self.value = value
+        if kind == .matchesRegex || kind == .notMatchesRegex {
+            pattern = try AnchoredPattern(value)
+        } else {
+            pattern = nil
+        }
+    }
+
+    /// Whether a label value (empty when the label is absent) matches.
+    package func matches(_ candidate: String) -> Bool {
+        switch kind {
+        case .equal: candidate == value
+        case .notEqual: candidate != value
+        case .matchesRegex: pattern!.matches(candidate)
+        case .notMatchesRegex: !pattern!.matches(candidate)
+        }
+    }
+
+    package var description: String { "\(name)\(kind.rawValue)\"\(PromQLFormat.escape(value))\"" }
+
+    package static func == (lhs: LabelMatcher, rhs: LabelMatcher) -> Bool {
+        lhs.name == rhs.name && lhs.kind == rhs.kind && lhs.value == rhs.value
+    }
+
+    package func hash(into hasher: inout Hasher) {
+        hasher.combine(name)
+        hasher.combine(kind)
+        hasher.combine(value)
+    }
+}
+
+/// A regular expression matched against a whole label value, as Prometheus anchors them (`^(?:re)$`).
+struct AnchoredPattern: @unchecked Sendable {
+    // Regex is not Sendable; it is only ever read.
+    private let regex: Regex<AnyRegexOutput>
+
+    init(_ source: String) throws(PromQLError) {
+        do {
+            regex = try Regex("^(?:\(source))$")
+        } catch {
+            throw PromQLError(message: "invalid regular expression \"\(source)\": \(error)", offset: 0)
+        }
+    }
+
+    func matches(_ text: String) -> Bool { (try? regex.wholeMatch(in: text)) != nil }
+}
+
+/// `sum by (a) (x)`, `topk(3, x)` and the like.
+package struct Aggregation: Sendable, Hashable, CustomStringConvertible {
+    package var operation: String
+    /// `topk`'s k, `quantile`'s φ.
+    package var parameter: PromQLExpression?
+    package var expression: PromQLExpression
+    /// The `by`/`without` labels, `nil` when neither is given (everything aggregated into one).
+    package var grouping: Grouping?
+
+    package enum Grouping: Sendable, Hashable {
+        case by([String])
+        case without([String])
+    }
+
+    package var description: String {
+        let groupingText: String =
+            switch grouping {
+            case nil: ""
+            case .by(let labels): " by (\(labels.joined(separator: ", ")))"
+            case .without(let labels): " without (\(labels.joined(separator: ", ")))"
+            }
+        let arguments = (parameter.map { [$0.description] } ?? []) + [expression.description]
+        return "\(operation)\(groupingText) (\(arguments.joined(separator: ", ")))"
+    }
+}
+
+/// A binary operation with its modifiers.
+package struct BinaryOperation: Sendable, Hashable, CustomStringConvertible {
+    package var op: BinaryOperator
+    package var lhs: PromQLExpression
+    package var rhs: PromQLExpression
+    /// `bool`: comparisons yield 0/1 instead of filtering.
+    package var returnBool: Bool
+    package var matching: VectorMatching?
+
+    package var description: String {
+        var modifiers = returnBool ? " bool" : ""
+        if let matching { modifiers += matching.description }
+        return "\(lhs) \(op.rawValue)\(modifiers) \(rhs)"
+    }
+}
+
+/// The PromQL binary operators.
+package enum BinaryOperator: String, Sendable, Hashable, CaseIterable {
+    case add = "+", subtract = "-", multiply = "*", divide = "/", modulo = "%", power = "^"
+    case equal = "==", notEqual = "!=", greater = ">", less = "<", greaterOrEqual = ">=", lessOrEqual = "<="
+    case and, or, unless
+
+    package var isComparison: Bool { [.equal, .notEqual, .greater, .less, .greaterOrEqual, .lessOrEqual].contains(self) }
+    package var isSetOperator: Bool { [.and, .or, .unless].contains(self) }
+
+    /// Binding strength, higher binds tighter (Prometheus' order).
+    var precedence: Int {
+        switch self {
+        case .or: 1
+        case .and, .unless: 2
+        case .equal, .notEqual, .greater, .less, .greaterOrEqual, .lessOrEqual: 3
+        case .add, .subtract: 4
+        case .multiply, .divide, .modulo: 5
+        case .power: 6
+        }
+    }
+}
+
+/// `on(...)`/`ignoring(...)` and `group_left`/`group_right`.
+package struct VectorMatching: Sendable, Hashable, CustomStringConvertible {
+    package enum Cardinality: Sendable, Hashable {
+        case oneToOne
+        case manyToOne
+        case oneToMany
+    }
+
+    package var cardinality: Cardinality = .oneToOne
+    /// The labels named in `on(...)` or `ignoring(...)`.
+    package var labels: [String] = []
+    /// `on` (true) or `ignoring` (false).
+    package var on: Bool = false
+    /// The labels `group_left(...)`/`group_right(...)` copy from the "one" side.
+    package var include: [String] = []
+
+    package var description: String {
+        var text = ""
+        if on || !labels.isEmpty { text += " \(on ? "on" : "ignoring")(\(labels.joined(separator: ", ")))" }
+        switch cardinality {
+        case .oneToOne: break
+        case .manyToOne: text += " group_left(\(include.joined(separator: ", ")))"
+        case .oneToMany: text += " group_right(\(include.joined(separator: ", ")))"
+        }
+        return text
+    }
+}
+
+/// A PromQL mistake: what is wrong and where (a character offset into the expression).
+package struct PromQLError: Error, Sendable, Hashable, CustomStringConvertible {
+    package var message: String
+    package var offset: Int
+
+    package init(message: String, offset: Int) {
+        self.message = message
+        self.offset = offset
+    }
+
+    package var description: String { "\(message) (at character \(offset + 1))" }
+}

@@ -1,0 +1,80 @@
+/// Numbers, durations and strings written as Prometheus writes them.
+package enum PromQLFormat {
+    /// A float as Go's `strconv.FormatFloat(v, 'f', -1, 64)` writes it (Prometheus' API and `le` labels):
+    /// the shortest digits that read back exactly, never an exponent; `NaN`, `+Inf`, `-Inf`.
+    package static func number(_ value: Double) -> String {
+        if value.isNaN { return "NaN" }
+        if value.isInfinite { return value > 0 ? "+Inf" : "-Inf" }
+        if value == 0 { return value.sign == .minus ? "-0" : "0" }
+        // Swift's description has the shortest round-trip digits; spell its exponent out.
+        var text = "\(value)"
+        var negative = false
+        if text.hasPrefix("-") {
+            negative = true
+            text.removeFirst()
+        }
+        var exponent = 0
+        if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+            exponent = Int(text[text.index(after: e)...]) ?? 0
+            text = String(text[..<e])
+        }
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        var integerDigits = String(parts[0])
+        var fractionDigits = parts.count > 1 ? String(parts[1]) : ""
+        if fractionDigits.allSatisfy({ $0 == "0" }) { fractionDigits = "" }
+        var digits = integerDigits + fractionDigits
+        var point = integerDigits.count + exponent
+        // Strip leading zeros of the digit string, keeping the decimal point where it belongs.
+        while digits.count > 1, digits.first == "0" {
+            digits.removeFirst()
+            point -= 1
+        }
+        while digits.count > 1, digits.last == "0", point < digits.count { digits.removeLast() }
+        if point <= 0 {
+            integerDigits = "0"
+            fractionDigits = String(repeating: "0", count: -point) + digits
+        } else if point >= digits.count {
+            integerDigits = digits + String(repeating: "0", count: point - digits.count)
+            fractionDigits = ""
+        } else {
+            integerDigits = String(digits.prefix(point))
+            fractionDigits = String(digits.dropFirst(point))
+        }
+        while fractionDigits.last == "0" { fractionDigits.removeLast() }
+        return (negative ? "-" : "") + integerDigits + (fractionDigits.isEmpty ? "" : "." + fractionDigits)
+    }
+
+    /// A duration as Prometheus prints one: `1h30m`, `5m`, `250ms`; `0s` for zero.
+    package static func duration(_ duration: Duration) -> String {
+        var milliseconds = milliseconds(duration)
+        guard milliseconds != 0 else { return "0s" }
+        var text = milliseconds < 0 ? "-" : ""
+        milliseconds = abs(milliseconds)
+        let units: [(String, Int64)] = [("y", 365 * 86_400_000), ("w", 7 * 86_400_000), ("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1)]
+        for (unit, size) in units where milliseconds >= size {
+            text += "\(milliseconds / size)\(unit)"
+            milliseconds %= size
+        }
+        return text
+    }
+
+    /// Whole milliseconds in a duration.
+    package static func milliseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+
+    /// A label value escaped for `"…"`: backslash, double quote and newline.
+    package static func escape(_ value: String) -> String {
+        var out = ""
+        for character in value {
+            switch character {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+}

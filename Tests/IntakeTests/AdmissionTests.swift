@@ -1,0 +1,161 @@
+import GRPCCore
+import Intake
+import Logging
+import Scenario
+import Telemetry
+import Testing
+
+/// The admission pipeline on its own: what it reserves, releases, stores and counts, and how every refusal
+/// code reads on HTTP and gRPC.
+@Suite struct AdmissionTests {
+    static let limit = 1000
+
+    static var quiet: Logger {
+        var logger = Logger(label: "test.admission")
+        logger.logLevel = .critical
+        return logger
+    }
+
+    /// Whether nothing is reserved: exactly the room the stored bytes leave can be reserved, and no more.
+    static func nothingReserved(_ store: TelemetryStore) -> Bool {
+        let free = limit - store.storedBytes
+        guard store.reserve(bytes: free) else { return false }
+        defer { store.release(bytes: free) }
+        return !store.reserve(bytes: 1)
+    }
+
+    @Test func acceptedBytesAreStoredCountedAndNoLongerReserved() async throws {
+        let store = TelemetryStore(limits: .init(maxStoredBytes: Self.limit))
+        let admission = Admission(store: store, logger: Self.quiet)
+        try await admission.admit(.logs, on: .elasticsearch, bytes: 300) { ticket in
+            #expect(!ticket.partialSuccess)
+            ticket.accept(Batch(), rejectedItems: 2, recording: .converted)
+        }
+        #expect(store.storedBytes == 300)
+        #expect(Self.nothingReserved(store))
+        let counts = store.counts[.elasticsearch]?[.logs]
+        #expect(counts?.requestsAccepted == 1)
+        #expect(counts?.itemsRejected == 2)
+        #expect(counts?.bytesAccepted == 300)
+    }
+
+    @Test func aRefusalWhileDecodingReleasesTheReservation() async throws {
+        let store = TelemetryStore(limits: .init(maxStoredBytes: Self.limit))
+        let admission = Admission(store: store, logger: Self.quiet)
+        let refusal = await #expect(throws: Refusal.self) {
+            try await admission.admit(.traces, on: .jaegerThrift, bytes: 600) { _ throws(Refusal) in
+                #expect(!Self.nothingReserved(store), "the bytes are reserved while decoding")
+                throw Refusal(.invalidArgument, "span 3 has no trace id")
+            }
+        }
+        #expect(refusal?.code == .invalidArgument)
+        #expect(refusal?.message == "span 3 has no trace id")
+        #expect(Self.nothingReserved(store))
+        #expect(store.storedBytes == 0)
+        #expect(store.counts.isEmpty, "the pipeline's server counts refusals, once")
+    }
+
+    @Test func aTicketLeftUnsettledIsReleased() async throws {
+        let store = TelemetryStore(limits: .init(maxStoredBytes: Self.limit))
+        let admission = Admission(store: store, logger: Self.quiet)
+        try await admission.admit(.metrics, on: .prometheusRemoteWrite, bytes: 999) { _ in }
+        #expect(Self.nothingReserved(store))
+        #expect(store.storedBytes == 0)
+    }
+
+    @Test func overTheMemoryLimitIsUnavailableRetryableAndReservesNothing() async throws {
+        let store = TelemetryStore(limits: .init(maxStoredBytes: Self.limit))
+        let admission = Admission(store: store, logger: Self.quiet)
+        try await admission.admit(.traces, on: .otlpGRPC, bytes: 800) { ticket in ticket.accept(Batch(), recording: .converted) }
+        let refusal = await #expect(throws: Refusal.self) {
+            try await admission.admit(.traces, on: .otlpGRPC, bytes: 201) { _ in Issue.record("admitted over the limit") }
+        }
+        #expect(refusal?.code == .unavailable)
+        #expect(refusal?.retryAfterSeconds == 1)
+        #expect(refusal?.message == "otelbench's store is full (0 MiB of accepted requests): retry later, or raise --memory-limit")
+        #expect(Self.nothingReserved(store))
+        try await admission.admit(.traces, on: .otlpGRPC, bytes: 200) { ticket in ticket.accept(Batch(), recording: .converted) }
+        #expect(store.storedBytes == Self.limit, "exactly the limit fits")
+    }
+
+    /// A scripted answer, whether the protocol can answer a partial success, and what admission does.
+    struct ScriptedCase: CustomTestStringConvertible, Sendable {
+        var response: IntakeFaultResponse
+        var partialSuccessSupported: Bool
+        /// The refusal's code, or `nil` for a ticket marked for a partial success.
+        var code: Refusal.Code?
+        var retryAfterSeconds: Int?
+        var testDescription: String { "\(response), partial success \(partialSuccessSupported ? "supported" : "not supported")" }
+    }
+
+    static let scriptedCases: [ScriptedCase] = [
+        ScriptedCase(response: .tooManyRequests, partialSuccessSupported: true, code: .tooManyRequests, retryAfterSeconds: 3),
+        ScriptedCase(response: .serviceUnavailable, partialSuccessSupported: true, code: .unavailable, retryAfterSeconds: 3),
+        ScriptedCase(response: .serviceUnavailable, partialSuccessSupported: false, code: .unavailable, retryAfterSeconds: 3),
+        ScriptedCase(response: .partialSuccess, partialSuccessSupported: true, code: nil),
+        ScriptedCase(response: .partialSuccess, partialSuccessSupported: false, code: .invalidArgument),
+    ]
+
+    @Test(arguments: scriptedCases)
+    func scriptedFaultsAreAnsweredBeforeAnythingIsReserved(_ scripted: ScriptedCase) async throws {
+        let store = TelemetryStore(limits: .init(maxStoredBytes: Self.limit))
+        let faults = FaultInjector(rules: [.init(sequence: [scripted.response], retryAfter: .seconds(3))])
+        let admission = Admission(store: store, faults: faults, logger: Self.quiet)
+        do {
+            try await admission.admit(.logs, on: .otlpHTTPJSON, bytes: 500, partialSuccess: scripted.partialSuccessSupported) { ticket in
+                #expect(scripted.code == nil, "admitted despite a scripted \(scripted.response)")
+                #expect(ticket.partialSuccess)
+                ticket.refuseItems(7)
+            }
+            let counts = store.counts[.otlpHTTPJSON]?[.logs]
+            #expect(counts?.itemsRejected == 7)
+            #expect(counts?.requestsAccepted == 1)
+            #expect(counts?.itemsAccepted == 0)
+        } catch {
+            #expect(error.code == scripted.code)
+            #expect(error.retryAfterSeconds == scripted.retryAfterSeconds)
+            #expect(error.message.contains("fault injection"))
+        }
+        #expect(Self.nothingReserved(store))
+        #expect(store.storedBytes == 0)
+        // The sequence is spent: the next request is admitted as usual.
+        try await admission.admit(.logs, on: .otlpHTTPJSON, bytes: 500, partialSuccess: scripted.partialSuccessSupported) { ticket in
+            #expect(!ticket.partialSuccess)
+            ticket.accept(Batch(), recording: .converted)
+        }
+        #expect(store.storedBytes == 500)
+    }
+
+    /// A refusal code and its status on HTTP and on gRPC.
+    struct CodeCase: CustomTestStringConvertible, Sendable {
+        var code: Refusal.Code
+        var httpStatus: Int
+        var grpcCode: RPCError.Code
+        var testDescription: String { "\(code)" }
+    }
+
+    static let codeCases: [CodeCase] = [
+        CodeCase(code: .invalidArgument, httpStatus: 400, grpcCode: .invalidArgument),
+        CodeCase(code: .notFound, httpStatus: 404, grpcCode: .notFound),
+        CodeCase(code: .methodNotAllowed, httpStatus: 405, grpcCode: .unimplemented),
+        CodeCase(code: .notAcceptable, httpStatus: 406, grpcCode: .invalidArgument),
+        CodeCase(code: .tooLarge, httpStatus: 413, grpcCode: .resourceExhausted),
+        CodeCase(code: .unsupportedMediaType, httpStatus: 415, grpcCode: .invalidArgument),
+        CodeCase(code: .tooManyRequests, httpStatus: 429, grpcCode: .resourceExhausted),
+        CodeCase(code: .unavailable, httpStatus: 503, grpcCode: .unavailable),
+    ]
+
+    @Test(arguments: codeCases)
+    func everyCodeHasAnHTTPStatusAndAGRPCStatus(_ mapping: CodeCase) {
+        let refusal = Refusal(mapping.code, "why", retryAfterSeconds: 4, allowedMethods: "POST")
+        #expect(Int(refusal.status.code) == mapping.httpStatus)
+        let error = RPCError(refusal)
+        #expect(error.code == mapping.grpcCode)
+        #expect(error.message == "why")
+        let text = refusal.plainTextResponse
+        #expect(Int(text.status.code) == mapping.httpStatus)
+        #expect(text.headers[.retryAfter] == "4")
+        #expect(text.headers[.allow] == "POST")
+        #expect(text.headers[.contentType] == "text/plain; charset=utf-8")
+    }
+}
