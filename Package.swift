@@ -129,32 +129,33 @@ let package = Package(
         // The test kit the test targets share: ports, child processes, in-process servers, the repository's paths.
         .target(
             name: "TestSupport",
-            dependencies: ["Intake", "Scenario", "Telemetry", "OTelBenchProtos", protobuf, httpClient, lifecycle, logging, nio, nioHTTP1] + grpc,
+            dependencies: [
+                "Harness", "Intake", "Query", "Scenario", "Telemetry", "OTelBenchProtos", protobuf, httpClient, hummingbird, lifecycle, logging, nio,
+                nioHTTP1, product("CompressNIO", "compress-nio"),
+            ] + grpc,
             path: "Tests/TestSupport",
             swiftSettings: strictSettings
         ),
         .testTarget(name: "ScenarioTests", dependencies: ["TestSupport", "Scenario", "PromQLSyntax"], swiftSettings: strictSettings),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "Scenario", "Workload", "OTelBenchProtos"], swiftSettings: strictSettings),
         .testTarget(name: "PromQLTests", dependencies: ["TestSupport", "PromQL", "PromQLSyntax", "Scenario", "Telemetry", "Intake", "Query", "Harness", "OTelBenchProtos", protobuf, httpClient, nio, nioHTTP1, lifecycle, logging], swiftSettings: strictSettings),
-        .testTarget(name: "IntakeTests", dependencies: ["TestSupport", "Intake", "Scenario", "Workload", "Telemetry", "OTelBenchProtos", httpClient, product("CompressNIO", "compress-nio"), lifecycle, logging, nio, nioHTTP1] + grpc, swiftSettings: strictSettings),
-        .testTarget(name: "ServicesTests", dependencies: ["TestSupport", "Services", "Intake", "Scenario", "Telemetry", httpClient, lifecycle, logging, nio, hummingbird], swiftSettings: strictSettings),
-        .testTarget(name: "WorkloadTests", dependencies: ["TestSupport", "Workload", "Intake", "Scenario", "Telemetry", "OTelBenchProtos", hummingbird, lifecycle, logging], swiftSettings: strictSettings),
-        .testTarget(name: "ChecksTests", dependencies: ["Checks", "Scenario", "Telemetry", "Workload", "TestSupport", "PromQL"], swiftSettings: strictSettings),
-        // The sinks with their real peers (scripts/install-test-deps.sh).
         .testTarget(
-            name: "SinkTests",
+            name: "IntakeTests",
             dependencies: [
-                "TestSupport", "Intake", "Scrape", "Query", "Harness", "PromQL", "Scenario", "Telemetry", "Workload", "OTelBenchProtos", protobuf,
-                httpClient, lifecycle, logging, nio, nioHTTP1, hummingbird,
+                "TestSupport", "Intake", "Scenario", "Workload", "Telemetry", "PromQLSyntax", "OTelBenchProtos", protobuf, httpClient,
+                product("CompressNIO", "compress-nio"), lifecycle, logging, nio, nioHTTP1,
             ] + grpc,
             swiftSettings: strictSettings
         ),
+        .testTarget(name: "ServicesTests", dependencies: ["TestSupport", "Services", "Intake", "Scenario", "Telemetry", httpClient, lifecycle, logging, nio, hummingbird], swiftSettings: strictSettings),
+        .testTarget(name: "WorkloadTests", dependencies: ["TestSupport", "Workload", "Intake", "Scenario", "Telemetry", "OTelBenchProtos", hummingbird, lifecycle, logging], swiftSettings: strictSettings),
+        .testTarget(name: "ChecksTests", dependencies: ["Checks", "Scenario", "Telemetry", "Workload", "TestSupport", "PromQL"], swiftSettings: strictSettings),
+        // The built binary as users run it: few tests, each a whole command.
         .testTarget(
-            name: "HarnessTests",
-            dependencies: ["TestSupport", "Harness", "Checks", "Reporting", "Scenario", "Telemetry", "Workload"],
+            name: "OTelBenchTests",
+            dependencies: ["TestSupport", "Scenario", "Telemetry", "Workload", "OTelBenchProtos", protobuf, httpClient, nio],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "OTelBenchTests", dependencies: ["TestSupport", "Telemetry", "Workload", "OTelBenchProtos", httpClient], swiftSettings: strictSettings),
     ],
     swiftLanguageModes: [.v6]
 )

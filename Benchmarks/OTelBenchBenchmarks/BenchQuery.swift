@@ -1,3 +1,4 @@
+import Query
 import Scenario
 import ArgumentParser
 import AsyncHTTPClient
@@ -64,7 +65,7 @@ struct BenchQuery: AsyncParsableCommand {
         var logger = Logger(label: "otelbench.bench")
         logger.logLevel = .error
         let store = TelemetryStore(limits: .init(maxStoredBytes: nil))
-        let receiver = RemoteWriteReceiver(configuration: .loopback(port: 0), store: store, logger: logger)
+        let receiver = RemoteWriteReceiver(configuration: .loopback(port: 0), store: store, readAPI: PrometheusQueryAPI(store: store), logger: logger)
         let group = ServiceGroup(services: [receiver], logger: logger)
         let disagreements = try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }

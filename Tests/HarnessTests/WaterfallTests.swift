@@ -1,3 +1,4 @@
+import TestSupport
 import Checks
 import Foundation
 import Reporting

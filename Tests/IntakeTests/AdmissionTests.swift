@@ -1,3 +1,4 @@
+import TestSupport
 import GRPCCore
 import Intake
 import Logging

@@ -18,7 +18,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let summaryURL = folder.appendingPathComponent("summary.json")
         let recordURL = folder.appendingPathComponent("received.jsonl")
-        let receiver = try BackgroundProcess(try otelbenchExecutable(), [
+        let receiver = try ChildProcess(try otelbenchExecutable(), [
             "receive", "--otlp-grpc", "127.0.0.1:0", "--otlp-http", "127.0.0.1:0",
             "--summary-json", summaryURL.path, "--record", recordURL.path, "--duration", "120s",
         ])
@@ -88,7 +88,7 @@ import Testing
     }
 
     @Test func busyPortIsReportedWithTheFix() async throws {
-        let first = try BackgroundProcess(try otelbenchExecutable(), ["receive", "--otlp-grpc", "127.0.0.1:0", "--otlp-http", "127.0.0.1:0", "--quiet"])
+        let first = try ChildProcess(try otelbenchExecutable(), ["receive", "--otlp-grpc", "127.0.0.1:0", "--otlp-http", "127.0.0.1:0", "--quiet"])
         let httpPort = try await first.waitForOutput { port(after: "OTLP/HTTP listening on", in: $0) }
         let second = try await runProcess(try otelbenchExecutable(), ["receive", "--otlp-grpc", "127.0.0.1:0", "--otlp-http", "127.0.0.1:\(httpPort)"])
         #expect(second.status == 2)

@@ -103,7 +103,7 @@ import Testing
     @Test func interruptedRunStillReports() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("run-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let process = try BackgroundProcess(try otelbenchExecutable(), [
+        let process = try ChildProcess(try otelbenchExecutable(), [
             "run", repositoryRoot.appendingPathComponent("Scenarios/cf-core-load.yaml").path, "--report-dir", folder.path,
         ])
         _ = try await process.waitForOutput(timeout: .seconds(60), onStandardError: true) { $0.contains("warm-up") ? true : nil }

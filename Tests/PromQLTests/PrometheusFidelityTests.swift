@@ -1,3 +1,4 @@
+import Query
 import AsyncHTTPClient
 import Foundation
 import Intake
@@ -217,7 +218,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         try Data("global:\n  scrape_interval: 1h\n".utf8).write(to: directory.appendingPathComponent("prometheus.yml"))
         let port = try freeLoopbackPort()
-        let child = try BackgroundProcess(prometheus, [
+        let child = try ChildProcess(prometheus, [
             "--config.file=\(directory.appendingPathComponent("prometheus.yml").path)",
             "--storage.tsdb.path=\(directory.appendingPathComponent("data").path)",
             "--web.listen-address=127.0.0.1:\(port)", "--web.enable-remote-write-receiver", "--log.level=warn",
@@ -227,7 +228,7 @@ import Testing
         try await waitUntilReady(theirs)
 
         let store = TelemetryStore()
-        let receiver = RemoteWriteReceiver(configuration: .loopback(port: 0), store: store)
+        let receiver = RemoteWriteReceiver(configuration: .loopback(port: 0), store: store, readAPI: PrometheusQueryAPI(store: store))
         let group = ServiceGroup(configuration: .init(services: [receiver], gracefulShutdownSignals: [], logger: Logger(label: "fidelity")))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }

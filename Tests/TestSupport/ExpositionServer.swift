@@ -1,37 +1,37 @@
-import Foundation
-import Hummingbird
-import Logging
-import NIOCore
-import ServiceLifecycle
-import Synchronization
+package import Foundation
+package import Hummingbird
+package import Logging
+package import NIOCore
+package import ServiceLifecycle
+package import Synchronization
 
 /// What a scrape target answers on one path.
-struct CannedAnswer: Sendable {
-    var status: HTTPResponse.Status = .ok
-    var contentType: String? = "text/plain; version=0.0.4; charset=utf-8"
-    var body: String
+package struct CannedAnswer: Sendable {
+    package var status: HTTPResponse.Status = .ok
+    package var contentType: String? = "text/plain; version=0.0.4; charset=utf-8"
+    package var body: String
     /// Waits this long before answering (a slow target).
-    var delay: Duration = .zero
+    package var delay: Duration = .zero
 }
 
 /// Requests a test server saw: counts by path, the last request's headers.
-final class RequestLog: Sendable {
-    let counts = Mutex<[String: Int]>([:])
-    let lastHeaders = Mutex<[String: String]>([:])
+package final class RequestLog: Sendable {
+    package let counts = Mutex<[String: Int]>([:])
+    package let lastHeaders = Mutex<[String: String]>([:])
 }
 
 /// A Hummingbird server on 127.0.0.1:0 answering each path with its canned answer.
-struct ExpositionServer: Sendable {
-    let port: Int
-    let log: RequestLog
+package struct ExpositionServer: Sendable {
+    package let port: Int
+    package let log: RequestLog
 
-    func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
-    func count(_ path: String) -> Int { log.counts.withLock { $0[path] ?? 0 } }
-    var lastHeaders: [String: String] { log.lastHeaders.withLock { $0 } }
+    package func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
+    package func count(_ path: String) -> Int { log.counts.withLock { $0[path] ?? 0 } }
+    package var lastHeaders: [String: String] { log.lastHeaders.withLock { $0 } }
 }
 
 /// Runs `body` with a started ``ExpositionServer`` and always shuts it down.
-func withExpositionServer(_ answers: [String: CannedAnswer], _ body: @Sendable (ExpositionServer) async throws -> Void) async throws {
+package func withExpositionServer(_ answers: [String: CannedAnswer], _ body: @Sendable (ExpositionServer) async throws -> Void) async throws {
     var logger = Logger(label: "test.exposition-server")
     logger.logLevel = .critical
     let log = RequestLog()

@@ -1,12 +1,12 @@
-import Foundation
-import Intake
-import OTelBenchProtos
+package import Foundation
+package import Intake
+package import OTelBenchProtos
 
 /// A snappy block of literals only (see `SnappyBlock.encodeLiterals`).
-func snappyLiteralBlock(_ bytes: [UInt8]) -> [UInt8] { SnappyBlock.encodeLiterals(bytes) }
+package func snappyLiteralBlock(_ bytes: [UInt8]) -> [UInt8] { SnappyBlock.encodeLiterals(bytes) }
 
 /// Gzip-compresses `bytes` (with the system gzip: the test needs a real encoder, not ours).
-func gzip(_ bytes: [UInt8]) throws -> [UInt8] {
+package func gzip(_ bytes: [UInt8]) throws -> [UInt8] {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("otelbench-gzip-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }

@@ -1,3 +1,4 @@
+import Query
 import PromQLSyntax
 import AsyncHTTPClient
 import Foundation
@@ -38,7 +39,7 @@ import Testing
         store.store(Self.otlpBatch(), channel: .otlpHTTPProtobuf, signal: .metrics, rejectedItems: 0, reservedBytes: 0)
         var logger = Logger(label: "test.query-api")
         logger.logLevel = .critical
-        let receiver = RemoteWriteReceiver(configuration: .loopback(port: 0), store: store, logger: logger)
+        let receiver = RemoteWriteReceiver(configuration: .loopback(port: 0), store: store, readAPI: PrometheusQueryAPI(store: store), logger: logger)
         let group = ServiceGroup(configuration: .init(services: [receiver], gracefulShutdownSignals: [], logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
