@@ -138,7 +138,14 @@ let package = Package(
         ),
         .testTarget(name: "ScenarioTests", dependencies: ["TestSupport", "Scenario", "PromQLSyntax"], swiftSettings: strictSettings),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "Scenario", "Workload", "OTelBenchProtos"], swiftSettings: strictSettings),
-        .testTarget(name: "PromQLTests", dependencies: ["TestSupport", "PromQL", "PromQLSyntax", "Scenario", "Telemetry", "Intake", "Query", "Harness", "OTelBenchProtos", protobuf, httpClient, nio, nioHTTP1, lifecycle, logging], swiftSettings: strictSettings),
+        .testTarget(
+            name: "PromQLTests",
+            dependencies: [
+                "TestSupport", "PromQL", "PromQLSyntax", "Scenario", "Telemetry", "Intake", "Query", "Harness", "OTelBenchProtos", protobuf, httpClient, nio,
+                nioHTTP1, lifecycle, logging,
+            ],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "IntakeTests",
             dependencies: [
@@ -147,9 +154,41 @@ let package = Package(
             ] + grpc,
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "ServicesTests", dependencies: ["TestSupport", "Services", "Intake", "Scenario", "Telemetry", httpClient, lifecycle, logging, nio, hummingbird], swiftSettings: strictSettings),
-        .testTarget(name: "WorkloadTests", dependencies: ["TestSupport", "Workload", "Intake", "Scenario", "Telemetry", "OTelBenchProtos", hummingbird, lifecycle, logging], swiftSettings: strictSettings),
-        .testTarget(name: "ChecksTests", dependencies: ["Checks", "Scenario", "Telemetry", "Workload", "TestSupport", "PromQL"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "ServicesTests",
+            dependencies: ["TestSupport", "Services", "Intake", "Scenario", "Telemetry", httpClient, lifecycle, logging, nio, hummingbird],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "WorkloadTests",
+            dependencies: ["TestSupport", "Workload", "Intake", "Scenario", "Telemetry", "OTelBenchProtos", hummingbird, lifecycle, logging],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ChecksTests",
+            dependencies: ["Checks", "Scenario", "Telemetry", "Workload", "TestSupport", "PromQL"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ScrapeTests",
+            dependencies: ["TestSupport", "Scrape", "Intake", "Scenario", "Telemetry", "PromQLSyntax", hummingbird, lifecycle, logging, nio, nioHTTP1],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "QueryTests",
+            dependencies: [
+                "TestSupport", "Query", "Intake", "Scrape", "PromQL", "PromQLSyntax", "Scenario", "Telemetry", "Harness", "OTelBenchProtos", protobuf,
+                httpClient, lifecycle, logging, nio, nioHTTP1,
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Every shipped scenario in-process, against the verdicts taken before the layout change.
+        .testTarget(
+            name: "HarnessTests",
+            dependencies: ["TestSupport", "Harness", "Checks", "Reporting", "Scenario", "Telemetry", "Workload", "Scrape"],
+            exclude: ["Golden"],
+            swiftSettings: strictSettings
+        ),
         // The built binary as users run it: few tests, each a whole command.
         .testTarget(
             name: "OTelBenchTests",

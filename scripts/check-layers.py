@@ -5,6 +5,7 @@ Reads the manifest as SwiftPM resolves it (`swift package dump-package`), so wha
 The order below is the architecture (README, "Layout"): each target may depend only on targets listed before it.
 """
 import json
+import os
 import subprocess
 import sys
 
@@ -53,6 +54,14 @@ def main() -> int:
                 problems.append(f"{name} -> {other}: a source target may not depend on {other}")
             elif rank[other] >= rank[name]:
                 problems.append(f"{name} -> {other}: {other} is above {name} in the data flow (upward edge)")
+    # Every folder of sources and tests is a target: a folder SwiftPM does not build is code nobody runs.
+
+    declared = {target.get("path") or (("Tests/" if target["type"] == "test" else "Sources/") + target["name"]) for target in manifest["targets"]}
+    for root in ("Sources", "Tests"):
+        for folder in sorted(os.listdir(root)):
+            path = f"{root}/{folder}"
+            if os.path.isdir(path) and path not in declared and folder != "Interop":
+                problems.append(f"{path}: a folder that no target in Package.swift builds")
     if problems:
         print("layer check failed:\n  " + "\n  ".join(problems), file=sys.stderr)
         return 1

@@ -1,11 +1,11 @@
-import Query
-import Scenario
 import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import Intake
 import Logging
 import OTelBenchProtos
+import Query
+import Scenario
 import ServiceLifecycle
 import Services
 import SwiftProtobuf
@@ -66,13 +66,17 @@ struct BenchIntake: AsyncParsableCommand {
         // gRPC framing: 1 byte "not compressed", 4 bytes big-endian length, then the message.
         let length = UInt32(body.count).bigEndian
         try Data([0] + withUnsafeBytes(of: length) { Array($0) } + body).write(to: folder.appendingPathComponent("body.grpc"))
-        try Data("""
+        try Data(
+            """
             wrk.method = "POST"
             wrk.headers["Content-Type"] = "application/x-protobuf"
             local f = io.open("\(folder.path)/body.bin", "rb"); wrk.body = f:read("*all"); f:close()
-            """.utf8).write(to: folder.appendingPathComponent("post.lua"))
+            """.utf8
+        ).write(to: folder.appendingPathComponent("post.lua"))
 
-        print("payload: \(spans) spans x \(attributes) attributes = \(body.count) bytes (\(body.count / spans) B/span); \(ProcessInfo.processInfo.activeProcessorCount) cores")
+        print(
+            "payload: \(spans) spans x \(attributes) attributes = \(body.count) bytes (\(body.count / spans) B/span); \(ProcessInfo.processInfo.activeProcessorCount) cores"
+        )
         let decode = try Self.decodeOnly(body, spans: spans, seconds: min(5, seconds))
         print(String(format: "decode-only (swift-protobuf, 1 thread): %.0f spans/s (%.2f us/span)", decode, 1e6 / decode))
 
@@ -86,8 +90,12 @@ struct BenchIntake: AsyncParsableCommand {
             print(
                 String(
                     format: "%@: %.0f spans/s accepted (%.2fx decode-only), %.3f CPU-s per 10k spans (%.0f%% CPU), %d rejected requests",
-                    target.name, measured.spansPerSecond, measured.spansPerSecond / decode, measured.cpuPer10k,
-                    measured.cpuPercent, measured.rejected
+                    target.name,
+                    measured.spansPerSecond,
+                    measured.spansPerSecond / decode,
+                    measured.cpuPer10k,
+                    measured.cpuPercent,
+                    measured.rejected
                 )
             )
         }
@@ -144,14 +152,18 @@ struct BenchIntake: AsyncParsableCommand {
             switch target {
             case .http:
                 tool = wrk
-                arguments = ["-t2", "-c\(connections)", "-d\(seconds)s", "-s", folder.appendingPathComponent("post.lua").path,
-                             "http://127.0.0.1:\(httpPort)/v1/traces"]
+                arguments = [
+                    "-t2", "-c\(connections)", "-d\(seconds)s", "-s", folder.appendingPathComponent("post.lua").path,
+                    "http://127.0.0.1:\(httpPort)/v1/traces",
+                ]
             case .grpc:
                 tool = h2load
-                arguments = ["-D", "\(seconds)", "-c", "\(connections)", "-m", "4", "-t", "2",
-                             "-d", folder.appendingPathComponent("body.grpc").path,
-                             "-H", "content-type: application/grpc", "-H", "te: trailers",
-                             "http://127.0.0.1:\(grpcPort)/opentelemetry.proto.collector.trace.v1.TraceService/Export"]
+                arguments = [
+                    "-D", "\(seconds)", "-c", "\(connections)", "-m", "4", "-t", "2",
+                    "-d", folder.appendingPathComponent("body.grpc").path,
+                    "-H", "content-type: application/grpc", "-H", "te: trailers",
+                    "http://127.0.0.1:\(grpcPort)/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+                ]
             }
             try await Self.run(tool, arguments)
             let elapsed = ContinuousClock.now - start
@@ -217,7 +229,8 @@ struct BenchIntake: AsyncParsableCommand {
     /// Resident set size of this process, from /proc/self/statm.
     static func residentBytes() -> Int {
         guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
-              let pages = text.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return 0 }
+            let pages = text.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+        else { return 0 }
         return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 
@@ -295,7 +308,8 @@ struct BenchDriver: AsyncParsableCommand {
             _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
             try await BenchIntake.run(wrk, ["-t2", "-c\(connections)", "-d\(seconds)s", url], output: try FileHandle(forWritingTo: outputURL))
             let wrkText = (try? String(contentsOf: outputURL, encoding: .utf8)) ?? ""
-            let wrkRate = wrkText.split(separator: "\n").first { $0.hasPrefix("Requests/sec:") }
+            let wrkRate =
+                wrkText.split(separator: "\n").first { $0.hasPrefix("Requests/sec:") }
                 .flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
 
             // The driver, closed loop with the same concurrency.
@@ -310,21 +324,38 @@ struct BenchDriver: AsyncParsableCommand {
             let driverRate = Double(phase.sent.count) / elapsed
             let latency = phase.requests["live"]?.latency
             print(String(format: "wrk (closed loop, %d connections): %.0f requests/s", connections, wrkRate))
-            print(String(
-                format: "driver (closed loop, %d users): %.0f requests/s (%.2fx wrk), p50 %.2f ms, p99 %.2f ms",
-                connections, driverRate, wrkRate > 0 ? driverRate / wrkRate : 0, latency?.p50 ?? 0, latency?.p99 ?? 0
-            ))
+            print(
+                String(
+                    format: "driver (closed loop, %d users): %.0f requests/s (%.2fx wrk), p50 %.2f ms, p99 %.2f ms",
+                    connections,
+                    driverRate,
+                    wrkRate > 0 ? driverRate / wrkRate : 0,
+                    latency?.p50 ?? 0,
+                    latency?.p99 ?? 0
+                )
+            )
             await services.triggerGracefulShutdown()
 
             // generate into the intake.
-            let generated = try await OTLPLoadGenerator(configuration: .init(
-                signal: .traces, endpoint: "127.0.0.1:\(grpcPort)", transport: .grpc, rate: 0, duration: .seconds(seconds),
-                workers: 4, batchSize: 512
-            )).run()
-            print(String(
-                format: "generate (gRPC, 4 workers, 512-span batches): %.0f spans/s sent, %d accepted, export p99 %.1f ms",
-                generated.achievedItemsPerSecond, generated.acceptedItems, generated.exportLatency.p99
-            ))
+            let generated = try await OTLPLoadGenerator(
+                configuration: .init(
+                    signal: .traces,
+                    endpoint: "127.0.0.1:\(grpcPort)",
+                    transport: .grpc,
+                    rate: 0,
+                    duration: .seconds(seconds),
+                    workers: 4,
+                    batchSize: 512
+                )
+            ).run()
+            print(
+                String(
+                    format: "generate (gRPC, 4 workers, 512-span batches): %.0f spans/s sent, %d accepted, export p99 %.1f ms",
+                    generated.achievedItemsPerSecond,
+                    generated.acceptedItems,
+                    generated.exportLatency.p99
+                )
+            )
             await intake.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
@@ -379,13 +410,15 @@ struct BenchRemoteWrite: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         try Data(body).write(to: folder.appendingPathComponent("body.bin"))
-        try Data("""
+        try Data(
+            """
             wrk.method = "POST"
             wrk.headers["Content-Type"] = "application/x-protobuf"
             wrk.headers["Content-Encoding"] = "snappy"
             wrk.headers["X-Prometheus-Remote-Write-Version"] = "0.1.0"
             local f = io.open("\(folder.path)/body.bin", "rb"); wrk.body = f:read("*all"); f:close()
-            """.utf8).write(to: folder.appendingPathComponent("post.lua"))
+            """.utf8
+        ).write(to: folder.appendingPathComponent("post.lua"))
         print("payload: \(series) series x 1 sample, \(body.count) bytes; \(ProcessInfo.processInfo.activeProcessorCount) cores")
 
         // Ours.
@@ -406,7 +439,12 @@ struct BenchRemoteWrite: AsyncParsableCommand {
 
         // Prometheus, on a port found free just before.
         let (process, port) = try await Self.startPrometheus(prometheus, in: folder)
-        defer { if process.isRunning { process.terminate(); process.waitUntilExit() } }
+        defer {
+            if process.isRunning {
+                process.terminate()
+                process.waitUntilExit()
+            }
+        }
         let theirs = try await wrkRate(wrk, url: "http://127.0.0.1:\(port)/api/v1/write", folder: folder, name: "prometheus")
         print(String(format: "prometheus remote-write receiver: %.0f samples/s (%.0f requests/s, %d non-2xx)", theirs.0 * Double(series), theirs.0, theirs.1))
         print(String(format: "ratio: otelbench / prometheus = %.2fx", theirs.0 > 0 ? ours.0 / theirs.0 : 0))
@@ -416,8 +454,11 @@ struct BenchRemoteWrite: AsyncParsableCommand {
     private func wrkRate(_ wrk: URL, url: String, folder: URL, name: String) async throws -> (Double, Int) {
         let output = folder.appendingPathComponent("wrk-\(name).txt")
         _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        try await BenchIntake.run(wrk, ["-t2", "-c\(connections)", "-d\(seconds)s", "-s", folder.appendingPathComponent("post.lua").path, url],
-                                  output: try FileHandle(forWritingTo: output))
+        try await BenchIntake.run(
+            wrk,
+            ["-t2", "-c\(connections)", "-d\(seconds)s", "-s", folder.appendingPathComponent("post.lua").path, url],
+            output: try FileHandle(forWritingTo: output)
+        )
         let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
         let lines = text.split(separator: "\n")
         let rate = lines.first { $0.hasPrefix("Requests/sec:") }.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
@@ -441,7 +482,8 @@ struct BenchRemoteWrite: AsyncParsableCommand {
         for _ in 0..<150 {
             try await Task.sleep(for: .milliseconds(100))
             if let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/-/ready"), timeout: .seconds(1)),
-               response.status == .ok {
+                response.status == .ok
+            {
                 return (process, port)
             }
         }

@@ -1,9 +1,9 @@
-import Scenario
 import ArgumentParser
 import Foundation
 import Intake
 import Logging
 import OTelBenchProtos
+import Scenario
 import ServiceLifecycle
 import SwiftProtobuf
 import Telemetry
@@ -63,7 +63,9 @@ struct BenchJaeger: AsyncParsableCommand {
         try Self.writeLoadFiles(folder: folder, thrift: thriftBody, otlp: otlpBody, protobuf: protobufBody)
 
         print("payload: \(spans) spans x \(tags) tags; \(ProcessInfo.processInfo.activeProcessorCount) cores")
-        print("  jaeger.thrift Batch \(thriftBody.count) B (\(thriftBody.count / spans) B/span), PostSpansRequest \(protobufBody.count) B (\(protobufBody.count / spans) B/span), OTLP \(otlpBody.count) B (\(otlpBody.count / spans) B/span)")
+        print(
+            "  jaeger.thrift Batch \(thriftBody.count) B (\(thriftBody.count / spans) B/span), PostSpansRequest \(protobufBody.count) B (\(protobufBody.count / spans) B/span), OTLP \(otlpBody.count) B (\(otlpBody.count / spans) B/span)"
+        )
         let decodeSeconds = min(5, seconds)
         let decodeOTLP = try Self.decodeRate(seconds: decodeSeconds) {
             try Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest(serializedBytes: otlpBody).resourceSpans[0].scopeSpans[0].spans.count
@@ -72,25 +74,43 @@ struct BenchJaeger: AsyncParsableCommand {
             try Jaeger_ApiV2_PostSpansRequest(serializedBytes: protobufBody).batch.spans.count
         }
         let decodeThrift = try Self.decodeRate(seconds: decodeSeconds) { try JaegerThriftBatch.decode(thriftBody).spans.count }
-        print(String(format: "decode-only, 1 thread: OTLP protobuf %.0f spans/s, Jaeger protobuf %.0f spans/s, Jaeger Thrift %.0f spans/s", decodeOTLP, decodeProtobuf, decodeThrift))
+        print(
+            String(
+                format: "decode-only, 1 thread: OTLP protobuf %.0f spans/s, Jaeger protobuf %.0f spans/s, Jaeger Thrift %.0f spans/s",
+                decodeOTLP,
+                decodeProtobuf,
+                decodeThrift
+            )
+        )
 
         let paths: [LoadPath] = [.thrift, .otlpHTTP, .jaegerGRPC, .otlpGRPC]
         var results: [LoadPath: BenchLoad.Measurement] = [:]
         for path in paths {
             let measured = try await measure(path, folder: folder, wrk: wrk, h2load: h2load)
             results[path] = measured
-            print(String(
-                format: "%@: %.0f spans/s accepted, %.1f us CPU per span (%.0f%% CPU), %d rejected requests",
-                path.name, measured.spansPerSecond, measured.cpuMicrosecondsPerSpan, measured.cpuPercent, measured.rejected
-            ))
+            print(
+                String(
+                    format: "%@: %.0f spans/s accepted, %.1f us CPU per span (%.0f%% CPU), %d rejected requests",
+                    path.name,
+                    measured.spansPerSecond,
+                    measured.cpuMicrosecondsPerSpan,
+                    measured.cpuPercent,
+                    measured.rejected
+                )
+            )
         }
         for (jaeger, otlp) in [(LoadPath.thrift, LoadPath.otlpHTTP), (.jaegerGRPC, .otlpGRPC)] {
             guard let ours = results[jaeger], let peer = results[otlp], peer.spansPerSecond > 0 else { continue }
-            print(String(
-                format: "ratio: %@ / %@ = %.2fx spans/s, %.2fx CPU per span; %.2fx OTLP decode-only",
-                jaeger.name, otlp.name, ours.spansPerSecond / peer.spansPerSecond,
-                ours.cpuMicrosecondsPerSpan / max(peer.cpuMicrosecondsPerSpan, 1e-9), ours.spansPerSecond / decodeOTLP
-            ))
+            print(
+                String(
+                    format: "ratio: %@ / %@ = %.2fx spans/s, %.2fx CPU per span; %.2fx OTLP decode-only",
+                    jaeger.name,
+                    otlp.name,
+                    ours.spansPerSecond / peer.spansPerSecond,
+                    ours.cpuMicrosecondsPerSpan / max(peer.cpuMicrosecondsPerSpan, 1e-9),
+                    ours.spansPerSecond / decodeOTLP
+                )
+            )
         }
     }
 
@@ -135,16 +155,24 @@ struct BenchJaeger: AsyncParsableCommand {
             case .thrift, .otlpHTTP:
                 let script = path == .thrift ? "thrift.lua" : "otlp.lua"
                 let target = path == .thrift ? "/api/traces" : "/v1/traces"
-                try await BenchIntake.run(wrk, [
-                    "-t2", "-c\(connections)", "-d\(seconds)s", "-s", folder.appendingPathComponent(script).path, "http://127.0.0.1:\(port)\(target)",
-                ], output: FileHandle.nullDevice)
+                try await BenchIntake.run(
+                    wrk,
+                    [
+                        "-t2", "-c\(connections)", "-d\(seconds)s", "-s", folder.appendingPathComponent(script).path, "http://127.0.0.1:\(port)\(target)",
+                    ],
+                    output: FileHandle.nullDevice
+                )
             case .jaegerGRPC, .otlpGRPC:
                 let body = path == .jaegerGRPC ? "postspans.grpc" : "otlp.grpc"
                 let method = path == .jaegerGRPC ? "/jaeger.api_v2.CollectorService/PostSpans" : "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
-                try await BenchIntake.run(h2load, [
-                    "-D", "\(seconds)", "-c", "\(connections)", "-m", "4", "-t", "2", "-d", folder.appendingPathComponent(body).path,
-                    "-H", "content-type: application/grpc", "-H", "te: trailers", "http://127.0.0.1:\(port)\(method)",
-                ], output: FileHandle.nullDevice)
+                try await BenchIntake.run(
+                    h2load,
+                    [
+                        "-D", "\(seconds)", "-c", "\(connections)", "-m", "4", "-t", "2", "-d", folder.appendingPathComponent(body).path,
+                        "-H", "content-type: application/grpc", "-H", "te: trailers", "http://127.0.0.1:\(port)\(method)",
+                    ],
+                    output: FileHandle.nullDevice
+                )
             }
         }
     }
@@ -160,11 +188,13 @@ struct BenchJaeger: AsyncParsableCommand {
         try grpcFramed(protobuf).write(to: folder.appendingPathComponent("postspans.grpc"))
         try grpcFramed(otlp).write(to: folder.appendingPathComponent("otlp.grpc"))
         for (script, body, type) in [("thrift.lua", "thrift.bin", "application/x-thrift"), ("otlp.lua", "otlp.bin", "application/x-protobuf")] {
-            try Data("""
+            try Data(
+                """
                 wrk.method = "POST"
                 wrk.headers["Content-Type"] = "\(type)"
                 local f = io.open("\(folder.path)/\(body)", "rb"); wrk.body = f:read("*all"); f:close()
-                """.utf8).write(to: folder.appendingPathComponent(script))
+                """.utf8
+            ).write(to: folder.appendingPathComponent(script))
         }
     }
 
@@ -241,7 +271,11 @@ enum BenchLoad {
 
     /// Runs `service`, waits until it listens, runs `load` against its port, and measures.
     static func measure(
-        service: any Service, bound: BoundAddress, store: TelemetryStore, logger: Logger, load: @escaping @Sendable (Int) async throws -> Void
+        service: any Service,
+        bound: BoundAddress,
+        store: TelemetryStore,
+        logger: Logger,
+        load: @escaping @Sendable (Int) async throws -> Void
     ) async throws -> Measurement {
         let group = ServiceGroup(services: [service], logger: logger)
         return try await withThrowingTaskGroup { tasks in
@@ -275,12 +309,21 @@ enum JaegerThriftEncoding {
 
     private struct Writer {
         var bytes: [UInt8] = []
-        mutating func field(_ type: UInt8, _ id: Int16) { bytes.append(type); integer(UInt64(UInt16(bitPattern: id)), size: 2) }
+        mutating func field(_ type: UInt8, _ id: Int16) {
+            bytes.append(type)
+            integer(UInt64(UInt16(bitPattern: id)), size: 2)
+        }
         mutating func stop() { bytes.append(0) }
         mutating func i32(_ value: Int32) { integer(UInt64(UInt32(bitPattern: value)), size: 4) }
         mutating func i64(_ value: Int64) { integer(UInt64(bitPattern: value), size: 8) }
-        mutating func binary<Bytes: Collection>(_ value: Bytes) where Bytes.Element == UInt8 { i32(Int32(value.count)); bytes += value }
-        mutating func list(_ type: UInt8, count: Int) { bytes.append(type); i32(Int32(count)) }
+        mutating func binary<Bytes: Collection>(_ value: Bytes) where Bytes.Element == UInt8 {
+            i32(Int32(value.count))
+            bytes += value
+        }
+        mutating func list(_ type: UInt8, count: Int) {
+            bytes.append(type)
+            i32(Int32(count))
+        }
         mutating func integer(_ value: UInt64, size: Int) {
             for index in (0..<size).reversed() { bytes.append(UInt8(truncatingIfNeeded: value >> (8 * index))) }
         }

@@ -1,5 +1,3 @@
-import Query
-import Scenario
 import ArgumentParser
 import AsyncHTTPClient
 import Foundation
@@ -7,6 +5,8 @@ import Intake
 import Logging
 import NIOCore
 import OTelBenchProtos
+import Query
+import Scenario
 import ServiceLifecycle
 import Telemetry
 import Workload
@@ -49,17 +49,27 @@ struct BenchQuery: AsyncParsableCommand {
         let prometheus = try BenchIntake.tool("prometheus", package: "prometheus")
         let dataset = QueryBenchDataset(histograms: histograms, samples: samples, end: Int64(Date().timeIntervalSince1970) / 15 * 15_000)
         let bodies = try dataset.writeRequests(samplesPerRequest: 20)
-        print(String(
-            format: "dataset: %d series x %d samples (15 s apart, %d remote-write requests, %.1f MB snappy); %d cores",
-            dataset.seriesCount, samples, bodies.count, Double(bodies.reduce(0) { $0 + $1.count }) / 1e6,
-            ProcessInfo.processInfo.activeProcessorCount
-        ))
+        print(
+            String(
+                format: "dataset: %d series x %d samples (15 s apart, %d remote-write requests, %.1f MB snappy); %d cores",
+                dataset.seriesCount,
+                samples,
+                bodies.count,
+                Double(bodies.reduce(0) { $0 + $1.count }) / 1e6,
+                ProcessInfo.processInfo.activeProcessorCount
+            )
+        )
 
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("otelbench-bench-query-\(getpid())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let (process, port) = try await BenchRemoteWrite.startPrometheus(prometheus, in: folder)
-        defer { if process.isRunning { process.terminate(); process.waitUntilExit() } }
+        defer {
+            if process.isRunning {
+                process.terminate()
+                process.waitUntilExit()
+            }
+        }
         let theirs = "http://127.0.0.1:\(port)"
 
         var logger = Logger(label: "otelbench.bench")
@@ -114,11 +124,23 @@ struct BenchQuery: AsyncParsableCommand {
                 // Ours first, then Prometheus, each warmed by the comparison above.
                 let mine = try await measure(ours + query.path, clients: clients)
                 let peer = try await measure(theirs + query.path, clients: clients)
-                print(String(
-                    format: "  %d client%@: otelbench %7.1f q/s  p50 %7.2f ms  p99 %7.2f ms (%d) | prometheus %7.1f q/s  p50 %7.2f ms  p99 %7.2f ms (%d) | ours/prometheus %.2fx q/s",
-                    clients, clients == 1 ? " " : "s", mine.rate, mine.p50, mine.p99, mine.count, peer.rate, peer.p50, peer.p99, peer.count,
-                    peer.rate > 0 ? mine.rate / peer.rate : 0
-                ))
+                print(
+                    String(
+                        format:
+                            "  %d client%@: otelbench %7.1f q/s  p50 %7.2f ms  p99 %7.2f ms (%d) | prometheus %7.1f q/s  p50 %7.2f ms  p99 %7.2f ms (%d) | ours/prometheus %.2fx q/s",
+                        clients,
+                        clients == 1 ? " " : "s",
+                        mine.rate,
+                        mine.p50,
+                        mine.p99,
+                        mine.count,
+                        peer.rate,
+                        peer.p50,
+                        peer.p99,
+                        peer.count,
+                        peer.rate > 0 ? mine.rate / peer.rate : 0
+                    )
+                )
                 entry["clients\(clients)"] = ["otelbench": mine.json, "prometheus": peer.json, "ratio": peer.rate > 0 ? mine.rate / peer.rate : 0]
             }
             results.append(entry)
@@ -204,8 +226,8 @@ struct BenchQuery: AsyncParsableCommand {
     static func compare(prometheus: [UInt8], otelbench: [UInt8]) -> (agree: Bool, series: Int, text: String) {
         func points(_ bytes: [UInt8]) -> [String: [(String, String)]]? {
             guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
-                  object["status"] as? String == "success", let data = object["data"] as? [String: Any],
-                  let result = data["result"] as? [[String: Any]]
+                object["status"] as? String == "success", let data = object["data"] as? [String: Any],
+                let result = data["result"] as? [[String: Any]]
             else { return nil }
             var out: [String: [(String, String)]] = [:]
             for element in result {
@@ -217,7 +239,10 @@ struct BenchQuery: AsyncParsableCommand {
         }
         guard let want = points(prometheus), let got = points(otelbench) else { return (false, 0, "MISMATCH: an answer is not a successful vector or matrix") }
         guard Set(want.keys) == Set(got.keys) else {
-            return (false, want.count, "MISMATCH: Prometheus \(want.count) series, otelbench \(got.count) (\(Set(want.keys).symmetricDifference(got.keys).count) differ)")
+            return (
+                false, want.count,
+                "MISMATCH: Prometheus \(want.count) series, otelbench \(got.count) (\(Set(want.keys).symmetricDifference(got.keys).count) differ)"
+            )
         }
         var points = 0
         for (labels, wanted) in want {
@@ -225,7 +250,7 @@ struct BenchQuery: AsyncParsableCommand {
             guard wanted.count == ours.count else { return (false, want.count, "MISMATCH: \(labels): \(ours.count) points instead of \(wanted.count)") }
             for (left, right) in zip(wanted, ours) {
                 guard Double(left.0) == Double(right.0), let x = Double(left.1), let y = Double(right.1),
-                      (x.isNaN && y.isNaN) || x == y || Swift.abs(x - y) <= 1e-9 * Swift.max(1, Swift.abs(x), Swift.abs(y))
+                    (x.isNaN && y.isNaN) || x == y || Swift.abs(x - y) <= 1e-9 * Swift.max(1, Swift.abs(x), Swift.abs(y))
                 else { return (false, want.count, "MISMATCH: \(labels): \(right) instead of \(left)") }
                 points += 1
             }
@@ -284,23 +309,41 @@ struct QueryBenchDataset {
             all.append(Self.series("rollback_duration_seconds_sum", base, sums))
             all.append(Self.series("rollback_duration_seconds_count", base, counts))
             var successes = 0.0
-            all.append(Self.series("phase_success_total", base, times.map { time in
-                successes += Double(random.next() % 10)
-                return Self.sample(time, successes)
-            }))
+            all.append(
+                Self.series(
+                    "phase_success_total",
+                    base,
+                    times.map { time in
+                        successes += Double(random.next() % 10)
+                        return Self.sample(time, successes)
+                    }
+                )
+            )
             var depth = 10.0
-            all.append(Self.series("rollback_queue_depth", base, times.map { time in
-                depth = max(0, depth + Double(Int(random.next() % 5) - 2))
-                return Self.sample(time, depth)
-            }))
+            all.append(
+                Self.series(
+                    "rollback_queue_depth",
+                    base,
+                    times.map { time in
+                        depth = max(0, depth + Double(Int(random.next() % 5) - 2))
+                        return Self.sample(time, depth)
+                    }
+                )
+            )
         }
         for phase in phases {
             for errorType in Self.errorTypes {
                 var failures = 0.0
-                all.append(Self.series("phase_failure_total", [("error_type", errorType), ("phase", phase)], times.map { time in
-                    failures += random.next() % 4 == 0 ? 1 : 0
-                    return Self.sample(time, failures)
-                }))
+                all.append(
+                    Self.series(
+                        "phase_failure_total",
+                        [("error_type", errorType), ("phase", phase)],
+                        times.map { time in
+                            failures += random.next() % 4 == 0 ? 1 : 0
+                            return Self.sample(time, failures)
+                        }
+                    )
+                )
             }
         }
         series = all

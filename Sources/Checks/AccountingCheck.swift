@@ -38,18 +38,36 @@ package struct AccountingCheck: Check {
             }
         }
         if !missing.isEmpty {
-            evidence.append("\(missing.count) of \(answered.count) answered sampled requests produced no span, e.g. trace \(missing[0].traceID) (\(missing[0].name))")
+            evidence.append(
+                "\(missing.count) of \(answered.count) answered sampled requests produced no span, e.g. trace \(missing[0].traceID) (\(missing[0].name))"
+            )
         }
         let lostRequests = answered.isEmpty ? 0 : Double(missing.count) / Double(answered.count)
         let lostItems = accepted + refused == 0 ? 0 : Double(refused) / Double(accepted + refused)
         let loss = max(lostRequests, lostItems)
         guard !answered.isEmpty || accepted + refused > 0 else {
-            return RuleResult(kind: .accounting, name: "nothing lost", verdict: .noData, measured: "nothing was sent or received", expected: "loss <= \(tolerance)")
+            return RuleResult(
+                kind: .accounting,
+                name: "nothing lost",
+                verdict: .noData,
+                measured: "nothing was sent or received",
+                expected: "loss <= \(tolerance)"
+            )
         }
         return RuleResult(
-            kind: .accounting, name: "nothing lost", verdict: loss <= tolerance ? .pass : .fail,
-            measured: String(format: "%.2f%% lost (%d of %d traces missing; %d items refused, %d accepted)", loss * 100, missing.count, answered.count, refused, accepted),
-            expected: String(format: "loss <= %.2f%%", tolerance * 100), evidence: evidence,
+            kind: .accounting,
+            name: "nothing lost",
+            verdict: loss <= tolerance ? .pass : .fail,
+            measured: String(
+                format: "%.2f%% lost (%d of %d traces missing; %d items refused, %d accepted)",
+                loss * 100,
+                missing.count,
+                answered.count,
+                refused,
+                accepted
+            ),
+            expected: String(format: "loss <= %.2f%%", tolerance * 100),
+            evidence: evidence,
             subjects: missing.prefix(20).map { .trace(id: $0.traceID, problem: "\($0.name): answered, but no span arrived") }
         )
     }

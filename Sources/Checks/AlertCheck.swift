@@ -43,8 +43,11 @@ package struct AlertCheck: Check {
             evaluatedSeconds: Double(max(0, evaluation.steps - 1)) * Double(PromQLFormat.milliseconds(evaluation.interval)) / 1000,
             instances: evaluation.instances.prefix(200).map { instance in
                 AlertTimeline.Instance(
-                    name: instance.name, labels: instance.labels.removing(["alertname"]).description, pendingSeconds: seconds(instance.activeAt),
-                    firingSeconds: instance.firedAt.map(seconds), resolvedSeconds: instance.resolvedAt.map(seconds)
+                    name: instance.name,
+                    labels: instance.labels.removing(["alertname"]).description,
+                    pendingSeconds: seconds(instance.activeAt),
+                    firingSeconds: instance.firedAt.map(seconds),
+                    resolvedSeconds: instance.resolvedAt.map(seconds)
                 )
             }
         )
@@ -77,8 +80,12 @@ package struct AlertCheck: Check {
             if let error = evaluation.errors[name] { evidence.append("evaluation error: \(error)") }
             evidence.append("\(evaluation.steps) evaluations every \(PromQLFormat.duration(evaluation.interval)) over the run; \(file.file):\(rule.line)")
             return RuleResult(
-                kind: .alert, name: name, verdict: evaluation.errors[name] != nil ? .fail : verdict, measured: measured,
-                expected: mustFire ? "fires (expect_alerts)" : "does not fire", evidence: evidence,
+                kind: .alert,
+                name: name,
+                verdict: evaluation.errors[name] != nil ? .fail : verdict,
+                measured: measured,
+                expected: mustFire ? "fires (expect_alerts)" : "does not fire",
+                evidence: evidence,
                 subjects: fired.prefix(10).map { .series(labels: $0.labels.dictionary) }
             )
         }

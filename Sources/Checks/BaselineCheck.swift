@@ -45,21 +45,30 @@ package struct BaselineCheck: Check {
             guard let then = before[name], then.count >= 20, now.count >= 20 else { continue }
             let limit = then.p99 * (1 + p99Increase)
             let regressed = now.p99 > limit && now.p99 - then.p99 >= 1
-            results.append(RuleResult(
-                kind: .regression, name: "p99 of \(name)", verdict: regressed ? .fail : .pass,
-                measured: String(format: "p99 = %.2f ms (baseline %.2f ms, %+.0f%%)", now.p99, then.p99, (now.p99 / max(then.p99, 1e-9) - 1) * 100),
-                expected: String(format: "at most +%.0f%% (%.2f ms)", p99Increase * 100, limit), subjects: [.request(name: name)]
-            ))
+            results.append(
+                RuleResult(
+                    kind: .regression,
+                    name: "p99 of \(name)",
+                    verdict: regressed ? .fail : .pass,
+                    measured: String(format: "p99 = %.2f ms (baseline %.2f ms, %+.0f%%)", now.p99, then.p99, (now.p99 / max(then.p99, 1e-9) - 1) * 100),
+                    expected: String(format: "at most +%.0f%% (%.2f ms)", p99Increase * 100, limit),
+                    subjects: [.request(name: name)]
+                )
+            )
         }
         let thenRate = Self.rate(baseline.phases.map { ($0.sent, $0.elapsedSeconds) })
         let nowRate = Self.rate(current.phases.map { ($0.sent.count, Self.seconds($0.elapsed)) })
         if thenRate > 0 {
             let floor = thenRate * (1 - throughputDecrease)
-            results.append(RuleResult(
-                kind: .regression, name: "throughput", verdict: nowRate < floor ? .fail : .pass,
-                measured: String(format: "%.1f requests/s (baseline %.1f, %+.0f%%)", nowRate, thenRate, (nowRate / thenRate - 1) * 100),
-                expected: String(format: "at least -%.0f%% (%.1f/s)", throughputDecrease * 100, floor)
-            ))
+            results.append(
+                RuleResult(
+                    kind: .regression,
+                    name: "throughput",
+                    verdict: nowRate < floor ? .fail : .pass,
+                    measured: String(format: "%.1f requests/s (baseline %.1f, %+.0f%%)", nowRate, thenRate, (nowRate / thenRate - 1) * 100),
+                    expected: String(format: "at least -%.0f%% (%.1f/s)", throughputDecrease * 100, floor)
+                )
+            )
         }
         return results
     }
@@ -67,7 +76,9 @@ package struct BaselineCheck: Check {
     /// The p99 (ms) of each request name over the whole run (from its latency curve), with its sample count; a
     /// run without a curve for the name falls back to the p99 of the phase with the most samples.
     static func p99ByRequest(
-        counts: [[String: Int]], curveP99s: [String: Double], phaseP99s: [[String: Double]]
+        counts: [[String: Int]],
+        curveP99s: [String: Double],
+        phaseP99s: [[String: Double]]
     ) -> [String: (count: Int, p99: Double)] {
         var total: [String: Int] = [:]
         for phase in counts { total.merge(phase, uniquingKeysWith: +) }

@@ -58,22 +58,34 @@ package struct CardinalityCheck: Check {
             let labels = row.labelValues.sorted { $0.value > $1.value }.prefix(3).map { "\($0.key): \($0.value) values" }.joined(separator: ", ")
             return "\(row.metric): \(row.series) series (\(labels))"
         }
-        var results = [RuleResult(
-            kind: .cardinality, name: "total series", verdict: table.total < limit ? .pass : .fail,
-            measured: "\(table.total) series", expected: "< \(limit)", evidence: table.total < limit ? [] : offenders,
-            subjects: table.total < limit ? [] : table.rows.prefix(5).map { .metric(name: $0.metric) }
-        )]
+        var results = [
+            RuleResult(
+                kind: .cardinality,
+                name: "total series",
+                verdict: table.total < limit ? .pass : .fail,
+                measured: "\(table.total) series",
+                expected: "< \(limit)",
+                evidence: table.total < limit ? [] : offenders,
+                subjects: table.total < limit ? [] : table.rows.prefix(5).map { .metric(name: $0.metric) }
+            )
+        ]
         for (metric, metricLimit) in perMetric.sorted(by: { $0.key < $1.key }) {
             // Per-metric limits name the metric by its Prometheus name or its OTLP name.
             let prometheusNames = Set(store.series.filter { $0.name == metric }.map { PrometheusView.metricName($0) })
             let row = table.rows.first { $0.metric == metric || prometheusNames.contains($0.metric) }
             let count = row?.series ?? 0
             let labels = row?.labelValues.sorted { $0.value > $1.value }.prefix(3).map { "\($0.key): \($0.value) values" } ?? []
-            results.append(RuleResult(
-                kind: .cardinality, name: "series of \(metric)", verdict: count < metricLimit ? .pass : .fail,
-                measured: "\(count) series", expected: "< \(metricLimit)", evidence: count < metricLimit ? [] : labels,
-                subjects: count < metricLimit ? [] : [.metric(name: row?.metric ?? metric)]
-            ))
+            results.append(
+                RuleResult(
+                    kind: .cardinality,
+                    name: "series of \(metric)",
+                    verdict: count < metricLimit ? .pass : .fail,
+                    measured: "\(count) series",
+                    expected: "< \(metricLimit)",
+                    evidence: count < metricLimit ? [] : labels,
+                    subjects: count < metricLimit ? [] : [.metric(name: row?.metric ?? metric)]
+                )
+            )
         }
         return results
     }

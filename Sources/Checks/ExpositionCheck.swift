@@ -63,8 +63,12 @@ package struct ExpositionCheck: Check {
             if more > 0 { evidence.append("… and \(more) more") }
             let failed = target.failedScrapes > 0 ? "; \(target.failedScrapes) of \(scrapes) failed" : " (\(scrapes)\(format))"
             return RuleResult(
-                kind: .exposition, name: name, verdict: .fail,
-                measured: "\(total) problem\(total == 1 ? "" : "s")\(failed)", expected: expected, evidence: evidence,
+                kind: .exposition,
+                name: name,
+                verdict: .fail,
+                measured: "\(total) problem\(total == 1 ? "" : "s")\(failed)",
+                expected: expected,
+                evidence: evidence,
                 subjects: [.target(url: target.url)]
             )
         }

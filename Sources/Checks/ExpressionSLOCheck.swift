@@ -23,7 +23,10 @@ package struct ExpressionSLOCheck: Check {
     package func result(engine: PromQLEngine) -> RuleResult {
         let text = rule.expression ?? ""
         func result(
-            _ verdict: RuleResult.Verdict, _ measured: String, _ evidence: [String] = [], subjects: [RuleResult.Subject] = []
+            _ verdict: RuleResult.Verdict,
+            _ measured: String,
+            _ evidence: [String] = [],
+            subjects: [RuleResult.Subject] = []
         ) -> RuleResult {
             RuleResult(kind: .slo, name: rule.name, verdict: verdict, measured: measured, expected: text, evidence: evidence, subjects: subjects)
         }
@@ -51,7 +54,11 @@ package struct ExpressionSLOCheck: Check {
             return result(holds == 1 ? .pass : .fail, PromQLFormat.number(value), [at])
         case (.vector(let elements), _):
             guard !elements.isEmpty else {
-                return result(.noData, "no series", ["\(comparison.lhs) returned nothing \(at): check the metric names (OTLP names appear as Prometheus names: _total, unit suffixes, _bucket)"])
+                return result(
+                    .noData,
+                    "no series",
+                    ["\(comparison.lhs) returned nothing \(at): check the metric names (OTLP names appear as Prometheus names: _total, unit suffixes, _bucket)"]
+                )
             }
             var values: [Labels: Double] = [:]
             if case .vector(let left) = measured { for element in left { values[element.labels.droppingMetricName] = element.value } }

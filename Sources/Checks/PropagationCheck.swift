@@ -1,5 +1,5 @@
-package import Scenario
 import Foundation
+package import Scenario
 import Telemetry
 import Workload
 
@@ -33,9 +33,12 @@ package struct PropagationCheck: Check {
             if let invalid = request.invalidCase.flatMap(InvalidTraceContextCase.init(rawValue:)) {
                 found = Self.invalidCaseProblems(invalid, request: request, spans: spans)
             } else if !request.sampled {
-                found = spans.first.map { span in
-                    ["trace \(request.traceID) (\(request.name), unsampled): \(spans.count) spans exported, e.g. \(Self.describe(span)); parent-based sampling exports none"]
-                } ?? []
+                found =
+                    spans.first.map { span in
+                        [
+                            "trace \(request.traceID) (\(request.name), unsampled): \(spans.count) spans exported, e.g. \(Self.describe(span)); parent-based sampling exports none"
+                        ]
+                    } ?? []
             } else {
                 found = Self.sampledProblems(request: request, spans: spans)
             }
@@ -47,13 +50,23 @@ package struct PropagationCheck: Check {
         for traceID in run.store.traceIDs.sorted() where !known.contains(traceID) {
             let spans = run.store.spans(inTrace: traceID)
             for span in spans where span.kind == .client && !spans.contains(where: { $0.parentSpanID == span.spanID }) {
-                problems.append((traceID.hex, "trace \(traceID) (started by a service): client \(Self.describe(span)) has no span below it: the callee did not continue the trace"))
+                problems.append(
+                    (
+                        traceID.hex,
+                        "trace \(traceID) (started by a service): client \(Self.describe(span)) has no span below it: the callee did not continue the trace"
+                    )
+                )
             }
         }
         let traces = Set(sent.map(\.traceID)).count
         guard checked > 0 else {
-            return RuleResult(kind: .propagation, name: "W3C trace context", verdict: .noData, measured: "no request carried a trace context",
-                              expected: "every request's trace continues in the services' spans")
+            return RuleResult(
+                kind: .propagation,
+                name: "W3C trace context",
+                verdict: .noData,
+                measured: "no request carried a trace context",
+                expected: "every request's trace continues in the services' spans"
+            )
         }
         var broken: [RuleResult.Subject] = []
         var seen: Set<String> = []
@@ -61,7 +74,8 @@ package struct PropagationCheck: Check {
             broken.append(.trace(id: problem.trace, problem: problem.text))
         }
         return RuleResult(
-            kind: .propagation, name: "W3C trace context",
+            kind: .propagation,
+            name: "W3C trace context",
             verdict: problems.isEmpty ? .pass : .fail,
             measured: problems.isEmpty ? "\(traces) traces intact" : "\(seen.count) of \(traces) traces broken",
             expected: "every request's trace continues in the services' spans",
@@ -77,7 +91,9 @@ package struct PropagationCheck: Check {
         let ids = Set(spans.map(\.spanID.hex))
         if !spans.contains(where: { $0.parentSpanID?.hex == request.spanID }) {
             let roots = spans.filter { $0.parentSpanID == nil }
-            problems.append("\(prefix): no span has the driver's span id \(request.spanID) as parent\(roots.first.map { "; root span: \(describe($0))" } ?? "")")
+            problems.append(
+                "\(prefix): no span has the driver's span id \(request.spanID) as parent\(roots.first.map { "; root span: \(describe($0))" } ?? "")"
+            )
         }
         for span in spans {
             if let parent = span.parentSpanID?.hex, parent != request.spanID, !ids.contains(parent) {
@@ -86,11 +102,16 @@ package struct PropagationCheck: Check {
                 problems.append("\(prefix): \(describe(span)) is a root: its service started a new trace instead of continuing the driver's")
             }
             if span.kind == .server, let parent = span.parentSpanID?.hex, parent != request.spanID,
-               let parentSpan = spans.first(where: { $0.spanID.hex == parent }), parentSpan.kind != .client {
-                problems.append("\(prefix): server \(describe(span)) has a \(parentSpan.kind) parent \(describe(parentSpan)); a call between services should have a client span as parent")
+                let parentSpan = spans.first(where: { $0.spanID.hex == parent }), parentSpan.kind != .client
+            {
+                problems.append(
+                    "\(prefix): server \(describe(span)) has a \(parentSpan.kind) parent \(describe(parentSpan)); a call between services should have a client span as parent"
+                )
             }
             if span.kind == .client, !spans.contains(where: { $0.parentSpanID == span.spanID }) {
-                problems.append("\(prefix): client \(describe(span)) has no span below it: the callee did not continue the trace (traceparent dropped on the call?)")
+                problems.append(
+                    "\(prefix): client \(describe(span)) has no span below it: the callee did not continue the trace (traceparent dropped on the call?)"
+                )
             }
             if let tracestate = request.tracestate, members(span.traceState) != members(tracestate) {
                 problems.append("\(prefix): \(describe(span)) carries tracestate '\(span.traceState)', sent '\(tracestate)'")

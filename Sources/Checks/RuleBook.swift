@@ -62,7 +62,9 @@ package struct RuleBook: Sendable {
         }
         if let baseline {
             let check = BaselineCheck(
-                baseline: baseline, p99Increase: rules.regressionP99Increase, throughputDecrease: rules.regressionThroughputDecrease
+                baseline: baseline,
+                p99Increase: rules.regressionP99Increase,
+                throughputDecrease: rules.regressionThroughputDecrease
             )
             if withWorkloadRecords { checks.append(check) } else { skipped.append("regressions against the baseline") }
         }

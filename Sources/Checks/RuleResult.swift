@@ -54,7 +54,13 @@ package struct RuleResult: Sendable, Codable, Hashable {
     package var subjects: [Subject]
 
     package init(
-        kind: Kind, name: String, verdict: Verdict, measured: String, expected: String, evidence: [String] = [], subjects: [Subject] = []
+        kind: Kind,
+        name: String,
+        verdict: Verdict,
+        measured: String,
+        expected: String,
+        evidence: [String] = [],
+        subjects: [Subject] = []
     ) {
         self.kind = kind
         self.name = name

@@ -1,6 +1,6 @@
-package import Scenario
 import Foundation
 import PromQL
+package import Scenario
 import Telemetry
 package import Workload
 
@@ -44,7 +44,9 @@ package struct SLOCheck: Check {
         }!
         let verdict: RuleResult.Verdict = !failing.isEmpty ? .fail : evaluated.allSatisfy { $0.1.result.verdict == .noData } ? .noData : .pass
         return RuleResult(
-            kind: .slo, name: rule.name, verdict: verdict,
+            kind: .slo,
+            name: rule.name,
+            verdict: verdict,
             measured: "\(worst.1.result.measured) (\(describe(worst.0)); worst of \(evaluated.count) groups)",
             expected: "\(worst.1.result.expected) in every group by \(rule.groupBy.joined(separator: ", "))",
             evidence: evaluated.prefix(10).map { "\(describe($0.0)): \($0.1.result.measured)\($0.1.result.verdict == .fail ? " ✗" : "")" },
@@ -69,8 +71,10 @@ package struct SLOCheck: Check {
                 if group.count == rule.groupBy.count { groups.insert(Dictionary(uniqueKeysWithValues: group)) }
             }
         case .metric(let metricName):
-            for series in run.store.series where series.name == metricName
-                && rule.selector.allSatisfy({ series.key.attributes[$0.key]?.description == $0.value }) {
+            for series in run.store.series
+            where series.name == metricName
+                && rule.selector.allSatisfy({ series.key.attributes[$0.key]?.description == $0.value })
+            {
                 let group = rule.groupBy.compactMap { key in series.key.attributes[key].map { (key, $0.description) } }
                 if group.count == rule.groupBy.count { groups.insert(Dictionary(uniqueKeysWithValues: group)) }
             }
@@ -105,14 +109,29 @@ package struct SLOCheck: Check {
             let durations = spans.map { Double($0.durationNanos) / 1e9 }
             measurement = Quantiles.nearestRank(rule.quantile, of: durations).map { value in
                 let slowest = spans.max { $0.durationNanos < $1.durationNanos }
-                return (value, true, ["\(spans.count) spans", slowest.map { "slowest: trace \($0.traceID) span \($0.spanID) \(formatSeconds(Double($0.durationNanos) / 1e9))" } ?? ""])
+                return (
+                    value, true,
+                    [
+                        "\(spans.count) spans",
+                        slowest.map { "slowest: trace \($0.traceID) span \($0.spanID) \(formatSeconds(Double($0.durationNanos) / 1e9))" } ?? "",
+                    ]
+                )
             }
         case .metric(let metricName):
             measurement = metricQuantile(rule, metricName: metricName, store: run.store)
         }
         guard let measurement, !measurement.value.isNaN else {
-            return (RuleResult(kind: .slo, name: rule.name, verdict: .noData, measured: "no data", expected: "\(label) \(expected)",
-                               evidence: ["nothing matched the rule's source and selector, so it cannot hold"], subjects: subjects), nil)
+            return (
+                RuleResult(
+                    kind: .slo,
+                    name: rule.name,
+                    verdict: .noData,
+                    measured: "no data",
+                    expected: "\(label) \(expected)",
+                    evidence: ["nothing matched the rule's source and selector, so it cannot hold"],
+                    subjects: subjects
+                ), nil
+            )
         }
         // Thresholds with a time unit are in seconds; a metric in milliseconds is compared in its own unit.
         var value = measurement.value
@@ -127,10 +146,17 @@ package struct SLOCheck: Check {
             case .greaterOrEqual: value >= rule.threshold
             }
         let shown = rule.thresholdIsDuration ? formatSeconds(value) : String(format: "%g", value)
-        return (RuleResult(
-            kind: .slo, name: rule.name, verdict: holds ? .pass : .fail, measured: "\(label) = \(shown)", expected: "\(label) \(expected)",
-            evidence: measurement.evidence.filter { !$0.isEmpty }, subjects: subjects
-        ), value)
+        return (
+            RuleResult(
+                kind: .slo,
+                name: rule.name,
+                verdict: holds ? .pass : .fail,
+                measured: "\(label) = \(shown)",
+                expected: "\(label) \(expected)",
+                evidence: measurement.evidence.filter { !$0.isEmpty },
+                subjects: subjects
+            ), value
+        )
     }
 
     /// `histogram_quantile` over the received histogram `metricName`: the latest cumulative point of every
@@ -157,9 +183,11 @@ package struct SLOCheck: Check {
                 guard var last = points.max(by: { $0.timeUnixNano < $1.timeUnixNano }) else { continue }
                 // A window: what the cumulative counts grew by since the last point at least `window` older
                 // (as `increase` over the range would), or everything when the series is younger than that.
-                if let window, let earlier = points.filter({ Double(last.timeUnixNano) - Double($0.timeUnixNano) >= window })
-                    .max(by: { $0.timeUnixNano < $1.timeUnixNano }), earlier.explicitBounds == last.explicitBounds,
-                    earlier.bucketCounts.count == last.bucketCounts.count, zip(last.bucketCounts, earlier.bucketCounts).allSatisfy({ $0 >= $1 }) {
+                if let window,
+                    let earlier = points.filter({ Double(last.timeUnixNano) - Double($0.timeUnixNano) >= window })
+                        .max(by: { $0.timeUnixNano < $1.timeUnixNano }), earlier.explicitBounds == last.explicitBounds,
+                    earlier.bucketCounts.count == last.bucketCounts.count, zip(last.bucketCounts, earlier.bucketCounts).allSatisfy({ $0 >= $1 })
+                {
                     last.bucketCounts = zip(last.bucketCounts, earlier.bucketCounts).map { $0 - $1 }
                     last.count = last.count >= earlier.count ? last.count - earlier.count : 0
                 }

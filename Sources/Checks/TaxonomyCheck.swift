@@ -21,8 +21,16 @@ package struct TaxonomyCheck: Check {
         var results: [RuleResult] = []
         for definition in taxonomy.metrics {
             guard let received = byName[definition.name] else {
-                results.append(RuleResult(kind: .taxonomy, name: definition.name, verdict: .fail, measured: "not received",
-                                          expected: "\(definition.type) [\(definition.unit)]", subjects: [.metric(name: definition.name)]))
+                results.append(
+                    RuleResult(
+                        kind: .taxonomy,
+                        name: definition.name,
+                        verdict: .fail,
+                        measured: "not received",
+                        expected: "\(definition.type) [\(definition.unit)]",
+                        subjects: [.metric(name: definition.name)]
+                    )
+                )
                 continue
             }
             var problems: [String] = []
@@ -48,21 +56,31 @@ package struct TaxonomyCheck: Check {
                 }
             }
             let unique = uniqueInOrder(problems)
-            results.append(RuleResult(
-                kind: .taxonomy, name: definition.name, verdict: unique.isEmpty ? .pass : .fail,
-                measured: unique.isEmpty ? "conforms (\(received.count) series)" : "\(unique.count) problems in \(received.count) series",
-                expected: "\(definition.type) [\(definition.unit)] {\(definition.labelKeys.joined(separator: ", "))}",
-                evidence: Array(unique.prefix(10)) + (unique.count > 10 ? ["and \(unique.count - 10) more"] : []),
-                subjects: unique.isEmpty ? [] : [.metric(name: definition.name)]
-            ))
+            results.append(
+                RuleResult(
+                    kind: .taxonomy,
+                    name: definition.name,
+                    verdict: unique.isEmpty ? .pass : .fail,
+                    measured: unique.isEmpty ? "conforms (\(received.count) series)" : "\(unique.count) problems in \(received.count) series",
+                    expected: "\(definition.type) [\(definition.unit)] {\(definition.labelKeys.joined(separator: ", "))}",
+                    evidence: Array(unique.prefix(10)) + (unique.count > 10 ? ["and \(unique.count - 10) more"] : []),
+                    subjects: unique.isEmpty ? [] : [.metric(name: definition.name)]
+                )
+            )
         }
         let known = Set(taxonomy.metrics.map(\.name))
         let unexpected = byName.keys.filter { !known.contains($0) }.sorted()
-        results.append(RuleResult(
-            kind: .taxonomy, name: "no metrics outside the taxonomy", verdict: unexpected.isEmpty ? .pass : .fail,
-            measured: unexpected.isEmpty ? "none" : "\(unexpected.count) unexpected metrics", expected: "only the taxonomy's \(known.count) metrics",
-            evidence: unexpected, subjects: unexpected.map { .metric(name: $0) }
-        ))
+        results.append(
+            RuleResult(
+                kind: .taxonomy,
+                name: "no metrics outside the taxonomy",
+                verdict: unexpected.isEmpty ? .pass : .fail,
+                measured: unexpected.isEmpty ? "none" : "\(unexpected.count) unexpected metrics",
+                expected: "only the taxonomy's \(known.count) metrics",
+                evidence: unexpected,
+                subjects: unexpected.map { .metric(name: $0) }
+            )
+        )
         return results
     }
 

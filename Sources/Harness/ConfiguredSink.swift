@@ -30,7 +30,10 @@ package struct ConfiguredSink: Sendable {
     ///   - store: where accepted telemetry goes; sinks count it under their own ``IntakeChannel``.
     ///   - recorder: the recording that accepted spans and samples are appended to as OTLP/JSON lines.
     package static func make(
-        _ addresses: [SinkKind: ListenAddress], maxRequestBytes: Int = 64 << 20, store: TelemetryStore, recorder: RecordingWriter?,
+        _ addresses: [SinkKind: ListenAddress],
+        maxRequestBytes: Int = 64 << 20,
+        store: TelemetryStore,
+        recorder: RecordingWriter?,
         logger: Logger
     ) -> [ConfiguredSink] {
         addresses.sorted { $0.key < $1.key }.map { kind, address in
@@ -49,7 +52,11 @@ package struct ConfiguredSink: Sendable {
                 (service, bound) = (api, api.boundAddress)
             case .prometheus:
                 let receiver = RemoteWriteReceiver(
-                    configuration: receiving, store: store, recorder: recorder, readAPI: PrometheusQueryAPI(store: store), logger: logger
+                    configuration: receiving,
+                    store: store,
+                    recorder: recorder,
+                    readAPI: PrometheusQueryAPI(store: store),
+                    logger: logger
                 )
                 (service, bound) = (receiver, receiver.boundAddress)
             case .exposition:

@@ -42,8 +42,14 @@ package struct IntakeServers: Sendable {
     ///   - maxRequestBytes: the largest request each server takes, after decompression.
     ///   - faults: scripted answers of the OTLP receivers (a scenario's `intake.faults`).
     package init(
-        otlpGRPC: ListenAddress, otlpHTTP: ListenAddress, sinks: [SinkKind: ListenAddress], maxRequestBytes: Int = 64 << 20,
-        faults: [IntakeFault] = [], store: TelemetryStore, recorder: RecordingWriter?, logger: Logger
+        otlpGRPC: ListenAddress,
+        otlpHTTP: ListenAddress,
+        sinks: [SinkKind: ListenAddress],
+        maxRequestBytes: Int = 64 << 20,
+        faults: [IntakeFault] = [],
+        store: TelemetryStore,
+        recorder: RecordingWriter?,
+        logger: Logger
     ) {
         let injector = faults.isEmpty ? nil : FaultInjector(rules: faults)
         let ingestor = OTLPIngestor(store: store, recorder: recorder, faults: injector, logger: logger)

@@ -46,7 +46,9 @@ package struct RecordingCheck: Sendable {
         let verdict = RuleBook(scenario, taxonomy: taxonomy, withWorkloadRecords: false).evaluate(RunData(store: store, driver: nil))
         var summary = RunSummary(scenario: scenario, startedAt: Date(), driver: DriverReport(), rules: verdict.results, store: store)
         summary.alerts = verdict.alerts
-        let directory = reportDirectory ?? URL(fileURLWithPath: recordingPath).deletingLastPathComponent()
+        let directory =
+            reportDirectory
+            ?? URL(fileURLWithPath: recordingPath).deletingLastPathComponent()
             .appendingPathComponent("check-\(ScenarioRun.timestamp(Date()))").path
         try ReportFiles.write(summary, to: directory)
         return Outcome(summary: summary, replayedRequests: requests.count, store: store, skipped: verdict.skipped, directory: directory)

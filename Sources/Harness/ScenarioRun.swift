@@ -61,7 +61,9 @@ package struct ScenarioRun: Sendable {
     ///
     /// - Parameter environment: values for the scenario's `${VAR}` references (the process environment by default).
     package init(
-        scenarioPath: String, options: Options, environment: [String: String] = ProcessInfo.processInfo.environment
+        scenarioPath: String,
+        options: Options,
+        environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(HarnessError) {
         do {
             scenario = try ScenarioLoader.load(path: scenarioPath, environment: environment)
@@ -102,8 +104,13 @@ package struct ScenarioRun: Sendable {
 
         // 1. The intake: OTLP receivers and the sinks the scenario names.
         let intake = IntakeServers(
-            otlpGRPC: scenario.intake.otlpGRPC, otlpHTTP: scenario.intake.otlpHTTP, sinks: scenario.intake.sinks, faults: scenario.intake.faults,
-            store: store, recorder: recorder, logger: options.logger
+            otlpGRPC: scenario.intake.otlpGRPC,
+            otlpHTTP: scenario.intake.otlpHTTP,
+            sinks: scenario.intake.sinks,
+            faults: scenario.intake.faults,
+            store: store,
+            recorder: recorder,
+            logger: options.logger
         )
         let (report, verdict) = try await withServices(intake.services, logger: options.logger) {
             let endpoints = try await listening(intake)
@@ -165,7 +172,10 @@ package struct ScenarioRun: Sendable {
             targetURLs.merge(options.targetOverrides) { $1 }
             progress("targets: " + targetURLs.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
             let driver = WorkloadDriver(
-                workload: scenario.workload, targets: targetURLs, durationScale: options.durationScale, progress: options.driverProgress
+                workload: scenario.workload,
+                targets: targetURLs,
+                durationScale: options.durationScale,
+                progress: options.driverProgress
             )
             // On a signal the workload stops, and the run still settles and reports what ran.
             let report = options.stopsOnSignal ? try await Interruptible.run { try await driver.run() } : try await driver.run()
@@ -209,7 +219,10 @@ package struct ScenarioRun: Sendable {
         while ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(100))
             let now = store.totals
-            if now != last { last = now; quietSince = ContinuousClock.now }
+            if now != last {
+                last = now
+                quietSince = ContinuousClock.now
+            }
             let complete = expected.allSatisfy { !store.spans(inTrace: $0).isEmpty }
             if complete && ContinuousClock.now - quietSince >= settle.quiet { return }
         }

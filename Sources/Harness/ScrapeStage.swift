@@ -19,7 +19,9 @@ struct ScrapeStage {
             PrometheusScraper.Target(url: $0.url, job: $0.job, sampleLimit: $0.sampleLimit, labelLimit: $0.labelLimit)
         }
         scraper = PrometheusScraper(
-            configuration: .init(interval: section.interval, timeout: section.timeout, targets: targets), store: store, recorder: recorder,
+            configuration: .init(interval: section.interval, timeout: section.timeout, targets: targets),
+            store: store,
+            recorder: recorder,
             logger: logger
         )
     }
@@ -32,8 +34,12 @@ struct ScrapeStage {
         guard let scraper else { return [] }
         return scraper.report.targets.map { status in
             ScrapedTarget(
-                url: status.url, job: status.target.job, scrapes: status.scrapes, failedScrapes: status.failures,
-                format: status.lastFormat?.name, findings: status.findings.map { "\($0.kind.rawValue): \($0)" },
+                url: status.url,
+                job: status.target.job,
+                scrapes: status.scrapes,
+                failedScrapes: status.failures,
+                format: status.lastFormat?.name,
+                findings: status.findings.map { "\($0.kind.rawValue): \($0)" },
                 findingsOmitted: status.findingsOmitted
             )
         }

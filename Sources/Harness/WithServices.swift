@@ -12,7 +12,9 @@ package import ServiceLifecycle
 /// }
 /// ```
 package func withServices<Result: Sendable>(
-    _ services: [any Service], logger: Logger, _ body: () async throws -> Result
+    _ services: [any Service],
+    logger: Logger,
+    _ body: () async throws -> Result
 ) async throws -> Result {
     guard !services.isEmpty else { return try await body() }
     let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [], logger: logger))

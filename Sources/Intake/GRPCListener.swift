@@ -1,7 +1,7 @@
-import Scenario
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import GRPCProtobuf
+import Scenario
 import ServiceLifecycle
 import SwiftProtobuf
 
@@ -15,7 +15,10 @@ enum GRPCListener {
     /// ``transportLimit(for:)`` and the real limit is checked by ``SizedProtobufDeserializer``, whose refusal is
     /// RESOURCE_EXHAUSTED with a message. Only messages past the transport's wider limit get the reset.
     static func serve(
-        _ services: [any RegistrableRPCService], address: ListenAddress, maxRequestBytes: Int, bound: BoundAddress
+        _ services: [any RegistrableRPCService],
+        address: ListenAddress,
+        maxRequestBytes: Int,
+        bound: BoundAddress
     ) async throws {
         let socketAddress: GRPCNIOTransportCore.SocketAddress =
             address.host.contains(":")

@@ -1,13 +1,16 @@
-package import Scenario
 package import Hummingbird
 package import Logging
 package import NIOCore
+package import Scenario
 
 /// What the HTTP sinks share: serving a responder on an address, reading bounded bodies.
 package enum HTTPSink {
     /// Serves `responder` until graceful shutdown, resolving `bound` once listening (or failing it).
     package static func serve<Responder: HTTPResponder>(
-        _ responder: Responder, address: ListenAddress, bound: BoundAddress, logger: Logger
+        _ responder: Responder,
+        address: ListenAddress,
+        bound: BoundAddress,
+        logger: Logger
     ) async throws where Responder.Context == BasicRequestContext {
         let host = address.host
         let application = Application(

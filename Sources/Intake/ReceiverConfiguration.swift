@@ -1,4 +1,5 @@
 package import Scenario
+
 /// Where a receiver listens and the largest request it takes: what every OTLP receiver and sink that reads
 /// request bodies is configured by. Each receiver's default is loopback on its protocol's usual port.
 package struct ReceiverConfiguration: Sendable, Hashable {

@@ -1,6 +1,6 @@
 package import Foundation
-import PromQL
 package import OTelBenchProtos
+import PromQL
 import SwiftProtobuf
 package import Telemetry
 
@@ -42,18 +42,22 @@ package enum SinkRecording {
 
     /// `items` by resource, then by scope, each in the order first seen.
     package static func grouped<Item>(
-        _ items: [Item], resource: (Item) -> Resource, scope: (Item) -> InstrumentationScope
+        _ items: [Item],
+        resource: (Item) -> Resource,
+        scope: (Item) -> InstrumentationScope
     ) -> [(Resource, [(InstrumentationScope, [Item])])] {
         var resources: [(Resource, [(InstrumentationScope, [Item])])] = []
         var resourceIndex: [Resource: Int] = [:]
         var scopeIndex: [Resource: [InstrumentationScope: Int]] = [:]
         for item in items {
             let (itemResource, itemScope) = (resource(item), scope(item))
-            let resourcePosition = resourceIndex[itemResource] ?? {
-                resources.append((itemResource, []))
-                resourceIndex[itemResource] = resources.count - 1
-                return resources.count - 1
-            }()
+            let resourcePosition =
+                resourceIndex[itemResource]
+                ?? {
+                    resources.append((itemResource, []))
+                    resourceIndex[itemResource] = resources.count - 1
+                    return resources.count - 1
+                }()
             if let scopePosition = scopeIndex[itemResource]?[itemScope] {
                 resources[resourcePosition].1[scopePosition].1.append(item)
             } else {

@@ -1,5 +1,5 @@
-package import PromQLSyntax
 import Foundation
+package import PromQLSyntax
 package import Telemetry
 
 /// Evaluates PromQL over a fixed set of series with Prometheus 2.x semantics: instant selectors look back
@@ -64,7 +64,11 @@ package struct PromQLEngine: Sendable {
     /// series per label set, scalars as a series without labels.
     package func rangeQuery(_ expression: PromQLExpression, start: Int64, end: Int64, step: Int64) throws(PromQLError) -> [Series] {
         guard expression.type == .scalar || expression.type == .vector else {
-            throw PromQLError(message: "invalid expression type \"\(expression.type == .matrix ? "range vector" : "string")\" for range query, must be Scalar or instant Vector", offset: 0)
+            throw PromQLError(
+                message:
+                    "invalid expression type \"\(expression.type == .matrix ? "range vector" : "string")\" for range query, must be Scalar or instant Vector",
+                offset: 0
+            )
         }
         guard step > 0 else { throw PromQLError(message: "zero or negative query resolution step widths are not accepted", offset: 0) }
         guard end >= start else { throw PromQLError(message: "end timestamp must not be before start time", offset: 0) }
@@ -407,7 +411,8 @@ package struct PromQLEngine: Sendable {
             let key = signature(element.labels, matching)
             if let existing = oneBySignature[key] {
                 throw PromQLError(
-                    message: "found duplicate series for the match group \(key) on the \(cardinality == .oneToMany ? "left" : "right") hand-side of the operation: [\(existing.labels), \(element.labels)];many-to-many matching not allowed: matching labels must be unique on one side",
+                    message:
+                        "found duplicate series for the match group \(key) on the \(cardinality == .oneToMany ? "left" : "right") hand-side of the operation: [\(existing.labels), \(element.labels)];many-to-many matching not allowed: matching labels must be unique on one side",
                     offset: 0
                 )
             }

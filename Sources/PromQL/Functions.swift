@@ -1,5 +1,5 @@
-package import PromQLSyntax
 import Foundation
+package import PromQLSyntax
 
 /// The PromQL functions OTelBench evaluates, with Prometheus 2.x's arithmetic.
 package enum PromQLFunctions {
@@ -76,17 +76,25 @@ package enum PromQLFunctions {
                 default: (-.infinity, bounds[0])
                 }
             if name == "clamp", high < low { return .vector([]) }
-            return .vector(try engine.unique(elements.map {
-                VectorElement(labels: $0.labels.droppingMetricName, value: Foundation.fmax(low, Foundation.fmin(high, $0.value)))
-            }))
+            return .vector(
+                try engine.unique(
+                    elements.map {
+                        VectorElement(labels: $0.labels.droppingMetricName, value: Foundation.fmax(low, Foundation.fmin(high, $0.value)))
+                    }
+                )
+            )
         case "round":
             let elements = try engine.vector(arguments[0], at: time)
             let toNearest = arguments.count > 1 ? try engine.scalar(arguments[1], at: time) : 1
             // Prometheus rounds half up, via the inverse to keep precision.
             let inverse = 1 / toNearest
-            return .vector(try engine.unique(elements.map {
-                VectorElement(labels: $0.labels.droppingMetricName, value: Foundation.floor($0.value * inverse + 0.5) / inverse)
-            }))
+            return .vector(
+                try engine.unique(
+                    elements.map {
+                        VectorElement(labels: $0.labels.droppingMetricName, value: Foundation.floor($0.value * inverse + 0.5) / inverse)
+                    }
+                )
+            )
         default:
             guard let function = mathFunctions[name] else {
                 throw PromQLError(message: "function \"\(name)\" is not supported by OTelBench's PromQL subset", offset: 0)
@@ -100,7 +108,13 @@ package enum PromQLFunctions {
     /// counter resets add the value before the reset; the result is extrapolated to the range's edges when
     /// the first/last samples are within 1.1 average intervals of them (else by half an interval), and for
     /// counters not below zero; nil with fewer than two samples.
-    package static func extrapolatedRate<Samples: BidirectionalCollection<Sample>>(_ samples: Samples, start: Int64, end: Int64, isCounter: Bool, isRate: Bool) -> Double? {
+    package static func extrapolatedRate<Samples: BidirectionalCollection<Sample>>(
+        _ samples: Samples,
+        start: Int64,
+        end: Int64,
+        isCounter: Bool,
+        isRate: Bool
+    ) -> Double? {
         guard samples.count >= 2, let first = samples.first, let last = samples.last else { return nil }
         var result = last.value - first.value
         if isCounter {

@@ -118,7 +118,8 @@ package enum PrometheusView {
             for point in points {
                 guard case .histogram(var histogram) = point else { continue }
                 if temporality == .delta {
-                    if let previous = running, previous.explicitBounds == histogram.explicitBounds, previous.bucketCounts.count == histogram.bucketCounts.count {
+                    if let previous = running, previous.explicitBounds == histogram.explicitBounds, previous.bucketCounts.count == histogram.bucketCounts.count
+                    {
                         histogram.count += previous.count
                         histogram.sum = histogram.sum.map { $0 + (previous.sum ?? 0) }
                         for index in histogram.bucketCounts.indices { histogram.bucketCounts[index] += previous.bucketCounts[index] }

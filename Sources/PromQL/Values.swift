@@ -1,4 +1,5 @@
 package import PromQLSyntax
+
 /// A Prometheus label set: names sorted, each once; `__name__` is the metric name.
 package struct Labels: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// Name/value pairs sorted by name.
@@ -15,7 +16,9 @@ package struct Labels: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     /// Builds a label set; empty values are dropped (Prometheus treats them as absent), a repeated name keeps the last value.
     package init(_ dictionary: [String: String]) {
-        pairs = dictionary.filter { !$0.value.isEmpty }.map { Pair(name: $0.key, value: $0.value) }.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+        pairs = dictionary.filter { !$0.value.isEmpty }.map { Pair(name: $0.key, value: $0.value) }.sorted {
+            $0.name.utf8.lexicographicallyPrecedes($1.name.utf8)
+        }
     }
 
     package init(_ pairs: [(String, String)]) {

@@ -183,7 +183,7 @@ struct Lexer {
             case UInt8(ascii: "x"), UInt8(ascii: "u"), UInt8(ascii: "U"):
                 let length = escaped == UInt8(ascii: "x") ? 2 : escaped == UInt8(ascii: "u") ? 4 : 8
                 guard position + length <= bytes.count,
-                      let code = UInt32(String(decoding: bytes[position..<position + length], as: UTF8.self), radix: 16)
+                    let code = UInt32(String(decoding: bytes[position..<position + length], as: UTF8.self), radix: 16)
                 else { throw PromQLError(message: "bad escape sequence in string", offset: position - 2) }
                 position += length
                 if escaped == UInt8(ascii: "x") {

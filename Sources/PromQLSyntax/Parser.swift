@@ -243,7 +243,9 @@ private struct Parser {
                 throw PromQLError(message: "the aggregation \(name) is not supported by OTelBench's PromQL subset", offset: token.offset)
             }
             if isPunctuation("(") { return try call(name, offset: token.offset) }
-            if BinaryOperator(rawValue: lower)?.isSetOperator == true || ["by", "without", "on", "ignoring", "bool", "offset", "group_left", "group_right"].contains(lower) {
+            if BinaryOperator(rawValue: lower)?.isSetOperator == true
+                || ["by", "without", "on", "ignoring", "bool", "offset", "group_left", "group_right"].contains(lower)
+            {
                 throw PromQLError(message: "unexpected keyword \"\(name)\"", offset: token.offset)
             }
             return .vectorSelector(try selector(name: name, offset: token.offset))
@@ -300,7 +302,10 @@ private struct Parser {
         if grouping == nil { grouping = try groupingClause() }
         let takesParameter = ["topk", "bottomk", "quantile"].contains(operation)
         guard arguments.count == (takesParameter ? 2 : 1) else {
-            throw PromQLError(message: "wrong number of arguments for aggregate expression provided, expected \(takesParameter ? 2 : 1), got \(arguments.count)", offset: offset)
+            throw PromQLError(
+                message: "wrong number of arguments for aggregate expression provided, expected \(takesParameter ? 2 : 1), got \(arguments.count)",
+                offset: offset
+            )
         }
         let expression = arguments.last!
         guard expression.type == .vector else {
@@ -339,7 +344,8 @@ private struct Parser {
         let required = function.arguments.count - function.optionalArguments
         guard (required...function.arguments.count).contains(arguments.count) else {
             throw PromQLError(
-                message: "expected \(required == function.arguments.count ? "\(required)" : "\(required) to \(function.arguments.count)") argument(s) in call to \"\(name)\", got \(arguments.count)",
+                message:
+                    "expected \(required == function.arguments.count ? "\(required)" : "\(required) to \(function.arguments.count)") argument(s) in call to \"\(name)\", got \(arguments.count)",
                 offset: offset
             )
         }

@@ -50,7 +50,9 @@ package enum PromQLFormat {
         guard milliseconds != 0 else { return "0s" }
         var text = milliseconds < 0 ? "-" : ""
         milliseconds = abs(milliseconds)
-        let units: [(String, Int64)] = [("y", 365 * 86_400_000), ("w", 7 * 86_400_000), ("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1)]
+        let units: [(String, Int64)] = [
+            ("y", 365 * 86_400_000), ("w", 7 * 86_400_000), ("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1),
+        ]
         for (unit, size) in units where milliseconds >= size {
             text += "\(milliseconds / size)\(unit)"
             milliseconds %= size

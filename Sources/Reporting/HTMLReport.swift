@@ -1,5 +1,5 @@
-import Foundation
 import Checks
+import Foundation
 
 /// One self-contained HTML file (no scripts, no external resources) with inline SVG plots: latency
 /// percentile curves per request, requests and failures over time, series per metric against the limit,
@@ -11,11 +11,15 @@ package enum HTMLReport {
         var body: [String] = []
         let verdict = summary.passed ? "<span class=pass>passed</span>" : "<span class=fail>FAILED</span>"
         body.append("<h1>otelbench: \(escape(summary.scenario)) — \(verdict)</h1>")
-        body.append("<p class=meta>\(escape(summary.scenarioFile)) · started \(escape(summary.startedAt))\(summary.interrupted ? " · <b>interrupted</b>" : "")</p>")
+        body.append(
+            "<p class=meta>\(escape(summary.scenarioFile)) · started \(escape(summary.startedAt))\(summary.interrupted ? " · <b>interrupted</b>" : "")</p>"
+        )
         body.append("<h2>Rules</h2><table><tr><th></th><th>rule</th><th>measured</th><th>expected</th><th>evidence</th></tr>")
         for rule in summary.rules {
             let evidence = rule.evidence.prefix(5).map { "<div>\(escape($0))</div>" }.joined()
-            body.append("<tr class=\(rule.passed ? "ok" : "bad")><td>\(rule.passed ? "✓" : "✗")</td><td>\(escape(rule.kind.rawValue)): \(escape(rule.name))</td><td>\(escape(rule.measured))</td><td>\(escape(rule.expected))</td><td class=ev>\(evidence)</td></tr>")
+            body.append(
+                "<tr class=\(rule.passed ? "ok" : "bad")><td>\(rule.passed ? "✓" : "✗")</td><td>\(escape(rule.kind.rawValue)): \(escape(rule.name))</td><td>\(escape(rule.measured))</td><td>\(escape(rule.expected))</td><td class=ev>\(evidence)</td></tr>"
+            )
         }
         body.append("</table>")
         if let trace = summary.failingTrace {
@@ -30,15 +34,32 @@ package enum HTMLReport {
         body.append(latencyChart(summary.latencyCurves))
         body.append("<h2>Requests per second</h2>")
         body.append(timelineChart(summary.timeline))
-        body.append("<h2>Series per metric</h2><p class=meta>\(summary.cardinality.total) series in all\(summary.cardinalityLimit.map { " (limit \($0))" } ?? "")</p>")
+        body.append(
+            "<h2>Series per metric</h2><p class=meta>\(summary.cardinality.total) series in all\(summary.cardinalityLimit.map { " (limit \($0))" } ?? "")</p>"
+        )
         body.append(cardinalityChart(summary.cardinality, limit: summary.cardinalityLimit))
-        body.append("<h2>Phases</h2><table><tr><th>phase</th><th>sent / scheduled</th><th>rate</th><th>dropped</th><th>request</th><th>p50</th><th>p99</th><th>p99.9</th><th>errors</th></tr>")
+        body.append(
+            "<h2>Phases</h2><table><tr><th>phase</th><th>sent / scheduled</th><th>rate</th><th>dropped</th><th>request</th><th>p50</th><th>p99</th><th>p99.9</th><th>errors</th></tr>"
+        )
         for phase in summary.phases {
             for (name, request) in phase.requests.sorted(by: { $0.key < $1.key }) {
                 let errors = request.count - (request.outcomes["ok"] ?? 0)
-                body.append(String(format: "<tr><td>%@</td><td>%d / %d</td><td>%.1f/s</td><td>%d</td><td>%@</td><td>%.2f ms</td><td>%.2f ms</td><td>%.2f ms</td><td>%d</td></tr>",
-                                   escape(phase.name), phase.sent, phase.scheduled, phase.achievedRate, phase.droppedSlots, escape(name),
-                                   request.latency.p50, request.latency.p99, request.latency.p999, errors))
+                body.append(
+                    String(
+                        format:
+                            "<tr><td>%@</td><td>%d / %d</td><td>%.1f/s</td><td>%d</td><td>%@</td><td>%.2f ms</td><td>%.2f ms</td><td>%.2f ms</td><td>%d</td></tr>",
+                        escape(phase.name),
+                        phase.sent,
+                        phase.scheduled,
+                        phase.achievedRate,
+                        phase.droppedSlots,
+                        escape(name),
+                        request.latency.p50,
+                        request.latency.p99,
+                        request.latency.p999,
+                        errors
+                    )
+                )
             }
         }
         body.append("</table><h2>Telemetry received</h2><pre>\(escape(summary.intake.text))</pre>")
@@ -63,10 +84,16 @@ package enum HTMLReport {
 
     static func latencyChart(_ curves: [String: [RunSummary.LatencyCurvePoint]]) -> String {
         guard !curves.isEmpty else { return "<p class=meta>no requests</p>" }
-        let width = 900.0, height = 320.0, left = 60.0, right = 200.0, top = 10.0, bottom = 30.0
+        let width = 900.0
+        let height = 320.0
+        let left = 60.0
+        let right = 200.0
+        let top = 10.0
+        let bottom = 30.0
         let names = curves.keys.sorted().prefix(palette.count)
         let values = names.flatMap { curves[$0]!.map(\.milliseconds) }.filter { $0 > 0 }
-        let low = max(0.01, values.min() ?? 0.01), high = max(low * 10, values.max() ?? 1)
+        let low = max(0.01, values.min() ?? 0.01)
+        let high = max(low * 10, values.max() ?? 1)
         let columns = curves.values.first?.map(\.percentile) ?? []
         func x(_ index: Int) -> Double { left + Double(index) / Double(max(1, columns.count - 1)) * (width - left - right) }
         func y(_ ms: Double) -> Double {
@@ -76,7 +103,9 @@ package enum HTMLReport {
         var svg = ["<svg width=\"\(Int(width))\" height=\"\(Int(height))\" role=img aria-label=\"latency percentiles\">"]
         var tick = pow(10, floor(log10(low)))
         while tick <= high * 1.0001 {
-            svg.append("<line x1=\(left) x2=\(width - right) y1=\(y(tick)) y2=\(y(tick)) stroke=#eee /><text x=\(left - 6) y=\(y(tick) + 4) text-anchor=end>\(format(tick)) ms</text>")
+            svg.append(
+                "<line x1=\(left) x2=\(width - right) y1=\(y(tick)) y2=\(y(tick)) stroke=#eee /><text x=\(left - 6) y=\(y(tick) + 4) text-anchor=end>\(format(tick)) ms</text>"
+            )
             tick *= 10
         }
         for (index, percentile) in columns.enumerated() {
@@ -88,7 +117,9 @@ package enum HTMLReport {
         }
         for (index, (colour, name)) in zip(palette, names).enumerated() {
             let ly = top + 14 + Double(index) * 16
-            svg.append("<rect x=\(width - right + 12) y=\(ly - 9) width=10 height=10 fill=\"\(colour)\" /><text x=\(width - right + 27) y=\(ly)>\(escape(name))</text>")
+            svg.append(
+                "<rect x=\(width - right + 12) y=\(ly - 9) width=10 height=10 fill=\"\(colour)\" /><text x=\(width - right + 27) y=\(ly)>\(escape(name))</text>"
+            )
         }
         svg.append("</svg>")
         return svg.joined(separator: "\n")
@@ -96,14 +127,21 @@ package enum HTMLReport {
 
     static func timelineChart(_ timeline: [RunSummary.TimelineEntry]) -> String {
         guard let last = timeline.map(\.second).max() else { return "<p class=meta>no requests</p>" }
-        let width = 900.0, height = 220.0, left = 60.0, right = 200.0, top = 10.0, bottom = 30.0
+        let width = 900.0
+        let height = 220.0
+        let left = 60.0
+        let right = 200.0
+        let top = 10.0
+        let bottom = 30.0
         let peak = Double(max(1, timeline.map(\.completed).max() ?? 1))
         func x(_ second: Int) -> Double { left + Double(second) / Double(max(1, last)) * (width - left - right) }
         func y(_ count: Int) -> Double { top + (1 - Double(count) / peak) * (height - top - bottom) }
         var svg = ["<svg width=\"\(Int(width))\" height=\"\(Int(height))\" role=img aria-label=\"requests per second\">"]
         for fraction in [0.0, 0.5, 1.0] {
             let value = Int(peak * fraction)
-            svg.append("<line x1=\(left) x2=\(width - right) y1=\(y(value)) y2=\(y(value)) stroke=#eee /><text x=\(left - 6) y=\(y(value) + 4) text-anchor=end>\(value)/s</text>")
+            svg.append(
+                "<line x1=\(left) x2=\(width - right) y1=\(y(value)) y2=\(y(value)) stroke=#eee /><text x=\(left - 6) y=\(y(value) + 4) text-anchor=end>\(value)/s</text>"
+            )
         }
         for second in stride(from: 0, through: last, by: max(1, last / 10)) {
             svg.append("<text x=\(x(second)) y=\(height - 10) text-anchor=middle>\(second) s</text>")
@@ -112,8 +150,12 @@ package enum HTMLReport {
         let failed = timeline.map { "\(x($0.second)),\(y($0.failed))" }.joined(separator: " ")
         svg.append("<polyline fill=none stroke=\"\(palette[0])\" stroke-width=2 points=\"\(completed)\" />")
         svg.append("<polyline fill=none stroke=\"\(palette[3])\" stroke-width=2 points=\"\(failed)\" />")
-        svg.append("<rect x=\(width - right + 12) y=\(top + 5) width=10 height=10 fill=\"\(palette[0])\" /><text x=\(width - right + 27) y=\(top + 14)>completed</text>")
-        svg.append("<rect x=\(width - right + 12) y=\(top + 21) width=10 height=10 fill=\"\(palette[3])\" /><text x=\(width - right + 27) y=\(top + 30)>failed</text>")
+        svg.append(
+            "<rect x=\(width - right + 12) y=\(top + 5) width=10 height=10 fill=\"\(palette[0])\" /><text x=\(width - right + 27) y=\(top + 14)>completed</text>"
+        )
+        svg.append(
+            "<rect x=\(width - right + 12) y=\(top + 21) width=10 height=10 fill=\"\(palette[3])\" /><text x=\(width - right + 27) y=\(top + 30)>failed</text>"
+        )
         svg.append("</svg>")
         return svg.joined(separator: "\n")
     }
@@ -121,7 +163,9 @@ package enum HTMLReport {
     static func cardinalityChart(_ table: CardinalityCheck.Table, limit: Int?) -> String {
         let rows = Array(table.rows.prefix(20))
         guard !rows.isEmpty else { return "<p class=meta>no metrics</p>" }
-        let width = 900.0, labelWidth = 300.0, rowHeight = 18.0
+        let width = 900.0
+        let labelWidth = 300.0
+        let rowHeight = 18.0
         let height = Double(rows.count) * rowHeight + 30
         let scale = Double(max(limit ?? 0, rows.map(\.series).max() ?? 1))
         func barWidth(_ value: Int) -> Double { Double(value) / scale * (width - labelWidth - 80) }
@@ -135,7 +179,9 @@ package enum HTMLReport {
         }
         if let limit {
             let x = labelWidth + barWidth(limit)
-            svg.append("<line x1=\(x) x2=\(x) y1=5 y2=\(height - 15) stroke=#b00 stroke-dasharray=\"4 3\" /><text x=\(x) y=\(height - 3) text-anchor=middle fill=#b00>limit \(limit)</text>")
+            svg.append(
+                "<line x1=\(x) x2=\(x) y1=5 y2=\(height - 15) stroke=#b00 stroke-dasharray=\"4 3\" /><text x=\(x) y=\(height - 3) text-anchor=middle fill=#b00>limit \(limit)</text>"
+            )
         }
         svg.append("</svg>")
         return svg.joined(separator: "\n")
@@ -152,20 +198,30 @@ package enum HTMLReport {
             let end = instance.resolvedSeconds ?? span
             let firing = instance.firingSeconds ?? end
             parts.append("<text x=\"4\" y=\"\(format(y + 12))\">\(escape(instance.name)) \(escape(instance.labels))</text>")
-            parts.append("<rect x=\"\(format(x(instance.pendingSeconds)))\" y=\"\(format(y + 2))\" width=\"\(format(max(x(firing) - x(instance.pendingSeconds), 1)))\" height=\"12\" fill=\"#f0ad4e\"><title>pending from \(format(instance.pendingSeconds)) s</title></rect>")
+            parts.append(
+                "<rect x=\"\(format(x(instance.pendingSeconds)))\" y=\"\(format(y + 2))\" width=\"\(format(max(x(firing) - x(instance.pendingSeconds), 1)))\" height=\"12\" fill=\"#f0ad4e\"><title>pending from \(format(instance.pendingSeconds)) s</title></rect>"
+            )
             if let fired = instance.firingSeconds {
-                parts.append("<rect x=\"\(format(x(fired)))\" y=\"\(format(y + 2))\" width=\"\(format(max(x(end) - x(fired), 1)))\" height=\"12\" fill=\"#d62728\"><title>firing from \(format(fired)) s\(instance.resolvedSeconds.map { ", resolved at \(format($0)) s" } ?? "")</title></rect>")
+                parts.append(
+                    "<rect x=\"\(format(x(fired)))\" y=\"\(format(y + 2))\" width=\"\(format(max(x(end) - x(fired), 1)))\" height=\"12\" fill=\"#d62728\"><title>firing from \(format(fired)) s\(instance.resolvedSeconds.map { ", resolved at \(format($0)) s" } ?? "")</title></rect>"
+                )
             }
         }
         let height = 30 + Double(alerts.instances.count) * rowHeight
-        parts.append("<line x1=\"\(format(left))\" y1=\"\(format(height - 16))\" x2=\"\(format(left + width))\" y2=\"\(format(height - 16))\" stroke=\"#999\"/>")
-        parts.append("<text x=\"\(format(left))\" y=\"\(format(height - 2))\">0 s</text><text x=\"\(format(left + width - 40))\" y=\"\(format(height - 2))\">\(format(span)) s</text>")
+        parts.append(
+            "<line x1=\"\(format(left))\" y1=\"\(format(height - 16))\" x2=\"\(format(left + width))\" y2=\"\(format(height - 16))\" stroke=\"#999\"/>"
+        )
+        parts.append(
+            "<text x=\"\(format(left))\" y=\"\(format(height - 2))\">0 s</text><text x=\"\(format(left + width - 40))\" y=\"\(format(height - 2))\">\(format(span)) s</text>"
+        )
         return "<svg width=\"\(format(left + width + 20))\" height=\"\(format(height))\" role=\"img\" aria-label=\"alert timeline\">\(parts.joined())</svg>"
     }
 
     static func waterfall(_ trace: RunSummary.TraceWaterfall) -> String {
         guard !trace.bars.isEmpty else { return "<p class=meta>no span of this trace arrived</p>" }
-        let width = 1100.0, labelWidth = 420.0, rowHeight = 18.0
+        let width = 1100.0
+        let labelWidth = 420.0
+        let rowHeight = 18.0
         let end = max(0.001, trace.bars.map { $0.startMilliseconds + $0.durationMilliseconds }.max() ?? 1)
         let height = Double(trace.bars.count) * rowHeight + 30
         func x(_ ms: Double) -> Double { labelWidth + ms / end * (width - labelWidth - 20) }
@@ -175,7 +231,9 @@ package enum HTMLReport {
             let colour = bar.kind == "client" ? palette[1] : bar.kind == "server" ? palette[0] : palette[7]
             let label = String(repeating: "  ", count: bar.depth) + "\(bar.service.replacingOccurrences(of: "cf_core.services.", with: "")): \(bar.name)"
             svg.append("<text x=4 y=\(y + 12) xml:space=preserve>\(escape(label))</text>")
-            svg.append("<rect x=\(x(bar.startMilliseconds)) y=\(y + 2) width=\(max(1, x(bar.startMilliseconds + bar.durationMilliseconds) - x(bar.startMilliseconds))) height=\(rowHeight - 5) fill=\"\(colour)\"><title>\(escape(bar.name)) \(bar.kind) span \(bar.spanID) parent \(bar.parentSpanID ?? "none") \(format(bar.durationMilliseconds)) ms</title></rect>")
+            svg.append(
+                "<rect x=\(x(bar.startMilliseconds)) y=\(y + 2) width=\(max(1, x(bar.startMilliseconds + bar.durationMilliseconds) - x(bar.startMilliseconds))) height=\(rowHeight - 5) fill=\"\(colour)\"><title>\(escape(bar.name)) \(bar.kind) span \(bar.spanID) parent \(bar.parentSpanID ?? "none") \(format(bar.durationMilliseconds)) ms</title></rect>"
+            )
         }
         svg.append("<text x=\(labelWidth) y=\(height - 4)>0 ms</text><text x=\(width - 20) y=\(height - 4) text-anchor=end>\(format(end)) ms</text></svg>")
         return svg.joined(separator: "\n")

@@ -1,5 +1,5 @@
-import Foundation
 import Checks
+import Foundation
 
 /// JUnit XML: one test suite per rule kind, one test case per rule, failures carrying the evidence.
 package enum JUnitReport {
@@ -64,15 +64,28 @@ package enum TextReport {
                 lines += ["", "### \(rule.kind.rawValue): \(rule.name)", ""] + rule.evidence.map { "- \($0)" }
             }
         }
-        lines += ["", "## Workload", "", "| phase | sent / scheduled | rate | dropped | request | p50 | p99 | p99.9 | errors |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        lines += [
+            "", "## Workload", "", "| phase | sent / scheduled | rate | dropped | request | p50 | p99 | p99.9 | errors |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        ]
         for phase in summary.phases {
             for (name, request) in phase.requests.sorted(by: { $0.key < $1.key }) {
                 let errors = request.count - (request.outcomes["ok"] ?? 0)
-                lines.append(String(
-                    format: "| %@ | %d / %d | %.1f/s | %d | %@ | %.2f ms | %.2f ms | %.2f ms | %d |",
-                    phase.name, phase.sent, phase.scheduled, phase.achievedRate, phase.droppedSlots, name,
-                    request.latency.p50, request.latency.p99, request.latency.p999, errors
-                ))
+                lines.append(
+                    String(
+                        format: "| %@ | %d / %d | %.1f/s | %d | %@ | %.2f ms | %.2f ms | %.2f ms | %d |",
+                        phase.name,
+                        phase.sent,
+                        phase.scheduled,
+                        phase.achievedRate,
+                        phase.droppedSlots,
+                        name,
+                        request.latency.p50,
+                        request.latency.p99,
+                        request.latency.p999,
+                        errors
+                    )
+                )
             }
         }
         lines += ["", "## Telemetry received", "", "```", summary.intake.text, "```", ""]
@@ -87,7 +100,11 @@ package enum TextReport {
             if !rule.passed { lines += rule.evidence.prefix(3).map { "    \($0)" } }
         }
         let failed = summary.rules.filter { !$0.passed }.count
-        lines.append(summary.passed ? "PASSED: \(summary.rules.count) rules hold" : "FAILED: \(failed) of \(summary.rules.count) rules\(summary.interrupted ? " (interrupted)" : "")")
+        lines.append(
+            summary.passed
+                ? "PASSED: \(summary.rules.count) rules hold"
+                : "FAILED: \(failed) of \(summary.rules.count) rules\(summary.interrupted ? " (interrupted)" : "")"
+        )
         return lines.joined(separator: "\n")
     }
 

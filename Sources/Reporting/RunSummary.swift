@@ -1,6 +1,6 @@
-package import Scenario
-package import Foundation
 package import Checks
+package import Foundation
+package import Scenario
 package import Telemetry
 package import Workload
 
@@ -74,9 +74,14 @@ package struct RunSummary: Codable, Sendable {
         passed = !driver.interrupted && rules.allSatisfy(\.passed)
         phases = driver.phases.map { phase in
             PhaseEntry(
-                name: phase.name, plannedSeconds: seconds(phase.plannedDuration), elapsedSeconds: seconds(phase.elapsed),
-                scheduled: phase.scheduled, sent: phase.sent.count, droppedSlots: phase.droppedSlots,
-                achievedRate: phase.achievedRate, requests: phase.requests
+                name: phase.name,
+                plannedSeconds: seconds(phase.plannedDuration),
+                elapsedSeconds: seconds(phase.elapsed),
+                scheduled: phase.scheduled,
+                sent: phase.sent.count,
+                droppedSlots: phase.droppedSlots,
+                achievedRate: phase.achievedRate,
+                requests: phase.requests
             )
         }
         self.rules = rules
@@ -115,11 +120,18 @@ package struct RunSummary: Codable, Sendable {
         var bars: [TraceWaterfall.Bar] = []
         func visit(_ parent: SpanID?, depth: Int) {
             for span in (children[parent] ?? []).sorted(by: { $0.startTimeUnixNano < $1.startTimeUnixNano }) where bars.count < 200 {
-                bars.append(TraceWaterfall.Bar(
-                    name: span.name, service: span.resource.serviceName, kind: span.kind.description, spanID: span.spanID.hex,
-                    parentSpanID: span.parentSpanID?.hex, depth: depth,
-                    startMilliseconds: Double(span.startTimeUnixNano - start) / 1e6, durationMilliseconds: Double(span.durationNanos) / 1e6
-                ))
+                bars.append(
+                    TraceWaterfall.Bar(
+                        name: span.name,
+                        service: span.resource.serviceName,
+                        kind: span.kind.description,
+                        spanID: span.spanID.hex,
+                        parentSpanID: span.parentSpanID?.hex,
+                        depth: depth,
+                        startMilliseconds: Double(span.startTimeUnixNano - start) / 1e6,
+                        durationMilliseconds: Double(span.durationNanos) / 1e6
+                    )
+                )
                 visit(span.spanID, depth: depth + 1)
             }
         }

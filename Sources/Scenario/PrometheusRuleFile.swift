@@ -41,7 +41,9 @@ package struct PrometheusRuleFile: Sendable {
     /// Loads and checks the file at `path`.
     package static func load(path: String) throws(FileErrors) -> PrometheusRuleFile {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw FileErrors(errors: [FileLocatedError(file: path, line: 0, column: 0, path: "", message: "cannot read the rule file (missing, unreadable or not UTF-8)")])
+            throw FileErrors(errors: [
+                FileLocatedError(file: path, line: 0, column: 0, path: "", message: "cannot read the rule file (missing, unreadable or not UTF-8)")
+            ])
         }
         return try parse(text, file: path)
     }
@@ -54,7 +56,9 @@ package struct PrometheusRuleFile: Sendable {
         var groupNames: Set<String> = []
         if let top = reader.mapping(root, allowed: ["groups"], required: ["groups"]), let list = top["groups"].flatMap({ reader.sequence($0) }) {
             for field in list {
-                guard let entries = reader.mapping(field, allowed: ["name", "interval", "rules", "limit", "query_offset"], required: ["name", "rules"]) else { continue }
+                guard let entries = reader.mapping(field, allowed: ["name", "interval", "rules", "limit", "query_offset"], required: ["name", "rules"]) else {
+                    continue
+                }
                 guard let name = entries["name"].flatMap({ reader.string($0) }) else { continue }
                 if !groupNames.insert(name).inserted { reader.fail(entries["name"]!, "groupname \"\(name)\" is repeated in the same file") }
                 let interval = entries["interval"].flatMap { prometheusDuration($0, reader: reader) }

@@ -65,8 +65,12 @@ package struct IntakeFault: Sendable, Hashable {
     package var addedLatency: Duration?
 
     package init(
-        signal: Signal? = nil, rate: Double? = nil, respond: IntakeFaultResponse? = nil, sequence: [IntakeFaultResponse] = [],
-        retryAfter: Duration? = nil, addedLatency: Duration? = nil
+        signal: Signal? = nil,
+        rate: Double? = nil,
+        respond: IntakeFaultResponse? = nil,
+        sequence: [IntakeFaultResponse] = [],
+        retryAfter: Duration? = nil,
+        addedLatency: Duration? = nil
     ) {
         self.signal = signal
         self.rate = rate
@@ -139,8 +143,14 @@ package struct RequestTemplate: Sendable {
     package var trace: TraceContextSpec
 
     package init(
-        name: String, weight: Double = 1, service: String, method: String = "GET", path: String, body: String? = nil,
-        headers: [(String, String)] = [], trace: TraceContextSpec = .init()
+        name: String,
+        weight: Double = 1,
+        service: String,
+        method: String = "GET",
+        path: String,
+        body: String? = nil,
+        headers: [(String, String)] = [],
+        trace: TraceContextSpec = .init()
     ) {
         self.name = name
         self.weight = weight
@@ -208,7 +218,10 @@ package struct SLORule: Sendable, Hashable {
 
     /// `<`, `<=`, `>`, `>=`.
     package enum Comparison: String, Sendable, Hashable, CaseIterable {
-        case less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">="
+        case less = "<"
+        case lessOrEqual = "<="
+        case greater = ">"
+        case greaterOrEqual = ">="
     }
 
     package var name: String

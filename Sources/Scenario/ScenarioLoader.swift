@@ -1,6 +1,6 @@
-import Scenario
 package import Foundation
 import PromQLSyntax
+import Scenario
 
 /// Reads and validates scenario files, reporting every mistake with file, line, column and field path.
 ///
@@ -14,7 +14,9 @@ package enum ScenarioLoader {
     /// - Throws: ``FileErrors`` listing every mistake.
     package static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(FileErrors) -> Scenario {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw FileErrors(errors: [FileLocatedError(file: path, line: 0, column: 0, path: "", message: "cannot read the file (missing, unreadable or not UTF-8)")])
+            throw FileErrors(errors: [
+                FileLocatedError(file: path, line: 0, column: 0, path: "", message: "cannot read the file (missing, unreadable or not UTF-8)")
+            ])
         }
         return try parse(text, file: path, environment: environment)
     }
@@ -37,9 +39,13 @@ struct ScenarioParser {
     let file: String
 
     func scenario(_ root: Field) -> Scenario? {
-        guard let top = reader.mapping(
-            root, allowed: ["name", "description", "services", "intake", "workload", "rules", "settle", "scrape"], required: ["name", "workload"]
-        ) else { return nil }
+        guard
+            let top = reader.mapping(
+                root,
+                allowed: ["name", "description", "services", "intake", "workload", "rules", "settle", "scrape"],
+                required: ["name", "workload"]
+            )
+        else { return nil }
         let name = top["name"].flatMap { reader.string($0) }
         let description = top["description"].flatMap { reader.string($0) } ?? ""
         let services = top["services"].map(servicesSection) ?? ServicesSection(builtin: BuiltinServices(), targets: [:])
@@ -50,8 +56,15 @@ struct ScenarioParser {
         let scrape = top["scrape"].map(scrapeSection) ?? ScrapeSection()
         guard let name, let workload, let services else { return nil }
         return Scenario(
-            name: name, description: description, file: file, services: services, intake: intake,
-            workload: workload, rules: rules, settle: settle, scrape: scrape
+            name: name,
+            description: description,
+            file: file,
+            services: services,
+            intake: intake,
+            workload: workload,
+            rules: rules,
+            settle: settle,
+            scrape: scrape
         )
     }
 
@@ -168,9 +181,10 @@ struct ScenarioParser {
         fault.signal = entries["signal"].flatMap { reader.choice($0, of: Signal.allCases.map(\.rawValue)) }.flatMap(Signal.init(rawValue:))
         fault.rate = entries["rate"].flatMap { reader.number($0, minimum: 0, maximum: 1) }
         fault.respond = entries["respond"].flatMap { reader.choice($0, of: responses) }.flatMap(IntakeFaultResponse.init(word:))
-        fault.sequence = entries["sequence"].flatMap { reader.sequence($0) }?.compactMap {
-            reader.choice($0, of: responses).flatMap(IntakeFaultResponse.init(word:))
-        } ?? []
+        fault.sequence =
+            entries["sequence"].flatMap { reader.sequence($0) }?.compactMap {
+                reader.choice($0, of: responses).flatMap(IntakeFaultResponse.init(word:))
+            } ?? []
         fault.retryAfter = entries["retry_after"].flatMap { reader.duration($0) }
         fault.addedLatency = entries["latency"].flatMap { reader.duration($0) }
         if entries["respond"] != nil && entries["sequence"] != nil {
@@ -193,7 +207,9 @@ struct ScenarioParser {
         let phases = entries["phases"].flatMap { reader.sequence($0) }?.compactMap(phase) ?? []
         let requests = entries["requests"].flatMap { reader.sequence($0) }?.compactMap { request($0, services: services) } ?? []
         if let phasesField = entries["phases"], phases.isEmpty, reader.errors.isEmpty { reader.fail(phasesField, "the workload needs at least one phase") }
-        if let requestsField = entries["requests"], requests.isEmpty, reader.errors.isEmpty { reader.fail(requestsField, "the workload needs at least one request") }
+        if let requestsField = entries["requests"], requests.isEmpty, reader.errors.isEmpty {
+            reader.fail(requestsField, "the workload needs at least one request")
+        }
         var workload = WorkloadSection(phases: phases, requests: requests)
         if let value = entries["connections"].flatMap({ reader.integer($0, range: 1...10_000) }) { workload.connections = value }
         if let value = entries["timeout"].flatMap({ reader.duration($0) }) { workload.timeout = value }
@@ -212,7 +228,10 @@ struct ScenarioParser {
         let optional: [String: [String]] = ["closed": ["think_time"]]
         for key in ["rate", "from", "to", "users", "think_time"] where entries[key] != nil {
             if !(needed[kind, default: []] + optional[kind, default: []]).contains(key), let extra = entries[key] {
-                reader.fail(extra, "'\(key)' does not apply to a \(kind) arrival (it takes \((needed[kind, default: []] + optional[kind, default: []]).joined(separator: ", ")))")
+                reader.fail(
+                    extra,
+                    "'\(key)' does not apply to a \(kind) arrival (it takes \((needed[kind, default: []] + optional[kind, default: []]).joined(separator: ", ")))"
+                )
             }
         }
         for key in needed[kind, default: []] where entries[key] == nil {
@@ -241,9 +260,13 @@ struct ScenarioParser {
     static let builtinServiceNames = ["tasks", "projects", "sprints", "migrations"]
 
     func request(_ field: Field, services: ServicesSection?) -> RequestTemplate? {
-        guard let entries = reader.mapping(
-            field, allowed: ["name", "weight", "service", "method", "path", "body", "headers", "trace"], required: ["name", "service", "path"]
-        ) else { return nil }
+        guard
+            let entries = reader.mapping(
+                field,
+                allowed: ["name", "weight", "service", "method", "path", "body", "headers", "trace"],
+                required: ["name", "service", "path"]
+            )
+        else { return nil }
         let name = entries["name"].flatMap { reader.string($0) }
         let weight = entries["weight"].flatMap { reader.number($0, minimum: 0, exclusiveMinimum: true) } ?? 1
         var service = entries["service"].flatMap { reader.string($0) }
@@ -259,9 +282,10 @@ struct ScenarioParser {
         let path = entries["path"].flatMap { reader.string($0, environment: environment) }
         if let path, !path.hasPrefix("/"), let pathField = entries["path"] { reader.fail(pathField, "path '\(path)' must start with /") }
         let body = entries["body"].flatMap { reader.string($0, environment: environment) }
-        let headers = entries["headers"].flatMap { reader.freeMapping($0) }?.compactMap { key, value in
-            reader.string(value, environment: environment).map { (key, $0) }
-        } ?? []
+        let headers =
+            entries["headers"].flatMap { reader.freeMapping($0) }?.compactMap { key, value in
+                reader.string(value, environment: environment).map { (key, $0) }
+            } ?? []
         let trace = entries["trace"].map(traceSpec) ?? TraceContextSpec()
         guard let name, let service, let path else { return nil }
         return RequestTemplate(name: name, weight: weight, service: service, method: method, path: path, body: body, headers: headers, trace: trace)
@@ -349,19 +373,28 @@ struct ScenarioParser {
         }
         let sources = ["client", "spans", "metric"].filter { entries[$0] != nil }
         guard sources.count == 1 else {
-            reader.fail(field, sources.isEmpty ? "an SLO needs one source: client, spans or metric (or an expr)" : "give one source, not \(sources.joined(separator: " and "))")
+            reader.fail(
+                field,
+                sources.isEmpty ? "an SLO needs one source: client, spans or metric (or an expr)" : "give one source, not \(sources.joined(separator: " and "))"
+            )
             return nil
         }
         switch sources[0] {
         case "client": rule.source = .client(request: entries["client"].flatMap { reader.string($0) }.flatMap { $0 == "*" ? nil : $0 })
-        case "spans": rule.source = .spans(name: entries["spans"].flatMap { reader.string($0) }.flatMap { $0 == "*" ? nil : $0 }, service: entries["service"].flatMap { reader.string($0) })
+        case "spans":
+            rule.source = .spans(
+                name: entries["spans"].flatMap { reader.string($0) }.flatMap { $0 == "*" ? nil : $0 },
+                service: entries["service"].flatMap { reader.string($0) }
+            )
         default:
             guard let metric = entries["metric"].flatMap({ reader.string($0) }) else { return nil }
             rule.source = .metric(name: metric)
         }
-        rule.selector = Dictionary(uniqueKeysWithValues: (entries["where"].flatMap { reader.freeMapping($0) } ?? []).compactMap { key, value in
-            reader.string(value).map { (key, $0) }
-        })
+        rule.selector = Dictionary(
+            uniqueKeysWithValues: (entries["where"].flatMap { reader.freeMapping($0) } ?? []).compactMap { key, value in
+                reader.string(value).map { (key, $0) }
+            }
+        )
         rule.groupBy = entries["by"].flatMap { reader.sequence($0) }?.compactMap { reader.string($0) } ?? []
         rule.window = entries["window"].flatMap { reader.duration($0) }
         guard let objectiveField = entries["objective"] else {
@@ -402,7 +435,8 @@ struct Objective {
     init?(parsing text: String, isLatency: Bool) {
         let parts = text.split(separator: " ", omittingEmptySubsequences: true)
         guard parts.count == 3, parts[0].hasPrefix("p"), let quantile = Self.quantile(fromPercentile: parts[0].dropFirst()),
-              let comparison = SLORule.Comparison(rawValue: String(parts[1])) else { return nil }
+            let comparison = SLORule.Comparison(rawValue: String(parts[1]))
+        else { return nil }
         if let duration = YAMLReader.parseDuration(String(parts[2])) {
             threshold = duration.inSeconds
             thresholdIsDuration = true
@@ -420,9 +454,10 @@ struct Objective {
     static func quantile(fromPercentile text: Substring) -> Double? {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard (1...2).contains(parts.count), let whole = parts.first, (1...2).contains(whole.count),
-              (whole + (parts.count == 2 ? parts[1] : "")).allSatisfy(\.isNumber), parts.count == 1 || !parts[1].isEmpty,
-              let value = Double("0." + String(repeating: "0", count: 2 - whole.count) + whole + (parts.count == 2 ? parts[1] : "")),
-              value > 0, value < 1 else { return nil }
+            (whole + (parts.count == 2 ? parts[1] : "")).allSatisfy(\.isNumber), parts.count == 1 || !parts[1].isEmpty,
+            let value = Double("0." + String(repeating: "0", count: 2 - whole.count) + whole + (parts.count == 2 ? parts[1] : "")),
+            value > 0, value < 1
+        else { return nil }
         return value
     }
 }

@@ -61,7 +61,10 @@ package final class YAMLReader {
             return FileLocatedError(file: file, line: mark.line, column: mark.column, path: "", message: "YAML syntax: \(problem)")
         case .duplicatedKeysInMapping(let duplicates, let context):
             return FileLocatedError(
-                file: file, line: context.mark.line, column: context.mark.column, path: "",
+                file: file,
+                line: context.mark.line,
+                column: context.mark.column,
+                path: "",
                 message: "duplicate keys \(duplicates.joined(separator: ", "))"
             )
         default:
@@ -235,7 +238,10 @@ package final class YAMLReader {
             } else if let fallback {
                 result += fallback
             } else {
-                fail(field, "environment variable \(name) is not set: export it (e.g. \(name)=https://staging.example.com), give a default (${\(name):-VALUE}) or remove the reference")
+                fail(
+                    field,
+                    "environment variable \(name) is not set: export it (e.g. \(name)=https://staging.example.com), give a default (${\(name):-VALUE}) or remove the reference"
+                )
                 return nil
             }
             rest = rest[rest.index(after: close)...]
@@ -267,7 +273,8 @@ package final class YAMLReader {
     }
 
     static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
+        let a = Array(a)
+        let b = Array(b)
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }
         var previous = Array(0...b.count)

@@ -1,4 +1,5 @@
 import Intake
+
 /// A problem found in a scraped exposition or in scraping it.
 package struct ExpositionFinding: Sendable, Hashable, CustomStringConvertible {
     /// What kind of problem.
@@ -180,10 +181,14 @@ package enum ExpositionLint {
         for sample in exposition.samples {
             let identity = SeriesIdentity(sample)
             if let first = seen[identity] {
-                findings.append(ExpositionFinding(
-                    kind: .consistency, line: sample.line, metric: sample.name,
-                    message: "duplicate series \(describe(sample.name, sample.labels)): also at line \(first)"
-                ))
+                findings.append(
+                    ExpositionFinding(
+                        kind: .consistency,
+                        line: sample.line,
+                        metric: sample.name,
+                        message: "duplicate series \(describe(sample.name, sample.labels)): also at line \(first)"
+                    )
+                )
             } else {
                 seen[identity] = sample.line
             }
@@ -234,38 +239,61 @@ package enum ExpositionLint {
             guard !group.buckets.isEmpty else { continue }
             for (previous, bucket) in zip(group.buckets, group.buckets.dropFirst()) {
                 if !(bucket.le > previous.le) {
-                    findings.append(ExpositionFinding(
-                        kind: .consistency, line: bucket.line, metric: family.name,
-                        message: "histogram \(series): bucket le=\"\(bucket.text)\" comes after le=\"\(previous.text)\": buckets must be in increasing order of le, each once"
-                    ))
+                    findings.append(
+                        ExpositionFinding(
+                            kind: .consistency,
+                            line: bucket.line,
+                            metric: family.name,
+                            message:
+                                "histogram \(series): bucket le=\"\(bucket.text)\" comes after le=\"\(previous.text)\": buckets must be in increasing order of le, each once"
+                        )
+                    )
                 }
             }
             let sorted = group.buckets.sorted { $0.le < $1.le }
             for (previous, bucket) in zip(sorted, sorted.dropFirst()) where bucket.value < previous.value {
-                findings.append(ExpositionFinding(
-                    kind: .consistency, line: bucket.line, metric: family.name,
-                    message: "histogram \(series): bucket le=\"\(bucket.text)\" counts \(format(bucket.value)), less than le=\"\(previous.text)\" with \(format(previous.value)): buckets are cumulative and must not decrease"
-                ))
+                findings.append(
+                    ExpositionFinding(
+                        kind: .consistency,
+                        line: bucket.line,
+                        metric: family.name,
+                        message:
+                            "histogram \(series): bucket le=\"\(bucket.text)\" counts \(format(bucket.value)), less than le=\"\(previous.text)\" with \(format(previous.value)): buckets are cumulative and must not decrease"
+                    )
+                )
             }
             guard let infinity = group.buckets.first(where: { $0.le == .infinity }) else {
-                findings.append(ExpositionFinding(
-                    kind: .consistency, line: group.buckets.last!.line, metric: family.name,
-                    message: "histogram \(series) has no le=\"+Inf\" bucket"
-                ))
+                findings.append(
+                    ExpositionFinding(
+                        kind: .consistency,
+                        line: group.buckets.last!.line,
+                        metric: family.name,
+                        message: "histogram \(series) has no le=\"+Inf\" bucket"
+                    )
+                )
                 continue
             }
             if let count = group.count {
                 if count.value != infinity.value && !(count.value.isNaN && infinity.value.isNaN) {
-                    findings.append(ExpositionFinding(
-                        kind: .consistency, line: count.line, metric: family.name,
-                        message: "histogram \(series): \(family.name)\(countSuffix) is \(format(count.value)) but the le=\"+Inf\" bucket (line \(infinity.line)) is \(format(infinity.value)): they must be equal"
-                    ))
+                    findings.append(
+                        ExpositionFinding(
+                            kind: .consistency,
+                            line: count.line,
+                            metric: family.name,
+                            message:
+                                "histogram \(series): \(family.name)\(countSuffix) is \(format(count.value)) but the le=\"+Inf\" bucket (line \(infinity.line)) is \(format(infinity.value)): they must be equal"
+                        )
+                    )
                 }
             } else {
-                findings.append(ExpositionFinding(
-                    kind: .consistency, line: infinity.line, metric: family.name,
-                    message: "histogram \(series) has buckets but no \(family.name)\(countSuffix)"
-                ))
+                findings.append(
+                    ExpositionFinding(
+                        kind: .consistency,
+                        line: infinity.line,
+                        metric: family.name,
+                        message: "histogram \(series) has buckets but no \(family.name)\(countSuffix)"
+                    )
+                )
             }
         }
         return findings

@@ -1,5 +1,6 @@
 import Intake
 import PromQLSyntax
+
 /// A label of a sample: name and (unescaped) value.
 package struct ExpositionLabel: Sendable, Hashable {
     /// The label name, e.g. `code`.
@@ -365,9 +366,17 @@ private struct Parser {
 
     private mutating func newFamily(_ name: String) -> Int {
         let index = families.count
-        families.append(ExpositionFamily(
-            name: name, type: openMetrics ? .unknown : .untyped, declaredType: false, help: nil, unit: nil, line: lineNumber, samples: []
-        ))
+        families.append(
+            ExpositionFamily(
+                name: name,
+                type: openMetrics ? .unknown : .untyped,
+                declaredType: false,
+                help: nil,
+                unit: nil,
+                line: lineNumber,
+                samples: []
+            )
+        )
         familyIndex[name] = index
         current = index
         return index
@@ -375,9 +384,11 @@ private struct Parser {
 
     private mutating func reportSplit(_ index: Int) {
         guard splitReported.insert(index).inserted else { return }
-        problems.append(fail(
-            "metric family \(families[index].name) continues after other families (it starts at line \(families[index].line)): the format asks for all of a family's lines in one group"
-        ))
+        problems.append(
+            fail(
+                "metric family \(families[index].name) continues after other families (it starts at line \(families[index].line)): the format asks for all of a family's lines in one group"
+            )
+        )
     }
 
     // MARK: Samples
@@ -386,7 +397,10 @@ private struct Parser {
         var cursor = Cursor(line)
         let name = cursor.token(stopAt: UInt8(ascii: "{"))
         guard ExpositionParser.isMetricName(name) else {
-            throw fail(name.isEmpty ? "a sample line must start with a metric name" : "invalid metric name \"\(Self.show(name))\": names match [a-zA-Z_:][a-zA-Z0-9_:]*")
+            throw fail(
+                name.isEmpty
+                    ? "a sample line must start with a metric name" : "invalid metric name \"\(Self.show(name))\": names match [a-zA-Z_:][a-zA-Z0-9_:]*"
+            )
         }
         let nameText = String(decoding: name, as: UTF8.self)
         var blanks = openMetrics ? 0 : cursor.skipBlanks(tabs: true)
@@ -438,7 +452,12 @@ private struct Parser {
             }
         }
         let sample = ExpositionSample(
-            name: nameText, labels: labels, value: value, timestampMilliseconds: timestamp, line: lineNumber, hasExemplar: hasExemplar
+            name: nameText,
+            labels: labels,
+            value: value,
+            timestampMilliseconds: timestamp,
+            line: lineNumber,
+            hasExemplar: hasExemplar
         )
         try place(sample)
     }
@@ -518,13 +537,17 @@ private struct Parser {
             return
         }
         // Another family this sample could belong to, seen earlier: its name is the sample's less a suffix.
-        let candidates = [sample.name] + Self.allSuffixes.compactMap { suffix in
-            sample.name.hasSuffix(suffix) ? String(sample.name.dropLast(suffix.count)) : nil
-        }
+        let candidates =
+            [sample.name]
+            + Self.allSuffixes.compactMap { suffix in
+                sample.name.hasSuffix(suffix) ? String(sample.name.dropLast(suffix.count)) : nil
+            }
         for index in candidates.compactMap({ familyIndex[$0] }) where index != current {
             let family = families[index]
             guard let suffix = Self.suffix(of: sample.name, in: family, openMetrics: openMetrics) else { continue }
-            if openMetrics { throw fail("sample \(sample.name) belongs to metric family \(family.name), which ended before: a family's lines must be one group") }
+            if openMetrics {
+                throw fail("sample \(sample.name) belongs to metric family \(family.name), which ended before: a family's lines must be one group")
+            }
             reportSplit(index)
             try check(sample, suffix: suffix, family: family)
             families[index].samples.append(sample)
@@ -534,7 +557,9 @@ private struct Parser {
         // Otherwise the sample starts a family of its own (untyped, unknown), unless a family of that
         // name exists and did not take it.
         if let clash = familyIndex[sample.name] {
-            throw fail("sample \(sample.name) does not fit metric family \(families[clash].name) of type \(families[clash].type.rawValue) (line \(families[clash].line))")
+            throw fail(
+                "sample \(sample.name) does not fit metric family \(families[clash].name) of type \(families[clash].type.rawValue) (line \(families[clash].line))"
+            )
         }
         let index = newFamily(sample.name)
         try checkTimestampPresence(sample, family: index)
@@ -549,7 +574,9 @@ private struct Parser {
         let key = sample.labels.filter { $0.name != "le" && $0.name != "quantile" }
         let present = sample.timestampMilliseconds != nil
         if let earlier = timestampPresence[family]?[key], earlier != present {
-            throw fail("\(sample.name) \(present ? "has" : "has no") timestamp but the other samples of its MetricPoint \(present ? "have none" : "have one"): all or none")
+            throw fail(
+                "\(sample.name) \(present ? "has" : "has no") timestamp but the other samples of its MetricPoint \(present ? "have none" : "have one"): all or none"
+            )
         }
         timestampPresence[family, default: [:]][key] = present
     }

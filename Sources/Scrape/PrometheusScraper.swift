@@ -1,10 +1,10 @@
-import Scenario
-import Intake
 import AsyncHTTPClient
 import Foundation
+import Intake
 package import Logging
 import NIOCore
 import NIOHTTP1
+import Scenario
 package import ServiceLifecycle
 import Synchronization
 package import Telemetry
@@ -180,10 +180,13 @@ package struct PrometheusScraper: Service {
 
         // Limits, as Prometheus applies them: past either, the whole scrape fails.
         if target.sampleLimit > 0, samples.count > target.sampleLimit {
-            findings.append(ExpositionFinding(
-                kind: .limit,
-                message: "sample limit exceeded: the scrape has \(samples.count) samples, sample_limit is \(target.sampleLimit) (the scrape failed; nothing stored)"
-            ))
+            findings.append(
+                ExpositionFinding(
+                    kind: .limit,
+                    message:
+                        "sample limit exceeded: the scrape has \(samples.count) samples, sample_limit is \(target.sampleLimit) (the scrape failed; nothing stored)"
+                )
+            )
             outcome.findings = findings
             finish(&outcome, target: target, started: started, scrapeMillis: scrapeMillis, batch: Batch(), reservedBytes: 0)
             return outcome
@@ -194,10 +197,15 @@ package struct PrometheusScraper: Service {
                 // renamed to exported_*), __name__, job and instance.
                 let count = sample.labels.count + 3
                 if count > target.labelLimit {
-                    findings.append(ExpositionFinding(
-                        kind: .limit, line: sample.line, metric: sample.name,
-                        message: "label_limit exceeded (metric: \(sample.name), number of labels: \(count), limit: \(target.labelLimit)): the scrape failed; nothing stored"
-                    ))
+                    findings.append(
+                        ExpositionFinding(
+                            kind: .limit,
+                            line: sample.line,
+                            metric: sample.name,
+                            message:
+                                "label_limit exceeded (metric: \(sample.name), number of labels: \(count), limit: \(target.labelLimit)): the scrape failed; nothing stored"
+                        )
+                    )
                     outcome.findings = findings
                     finish(&outcome, target: target, started: started, scrapeMillis: scrapeMillis, batch: Batch(), reservedBytes: 0)
                     return outcome
@@ -211,10 +219,14 @@ package struct PrometheusScraper: Service {
             let millis = sample.timestampMilliseconds ?? scrapeMillis
             let (nanos, overflow) = millis.multipliedReportingOverflow(by: 1_000_000)
             guard millis >= 0, !overflow else {
-                findings.append(ExpositionFinding(
-                    kind: .format, line: sample.line, metric: sample.name,
-                    message: "timestamp \(millis) ms of \(sample.name) is outside 1970...2262: sample not stored"
-                ))
+                findings.append(
+                    ExpositionFinding(
+                        kind: .format,
+                        line: sample.line,
+                        metric: sample.name,
+                        message: "timestamp \(millis) ms of \(sample.name) is outside 1970...2262: sample not stored"
+                    )
+                )
                 continue
             }
             var attributes: Attributes = [:]
@@ -248,7 +260,12 @@ package struct PrometheusScraper: Service {
     /// Adds the scrape's own series (`up`, `scrape_duration_seconds`, `scrape_samples_scraped`), stores,
     /// records and reports.
     private func finish(
-        _ outcome: inout ScrapeOutcome, target: Target, started: ContinuousClock.Instant, scrapeMillis: Int64, batch: Batch, reservedBytes: Int
+        _ outcome: inout ScrapeOutcome,
+        target: Target,
+        started: ContinuousClock.Instant,
+        scrapeMillis: Int64,
+        batch: Batch,
+        reservedBytes: Int
     ) {
         var batch = batch
         let elapsed = ContinuousClock.now - started
@@ -256,11 +273,16 @@ package struct PrometheusScraper: Service {
         let seconds = elapsed.inSeconds
         let time = UInt64(max(0, scrapeMillis)) * 1_000_000
         let attributes: Attributes = ["job": .string(target.job), "instance": .string(target.instance)]
-        for (name, value) in [("up", outcome.up ? 1.0 : 0.0), ("scrape_duration_seconds", seconds), ("scrape_samples_scraped", Double(outcome.samplesScraped))] {
-            batch.series.append(MetricSeries(
-                key: SeriesKey(metricName: name, attributes: attributes, resource: Resource()), kind: .gauge,
-                points: [.number(NumberPoint(timeUnixNano: time, value: .double(value)))], channel: .prometheusScrape
-            ))
+        for (name, value) in [("up", outcome.up ? 1.0 : 0.0), ("scrape_duration_seconds", seconds), ("scrape_samples_scraped", Double(outcome.samplesScraped))]
+        {
+            batch.series.append(
+                MetricSeries(
+                    key: SeriesKey(metricName: name, attributes: attributes, resource: Resource()),
+                    kind: .gauge,
+                    points: [.number(NumberPoint(timeUnixNano: time, value: .double(value)))],
+                    channel: .prometheusScrape
+                )
+            )
         }
         store.store(batch, channel: .prometheusScrape, signal: .metrics, rejectedItems: 0, reservedBytes: reservedBytes)
         if let problem = SinkRecording.record(batch, to: recorder) { logger.error("\(problem)") }
@@ -318,7 +340,8 @@ package struct PrometheusScraper: Service {
                 case "text/plain": format = .text
                 default:
                     format = .text
-                    note = "Content-Type \(contentType ?? "missing") is not an exposition format (text/plain; version=0.0.4 or application/openmetrics-text): read as text 0.0.4, as Prometheus does"
+                    note =
+                        "Content-Type \(contentType ?? "missing") is not an exposition format (text/plain; version=0.0.4 or application/openmetrics-text): read as text 0.0.4, as Prometheus does"
                 }
                 return Fetched(body: Array(buffer: body), format: format, contentTypeNote: note)
             }

@@ -20,7 +20,8 @@ package indirect enum AttributeValue: Hashable, Sendable, CustomStringConvertibl
         case .bytes(let value): HexCoding.encode(value)
         case .array(let values): "[" + values.map(\.quotedDescription).joined(separator: ",") + "]"
         case .keyValueList(let values):
-            "{" + values.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\($0.value.quotedDescription)" }
+            "{"
+                + values.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\($0.value.quotedDescription)" }
                 .joined(separator: ",") + "}"
         case .empty: ""
         }

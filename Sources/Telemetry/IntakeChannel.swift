@@ -1,4 +1,5 @@
 package import Scenario
+
 /// Which door telemetry came in by: protocol and encoding (`otlp-grpc`, `otlp-http-json`, ...).
 ///
 /// A struct rather than an enum so that each sink can add its own without breaking anybody.

@@ -74,9 +74,12 @@ package struct IntakeSummary: Codable, Sendable, Hashable {
         self.channels = store.counts.flatMap { channel, bySignal in
             bySignal.map { signal, counts in
                 ChannelEntry(
-                    channel: channel.name, signal: signal.rawValue,
-                    requestsAccepted: counts.requestsAccepted, requestsRejected: counts.requestsRejected,
-                    itemsAccepted: counts.itemsAccepted, itemsRejected: counts.itemsRejected,
+                    channel: channel.name,
+                    signal: signal.rawValue,
+                    requestsAccepted: counts.requestsAccepted,
+                    requestsRejected: counts.requestsRejected,
+                    itemsAccepted: counts.itemsAccepted,
+                    itemsRejected: counts.itemsRejected,
                     bytesAccepted: counts.bytesAccepted
                 )
             }

@@ -79,8 +79,15 @@ package struct HistogramPoint: Sendable, Hashable {
     package var flags: UInt32
 
     package init(
-        startTimeUnixNano: UInt64 = 0, timeUnixNano: UInt64, count: UInt64, sum: Double? = nil,
-        min: Double? = nil, max: Double? = nil, explicitBounds: [Double], bucketCounts: [UInt64], flags: UInt32 = 0
+        startTimeUnixNano: UInt64 = 0,
+        timeUnixNano: UInt64,
+        count: UInt64,
+        sum: Double? = nil,
+        min: Double? = nil,
+        max: Double? = nil,
+        explicitBounds: [Double],
+        bucketCounts: [UInt64],
+        flags: UInt32 = 0
     ) {
         self.startTimeUnixNano = startTimeUnixNano
         self.timeUnixNano = timeUnixNano
@@ -120,9 +127,18 @@ package struct ExponentialHistogramPoint: Sendable, Hashable {
     package var flags: UInt32
 
     package init(
-        startTimeUnixNano: UInt64 = 0, timeUnixNano: UInt64, count: UInt64, sum: Double? = nil,
-        min: Double? = nil, max: Double? = nil, scale: Int32, zeroCount: UInt64 = 0, zeroThreshold: Double = 0,
-        positive: Buckets = .init(), negative: Buckets = .init(), flags: UInt32 = 0
+        startTimeUnixNano: UInt64 = 0,
+        timeUnixNano: UInt64,
+        count: UInt64,
+        sum: Double? = nil,
+        min: Double? = nil,
+        max: Double? = nil,
+        scale: Int32,
+        zeroCount: UInt64 = 0,
+        zeroThreshold: Double = 0,
+        positive: Buckets = .init(),
+        negative: Buckets = .init(),
+        flags: UInt32 = 0
     ) {
         self.startTimeUnixNano = startTimeUnixNano
         self.timeUnixNano = timeUnixNano
@@ -159,8 +175,12 @@ package struct SummaryPoint: Sendable, Hashable {
     package var flags: UInt32
 
     package init(
-        startTimeUnixNano: UInt64 = 0, timeUnixNano: UInt64, count: UInt64, sum: Double,
-        quantiles: [Quantile] = [], flags: UInt32 = 0
+        startTimeUnixNano: UInt64 = 0,
+        timeUnixNano: UInt64,
+        count: UInt64,
+        sum: Double,
+        quantiles: [Quantile] = [],
+        flags: UInt32 = 0
     ) {
         self.startTimeUnixNano = startTimeUnixNano
         self.timeUnixNano = timeUnixNano
@@ -214,8 +234,13 @@ package struct MetricSeries: Sendable, Hashable {
     package var channel: IntakeChannel
 
     package init(
-        key: SeriesKey, kind: MetricKind, unit: String = "", description: String = "",
-        scope: InstrumentationScope = .init(), points: [MetricPoint] = [], channel: IntakeChannel
+        key: SeriesKey,
+        kind: MetricKind,
+        unit: String = "",
+        description: String = "",
+        scope: InstrumentationScope = .init(),
+        points: [MetricPoint] = [],
+        channel: IntakeChannel
     ) {
         self.key = key
         self.kind = kind

@@ -89,8 +89,13 @@ package enum OTLPConversion {
                             indexByKey[key] = result.batch.series.count
                             result.batch.series.append(
                                 MetricSeries(
-                                    key: key, kind: kind, unit: metric.unit, description: metric.description_p,
-                                    scope: scope, points: [point], channel: channel
+                                    key: key,
+                                    kind: kind,
+                                    unit: metric.unit,
+                                    description: metric.description_p,
+                                    scope: scope,
+                                    points: [point],
+                                    channel: channel
                                 )
                             )
                         }
@@ -153,7 +158,10 @@ package enum OTLPConversion {
     }
 
     private static func span(
-        _ proto: TraceProto, resource: Resource, scope: InstrumentationScope, channel: IntakeChannel
+        _ proto: TraceProto,
+        resource: Resource,
+        scope: InstrumentationScope,
+        channel: IntakeChannel
     ) -> Result<Span, Problem> {
         do {
             let traceID = try requiredTraceID(proto.traceID, field: "trace_id")
@@ -253,10 +261,15 @@ package enum OTLPConversion {
                     continue
                 }
                 let point = HistogramPoint(
-                    startTimeUnixNano: proto.startTimeUnixNano, timeUnixNano: proto.timeUnixNano, count: proto.count,
-                    sum: proto.hasSum ? proto.sum : nil, min: proto.hasMin ? proto.min : nil,
-                    max: proto.hasMax ? proto.max : nil, explicitBounds: proto.explicitBounds,
-                    bucketCounts: proto.bucketCounts, flags: proto.flags
+                    startTimeUnixNano: proto.startTimeUnixNano,
+                    timeUnixNano: proto.timeUnixNano,
+                    count: proto.count,
+                    sum: proto.hasSum ? proto.sum : nil,
+                    min: proto.hasMin ? proto.min : nil,
+                    max: proto.hasMax ? proto.max : nil,
+                    explicitBounds: proto.explicitBounds,
+                    bucketCounts: proto.bucketCounts,
+                    flags: proto.flags
                 )
                 converted.points.append((attributes(proto.attributes), .histogram(point)))
             }
@@ -264,9 +277,14 @@ package enum OTLPConversion {
             converted.kind = .exponentialHistogram(temporality: temporality(histogram.aggregationTemporality))
             converted.points = histogram.dataPoints.map { proto in
                 let point = ExponentialHistogramPoint(
-                    startTimeUnixNano: proto.startTimeUnixNano, timeUnixNano: proto.timeUnixNano, count: proto.count,
-                    sum: proto.hasSum ? proto.sum : nil, min: proto.hasMin ? proto.min : nil,
-                    max: proto.hasMax ? proto.max : nil, scale: proto.scale, zeroCount: proto.zeroCount,
+                    startTimeUnixNano: proto.startTimeUnixNano,
+                    timeUnixNano: proto.timeUnixNano,
+                    count: proto.count,
+                    sum: proto.hasSum ? proto.sum : nil,
+                    min: proto.hasMin ? proto.min : nil,
+                    max: proto.hasMax ? proto.max : nil,
+                    scale: proto.scale,
+                    zeroCount: proto.zeroCount,
                     zeroThreshold: proto.zeroThreshold,
                     positive: .init(offset: proto.positive.offset, bucketCounts: proto.positive.bucketCounts),
                     negative: .init(offset: proto.negative.offset, bucketCounts: proto.negative.bucketCounts),
@@ -278,8 +296,11 @@ package enum OTLPConversion {
             converted.kind = .summary
             converted.points = summary.dataPoints.map { proto in
                 let point = SummaryPoint(
-                    startTimeUnixNano: proto.startTimeUnixNano, timeUnixNano: proto.timeUnixNano, count: proto.count,
-                    sum: proto.sum, quantiles: proto.quantileValues.map { .init(quantile: $0.quantile, value: $0.value) },
+                    startTimeUnixNano: proto.startTimeUnixNano,
+                    timeUnixNano: proto.timeUnixNano,
+                    count: proto.count,
+                    sum: proto.sum,
+                    quantiles: proto.quantileValues.map { .init(quantile: $0.quantile, value: $0.value) },
                     flags: proto.flags
                 )
                 return (attributes(proto.attributes), .summary(point))
@@ -312,7 +333,10 @@ package enum OTLPConversion {
             case nil: .double(0)
             }
         return NumberPoint(
-            startTimeUnixNano: proto.startTimeUnixNano, timeUnixNano: proto.timeUnixNano, value: value, flags: proto.flags
+            startTimeUnixNano: proto.startTimeUnixNano,
+            timeUnixNano: proto.timeUnixNano,
+            value: value,
+            flags: proto.flags
         )
     }
 

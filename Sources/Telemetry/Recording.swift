@@ -1,6 +1,6 @@
-package import Scenario
 import Foundation
 package import OTelBenchProtos
+package import Scenario
 import Synchronization
 
 /// One export request as a recording holds it.

@@ -4,7 +4,11 @@ package import Histogram
 /// within the histogram's precision. One per worker, merged at the end, so the hot path takes no lock.
 package struct LatencyRecorder: Sendable {
     /// The histogram, in microseconds.
-    package private(set) var histogram = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)
+    package private(set) var histogram = Histogram<UInt64>(
+        lowestDiscernibleValue: 1,
+        highestTrackableValue: 3_600_000_000,
+        numberOfSignificantValueDigits: .three
+    )
 
     package init() {}
 
@@ -29,8 +33,11 @@ package struct LatencyRecorder: Sendable {
     package var summary: LatencySummary {
         LatencySummary(
             count: Int(count),
-            p50: milliseconds(atPercentile: 50), p90: milliseconds(atPercentile: 90), p99: milliseconds(atPercentile: 99),
-            p999: milliseconds(atPercentile: 99.9), max: count == 0 ? 0 : Double(histogram.max) / 1000,
+            p50: milliseconds(atPercentile: 50),
+            p90: milliseconds(atPercentile: 90),
+            p99: milliseconds(atPercentile: 99),
+            p999: milliseconds(atPercentile: 99.9),
+            max: count == 0 ? 0 : Double(histogram.max) / 1000,
             mean: count == 0 ? 0 : histogram.mean / 1000
         )
     }

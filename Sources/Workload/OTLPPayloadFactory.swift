@@ -1,5 +1,5 @@
-package import OTelBenchProtos
 package import Foundation
+package import OTelBenchProtos
 
 /// Builds synthetic OTLP export requests, as telemetrygen does: deterministic for a given seed, so
 /// benchmarks and tests can send the same payload every run.
@@ -36,7 +36,10 @@ package struct OTLPPayloadFactory: Sendable {
     /// One resource with `spanCount` spans in traces of `spansPerTrace` (the first span of each trace is its
     /// root, the others its children), each with `attributesPerSpan` string attributes.
     package mutating func traces(
-        spanCount: Int, attributesPerSpan: Int = 10, spansPerTrace: Int = 8, serviceName: String = "otelbench-generate"
+        spanCount: Int,
+        attributesPerSpan: Int = 10,
+        spansPerTrace: Int = 8,
+        serviceName: String = "otelbench-generate"
     ) -> Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest {
         let now = UInt64(Date().timeIntervalSince1970 * 1e9)
         var spans: [Opentelemetry_Proto_Trace_V1_Span] = []
@@ -79,7 +82,10 @@ package struct OTLPPayloadFactory: Sendable {
     /// One resource with `seriesCount` points of the cumulative counter `metricName`, one per series: series
     /// `firstSeries`, `firstSeries + 1`, ... (label `series`), wrapping around at `seriesModulo`.
     package mutating func metrics(
-        seriesCount: Int, firstSeries: Int = 0, seriesModulo: Int = .max, metricName: String = "otelbench_generated",
+        seriesCount: Int,
+        firstSeries: Int = 0,
+        seriesModulo: Int = .max,
+        metricName: String = "otelbench_generated",
         serviceName: String = "otelbench-generate"
     ) -> Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest {
         let now = UInt64(Date().timeIntervalSince1970 * 1e9)

@@ -1,6 +1,6 @@
-package import Scenario
 package import ArgumentParser
 package import Intake
+package import Scenario
 package import Telemetry
 package import Workload
 

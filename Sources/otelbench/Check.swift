@@ -26,7 +26,9 @@ struct Check: AsyncParsableCommand {
         } catch {
             throw UsageError(error.message)
         }
-        Terminal.out("replayed \(outcome.replayedRequests) requests from \(recording): \(IntakeSummary(store: outcome.store).text.split(separator: "\n").first ?? "")")
+        Terminal.out(
+            "replayed \(outcome.replayedRequests) requests from \(recording): \(IntakeSummary(store: outcome.store).text.split(separator: "\n").first ?? "")"
+        )
         Terminal.out(TextReport.terminal(outcome.summary))
         if !outcome.skipped.isEmpty { Terminal.out("not judged without the workload's records: \(outcome.skipped.joined(separator: ", "))") }
         Terminal.out("reports: \(outcome.directory)")

@@ -1,9 +1,8 @@
-package import Scenario
 import ArgumentParser
 import Foundation
+package import Scenario
 import Telemetry
 import Workload
-
 
 /// `otelbench generate traces|metrics|logs`: OTLP load against any endpoint, counting acknowledgements.
 struct Generate: AsyncParsableCommand {
@@ -42,11 +41,22 @@ struct Generate: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let generator = OTLPLoadGenerator(configuration: .init(
-            signal: signal, endpoint: endpoint, transport: transport, rate: rate, duration: duration.duration,
-            workers: workers, batchSize: batchSize, gzip: gzip, spansPerTrace: spansPerTrace,
-            attributesPerSpan: attributes, seriesCount: series, requestTimeout: timeout.duration
-        ))
+        let generator = OTLPLoadGenerator(
+            configuration: .init(
+                signal: signal,
+                endpoint: endpoint,
+                transport: transport,
+                rate: rate,
+                duration: duration.duration,
+                workers: workers,
+                batchSize: batchSize,
+                gzip: gzip,
+                spansPerTrace: spansPerTrace,
+                attributesPerSpan: attributes,
+                seriesCount: series,
+                requestTimeout: timeout.duration
+            )
+        )
         let report: GenerateReport
         do {
             report = try await generator.run()

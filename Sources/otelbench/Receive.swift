@@ -1,9 +1,9 @@
-import Harness
-package import Scenario
 import ArgumentParser
 import Foundation
+import Harness
 import Intake
 import Logging
+package import Scenario
 import ServiceLifecycle
 import Telemetry
 
@@ -24,19 +24,33 @@ struct Receive: AsyncParsableCommand {
     @Option(name: .customLong("otlp-http"), help: ArgumentHelp("Address for OTLP/HTTP.", valueName: "host:port"))
     var otlpHTTP = ListenAddress(host: "127.0.0.1", port: 4318)
 
-    @Option(name: .customLong("jaeger-grpc"), help: ArgumentHelp("Also accept Jaeger api_v2 gRPC PostSpans here (usually 127.0.0.1:14250).", valueName: "host:port"))
+    @Option(
+        name: .customLong("jaeger-grpc"),
+        help: ArgumentHelp("Also accept Jaeger api_v2 gRPC PostSpans here (usually 127.0.0.1:14250).", valueName: "host:port")
+    )
     var jaegerGRPC: ListenAddress?
 
-    @Option(name: .customLong("jaeger-thrift"), help: ArgumentHelp("Also accept Jaeger Thrift over HTTP (POST /api/traces) here (usually 127.0.0.1:14268).", valueName: "host:port"))
+    @Option(
+        name: .customLong("jaeger-thrift"),
+        help: ArgumentHelp("Also accept Jaeger Thrift over HTTP (POST /api/traces) here (usually 127.0.0.1:14268).", valueName: "host:port")
+    )
     var jaegerThrift: ListenAddress?
 
-    @Option(name: .customLong("jaeger-query"), help: ArgumentHelp("Serve Jaeger's query API over every received trace here (usually 127.0.0.1:16686).", valueName: "host:port"))
+    @Option(
+        name: .customLong("jaeger-query"),
+        help: ArgumentHelp("Serve Jaeger's query API over every received trace here (usually 127.0.0.1:16686).", valueName: "host:port")
+    )
     var jaegerQuery: ListenAddress?
 
     @Option(help: ArgumentHelp("Also accept Prometheus remote write (POST /api/v1/write) here (usually 127.0.0.1:9090).", valueName: "host:port"))
     var prometheus: ListenAddress?
 
-    @Option(help: ArgumentHelp("Expose the metrics received over OTLP for Prometheus to scrape (GET /metrics) here (usually 127.0.0.1:9464).", valueName: "host:port"))
+    @Option(
+        help: ArgumentHelp(
+            "Expose the metrics received over OTLP for Prometheus to scrape (GET /metrics) here (usually 127.0.0.1:9464).",
+            valueName: "host:port"
+        )
+    )
     var exposition: ListenAddress?
 
     @Option(help: ArgumentHelp("Also accept log documents over Elasticsearch's _bulk and _doc APIs here (usually 127.0.0.1:9200).", valueName: "host:port"))
@@ -82,7 +96,12 @@ struct Receive: AsyncParsableCommand {
             throw UsageError("\(error)")
         }
         let intake = IntakeServers(
-            otlpGRPC: otlpGRPC, otlpHTTP: otlpHTTP, sinks: sinkAddresses, maxRequestBytes: maxRequestBytes.bytes, store: store, recorder: recorder,
+            otlpGRPC: otlpGRPC,
+            otlpHTTP: otlpHTTP,
+            sinks: sinkAddresses,
+            maxRequestBytes: maxRequestBytes.bytes,
+            store: store,
+            recorder: recorder,
             logger: logger
         )
         let group = ServiceGroup(configuration: .init(services: intake.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -1,7 +1,7 @@
-package import Scenario
 import ArgumentParser
 import Foundation
 import Logging
+package import Scenario
 import ServiceLifecycle
 import Services
 
@@ -112,7 +112,9 @@ struct ServicesCommand: AsyncParsableCommand {
             if let colon = fault.firstIndex(of: ":") {
                 let serviceName = String(fault[..<colon])
                 guard let service = CFCoreService(rawValue: serviceName) else {
-                    throw UsageError("--fault \(fault): unknown service \(serviceName); expected one of \(CFCoreService.allCases.map(\.rawValue).joined(separator: ", "))")
+                    throw UsageError(
+                        "--fault \(fault): unknown service \(serviceName); expected one of \(CFCoreService.allCases.map(\.rawValue).joined(separator: ", "))"
+                    )
                 }
                 services = [service]
                 name = String(fault[fault.index(after: colon)...])
@@ -142,8 +144,10 @@ struct ServicesCommand: AsyncParsableCommand {
         let family: CFCoreServices
         do {
             family = try CFCoreServices(
-                configuration: configuration, ports: ports,
-                workingDirectory: workingDirectory.map { URL(fileURLWithPath: $0) }, logger: logger
+                configuration: configuration,
+                ports: ports,
+                workingDirectory: workingDirectory.map { URL(fileURLWithPath: $0) },
+                logger: logger
             )
         } catch {
             throw UsageError("\(error)")
@@ -162,7 +166,9 @@ struct ServicesCommand: AsyncParsableCommand {
                 await group.triggerGracefulShutdown()
                 throw UsageError("cannot listen: \(error). Choose another --ports-from (0 picks free ports) or --host.")
             }
-            Terminal.out("exporting OTLP/\(configuration.export.transport.rawValue) to \(configuration.export.endpoint); working directory \(family.workingDirectory.path)")
+            Terminal.out(
+                "exporting OTLP/\(configuration.export.transport.rawValue) to \(configuration.export.endpoint); working directory \(family.workingDirectory.path)"
+            )
             let faulty = CFCoreService.allCases.compactMap { service -> String? in
                 let names = configuration.faults[service]?.enabledNames ?? []
                 return names.isEmpty ? nil : "\(service.rawValue): \(names.joined(separator: ", "))"

@@ -1,5 +1,5 @@
-package import Scenario
 import ArgumentParser
+package import Scenario
 import Workload
 
 /// `otelbench validate FILE...`: check scenario files without running them.
@@ -20,7 +20,9 @@ struct Validate: ParsableCommand {
         for file in files {
             do {
                 let scenario = try ScenarioLoader.load(path: file)
-                Terminal.out("\(file): ok (\(scenario.workload.phases.count) phases, \(scenario.workload.requests.count) requests, \(scenario.rules.slos.count) SLOs)")
+                Terminal.out(
+                    "\(file): ok (\(scenario.workload.phases.count) phases, \(scenario.workload.requests.count) requests, \(scenario.rules.slos.count) SLOs)"
+                )
             } catch {
                 problems.append(error.description)
             }

@@ -1,8 +1,8 @@
-import Scenario
-import PromQLSyntax
 import Checks
 import Foundation
 import PromQL
+import PromQLSyntax
+import Scenario
 import TestSupport
 import Testing
 import Workload
@@ -68,12 +68,14 @@ import Workload
     static let evaluationTimes = [4, 9, 12, 13, 15, 22, 27, 29]
 
     static func engine() throws -> PromQLEngine {
-        PromQLEngine(series: try series.map { text, values in
-            guard case .vectorSelector(let selector) = try PromQLParser.parse(text) else { throw PromQLError(message: "not a selector", offset: 0) }
-            let labels = Labels(selector.matchers.map { ($0.name, $0.value) })
-            let samples = values.enumerated().compactMap { minute, value in value.map { Sample(timestamp: Int64(minute) * 60_000, value: $0) } }
-            return Series(labels: labels, samples: samples)
-        })
+        PromQLEngine(
+            series: try series.map { text, values in
+                guard case .vectorSelector(let selector) = try PromQLParser.parse(text) else { throw PromQLError(message: "not a selector", offset: 0) }
+                let labels = Labels(selector.matchers.map { ($0.name, $0.value) })
+                let samples = values.enumerated().compactMap { minute, value in value.map { Sample(timestamp: Int64(minute) * 60_000, value: $0) } }
+                return Series(labels: labels, samples: samples)
+            }
+        )
     }
 
     @Test func firingAlertsAgreeWithPromtool() async throws {
@@ -137,10 +139,16 @@ import Workload
         #expect(byName["RollbackTooSlow"]?.verdict == .fail)
         #expect(byName["RollbackTooSlow"]?.measured.contains("operation=\"restore\"") == true)
         #expect(byName["RollbackTooSlow"]?.evidence.first?.contains("pending +11.0m") == false, "offsets are in seconds")
-        #expect(byName["RollbackTooSlow"]?.evidence.contains { $0.contains("firing +") && $0.contains("resolved +") && $0.contains("summary: rollback p99 for restore is") } == true)
+        #expect(
+            byName["RollbackTooSlow"]?.evidence.contains {
+                $0.contains("firing +") && $0.contains("resolved +") && $0.contains("summary: rollback p99 for restore is")
+            } == true
+        )
         #expect(byName["CoverageLow"]?.verdict == .pass, "expected, and it fired")
         // The instance that fired is the subject, by its alert labels.
-        let fired: RuleResult.Subject = .series(labels: ["alertname": "RollbackTooSlow", "operation": "restore", "severity": "page", "team": "migrations-restore"])
+        let fired: RuleResult.Subject = .series(labels: [
+            "alertname": "RollbackTooSlow", "operation": "restore", "severity": "page", "team": "migrations-restore",
+        ])
         #expect(byName["RollbackTooSlow"]?.subjects == [fired])
         #expect(byName["CoverageLow"]?.subjects.isEmpty == false)
         let restore = timeline.instances.first { $0.name == "RollbackTooSlow" && $0.labels.contains("restore") }

@@ -1,5 +1,5 @@
-import Scenario
 import Checks
+import Scenario
 import Telemetry
 import Testing
 import Workload
@@ -7,34 +7,77 @@ import Workload
 @Suite struct ChecksTests {
     private let resource = Resource(attributes: ["service.name": .string("cf_core.services.tasks")])
 
-    private func sent(_ name: String = "req", trace: String, span: String, sampled: Bool = true, tracestate: String? = nil,
-                      invalid: InvalidTraceContextCase? = nil, latency: Double = 0.01) -> SentRequest {
-        SentRequest(name: name, phase: "p", intendedOffsetSeconds: 0, sentOffsetSeconds: 0, latencySeconds: latency, outcome: .ok, status: 200,
-                    traceID: trace, spanID: span, sampled: sampled, tracestate: tracestate, invalidCase: invalid?.rawValue, propagated: true)
+    private func sent(
+        _ name: String = "req",
+        trace: String,
+        span: String,
+        sampled: Bool = true,
+        tracestate: String? = nil,
+        invalid: InvalidTraceContextCase? = nil,
+        latency: Double = 0.01
+    ) -> SentRequest {
+        SentRequest(
+            name: name,
+            phase: "p",
+            intendedOffsetSeconds: 0,
+            sentOffsetSeconds: 0,
+            latencySeconds: latency,
+            outcome: .ok,
+            status: 200,
+            traceID: trace,
+            spanID: span,
+            sampled: sampled,
+            tracestate: tracestate,
+            invalidCase: invalid?.rawValue,
+            propagated: true
+        )
     }
 
     private func span(trace: String, id: String, parent: String?, kind: SpanKind, state: String = "", name: String = "op", nanos: UInt64 = 1000) -> Span {
-        Span(traceID: TraceID(hex: trace)!, spanID: SpanID(hex: id)!, parentSpanID: parent.flatMap { SpanID(hex: $0) }, traceState: state,
-             name: name, kind: kind, startTimeUnixNano: 0, endTimeUnixNano: nanos, resource: resource, channel: .otlpGRPC)
+        Span(
+            traceID: TraceID(hex: trace)!,
+            spanID: SpanID(hex: id)!,
+            parentSpanID: parent.flatMap { SpanID(hex: $0) },
+            traceState: state,
+            name: name,
+            kind: kind,
+            startTimeUnixNano: 0,
+            endTimeUnixNano: nanos,
+            resource: resource,
+            channel: .otlpGRPC
+        )
     }
 
     private func run(_ spans: [Span], _ requests: [SentRequest]) -> RunData {
         let store = TelemetryStore()
         store.store(Batch(spans: spans), channel: .otlpGRPC, signal: .traces, rejectedItems: 0, reservedBytes: 0)
         var report = DriverReport()
-        report.phases = [PhaseReport(name: "p", plannedDuration: .seconds(1), elapsed: .seconds(1), scheduled: requests.count, droppedSlots: 0,
-                                     requests: [:], sent: requests, timeline: [:])]
+        report.phases = [
+            PhaseReport(
+                name: "p",
+                plannedDuration: .seconds(1),
+                elapsed: .seconds(1),
+                scheduled: requests.count,
+                droppedSlots: 0,
+                requests: [:],
+                sent: requests,
+                timeline: [:]
+            )
+        ]
         return RunData(store: store, driver: report)
     }
 
     let t1 = "0af7651916cd43dd8448eb211c80319c", driverSpan = "b7ad6b7169203331"
 
     @Test func intactTracePasses() {
-        let data = run([
-            span(trace: t1, id: "1111111111111111", parent: driverSpan, kind: .server, state: "congo=t61"),
-            span(trace: t1, id: "2222222222222222", parent: "1111111111111111", kind: .client, state: "congo=t61"),
-            span(trace: t1, id: "3333333333333333", parent: "2222222222222222", kind: .server, state: "congo=t61"),
-        ], [sent(trace: t1, span: driverSpan, tracestate: "congo=t61")])
+        let data = run(
+            [
+                span(trace: t1, id: "1111111111111111", parent: driverSpan, kind: .server, state: "congo=t61"),
+                span(trace: t1, id: "2222222222222222", parent: "1111111111111111", kind: .client, state: "congo=t61"),
+                span(trace: t1, id: "3333333333333333", parent: "2222222222222222", kind: .server, state: "congo=t61"),
+            ],
+            [sent(trace: t1, span: driverSpan, tracestate: "congo=t61")]
+        )
         let result = PropagationCheck().result(data)
         #expect(result.verdict == .pass, "\(result.evidence)")
     }
@@ -42,13 +85,20 @@ import Workload
     @Test(arguments: [
         ("fresh parent", [("1111111111111111", nil as String?, SpanKind.server, "")], "no span has the driver's span id"),
         ("orphan", [("1111111111111111", "b7ad6b7169203331", SpanKind.server, ""), ("3333333333333333", "9999999999999999", SpanKind.server, "")], "orphan"),
-        ("server under server", [("1111111111111111", "b7ad6b7169203331", SpanKind.server, ""), ("3333333333333333", "1111111111111111", SpanKind.server, "")], "should have a client span as parent"),
+        (
+            "server under server",
+            [("1111111111111111", "b7ad6b7169203331", SpanKind.server, ""), ("3333333333333333", "1111111111111111", SpanKind.server, "")],
+            "should have a client span as parent"
+        ),
         ("tracestate dropped", [("1111111111111111", "b7ad6b7169203331", SpanKind.server, "")], "carries tracestate ''"),
         ("nothing arrived", [], "no span arrived"),
     ])
     func brokenTraceFailsWithTheFirstBrokenLink(name: String, spans: [(String, String?, SpanKind, String)], phrase: String) {
         let tracestate = name == "tracestate dropped" ? "congo=t61" : nil
-        let data = run(spans.map { span(trace: t1, id: $0.0, parent: $0.1, kind: $0.2, state: $0.3) }, [sent(trace: t1, span: driverSpan, tracestate: tracestate)])
+        let data = run(
+            spans.map { span(trace: t1, id: $0.0, parent: $0.1, kind: $0.2, state: $0.3) },
+            [sent(trace: t1, span: driverSpan, tracestate: tracestate)]
+        )
         let result = PropagationCheck().result(data)
         #expect(result.verdict == .fail)
         #expect(result.evidence.contains { $0.contains(phrase) && $0.contains(t1) }, "\(result.evidence)")
@@ -58,8 +108,13 @@ import Workload
         let unsampled = sent(trace: t1, span: driverSpan, sampled: false)
         let bad = sent(trace: "1af7651916cd43dd8448eb211c80319c", span: driverSpan, invalid: .versionFF)
         #expect(PropagationCheck().result(run([], [unsampled, bad])).verdict == .pass)
-        let leaked = run([span(trace: t1, id: "1111111111111111", parent: driverSpan, kind: .server),
-                          span(trace: "1af7651916cd43dd8448eb211c80319c", id: "2111111111111111", parent: driverSpan, kind: .server)], [unsampled, bad])
+        let leaked = run(
+            [
+                span(trace: t1, id: "1111111111111111", parent: driverSpan, kind: .server),
+                span(trace: "1af7651916cd43dd8448eb211c80319c", id: "2111111111111111", parent: driverSpan, kind: .server),
+            ],
+            [unsampled, bad]
+        )
         let result = PropagationCheck().result(leaked)
         #expect(result.verdict == .fail)
         #expect(result.evidence.contains { $0.contains("unsampled") })
@@ -85,12 +140,22 @@ import Workload
         let store = TelemetryStore()
         func series(_ operation: String, counts: [UInt64]) -> MetricSeries {
             let point = HistogramPoint(timeUnixNano: 10, count: counts.reduce(0, +), explicitBounds: [5, 15, 30, 60, 90, 150, 250], bucketCounts: counts)
-            return MetricSeries(key: SeriesKey(metricName: "rollback_duration_seconds", attributes: ["operation": .string(operation)], resource: resource),
-                                kind: .histogram(temporality: .cumulative), unit: "s", points: [.histogram(point)], channel: .otlpGRPC)
+            return MetricSeries(
+                key: SeriesKey(metricName: "rollback_duration_seconds", attributes: ["operation": .string(operation)], resource: resource),
+                kind: .histogram(temporality: .cumulative),
+                unit: "s",
+                points: [.histogram(point)],
+                channel: .otlpGRPC
+            )
         }
         // 99 rollbacks, 97 at most 150 s and 2 in (150, 250]: rank 0.99 × 99 = 98.01, p99 = 150 + 100 × (98.01 − 97) / 2 = 200.5 s.
-        store.store(Batch(series: [series("git_restore", counts: [0, 10, 20, 30, 20, 5, 1, 0]), series("db_restore", counts: [0, 0, 0, 0, 0, 12, 1, 0])]),
-                    channel: .otlpGRPC, signal: .metrics, rejectedItems: 0, reservedBytes: 0)
+        store.store(
+            Batch(series: [series("git_restore", counts: [0, 10, 20, 30, 20, 5, 1, 0]), series("db_restore", counts: [0, 0, 0, 0, 0, 12, 1, 0])]),
+            channel: .otlpGRPC,
+            signal: .metrics,
+            rejectedItems: 0,
+            reservedBytes: 0
+        )
         var rule = SLORule(name: "rollback p99", source: .metric(name: "rollback_duration_seconds"))
         rule.quantile = 0.99
         rule.threshold = 180
@@ -118,10 +183,21 @@ import Workload
         // the last 5 minutes hold only the fast ones.
         let early = HistogramPoint(timeUnixNano: 0, count: 100, explicitBounds: bounds, bucketCounts: [0, 0, 0, 0, 0, 0, 100, 0])
         let late = HistogramPoint(timeUnixNano: 600_000_000_000, count: 200, explicitBounds: bounds, bucketCounts: [0, 100, 0, 0, 0, 0, 100, 0])
-        store.store(Batch(series: [MetricSeries(
-            key: SeriesKey(metricName: "rollback_duration_seconds", attributes: [:], resource: resource), kind: .histogram(temporality: .cumulative),
-            unit: "s", points: [.histogram(early), .histogram(late)], channel: .otlpGRPC
-        )]), channel: .otlpGRPC, signal: .metrics, rejectedItems: 0, reservedBytes: 0)
+        store.store(
+            Batch(series: [
+                MetricSeries(
+                    key: SeriesKey(metricName: "rollback_duration_seconds", attributes: [:], resource: resource),
+                    kind: .histogram(temporality: .cumulative),
+                    unit: "s",
+                    points: [.histogram(early), .histogram(late)],
+                    channel: .otlpGRPC
+                )
+            ]),
+            channel: .otlpGRPC,
+            signal: .metrics,
+            rejectedItems: 0,
+            reservedBytes: 0
+        )
         var rule = SLORule(name: "rollback p99", source: .metric(name: "rollback_duration_seconds"))
         rule.quantile = 0.99
         rule.threshold = 180
@@ -134,13 +210,21 @@ import Workload
     @Test func cardinalityCountsHistogramsAsBucketsPlusTwoAndNamesOffenders() {
         let store = TelemetryStore()
         let many = (0..<300).map { index in
-            MetricSeries(key: SeriesKey(metricName: "task_create_total", attributes: ["task_id": .string("t\(index)")], resource: resource),
-                         kind: .sum(isMonotonic: true, temporality: .cumulative), points: [.number(.init(timeUnixNano: 1, value: .int(1)))], channel: .otlpGRPC)
+            MetricSeries(
+                key: SeriesKey(metricName: "task_create_total", attributes: ["task_id": .string("t\(index)")], resource: resource),
+                kind: .sum(isMonotonic: true, temporality: .cumulative),
+                points: [.number(.init(timeUnixNano: 1, value: .int(1)))],
+                channel: .otlpGRPC
+            )
         }
-        let histogram = MetricSeries(key: SeriesKey(metricName: "rollback_duration_seconds", attributes: [:], resource: resource),
-                                     kind: .histogram(temporality: .cumulative),
-                                     points: [.histogram(.init(timeUnixNano: 1, count: 0, sum: 0, explicitBounds: [5, 15, 30, 60, 90, 150, 250], bucketCounts: [0, 0, 0, 0, 0, 0, 0, 0]))],
-                                     channel: .otlpGRPC)
+        let histogram = MetricSeries(
+            key: SeriesKey(metricName: "rollback_duration_seconds", attributes: [:], resource: resource),
+            kind: .histogram(temporality: .cumulative),
+            points: [
+                .histogram(.init(timeUnixNano: 1, count: 0, sum: 0, explicitBounds: [5, 15, 30, 60, 90, 150, 250], bucketCounts: [0, 0, 0, 0, 0, 0, 0, 0]))
+            ],
+            channel: .otlpGRPC
+        )
         store.store(Batch(series: many + [histogram]), channel: .otlpGRPC, signal: .metrics, rejectedItems: 0, reservedBytes: 0)
         #expect(CardinalityCheck.table(store: store).total == 300 + 10)
         let results = CardinalityCheck(limit: 200, perMetric: ["rollback_duration_seconds": 20]).evaluate(RunData(store: store, driver: nil))
@@ -156,15 +240,29 @@ import Workload
         func rollbacks(_ operation: String, slowShare: UInt64) -> MetricSeries {
             MetricSeries(
                 key: SeriesKey(metricName: "rollback_duration_seconds", attributes: ["operation": .string(operation)], resource: resource),
-                kind: .histogram(temporality: .cumulative), unit: "s",
+                kind: .histogram(temporality: .cumulative),
+                unit: "s",
                 points: [0, 1].map { step in
-                    .histogram(HistogramPoint(timeUnixNano: UInt64(step) * 10_000_000_000 + 1_000_000_000, count: 100 * UInt64(step), sum: 1,
-                                              explicitBounds: bounds, bucketCounts: [(100 - slowShare) * UInt64(step), 0, slowShare * UInt64(step), 0]))
-                }, channel: .otlpGRPC
+                    .histogram(
+                        HistogramPoint(
+                            timeUnixNano: UInt64(step) * 10_000_000_000 + 1_000_000_000,
+                            count: 100 * UInt64(step),
+                            sum: 1,
+                            explicitBounds: bounds,
+                            bucketCounts: [(100 - slowShare) * UInt64(step), 0, slowShare * UInt64(step), 0]
+                        )
+                    )
+                },
+                channel: .otlpGRPC
             )
         }
-        store.store(Batch(series: [rollbacks("git_restore", slowShare: 0), rollbacks("db_restore", slowShare: 5)]),
-                    channel: .otlpGRPC, signal: .metrics, rejectedItems: 0, reservedBytes: 0)
+        store.store(
+            Batch(series: [rollbacks("git_restore", slowShare: 0), rollbacks("db_restore", slowShare: 5)]),
+            channel: .otlpGRPC,
+            signal: .metrics,
+            rejectedItems: 0,
+            reservedBytes: 0
+        )
         let run = RunData(store: store, driver: nil)
         let seed = "histogram_quantile(0.99, sum(rate(rollback_duration_seconds_bucket[5m])) by (le, operation))"
         let failing = ExpressionSLOCheck(rule: SLORule(name: "p99", expression: seed + " < 180")).result(engine: run.prometheus)
@@ -174,20 +272,39 @@ import Workload
         #expect(failing.evidence.contains { $0.contains("git_restore") && $0.hasSuffix("✓") })
         let passing = ExpressionSLOCheck(rule: SLORule(name: "p99", expression: seed + " < 300")).result(engine: run.prometheus)
         #expect(passing.verdict == .pass, "\(passing.measured)")
-        let scalar = ExpressionSLOCheck(rule: SLORule(name: "count", expression: "scalar(sum(rollback_duration_seconds_count)) >= bool 200")).result(engine: run.prometheus)
+        let scalar = ExpressionSLOCheck(rule: SLORule(name: "count", expression: "scalar(sum(rollback_duration_seconds_count)) >= bool 200")).result(
+            engine: run.prometheus
+        )
         #expect(scalar.verdict == .pass, "\(scalar.measured)")
-        let typo = SLOCheck(rule: SLORule(name: "typo", expression: "histogram_quantile(0.99, sum(rate(rollback_duration_bucket[5m])) by (le)) < 180")).result(run)
+        let typo = SLOCheck(rule: SLORule(name: "typo", expression: "histogram_quantile(0.99, sum(rate(rollback_duration_bucket[5m])) by (le)) < 180")).result(
+            run
+        )
         #expect(typo.verdict == .noData)
         #expect(typo.evidence.first { $0.contains("check the metric names") } != nil)
     }
 
     @Test func accountingNamesWhereItemsWereLost() {
         let store = TelemetryStore()
-        store.store(Batch(spans: [span(trace: t1, id: "1111111111111111", parent: driverSpan, kind: .server)]),
-                    channel: .otlpHTTPProtobuf, signal: .traces, rejectedItems: 1, reservedBytes: 0)
+        store.store(
+            Batch(spans: [span(trace: t1, id: "1111111111111111", parent: driverSpan, kind: .server)]),
+            channel: .otlpHTTPProtobuf,
+            signal: .traces,
+            rejectedItems: 1,
+            reservedBytes: 0
+        )
         var report = DriverReport()
-        report.phases = [PhaseReport(name: "p", plannedDuration: .seconds(1), elapsed: .seconds(1), scheduled: 2, droppedSlots: 0, requests: [:],
-                                     sent: [sent(trace: t1, span: driverSpan), sent(trace: "2af7651916cd43dd8448eb211c80319c", span: driverSpan)], timeline: [:])]
+        report.phases = [
+            PhaseReport(
+                name: "p",
+                plannedDuration: .seconds(1),
+                elapsed: .seconds(1),
+                scheduled: 2,
+                droppedSlots: 0,
+                requests: [:],
+                sent: [sent(trace: t1, span: driverSpan), sent(trace: "2af7651916cd43dd8448eb211c80319c", span: driverSpan)],
+                timeline: [:]
+            )
+        ]
         let result = AccountingCheck(tolerance: 0).result(RunData(store: store, driver: report))
         #expect(result.verdict == .fail)
         #expect(result.evidence.contains("otlp-http-protobuf traces: 1 spans rejected, 0 requests refused"))

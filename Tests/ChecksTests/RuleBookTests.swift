@@ -1,8 +1,8 @@
 import Checks
 import Scenario
 import Telemetry
-import Testing
 import TestSupport
+import Testing
 import Workload
 
 /// The rule book turns a scenario's `rules:` into checks, in the order results are reported, and leaves out
@@ -22,21 +22,27 @@ import Workload
 
     @Test func aRunGetsACheckForEveryRule() throws {
         let book = RuleBook(try smoke(), taxonomy: MetricTaxonomy(metrics: []), baseline: baseline, withWorkloadRecords: true)
-        #expect(names(book) == [
-            "SLOCheck", "SLOCheck", "ExpressionSLOCheck", "ExpressionSLOCheck", "SLOCheck", "AlertCheck", "PropagationCheck",
-            "CardinalityCheck", "TaxonomyCheck", "AccountingCheck", "ExpositionCheck", "BaselineCheck",
-        ])
-        #expect(book.checks.map(\.kind) == [.slo, .slo, .slo, .slo, .slo, .alert, .propagation, .cardinality, .taxonomy, .accounting, .exposition, .regression])
+        #expect(
+            names(book) == [
+                "SLOCheck", "SLOCheck", "ExpressionSLOCheck", "ExpressionSLOCheck", "SLOCheck", "AlertCheck", "PropagationCheck",
+                "CardinalityCheck", "TaxonomyCheck", "AccountingCheck", "ExpositionCheck", "BaselineCheck",
+            ]
+        )
+        #expect(
+            book.checks.map(\.kind) == [.slo, .slo, .slo, .slo, .slo, .alert, .propagation, .cardinality, .taxonomy, .accounting, .exposition, .regression]
+        )
         #expect(book.skipped.isEmpty)
     }
 
     @Test func aRecordingSkipsWhatNeedsTheWorkloadsRecords() throws {
         let book = RuleBook(try smoke(), taxonomy: MetricTaxonomy(metrics: []), baseline: baseline, withWorkloadRecords: false)
         #expect(names(book) == ["SLOCheck", "SLOCheck", "ExpressionSLOCheck", "ExpressionSLOCheck", "AlertCheck", "CardinalityCheck", "TaxonomyCheck"])
-        #expect(book.skipped == [
-            "liveness p99.9 seen by the client", "W3C trace context", "nothing lost", "exposition of http://127.0.0.1:9/metrics",
-            "regressions against the baseline",
-        ])
+        #expect(
+            book.skipped == [
+                "liveness p99.9 seen by the client", "W3C trace context", "nothing lost", "exposition of http://127.0.0.1:9/metrics",
+                "regressions against the baseline",
+            ]
+        )
     }
 
     @Test func noTaxonomyNoBaselineNoChecksForThem() throws {

@@ -1,7 +1,7 @@
 import Foundation
 import Harness
-import Testing
 import TestSupport
+import Testing
 
 /// Every shipped scenario, run in-process through the Harness, judges the same rules with the same verdicts
 /// as the binary did before the layout change (`Golden/verdicts-e73b735.tsv`, taken with `otelbench run` at
@@ -67,11 +67,13 @@ import TestSupport
         var options = ScenarioRun.Options(reportDirectory: folder.path, durationScale: Self.durationScale[file] ?? 1)
         options.stopsOnSignal = false
         let run = try ScenarioRun(
-            scenarioPath: repositoryRoot.appendingPathComponent("Scenarios/\(file)").path, options: options,
+            scenarioPath: repositoryRoot.appendingPathComponent("Scenarios/\(file)").path,
+            options: options,
             environment: file == "cf-core-staging.yaml" ? Self.stagingEnvironment : ProcessInfo.processInfo.environment
         )
         let outcome = try await run.run()
-        let actual = outcome.summary.rules.map { Row(kind: $0.kind.rawValue, name: $0.name, verdict: $0.verdict.rawValue) }
+        let actual =
+            outcome.summary.rules.map { Row(kind: $0.kind.rawValue, name: $0.name, verdict: $0.verdict.rawValue) }
             + [Row(kind: "exit", name: "", verdict: outcome.passed ? "0" : "1")]
         // A load-sensitive rule's verdict is taken from the run itself, so only its name and kind are compared.
         let expected = golden.map { row in

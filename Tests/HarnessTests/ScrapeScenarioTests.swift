@@ -1,6 +1,6 @@
-import TestSupport
-import Scenario
 import Foundation
+import Scenario
+import TestSupport
 import Testing
 import Workload
 
@@ -19,39 +19,43 @@ import Workload
         """
 
     @Test func scrapeSectionLoadsWithDefaultsAndVariables() throws {
-        let text = Self.workload + """
+        let text =
+            Self.workload + """
 
-            scrape:
-              interval: 1s
-              targets:
-                - url: http://127.0.0.1:9100/metrics
-                  job: node
-                  sample_limit: 10000
-                  label_limit: 30
-                - {url: "${EXPORTER}/metrics"}
-            """
+                scrape:
+                  interval: 1s
+                  targets:
+                    - url: http://127.0.0.1:9100/metrics
+                      job: node
+                      sample_limit: 10000
+                      label_limit: 30
+                    - {url: "${EXPORTER}/metrics"}
+                """
         let scenario = try ScenarioLoader.parse(text, file: "s.yaml", environment: ["EXPORTER": "http://10.0.0.1:8080"])
         #expect(scenario.scrape.interval == .seconds(1))
         #expect(scenario.scrape.timeout == .seconds(1), "the timeout defaults to 10s, shortened to the interval")
-        #expect(scenario.scrape.targets == [
-            ScrapeTarget(url: "http://127.0.0.1:9100/metrics", job: "node", sampleLimit: 10000, labelLimit: 30),
-            ScrapeTarget(url: "http://10.0.0.1:8080/metrics"),
-        ])
+        #expect(
+            scenario.scrape.targets == [
+                ScrapeTarget(url: "http://127.0.0.1:9100/metrics", job: "node", sampleLimit: 10000, labelLimit: 30),
+                ScrapeTarget(url: "http://10.0.0.1:8080/metrics"),
+            ]
+        )
         #expect(try ScenarioLoader.parse(Self.workload, file: "s.yaml").scrape.targets.isEmpty)
     }
 
     @Test func scrapeSectionMistakesNameLineColumnAndField() {
-        let text = Self.workload + """
+        let text =
+            Self.workload + """
 
-            scrape:
-              interval: 1s
-              timeout: 2s
-              targets:
-                - url: ftp://127.0.0.1/metrics
-                - {url: "http://a/metrics", sample_limt: 5}
-                - {job: x}
-                - {url: "http://b/metrics", label_limit: -1}
-            """
+                scrape:
+                  interval: 1s
+                  timeout: 2s
+                  targets:
+                    - url: ftp://127.0.0.1/metrics
+                    - {url: "http://a/metrics", sample_limt: 5}
+                    - {job: x}
+                    - {url: "http://b/metrics", label_limit: -1}
+                """
         do {
             _ = try ScenarioLoader.parse(text, file: "s.yaml")
             Issue.record("a broken scrape section loaded")
@@ -77,24 +81,27 @@ import Workload
             throw TestFailure("\(binary) is missing: run `swift build --build-tests` first")
         }
         let good = "# HELP jobs_processed_total Jobs.\n# TYPE jobs_processed_total counter\njobs_processed_total 3\n"
-        let bad = PrometheusScraperTests.badText
+        let bad = CannedAnswer.badExposition
         try await withExpositionServer(["/good": CannedAnswer(body: good), "/bad": CannedAnswer(body: bad)]) { server in
             try await withTemporaryDirectory { directory in
-                let scenario = Self.workload + """
+                let scenario =
+                    Self.workload + """
 
-                    scrape:
-                      interval: 500ms
-                      timeout: 500ms
-                      targets:
-                        - {url: "${GOOD_URL}", job: good}
-                        - {url: "\(server.url("/bad"))", job: bad, sample_limit: 100}
-                    settle: {timeout: 3s, quiet: 500ms}
-                    """
+                        scrape:
+                          interval: 500ms
+                          timeout: 500ms
+                          targets:
+                            - {url: "${GOOD_URL}", job: good}
+                            - {url: "\(server.url("/bad"))", job: bad, sample_limit: 100}
+                        settle: {timeout: 3s, quiet: 500ms}
+                        """
                 let file = directory.appendingPathComponent("scrape.yaml")
                 try Data(scenario.utf8).write(to: file)
                 let reports = directory.appendingPathComponent("reports")
                 let outcome = try await runToCompletion(
-                    binary, ["run", file.path, "--report-dir", reports.path, "--quiet"], environment: ["GOOD_URL": server.url("/good")],
+                    binary,
+                    ["run", file.path, "--report-dir", reports.path, "--quiet"],
+                    environment: ["GOOD_URL": server.url("/good")],
                     timeout: .seconds(120)
                 )
                 #expect(outcome.status == 1, "\(outcome.output)")

@@ -1,9 +1,9 @@
-import TestSupport
 import GRPCCore
 import Intake
 import Logging
 import Scenario
 import Telemetry
+import TestSupport
 import Testing
 
 /// The admission pipeline on its own: what it reserves, releases, stores and counts, and how every refusal

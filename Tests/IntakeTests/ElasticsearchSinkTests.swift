@@ -1,9 +1,10 @@
-import TestSupport
 import Foundation
-@testable import Intake
 import NIOHTTP1
 import Telemetry
+import TestSupport
 import Testing
+
+@testable import Intake
 
 /// The Elasticsearch sink: documents into log records, answers in Elasticsearch's shape, the official client.
 @Suite(.serialized) struct ElasticsearchSinkTests {
@@ -38,7 +39,10 @@ import Testing
             let timeError = items[1]["create"]?["error"] as? [String: Any]
             #expect(timeError?["type"] as? String == "document_parsing_exception")
             #expect((timeError?["reason"] as? String)?.contains("failed to parse field [@timestamp] of type [date]") == true)
-            #expect((items[3]["delete"]?["error"] as? [String: Any])?["reason"] as? String == "otelbench's Elasticsearch sink keeps what it receives: [delete] is not supported, send index or create")
+            #expect(
+                (items[3]["delete"]?["error"] as? [String: Any])?["reason"] as? String
+                    == "otelbench's Elasticsearch sink keeps what it receives: [delete] is not supported, send index or create"
+            )
             #expect(((items[4]["index"]?["error"] as? [String: Any])?["reason"] as? String)?.contains("must be a JSON object") == true)
 
             let logs = sinks.store.logs
@@ -80,14 +84,65 @@ import Testing
     }
 
     static let badRequests: [BadRequest] = [
-        BadRequest(name: "malformed action line", body: "{\"index\":\n{}\n", status: 400, type: "illegal_argument_exception", phrase: "Malformed action/metadata line [1]"),
+        BadRequest(
+            name: "malformed action line",
+            body: "{\"index\":\n{}\n",
+            status: 400,
+            type: "illegal_argument_exception",
+            phrase: "Malformed action/metadata line [1]"
+        ),
         BadRequest(name: "unknown action", body: "{\"upsert\":{}}\n{}\n", status: 400, type: "illegal_argument_exception", phrase: "found [upsert]"),
-        BadRequest(name: "action without its document", body: "{\"index\":{\"_index\":\"x\"}}\n", status: 400, type: "illegal_argument_exception", phrase: "has no document"),
-        BadRequest(name: "text/plain", contentType: "text/plain", body: "{}", status: 406, type: "media_type_header_exception", phrase: "Content-Type header [text/plain] is not supported"),
-        BadRequest(name: "upper-case index", path: "/Logs/_doc", contentType: "application/json", body: "{}", status: 400, type: "invalid_index_name_exception", phrase: "must be lowercase"),
-        BadRequest(name: "document not JSON", path: "/logs/_doc", contentType: "application/json", body: "{nope", status: 400, type: "document_parsing_exception", phrase: "not valid JSON"),
-        BadRequest(name: "bad span id", path: "/logs/_doc", contentType: "application/json", body: #"{"span.id":"xyz"}"#, status: 400, type: "document_parsing_exception", phrase: "16 hex digits"),
-        BadRequest(name: "search endpoint", method: .GET, path: "/logs/_search", body: "", status: 400, type: "illegal_argument_exception", phrase: "has no endpoint [GET /logs/_search]"),
+        BadRequest(
+            name: "action without its document",
+            body: "{\"index\":{\"_index\":\"x\"}}\n",
+            status: 400,
+            type: "illegal_argument_exception",
+            phrase: "has no document"
+        ),
+        BadRequest(
+            name: "text/plain",
+            contentType: "text/plain",
+            body: "{}",
+            status: 406,
+            type: "media_type_header_exception",
+            phrase: "Content-Type header [text/plain] is not supported"
+        ),
+        BadRequest(
+            name: "upper-case index",
+            path: "/Logs/_doc",
+            contentType: "application/json",
+            body: "{}",
+            status: 400,
+            type: "invalid_index_name_exception",
+            phrase: "must be lowercase"
+        ),
+        BadRequest(
+            name: "document not JSON",
+            path: "/logs/_doc",
+            contentType: "application/json",
+            body: "{nope",
+            status: 400,
+            type: "document_parsing_exception",
+            phrase: "not valid JSON"
+        ),
+        BadRequest(
+            name: "bad span id",
+            path: "/logs/_doc",
+            contentType: "application/json",
+            body: #"{"span.id":"xyz"}"#,
+            status: 400,
+            type: "document_parsing_exception",
+            phrase: "16 hex digits"
+        ),
+        BadRequest(
+            name: "search endpoint",
+            method: .GET,
+            path: "/logs/_search",
+            body: "",
+            status: 400,
+            type: "illegal_argument_exception",
+            phrase: "has no endpoint [GET /logs/_search]"
+        ),
     ]
 
     @Test(arguments: badRequests)
@@ -95,7 +150,13 @@ import Testing
         try await withSinks { sinks in
             let good = Array(#"{"message":"kept"}"#.utf8)
             #expect(try await sinks.send(port: sinks.elasticsearchPort, "/logs/_doc", contentType: "application/json", body: good).status == 201)
-            let answer = try await sinks.send(port: sinks.elasticsearchPort, bad.path, method: bad.method, contentType: bad.contentType, body: Array(bad.body.utf8))
+            let answer = try await sinks.send(
+                port: sinks.elasticsearchPort,
+                bad.path,
+                method: bad.method,
+                contentType: bad.contentType,
+                body: Array(bad.body.utf8)
+            )
             #expect(answer.status == bad.status, "\(bad.name): \(answer.text)")
             let json = try answer.json()
             let error = json["error"] as? [String: Any]
@@ -104,7 +165,9 @@ import Testing
             #expect((error?["root_cause"] as? [[String: Any]])?.first?["type"] as? String == bad.type)
             #expect(json["status"] as? Int == bad.status)
             #expect(answer.headers["x-elastic-product"] == "Elasticsearch")
-            #expect(try await sinks.send(port: sinks.elasticsearchPort, "/logs/_doc/id-2", method: .PUT, contentType: "application/json", body: good).status == 201)
+            #expect(
+                try await sinks.send(port: sinks.elasticsearchPort, "/logs/_doc/id-2", method: .PUT, contentType: "application/json", body: good).status == 201
+            )
             #expect(sinks.store.logs.count == 2, "nothing accepted lost, nothing of the refused request stored")
         }
     }

@@ -1,4 +1,3 @@
-import TestSupport
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
@@ -8,6 +7,7 @@ import NIOHTTP1
 import OTelBenchProtos
 import SwiftProtobuf
 import Telemetry
+import TestSupport
 import Testing
 import Workload
 
@@ -110,7 +110,8 @@ import Workload
             ]
         )
         let negativeDuration = encodeThriftBatch(
-            serviceName: "s", spans: [ThriftSpan(traceIDHigh: 1, traceIDLow: 1, spanID: 2, operationName: "backwards", startTimeMicros: 10, durationMicros: -5)]
+            serviceName: "s",
+            spans: [ThriftSpan(traceIDHigh: 1, traceIDLow: 1, spanID: 2, operationName: "backwards", startTimeMicros: 10, durationMicros: -5)]
         )
         return [
             BadThriftRequest(name: "truncated Thrift", body: Array(valid.dropLast(20)), status: 400, phrase: "truncated"),
@@ -156,7 +157,11 @@ import Workload
         try await withSinks { sinks in
             let compressed = try gzip(ThriftReaderTests.sampleBatch())
             let answer = try await sinks.send(
-                port: sinks.jaegerThriftPort, "/api/traces", contentType: Self.thriftType, headers: [("Content-Encoding", "gzip")], body: compressed
+                port: sinks.jaegerThriftPort,
+                "/api/traces",
+                contentType: Self.thriftType,
+                headers: [("Content-Encoding", "gzip")],
+                body: compressed
             )
             #expect(answer.status == 202, "\(answer.text)")
             #expect(sinks.store.spans.count == 2)
@@ -260,7 +265,10 @@ import Workload
         try await withSinks { sinks in
             let body: [UInt8] = try otlp.serializedBytes()
             #expect(try await sinks.send(port: sinks.otlpHTTPPort, "/v1/traces", contentType: "application/x-protobuf", body: body).status == 200)
-            #expect(try await sinks.send(port: sinks.jaegerThriftPort, "/api/traces", contentType: Self.thriftType, body: ThriftReaderTests.sampleBatch()).status == 202)
+            #expect(
+                try await sinks.send(port: sinks.jaegerThriftPort, "/api/traces", contentType: Self.thriftType, body: ThriftReaderTests.sampleBatch()).status
+                    == 202
+            )
 
             let services = try await sinks.query("/api/services").json()
             #expect(services["data"] as? [String] == ["payments", "tasks"])
@@ -325,7 +333,8 @@ import Workload
         try await withSinks { sinks in
             let port = protocolName == "grpc" ? sinks.jaegerGRPCPort : sinks.jaegerThriftPort
             let outcome = try await runToCompletion(
-                python, [script, "--protocol", protocolName, "--endpoint", "127.0.0.1:\(port)", "--trace-id", traceID],
+                python,
+                [script, "--protocol", protocolName, "--endpoint", "127.0.0.1:\(port)", "--trace-id", traceID],
                 timeout: .seconds(60)
             )
             #expect(outcome.status == 0 && !outcome.timedOut, "exporter failed: \(outcome.output)")

@@ -1,10 +1,10 @@
-import TestSupport
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import GRPCProtobuf
 import Intake
 import OTelBenchProtos
 import Telemetry
+import TestSupport
 import Testing
 import Workload
 

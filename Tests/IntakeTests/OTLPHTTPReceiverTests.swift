@@ -1,11 +1,11 @@
-import TestSupport
 import CompressNIO
-import NIOHTTP1
 import Foundation
 import Intake
 import NIOCore
+import NIOHTTP1
 import OTelBenchProtos
 import Telemetry
+import TestSupport
 import Testing
 import Workload
 
@@ -168,11 +168,19 @@ import Workload
         return [
             BadRequest(name: "garbage protobuf", body: [0xff, 0xff, 0xff, 0xff, 0x0f], status: 400, phrase: "not a valid protobuf ExportTraceServiceRequest"),
             BadRequest(name: "truncated protobuf", body: Array(valid.dropLast(7)), status: 400, phrase: "not a valid protobuf"),
-            BadRequest(name: "malformed JSON", contentType: "application/json", body: Array("{\"resourceSpans\":[{".utf8), status: 400, phrase: "not a valid OTLP/JSON"),
             BadRequest(
-                name: "base64 id in JSON", contentType: "application/json",
+                name: "malformed JSON",
+                contentType: "application/json",
+                body: Array("{\"resourceSpans\":[{".utf8),
+                status: 400,
+                phrase: "not a valid OTLP/JSON"
+            ),
+            BadRequest(
+                name: "base64 id in JSON",
+                contentType: "application/json",
                 body: Array(#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"W47/95gDgQPSabYzgT/GDA==","spanId":"7uGbfsPBsXQ="}]}]}]}"#.utf8),
-                status: 400, phrase: "is not a hex string"
+                status: 400,
+                phrase: "is not a hex string"
             ),
             BadRequest(name: "JSON sent as protobuf", body: Array("{}".utf8), status: 400, phrase: "not a valid protobuf"),
             BadRequest(name: "text/plain", contentType: "text/plain", body: valid, status: 415, phrase: "Content-Type text/plain is not supported"),
@@ -180,16 +188,29 @@ import Workload
             BadRequest(name: "brotli", headers: [("Content-Encoding", "br")], body: valid, status: 415, phrase: "Content-Encoding br is not supported"),
             BadRequest(name: "oversized body", body: [UInt8](repeating: 0x0a, count: limit + 1), status: 413, phrase: "over the 1048576-byte limit"),
             BadRequest(name: "gzip bomb", headers: [("Content-Encoding", "gzip")], body: bomb, status: 413, phrase: "limit"),
-            BadRequest(name: "gzip bomb with lying trailer", headers: [("Content-Encoding", "gzip")], body: lyingBomb, status: 413, phrase: "inflates to more than"),
+            BadRequest(
+                name: "gzip bomb with lying trailer",
+                headers: [("Content-Encoding", "gzip")],
+                body: lyingBomb,
+                status: 413,
+                phrase: "inflates to more than"
+            ),
             BadRequest(name: "truncated gzip", headers: [("Content-Encoding", "gzip")], body: Array(gzipped.dropLast(9)), status: 400, phrase: "gzip"),
             BadRequest(name: "corrupt gzip", headers: [("Content-Encoding", "gzip")], body: corruptGzip, status: 400, phrase: "gzip"),
             BadRequest(name: "protobuf claiming gzip", headers: [("Content-Encoding", "gzip")], body: valid, status: 400, phrase: "gzip"),
             BadRequest(name: "GET", method: .GET, body: [], status: 405, phrase: "OTLP/HTTP takes POST"),
             BadRequest(name: "PUT", method: .PUT, body: valid, status: 405, phrase: "OTLP/HTTP takes POST"),
             BadRequest(name: "unknown path", path: "/v1/profiles", body: valid, status: 404, phrase: "no OTLP endpoint at /v1/profiles"),
-            BadRequest(name: "deeply nested JSON", contentType: "application/json",
-                       body: Array(("{\"resourceSpans\":[{\"resource\":{\"attributes\":[{\"key\":\"k\",\"value\":" + String(repeating: "{\"arrayValue\":{\"values\":[", count: 200)).utf8),
-                       status: 400, phrase: "not a valid OTLP/JSON"),
+            BadRequest(
+                name: "deeply nested JSON",
+                contentType: "application/json",
+                body: Array(
+                    ("{\"resourceSpans\":[{\"resource\":{\"attributes\":[{\"key\":\"k\",\"value\":"
+                        + String(repeating: "{\"arrayValue\":{\"values\":[", count: 200)).utf8
+                ),
+                status: 400,
+                phrase: "not a valid OTLP/JSON"
+            ),
         ]
     }
 

@@ -1,7 +1,7 @@
 import Foundation
-import TestSupport
 import Intake
 import Telemetry
+import TestSupport
 import Testing
 
 /// The real OpenTelemetry Python SDK and its OTLP exporters send to our receivers; what arrives is compared
@@ -25,11 +25,14 @@ import Testing
         defer { try? FileManager.default.removeItem(at: manifestURL) }
         try await withIntake { intake in
             let endpoint = testCase.protocolName == "grpc" ? "127.0.0.1:\(intake.grpcPort)" : "http://127.0.0.1:\(intake.httpPort)"
-            let result = try await runProcess(python, [
-                repositoryRoot.appendingPathComponent("Tests/Interop/otlp_export.py").path,
-                "--protocol", testCase.protocolName, "--endpoint", endpoint,
-                "--manifest", manifestURL.path, "--compression", testCase.compression, "--timeout", "15",
-            ])
+            let result = try await runProcess(
+                python,
+                [
+                    repositoryRoot.appendingPathComponent("Tests/Interop/otlp_export.py").path,
+                    "--protocol", testCase.protocolName, "--endpoint", endpoint,
+                    "--manifest", manifestURL.path, "--compression", testCase.compression, "--timeout", "15",
+                ]
+            )
             try #require(result.status == 0, "exporter failed: \(result.stderr)")
             let manifest = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: manifestURL))
             let expectedChannel: IntakeChannel = testCase.protocolName == "grpc" ? .otlpGRPC : .otlpHTTPProtobuf

@@ -158,7 +158,8 @@ import Workload
 
     /// Runs `service` for `body` and always shuts it down, even when `body` throws.
     private func run<Receiving: Service>(
-        _ service: Receiving, _ body: @Sendable (Int) async throws -> Void
+        _ service: Receiving,
+        _ body: @Sendable (Int) async throws -> Void
     ) async throws where Receiving: BoundReceiver {
         let group = ServiceGroup(services: [service], logger: Self.quiet)
         try await withThrowingTaskGroup { tasks in
@@ -190,7 +191,11 @@ import Workload
                     if valid {
                         _ = try await Opentelemetry_Proto_Collector_Trace_V1_TraceService.Client(wrapping: client).export(traces)
                     } else {
-                        _ = try await rawExport([0xff, 0xff, 0xff, 0x0f], method: Opentelemetry_Proto_Collector_Trace_V1_TraceService.Method.Export.descriptor, client: client)
+                        _ = try await rawExport(
+                            [0xff, 0xff, 0xff, 0x0f],
+                            method: Opentelemetry_Proto_Collector_Trace_V1_TraceService.Method.Export.descriptor,
+                            client: client
+                        )
                     }
                 }
             }
@@ -225,7 +230,12 @@ import Workload
             request.timeseries = [series]
             let body = SnappyBlock.encodeLiterals(valid ? try request.serializedBytes() : [0xff, 0xff, 0xff])
             return try await post(
-                port: port, "/api/v1/write", contentType: "application/x-protobuf", headers: [("Content-Encoding", "snappy")], body: body, accepted: 204
+                port: port,
+                "/api/v1/write",
+                contentType: "application/x-protobuf",
+                headers: [("Content-Encoding", "snappy")],
+                body: body,
+                accepted: 204
             )
         case .elasticsearch:
             let body = Array((valid ? #"{"message":"kept"}"# : "{nope").utf8)
@@ -234,7 +244,12 @@ import Workload
     }
 
     private static func post(
-        port: Int, _ path: String, contentType: String, headers: [(String, String)] = [], body: [UInt8], accepted: Int
+        port: Int,
+        _ path: String,
+        contentType: String,
+        headers: [(String, String)] = [],
+        body: [UInt8],
+        accepted: Int
     ) async throws -> Answer {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
         request.method = .POST

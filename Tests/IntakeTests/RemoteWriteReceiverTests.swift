@@ -1,21 +1,29 @@
 import Foundation
-import TestSupport
 import Intake
 import NIOHTTP1
 import OTelBenchProtos
 import Telemetry
+import TestSupport
 import Testing
 
 /// The remote-write receiver: what it stores, what it refuses and why, and the real Python exporter.
 @Suite(.serialized) struct RemoteWriteReceiverTests {
-    static func send(_ sinks: RunningSinks, _ body: [UInt8], contentType: String? = "application/x-protobuf", headers: [(String, String)] = remoteWriteHeaders) async throws -> RunningSinks.HTTPAnswer {
+    static func send(
+        _ sinks: RunningSinks,
+        _ body: [UInt8],
+        contentType: String? = "application/x-protobuf",
+        headers: [(String, String)] = remoteWriteHeaders
+    ) async throws -> RunningSinks.HTTPAnswer {
         try await sinks.remoteWrite(body, contentType: contentType, headers: headers)
     }
 
     @Test func seriesAreStoredAsGaugesKeyedByTheirLabels() async throws {
         let staleNaN = Double(bitPattern: 0x7ff0_0000_0000_0002)
         let body = try remoteWriteBody([
-            remoteWriteSeries([("__name__", "http_requests_total"), ("instance", "a:9100"), ("job", "api")], samples: [(1_700_000_000_000, 5), (1_700_000_015_000, 7)]),
+            remoteWriteSeries(
+                [("__name__", "http_requests_total"), ("instance", "a:9100"), ("job", "api")],
+                samples: [(1_700_000_000_000, 5), (1_700_000_015_000, 7)]
+            ),
             remoteWriteSeries([("__name__", "up"), ("job", "api")], samples: [(1_700_000_000_000, 1), (1_700_000_015_000, staleNaN)]),
         ])
         try await withSinks { sinks in
@@ -28,10 +36,12 @@ import Testing
             #expect(requests.key.resource == Resource())
             #expect(requests.kind == .gauge)
             #expect(requests.channel == .prometheusRemoteWrite)
-            #expect(requests.points == [
-                .number(NumberPoint(timeUnixNano: 1_700_000_000_000_000_000, value: .double(5))),
-                .number(NumberPoint(timeUnixNano: 1_700_000_015_000_000_000, value: .double(7))),
-            ])
+            #expect(
+                requests.points == [
+                    .number(NumberPoint(timeUnixNano: 1_700_000_000_000_000_000, value: .double(5))),
+                    .number(NumberPoint(timeUnixNano: 1_700_000_015_000_000_000, value: .double(7))),
+                ]
+            )
             let up = try #require(series.first { $0.name == "up" })
             guard case .number(let stale) = up.points.last, case .double(let value) = stale.value else {
                 Issue.record("no stale point")
@@ -41,7 +51,10 @@ import Testing
             #expect(sinks.store.counts[.prometheusRemoteWrite]?[.metrics]?.itemsAccepted == 4)
             // A later request continues the series; an identical re-send (a sender's retry) is dropped, not stored twice.
             let next = try remoteWriteBody([
-                remoteWriteSeries([("__name__", "http_requests_total"), ("instance", "a:9100"), ("job", "api")], samples: [(1_700_000_015_000, 7), (1_700_000_030_000, 9)])
+                remoteWriteSeries(
+                    [("__name__", "http_requests_total"), ("instance", "a:9100"), ("job", "api")],
+                    samples: [(1_700_000_015_000, 7), (1_700_000_030_000, 9)]
+                )
             ])
             #expect(try await Self.send(sinks, next).status == 204)
             #expect(sinks.store.series.first { $0.name == "http_requests_total" }?.points.count == 3)
@@ -78,25 +91,61 @@ import Testing
         var corrupt = valid
         corrupt[1] = 0x01  // turn the first literal into a copy from nothing decoded yet
         return [
-            BadWrite(name: "unsorted labels", body: body([("job", "x"), ("__name__", "m")]), status: 400, phrase: "labels are not sorted by name (\"job\" comes before \"__name__\")"),
+            BadWrite(
+                name: "unsorted labels",
+                body: body([("job", "x"), ("__name__", "m")]),
+                status: 400,
+                phrase: "labels are not sorted by name (\"job\" comes before \"__name__\")"
+            ),
             BadWrite(name: "repeated label", body: body([("__name__", "m"), ("job", "x"), ("job", "y")]), status: 400, phrase: "label \"job\" is repeated"),
             BadWrite(name: "empty label name", body: body([("", "x"), ("__name__", "m")]), status: 400, phrase: "empty name"),
             BadWrite(name: "empty label value", body: body([("__name__", "m"), ("job", "")]), status: 400, phrase: "label \"job\" has an empty value"),
-            BadWrite(name: "invalid label name", body: body([("__name__", "m"), ("http.method", "GET")]), status: 400, phrase: "label name \"http.method\" is invalid"),
+            BadWrite(
+                name: "invalid label name",
+                body: body([("__name__", "m"), ("http.method", "GET")]),
+                status: 400,
+                phrase: "label name \"http.method\" is invalid"
+            ),
             BadWrite(name: "invalid metric name", body: body([("__name__", "http.requests")]), status: 400, phrase: "metric name \"http.requests\" is invalid"),
             BadWrite(name: "no __name__", body: body([("job", "x")]), status: 400, phrase: "no __name__ label"),
             BadWrite(name: "no labels", body: body([]), status: 400, phrase: "no labels"),
             BadWrite(name: "samples out of order", body: body([("__name__", "m")], [(2_000, 1), (1_000, 2)]), status: 400, phrase: "out of order sample"),
-            BadWrite(name: "sample older than the stored one", body: body([("__name__", "ok_metric"), ("job", "x")], [(1_000, 1)]), status: 400, phrase: "which the series already has"),
-            BadWrite(name: "different value at a stored timestamp", body: body([("__name__", "ok_metric"), ("job", "x")], [(1_700_000_100_000, 2)]), status: 400, phrase: "duplicate sample for timestamp"),
+            BadWrite(
+                name: "sample older than the stored one",
+                body: body([("__name__", "ok_metric"), ("job", "x")], [(1_000, 1)]),
+                status: 400,
+                phrase: "which the series already has"
+            ),
+            BadWrite(
+                name: "different value at a stored timestamp",
+                body: body([("__name__", "ok_metric"), ("job", "x")], [(1_700_000_100_000, 2)]),
+                status: 400,
+                phrase: "duplicate sample for timestamp"
+            ),
             BadWrite(name: "not snappy-compressed", body: uncompressed, status: 400, phrase: "snappy"),
             BadWrite(name: "corrupt snappy", body: corrupt, status: 400, phrase: "snappy block is corrupt"),
-            BadWrite(name: "framed snappy", body: [0xff, 0x06, 0x00, 0x00] + Array("sNaPpY".utf8) + [0, 1, 0, 0], status: 400, phrase: "framed (stream) format"),
-            BadWrite(name: "snappy of garbage", body: snappyLiteralBlock([0xff, 0xff, 0xff]), status: 400, phrase: "not a valid protobuf prometheus.WriteRequest"),
+            BadWrite(
+                name: "framed snappy",
+                body: [0xff, 0x06, 0x00, 0x00] + Array("sNaPpY".utf8) + [0, 1, 0, 0],
+                status: 400,
+                phrase: "framed (stream) format"
+            ),
+            BadWrite(
+                name: "snappy of garbage",
+                body: snappyLiteralBlock([0xff, 0xff, 0xff]),
+                status: 400,
+                phrase: "not a valid protobuf prometheus.WriteRequest"
+            ),
             BadWrite(name: "4 GiB announced", body: [0xff, 0xff, 0xff, 0xff, 0x0f, 0x00], status: 400, phrase: "over the 1048576-byte limit"),
             BadWrite(name: "JSON content type", contentType: "application/json", body: valid, status: 415, phrase: "application/x-protobuf"),
             BadWrite(name: "no Content-Encoding", headers: [], body: valid, status: 415, phrase: "Content-Encoding: snappy"),
-            BadWrite(name: "gzip Content-Encoding", headers: [("Content-Encoding", "gzip")], body: valid, status: 415, phrase: "Content-Encoding gzip is not supported"),
+            BadWrite(
+                name: "gzip Content-Encoding",
+                headers: [("Content-Encoding", "gzip")],
+                body: valid,
+                status: 415,
+                phrase: "Content-Encoding gzip is not supported"
+            ),
             BadWrite(name: "GET", method: .GET, body: [], status: 405, phrase: "POST a WriteRequest"),
         ]
     }
@@ -107,7 +156,12 @@ import Testing
             let first = try remoteWriteBody([remoteWriteSeries([("__name__", "ok_metric"), ("job", "x")], samples: [(1_700_000_100_000, 1)])])
             #expect(try await Self.send(sinks, first).status == 204)
             let answer = try await sinks.send(
-                port: sinks.remoteWritePort, "/api/v1/write", method: bad.method, contentType: bad.contentType, headers: bad.headers, body: bad.body
+                port: sinks.remoteWritePort,
+                "/api/v1/write",
+                method: bad.method,
+                contentType: bad.contentType,
+                headers: bad.headers,
+                body: bad.body
             )
             #expect(answer.status == bad.status, "\(bad.name): \(answer.text)")
             #expect(answer.text.contains(bad.phrase), "\(bad.name): \(answer.text)")

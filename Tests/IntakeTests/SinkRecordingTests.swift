@@ -1,9 +1,9 @@
 import Foundation
-import TestSupport
 import Intake
-import PromQL
 import OTelBenchProtos
+import PromQL
 import Telemetry
+import TestSupport
 import Testing
 
 /// `--record` holds what the sinks accepted, as OTLP that replays to the same spans, samples and log records.
@@ -13,13 +13,26 @@ import Testing
             let path = directory.appendingPathComponent("run.jsonl").path
             let recorder = try RecordingWriter(path: path)
             try await withSinks(recorder: recorder) { sinks in
-                #expect(try await sinks.send(port: sinks.jaegerThriftPort, "/api/traces", contentType: "application/x-thrift", body: ThriftReaderTests.sampleBatch()).status == 202)
+                #expect(
+                    try await sinks.send(
+                        port: sinks.jaegerThriftPort,
+                        "/api/traces",
+                        contentType: "application/x-thrift",
+                        body: ThriftReaderTests.sampleBatch()
+                    ).status == 202
+                )
                 let write = try remoteWriteBody([
-                    remoteWriteSeries([("__name__", "mailer:queue_depth:max"), ("queue", "emails")], samples: [(1_700_000_000_000, 4), (1_700_000_001_000, 2.5)])
+                    remoteWriteSeries(
+                        [("__name__", "mailer:queue_depth:max"), ("queue", "emails")],
+                        samples: [(1_700_000_000_000, 4), (1_700_000_001_000, 2.5)]
+                    )
                 ])
                 #expect(try await RemoteWriteReceiverTests.send(sinks, write).status == 204)
-                let document = #"{"@timestamp":"2026-11-26T03:00:00Z","message":"queue drained","log.level":"warn","service.name":"mailer","trace.id":"4bf92f3577b34da6a3ce929d0e0e4736"}"#
-                #expect(try await sinks.send(port: sinks.elasticsearchPort, "/logs/_doc", contentType: "application/json", body: Array(document.utf8)).status == 201)
+                let document =
+                    #"{"@timestamp":"2026-11-26T03:00:00Z","message":"queue drained","log.level":"warn","service.name":"mailer","trace.id":"4bf92f3577b34da6a3ce929d0e0e4736"}"#
+                #expect(
+                    try await sinks.send(port: sinks.elasticsearchPort, "/logs/_doc", contentType: "application/json", body: Array(document.utf8)).status == 201
+                )
                 // A refused request is not recorded.
                 #expect(try await sinks.send(port: sinks.jaegerThriftPort, "/api/traces", contentType: "application/x-thrift", body: [1, 2, 3]).status == 400)
                 try recorder.close()

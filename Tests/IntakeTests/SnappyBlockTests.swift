@@ -1,7 +1,7 @@
-import TestSupport
-import Scenario
 import Foundation
 import Intake
+import Scenario
+import TestSupport
 import Testing
 
 /// The snappy block decoder: byte for byte against cramjam (the snappy C++ library), then corrupt and
@@ -25,7 +25,9 @@ import Testing
                 // Every truncation of a real block is refused, never trapped on.
                 if compressed.count < 400 {
                     for length in 0..<compressed.count where length > 0 || !raw.isEmpty {
-                        #expect(throws: SnappyError.self, "\(name) cut to \(length)") { try SnappyBlock.decode(Array(compressed.prefix(length)), limit: 1 << 20) }
+                        #expect(throws: SnappyError.self, "\(name) cut to \(length)") {
+                            try SnappyBlock.decode(Array(compressed.prefix(length)), limit: 1 << 20)
+                        }
                     }
                 }
             }
@@ -67,7 +69,11 @@ import Testing
         CorruptBlock(name: "literal past the announced length", bytes: [2, 3 << 2, 1, 2, 3, 4], phrase: "goes past the announced 2 bytes"),
         CorruptBlock(name: "literal length bytes missing", bytes: [100, 62 << 2, 0x01], phrase: "literal's length needs 3 bytes"),
         CorruptBlock(name: "2-byte copy cut short", bytes: [8, 0x0c, 0x61, 0x62, 0x63, 0x64, 0x02, 0x01], phrase: "needs 2 offset bytes"),
-        CorruptBlock(name: "4-byte offset far beyond output", bytes: [8, 0x0c, 0x61, 0x62, 0x63, 0x64, 0x0f, 0xff, 0xff, 0xff, 0x7f], phrase: "refers 2147483647 bytes back"),
+        CorruptBlock(
+            name: "4-byte offset far beyond output",
+            bytes: [8, 0x0c, 0x61, 0x62, 0x63, 0x64, 0x0f, 0xff, 0xff, 0xff, 0x7f],
+            phrase: "refers 2147483647 bytes back"
+        ),
         CorruptBlock(name: "gzip instead of snappy", bytes: [0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0], phrase: "snappy block"),
     ]
 

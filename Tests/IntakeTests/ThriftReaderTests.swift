@@ -1,8 +1,8 @@
-import TestSupport
-import Scenario
 import Foundation
 import Intake
 import OTelBenchProtos
+import Scenario
+import TestSupport
 import Testing
 
 /// The jaeger.thrift Batch reader, against bodies built by a separate writer, truncations, hostile

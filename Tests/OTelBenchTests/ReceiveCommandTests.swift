@@ -18,30 +18,41 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let summaryURL = folder.appendingPathComponent("summary.json")
         let recordURL = folder.appendingPathComponent("received.jsonl")
-        let receiver = try ChildProcess(try otelbenchExecutable(), [
-            "receive", "--otlp-grpc", "127.0.0.1:0", "--otlp-http", "127.0.0.1:0",
-            "--summary-json", summaryURL.path, "--record", recordURL.path, "--duration", "120s",
-        ])
+        let receiver = try ChildProcess(
+            try otelbenchExecutable(),
+            [
+                "receive", "--otlp-grpc", "127.0.0.1:0", "--otlp-http", "127.0.0.1:0",
+                "--summary-json", summaryURL.path, "--record", recordURL.path, "--duration", "120s",
+            ]
+        )
         let (grpcPort, httpPort) = try await receiver.waitForOutput { output -> (Int, Int)? in
             guard let grpc = port(after: "OTLP/gRPC listening on", in: output),
-                  let http = port(after: "OTLP/HTTP listening on", in: output) else { return nil }
+                let http = port(after: "OTLP/HTTP listening on", in: output)
+            else { return nil }
             return (grpc, http)
         }
 
         // curl posts the specification's JSON example.
-        let json = #"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"curl-client"}}]},"scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","name":"from curl","kind":2,"startTimeUnixNano":"1544712660000000000","endTimeUnixNano":"1544712661000000000"}]}]}]}"#
-        let curl = try await runProcess(try curlExecutable(), [
-            "-sS", "-X", "POST", "-H", "Content-Type: application/json", "--data-binary", json,
-            "-w", "\n%{http_code}", "http://127.0.0.1:\(httpPort)/v1/traces",
-        ])
+        let json =
+            #"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"curl-client"}}]},"scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","name":"from curl","kind":2,"startTimeUnixNano":"1544712660000000000","endTimeUnixNano":"1544712661000000000"}]}]}]}"#
+        let curl = try await runProcess(
+            try curlExecutable(),
+            [
+                "-sS", "-X", "POST", "-H", "Content-Type: application/json", "--data-binary", json,
+                "-w", "\n%{http_code}", "http://127.0.0.1:\(httpPort)/v1/traces",
+            ]
+        )
         #expect(curl.stdout.hasSuffix("\n200"), "curl: \(curl.stdout) \(curl.stderr)")
 
         // The Python SDK sends all three signals over gRPC.
         let manifest = folder.appendingPathComponent("manifest.json")
-        let python = try await runProcess(try testVenvPython(), [
-            repositoryRoot.appendingPathComponent("Tests/Interop/otlp_export.py").path,
-            "--protocol", "grpc", "--endpoint", "127.0.0.1:\(grpcPort)", "--manifest", manifest.path,
-        ])
+        let python = try await runProcess(
+            try testVenvPython(),
+            [
+                repositoryRoot.appendingPathComponent("Tests/Interop/otlp_export.py").path,
+                "--protocol", "grpc", "--endpoint", "127.0.0.1:\(grpcPort)", "--manifest", manifest.path,
+            ]
+        )
         #expect(python.status == 0, "\(python.stderr)")
 
         let status = try await receiver.terminate()
@@ -72,7 +83,7 @@ import Testing
         }
         #expect(replayed.totals.spans == 4)
         #expect(replayed.totals.logRecords == 2)
-        #expect(Set(replayed.spans.map(\.spanID)) .count == 4)
+        #expect(Set(replayed.spans.map(\.spanID)).count == 4)
     }
 
     @Test(arguments: [

@@ -31,15 +31,23 @@ import Testing
             _ = try port(after: "Jaeger gRPC (PostSpans) listening on")
             let elasticsearch = try port(after: "Elasticsearch document API listening on")
             let sinks = RunningSinks(
-                store: .init(), otlpGRPCPort: 0, otlpHTTPPort: 0, jaegerGRPCPort: 0, jaegerThriftPort: thrift,
-                jaegerQueryPort: query, remoteWritePort: remoteWrite, expositionPort: exposition
+                store: .init(),
+                otlpGRPCPort: 0,
+                otlpHTTPPort: 0,
+                jaegerGRPCPort: 0,
+                jaegerThriftPort: thrift,
+                jaegerQueryPort: query,
+                remoteWritePort: remoteWrite,
+                expositionPort: exposition
             )
             #expect(try await sinks.send(port: thrift, "/api/traces", contentType: "application/x-thrift", body: SampleThriftBatch.bytes()).status == 202)
             #expect(try await sinks.query("/api/traces/0af7651916cd43dd8448eb211c80331c").status == 200)
             let write = try remoteWriteBody([remoteWriteSeries([("__name__", "cli_metric")], samples: [(1_000, 1)])])
             #expect(try await sinks.remoteWrite(write).status == 204)
             #expect(try await sinks.send(port: exposition, "/metrics", method: .GET).status == 200)
-            #expect(try await sinks.send(port: elasticsearch, "/logs/_doc", contentType: "application/json", body: Array(#"{"message":"hi"}"#.utf8)).status == 201)
+            #expect(
+                try await sinks.send(port: elasticsearch, "/logs/_doc", contentType: "application/json", body: Array(#"{"message":"hi"}"#.utf8)).status == 201
+            )
 
             await child.stop()
             let summary = child.output
@@ -61,7 +69,10 @@ import Testing
         let port = try freeLoopbackPort()
         let outcome = try await runToCompletion(
             binary,
-            ["receive", "--otlp-grpc", "127.0.0.1:0", "--otlp-http", "127.0.0.1:0", "--quiet", "--jaeger-query", "127.0.0.1:\(port)", "--exposition", "127.0.0.1:\(port)"],
+            [
+                "receive", "--otlp-grpc", "127.0.0.1:0", "--otlp-http", "127.0.0.1:0", "--quiet", "--jaeger-query", "127.0.0.1:\(port)", "--exposition",
+                "127.0.0.1:\(port)",
+            ],
             timeout: .seconds(30)
         )
         #expect(outcome.status != 0 && !outcome.timedOut)

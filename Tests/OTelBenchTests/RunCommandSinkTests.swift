@@ -1,7 +1,7 @@
-import Scenario
 import Foundation
-import TestSupport
 import Intake
+import Scenario
+import TestSupport
 import Testing
 import Workload
 
@@ -41,16 +41,27 @@ import Workload
 
                 // The senders, all at once, while the workload runs.
                 async let grpcExport = runToCompletion(
-                    python, [exporter, "--protocol", "grpc", "--endpoint", "127.0.0.1:\(grpcPort)", "--trace-id", Self.grpcTrace, "--service", "jaeger-grpc-sender"],
+                    python,
+                    [exporter, "--protocol", "grpc", "--endpoint", "127.0.0.1:\(grpcPort)", "--trace-id", Self.grpcTrace, "--service", "jaeger-grpc-sender"],
                     timeout: .seconds(60)
                 )
                 async let thriftExport = runToCompletion(
-                    python, [exporter, "--protocol", "thrift", "--endpoint", "127.0.0.1:\(thriftPort)", "--trace-id", Self.thriftTrace, "--service", "jaeger-thrift-sender"],
+                    python,
+                    [
+                        exporter, "--protocol", "thrift", "--endpoint", "127.0.0.1:\(thriftPort)", "--trace-id", Self.thriftTrace, "--service",
+                        "jaeger-thrift-sender",
+                    ],
                     timeout: .seconds(60)
                 )
                 let sinks = RunningSinks(
-                    store: .init(), otlpGRPCPort: 0, otlpHTTPPort: 0, jaegerGRPCPort: grpcPort, jaegerThriftPort: thriftPort,
-                    jaegerQueryPort: 0, remoteWritePort: remoteWritePort, expositionPort: 0
+                    store: .init(),
+                    otlpGRPCPort: 0,
+                    otlpHTTPPort: 0,
+                    jaegerGRPCPort: grpcPort,
+                    jaegerThriftPort: thriftPort,
+                    jaegerQueryPort: 0,
+                    remoteWritePort: remoteWritePort,
+                    expositionPort: 0
                 )
                 let now = Int64(Date().timeIntervalSince1970 * 1000)
                 let write = try remoteWriteBody([

@@ -14,9 +14,13 @@ import Testing
 
     private func run(_ scenario: String, durationScale: String = "0.5", extra: [String] = []) async throws -> RunOutcome {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("run-\(UUID().uuidString)")
-        let result = try await runProcess(try otelbenchExecutable(), [
-            "run", repositoryRoot.appendingPathComponent(scenario).path, "--report-dir", folder.path, "--quiet", "--duration-scale", durationScale,
-        ] + extra, timeout: .seconds(120))
+        let result = try await runProcess(
+            try otelbenchExecutable(),
+            [
+                "run", repositoryRoot.appendingPathComponent(scenario).path, "--report-dir", folder.path, "--quiet", "--duration-scale", durationScale,
+            ] + extra,
+            timeout: .seconds(120)
+        )
         let data = (try? Data(contentsOf: folder.appendingPathComponent("summary.json"))) ?? Data()
         let summary = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
         let rules = summary["rules"] as? [[String: Any]] ?? []
@@ -63,10 +67,14 @@ import Testing
         let chromium = URL(fileURLWithPath: "/usr/bin/chromium")
         try #require(FileManager.default.isExecutableFile(atPath: chromium.path), "chromium is missing: run scripts/install-test-deps.sh")
         let screenshot = outcome.folder.appendingPathComponent("report.png")
-        let result = try await runProcess(chromium, [
-            "--headless", "--no-sandbox", "--disable-gpu", "--screenshot=\(screenshot.path)", "--window-size=1280,2000",
-            outcome.folder.appendingPathComponent("report.html").absoluteString,
-        ], timeout: .seconds(90))
+        let result = try await runProcess(
+            chromium,
+            [
+                "--headless", "--no-sandbox", "--disable-gpu", "--screenshot=\(screenshot.path)", "--window-size=1280,2000",
+                outcome.folder.appendingPathComponent("report.html").absoluteString,
+            ],
+            timeout: .seconds(90)
+        )
         #expect(result.status == 0, "\(result.stderr.suffix(500))")
         let png = try Data(contentsOf: screenshot)
         #expect(png.starts(with: [0x89, 0x50, 0x4e, 0x47]), "a PNG")
@@ -85,10 +93,13 @@ import Testing
         let recording = outcome.folder.appendingPathComponent("recording.jsonl")
         #expect(FileManager.default.fileExists(atPath: recording.path))
         let reports = outcome.folder.appendingPathComponent("check")
-        let result = try await runProcess(try otelbenchExecutable(), [
-            "check", "--recording", recording.path, "--scenario", repositoryRoot.appendingPathComponent("Scenarios/faults/slow_rollbacks.yaml").path,
-            "--report-dir", reports.path,
-        ])
+        let result = try await runProcess(
+            try otelbenchExecutable(),
+            [
+                "check", "--recording", recording.path, "--scenario", repositoryRoot.appendingPathComponent("Scenarios/faults/slow_rollbacks.yaml").path,
+                "--report-dir", reports.path,
+            ]
+        )
         #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.contains("✗ slo: rollback p99 (seed SLO)"))
         #expect(result.stdout.contains("✓ slo: liveness p99.9 (seed SLO)"))
@@ -103,9 +114,12 @@ import Testing
     @Test func interruptedRunStillReports() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("run-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let process = try ChildProcess(try otelbenchExecutable(), [
-            "run", repositoryRoot.appendingPathComponent("Scenarios/cf-core-load.yaml").path, "--report-dir", folder.path,
-        ])
+        let process = try ChildProcess(
+            try otelbenchExecutable(),
+            [
+                "run", repositoryRoot.appendingPathComponent("Scenarios/cf-core-load.yaml").path, "--report-dir", folder.path,
+            ]
+        )
         _ = try await process.waitForOutput(timeout: .seconds(60), onStandardError: true) { $0.contains("warm-up") ? true : nil }
         let status = try await process.terminate(timeout: .seconds(60))
         #expect(status == 1, "\(process.stderr)")
@@ -156,7 +170,10 @@ import Testing
         (["run", "Scenarios/cf-core-smoke.yaml", "--target", "tasks"], "--target must be NAME=URL"),
     ])
     func badInputExitsTwo(arguments: [String], phrase: String) async throws {
-        let result = try await runProcess(try otelbenchExecutable(), arguments.map { $0.hasPrefix("Scenarios/") ? repositoryRoot.appendingPathComponent($0).path : $0 })
+        let result = try await runProcess(
+            try otelbenchExecutable(),
+            arguments.map { $0.hasPrefix("Scenarios/") ? repositoryRoot.appendingPathComponent($0).path : $0 }
+        )
         #expect(result.status == 2)
         #expect(result.stderr.contains(phrase), "\(result.stderr)")
     }

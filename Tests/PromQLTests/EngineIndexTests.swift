@@ -1,6 +1,6 @@
-import PromQLSyntax
 import Intake
 import PromQL
+import PromQLSyntax
 import Telemetry
 import Testing
 
@@ -17,7 +17,9 @@ import Testing
                 let samples = (0..<40).map { index -> Sample in
                     total += Double(index % 7)
                     // A staleness marker in one series, a reset in another.
-                    if name == "a_total", code == "503", job == "web", index == 25 { return Sample(timestamp: Int64(index) * 15_000, value: Double(bitPattern: Sample.staleNaNBits)) }
+                    if name == "a_total", code == "503", job == "web", index == 25 {
+                        return Sample(timestamp: Int64(index) * 15_000, value: Double(bitPattern: Sample.staleNaNBits))
+                    }
                     if name == "a_total", code == "200", job == "api", index == 20 { total = 1 }
                     return Sample(timestamp: Int64(index) * 15_000, value: total)
                 }
@@ -54,7 +56,10 @@ import Testing
         let (start, end, step): (Int64, Int64, Int64) = (60_000, 600_000, 30_000)
         var expected: [Labels: [Sample]] = [:]
         for time in stride(from: start, through: end, by: Int(step)) {
-            guard case .vector(let elements) = try engine.instantQuery(expression, at: time) else { Issue.record("not a vector"); return }
+            guard case .vector(let elements) = try engine.instantQuery(expression, at: time) else {
+                Issue.record("not a vector")
+                return
+            }
             for element in elements { expected[element.labels, default: []].append(Sample(timestamp: time, value: element.value)) }
         }
         let range = try engine.rangeQuery(expression, start: start, end: end, step: step)
@@ -73,10 +78,14 @@ import Testing
         let store = TelemetryStore()
         let engines = PromQLEngineCache(store: store)
         func gauge(_ name: String, at seconds: UInt64) -> Batch {
-            Batch(series: [MetricSeries(
-                key: SeriesKey(metricName: name, attributes: ["job": .string("api")], resource: Resource()), kind: .gauge,
-                points: [.number(NumberPoint(timeUnixNano: seconds * 1_000_000_000, value: .double(Double(seconds))))], channel: .prometheusRemoteWrite
-            )])
+            Batch(series: [
+                MetricSeries(
+                    key: SeriesKey(metricName: name, attributes: ["job": .string("api")], resource: Resource()),
+                    kind: .gauge,
+                    points: [.number(NumberPoint(timeUnixNano: seconds * 1_000_000_000, value: .double(Double(seconds))))],
+                    channel: .prometheusRemoteWrite
+                )
+            ])
         }
         #expect(engines.engine().series.isEmpty)
         store.store(gauge("up", at: 10), channel: .prometheusRemoteWrite, signal: .metrics, rejectedItems: 0, reservedBytes: 0)

@@ -1,5 +1,5 @@
-import PromQLSyntax
 import PromQL
+import PromQLSyntax
 import Telemetry
 import Testing
 
@@ -26,12 +26,15 @@ import Testing
         let resource = Resource(attributes: ["service.name": .string("tasks"), "service.instance.id": .string("i-1")])
         let counter = MetricSeries(
             key: SeriesKey(metricName: "task.create", attributes: ["http.status": .string("201")], resource: resource),
-            kind: .sum(isMonotonic: true, temporality: .delta), unit: "{tasks}",
+            kind: .sum(isMonotonic: true, temporality: .delta),
+            unit: "{tasks}",
             points: [3, 4].enumerated().map { .number(NumberPoint(timeUnixNano: UInt64($0.offset + 1) * 1_000_000_000, value: .int($0.element))) },
             channel: .otlpGRPC
         )
         let histogram = MetricSeries(
-            key: SeriesKey(metricName: "latency", attributes: [:], resource: resource), kind: .histogram(temporality: .cumulative), unit: "ms",
+            key: SeriesKey(metricName: "latency", attributes: [:], resource: resource),
+            kind: .histogram(temporality: .cumulative),
+            unit: "ms",
             points: [.histogram(HistogramPoint(timeUnixNano: 1_000_000_000, count: 5, sum: 12.5, explicitBounds: [0.5, 10], bucketCounts: [1, 3, 1]))],
             channel: .otlpGRPC
         )

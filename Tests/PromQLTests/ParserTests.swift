@@ -1,5 +1,5 @@
-import PromQLSyntax
 import PromQL
+import PromQLSyntax
 import Testing
 
 @Suite struct ParserTests {
@@ -33,7 +33,10 @@ import Testing
     @Test func precedenceAndAssociativityArePromethean() throws {
         // ^ is right-associative and binds tighter than unary minus; * before +; comparisons after arithmetic.
         #expect(try PromQLParser.parse("2 ^ 3 ^ 2").description == "2 ^ 3 ^ 2")
-        guard case .binary(let power) = try PromQLParser.parse("2 ^ 3 ^ 2") else { Issue.record("not binary"); return }
+        guard case .binary(let power) = try PromQLParser.parse("2 ^ 3 ^ 2") else {
+            Issue.record("not binary")
+            return
+        }
         #expect(power.lhs == .number(2))
         guard case .unaryMinus(let inner) = try PromQLParser.parse("-x ^ 2"), case .binary(let square) = inner else {
             Issue.record("-x ^ 2 should be -(x ^ 2)")
@@ -45,7 +48,10 @@ import Testing
             return
         }
         #expect(sum.op == .add && product.op == .multiply)
-        guard case .binary(let comparison) = try PromQLParser.parse("a + b > c") else { Issue.record("not binary"); return }
+        guard case .binary(let comparison) = try PromQLParser.parse("a + b > c") else {
+            Issue.record("not binary")
+            return
+        }
         #expect(comparison.op == .greater)
     }
 

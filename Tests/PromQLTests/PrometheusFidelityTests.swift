@@ -1,4 +1,3 @@
-import Query
 import AsyncHTTPClient
 import Foundation
 import Intake
@@ -7,6 +6,7 @@ import NIOCore
 import NIOHTTP1
 import OTelBenchProtos
 import PromQL
+import Query
 import ServiceLifecycle
 import Telemetry
 import TestSupport
@@ -38,10 +38,13 @@ import Testing
         }
         // Counters: steady, with a reset, slow, starting late with jitter and a high start value.
         var total = 0.0
-        add(["__name__": "requests_total", "job": "tasks", "code": "200"], (0..<count).map { index in
-            total = index == 80 ? 3 : total + Double(5 + index % 4)
-            return (at(index), total)
-        })
+        add(
+            ["__name__": "requests_total", "job": "tasks", "code": "200"],
+            (0..<count).map { index in
+                total = index == 80 ? 3 : total + Double(5 + index % 4)
+                return (at(index), total)
+            }
+        )
         add(["__name__": "requests_total", "job": "tasks", "code": "500"], (0..<count).map { (at($0), Double($0 / 10)) })
         add(["__name__": "requests_total", "job": "projects", "code": "200"], (40..<120).map { (at($0, jitter: true), 1000 + 7 * Double($0)) })
         for phase in ["schema", "data"] {
@@ -101,14 +104,20 @@ import Testing
         }
         // Gauges, one with NaN now and then, one negative; one series that goes stale.
         for (offset, service) in ["tasks", "projects", "sprints"].enumerated() {
-            add(["__name__": "test_coverage_percentage", "service": service], (0..<count).map { index in
-                (at(index), service == "sprints" && index % 13 == 0 ? .nan : 70 + Double((index + offset) % 10) + 0.25 * Double(offset))
-            })
+            add(
+                ["__name__": "test_coverage_percentage", "service": service],
+                (0..<count).map { index in
+                    (at(index), service == "sprints" && index % 13 == 0 ? .nan : 70 + Double((index + offset) % 10) + 0.25 * Double(offset))
+                }
+            )
         }
         add(["__name__": "temperature_celsius", "room": "a"], (0..<count).map { (at($0), -5 + Double($0 % 7)) })
-        add(["__name__": "stale_gauge", "id": "1"], (0..<101).map { index in
-            (at(index), index == 100 ? Double(bitPattern: Sample.staleNaNBits) : Double(index))
-        })
+        add(
+            ["__name__": "stale_gauge", "id": "1"],
+            (0..<101).map { index in
+                (at(index), index == 100 ? Double(bitPattern: Sample.staleNaNBits) : Double(index))
+            }
+        )
         return series
     }
 
@@ -218,11 +227,14 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         try Data("global:\n  scrape_interval: 1h\n".utf8).write(to: directory.appendingPathComponent("prometheus.yml"))
         let port = try freeLoopbackPort()
-        let child = try ChildProcess(prometheus, [
-            "--config.file=\(directory.appendingPathComponent("prometheus.yml").path)",
-            "--storage.tsdb.path=\(directory.appendingPathComponent("data").path)",
-            "--web.listen-address=127.0.0.1:\(port)", "--web.enable-remote-write-receiver", "--log.level=warn",
-        ])
+        let child = try ChildProcess(
+            prometheus,
+            [
+                "--config.file=\(directory.appendingPathComponent("prometheus.yml").path)",
+                "--storage.tsdb.path=\(directory.appendingPathComponent("data").path)",
+                "--web.listen-address=127.0.0.1:\(port)", "--web.enable-remote-write-receiver", "--log.level=warn",
+            ]
+        )
         defer { _ = child }
         let theirs = "http://127.0.0.1:\(port)"
         try await waitUntilReady(theirs)
@@ -235,7 +247,11 @@ import Testing
             let ours = "http://127.0.0.1:\(try await receiver.boundAddress.value().port)"
             let body = try remoteWriteBody(Self.dataset())
             for server in [ours, theirs] {
-                let (status, text) = try await post("\(server)/api/v1/write", body: body, headers: remoteWriteHeaders + [("Content-Type", "application/x-protobuf")])
+                let (status, text) = try await post(
+                    "\(server)/api/v1/write",
+                    body: body,
+                    headers: remoteWriteHeaders + [("Content-Type", "application/x-protobuf")]
+                )
                 #expect(status == 204, "remote write to \(server): \(status) \(text)")
             }
             var compared = 0
@@ -245,7 +261,9 @@ import Testing
                     let path = "/api/v1/query?query=\(escape(query))&time=\(Double(time) / 1000)"
                     let (expected, actual) = (try await get(theirs + path), try await get(ours + path))
                     if let difference = Self.difference(expected, actual) {
-                        Issue.record("\(query) at \(time): \(difference)\n  Prometheus: \(String(decoding: expected.prefix(600), as: UTF8.self))\n  OTelBench:  \(String(decoding: actual.prefix(600), as: UTF8.self))")
+                        Issue.record(
+                            "\(query) at \(time): \(difference)\n  Prometheus: \(String(decoding: expected.prefix(600), as: UTF8.self))\n  OTelBench:  \(String(decoding: actual.prefix(600), as: UTF8.self))"
+                        )
                     } else {
                         compared += 1
                     }
@@ -253,7 +271,9 @@ import Testing
                 }
             }
             // A range query over a reset and the staleness marker.
-            for query in ["rate(requests_total[2m])", "stale_gauge", "histogram_quantile(0.5, sum by (le, operation) (rate(rollback_duration_seconds_bucket[5m])))"] {
+            for query in [
+                "rate(requests_total[2m])", "stale_gauge", "histogram_quantile(0.5, sum by (le, operation) (rate(rollback_duration_seconds_bucket[5m])))",
+            ] {
                 let path = "/api/v1/query_range?query=\(escape(query))&start=\(Double(Self.at(60)) / 1000)&end=\(Double(Self.at(110)) / 1000)&step=45"
                 let (expected, actual) = (try await get(theirs + path), try await get(ours + path))
                 if let difference = Self.difference(expected, actual) { Issue.record("range \(query): \(difference)") } else { compared += 1 }
@@ -262,13 +282,19 @@ import Testing
             // Nearly every query has an answer at some time (absent() and the like are empty by design).
             #expect(nonEmpty >= Self.queries.count * 2, "only \(nonEmpty) answers with data")
             // The metadata endpoints list the same names, values and series.
-            for path in ["/api/v1/labels", "/api/v1/label/job/values", "/api/v1/label/__name__/values", "/api/v1/series?match%5B%5D=requests_total&match%5B%5D=%7Bphase%3D%22data%22%7D"] {
+            for path in [
+                "/api/v1/labels", "/api/v1/label/job/values", "/api/v1/label/__name__/values",
+                "/api/v1/series?match%5B%5D=requests_total&match%5B%5D=%7Bphase%3D%22data%22%7D",
+            ] {
                 let (expected, actual) = (try await get(theirs + path), try await get(ours + path))
                 let decode = { (bytes: [UInt8]) -> Set<String> in
                     let data = (try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])?["data"] as? [Any] ?? []
                     return Set(data.map { "\($0 as? [String: String] ?? [:])" == "[:]" ? "\($0)" : "\(($0 as! [String: String]).sorted { $0.key < $1.key })" })
                 }
-                #expect(!decode(expected).isEmpty && decode(expected) == decode(actual), "\(path): Prometheus \(decode(expected).sorted()) ours \(decode(actual).sorted())")
+                #expect(
+                    !decode(expected).isEmpty && decode(expected) == decode(actual),
+                    "\(path): Prometheus \(decode(expected).sorted()) ours \(decode(actual).sorted())"
+                )
             }
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
@@ -279,7 +305,7 @@ import Testing
     /// Whether an answer succeeded with a non-empty result.
     static func hasData(_ answer: [UInt8]) -> Bool {
         guard let object = try? JSONSerialization.jsonObject(with: Data(answer)) as? [String: Any], object["status"] as? String == "success",
-              let data = object["data"] as? [String: Any], let result = data["result"] as? [Any]
+            let data = object["data"] as? [String: Any], let result = data["result"] as? [Any]
         else { return false }
         return !result.isEmpty
     }
@@ -287,7 +313,7 @@ import Testing
     /// What differs between two query API answers, or nil when they agree.
     static func difference(_ expected: [UInt8], _ actual: [UInt8]) -> String? {
         guard let theirs = try? JSONSerialization.jsonObject(with: Data(expected)) as? [String: Any],
-              let ours = try? JSONSerialization.jsonObject(with: Data(actual)) as? [String: Any]
+            let ours = try? JSONSerialization.jsonObject(with: Data(actual)) as? [String: Any]
         else { return "an answer is not JSON" }
         guard theirs["status"] as? String == ours["status"] as? String else { return "status \(ours["status"] ?? "-") instead of \(theirs["status"] ?? "-")" }
         if theirs["status"] as? String == "error" { return nil }

@@ -1,11 +1,11 @@
-import Query
 import Foundation
-import TestSupport
 import Intake
-import PromQL
 import OTelBenchProtos
+import PromQL
+import Query
 import SwiftProtobuf
 import Telemetry
+import TestSupport
 import Testing
 
 /// The exposition of OTLP metrics: names as the Collector's prometheus exporter writes them, text that
@@ -43,99 +43,24 @@ import Testing
         #expect(PrometheusTranslation.metricName(testCase.name, unit: testCase.unit, kind: testCase.kind, namespace: testCase.namespace) == testCase.expected)
     }
 
-    @Test(arguments: [("http.method", "http_method"), ("1st", "key_1st"), ("_private", "key_private"), ("__reserved", "__reserved"), ("k8s.pod-name", "k8s_pod_name")])
+    @Test(arguments: [
+        ("http.method", "http_method"), ("1st", "key_1st"), ("_private", "key_private"), ("__reserved", "__reserved"), ("k8s.pod-name", "k8s_pod_name"),
+    ])
     func labelNameIsSanitized(_ key: String, _ expected: String) {
         #expect(PrometheusTranslation.labelName(key) == expected)
     }
 
     // MARK: Exposition of OTLP metrics
 
-    static func keyValue(_ key: String, _ value: Opentelemetry_Proto_Common_V1_AnyValue.OneOf_Value) -> Opentelemetry_Proto_Common_V1_KeyValue {
-        var keyValue = Opentelemetry_Proto_Common_V1_KeyValue()
-        keyValue.key = key
-        keyValue.value.value = value
-        return keyValue
+    static func metricsRequest(
+        time: UInt64 = UInt64(Date().timeIntervalSince1970 * 1e9),
+        durationUnit: String = "s"
+    ) -> Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest {
+        SampleMetrics.request(time: time, durationUnit: durationUnit)
     }
 
-    /// Counter, gauge, ratio, histogram, summary and a delta sum, from one resource, with awkward label values.
-    static func metricsRequest(time: UInt64 = UInt64(Date().timeIntervalSince1970 * 1e9), durationUnit unit: String = "s") -> Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest {
-        func numberPoint(_ value: Double, attributes: [Opentelemetry_Proto_Common_V1_KeyValue] = [], at offset: UInt64 = 0) -> Opentelemetry_Proto_Metrics_V1_NumberDataPoint {
-            var point = Opentelemetry_Proto_Metrics_V1_NumberDataPoint()
-            point.asDouble = value
-            point.attributes = attributes
-            point.startTimeUnixNano = time - 60_000_000_000
-            point.timeUnixNano = time + offset
-            return point
-        }
-        var requests = Opentelemetry_Proto_Metrics_V1_Metric()
-        requests.name = "http.server.requests"
-        requests.unit = "{request}"
-        requests.description_p = "Requests served.\nBy route \\ status."
-        requests.sum.isMonotonic = true
-        requests.sum.aggregationTemporality = .cumulative
-        requests.sum.dataPoints = [
-            numberPoint(10, attributes: [keyValue("http.method", .stringValue("GET")), keyValue("http.status_code", .intValue(200))]),
-            numberPoint(3, attributes: [keyValue("http.method", .stringValue("POST")), keyValue("http.status_code", .intValue(500))]),
-            numberPoint(1, attributes: [keyValue("http.method", .stringValue("say \"hi\"\\\nnow")), keyValue("http.status_code", .intValue(400))]),
-        ]
-        var memory = Opentelemetry_Proto_Metrics_V1_Metric()
-        memory.name = "process.memory.usage"
-        memory.unit = "By"
-        memory.description_p = "Resident memory."
-        memory.gauge.dataPoints = [numberPoint(1_048_576)]
-        var utilization = Opentelemetry_Proto_Metrics_V1_Metric()
-        utilization.name = "cpu.utilization"
-        utilization.unit = "1"
-        utilization.gauge.dataPoints = [numberPoint(0.25)]
-        var duration = Opentelemetry_Proto_Metrics_V1_Metric()
-        duration.name = "http.server.duration"
-        duration.unit = unit
-        duration.description_p = "Request latency."
-        duration.histogram.aggregationTemporality = .cumulative
-        var histogramPoint = Opentelemetry_Proto_Metrics_V1_HistogramDataPoint()
-        histogramPoint.startTimeUnixNano = time - 60_000_000_000
-        histogramPoint.timeUnixNano = time
-        histogramPoint.explicitBounds = [5, 10, 25.5]
-        histogramPoint.bucketCounts = [1, 2, 3, 4]
-        histogramPoint.count = 10
-        histogramPoint.sum = 123.5
-        histogramPoint.attributes = [keyValue("http.route", .stringValue("/tasks"))]
-        duration.histogram.dataPoints = [histogramPoint]
-        var rpc = Opentelemetry_Proto_Metrics_V1_Metric()
-        rpc.name = "rpc.latency"
-        rpc.unit = "s"
-        rpc.description_p = "RPC latency."
-        var summaryPoint = Opentelemetry_Proto_Metrics_V1_SummaryDataPoint()
-        summaryPoint.timeUnixNano = time
-        summaryPoint.count = 4
-        summaryPoint.sum = 2.5
-        summaryPoint.quantileValues = [(0.5, 0.4), (0.99, 1.5)].map { quantile, value in
-            var entry = Opentelemetry_Proto_Metrics_V1_SummaryDataPoint.ValueAtQuantile()
-            entry.quantile = quantile
-            entry.value = value
-            return entry
-        }
-        rpc.summary.dataPoints = [summaryPoint]
-        var jobs = Opentelemetry_Proto_Metrics_V1_Metric()
-        jobs.name = "jobs.processed"
-        jobs.description_p = "Jobs done."
-        jobs.sum.isMonotonic = true
-        jobs.sum.aggregationTemporality = .delta
-        jobs.sum.dataPoints = [numberPoint(3, at: 0), numberPoint(4, at: 1_000_000_000)]
-
-        var scope = Opentelemetry_Proto_Metrics_V1_ScopeMetrics()
-        scope.scope.name = "checkout.instrumentation"
-        scope.scope.version = "0.3.0"
-        scope.metrics = [requests, memory, utilization, duration, rpc, jobs]
-        var resource = Opentelemetry_Proto_Metrics_V1_ResourceMetrics()
-        resource.resource.attributes = [
-            keyValue("service.name", .stringValue("checkout")), keyValue("service.namespace", .stringValue("shop")),
-            keyValue("service.instance.id", .stringValue("i-1")), keyValue("host.name", .stringValue("box-7")),
-        ]
-        resource.scopeMetrics = [scope]
-        var request = Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest()
-        request.resourceMetrics = [resource]
-        return request
+    static func keyValue(_ key: String, _ value: Opentelemetry_Proto_Common_V1_AnyValue.OneOf_Value) -> Opentelemetry_Proto_Common_V1_KeyValue {
+        SampleMetrics.keyValue(key, value)
     }
 
     static let commonLabels = #"instance="i-1",job="shop/checkout",otel_scope_name="checkout.instrumentation",otel_scope_version="0.3.0""#
@@ -146,7 +71,10 @@ import Testing
             let body: [UInt8] = try Self.metricsRequest().serializedBytes()
             #expect(try await sinks.send(port: sinks.otlpHTTPPort, "/v1/metrics", contentType: "application/x-protobuf", body: body).status == 200)
             // Remote-written series are not re-exposed.
-            #expect(try await RemoteWriteReceiverTests.send(sinks, try remoteWriteBody([remoteWriteSeries([("__name__", "from_remote_write")], samples: [(1, 1)])])).status == 204)
+            #expect(
+                try await sinks.remoteWrite(try remoteWriteBody([remoteWriteSeries([("__name__", "from_remote_write")], samples: [(1, 1)])]))
+                    .status == 204
+            )
 
             let answer = try await sinks.send(port: sinks.expositionPort, "/metrics", method: .GET)
             #expect(answer.status == 200)
@@ -202,7 +130,12 @@ import Testing
             #expect(try await sinks.send(port: sinks.otlpHTTPPort, "/v1/metrics", contentType: "application/x-protobuf", body: body).status == 200)
             let text = try await sinks.send(port: sinks.expositionPort, "/metrics", method: .GET).text
             let names = Set(text.split(separator: "\n").filter { $0.hasPrefix("# TYPE ") }.map { $0.split(separator: " ")[2] })
-            #expect(names == ["bench_http_server_requests_total", "bench_process_memory_usage_bytes", "bench_cpu_utilization_ratio", "bench_http_server_duration_milliseconds", "bench_rpc_latency_seconds", "bench_jobs_processed_total", "target_info"])
+            #expect(
+                names == [
+                    "bench_http_server_requests_total", "bench_process_memory_usage_bytes", "bench_cpu_utilization_ratio",
+                    "bench_http_server_duration_milliseconds", "bench_rpc_latency_seconds", "bench_jobs_processed_total", "target_info",
+                ]
+            )
             try await withTemporaryDirectory { directory in
                 // A sender's millisecond histogram is translated faithfully, and promtool's lint flags the unit.
                 let asSent = directory.appendingPathComponent("as-sent.txt")
@@ -221,7 +154,10 @@ import Testing
 
     @Test(arguments: [
         // Prometheus 2.42's scrape Accept header.
-        ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1", PrometheusExposition.Format.openMetrics),
+        (
+            "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+            PrometheusExposition.Format.openMetrics
+        ),
         ("text/plain;version=0.0.4", .text),
         ("application/openmetrics-text; version=1.0.0; charset=utf-8", .openMetrics),
         ("text/plain;q=0.9,application/openmetrics-text;q=0.5", .text),
@@ -240,7 +176,10 @@ import Testing
             let body: [UInt8] = try Self.metricsRequest().serializedBytes()
             #expect(try await sinks.send(port: sinks.otlpHTTPPort, "/v1/metrics", contentType: "application/x-protobuf", body: body).status == 200)
             let answer = try await sinks.send(
-                port: sinks.expositionPort, "/metrics", method: .GET, headers: [("Accept", "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5")]
+                port: sinks.expositionPort,
+                "/metrics",
+                method: .GET,
+                headers: [("Accept", "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5")]
             )
             #expect(answer.headers["content-type"] == "application/openmetrics-text; version=1.0.0; charset=utf-8")
             let lines = answer.text.split(separator: "\n").map(String.init)
@@ -308,11 +247,13 @@ import Testing
                         return Set(data)
                     }
                     func receivedSeries() -> Set<[String: String]> {
-                        Set(sinks.store.series.filter { $0.channel == .prometheusRemoteWrite }.map { series in
-                            var labels = series.key.attributes.mapValues(\.description)
-                            labels["__name__"] = series.name
-                            return labels
-                        })
+                        Set(
+                            sinks.store.series.filter { $0.channel == .prometheusRemoteWrite }.map { series in
+                                var labels = series.key.attributes.mapValues(\.description)
+                                labels["__name__"] = series.name
+                                return labels
+                            }
+                        )
                     }
                     var held: Set<[String: String]> = []
                     let agreed = await eventually(timeout: .seconds(90)) {
@@ -323,10 +264,25 @@ import Testing
                         return !held.isEmpty && held.count > 20 && scrapes >= 2 && receivedSeries() == held
                     }
                     #expect(child.isRunning, "prometheus exited: \(child.output)")
-                    #expect(agreed, "Prometheus holds \(held.count) series, we received \(receivedSeries().count): only in Prometheus \(held.subtracting(receivedSeries()).sorted { $0.description < $1.description }.prefix(5)), only received \(receivedSeries().subtracting(held).sorted { $0.description < $1.description }.prefix(5))")
-                    #expect(held.contains(["__name__": "http_server_requests_total", "http_method": "GET", "http_status_code": "200", "exported_instance": "i-1", "exported_job": "shop/checkout", "otel_scope_name": "checkout.instrumentation", "otel_scope_version": "0.3.0", "instance": "127.0.0.1:\(sinks.expositionPort)", "job": "otelbench"]))
-                    let requests = sinks.store.series.first { $0.channel == .prometheusRemoteWrite && $0.name == "http_server_requests_total" && $0.key.attributes["http_method"] == .string("GET") }
-                    if case .number(let point)? = requests?.points.last { #expect(point.value == .double(10)) } else { Issue.record("no remote-written requests sample") }
+                    #expect(
+                        agreed,
+                        "Prometheus holds \(held.count) series, we received \(receivedSeries().count): only in Prometheus \(held.subtracting(receivedSeries()).sorted { $0.description < $1.description }.prefix(5)), only received \(receivedSeries().subtracting(held).sorted { $0.description < $1.description }.prefix(5))"
+                    )
+                    #expect(
+                        held.contains([
+                            "__name__": "http_server_requests_total", "http_method": "GET", "http_status_code": "200", "exported_instance": "i-1",
+                            "exported_job": "shop/checkout", "otel_scope_name": "checkout.instrumentation", "otel_scope_version": "0.3.0",
+                            "instance": "127.0.0.1:\(sinks.expositionPort)", "job": "otelbench",
+                        ])
+                    )
+                    let requests = sinks.store.series.first {
+                        $0.channel == .prometheusRemoteWrite && $0.name == "http_server_requests_total" && $0.key.attributes["http_method"] == .string("GET")
+                    }
+                    if case .number(let point)? = requests?.points.last {
+                        #expect(point.value == .double(10))
+                    } else {
+                        Issue.record("no remote-written requests sample")
+                    }
                     #expect(sinks.store.counts[.prometheusRemoteWrite]?[.metrics]?.requestsRejected ?? 0 == 0, "Prometheus sent something we refused")
                 }
             }

@@ -1,5 +1,3 @@
-import Query
-import PromQLSyntax
 import AsyncHTTPClient
 import Foundation
 import Intake
@@ -7,6 +5,8 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import PromQL
+import PromQLSyntax
+import Query
 import ServiceLifecycle
 import Telemetry
 import TestSupport
@@ -21,15 +21,24 @@ import Testing
     static func otlpBatch() -> Batch {
         let resource = Resource(attributes: ["service.name": .string("migrations"), "service.namespace": .string("cf_core")])
         let points: [MetricPoint] = [0, 1].map { step in
-            .histogram(HistogramPoint(
-                timeUnixNano: now - 20_000_000_000 + UInt64(step) * 10_000_000_000, count: 10 + UInt64(step) * 10, sum: 900,
-                explicitBounds: [60, 180, 300], bucketCounts: [2 + UInt64(step) * 2, 6 + UInt64(step) * 6, 2 + UInt64(step) * 2, 0]
-            ))
+            .histogram(
+                HistogramPoint(
+                    timeUnixNano: now - 20_000_000_000 + UInt64(step) * 10_000_000_000,
+                    count: 10 + UInt64(step) * 10,
+                    sum: 900,
+                    explicitBounds: [60, 180, 300],
+                    bucketCounts: [2 + UInt64(step) * 2, 6 + UInt64(step) * 6, 2 + UInt64(step) * 2, 0]
+                )
+            )
         }
         let histogram = MetricSeries(
             key: SeriesKey(metricName: "rollback.duration", attributes: ["operation": .string("db_restore")], resource: resource),
-            kind: .histogram(temporality: .cumulative), unit: "s", description: "Rollback time", scope: InstrumentationScope(name: "cf_core"),
-            points: points, channel: .otlpHTTPProtobuf
+            kind: .histogram(temporality: .cumulative),
+            unit: "s",
+            description: "Rollback time",
+            scope: InstrumentationScope(name: "cf_core"),
+            points: points,
+            channel: .otlpHTTPProtobuf
         )
         return Batch(series: [histogram])
     }
@@ -57,10 +66,13 @@ import Testing
     @Test func otlpMetricsAnswerUnderTheirPrometheusNamesToCurl() async throws {
         try await withQueryAPI { base, _ in
             let time = String(Double(Self.now) / 1e9)
-            let result = try await runProcess(try curlExecutable(), [
-                "-sS", "-G", "\(base)/api/v1/query", "--data-urlencode",
-                "query=histogram_quantile(0.5, sum by (le, job) (rate(rollback_duration_seconds_bucket[1m])))", "--data-urlencode", "time=\(time)",
-            ])
+            let result = try await runProcess(
+                try curlExecutable(),
+                [
+                    "-sS", "-G", "\(base)/api/v1/query", "--data-urlencode",
+                    "query=histogram_quantile(0.5, sum by (le, job) (rate(rollback_duration_seconds_bucket[1m])))", "--data-urlencode", "time=\(time)",
+                ]
+            )
             let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
             #expect(json?["status"] as? String == "success", "\(result.stdout)")
             let data = json?["data"] as? [String: Any]
@@ -74,7 +86,10 @@ import Testing
             let series = try await runProcess(try curlExecutable(), ["-sS", "-g", "\(base)/api/v1/series?match[]=rollback_duration_seconds_count"])
             #expect(series.stdout.contains("\"job\":\"cf_core/migrations\"") && series.stdout.contains("\"otel_scope_name\":\"cf_core\""), "\(series.stdout)")
             let names = try await runProcess(try curlExecutable(), ["-sS", "\(base)/api/v1/label/__name__/values"])
-            #expect(names.stdout == #"{"status":"success","data":["rollback_duration_seconds_bucket","rollback_duration_seconds_count","rollback_duration_seconds_sum"]}"#)
+            #expect(
+                names.stdout
+                    == #"{"status":"success","data":["rollback_duration_seconds_bucket","rollback_duration_seconds_count","rollback_duration_seconds_sum"]}"#
+            )
             let tsdb = try await runProcess(try curlExecutable(), ["-sS", "\(base)/api/v1/status/tsdb"])
             #expect(tsdb.stdout.contains(#"{"name":"rollback_duration_seconds_bucket","value":4}"#), "\(tsdb.stdout)")
             let metadata = try await runProcess(try curlExecutable(), ["-sS", "\(base)/api/v1/metadata"])
@@ -96,17 +111,80 @@ import Testing
 
     static let badRequests: [BadRequest] = [
         BadRequest(name: "no query", path: "/api/v1/query", status: 400, errorType: "bad_data", message: "invalid parameter \"query\": missing"),
-        BadRequest(name: "syntax error", path: "/api/v1/query?query=sum(rate(x%5B5m%5D)", status: 400, errorType: "bad_data", message: "invalid parameter \"query\": expected \")\" to close sum(...)"),
-        BadRequest(name: "unsupported construct", path: "/api/v1/query?query=x%20%40%20100", status: 400, errorType: "bad_data", message: "the @ modifier is not supported"),
-        BadRequest(name: "bad time", path: "/api/v1/query?query=up&time=yesterday", status: 400, errorType: "bad_data", message: "invalid parameter \"time\": cannot parse \"yesterday\""),
-        BadRequest(name: "range without step", path: "/api/v1/query_range?query=up&start=1&end=2", status: 400, errorType: "bad_data", message: "invalid parameter \"step\": missing"),
-        BadRequest(name: "range backwards", path: "/api/v1/query_range?query=up&start=20&end=10&step=1", status: 400, errorType: "bad_data", message: "end timestamp must not be before start time"),
-        BadRequest(name: "too many points", path: "/api/v1/query_range?query=up&start=0&end=100000&step=1", status: 400, errorType: "bad_data", message: "exceeded maximum resolution of 11,000 points"),
-        BadRequest(name: "range of a range vector", path: "/api/v1/query_range?query=up%5B5m%5D&start=0&end=10&step=1", status: 422, errorType: "execution", message: "invalid expression type \"range vector\" for range query"),
+        BadRequest(
+            name: "syntax error",
+            path: "/api/v1/query?query=sum(rate(x%5B5m%5D)",
+            status: 400,
+            errorType: "bad_data",
+            message: "invalid parameter \"query\": expected \")\" to close sum(...)"
+        ),
+        BadRequest(
+            name: "unsupported construct",
+            path: "/api/v1/query?query=x%20%40%20100",
+            status: 400,
+            errorType: "bad_data",
+            message: "the @ modifier is not supported"
+        ),
+        BadRequest(
+            name: "bad time",
+            path: "/api/v1/query?query=up&time=yesterday",
+            status: 400,
+            errorType: "bad_data",
+            message: "invalid parameter \"time\": cannot parse \"yesterday\""
+        ),
+        BadRequest(
+            name: "range without step",
+            path: "/api/v1/query_range?query=up&start=1&end=2",
+            status: 400,
+            errorType: "bad_data",
+            message: "invalid parameter \"step\": missing"
+        ),
+        BadRequest(
+            name: "range backwards",
+            path: "/api/v1/query_range?query=up&start=20&end=10&step=1",
+            status: 400,
+            errorType: "bad_data",
+            message: "end timestamp must not be before start time"
+        ),
+        BadRequest(
+            name: "too many points",
+            path: "/api/v1/query_range?query=up&start=0&end=100000&step=1",
+            status: 400,
+            errorType: "bad_data",
+            message: "exceeded maximum resolution of 11,000 points"
+        ),
+        BadRequest(
+            name: "range of a range vector",
+            path: "/api/v1/query_range?query=up%5B5m%5D&start=0&end=10&step=1",
+            status: 422,
+            errorType: "execution",
+            message: "invalid expression type \"range vector\" for range query"
+        ),
         BadRequest(name: "series without match", path: "/api/v1/series", status: 400, errorType: "bad_data", message: "no match[] parameter provided"),
-        BadRequest(name: "match that is not a selector", path: "/api/v1/series?match%5B%5D=sum(up)", status: 400, errorType: "bad_data", message: "is not a series selector"),
-        BadRequest(name: "many-to-many", path: "/api/v1/query?query=rollback_duration_seconds_bucket%20%2B%20ignoring(le)%20rollback_duration_seconds_bucket", status: 422, errorType: "execution", message: "many-to-many matching not allowed"),
-        BadRequest(name: "JSON body", method: .POST, path: "/api/v1/query", contentType: "application/json", body: "{\"query\":\"up\"}", status: 415, errorType: "bad_data", message: "application/x-www-form-urlencoded"),
+        BadRequest(
+            name: "match that is not a selector",
+            path: "/api/v1/series?match%5B%5D=sum(up)",
+            status: 400,
+            errorType: "bad_data",
+            message: "is not a series selector"
+        ),
+        BadRequest(
+            name: "many-to-many",
+            path: "/api/v1/query?query=rollback_duration_seconds_bucket%20%2B%20ignoring(le)%20rollback_duration_seconds_bucket",
+            status: 422,
+            errorType: "execution",
+            message: "many-to-many matching not allowed"
+        ),
+        BadRequest(
+            name: "JSON body",
+            method: .POST,
+            path: "/api/v1/query",
+            contentType: "application/json",
+            body: "{\"query\":\"up\"}",
+            status: 415,
+            errorType: "bad_data",
+            message: "application/x-www-form-urlencoded"
+        ),
         BadRequest(name: "wrong method", method: .PUT, path: "/api/v1/query?query=up", status: 405, errorType: "bad_data", message: "PUT is not allowed"),
         BadRequest(name: "hostile label name", path: "/api/v1/label/%2E%2E%2Fetc/values", status: 404, errorType: "bad_data", message: "no endpoint"),
     ]
@@ -135,7 +213,9 @@ import Testing
             var write = HTTPClientRequest(url: base + "/api/v1/write")
             write.method = .POST
             for (name, value) in remoteWriteHeaders + [("Content-Type", "application/x-protobuf")] { write.headers.add(name: name, value: value) }
-            write.body = .bytes(ByteBuffer(bytes: try remoteWriteBody([remoteWriteSeries([("__name__", "up"), ("job", "x")], samples: [(Int64(Self.now / 1_000_000), 1)])])))
+            write.body = .bytes(
+                ByteBuffer(bytes: try remoteWriteBody([remoteWriteSeries([("__name__", "up"), ("job", "x")], samples: [(Int64(Self.now / 1_000_000), 1)])]))
+            )
             #expect(try await HTTPClient.shared.execute(write, timeout: .seconds(30)).status.code == 204)
             #expect(store.series.contains { $0.name == "up" })
         }

@@ -1,6 +1,6 @@
-import TestSupport
-import Scenario
 import Foundation
+import Scenario
+import TestSupport
 import Testing
 
 @Suite struct MetricTaxonomyTests {
@@ -19,10 +19,12 @@ import Testing
         #expect(migration.type == .histogram)
         #expect(migration.unit == "s")
         #expect(migration.buckets == [10, 30, 60, 120, 300, 600, 1800, 3600])
-        #expect(migration.labels == [
-            .init(key: "phase"), .init(key: "status", allowedValues: ["success", "failed", "rolled_back"]),
-            .init(key: "dry_run", allowedValues: ["true", "false"]),
-        ])
+        #expect(
+            migration.labels == [
+                .init(key: "phase"), .init(key: "status", allowedValues: ["success", "failed", "rolled_back"]),
+                .init(key: "dry_run", allowedValues: ["true", "false"]),
+            ]
+        )
         #expect(taxonomy["rollback_duration_seconds"]?.buckets == [5, 15, 30, 60, 90, 150, 250])
         #expect(taxonomy["health_check_latency_milliseconds"]?.buckets == [1, 5, 10, 50, 100, 500, 1000, 5000])
         #expect(taxonomy["health_check_latency_milliseconds"]?.unit == "ms")
@@ -45,13 +47,31 @@ import Testing
     static let metricHead = "version: 1\nmetrics:\n  - name: m\n"
 
     static let badTaxonomies: [BadTaxonomy] = [
-        .init(yaml: metricHead + "    type: summary\n    unit: s\n    description: d\n", expected: "t.yaml:4: metrics[0].type: unknown type summary; expected histogram, counter or gauge"),
+        .init(
+            yaml: metricHead + "    type: summary\n    unit: s\n    description: d\n",
+            expected: "t.yaml:4: metrics[0].type: unknown type summary; expected histogram, counter or gauge"
+        ),
         .init(yaml: metricHead + "    type: counter\n    description: d\n", expected: "t.yaml:3: metrics[0].unit: missing"),
-        .init(yaml: metricHead + "    type: counter\n    unit: \"1\"\n    description: d\n    buckets: [1, 2]\n", expected: "t.yaml:7: metrics[0].buckets: only histograms have buckets; remove it or make the type histogram"),
-        .init(yaml: metricHead + "    type: histogram\n    unit: s\n    description: d\n    buckets: [1, 5, 3]\n", expected: "t.yaml:7: metrics[0].buckets: boundaries must increase strictly (3.0 after 5.0)"),
-        .init(yaml: metricHead + "    type: histogram\n    unit: s\n    description: d\n", expected: "t.yaml:3: metrics[0].buckets: a histogram needs explicit bucket boundaries"),
-        .init(yaml: metricHead + "    type: gauge\n    unit: s\n    description: d\n    colour: red\n", expected: "t.yaml:7: metrics[0].colour: unknown field; expected one of buckets, description, labels, name, type, unit"),
-        .init(yaml: metricHead + "    type: gauge\n    unit: s\n    description: d\n    labels:\n      - key: a\n      - key: a\n", expected: "t.yaml:9: metrics[0].labels[1].key: duplicate label a"),
+        .init(
+            yaml: metricHead + "    type: counter\n    unit: \"1\"\n    description: d\n    buckets: [1, 2]\n",
+            expected: "t.yaml:7: metrics[0].buckets: only histograms have buckets; remove it or make the type histogram"
+        ),
+        .init(
+            yaml: metricHead + "    type: histogram\n    unit: s\n    description: d\n    buckets: [1, 5, 3]\n",
+            expected: "t.yaml:7: metrics[0].buckets: boundaries must increase strictly (3.0 after 5.0)"
+        ),
+        .init(
+            yaml: metricHead + "    type: histogram\n    unit: s\n    description: d\n",
+            expected: "t.yaml:3: metrics[0].buckets: a histogram needs explicit bucket boundaries"
+        ),
+        .init(
+            yaml: metricHead + "    type: gauge\n    unit: s\n    description: d\n    colour: red\n",
+            expected: "t.yaml:7: metrics[0].colour: unknown field; expected one of buckets, description, labels, name, type, unit"
+        ),
+        .init(
+            yaml: metricHead + "    type: gauge\n    unit: s\n    description: d\n    labels:\n      - key: a\n      - key: a\n",
+            expected: "t.yaml:9: metrics[0].labels[1].key: duplicate label a"
+        ),
         .init(yaml: "version: 2\nmetrics: []\n", expected: "t.yaml:1: version: unsupported version 2; only 1 is known"),
         .init(yaml: "version: 1\nmetrics: [\n", expected: "t.yaml:3: : not valid YAML"),
     ]

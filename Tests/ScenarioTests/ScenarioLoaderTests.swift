@@ -1,5 +1,5 @@
-import Scenario
 import Foundation
+import Scenario
 import Testing
 
 @Suite struct ScenarioLoaderTests {
@@ -57,9 +57,11 @@ import Testing
         #expect(scenario.intake.faults.count == 2)
         #expect(scenario.intake.faults[0].respond == .serviceUnavailable)
         #expect(scenario.intake.faults[1].sequence == [.partialSuccess, .serviceUnavailable, .ok])
-        #expect(scenario.workload.phases.map(\.arrival) == [
-            .constant(rate: 20), .ramp(from: 10, to: 100), .poisson(rate: 50), .closed(users: 4, thinkTime: .milliseconds(100)),
-        ])
+        #expect(
+            scenario.workload.phases.map(\.arrival) == [
+                .constant(rate: 20), .ramp(from: 10, to: 100), .poisson(rate: 50), .closed(users: 4, thinkTime: .milliseconds(100)),
+            ]
+        )
         #expect(scenario.workload.duration == .seconds(75) + .milliseconds(500))
         #expect(scenario.workload.requests.map(\.name) == ["create-task", "live", "bill"])
         #expect(scenario.workload.requests[0].headers.first?.1 == "acme")
@@ -77,18 +79,21 @@ import Testing
     }
 
     @Test func sinksAreReadWithTheirAddressesAndDefaultsFromTheEnvironment() throws {
-        let yaml = Self.base + """
-            intake:
-              jaeger_grpc: 127.0.0.1:0
-              jaeger_thrift: ${THRIFT_ADDRESS:-127.0.0.1:14268}
-              prometheus: ${REMOTE_WRITE:-127.0.0.1:9090}
-              exposition: 127.0.0.1:0
-            """
+        let yaml =
+            Self.base + """
+                intake:
+                  jaeger_grpc: 127.0.0.1:0
+                  jaeger_thrift: ${THRIFT_ADDRESS:-127.0.0.1:14268}
+                  prometheus: ${REMOTE_WRITE:-127.0.0.1:9090}
+                  exposition: 127.0.0.1:0
+                """
         let scenario = try ScenarioLoader.parse(yaml, file: "sinks.yaml", environment: ["REMOTE_WRITE": "127.0.0.1:19090"])
-        #expect(scenario.intake.sinks == [
-            .jaegerGRPC: ListenAddress(host: "127.0.0.1", port: 0), .jaegerThrift: ListenAddress(host: "127.0.0.1", port: 14268),
-            .prometheus: ListenAddress(host: "127.0.0.1", port: 19090), .exposition: ListenAddress(host: "127.0.0.1", port: 0),
-        ])
+        #expect(
+            scenario.intake.sinks == [
+                .jaegerGRPC: ListenAddress(host: "127.0.0.1", port: 0), .jaegerThrift: ListenAddress(host: "127.0.0.1", port: 14268),
+                .prometheus: ListenAddress(host: "127.0.0.1", port: 19090), .exposition: ListenAddress(host: "127.0.0.1", port: 0),
+            ]
+        )
         #expect(scenario.intake.otlpGRPC == ListenAddress(host: "127.0.0.1", port: 0), "port 0 may repeat: each listener gets its own free port")
         #expect(try ScenarioLoader.parse(Self.base, file: "plain.yaml").intake.sinks.isEmpty, "no sink runs unless named")
     }
@@ -100,33 +105,110 @@ import Testing
         var testDescription: String { name }
     }
 
-    static let base = "name: x\nservices: {builtin: {}}\nworkload:\n  phases:\n    - {name: p, duration: 1s, arrival: constant, rate: 5}\n  requests:\n    - {name: r, service: tasks, path: /tasks}\n"
+    static let base =
+        "name: x\nservices: {builtin: {}}\nworkload:\n  phases:\n    - {name: p, duration: 1s, arrival: constant, rate: 5}\n  requests:\n    - {name: r, service: tasks, path: /tasks}\n"
 
     static let mistakes: [Mistake] = [
-        Mistake(name: "unknown top-level key", yaml: base + "settel: {timeout: 1s}\n", expected: "bad.yaml:8:1: settel: unknown key 'settel' (did you mean 'settle'?)"),
-        Mistake(name: "negative rate", yaml: base.replacingOccurrences(of: "rate: 5", with: "rate: -5"), expected: "bad.yaml:5:56: workload.phases[0].rate: -5 must be > 0"),
-        Mistake(name: "bad duration", yaml: base.replacingOccurrences(of: "duration: 1s", with: "duration: 10 parsecs"), expected: "workload.phases[0].duration: expected a duration such as 500ms, 30s, 5m or 1h, found '10 parsecs'"),
-        Mistake(name: "unknown arrival", yaml: base.replacingOccurrences(of: "arrival: constant", with: "arrival: constnat"), expected: "unknown value 'constnat' (did you mean 'constant'?)"),
-        Mistake(name: "wrong type", yaml: base.replacingOccurrences(of: "phases:\n    - {name: p, duration: 1s, arrival: constant, rate: 5}", with: "phases: 3"), expected: "workload.phases: expected a list, found '3'"),
-        Mistake(name: "unknown fault mode", yaml: base.replacingOccurrences(of: "{builtin: {}}", with: "{builtin: {faults: [drop_traceparnet]}}"), expected: "services.builtin.faults[0]: unknown value 'drop_traceparnet' (did you mean 'drop_traceparent'?)"),
-        Mistake(name: "unknown service", yaml: base.replacingOccurrences(of: "service: tasks", with: "service: taks"), expected: "unknown service 'taks' (did you mean 'tasks'?)"),
-        Mistake(name: "missing required key", yaml: base.replacingOccurrences(of: "name: r, ", with: ""), expected: "workload.requests[0]: missing required key 'name'"),
-        Mistake(name: "ramp without to", yaml: base.replacingOccurrences(of: "arrival: constant, rate: 5", with: "arrival: ramp, from: 5"), expected: "a ramp arrival needs 'to'"),
-        Mistake(name: "field of another arrival", yaml: base.replacingOccurrences(of: "rate: 5", with: "rate: 5, users: 3"), expected: "'users' does not apply to a constant arrival"),
+        Mistake(
+            name: "unknown top-level key",
+            yaml: base + "settel: {timeout: 1s}\n",
+            expected: "bad.yaml:8:1: settel: unknown key 'settel' (did you mean 'settle'?)"
+        ),
+        Mistake(
+            name: "negative rate",
+            yaml: base.replacingOccurrences(of: "rate: 5", with: "rate: -5"),
+            expected: "bad.yaml:5:56: workload.phases[0].rate: -5 must be > 0"
+        ),
+        Mistake(
+            name: "bad duration",
+            yaml: base.replacingOccurrences(of: "duration: 1s", with: "duration: 10 parsecs"),
+            expected: "workload.phases[0].duration: expected a duration such as 500ms, 30s, 5m or 1h, found '10 parsecs'"
+        ),
+        Mistake(
+            name: "unknown arrival",
+            yaml: base.replacingOccurrences(of: "arrival: constant", with: "arrival: constnat"),
+            expected: "unknown value 'constnat' (did you mean 'constant'?)"
+        ),
+        Mistake(
+            name: "wrong type",
+            yaml: base.replacingOccurrences(of: "phases:\n    - {name: p, duration: 1s, arrival: constant, rate: 5}", with: "phases: 3"),
+            expected: "workload.phases: expected a list, found '3'"
+        ),
+        Mistake(
+            name: "unknown fault mode",
+            yaml: base.replacingOccurrences(of: "{builtin: {}}", with: "{builtin: {faults: [drop_traceparnet]}}"),
+            expected: "services.builtin.faults[0]: unknown value 'drop_traceparnet' (did you mean 'drop_traceparent'?)"
+        ),
+        Mistake(
+            name: "unknown service",
+            yaml: base.replacingOccurrences(of: "service: tasks", with: "service: taks"),
+            expected: "unknown service 'taks' (did you mean 'tasks'?)"
+        ),
+        Mistake(
+            name: "missing required key",
+            yaml: base.replacingOccurrences(of: "name: r, ", with: ""),
+            expected: "workload.requests[0]: missing required key 'name'"
+        ),
+        Mistake(
+            name: "ramp without to",
+            yaml: base.replacingOccurrences(of: "arrival: constant, rate: 5", with: "arrival: ramp, from: 5"),
+            expected: "a ramp arrival needs 'to'"
+        ),
+        Mistake(
+            name: "field of another arrival",
+            yaml: base.replacingOccurrences(of: "rate: 5", with: "rate: 5, users: 3"),
+            expected: "'users' does not apply to a constant arrival"
+        ),
         Mistake(name: "unknown workload key", yaml: base + "  requests2: 1\n", expected: "unknown key 'requests2'"),
-        Mistake(name: "unset environment variable", yaml: base.replacingOccurrences(of: "{builtin: {}}", with: "{targets: {tasks: '${STAGING_URL}'}}"), expected: "environment variable STAGING_URL is not set"),
-        Mistake(name: "bad objective", yaml: base + "rules: {slos: [{name: s, client: r, objective: 'p99 under 3s'}]}\n", expected: "rules.slos[0].objective: 'p99 under 3s' is not an objective"),
+        Mistake(
+            name: "unset environment variable",
+            yaml: base.replacingOccurrences(of: "{builtin: {}}", with: "{targets: {tasks: '${STAGING_URL}'}}"),
+            expected: "environment variable STAGING_URL is not set"
+        ),
+        Mistake(
+            name: "bad objective",
+            yaml: base + "rules: {slos: [{name: s, client: r, objective: 'p99 under 3s'}]}\n",
+            expected: "rules.slos[0].objective: 'p99 under 3s' is not an objective"
+        ),
         Mistake(name: "expr without comparison", yaml: base + "rules: {slos: [{name: s, expr: 'sum(rate(x[5m]))'}]}\n", expected: "expr must compare"),
-        Mistake(name: "expr outside the PromQL subset", yaml: base + "rules: {slos: [{name: s, expr: 'max_over_time(rate(x[5m])[1h:1m]) < 1'}]}\n", expected: "rules.slos[0].expr: PromQL: subqueries (expr[range:step]) are not supported"),
-        Mistake(name: "expr that does not parse", yaml: base + "rules: {slos: [{name: s, expr: 'sum(rate(x[5m]) by (le) < 1'}]}\n", expected: "rules.slos[0].expr: PromQL: expected \")\" to close sum(...)"),
+        Mistake(
+            name: "expr outside the PromQL subset",
+            yaml: base + "rules: {slos: [{name: s, expr: 'max_over_time(rate(x[5m])[1h:1m]) < 1'}]}\n",
+            expected: "rules.slos[0].expr: PromQL: subqueries (expr[range:step]) are not supported"
+        ),
+        Mistake(
+            name: "expr that does not parse",
+            yaml: base + "rules: {slos: [{name: s, expr: 'sum(rate(x[5m]) by (le) < 1'}]}\n",
+            expected: "rules.slos[0].expr: PromQL: expected \")\" to close sum(...)"
+        ),
         Mistake(name: "missing rule file", yaml: base + "rules: {alert_rules: no-such-rules.yaml}\n", expected: "rules.alert_rules: cannot read the rule file"),
         Mistake(name: "expect_alerts without rule file", yaml: base + "rules: {expect_alerts: [X]}\n", expected: "expect_alerts needs alert_rules"),
         Mistake(name: "yaml syntax", yaml: "name: [unclosed\n", expected: "bad.yaml:2:1: YAML syntax:"),
-        Mistake(name: "bad sink address", yaml: base + "intake:\n  jaeger_thrift: 127.0.0.1:99999\n", expected: "bad.yaml:9:18: intake.jaeger_thrift: '127.0.0.1:99999' is not HOST:PORT"),
-        Mistake(name: "two sinks on one port", yaml: base + "intake:\n  jaeger_grpc: 127.0.0.1:14250\n  prometheus: 127.0.0.1:14250\n", expected: "bad.yaml:10:15: intake.prometheus: port 14250 is already taken by intake.jaeger_grpc (line 9)"),
-        Mistake(name: "a sink on an OTLP port", yaml: base + "intake:\n  elasticsearch: 0.0.0.0:4317\n  otlp_grpc: 127.0.0.1:4317\n", expected: "bad.yaml:10:14: intake.otlp_grpc: port 4317 is already taken by intake.elasticsearch (line 9)"),
-        Mistake(name: "misspelt sink", yaml: base + "intake:\n  jaeger_thirft: 127.0.0.1:0\n", expected: "bad.yaml:9:3: intake.jaeger_thirft: unknown key 'jaeger_thirft' (did you mean 'jaeger_thrift'?)"),
-        Mistake(name: "invalid trace case", yaml: base.replacingOccurrences(of: "path: /tasks}", with: "path: /tasks, trace: {invalid: version-fe}}"), expected: "unknown value 'version-fe' (did you mean 'version-ff'?)"),
+        Mistake(
+            name: "bad sink address",
+            yaml: base + "intake:\n  jaeger_thrift: 127.0.0.1:99999\n",
+            expected: "bad.yaml:9:18: intake.jaeger_thrift: '127.0.0.1:99999' is not HOST:PORT"
+        ),
+        Mistake(
+            name: "two sinks on one port",
+            yaml: base + "intake:\n  jaeger_grpc: 127.0.0.1:14250\n  prometheus: 127.0.0.1:14250\n",
+            expected: "bad.yaml:10:15: intake.prometheus: port 14250 is already taken by intake.jaeger_grpc (line 9)"
+        ),
+        Mistake(
+            name: "a sink on an OTLP port",
+            yaml: base + "intake:\n  elasticsearch: 0.0.0.0:4317\n  otlp_grpc: 127.0.0.1:4317\n",
+            expected: "bad.yaml:10:14: intake.otlp_grpc: port 4317 is already taken by intake.elasticsearch (line 9)"
+        ),
+        Mistake(
+            name: "misspelt sink",
+            yaml: base + "intake:\n  jaeger_thirft: 127.0.0.1:0\n",
+            expected: "bad.yaml:9:3: intake.jaeger_thirft: unknown key 'jaeger_thirft' (did you mean 'jaeger_thrift'?)"
+        ),
+        Mistake(
+            name: "invalid trace case",
+            yaml: base.replacingOccurrences(of: "path: /tasks}", with: "path: /tasks, trace: {invalid: version-fe}}"),
+            expected: "unknown value 'version-fe' (did you mean 'version-ff'?)"
+        ),
     ]
 
     @Test(arguments: mistakes)

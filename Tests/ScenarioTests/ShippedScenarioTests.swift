@@ -1,14 +1,15 @@
-import Scenario
 import Foundation
+import Scenario
 import TestSupport
 import Testing
-import Scenario
 
 /// Every shipped scenario is valid, by our loader and by the JSON Schema editors use; the schema rejects mistakes.
 @Suite struct ShippedScenarioTests {
-    static let staging = ["TASKS_URL": "https://tasks.staging.example", "PROJECTS_URL": "https://projects.staging.example",
-                          "SPRINTS_URL": "https://sprints.staging.example", "MIGRATIONS_URL": "https://migrations.staging.example",
-                          "OTELBENCH_INTAKE_GRPC": "127.0.0.1:4317", "OTELBENCH_INTAKE_HTTP": "127.0.0.1:4318"]
+    static let staging = [
+        "TASKS_URL": "https://tasks.staging.example", "PROJECTS_URL": "https://projects.staging.example",
+        "SPRINTS_URL": "https://sprints.staging.example", "MIGRATIONS_URL": "https://migrations.staging.example",
+        "OTELBENCH_INTAKE_GRPC": "127.0.0.1:4317", "OTELBENCH_INTAKE_HTTP": "127.0.0.1:4318",
+    ]
 
     static var scenarioFiles: [String] {
         let root = repositoryRoot.appendingPathComponent("Scenarios")

@@ -1,7 +1,7 @@
-import TestSupport
-import Scrape
 import Foundation
 import Intake
+import Scrape
+import TestSupport
 import Testing
 
 /// The lints against `promtool check metrics` (Debian's Prometheus 2.42) as the oracle, and the
@@ -98,7 +98,10 @@ import Testing
         #expect(!expected.isEmpty)
         let findings = ExpositionLint.findings(try ExpositionParser.parse(text, format: .text))
         let ours = findings.compactMap(\.promtoolLine)
-        #expect(Set(ours) == Set(expected), "only ours: \(Set(ours).subtracting(expected).sorted()), only promtool: \(Set(expected).subtracting(ours).sorted())")
+        #expect(
+            Set(ours) == Set(expected),
+            "only ours: \(Set(ours).subtracting(expected).sorted()), only promtool: \(Set(expected).subtracting(ours).sorted())"
+        )
         // Each lint names the line its family starts at.
         let counter = findings.first { $0.metric == "http_requests" }
         #expect(counter?.line == (index == 0 ? 1 : nil))
@@ -108,7 +111,7 @@ import Testing
     /// Our own exposition service, with a millisecond histogram: promtool and we flag the same unit.
     @Test func ourExpositionOfAMillisecondHistogramLintsAsPromtoolSays() async throws {
         try await withSinks { sinks in
-            let body: [UInt8] = try PrometheusExpositionTests.metricsRequest(durationUnit: "ms").serializedBytes()
+            let body: [UInt8] = try SampleMetrics.request(durationUnit: "ms").serializedBytes()
             #expect(try await sinks.send(port: sinks.otlpHTTPPort, "/v1/metrics", contentType: "application/x-protobuf", body: body).status == 200)
             let answer = try await sinks.send(port: sinks.expositionPort, "/metrics", method: .GET)
             let expected = try await Self.promtoolLints(answer.text)
@@ -134,9 +137,11 @@ import Testing
 
             """
         let findings = ExpositionLint.findings(try ExpositionParser.parse(text, format: .openMetrics))
-        #expect(Set(findings.compactMap(\.promtoolLine)) == [
-            "build_info no help text", #"latency_milliseconds use base unit "seconds" instead of "milliseconds""#,
-        ])
+        #expect(
+            Set(findings.compactMap(\.promtoolLine)) == [
+                "build_info no help text", #"latency_milliseconds use base unit "seconds" instead of "milliseconds""#,
+            ]
+        )
     }
 
     /// What promtool passes but a histogram or a scrape must not have.
@@ -175,9 +180,11 @@ import Testing
     @Test func aSplitFamilyIsAFormatFinding() throws {
         let text = "# HELP a x\n# TYPE a gauge\na{k=\"1\"} 1\n# HELP b y\n# TYPE b gauge\nb 1\na{k=\"2\"} 2\n"
         let findings = ExpositionLint.findings(try ExpositionParser.parse(text, format: .text))
-        #expect(findings.map(\.description) == [
-            "line 7: metric family a continues after other families (it starts at line 1): the format asks for all of a family's lines in one group",
-        ])
+        #expect(
+            findings.map(\.description) == [
+                "line 7: metric family a continues after other families (it starts at line 1): the format asks for all of a family's lines in one group"
+            ]
+        )
         #expect(findings.first?.kind == .format)
     }
 }

@@ -1,9 +1,9 @@
-import TestSupport
-import Scenario
-import Scrape
-import Query
 import Foundation
 import Intake
+import Query
+import Scenario
+import Scrape
+import TestSupport
 import Testing
 
 /// The strict exposition parser: both formats on good text, every malformed case named by line, the
@@ -141,7 +141,10 @@ import Testing
         .init(format: .openMetrics, text: "# TYPE a gauge\na 1\n# TYPE b gauge\nb 1\na{x=\"y\"} 2\n# EOF\n", line: 5, words: "ended before"),
         .init(format: .openMetrics, text: "# TYPE a gauge\na 1 # {x=\"y\"} 1\n# EOF\n", line: 2, words: "only counter _total and histogram _bucket"),
         .init(
-            format: .openMetrics, text: "# TYPE a counter\na_total 1 # {x=\"\(String(repeating: "y", count: 130))\"} 1\n# EOF\n", line: 2, words: "at most 128"
+            format: .openMetrics,
+            text: "# TYPE a counter\na_total 1 # {x=\"\(String(repeating: "y", count: 130))\"} 1\n# EOF\n",
+            line: 2,
+            words: "at most 128"
         ),
         .init(format: .openMetrics, text: "# TYPE a info\na_info 2\n# EOF\n", line: 2, words: "info values are 1"),
         .init(format: .openMetrics, text: "# TYPE a stateset\na{a=\"x\"} 2\n# EOF\n", line: 2, words: "states are 0 or 1"),

@@ -1,17 +1,22 @@
-import Scrape
 import AsyncHTTPClient
 import Foundation
-import TestSupport
 import Intake
 import Logging
+import Scrape
 import ServiceLifecycle
 import Telemetry
+import TestSupport
 import Testing
 
 /// The scraper against real expositions (Debian's Prometheus 2.42 and our own exposition service, in
 /// both formats), hand-written bad ones, limits, failures, and its loop as a Service.
 @Suite(.serialized) struct PrometheusScraperTests {
-    static func scraper(_ targets: [PrometheusScraper.Target], store: TelemetryStore, interval: Duration = .seconds(1), timeout: Duration = .seconds(5)) -> PrometheusScraper {
+    static func scraper(
+        _ targets: [PrometheusScraper.Target],
+        store: TelemetryStore,
+        interval: Duration = .seconds(1),
+        timeout: Duration = .seconds(5)
+    ) -> PrometheusScraper {
         var logger = Logger(label: "test.scraper")
         logger.logLevel = .critical
         return PrometheusScraper(configuration: .init(interval: interval, timeout: timeout, targets: targets), store: store, logger: logger)
@@ -85,7 +90,7 @@ import Testing
     /// when asked; both parse strictly, lint clean, and the scraped samples are the exposed ones.
     @Test func ourExpositionScrapesCleanInBothFormats() async throws {
         try await withSinks { sinks in
-            let body: [UInt8] = try PrometheusExpositionTests.metricsRequest().serializedBytes()
+            let body: [UInt8] = try SampleMetrics.request().serializedBytes()
             #expect(try await sinks.send(port: sinks.otlpHTTPPort, "/v1/metrics", contentType: "application/x-protobuf", body: body).status == 200)
             let target = PrometheusScraper.Target(url: "http://127.0.0.1:\(sinks.expositionPort)/metrics", job: "self")
             let scraper = Self.scraper([target], store: sinks.store)
@@ -113,17 +118,7 @@ import Testing
 
     // MARK: Hand-written targets
 
-    static let badText = """
-        # HELP http_requests Requests.
-        # TYPE http_requests counter
-        http_requests{code="200"} 7
-        # TYPE latency_seconds histogram
-        latency_seconds_bucket{le="1"} 4
-        latency_seconds_bucket{le="+Inf"} 5
-        latency_seconds_sum 3
-        latency_seconds_count 6
-
-        """
+    static let badText = CannedAnswer.badExposition
 
     @Test func findingsNameTheLineAndTheSamplesAreStillStored() async throws {
         try await withExpositionServer(["/metrics": CannedAnswer(body: Self.badText)]) { server in
@@ -216,7 +211,10 @@ import Testing
                 let outcome = await Self.scraper([target], store: store, timeout: .milliseconds(500)).scrapeOnce(target)
                 #expect(ContinuousClock.now - started < .seconds(2), "the timeout bounds the scrape")
                 #expect(!outcome.up)
-                #expect(outcome.findings.count == 1 && outcome.findings[0].kind == .scrape && outcome.findings[0].message.contains(words), "\(outcome.findings)")
+                #expect(
+                    outcome.findings.count == 1 && outcome.findings[0].kind == .scrape && outcome.findings[0].message.contains(words),
+                    "\(outcome.findings)"
+                )
             }
             // A body with another Content-Type is read as text 0.0.4, as Prometheus does, and said so.
             let target = PrometheusScraper.Target(url: server.url("/json"), job: "json")

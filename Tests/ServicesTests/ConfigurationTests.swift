@@ -1,7 +1,7 @@
-import TestSupport
-import Scenario
 import Foundation
+import Scenario
 import Services
+import TestSupport
 import Testing
 
 @Suite struct LatencyModelTests {
@@ -43,25 +43,27 @@ import Testing
 @Suite struct ConfigurationFileTests {
     @Test func appliesEverySetting() throws {
         var configuration = ServicesConfiguration(taxonomy: try cfCoreTaxonomy())
-        try configuration.apply(configurationYAML: """
-            time_scale: 0.01
-            environment: staging
-            service_version: 2.0.0
-            random_seed: 9
-            otlp:
-              endpoint: http://127.0.0.1:9999
-              protocol: http
-              metrics_export_interval_ms: 250
-            operations:
-              rollback.db_restore:
-                latency: {type: lognormal, median: 40, p99: 120}
-                error_rate: 0.25
-              tasks.create:
-                latency: {type: uniform, min: 0.001, max: 0.002}
-            faults:
-              projects: [drop_traceparent]
-              all: [drop_spans=0.1]
-            """)
+        try configuration.apply(
+            configurationYAML: """
+                time_scale: 0.01
+                environment: staging
+                service_version: 2.0.0
+                random_seed: 9
+                otlp:
+                  endpoint: http://127.0.0.1:9999
+                  protocol: http
+                  metrics_export_interval_ms: 250
+                operations:
+                  rollback.db_restore:
+                    latency: {type: lognormal, median: 40, p99: 120}
+                    error_rate: 0.25
+                  tasks.create:
+                    latency: {type: uniform, min: 0.001, max: 0.002}
+                faults:
+                  projects: [drop_traceparent]
+                  all: [drop_spans=0.1]
+                """
+        )
         #expect(configuration.timeScale == 0.01)
         #expect(configuration.deploymentEnvironment == "staging")
         #expect(configuration.serviceVersion == "2.0.0")
@@ -82,8 +84,14 @@ import Testing
         ("speed: 1\n", "c.yaml:1: speed: unknown setting"),
         ("operations:\n  tasks.fly: {error_rate: 0.1}\n", "c.yaml:2: operations.tasks.fly: unknown operation"),
         ("operations:\n  tasks.create:\n    error_rate: 2\n", "c.yaml:3: operations.tasks.create.error_rate: must be between 0 and 1 (got 2.0)"),
-        ("operations:\n  tasks.create:\n    latency: {type: lognormal, median: 5, p99: 1}\n", "c.yaml:3: operations.tasks.create.latency: lognormal latency needs 0 < median <= p99"),
-        ("operations:\n  tasks.create:\n    latency: {type: normal}\n", "c.yaml:3: operations.tasks.create.latency.type: expected fixed, uniform or lognormal (got normal)"),
+        (
+            "operations:\n  tasks.create:\n    latency: {type: lognormal, median: 5, p99: 1}\n",
+            "c.yaml:3: operations.tasks.create.latency: lognormal latency needs 0 < median <= p99"
+        ),
+        (
+            "operations:\n  tasks.create:\n    latency: {type: normal}\n",
+            "c.yaml:3: operations.tasks.create.latency.type: expected fixed, uniform or lognormal (got normal)"
+        ),
         ("faults:\n  tasks: [explode]\n", "c.yaml:2: faults.tasks: unknown fault explode"),
         ("faults:\n  billing: [drop_tracestate]\n", "c.yaml:2: faults.billing: unknown setting"),
         ("otlp:\n  protocol: udp\n", "c.yaml:2: otlp.protocol: expected grpc or http (got udp)"),

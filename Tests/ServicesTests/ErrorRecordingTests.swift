@@ -1,7 +1,7 @@
-import TestSupport
 import Foundation
 import Services
 import Telemetry
+import TestSupport
 import Testing
 
 /// Errors arrive as span status and `exception` events, and injected error rates fail operations.
@@ -61,7 +61,10 @@ import Testing
             try await withServices(configuration) { services in
                 let driver = TestTraceParent.random()
                 let answer = try await services.send(
-                    .POST, .projects, "/projects/create_with_tasks", body: #"{"name":"Doomed","task_titles":["First"]}"#,
+                    .POST,
+                    .projects,
+                    "/projects/create_with_tasks",
+                    body: #"{"name":"Doomed","task_titles":["First"]}"#,
                     headers: [("traceparent", driver.header)]
                 )
                 #expect(answer.status == 502)

@@ -1,7 +1,7 @@
-import TestSupport
 import Foundation
 import Services
 import Telemetry
+import TestSupport
 import Testing
 
 /// Each fault mode visibly changes what arrives, compared with the healthy services.
@@ -21,7 +21,10 @@ import Testing
             try await withServices(try configuration(intake, faults)) { services in
                 let driver = TestTraceParent.random()
                 let answer = try await services.send(
-                    .POST, .projects, "/projects/create_with_tasks", body: #"{"name":"Faulty","task_titles":["One task"]}"#,
+                    .POST,
+                    .projects,
+                    "/projects/create_with_tasks",
+                    body: #"{"name":"Faulty","task_titles":["One task"]}"#,
                     headers: [("traceparent", driver.header)]
                 )
                 #expect(answer.status == 201)

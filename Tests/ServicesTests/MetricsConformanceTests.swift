@@ -1,7 +1,7 @@
-import TestSupport
 import Foundation
 import Services
 import Telemetry
+import TestSupport
 import Testing
 
 /// Drives every metric of the taxonomy and checks what arrives against `Scenarios/taxonomy/cf-core.yaml`:

@@ -1,7 +1,8 @@
 import Logging
 import ServiceLifecycle
-@testable import Services
 import Testing
+
+@testable import Services
 
 /// The wrapper around swift-otel's background services accepts swift-otel 1.6.0's shutdown race and nothing else.
 @Suite struct OTelBackendServiceTests {

@@ -1,7 +1,7 @@
-import TestSupport
 import Foundation
 import Services
 import Telemetry
+import TestSupport
 import Testing
 
 /// Scaled time across services: simulated latencies are recorded in full, and the skew travels with calls so
@@ -15,7 +15,10 @@ import Testing
             try await withServices(configuration) { services in
                 let driver = TestTraceParent.random()
                 let answer = try await services.send(
-                    .POST, .projects, "/projects/create_with_tasks", body: #"{"name":"Slow","task_titles":["One task","Two task"]}"#,
+                    .POST,
+                    .projects,
+                    "/projects/create_with_tasks",
+                    body: #"{"name":"Slow","task_titles":["One task","Two task"]}"#,
                     headers: [("traceparent", driver.header)]
                 )
                 #expect(answer.status == 201)

@@ -1,7 +1,7 @@
-import Scenario
-import TestSupport
 import Foundation
+import Scenario
 import Services
+import TestSupport
 import Testing
 
 /// Each service's HTTP API, including bad input, against the family running in-process.
@@ -52,7 +52,13 @@ import Testing
         .init(method: "POST", path: "/tasks", body: #"{"priority":"low"}"#, status: 400, message: #"missing field "title""#),
         .init(method: "POST", path: "/tasks", body: #"{"title": 42}"#, status: 400, message: #"field "title" must be a string"#),
         .init(method: "POST", path: "/tasks", body: #"{"title": "#, status: 400, message: "the body is not valid JSON"),
-        .init(method: "POST", path: "/tasks", body: #"{"title":"Valid title","priority":"urgent"}"#, status: 400, message: "priority must be one of low, medium, high (got urgent)"),
+        .init(
+            method: "POST",
+            path: "/tasks",
+            body: #"{"title":"Valid title","priority":"urgent"}"#,
+            status: 400,
+            message: "priority must be one of low, medium, high (got urgent)"
+        ),
         .init(method: "GET", path: "/tasks/task-999", body: nil, status: 404, message: "no task with id task-999"),
         .init(method: "DELETE", path: "/tasks/task-999", body: nil, status: 404, message: "no task with id task-999"),
         .init(method: "PUT", path: "/tasks/task-999", body: #"{"status":"done"}"#, status: 404, message: "no task with id task-999"),
@@ -96,7 +102,10 @@ import Testing
                 #expect(gone.errorMessage == "no project with id \(id)")
 
                 let withTasks = try await services.send(
-                    .POST, .projects, "/projects/create_with_tasks", body: #"{"name":"Launch","task_titles":["Plan it","Do it","Ship it"]}"#
+                    .POST,
+                    .projects,
+                    "/projects/create_with_tasks",
+                    body: #"{"name":"Launch","task_titles":["Plan it","Do it","Ship it"]}"#
                 )
                 #expect(withTasks.status == 201)
                 let object = try withTasks.json()
@@ -109,7 +118,10 @@ import Testing
                 for taskID in taskIDs { #expect(listed.text.contains(taskID)) }
 
                 let refused = try await services.send(
-                    .POST, .projects, "/projects/create_with_tasks", body: #"{"name":"Broken","task_titles":["Fine title","no"]}"#
+                    .POST,
+                    .projects,
+                    "/projects/create_with_tasks",
+                    body: #"{"name":"Broken","task_titles":["Fine title","no"]}"#
                 )
                 #expect(refused.status == 400)
                 #expect(refused.errorMessage == #"task_titles[1]: the tasks service refused it: task title must be at least 3 characters (got "no")"#)
@@ -125,7 +137,10 @@ import Testing
         try await withIntake { intake in
             try await withServices(try testConfiguration(intake: intake)) { services in
                 let project = try await services.send(
-                    .POST, .projects, "/projects/create_with_tasks", body: #"{"name":"Sprint work","task_titles":["First task","Second task"]}"#
+                    .POST,
+                    .projects,
+                    "/projects/create_with_tasks",
+                    body: #"{"name":"Sprint work","task_titles":["First task","Second task"]}"#
                 )
                 let projectID = try #require((try project.json()["project"] as? [String: Any])?["id"] as? String)
                 let planned = try await services.send(.POST, .sprints, "/sprints/plan", body: #"{"name":"Sprint 1","project_id":"\#(projectID)"}"#)
@@ -155,7 +170,10 @@ import Testing
                 #expect(unknownProject.status == 400)
                 #expect(unknownProject.errorMessage == "unknown project project-404")
                 let unknownTask = try await services.send(
-                    .POST, .sprints, "/sprints/plan", body: #"{"name":"Sprint 3","project_id":"\#(projectID)","task_ids":["task-404"]}"#
+                    .POST,
+                    .sprints,
+                    "/sprints/plan",
+                    body: #"{"name":"Sprint 3","project_id":"\#(projectID)","task_ids":["task-404"]}"#
                 )
                 #expect(unknownTask.status == 400)
                 #expect(unknownTask.errorMessage == "unknown task task-404")

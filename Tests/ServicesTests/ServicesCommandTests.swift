@@ -1,9 +1,9 @@
-import TestSupport
 import AsyncHTTPClient
 import Foundation
 import NIOCore
 import Services
 import Telemetry
+import TestSupport
 import Testing
 
 /// `otelbench services` as a child process: the built binary at `.build/debug/otelbench` (built by

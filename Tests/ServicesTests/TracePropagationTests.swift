@@ -1,7 +1,7 @@
-import TestSupport
 import Foundation
 import Services
 import Telemetry
+import TestSupport
 import Testing
 
 /// The members of a `tracestate` list, without the optional whitespace W3C allows around its commas.
@@ -19,13 +19,19 @@ func tracestateMembers(_ header: String?) -> [String] {
         try await withIntake { intake in
             try await withServices(try testConfiguration(intake: intake)) { services in
                 let project = try await services.send(
-                    .POST, .projects, "/projects/create_with_tasks", body: #"{"name":"Traced","task_titles":["Task one","Task two"]}"#
+                    .POST,
+                    .projects,
+                    "/projects/create_with_tasks",
+                    body: #"{"name":"Traced","task_titles":["Task one","Task two"]}"#
                 )
                 let projectID = try #require((try project.json()["project"] as? [String: Any])?["id"] as? String)
 
                 let driver = TestTraceParent.random()
                 let planned = try await services.send(
-                    .POST, .sprints, "/sprints/plan", body: #"{"name":"Sprint traced","project_id":"\#(projectID)"}"#,
+                    .POST,
+                    .sprints,
+                    "/sprints/plan",
+                    body: #"{"name":"Sprint traced","project_id":"\#(projectID)"}"#,
                     headers: [("traceparent", driver.header)]
                 )
                 #expect(planned.status == 201)
@@ -73,7 +79,10 @@ func tracestateMembers(_ header: String?) -> [String] {
                     let driver = TestTraceParent.random()
                     let tracestate = "vendor1=abc,vendor2=xyz"
                     let answer = try await services.send(
-                        .POST, .tasks, "/test", body: #"[{"url":"\#(callee)/callback","arguments":[{"n":1}]}]"#,
+                        .POST,
+                        .tasks,
+                        "/test",
+                        body: #"[{"url":"\#(callee)/callback","arguments":[{"n":1}]}]"#,
                         headers: [("traceparent", driver.header), ("tracestate", tracestate)]
                     )
                     #expect(answer.status == 200)
@@ -135,7 +144,11 @@ func tracestateMembers(_ header: String?) -> [String] {
                 let recorder = HeaderRecorder()
                 try await recorder.run { callee in
                     let answer = try await services.send(
-                        .POST, .tasks, "/test", body: #"[{"url":"\#(callee)/callback","arguments":{}}]"#, headers: [("traceparent", invalid)]
+                        .POST,
+                        .tasks,
+                        "/test",
+                        body: #"[{"url":"\#(callee)/callback","arguments":{}}]"#,
+                        headers: [("traceparent", invalid)]
                     )
                     #expect(answer.status == 200)
                     let forwarded = try #require(recorder.requests.first?.headers["traceparent"])
@@ -162,7 +175,10 @@ func tracestateMembers(_ header: String?) -> [String] {
                     let first = TestTraceParent.random()
                     let second = TestTraceParent.random()
                     let answer = try await services.send(
-                        .POST, .tasks, "/test", body: #"[{"url":"\#(callee)/cb","arguments":{}}]"#,
+                        .POST,
+                        .tasks,
+                        "/test",
+                        body: #"[{"url":"\#(callee)/cb","arguments":{}}]"#,
                         headers: [("traceparent", first.header), ("traceparent", second.header)]
                     )
                     #expect(answer.status == 200)
@@ -181,7 +197,10 @@ func tracestateMembers(_ header: String?) -> [String] {
                 let recorder = HeaderRecorder()
                 try await recorder.run { callee in
                     let answer = try await services.send(
-                        .POST, .tasks, "/test", body: #"[{"url":"\#(callee)/cb","arguments":{}}]"#,
+                        .POST,
+                        .tasks,
+                        "/test",
+                        body: #"[{"url":"\#(callee)/cb","arguments":{}}]"#,
                         headers: [("traceparent", TestTraceParent.random().header), ("tracestate", "foo=1"), ("tracestate", "bar=2")]
                     )
                     #expect(answer.status == 200)
@@ -199,7 +218,10 @@ func tracestateMembers(_ header: String?) -> [String] {
                 try await recorder.run { callee in
                     let unsampled = TestTraceParent.random(sampled: false)
                     let answer = try await services.send(
-                        .POST, .tasks, "/test", body: #"[{"url":"\#(callee)/callback","arguments":{}}]"#,
+                        .POST,
+                        .tasks,
+                        "/test",
+                        body: #"[{"url":"\#(callee)/callback","arguments":{}}]"#,
                         headers: [("traceparent", unsampled.header)]
                     )
                     #expect(answer.status == 200)

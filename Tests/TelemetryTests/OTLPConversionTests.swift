@@ -1,8 +1,9 @@
 import Foundation
 import OTelBenchProtos
 import Testing
-@testable import Telemetry
 import Workload
+
+@testable import Telemetry
 
 @Suite struct OTLPConversionTests {
     private func histogramRequest(bounds: [Double], counts: [UInt64], count: UInt64) -> Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest {

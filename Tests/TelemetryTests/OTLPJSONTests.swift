@@ -1,8 +1,9 @@
 import Foundation
 import OTelBenchProtos
 import Testing
-@testable import Telemetry
 import Workload
+
+@testable import Telemetry
 
 @Suite struct OTLPJSONTests {
     private typealias TraceRequest = Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest
@@ -21,7 +22,8 @@ import Workload
     }
 
     @Test func acceptsNumbersForInt64AndIgnoresUnknownFields() throws {
-        let json = #"{"resourceSpans":[{"futureField":1,"scopeSpans":[{"spans":[{"traceId":"0102030405060708090A0B0C0D0E0F10","spanId":"0102030405060708","startTimeUnixNano":1700000000123456789,"kind":3,"flags":1}]}]}]}"#
+        let json =
+            #"{"resourceSpans":[{"futureField":1,"scopeSpans":[{"spans":[{"traceId":"0102030405060708090A0B0C0D0E0F10","spanId":"0102030405060708","startTimeUnixNano":1700000000123456789,"kind":3,"flags":1}]}]}]}"#
         let request = try OTLPJSON.decode(TraceRequest.self, from: Array(json.utf8))
         let span = request.resourceSpans[0].scopeSpans[0].spans[0]
         #expect(span.startTimeUnixNano == 1_700_000_000_123_456_789)
@@ -30,7 +32,8 @@ import Workload
     }
 
     @Test func idKeyInsideAStringValueIsLeftAlone() throws {
-        let json = #"{"resourceSpans":[{"scopeSpans":[{"spans":[{"name":"\"traceId\":\"zz\"","traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060708"}]}]}]}"#
+        let json =
+            #"{"resourceSpans":[{"scopeSpans":[{"spans":[{"name":"\"traceId\":\"zz\"","traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060708"}]}]}]}"#
         let request = try OTLPJSON.decode(TraceRequest.self, from: Array(json.utf8))
         #expect(request.resourceSpans[0].scopeSpans[0].spans[0].name == #""traceId":"zz""#)
     }

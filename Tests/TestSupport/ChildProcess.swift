@@ -32,8 +32,10 @@ package final class ChildProcess: @unchecked Sendable {
     /// Starts the program at `path` (absolute, or relative to the repository).
     package convenience init(_ path: String, _ arguments: [String], environment: [String: String] = [:], directory: URL? = nil) throws {
         try self.init(
-            URL(fileURLWithPath: path.hasPrefix("/") ? path : repositoryRoot.appendingPathComponent(path).path), arguments,
-            environment: environment, directory: directory
+            URL(fileURLWithPath: path.hasPrefix("/") ? path : repositoryRoot.appendingPathComponent(path).path),
+            arguments,
+            environment: environment,
+            directory: directory
         )
     }
 
@@ -112,7 +114,10 @@ package struct ProcessOutcome: Sendable {
 
 /// Runs a program to completion; past `timeout` it is stopped and ``ChildProcessTimeout`` thrown.
 package func runProcess(
-    _ executable: URL, _ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(60)
+    _ executable: URL,
+    _ arguments: [String],
+    environment: [String: String] = [:],
+    timeout: Duration = .seconds(60)
 ) async throws -> ProcessOutcome {
     let outcome = await (try ChildProcess(executable, arguments, environment: environment)).wait(timeout: timeout)
     if outcome.timedOut { throw ChildProcessTimeout(command: ([executable.path] + arguments).joined(separator: " "), timeout: timeout) }
@@ -122,14 +127,20 @@ package func runProcess(
 /// Runs a program (absolute, or relative to the repository) to completion within `timeout` (stopped past it,
 /// and said so in the outcome).
 package func runToCompletion(
-    _ path: String, _ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(60)
+    _ path: String,
+    _ arguments: [String],
+    environment: [String: String] = [:],
+    timeout: Duration = .seconds(60)
 ) async throws -> ProcessOutcome {
     await (try ChildProcess(path, arguments, environment: environment)).wait(timeout: timeout)
 }
 
 /// Runs `body` with a started child process, and always stops the process afterwards.
 package func withChildProcess<Result>(
-    _ path: String, _ arguments: [String], environment: [String: String] = [:], directory: URL? = nil,
+    _ path: String,
+    _ arguments: [String],
+    environment: [String: String] = [:],
+    directory: URL? = nil,
     _ body: (ChildProcess) async throws -> Result
 ) async throws -> Result {
     let child = try ChildProcess(path, arguments, environment: environment, directory: directory)
@@ -207,4 +218,3 @@ package func otelbenchExecutable() throws -> URL {
     }
     return binary
 }
-

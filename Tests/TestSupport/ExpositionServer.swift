@@ -12,6 +12,31 @@ package struct CannedAnswer: Sendable {
     package var body: String
     /// Waits this long before answering (a slow target).
     package var delay: Duration = .zero
+
+    package init(
+        status: HTTPResponse.Status = .ok,
+        contentType: String? = "text/plain; version=0.0.4; charset=utf-8",
+        body: String,
+        delay: Duration = .zero
+    ) {
+        self.status = status
+        self.contentType = contentType
+        self.body = body
+        self.delay = delay
+    }
+
+    /// An exposition with two mistakes: a counter without `_total`, a histogram whose `+Inf` bucket is not its count.
+    package static let badExposition = """
+        # HELP http_requests Requests.
+        # TYPE http_requests counter
+        http_requests{code="200"} 7
+        # TYPE latency_seconds histogram
+        latency_seconds_bucket{le="1"} 4
+        latency_seconds_bucket{le="+Inf"} 5
+        latency_seconds_sum 3
+        latency_seconds_count 6
+
+        """
 }
 
 /// Requests a test server saw: counts by path, the last request's headers.

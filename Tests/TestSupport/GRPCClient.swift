@@ -5,7 +5,8 @@ package import OTelBenchProtos
 
 /// Runs `body` with a real grpc-swift-2 client connected to `port` on loopback.
 package func withGRPCClient<Result: Sendable>(
-    port: Int, compression: CompressionAlgorithm = .none,
+    port: Int,
+    compression: CompressionAlgorithm = .none,
     _ body: @Sendable (GRPCClient<HTTP2ClientTransport.Posix>) async throws -> Result
 ) async throws -> Result {
     let transport = try HTTP2ClientTransport.Posix(
@@ -28,7 +29,9 @@ package struct RawBytesSerializer: MessageSerializer {
 
 /// Sends raw bytes as the request message of `method` and returns the RPC error the server answers with.
 package func rawExport(
-    _ bytes: [UInt8], method: MethodDescriptor, client: GRPCClient<HTTP2ClientTransport.Posix>
+    _ bytes: [UInt8],
+    method: MethodDescriptor,
+    client: GRPCClient<HTTP2ClientTransport.Posix>
 ) async throws -> Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceResponse {
     try await client.unary(
         request: ClientRequest(message: bytes),

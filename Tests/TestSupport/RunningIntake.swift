@@ -1,10 +1,10 @@
-import Scenario
 import AsyncHTTPClient
 import Foundation
 package import Intake
 import Logging
 import NIOCore
 package import NIOHTTP1
+import Scenario
 import ServiceLifecycle
 package import Telemetry
 
@@ -31,8 +31,11 @@ package struct RunningIntake: Sendable {
 
     /// Sends one request with AsyncHTTPClient and collects the answer.
     package func send(
-        _ path: String, method: HTTPMethod = .POST, contentType: String? = "application/x-protobuf",
-        headers: [(String, String)] = [], body: [UInt8]
+        _ path: String,
+        method: HTTPMethod = .POST,
+        contentType: String? = "application/x-protobuf",
+        headers: [(String, String)] = [],
+        body: [UInt8]
     ) async throws -> HTTPAnswer {
         var request = HTTPClientRequest(url: url(path))
         request.method = method
@@ -67,7 +70,9 @@ package func withIntake(
         tasks.addTask { try await group.run() }
         do {
             let running = RunningIntake(
-                store: store, grpcPort: try await grpc.boundAddress.value().port, httpPort: try await http.boundAddress.value().port
+                store: store,
+                grpcPort: try await grpc.boundAddress.value().port,
+                httpPort: try await http.boundAddress.value().port
             )
             try await body(running)
         } catch {

@@ -1,12 +1,12 @@
-package import Harness
-package import Query
-package import Scenario
 package import AsyncHTTPClient
 package import Foundation
+package import Harness
 package import Intake
 package import Logging
 package import NIOCore
 package import NIOHTTP1
+package import Query
+package import Scenario
 package import ServiceLifecycle
 package import Telemetry
 
@@ -23,8 +23,15 @@ package struct RunningSinks: Sendable {
     package var elasticsearchPort: Int = 0
 
     package init(
-        store: TelemetryStore, otlpGRPCPort: Int, otlpHTTPPort: Int, jaegerGRPCPort: Int, jaegerThriftPort: Int, jaegerQueryPort: Int,
-        remoteWritePort: Int, expositionPort: Int, elasticsearchPort: Int = 0
+        store: TelemetryStore,
+        otlpGRPCPort: Int,
+        otlpHTTPPort: Int,
+        jaegerGRPCPort: Int,
+        jaegerThriftPort: Int,
+        jaegerQueryPort: Int,
+        remoteWritePort: Int,
+        expositionPort: Int,
+        elasticsearchPort: Int = 0
     ) {
         self.store = store
         self.otlpGRPCPort = otlpGRPCPort
@@ -55,8 +62,12 @@ package struct RunningSinks: Sendable {
 
     /// Sends one request to `port` with AsyncHTTPClient and collects the answer.
     package func send(
-        port: Int, _ path: String, method: HTTPMethod = .POST, contentType: String? = nil,
-        headers: [(String, String)] = [], body: [UInt8] = []
+        port: Int,
+        _ path: String,
+        method: HTTPMethod = .POST,
+        contentType: String? = nil,
+        headers: [(String, String)] = [],
+        body: [UInt8] = []
     ) async throws -> HTTPAnswer {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
         request.method = method
@@ -99,16 +110,31 @@ package func withSinks(
     let otlpGRPC = OTLPGRPCReceiver(configuration: .init(address: loopback, maxRequestBytes: maxRequestBytes), ingestor: ingestor, logger: logger)
     let otlpHTTP = OTLPHTTPReceiver(configuration: .init(address: loopback, maxRequestBytes: maxRequestBytes), ingestor: ingestor, logger: logger)
     let jaegerGRPC = JaegerGRPCSink(configuration: .init(address: loopback, maxRequestBytes: maxRequestBytes), store: store, recorder: recorder, logger: logger)
-    let jaegerThrift = JaegerThriftHTTPSink(configuration: .init(address: loopback, maxRequestBytes: maxRequestBytes), store: store, recorder: recorder, logger: logger)
+    let jaegerThrift = JaegerThriftHTTPSink(
+        configuration: .init(address: loopback, maxRequestBytes: maxRequestBytes),
+        store: store,
+        recorder: recorder,
+        logger: logger
+    )
     let jaegerQuery = JaegerQueryAPI(configuration: .init(address: loopback), store: store, logger: logger)
     let remoteWrite = RemoteWriteReceiver(
-        configuration: .init(address: loopback, maxRequestBytes: maxRequestBytes), store: store, recorder: recorder,
-        readAPI: PrometheusQueryAPI(store: store), logger: logger
+        configuration: .init(address: loopback, maxRequestBytes: maxRequestBytes),
+        store: store,
+        recorder: recorder,
+        readAPI: PrometheusQueryAPI(store: store),
+        logger: logger
     )
     let exposition = PrometheusExposition(
-        configuration: .init(address: loopback, namespace: namespace, constantLabels: constantLabels), store: store, logger: logger
+        configuration: .init(address: loopback, namespace: namespace, constantLabels: constantLabels),
+        store: store,
+        logger: logger
     )
-    let elasticsearch = ElasticsearchSink(configuration: .init(address: loopback, maxRequestBytes: maxRequestBytes), store: store, recorder: recorder, logger: logger)
+    let elasticsearch = ElasticsearchSink(
+        configuration: .init(address: loopback, maxRequestBytes: maxRequestBytes),
+        store: store,
+        recorder: recorder,
+        logger: logger
+    )
     let services: [any Service] = [otlpGRPC, otlpHTTP, jaegerGRPC, jaegerThrift, jaegerQuery, remoteWrite, exposition, elasticsearch]
     try await withServices(services, logger: logger) {
         let running = RunningSinks(
@@ -129,7 +155,9 @@ package func withSinks(
 extension RunningSinks {
     /// POSTs `body` to the remote-write receiver, with the protocol's headers unless told otherwise.
     package func remoteWrite(
-        _ body: [UInt8], contentType: String? = "application/x-protobuf", headers: [(String, String)] = remoteWriteHeaders
+        _ body: [UInt8],
+        contentType: String? = "application/x-protobuf",
+        headers: [(String, String)] = remoteWriteHeaders
     ) async throws -> HTTPAnswer {
         try await send(port: remoteWritePort, "/api/v1/write", contentType: contentType, headers: headers, body: body)
     }

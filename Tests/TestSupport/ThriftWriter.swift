@@ -73,9 +73,17 @@ package struct ThriftSpan {
     package var logs: [(timestampMicros: Int64, fields: [(String, ThriftTagValue)])] = []
 
     package init(
-        traceIDHigh: Int64, traceIDLow: Int64, spanID: Int64, parentSpanID: Int64 = 0, operationName: String,
-        references: [(type: Int32, high: Int64, low: Int64, spanID: Int64)] = [], flags: Int32 = 1, startTimeMicros: Int64,
-        durationMicros: Int64, tags: [(String, ThriftTagValue)] = [], logs: [(timestampMicros: Int64, fields: [(String, ThriftTagValue)])] = []
+        traceIDHigh: Int64,
+        traceIDLow: Int64,
+        spanID: Int64,
+        parentSpanID: Int64 = 0,
+        operationName: String,
+        references: [(type: Int32, high: Int64, low: Int64, spanID: Int64)] = [],
+        flags: Int32 = 1,
+        startTimeMicros: Int64,
+        durationMicros: Int64,
+        tags: [(String, ThriftTagValue)] = [],
+        logs: [(timestampMicros: Int64, fields: [(String, ThriftTagValue)])] = []
     ) {
         self.traceIDHigh = traceIDHigh
         self.traceIDLow = traceIDLow
@@ -199,8 +207,12 @@ package enum SampleThriftBatch {
             processTags: [("hostname", .string("box-1")), ("cores", .long(2))],
             spans: [
                 ThriftSpan(
-                    traceIDHigh: traceHigh, traceIDLow: traceLow, spanID: 0x11, operationName: "charge",
-                    startTimeMicros: 1_700_000_000_123_456, durationMicros: 2_500,
+                    traceIDHigh: traceHigh,
+                    traceIDLow: traceLow,
+                    spanID: 0x11,
+                    operationName: "charge",
+                    startTimeMicros: 1_700_000_000_123_456,
+                    durationMicros: 2_500,
                     tags: [
                         ("span.kind", .string("server")), ("http.status_code", .long(201)), ("ratio", .double(0.5)),
                         ("retried", .bool(true)), ("blob", .binary([1, 2, 255])),
@@ -208,8 +220,14 @@ package enum SampleThriftBatch {
                     logs: [(1_700_000_000_124_000, [("event", .string("card declined")), ("attempt", .long(3))])]
                 ),
                 ThriftSpan(
-                    traceIDHigh: traceHigh, traceIDLow: traceLow, spanID: 0x22, parentSpanID: 0x11, operationName: "audit",
-                    references: [(1, 0, 0x55, 0x66)], startTimeMicros: 1_700_000_000_124_000, durationMicros: 10
+                    traceIDHigh: traceHigh,
+                    traceIDLow: traceLow,
+                    spanID: 0x22,
+                    parentSpanID: 0x11,
+                    operationName: "audit",
+                    references: [(1, 0, 0x55, 0x66)],
+                    startTimeMicros: 1_700_000_000_124_000,
+                    durationMicros: 10
                 ),
             ]
         )

@@ -1,5 +1,5 @@
-import Scenario
 import Foundation
+import Scenario
 import Testing
 import Workload
 

@@ -20,10 +20,19 @@ import Workload
     func sentEqualsAcceptedEqualsStored(_ testCase: Case) async throws {
         try await withIntake { intake in
             let port = testCase.transport == .grpc ? intake.grpcPort : intake.httpPort
-            let report = try await OTLPLoadGenerator(configuration: .init(
-                signal: testCase.signal, endpoint: "127.0.0.1:\(port)", transport: testCase.transport, rate: 2000,
-                duration: .milliseconds(500), workers: 2, batchSize: 50, gzip: testCase.gzip, seriesCount: 30
-            )).run()
+            let report = try await OTLPLoadGenerator(
+                configuration: .init(
+                    signal: testCase.signal,
+                    endpoint: "127.0.0.1:\(port)",
+                    transport: testCase.transport,
+                    rate: 2000,
+                    duration: .milliseconds(500),
+                    workers: 2,
+                    batchSize: 50,
+                    gzip: testCase.gzip,
+                    seriesCount: 30
+                )
+            ).run()
             #expect(report.requests > 0)
             #expect(report.sentItems == report.requests * 50)
             #expect(report.acceptedItems == report.sentItems, "\(report.text)")
@@ -42,10 +51,17 @@ import Workload
 
     @Test func refusalsAreCountedByStatus() async throws {
         try await withIntake(memoryLimit: 20_000) { intake in
-            let report = try await OTLPLoadGenerator(configuration: .init(
-                signal: .traces, endpoint: "127.0.0.1:\(intake.httpPort)", transport: .http, rate: 0,
-                duration: .milliseconds(300), workers: 1, batchSize: 20
-            )).run()
+            let report = try await OTLPLoadGenerator(
+                configuration: .init(
+                    signal: .traces,
+                    endpoint: "127.0.0.1:\(intake.httpPort)",
+                    transport: .http,
+                    rate: 0,
+                    duration: .milliseconds(300),
+                    workers: 1,
+                    batchSize: 20
+                )
+            ).run()
             #expect(report.refusalsByStatus["HTTP 503"] ?? 0 > 0, "\(report.text)")
             #expect(report.acceptedItems == intake.store.totals.spans)
             #expect(report.acceptedItems + report.refusedItems == report.sentItems)
@@ -54,10 +70,17 @@ import Workload
 
     @Test func unansweredRequestsAreFailuresNotAcceptances() async throws {
         // Port 9 (discard) on loopback: nothing of ours listens there, so connections are refused.
-        let report = try await OTLPLoadGenerator(configuration: .init(
-            signal: .logs, endpoint: "127.0.0.1:9", transport: .http, rate: 100, duration: .milliseconds(200), batchSize: 5,
-            requestTimeout: .milliseconds(300)
-        )).run()
+        let report = try await OTLPLoadGenerator(
+            configuration: .init(
+                signal: .logs,
+                endpoint: "127.0.0.1:9",
+                transport: .http,
+                rate: 100,
+                duration: .milliseconds(200),
+                batchSize: 5,
+                requestTimeout: .milliseconds(300)
+            )
+        ).run()
         #expect(report.acceptedItems == 0)
         #expect(report.failedItems == report.sentItems)
         #expect(report.sentItems > 0)
@@ -65,10 +88,17 @@ import Workload
 
     @Test func openLoopRateIsKept() async throws {
         try await withIntake { intake in
-            let report = try await OTLPLoadGenerator(configuration: .init(
-                signal: .logs, endpoint: "127.0.0.1:\(intake.grpcPort)", transport: .grpc, rate: 1000,
-                duration: .seconds(1), workers: 2, batchSize: 10
-            )).run()
+            let report = try await OTLPLoadGenerator(
+                configuration: .init(
+                    signal: .logs,
+                    endpoint: "127.0.0.1:\(intake.grpcPort)",
+                    transport: .grpc,
+                    rate: 1000,
+                    duration: .seconds(1),
+                    workers: 2,
+                    batchSize: 10
+                )
+            ).run()
             // 1000 items/s in batches of 10 for 1 s: 100 requests, give or take the first and last slot.
             #expect((98...101).contains(report.requests), "\(report.text)")
         }

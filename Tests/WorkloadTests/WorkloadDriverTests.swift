@@ -1,7 +1,7 @@
-import Scenario
 import Foundation
 import Hummingbird
 import Logging
+import Scenario
 import ServiceLifecycle
 import Synchronization
 import Testing
@@ -22,7 +22,11 @@ final class StubService: Sendable {
     func run(_ body: @Sendable (Int) async throws -> Void) async throws {
         let router = Router()
         router.get("/ok") { request, _ -> String in
-            self.received.withLock { $0.append(Received(path: request.uri.path, traceparent: request.headers[.init("traceparent")!], tracestate: request.headers[.init("tracestate")!])) }
+            self.received.withLock {
+                $0.append(
+                    Received(path: request.uri.path, traceparent: request.headers[.init("traceparent")!], tracestate: request.headers[.init("tracestate")!])
+                )
+            }
             if let window = self.stall.withLock({ $0 }) {
                 let now = ContinuousClock.now
                 if now >= window.start && now < window.end { try? await Task.sleep(until: window.end, clock: .continuous) }
@@ -33,9 +37,14 @@ final class StubService: Sendable {
         var logger = Logger(label: "stub")
         logger.logLevel = .critical
         let bound = AsyncStream.makeStream(of: Int.self)
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), onServerRunning: {
-            bound.continuation.yield($0.localAddress?.port ?? 0)
-        }, logger: logger)
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: {
+                bound.continuation.yield($0.localAddress?.port ?? 0)
+            },
+            logger: logger
+        )
         let group = ServiceGroup(services: [app], logger: logger)
         try await withThrowingTaskGroup { tasks in
             tasks.addTask { try await group.run() }
@@ -55,11 +64,17 @@ final class StubService: Sendable {
 
 @Suite(.serialized) struct WorkloadDriverTests {
     private func workload(
-        _ arrival: ArrivalSchedule, duration: Duration, connections: Int = 32, requests: [RequestTemplate]? = nil, timeout: Duration = .seconds(10)
+        _ arrival: ArrivalSchedule,
+        duration: Duration,
+        connections: Int = 32,
+        requests: [RequestTemplate]? = nil,
+        timeout: Duration = .seconds(10)
     ) -> WorkloadSection {
         var section = WorkloadSection(
             phases: [Phase(name: "steady", duration: duration, arrival: arrival)],
-            requests: requests ?? [RequestTemplate(name: "ok", weight: 1, service: "stub", method: "GET", path: "/ok", body: nil, headers: [], trace: TraceContextSpec())]
+            requests: requests ?? [
+                RequestTemplate(name: "ok", weight: 1, service: "stub", method: "GET", path: "/ok", body: nil, headers: [], trace: TraceContextSpec())
+            ]
         )
         section.connections = connections
         section.timeout = timeout
@@ -73,7 +88,10 @@ final class StubService: Sendable {
         try await stub.run { port in
             var rates: [Double] = []
             for _ in 0..<3 {
-                let report = try await WorkloadDriver(workload: workload(.constant(rate: 200), duration: .seconds(2)), targets: ["stub": "http://127.0.0.1:\(port)"]).run()
+                let report = try await WorkloadDriver(
+                    workload: workload(.constant(rate: 200), duration: .seconds(2)),
+                    targets: ["stub": "http://127.0.0.1:\(port)"]
+                ).run()
                 let phase = try #require(report.phases.first)
                 #expect(phase.scheduled == 400)
                 #expect(phase.sent.count == 400)
@@ -89,18 +107,51 @@ final class StubService: Sendable {
     @Test func traceIDsTheDriverRecordsAreTheOnesTheServiceReceived() async throws {
         let stub = StubService()
         let requests = [
-            RequestTemplate(name: "sampled", weight: 1, service: "stub", method: "GET", path: "/ok", body: nil, headers: [],
-                            trace: TraceContextSpec(sampled: true, tracestate: "congo=t61rcWkgMzE")),
-            RequestTemplate(name: "unsampled", weight: 1, service: "stub", method: "GET", path: "/ok", body: nil, headers: [],
-                            trace: TraceContextSpec(sampled: false)),
-            RequestTemplate(name: "invalid", weight: 1, service: "stub", method: "GET", path: "/ok", body: nil, headers: [],
-                            trace: TraceContextSpec(invalid: .versionFF)),
-            RequestTemplate(name: "none", weight: 1, service: "stub", method: "GET", path: "/ok", body: nil, headers: [],
-                            trace: TraceContextSpec(propagate: false)),
+            RequestTemplate(
+                name: "sampled",
+                weight: 1,
+                service: "stub",
+                method: "GET",
+                path: "/ok",
+                body: nil,
+                headers: [],
+                trace: TraceContextSpec(sampled: true, tracestate: "congo=t61rcWkgMzE")
+            ),
+            RequestTemplate(
+                name: "unsampled",
+                weight: 1,
+                service: "stub",
+                method: "GET",
+                path: "/ok",
+                body: nil,
+                headers: [],
+                trace: TraceContextSpec(sampled: false)
+            ),
+            RequestTemplate(
+                name: "invalid",
+                weight: 1,
+                service: "stub",
+                method: "GET",
+                path: "/ok",
+                body: nil,
+                headers: [],
+                trace: TraceContextSpec(invalid: .versionFF)
+            ),
+            RequestTemplate(
+                name: "none",
+                weight: 1,
+                service: "stub",
+                method: "GET",
+                path: "/ok",
+                body: nil,
+                headers: [],
+                trace: TraceContextSpec(propagate: false)
+            ),
         ]
         try await stub.run { port in
             let report = try await WorkloadDriver(
-                workload: workload(.constant(rate: 100), duration: .seconds(1), requests: requests), targets: ["stub": "http://127.0.0.1:\(port)"]
+                workload: workload(.constant(rate: 100), duration: .seconds(1), requests: requests),
+                targets: ["stub": "http://127.0.0.1:\(port)"]
             ).run()
             let received = stub.received.withLock { $0 }
             #expect(received.count == 100)
@@ -128,7 +179,8 @@ final class StubService: Sendable {
             let start = ContinuousClock.now
             stub.stall.withLock { $0 = (start + .seconds(1), start + .seconds(2)) }
             let report = try await WorkloadDriver(
-                workload: workload(.constant(rate: 100), duration: .seconds(3), connections: 1), targets: ["stub": "http://127.0.0.1:\(port)"]
+                workload: workload(.constant(rate: 100), duration: .seconds(3), connections: 1),
+                targets: ["stub": "http://127.0.0.1:\(port)"]
             ).run()
             let sent = report.sent
             #expect(sent.count == 300)
@@ -165,7 +217,8 @@ final class StubService: Sendable {
 
     @Test func refusedConnectionsAreCountedNotHidden() async throws {
         let report = try await WorkloadDriver(
-            workload: workload(.constant(rate: 20), duration: .milliseconds(500), timeout: .milliseconds(300)), targets: ["stub": "http://127.0.0.1:9"]
+            workload: workload(.constant(rate: 20), duration: .milliseconds(500), timeout: .milliseconds(300)),
+            targets: ["stub": "http://127.0.0.1:9"]
         ).run()
         #expect(report.sent.count == 10)
         #expect(report.sent.allSatisfy { $0.outcome == .connectionError || $0.outcome == .timeout })

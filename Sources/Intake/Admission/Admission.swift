@@ -1,5 +1,5 @@
-package import Scenario
 package import Logging
+package import Scenario
 package import Telemetry
 
 /// The one path every request takes through intake, whatever protocol brought it: it is **admitted** (scripted
@@ -27,7 +27,9 @@ package struct Admission: Sendable {
 
     /// Creates the pipeline writing into `store` and, if given, `recorder`.
     package init(
-        store: TelemetryStore, recorder: RecordingWriter? = nil, faults: FaultInjector? = nil,
+        store: TelemetryStore,
+        recorder: RecordingWriter? = nil,
+        faults: FaultInjector? = nil,
         logger: Logger = Logger(label: "otelbench.intake")
     ) {
         self.store = store
@@ -47,7 +49,10 @@ package struct Admission: Sendable {
     /// - Parameter partialSuccess: whether the protocol can answer a partial success; when it cannot, a scripted
     ///   partial success is refused whole (``Refusal/scripted(_:retryAfterSeconds:)``).
     package func admit<Result>(
-        _ signal: Signal, on channel: IntakeChannel, bytes: Int, partialSuccess: Bool = false,
+        _ signal: Signal,
+        on channel: IntakeChannel,
+        bytes: Int,
+        partialSuccess: Bool = false,
         _ body: (Ticket) async throws(Refusal) -> Result
     ) async throws(Refusal) -> Result {
         var scriptedPartialSuccess = false

@@ -1,6 +1,6 @@
-package import Scenario
 package import GRPCCore
 import GRPCProtobuf
+package import Scenario
 import ServiceLifecycle
 import SwiftProtobuf
 import Telemetry
@@ -36,7 +36,9 @@ package struct GRPCReceiver<Endpoint: GRPCEndpoint>: Service {
     package func run() async throws {
         try await GRPCListener.serve(
             [Registration(endpoint: endpoint, admission: admission, maxRequestBytes: configuration.maxRequestBytes)],
-            address: configuration.address, maxRequestBytes: configuration.maxRequestBytes, bound: boundAddress
+            address: configuration.address,
+            maxRequestBytes: configuration.maxRequestBytes,
+            bound: boundAddress
         )
     }
 
@@ -58,7 +60,12 @@ extension RPCRouter {
     ///
     /// - Parameter specName: the request message's name in its specification, for errors.
     mutating func registerIntake<Input: SwiftProtobuf.Message & Sendable, Output: SwiftProtobuf.Message & Sendable>(
-        _ method: MethodDescriptor, specName: String, maxRequestBytes: Int, admission: Admission, channel: IntakeChannel, signal: Signal,
+        _ method: MethodDescriptor,
+        specName: String,
+        maxRequestBytes: Int,
+        admission: Admission,
+        channel: IntakeChannel,
+        signal: Signal,
         handler: @escaping @Sendable (Sized<Input>) async throws(Refusal) -> Output
     ) {
         registerHandler(

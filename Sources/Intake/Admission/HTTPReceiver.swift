@@ -1,6 +1,6 @@
-package import Scenario
 package import Hummingbird
 package import Logging
+package import Scenario
 import ServiceLifecycle
 package import Telemetry
 
@@ -49,7 +49,9 @@ package struct HTTPReceiver<Endpoint: HTTPEndpoint>: Service {
     package func run() async throws {
         try await HTTPSink.serve(
             Responder(endpoint: endpoint, admission: admission, maxRequestBytes: configuration.maxRequestBytes),
-            address: configuration.address, bound: boundAddress, logger: logger
+            address: configuration.address,
+            bound: boundAddress,
+            logger: logger
         )
     }
 

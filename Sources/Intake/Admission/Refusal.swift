@@ -67,7 +67,11 @@ package struct Refusal: Error, Sendable, CustomStringConvertible {
     package var cause: (any Error & Sendable)?
 
     package init(
-        _ code: Code, _ message: String, retryAfterSeconds: Int? = nil, allowedMethods: String? = nil, errorType: String? = nil,
+        _ code: Code,
+        _ message: String,
+        retryAfterSeconds: Int? = nil,
+        allowedMethods: String? = nil,
+        errorType: String? = nil,
         cause: (any Error & Sendable)? = nil
     ) {
         self.code = code
@@ -88,7 +92,9 @@ extension Refusal {
     package static func overloaded(limit: Int?) -> Refusal {
         let limitText = limit.map { "\($0 / (1 << 20)) MiB" } ?? "its limit"
         return Refusal(
-            .unavailable, "otelbench's store is full (\(limitText) of accepted requests): retry later, or raise --memory-limit", retryAfterSeconds: 1
+            .unavailable,
+            "otelbench's store is full (\(limitText) of accepted requests): retry later, or raise --memory-limit",
+            retryAfterSeconds: 1
         )
     }
 

@@ -98,7 +98,8 @@ enum ElasticsearchDocument {
             guard let nanos = timestamp(value) else {
                 throw DocumentProblem(
                     type: "document_parsing_exception",
-                    reason: "failed to parse field [\(field)] of type [date]: '\(value.text ?? "?")' is not RFC 3339 (2024-05-01T12:00:00.123Z) or epoch milliseconds"
+                    reason:
+                        "failed to parse field [\(field)] of type [date]: '\(value.text ?? "?")' is not RFC 3339 (2024-05-01T12:00:00.123Z) or epoch milliseconds"
                 )
             }
             record.timeUnixNano = nanos

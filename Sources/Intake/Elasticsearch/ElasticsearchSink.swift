@@ -1,9 +1,9 @@
-package import Scenario
 import Foundation
 import HTTPTypes
 package import Hummingbird
 package import Logging
 import NIOCore
+package import Scenario
 import Synchronization
 package import Telemetry
 
@@ -25,11 +25,16 @@ extension HTTPReceiver where Endpoint == ElasticsearchEndpoint {
     /// Creates the sink; accepted documents go into `store`'s logs and, as OTLP log records, into `recorder`
     /// when given.
     package init(
-        configuration: Configuration = .loopback(port: 9200), store: TelemetryStore, recorder: RecordingWriter? = nil,
+        configuration: Configuration = .loopback(port: 9200),
+        store: TelemetryStore,
+        recorder: RecordingWriter? = nil,
         logger: Logger = Logger(label: "otelbench.elasticsearch")
     ) {
         self.init(
-            configuration: configuration, endpoint: ElasticsearchEndpoint(), admission: Admission(store: store, recorder: recorder, logger: logger), logger: logger
+            configuration: configuration,
+            endpoint: ElasticsearchEndpoint(),
+            admission: Admission(store: store, recorder: recorder, logger: logger),
+            logger: logger
         )
     }
 }
@@ -47,7 +52,12 @@ package struct ElasticsearchEndpoint: HTTPEndpoint {
 
     final class Counter: Sendable {
         private let value = Mutex<Int>(0)
-        func next() -> Int { value.withLock { current in defer { current += 1 }; return current } }
+        func next() -> Int {
+            value.withLock { current in
+                defer { current += 1 }
+                return current
+            }
+        }
     }
 
     package func respond(to request: Request, admission: Admission, maxRequestBytes: Int) async throws -> Response {
@@ -117,7 +127,8 @@ package struct ElasticsearchEndpoint: HTTPEndpoint {
                 let (action, metadataValue) = actionObject.first, case .object(let metadata) = metadataValue
             else {
                 throw Refusal(
-                    .invalidArgument, "Malformed action/metadata line [\(lineNumber)], expected an object with one action such as {\"index\":{}}",
+                    .invalidArgument,
+                    "Malformed action/metadata line [\(lineNumber)], expected an object with one action such as {\"index\":{}}",
                     errorType: "illegal_argument_exception"
                 )
             }
@@ -128,7 +139,8 @@ package struct ElasticsearchEndpoint: HTTPEndpoint {
             case "index", "create":
                 guard position < lines.count else {
                     throw Refusal(
-                        .invalidArgument, "The bulk request must be terminated by a newline [\\n]: action line [\(lineNumber)] has no document",
+                        .invalidArgument,
+                        "The bulk request must be terminated by a newline [\\n]: action line [\(lineNumber)] has no document",
                         errorType: "illegal_argument_exception"
                     )
                 }
@@ -136,7 +148,14 @@ package struct ElasticsearchEndpoint: HTTPEndpoint {
                 position += 1
                 guard let index else {
                     failed += 1
-                    items.append(item(action, index: "", id: id, failure: DocumentProblem(type: "action_request_validation_exception", reason: "Validation Failed: 1: index is missing;")))
+                    items.append(
+                        item(
+                            action,
+                            index: "",
+                            id: id,
+                            failure: DocumentProblem(type: "action_request_validation_exception", reason: "Validation Failed: 1: index is missing;")
+                        )
+                    )
                     continue
                 }
                 do {
@@ -148,7 +167,17 @@ package struct ElasticsearchEndpoint: HTTPEndpoint {
                     items.append(item(action, index: index, id: id, failure: problem))
                 } catch {
                     failed += 1
-                    items.append(item(action, index: index, id: id, failure: DocumentProblem(type: "document_parsing_exception", reason: "[\(lineNumber + 1):1] failed to parse: the document is not valid JSON")))
+                    items.append(
+                        item(
+                            action,
+                            index: index,
+                            id: id,
+                            failure: DocumentProblem(
+                                type: "document_parsing_exception",
+                                reason: "[\(lineNumber + 1):1] failed to parse: the document is not valid JSON"
+                            )
+                        )
+                    )
                 }
             case "update":
                 position += 1  // its body line
@@ -159,7 +188,8 @@ package struct ElasticsearchEndpoint: HTTPEndpoint {
                 items.append(item(action, index: index ?? "", id: id, failure: Self.unsupportedAction(action)))
             default:
                 throw Refusal(
-                    .invalidArgument, "Malformed action/metadata line [\(lineNumber)], expected one of [create, delete, index, update] but found [\(action)]",
+                    .invalidArgument,
+                    "Malformed action/metadata line [\(lineNumber)], expected one of [create, delete, index, update] but found [\(action)]",
                     errorType: "illegal_argument_exception"
                 )
             }
@@ -198,10 +228,13 @@ package struct ElasticsearchEndpoint: HTTPEndpoint {
             return .object([(action, .object(members))])
         }
         return .object([
-            (action, .object([
-                ("_index", .string(index)), ("_id", .string(id)), ("status", .int(400)),
-                ("error", .object([("type", .string(failure.type)), ("reason", .string(failure.reason))])),
-            ]))
+            (
+                action,
+                .object([
+                    ("_index", .string(index)), ("_id", .string(id)), ("status", .int(400)),
+                    ("error", .object([("type", .string(failure.type)), ("reason", .string(failure.reason))])),
+                ])
+            )
         ])
     }
 
@@ -224,7 +257,10 @@ package struct ElasticsearchEndpoint: HTTPEndpoint {
     }
 
     private static func unsupportedAction(_ action: String) -> DocumentProblem {
-        DocumentProblem(type: "illegal_argument_exception", reason: "otelbench's Elasticsearch sink keeps what it receives: [\(action)] is not supported, send index or create")
+        DocumentProblem(
+            type: "illegal_argument_exception",
+            reason: "otelbench's Elasticsearch sink keeps what it receives: [\(action)] is not supported, send index or create"
+        )
     }
 
     /// Index names as Elasticsearch allows them: lower case, no `\ / * ? " < > | , #` or spaces, not starting with `-`, `_`, `+`.
@@ -234,7 +270,8 @@ package struct ElasticsearchEndpoint: HTTPEndpoint {
             !["-", "_", "+"].contains(name.first.map(String.init) ?? ""), name != ".", name != ".."
         else {
             throw Refusal(
-                .invalidArgument, "Invalid index name [\(name)]: must be lowercase, without spaces or \\/*?\"<>|,#: and not start with -, _ or +",
+                .invalidArgument,
+                "Invalid index name [\(name)]: must be lowercase, without spaces or \\/*?\"<>|,#: and not start with -, _ or +",
                 errorType: "invalid_index_name_exception"
             )
         }
@@ -257,11 +294,14 @@ package struct ElasticsearchEndpoint: HTTPEndpoint {
         ("name", .string("otelbench")),
         ("cluster_name", .string("otelbench")),
         ("cluster_uuid", .string("otelbench-sink")),
-        ("version", .object([
-            ("number", .string("8.17.0")), ("build_flavor", .string("default")), ("build_type", .string("otelbench")),
-            ("lucene_version", .string("9.12.0")), ("minimum_wire_compatibility_version", .string("7.17.0")),
-            ("minimum_index_compatibility_version", .string("7.0.0")),
-        ])),
+        (
+            "version",
+            .object([
+                ("number", .string("8.17.0")), ("build_flavor", .string("default")), ("build_type", .string("otelbench")),
+                ("lucene_version", .string("9.12.0")), ("minimum_wire_compatibility_version", .string("7.17.0")),
+                ("minimum_index_compatibility_version", .string("7.0.0")),
+            ])
+        ),
         ("tagline", .string("You Know, for Search")),
     ])
 }

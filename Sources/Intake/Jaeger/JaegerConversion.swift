@@ -45,7 +45,8 @@ package enum JaegerConversion {
     /// - Returns: the spans, or the problems (one per invalid span, naming it): a batch with any invalid span
     ///   is refused whole, so that a sender's retry can never store a span twice.
     package static func spans(
-        _ batch: Jaeger_ApiV2_Batch, channel: IntakeChannel
+        _ batch: Jaeger_ApiV2_Batch,
+        channel: IntakeChannel
     ) -> (spans: [Span], problems: [String]) {
         var spans: [Span] = []
         var problems: [String] = []
@@ -84,7 +85,9 @@ package enum JaegerConversion {
         var links: [SpanLink] = []
         for (index, reference) in proto.references.enumerated() {
             guard let referenceTrace = TraceID(bytes: reference.traceID), let referenceSpan = SpanID(bytes: reference.spanID) else {
-                return .failure(Problem(message: "references[\(index)] has ids of \(reference.traceID.count) and \(reference.spanID.count) bytes, want 16 and 8"))
+                return .failure(
+                    Problem(message: "references[\(index)] has ids of \(reference.traceID.count) and \(reference.spanID.count) bytes, want 16 and 8")
+                )
             }
             if parent == nil, reference.refType == .childOf, referenceTrace == traceID {
                 parent = referenceSpan
@@ -127,11 +130,22 @@ package enum JaegerConversion {
         guard !overflow else { return .failure(Problem(message: "startTime + duration is out of range")) }
         return .success(
             Span(
-                traceID: traceID, spanID: spanID, parentSpanID: parent, traceState: traceState,
+                traceID: traceID,
+                spanID: spanID,
+                parentSpanID: parent,
+                traceState: traceState,
                 flags: proto.flags & 0x01,
-                name: proto.operationName, kind: kind, startTimeUnixNano: start, endTimeUnixNano: end,
-                attributes: attributes, events: events, links: links, status: status, resource: resource,
-                scope: scope, channel: channel
+                name: proto.operationName,
+                kind: kind,
+                startTimeUnixNano: start,
+                endTimeUnixNano: end,
+                attributes: attributes,
+                events: events,
+                links: links,
+                status: status,
+                resource: resource,
+                scope: scope,
+                channel: channel
             )
         )
     }

@@ -1,7 +1,7 @@
-import Scenario
 package import GRPCCore
 package import Logging
 import OTelBenchProtos
+import Scenario
 package import Telemetry
 
 /// Jaeger's collector gRPC endpoint: `jaeger.api_v2.CollectorService/PostSpans`, the protocol of the
@@ -20,7 +20,9 @@ package typealias JaegerGRPCSink = GRPCReceiver<JaegerGRPCEndpoint>
 extension GRPCReceiver where Endpoint == JaegerGRPCEndpoint {
     /// Creates the sink; accepted spans go into `store` and, as OTLP, into `recorder` when given.
     package init(
-        configuration: Configuration = .loopback(port: 14250), store: TelemetryStore, recorder: RecordingWriter? = nil,
+        configuration: Configuration = .loopback(port: 14250),
+        store: TelemetryStore,
+        recorder: RecordingWriter? = nil,
         logger: Logger = Logger(label: "otelbench.jaeger-grpc")
     ) {
         self.init(configuration: configuration, endpoint: JaegerGRPCEndpoint(), admission: Admission(store: store, recorder: recorder, logger: logger))
@@ -35,8 +37,12 @@ package struct JaegerGRPCEndpoint: GRPCEndpoint {
 
     package func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>, admission: Admission, maxRequestBytes: Int) {
         router.registerIntake(
-            Jaeger_ApiV2_CollectorService.Method.PostSpans.descriptor, specName: "jaeger.api_v2.PostSpansRequest",
-            maxRequestBytes: maxRequestBytes, admission: admission, channel: .jaegerGRPC, signal: .traces
+            Jaeger_ApiV2_CollectorService.Method.PostSpans.descriptor,
+            specName: "jaeger.api_v2.PostSpansRequest",
+            maxRequestBytes: maxRequestBytes,
+            admission: admission,
+            channel: .jaegerGRPC,
+            signal: .traces
         ) { (request: Sized<Jaeger_ApiV2_PostSpansRequest>) async throws(Refusal) -> Jaeger_ApiV2_PostSpansResponse in
             try await JaegerIngest.admit(request.message.batch, bytes: request.byteCount, channel: .jaegerGRPC, through: admission)
             return Jaeger_ApiV2_PostSpansResponse()
@@ -55,7 +61,8 @@ enum JaegerIngest {
                 let shown = converted.problems.prefix(5).joined(separator: "; ")
                 let more = converted.problems.count > 5 ? "; and \(converted.problems.count - 5) more" : ""
                 throw Refusal(
-                    .invalidArgument, "batch refused whole, \(converted.problems.count) of \(batch.spans.count) spans are invalid: \(shown)\(more)"
+                    .invalidArgument,
+                    "batch refused whole, \(converted.problems.count) of \(batch.spans.count) spans are invalid: \(shown)\(more)"
                 )
             }
             ticket.accept(Batch(spans: converted.spans), recording: .converted)

@@ -276,7 +276,8 @@ package enum JaegerThriftBatch {
     // MARK: Helpers
 
     private static func readList<Element>(
-        of elementType: ThriftType, _ reader: inout ThriftBinaryReader,
+        of elementType: ThriftType,
+        _ reader: inout ThriftBinaryReader,
         element: (inout ThriftBinaryReader) throws(ThriftDecodingError) -> Element
     ) throws(ThriftDecodingError) -> [Element] {
         let count = try reader.readListHeader(of: elementType)
@@ -296,7 +297,10 @@ package enum JaegerThriftBatch {
     }
 
     private static func expect(
-        _ type: ThriftType, _ wanted: ThriftType, _ name: String, _ reader: inout ThriftBinaryReader
+        _ type: ThriftType,
+        _ wanted: ThriftType,
+        _ name: String,
+        _ reader: inout ThriftBinaryReader
     ) throws(ThriftDecodingError) {
         guard type == wanted else { throw reader.error("field \(name) has wire type \(type), jaeger.thrift says \(wanted)") }
     }

@@ -1,8 +1,8 @@
-package import Scenario
 package import Hummingbird
 package import Logging
 import NIOCore
 import OTelBenchProtos
+package import Scenario
 package import Telemetry
 
 /// Jaeger's collector HTTP endpoint: `POST /api/traces` with one jaeger.thrift `Batch` in the Thrift
@@ -18,11 +18,16 @@ package typealias JaegerThriftHTTPSink = HTTPReceiver<JaegerThriftEndpoint>
 extension HTTPReceiver where Endpoint == JaegerThriftEndpoint {
     /// Creates the sink; accepted spans go into `store` and, as OTLP, into `recorder` when given.
     package init(
-        configuration: Configuration = .loopback(port: 14268), store: TelemetryStore, recorder: RecordingWriter? = nil,
+        configuration: Configuration = .loopback(port: 14268),
+        store: TelemetryStore,
+        recorder: RecordingWriter? = nil,
         logger: Logger = Logger(label: "otelbench.jaeger-thrift")
     ) {
         self.init(
-            configuration: configuration, endpoint: JaegerThriftEndpoint(), admission: Admission(store: store, recorder: recorder, logger: logger), logger: logger
+            configuration: configuration,
+            endpoint: JaegerThriftEndpoint(),
+            admission: Admission(store: store, recorder: recorder, logger: logger),
+            logger: logger
         )
     }
 }

@@ -1,5 +1,5 @@
-package import Scenario
 package import OTelBenchProtos
+package import Scenario
 package import SwiftProtobuf
 package import Telemetry
 

@@ -1,7 +1,7 @@
-import Scenario
 package import GRPCCore
 package import Logging
 import OTelBenchProtos
+import Scenario
 import Telemetry
 
 /// OTLP/gRPC receiver: `TraceService/Export`, `MetricsService/Export` and `LogsService/Export` on one
@@ -30,25 +30,40 @@ package struct OTLPGRPCEndpoint: GRPCEndpoint {
         register(
             Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest.self,
             method: Opentelemetry_Proto_Collector_Trace_V1_TraceService.Method.Export.descriptor,
-            with: &router, admission: admission, maxRequestBytes: maxRequestBytes
+            with: &router,
+            admission: admission,
+            maxRequestBytes: maxRequestBytes
         )
         register(
             Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest.self,
             method: Opentelemetry_Proto_Collector_Metrics_V1_MetricsService.Method.Export.descriptor,
-            with: &router, admission: admission, maxRequestBytes: maxRequestBytes
+            with: &router,
+            admission: admission,
+            maxRequestBytes: maxRequestBytes
         )
         register(
             Opentelemetry_Proto_Collector_Logs_V1_ExportLogsServiceRequest.self,
             method: Opentelemetry_Proto_Collector_Logs_V1_LogsService.Method.Export.descriptor,
-            with: &router, admission: admission, maxRequestBytes: maxRequestBytes
+            with: &router,
+            admission: admission,
+            maxRequestBytes: maxRequestBytes
         )
     }
 
     private func register<Export: OTLPExportRequest, Transport: ServerTransport>(
-        _ type: Export.Type, method: MethodDescriptor, with router: inout RPCRouter<Transport>, admission: Admission, maxRequestBytes: Int
+        _ type: Export.Type,
+        method: MethodDescriptor,
+        with router: inout RPCRouter<Transport>,
+        admission: Admission,
+        maxRequestBytes: Int
     ) {
         router.registerIntake(
-            method, specName: Export.specName, maxRequestBytes: maxRequestBytes, admission: admission, channel: .otlpGRPC, signal: Export.signal
+            method,
+            specName: Export.specName,
+            maxRequestBytes: maxRequestBytes,
+            admission: admission,
+            channel: .otlpGRPC,
+            signal: Export.signal
         ) { (request: Sized<Export>) async throws(Refusal) -> Export.Response in
             try await admission.admit(Export.signal, on: .otlpGRPC, bytes: request.byteCount, partialSuccess: true) { ticket in
                 ticket.answer(request.message)

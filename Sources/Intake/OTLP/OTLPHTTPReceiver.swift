@@ -1,9 +1,9 @@
-package import Scenario
+import GRPCCore
 package import Hummingbird
 package import Logging
-import GRPCCore
 import NIOCore
 import OTelBenchProtos
+package import Scenario
 package import Telemetry
 
 /// OTLP/HTTP receiver: `POST /v1/traces`, `/v1/metrics`, `/v1/logs` with `application/x-protobuf` or
@@ -81,7 +81,8 @@ package struct OTLPHTTPEndpoint: HTTPEndpoint {
         var headers = refusal.headers
         headers[.contentType] = encoding.contentType
         return Response(
-            status: refusal.status, headers: headers,
+            status: refusal.status,
+            headers: headers,
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: encoding == .json ? status.jsonBytes : status.protobufBytes))
         )
     }
@@ -96,7 +97,10 @@ package struct OTLPHTTPEndpoint: HTTPEndpoint {
     }
 
     private func export<Export: OTLPExportRequest>(
-        _ type: Export.Type, _ body: ByteBuffer, _ encoding: Encoding, _ admission: Admission
+        _ type: Export.Type,
+        _ body: ByteBuffer,
+        _ encoding: Encoding,
+        _ admission: Admission
     ) async throws(Refusal) -> Response {
         let response = try await admission.admit(Export.signal, on: encoding.channel, bytes: body.readableBytes, partialSuccess: true) {
             ticket throws(Refusal) in

@@ -1,9 +1,9 @@
-package import Scenario
-import PromQLSyntax
 package import Hummingbird
 package import Logging
 import NIOCore
 import OTelBenchProtos
+import PromQLSyntax
+package import Scenario
 import Synchronization
 package import Telemetry
 
@@ -33,12 +33,17 @@ extension HTTPReceiver where Endpoint == RemoteWriteEndpoint {
     ///
     /// - Parameter readAPI: read endpoints served on the same address (Prometheus' query API), if any.
     package init(
-        configuration: Configuration = .loopback(port: 9090), store: TelemetryStore, recorder: RecordingWriter? = nil,
-        readAPI: (any ReadAPI)? = nil, logger: Logger = Logger(label: "otelbench.remote-write")
+        configuration: Configuration = .loopback(port: 9090),
+        store: TelemetryStore,
+        recorder: RecordingWriter? = nil,
+        readAPI: (any ReadAPI)? = nil,
+        logger: Logger = Logger(label: "otelbench.remote-write")
     ) {
         self.init(
-            configuration: configuration, endpoint: RemoteWriteEndpoint(readAPI: readAPI),
-            admission: Admission(store: store, recorder: recorder, logger: logger), logger: logger
+            configuration: configuration,
+            endpoint: RemoteWriteEndpoint(readAPI: readAPI),
+            admission: Admission(store: store, recorder: recorder, logger: logger),
+            logger: logger
         )
     }
 }
@@ -164,7 +169,8 @@ final class RemoteWriteLedger: Sendable {
                     }
                     guard sample.timestamp >= 0 else {
                         throw RemoteWriteViolation(
-                            message: "timeseries[\(index)] \(Self.describe(series.labels)) samples[\(sampleIndex)]: timestamp \(sample.timestamp) ms is before 1970"
+                            message:
+                                "timeseries[\(index)] \(Self.describe(series.labels)) samples[\(sampleIndex)]: timestamp \(sample.timestamp) ms is before 1970"
                         )
                     }
                     previous = LastSample(timestampMillis: sample.timestamp, valueBits: bits)
@@ -192,7 +198,9 @@ final class RemoteWriteLedger: Sendable {
         }
         return MetricSeries(
             key: SeriesKey(metricName: name, attributes: attributes, resource: Resource()),
-            kind: .gauge, points: points, channel: .prometheusRemoteWrite
+            kind: .gauge,
+            points: points,
+            channel: .prometheusRemoteWrite
         )
     }
 
@@ -218,7 +226,6 @@ final class RemoteWriteLedger: Sendable {
         guard PrometheusNames.isMetricName(metricName) else { return "metric name \"\(metricName)\" is invalid: names match [a-zA-Z_:][a-zA-Z0-9_:]*" }
         return nil
     }
-
 
     /// `{__name__="up", job="x"}`, shortened past 200 characters.
     static func describe(_ labels: [Prometheus_Label]) -> String {

@@ -54,7 +54,10 @@ package enum SnappyBlock {
     /// Decodes one snappy block of at most `limit` decoded bytes.
     package static func decode(_ input: [UInt8], limit: Int) throws(SnappyError) -> [UInt8] {
         if input.starts(with: framedStreamIdentifier) {
-            throw SnappyError(message: "body is in snappy's framed (stream) format: remote write uses the block format (snappy.Encode / compress_raw, not snappy.NewWriter / compress)")
+            throw SnappyError(
+                message:
+                    "body is in snappy's framed (stream) format: remote write uses the block format (snappy.Encode / compress_raw, not snappy.NewWriter / compress)"
+            )
         }
         var position = 0
         let length = try readLength(input, &position)
@@ -80,7 +83,10 @@ package enum SnappyBlock {
                 }
                 literalLength += 1
                 guard literalLength <= input.count - position else {
-                    throw SnappyError(message: "snappy block is truncated: a literal of \(literalLength) bytes at byte \(position) has only \(input.count - position) bytes left")
+                    throw SnappyError(
+                        message:
+                            "snappy block is truncated: a literal of \(literalLength) bytes at byte \(position) has only \(input.count - position) bytes left"
+                    )
                 }
                 guard literalLength <= length - output.count else {
                     throw SnappyError(message: "snappy block is corrupt: a literal at byte \(position) goes past the announced \(length) bytes")
@@ -92,23 +98,31 @@ package enum SnappyBlock {
                 let offset: Int
                 switch tag & 0x03 {
                 case 1:
-                    guard position < input.count else { throw SnappyError(message: "snappy block is truncated: a copy needs 1 offset byte at byte \(position)") }
+                    guard position < input.count else {
+                        throw SnappyError(message: "snappy block is truncated: a copy needs 1 offset byte at byte \(position)")
+                    }
                     copyLength = 4 + Int((tag >> 2) & 0x07)
                     offset = Int(tag >> 5) << 8 | Int(input[position])
                     position += 1
                 case 2:
-                    guard position + 2 <= input.count else { throw SnappyError(message: "snappy block is truncated: a copy needs 2 offset bytes at byte \(position)") }
+                    guard position + 2 <= input.count else {
+                        throw SnappyError(message: "snappy block is truncated: a copy needs 2 offset bytes at byte \(position)")
+                    }
                     copyLength = 1 + Int(tag >> 2)
                     offset = Int(input[position]) | Int(input[position + 1]) << 8
                     position += 2
                 default:
-                    guard position + 4 <= input.count else { throw SnappyError(message: "snappy block is truncated: a copy needs 4 offset bytes at byte \(position)") }
+                    guard position + 4 <= input.count else {
+                        throw SnappyError(message: "snappy block is truncated: a copy needs 4 offset bytes at byte \(position)")
+                    }
                     copyLength = 1 + Int(tag >> 2)
                     offset = (0..<4).reduce(0) { $0 | Int(input[position + $1]) << (8 * $1) }
                     position += 4
                 }
                 guard offset > 0, offset <= output.count else {
-                    throw SnappyError(message: "snappy block is corrupt: a copy at byte \(position) refers \(offset) bytes back, but only \(output.count) are decoded")
+                    throw SnappyError(
+                        message: "snappy block is corrupt: a copy at byte \(position) refers \(offset) bytes back, but only \(output.count) are decoded"
+                    )
                 }
                 guard copyLength <= length - output.count else {
                     throw SnappyError(message: "snappy block is corrupt: a copy at byte \(position) goes past the announced \(length) bytes")
@@ -129,7 +143,9 @@ package enum SnappyBlock {
         var shift: UInt64 = 0
         while true {
             guard position < input.count else {
-                throw SnappyError(message: input.isEmpty ? "body is empty: a snappy block starts with its decoded length" : "snappy block is truncated in its length header")
+                throw SnappyError(
+                    message: input.isEmpty ? "body is empty: a snappy block starts with its decoded length" : "snappy block is truncated in its length header"
+                )
             }
             let byte = input[position]
             position += 1

@@ -80,7 +80,8 @@ package struct AlertEvaluator: Sendable {
                             labels = labels.setting("alertname", name)
                             seen.insert(labels)
                             let annotations = rule.annotations.mapValues { TemplateData(labels: labels, value: element.value).expand($0) }
-                            var instance = instances[labels] ?? Instance(name: name, labels: labels, annotations: annotations, value: element.value, activeAt: time)
+                            var instance =
+                                instances[labels] ?? Instance(name: name, labels: labels, annotations: annotations, value: element.value, activeAt: time)
                             instance.value = element.value
                             instance.annotations = annotations
                             if instance.firedAt == nil, time - instance.activeAt >= PromQLFormat.milliseconds(rule.holdDuration) { instance.firedAt = time }

@@ -1,5 +1,5 @@
-import Intake
 import Foundation
+import Intake
 import Telemetry
 
 /// A store span as Jaeger's query API shows it: OTLP fields written back as Jaeger tags and references,

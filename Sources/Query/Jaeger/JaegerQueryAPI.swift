@@ -1,9 +1,9 @@
-import Intake
-package import Scenario
 import Foundation
 import Hummingbird
+import Intake
 package import Logging
 import NIOCore
+package import Scenario
 package import ServiceLifecycle
 package import Telemetry
 
@@ -139,14 +139,18 @@ struct TraceSearch {
         service = query["service"]?.last.flatMap { $0.isEmpty ? nil : $0 }
         operation = query["operation"]?.last.flatMap { $0.isEmpty ? nil : $0 }
         for id in query["traceID"] ?? [] {
-            guard let traceID = JaegerJSON.parseTraceID(Substring(id)) else { throw TraceSearchError(message: "cannot parse traceID param '\(id)': want 1 to 32 hex digits") }
+            guard let traceID = JaegerJSON.parseTraceID(Substring(id)) else {
+                throw TraceSearchError(message: "cannot parse traceID param '\(id)': want 1 to 32 hex digits")
+            }
             traceIDs.append(traceID)
         }
         guard service != nil || !traceIDs.isEmpty else { throw TraceSearchError(message: "parameter 'service' is required") }
         startMicros = try Self.micros(query["start"]?.last, name: "start")
         endMicros = try Self.micros(query["end"]?.last, name: "end")
         if let text = query["limit"]?.last, !text.isEmpty {
-            guard let value = Int(text), value >= 0 else { throw TraceSearchError(message: "unable to parse param 'limit': '\(text)' is not a non-negative integer") }
+            guard let value = Int(text), value >= 0 else {
+                throw TraceSearchError(message: "unable to parse param 'limit': '\(text)' is not a non-negative integer")
+            }
             limit = value == 0 ? 100 : value
         }
         minDurationMicros = try Self.duration(query["minDuration"]?.last, name: "minDuration")

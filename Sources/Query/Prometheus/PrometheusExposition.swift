@@ -1,13 +1,13 @@
-package import PromQLSyntax
-package import Scrape
-import Intake
-package import Scenario
 import Foundation
 import Hummingbird
+import Intake
 package import Logging
 import NIOCore
-package import ServiceLifecycle
 import PromQL
+package import PromQLSyntax
+package import Scenario
+package import Scrape
+package import ServiceLifecycle
 package import Telemetry
 
 /// The metrics received over OTLP, exposed for Prometheus to scrape (`GET /metrics`, default port 9464)
@@ -56,7 +56,10 @@ package struct PrometheusExposition: Service {
 
     package func run() async throws {
         try await HTTPSink.serve(
-            ExpositionResponder(configuration: configuration, store: store), address: configuration.address, bound: boundAddress, logger: logger
+            ExpositionResponder(configuration: configuration, store: store),
+            address: configuration.address,
+            bound: boundAddress,
+            logger: logger
         )
     }
 
@@ -65,7 +68,10 @@ package struct PrometheusExposition: Service {
 
     /// The exposition of `series`, as `GET /metrics` serves it.
     package static func text(
-        of series: [MetricSeries], format: Format = .text, namespace: String = "", constantLabels: [String: String] = [:]
+        of series: [MetricSeries],
+        format: Format = .text,
+        namespace: String = "",
+        constantLabels: [String: String] = [:]
     ) -> String {
         ExpositionWriter(namespace: namespace, constantLabels: constantLabels, format: format)
             .text(series.filter { $0.channel != .prometheusRemoteWrite && $0.channel != .prometheusScrape })
@@ -87,7 +93,10 @@ struct ExpositionResponder: HTTPResponder {
         }
         let format = PrometheusExposition.Format.negotiated(accept: request.headers[.accept])
         let text = PrometheusExposition.text(
-            of: store.series, format: format, namespace: configuration.namespace, constantLabels: configuration.constantLabels
+            of: store.series,
+            format: format,
+            namespace: configuration.namespace,
+            constantLabels: configuration.constantLabels
         )
         return Response(
             status: .ok,
@@ -222,7 +231,10 @@ struct ExpositionWriter {
         guard let latest = points.max(by: { $0.timeUnixNano < $1.timeUnixNano }) else { return nil }
         guard case .histogram(.delta) = series.kind else { return latest }
         var total = HistogramPoint(
-            timeUnixNano: latest.timeUnixNano, count: 0, sum: 0, explicitBounds: latest.explicitBounds,
+            timeUnixNano: latest.timeUnixNano,
+            count: 0,
+            sum: 0,
+            explicitBounds: latest.explicitBounds,
             bucketCounts: Array(repeating: 0, count: latest.bucketCounts.count)
         )
         for point in points where point.explicitBounds == latest.explicitBounds && point.bucketCounts.count == total.bucketCounts.count {

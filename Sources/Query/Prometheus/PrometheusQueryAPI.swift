@@ -1,9 +1,9 @@
-package import Intake
-package import PromQLSyntax
 import Foundation
 package import Hummingbird
+package import Intake
 import NIOCore
 import PromQL
+package import PromQLSyntax
 package import Telemetry
 
 /// Prometheus' HTTP query API over the store, answered by the same PromQL engine as the checks, in
@@ -85,7 +85,9 @@ package struct PrometheusQueryAPI: ReadAPI {
             let end = try Self.parseTime(required(parameters, "end"), name: "end")
             let step = try Self.parseStep(required(parameters, "step"))
             guard end >= start else { throw .badData("invalid parameter \"end\": end timestamp must not be before start time") }
-            guard step > 0 else { throw .badData("invalid parameter \"step\": zero or negative query resolution step widths are not accepted. Try a positive integer") }
+            guard step > 0 else {
+                throw .badData("invalid parameter \"step\": zero or negative query resolution step widths are not accepted. Try a positive integer")
+            }
             guard (end - start) / step <= 11_000 else {
                 throw .badData("exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)")
             }
@@ -163,19 +165,24 @@ package struct PrometheusQueryAPI: ReadAPI {
         }
         for (label, values) in valuesByLabel { memoryByLabel[label] = values.reduce(0) { $0 + $1.utf8.count } }
         func top(_ counts: [String: Int]) -> JSONValue {
-            .array(counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(10).map {
-                .object([("name", .string($0.key)), ("value", .int(Int64($0.value)))])
-            })
+            .array(
+                counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(10).map {
+                    .object([("name", .string($0.key)), ("value", .int(Int64($0.value)))])
+                }
+            )
         }
         let samples = engine.series.reduce(0) { $0 + $1.samples.count }
         return .object([
-            ("headStats", .object([
-                ("numSeries", .int(Int64(engine.series.count))),
-                ("numLabelPairs", .int(Int64(seriesByPair.count))),
-                ("chunkCount", .int(Int64((samples + 119) / 120))),
-                ("minTime", .int(engine.earliestTimestamp ?? 0)),
-                ("maxTime", .int(engine.latestTimestamp ?? 0)),
-            ])),
+            (
+                "headStats",
+                .object([
+                    ("numSeries", .int(Int64(engine.series.count))),
+                    ("numLabelPairs", .int(Int64(seriesByPair.count))),
+                    ("chunkCount", .int(Int64((samples + 119) / 120))),
+                    ("minTime", .int(engine.earliestTimestamp ?? 0)),
+                    ("maxTime", .int(engine.latestTimestamp ?? 0)),
+                ])
+            ),
             ("seriesCountByMetricName", top(seriesByName)),
             ("labelValueCountByLabelName", top(valuesByLabel.mapValues(\.count))),
             ("memoryInBytesByLabelName", top(memoryByLabel)),
@@ -196,10 +203,12 @@ package struct PrometheusQueryAPI: ReadAPI {
                 }
             entries[PrometheusView.metricName(metric)] = (type, metric.description, metric.unit)
         }
-        return .object(entries.keys.sorted().map { name in
-            let entry = entries[name]!
-            return (name, .array([.object([("type", .string(entry.type)), ("help", .string(entry.help)), ("unit", .string(entry.unit))])]))
-        })
+        return .object(
+            entries.keys.sorted().map { name in
+                let entry = entries[name]!
+                return (name, .array([.object([("type", .string(entry.type)), ("help", .string(entry.help)), ("unit", .string(entry.unit))])]))
+            }
+        )
     }
 
     // MARK: encoding

@@ -144,8 +144,8 @@ extension MetricTaxonomy {
     }
 }
 
-private extension YamlError {
-    var line: Int? {
+extension YamlError {
+    fileprivate var line: Int? {
         switch self {
         case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _):
             return mark.line

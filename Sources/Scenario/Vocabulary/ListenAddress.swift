@@ -47,4 +47,3 @@ package struct ListenAddressError: Error, CustomStringConvertible {
     package var message: String
     package var description: String { message }
 }
-

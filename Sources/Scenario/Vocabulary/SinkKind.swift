@@ -19,14 +19,15 @@ package enum SinkKind: String, CaseIterable, Sendable, Hashable, Comparable {
 
     /// The protocol's usual address, for help texts.
     package var usualAddress: ListenAddress {
-        let port = switch self {
-        case .jaegerGRPC: 14250
-        case .jaegerThrift: 14268
-        case .jaegerQuery: 16686
-        case .prometheus: 9090
-        case .exposition: 9464
-        case .elasticsearch: 9200
-        }
+        let port =
+            switch self {
+            case .jaegerGRPC: 14250
+            case .jaegerThrift: 14268
+            case .jaegerQuery: 16686
+            case .prometheus: 9090
+            case .exposition: 9464
+            case .elasticsearch: 9200
+            }
         return ListenAddress(host: "127.0.0.1", port: port)
     }
 

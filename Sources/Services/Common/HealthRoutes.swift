@@ -67,7 +67,9 @@ struct HealthRoutes {
         defer {
             let milliseconds = timeline.now().seconds(since: start) * 1000
             environment.instruments.record(
-                "health_check_latency_milliseconds", milliseconds, labels: ["endpoint": endpoint, "check_type": type]
+                "health_check_latency_milliseconds",
+                milliseconds,
+                labels: ["endpoint": endpoint, "check_type": type]
             )
         }
         return try await environment.operation(operation) { span in

@@ -1,5 +1,5 @@
-package import Scenario
 import Foundation
+package import Scenario
 import Yams
 
 extension ServicesConfiguration {
@@ -99,9 +99,17 @@ private struct ConfigurationReader {
             case "operations":
                 for (operation, key, behaviourNode) in try mapping(value, name, allowed: []) {
                     guard OperationCatalog.defaults[operation] != nil else {
-                        throw error(key, "operations.\(operation)", "unknown operation; known: \(OperationCatalog.defaults.keys.sorted().joined(separator: ", "))")
+                        throw error(
+                            key,
+                            "operations.\(operation)",
+                            "unknown operation; known: \(OperationCatalog.defaults.keys.sorted().joined(separator: ", "))"
+                        )
                     }
-                    configuration.operations[operation] = try behaviour(behaviourNode, "operations.\(operation)", default: OperationCatalog.defaults[operation]!)
+                    configuration.operations[operation] = try behaviour(
+                        behaviourNode,
+                        "operations.\(operation)",
+                        default: OperationCatalog.defaults[operation]!
+                    )
                 }
             case "faults":
                 for (serviceName, key, list) in try mapping(value, name, allowed: Set(CFCoreService.allCases.map(\.rawValue) + ["all"])) {

@@ -1,4 +1,5 @@
 package import Scenario
+
 /// One of the built-in cf_core services.
 package enum CFCoreService: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
     /// Task CRUD.

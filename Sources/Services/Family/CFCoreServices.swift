@@ -1,9 +1,9 @@
-import Scenario
 import AsyncHTTPClient
 package import Foundation
 import Hummingbird
 package import Logging
 import NIOCore
+import Scenario
 package import ServiceLifecycle
 import Synchronization
 
@@ -139,7 +139,9 @@ package final class CFCoreServices: Service, Sendable {
             application: Application(
                 router: router,
                 configuration: .init(address: .hostname(configuration.host, port: requestedPorts[service] ?? 0), serverName: nil),
-                onServerRunning: { [host = configuration.host] channel in bound.resolve(.success(ListenAddress(host: host, port: channel.localAddress?.port ?? 0))) },
+                onServerRunning: { [host = configuration.host] channel in
+                    bound.resolve(.success(ListenAddress(host: host, port: channel.localAddress?.port ?? 0)))
+                },
                 logger: logger
             ),
             bound: bound

@@ -1,6 +1,6 @@
-import Scenario
 import AsyncHTTPClient
 import Hummingbird
+import Scenario
 import Tracing
 
 /// What a service's routes share: its telemetry, the family configuration, its HTTP client, and where its peers

@@ -109,7 +109,8 @@ actor MigrationDatabase {
             }
             _ = try await connection.query("DELETE FROM main.phase_state WHERE phase = ?", [.text(phase)])
             _ = try await connection.query(
-                "INSERT INTO main.phase_state SELECT phase, state FROM snapshot.phase_state WHERE phase = ?", [.text(phase)]
+                "INSERT INTO main.phase_state SELECT phase, state FROM snapshot.phase_state WHERE phase = ?",
+                [.text(phase)]
             )
         } catch let corruption as SnapshotCorruption {
             _ = try? await connection.query("DETACH DATABASE snapshot")

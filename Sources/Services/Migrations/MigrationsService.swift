@@ -142,7 +142,10 @@ struct MigrationsRoutes {
                     }
                     let seconds = timeline.now().seconds(since: workStart)
                     if seconds > Self.phaseTimeoutSeconds {
-                        throw PhaseFailure(errorType: "timeout", message: "phase \(phase) took \(Int(seconds)) s, over the \(Int(Self.phaseTimeoutSeconds)) s limit")
+                        throw PhaseFailure(
+                            errorType: "timeout",
+                            message: "phase \(phase) took \(Int(seconds)) s, over the \(Int(Self.phaseTimeoutSeconds)) s limit"
+                        )
                     }
                 }
                 if !dryRun {
@@ -173,7 +176,8 @@ struct MigrationsRoutes {
             }
         }
         environment.instruments.record(
-            "migration_duration_seconds", timeline.now().seconds(since: start),
+            "migration_duration_seconds",
+            timeline.now().seconds(since: start),
             labels: ["phase": phase, "status": status, "dry_run": dryRun ? "true" : "false"]
         )
         return try await state(phase)
@@ -230,7 +234,9 @@ struct MigrationsRoutes {
             let data = try encoder.encode(try await database.all())
             try Self.writeDurably(data, to: url)
             environment.instruments.record(
-                "state_file_write_latency_milliseconds", timeline.now().seconds(since: start) * 1000, labels: ["phase": phase]
+                "state_file_write_latency_milliseconds",
+                timeline.now().seconds(since: start) * 1000,
+                labels: ["phase": phase]
             )
         }
     }
@@ -327,7 +333,9 @@ struct MigrationsRoutes {
         let start = timeline.now()
         defer {
             environment.instruments.record(
-                "rollback_duration_seconds", timeline.now().seconds(since: start), labels: ["phase": phase, "operation": operation]
+                "rollback_duration_seconds",
+                timeline.now().seconds(since: start),
+                labels: ["phase": phase, "operation": operation]
             )
         }
         do {

@@ -1,7 +1,7 @@
-import Scenario
 import Foundation
 package import Logging
 import OTel
+import Scenario
 package import ServiceLifecycle
 import Synchronization
 package import Tracing

@@ -1,5 +1,5 @@
-package import Scenario
 package import CoreMetrics
+package import Scenario
 import Synchronization
 
 /// The metrics of one service, created from the taxonomy: every recording names a taxonomy metric and its
@@ -66,7 +66,8 @@ package final class TaxonomyInstruments: Sendable {
         return handlers.withLock { handlers in
             if let existing = handlers[key] { return existing }
             // swift-otel reads `unit` and `description` dimensions as the OTLP metric's unit and description.
-            let dimensions = labels.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+            let dimensions =
+                labels.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
                 + [("unit", definition.unit), ("description", definition.description)]
             let made: Handler
             switch definition.type {

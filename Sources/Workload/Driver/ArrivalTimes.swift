@@ -1,5 +1,5 @@
-package import Scenario
 import Foundation
+package import Scenario
 
 /// Reproducible pseudo-random numbers for schedules and request mixes (SplitMix64).
 package struct SeededRandom: RandomNumberGenerator, Sendable {

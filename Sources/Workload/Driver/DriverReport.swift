@@ -30,9 +30,19 @@ package struct SentRequest: Sendable, Codable, Hashable {
     package var propagated: Bool
 
     package init(
-        name: String, phase: String, intendedOffsetSeconds: Double, sentOffsetSeconds: Double, latencySeconds: Double,
-        outcome: RequestOutcome, status: Int?, traceID: String, spanID: String, sampled: Bool, tracestate: String?,
-        invalidCase: String?, propagated: Bool
+        name: String,
+        phase: String,
+        intendedOffsetSeconds: Double,
+        sentOffsetSeconds: Double,
+        latencySeconds: Double,
+        outcome: RequestOutcome,
+        status: Int?,
+        traceID: String,
+        spanID: String,
+        sampled: Bool,
+        tracestate: String?,
+        invalidCase: String?,
+        propagated: Bool
     ) {
         self.name = name
         self.phase = phase
@@ -73,8 +83,14 @@ package struct PhaseReport: Sendable {
     package var timeline: [Int: TimelineBucket]
 
     package init(
-        name: String, plannedDuration: Duration, elapsed: Duration, scheduled: Int, droppedSlots: Int,
-        requests: [String: RequestReport], sent: [SentRequest], timeline: [Int: TimelineBucket]
+        name: String,
+        plannedDuration: Duration,
+        elapsed: Duration,
+        scheduled: Int,
+        droppedSlots: Int,
+        requests: [String: RequestReport],
+        sent: [SentRequest],
+        timeline: [Int: TimelineBucket]
     ) {
         self.name = name
         self.plannedDuration = plannedDuration
@@ -130,7 +146,12 @@ struct WorkerTallies: Sendable {
     var timeline: [Int: TimelineBucket] = [:]
 
     mutating func record(
-        slot: Slot, sentAt: ContinuousClock.Instant, outcome: RequestOutcome, status: Int?, end: ContinuousClock.Instant, phase: String,
+        slot: Slot,
+        sentAt: ContinuousClock.Instant,
+        outcome: RequestOutcome,
+        status: Int?,
+        end: ContinuousClock.Instant,
+        phase: String,
         runStart: ContinuousClock.Instant
     ) {
         let latency = end - slot.intended
@@ -141,12 +162,23 @@ struct WorkerTallies: Sendable {
         let second = Int(offset.components.seconds)
         timeline[second, default: TimelineBucket()].completed += 1
         if outcome != .ok { timeline[second, default: TimelineBucket()].failed += 1 }
-        sent.append(SentRequest(
-            name: slot.template.name, phase: phase, intendedOffsetSeconds: offset.inSeconds, sentOffsetSeconds: (sentAt - runStart).inSeconds,
-            latencySeconds: latency.inSeconds,
-            outcome: outcome, status: status, traceID: slot.trace.traceID, spanID: slot.trace.spanID, sampled: slot.trace.sampled,
-            tracestate: slot.trace.tracestate, invalidCase: slot.trace.invalid?.rawValue, propagated: slot.trace.propagated
-        ))
+        sent.append(
+            SentRequest(
+                name: slot.template.name,
+                phase: phase,
+                intendedOffsetSeconds: offset.inSeconds,
+                sentOffsetSeconds: (sentAt - runStart).inSeconds,
+                latencySeconds: latency.inSeconds,
+                outcome: outcome,
+                status: status,
+                traceID: slot.trace.traceID,
+                spanID: slot.trace.spanID,
+                sampled: slot.trace.sampled,
+                tracestate: slot.trace.tracestate,
+                invalidCase: slot.trace.invalid?.rawValue,
+                propagated: slot.trace.propagated
+            )
+        )
     }
 
     mutating func merge(_ other: WorkerTallies) {
@@ -218,9 +250,17 @@ final class LiveCounters: Sendable {
             let rate = Double(counts.sent - counts.sentAtLastSnapshot)
             counts.sentAtLastSnapshot = counts.sent
             return DriverProgress(
-                phase: phase, elapsed: elapsed, total: total, sent: counts.sent, completed: counts.completed, failed: counts.failed,
-                dropped: counts.dropped, achievedRate: rate, targetRate: targetRate,
-                p50: counts.latency.milliseconds(atPercentile: 50), p99: counts.latency.milliseconds(atPercentile: 99)
+                phase: phase,
+                elapsed: elapsed,
+                total: total,
+                sent: counts.sent,
+                completed: counts.completed,
+                failed: counts.failed,
+                dropped: counts.dropped,
+                achievedRate: rate,
+                targetRate: targetRate,
+                p50: counts.latency.milliseconds(atPercentile: 50),
+                p99: counts.latency.milliseconds(atPercentile: 99)
             )
         }
     }

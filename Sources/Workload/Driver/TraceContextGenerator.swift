@@ -1,4 +1,6 @@
+import Foundation
 package import Scenario
+
 /// The W3C trace context the driver sends with one request, and what it chose.
 package struct SentTraceContext: Sendable, Hashable {
     /// 32 hex digits the driver chose (also for an invalid case: the id it built the invalid header around).
@@ -34,5 +36,3 @@ extension TraceContextSpec {
         return SentTraceContext(traceID: hex(16), spanID: hex(8), sampled: sampled, tracestate: tracestate, invalid: invalid, propagated: propagate)
     }
 }
-
-import Foundation

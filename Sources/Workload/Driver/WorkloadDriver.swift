@@ -1,8 +1,8 @@
-package import Scenario
 import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+package import Scenario
 import Synchronization
 
 /// Drives services with a scenario's workload: open-loop arrivals by the clock (latency measured from the
@@ -24,7 +24,10 @@ package struct WorkloadDriver: Sendable {
     package let progress: (@Sendable (DriverProgress) -> Void)?
 
     package init(
-        workload: WorkloadSection, targets: [String: String], durationScale: Double = 1, seed: UInt64 = 0x0be1_c4,
+        workload: WorkloadSection,
+        targets: [String: String],
+        durationScale: Double = 1,
+        seed: UInt64 = 0x0be1_c4,
         progress: (@Sendable (DriverProgress) -> Void)? = nil
     ) {
         self.workload = workload
@@ -46,7 +49,10 @@ package struct WorkloadDriver: Sendable {
         let start = ContinuousClock.now
         do {
             for phase in workload.phases {
-                if Task.isCancelled { report.interrupted = true; break }
+                if Task.isCancelled {
+                    report.interrupted = true
+                    break
+                }
                 let scaled = phase.duration * durationScale
                 let result = await runPhase(phase, duration: scaled, client: client, random: &random, live: live, runStart: start)
                 report.phases.append(result)
@@ -58,7 +64,11 @@ package struct WorkloadDriver: Sendable {
     }
 
     private func runPhase(
-        _ phase: Phase, duration: Duration, client: HTTPClient, random: inout SeededRandom, live: LiveCounters,
+        _ phase: Phase,
+        duration: Duration,
+        client: HTTPClient,
+        random: inout SeededRandom,
+        live: LiveCounters,
         runStart: ContinuousClock.Instant
     ) async -> PhaseReport {
         let phaseStart = ContinuousClock.now
@@ -93,7 +103,14 @@ package struct WorkloadDriver: Sendable {
             slots.reserveCapacity(times.count)
             for time in times {
                 let template = requestPicker.pick(&phaseRandom)
-                slots.append(Slot(intended: phaseStart + .nanoseconds(Int64(time * 1e9)), template: template, trace: template.trace.generate(random: &phaseRandom), index: slots.count))
+                slots.append(
+                    Slot(
+                        intended: phaseStart + .nanoseconds(Int64(time * 1e9)),
+                        template: template,
+                        trace: template.trace.generate(random: &phaseRandom),
+                        index: slots.count
+                    )
+                )
             }
             let (workerTallies, dropped) = await withTaskGroup(of: WorkerTallies?.self) { group -> ([WorkerTallies], Int) in
                 for _ in 0..<workerCount {
@@ -131,7 +148,12 @@ package struct WorkloadDriver: Sendable {
                         var index = 0
                         while ContinuousClock.now < end, !Task.isCancelled {
                             let template = requestPicker.pick(&userRandom)
-                            let slot = Slot(intended: ContinuousClock.now, template: template, trace: template.trace.generate(random: &userRandom), index: index)
+                            let slot = Slot(
+                                intended: ContinuousClock.now,
+                                template: template,
+                                trace: template.trace.generate(random: &userRandom),
+                                index: index
+                            )
                             index += 1
                             await context.send(slot, into: &tallies)
                             if thinkTime > .zero { try? await Task.sleep(for: thinkTime) }
@@ -152,8 +174,13 @@ package struct WorkloadDriver: Sendable {
         for worker in tallies { merged.merge(worker) }
         let elapsed = ContinuousClock.now - phaseStart
         return PhaseReport(
-            name: phase.name, plannedDuration: duration, elapsed: elapsed, scheduled: scheduled, droppedSlots: droppedSlots,
-            requests: merged.byRequest.mapValues { $0.report }, sent: merged.sent.sorted { $0.intendedOffsetSeconds < $1.intendedOffsetSeconds },
+            name: phase.name,
+            plannedDuration: duration,
+            elapsed: elapsed,
+            scheduled: scheduled,
+            droppedSlots: droppedSlots,
+            requests: merged.byRequest.mapValues { $0.report },
+            sent: merged.sent.sorted { $0.intendedOffsetSeconds < $1.intendedOffsetSeconds },
             timeline: merged.timeline
         )
     }
@@ -175,7 +202,10 @@ struct RequestPicker: Sendable {
     init(requests: [RequestTemplate]) {
         self.requests = requests
         var total = 0.0
-        cumulative = requests.map { total += $0.weight; return total }
+        cumulative = requests.map {
+            total += $0.weight
+            return total
+        }
     }
 
     func pick(_ random: inout SeededRandom) -> RequestTemplate {

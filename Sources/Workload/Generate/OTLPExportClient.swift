@@ -74,7 +74,8 @@ package struct OTLPHTTPExportClient: Sendable {
             let rejected: Int64 =
                 switch payload {
                 case .traces: try Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceResponse(serializedBytes: bytes).partialSuccess.rejectedSpans
-                case .metrics: try Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceResponse(serializedBytes: bytes).partialSuccess.rejectedDataPoints
+                case .metrics:
+                    try Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceResponse(serializedBytes: bytes).partialSuccess.rejectedDataPoints
                 case .logs: try Opentelemetry_Proto_Collector_Logs_V1_ExportLogsServiceResponse(serializedBytes: bytes).partialSuccess.rejectedLogRecords
                 }
             return .accepted(rejectedItems: Int(rejected))

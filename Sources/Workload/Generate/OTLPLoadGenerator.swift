@@ -1,8 +1,8 @@
-package import Scenario
 import AsyncHTTPClient
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
+package import Scenario
 package import Telemetry
 
 /// A telemetrygen-like OTLP load generator that, unlike telemetrygen, counts what the receiver acknowledged.
@@ -38,9 +38,18 @@ package struct OTLPLoadGenerator: Sendable {
         package var requestTimeout: Duration
 
         package init(
-            signal: Signal, endpoint: String, transport: OTLPProtocol = .grpc, rate: Double = 1000,
-            duration: Duration = .seconds(10), workers: Int = 1, batchSize: Int = 100, gzip: Bool = false,
-            spansPerTrace: Int = 8, attributesPerSpan: Int = 10, seriesCount: Int = 100, requestTimeout: Duration = .seconds(10)
+            signal: Signal,
+            endpoint: String,
+            transport: OTLPProtocol = .grpc,
+            rate: Double = 1000,
+            duration: Duration = .seconds(10),
+            workers: Int = 1,
+            batchSize: Int = 100,
+            gzip: Bool = false,
+            spansPerTrace: Int = 8,
+            attributesPerSpan: Int = 10,
+            seriesCount: Int = 100,
+            requestTimeout: Duration = .seconds(10)
         ) {
             self.signal = signal
             self.endpoint = endpoint
@@ -69,7 +78,8 @@ package struct OTLPLoadGenerator: Sendable {
         case .http:
             let timeout = configuration.requestTimeout.components
             let client = OTLPHTTPExportClient(
-                baseURL: "http://\(configuration.endpoint)", gzip: configuration.gzip,
+                baseURL: "http://\(configuration.endpoint)",
+                gzip: configuration.gzip,
                 timeout: .nanoseconds(timeout.seconds * 1_000_000_000 + timeout.attoseconds / 1_000_000_000)
             )
             let tallies = await runWorkers(start: start) { await client.export($0) }
@@ -77,7 +87,8 @@ package struct OTLPLoadGenerator: Sendable {
         case .grpc:
             let (host, port) = try Self.hostAndPort(configuration.endpoint)
             let transport = try HTTP2ClientTransport.Posix(
-                target: .dns(host: host, port: port), transportSecurity: .plaintext,
+                target: .dns(host: host, port: port),
+                transportSecurity: .plaintext,
                 config: .defaults { $0.compression.enabledAlgorithms = [.gzip] }
             )
             let tallies = try await withGRPCClient(transport: transport) { grpc in
@@ -176,15 +187,22 @@ package struct OTLPLoadGenerator: Sendable {
     private func makePayload(_ factory: inout OTLPPayloadFactory, batchIndex: Int, worker: Int) -> OTLPExportPayload {
         switch configuration.signal {
         case .traces:
-            return .traces(factory.traces(
-                spanCount: configuration.batchSize, attributesPerSpan: configuration.attributesPerSpan,
-                spansPerTrace: configuration.spansPerTrace
-            ))
+            return .traces(
+                factory.traces(
+                    spanCount: configuration.batchSize,
+                    attributesPerSpan: configuration.attributesPerSpan,
+                    spansPerTrace: configuration.spansPerTrace
+                )
+            )
         case .metrics:
             let first = (batchIndex * configuration.batchSize * max(1, configuration.workers) + worker * configuration.batchSize)
-            return .metrics(factory.metrics(
-                seriesCount: configuration.batchSize, firstSeries: first, seriesModulo: max(1, configuration.seriesCount)
-            ))
+            return .metrics(
+                factory.metrics(
+                    seriesCount: configuration.batchSize,
+                    firstSeries: first,
+                    seriesModulo: max(1, configuration.seriesCount)
+                )
+            )
         case .logs:
             return .logs(factory.logs(count: configuration.batchSize))
         }
@@ -255,9 +273,21 @@ package struct GenerateReport: Codable, Sendable {
     package var text: String {
         var lines = [
             "sent \(sentItems) \(Signal(rawValue: signal)?.itemName ?? "items") in \(requests) requests over \(transport) to \(endpoint) in "
-                + String(format: "%.1f s (%.0f/s, target %@)", durationSeconds, achievedItemsPerSecond, targetRate > 0 ? String(format: "%.0f/s", targetRate) : "unlimited"),
+                + String(
+                    format: "%.1f s (%.0f/s, target %@)",
+                    durationSeconds,
+                    achievedItemsPerSecond,
+                    targetRate > 0 ? String(format: "%.0f/s", targetRate) : "unlimited"
+                ),
             "acknowledged: \(acceptedItems) accepted, \(rejectedItems) rejected (partial success), \(refusedItems) in refused requests, \(failedItems) unanswered",
-            String(format: "export latency ms: p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f", exportLatency.p50, exportLatency.p90, exportLatency.p99, exportLatency.p999, exportLatency.max),
+            String(
+                format: "export latency ms: p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f",
+                exportLatency.p50,
+                exportLatency.p90,
+                exportLatency.p99,
+                exportLatency.p999,
+                exportLatency.max
+            ),
         ]
         if missedSlots > 0 { lines.append("missed schedule slots: \(missedSlots) (the workers could not keep the rate; add --workers)") }
         for (status, count) in refusalsByStatus.sorted(by: { $0.key < $1.key }) { lines.append("refused: \(status) x\(count)") }

@@ -1,19 +1,20 @@
-import Scenario
-import TestSupport
 import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import Scenario
 import ServiceLifecycle
 import Services
-import Telemetry
 import Synchronization
+import Telemetry
+import TestSupport
 import Testing
 
 /// A configuration for tests: fast exports, a fixed seed, export to `intake` over `transport`.
 func testConfiguration(
-    intake: RunningIntake, transport: OTLPProtocol = .grpc
+    intake: RunningIntake,
+    transport: OTLPProtocol = .grpc
 ) throws -> ServicesConfiguration {
     var configuration = ServicesConfiguration(taxonomy: try cfCoreTaxonomy())
     configuration.export.transport = transport
@@ -54,7 +55,11 @@ struct RunningServices: Sendable {
 
     /// Sends one request and collects the answer.
     func send(
-        _ method: HTTPMethod, _ service: CFCoreService, _ path: String, body: String? = nil, headers: [(String, String)] = []
+        _ method: HTTPMethod,
+        _ service: CFCoreService,
+        _ path: String,
+        body: String? = nil,
+        headers: [(String, String)] = []
     ) async throws -> Answer {
         var request = HTTPClientRequest(url: url(service, path))
         request.method = method
