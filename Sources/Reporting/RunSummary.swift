@@ -92,8 +92,7 @@ package struct RunSummary: Codable, Sendable {
         latencyCurves = Dictionary(grouping: driver.sent, by: \.name).mapValues { requests in
             let sorted = requests.map(\.latencySeconds).sorted()
             return percentiles.map { percentile in
-                let rank = max(1, Int((percentile / 100 * Double(sorted.count)).rounded(.up)))
-                return LatencyCurvePoint(percentile: percentile, milliseconds: sorted[min(rank, sorted.count) - 1] * 1000)
+                LatencyCurvePoint(percentile: percentile, milliseconds: (Quantiles.nearestRank(percentile / 100, ofSorted: sorted) ?? 0) * 1000)
             }
         }
         var buckets: [Int: TimelineEntry] = [:]

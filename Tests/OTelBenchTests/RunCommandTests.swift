@@ -87,7 +87,8 @@ import Testing
 
     /// `check` judges a run's recording again, with no workload: the same telemetry-side verdict.
     @Test func checkReJudgesARecordingOfARun() async throws {
-        let outcome = try await run("Scenarios/faults/slow_rollbacks.yaml")
+        // Full length: a halved run can have too few rollbacks in the 5 m rate window for the alert to fire.
+        let outcome = try await run("Scenarios/faults/slow_rollbacks.yaml", durationScale: "1")
         defer { try? FileManager.default.removeItem(at: outcome.folder) }
         #expect(outcome.status == 1)
         let recording = outcome.folder.appendingPathComponent("recording.jsonl")

@@ -1,4 +1,5 @@
 package import Foundation
+import Harness
 package import Hummingbird
 package import Logging
 package import NIOCore
@@ -81,22 +82,12 @@ package func withExpositionServer(_ answers: [String: CannedAnswer], _ body: @Se
         onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
         logger: logger
     )
-    let group = ServiceGroup(configuration: .init(services: [application], gracefulShutdownSignals: [], logger: logger))
-    try await withThrowingTaskGroup { tasks in
-        tasks.addTask { try await group.run() }
-        do {
-            var port = 0
-            for await bound in ports {
-                port = bound
-                break
-            }
-            try await body(ExpositionServer(port: port, log: log))
-        } catch {
-            await group.triggerGracefulShutdown()
-            try? await tasks.waitForAll()
-            throw error
+    try await withServices([application], logger: logger) {
+        var port = 0
+        for await bound in ports {
+            port = bound
+            break
         }
-        await group.triggerGracefulShutdown()
-        try await tasks.waitForAll()
+        try await body(ExpositionServer(port: port, log: log))
     }
 }

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Harness
 package import Intake
 import Logging
 import NIOCore
@@ -65,22 +66,12 @@ package func withIntake(
     let loopback = ListenAddress(host: "127.0.0.1", port: 0)
     let grpc = OTLPGRPCReceiver(configuration: .init(address: loopback, maxRequestBytes: maxRequestBytes), ingestor: ingestor, logger: logger)
     let http = OTLPHTTPReceiver(configuration: .init(address: loopback, maxRequestBytes: maxRequestBytes), ingestor: ingestor, logger: logger)
-    let group = ServiceGroup(services: [grpc, http], logger: logger)
-    try await withThrowingTaskGroup { tasks in
-        tasks.addTask { try await group.run() }
-        do {
-            let running = RunningIntake(
-                store: store,
-                grpcPort: try await grpc.boundAddress.value().port,
-                httpPort: try await http.boundAddress.value().port
-            )
-            try await body(running)
-        } catch {
-            await group.triggerGracefulShutdown()
-            try? await tasks.waitForAll()
-            throw error
-        }
-        await group.triggerGracefulShutdown()
-        try await tasks.waitForAll()
+    try await withServices([grpc, http], logger: logger) {
+        let running = RunningIntake(
+            store: store,
+            grpcPort: try await grpc.boundAddress.value().port,
+            httpPort: try await http.boundAddress.value().port
+        )
+        try await body(running)
     }
 }
