@@ -1,5 +1,6 @@
 package import ArgumentParser
 package import Intake
+import Logging
 package import Scenario
 package import Telemetry
 package import Workload
@@ -13,6 +14,26 @@ extension ListenAddress: ExpressibleByArgument {
 
 extension Signal: ExpressibleByArgument {}
 extension OTLPProtocol: ExpressibleByArgument {}
+
+/// `--log-level`, shared by the commands that run servers (`receive`, `services`).
+struct LogOptions: ParsableArguments {
+    /// swift-log's levels, as the flag spells them.
+    enum Level: String, ExpressibleByArgument, CaseIterable {
+        case trace, debug, info, notice, warning, error, critical
+
+        var logLevel: Logger.Level { Logger.Level(rawValue: rawValue) ?? .warning }
+    }
+
+    @Option(help: ArgumentHelp("Log level.", valueName: "level"))
+    var logLevel: Level = .warning
+
+    /// A logger at the chosen level.
+    func logger(label: String) -> Logger {
+        var logger = Logger(label: label)
+        logger.logLevel = logLevel.logLevel
+        return logger
+    }
+}
 
 /// A byte count written as a number with an optional unit: `1048576`, `64KiB`, `64MiB`, `1GiB`, `10MB`.
 struct ByteSize: ExpressibleByArgument, Hashable, CustomStringConvertible {

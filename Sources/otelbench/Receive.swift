@@ -74,19 +74,14 @@ struct Receive: AsyncParsableCommand {
     @Flag(help: "No live progress line.")
     var quiet = false
 
-    @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
-    var logLevel: String = "warning"
+    @OptionGroup var log: LogOptions
 
     func validate() throws {
         guard maxRequestBytes.bytes > 0 else { throw ValidationError("--max-request-bytes must be > 0 (got \(maxRequestBytes))") }
-        guard Logger.Level(rawValue: logLevel) != nil else {
-            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical (got \(logLevel))")
-        }
     }
 
     func run() async throws {
-        var logger = Logger(label: "otelbench")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .warning
+        let logger = log.logger(label: "otelbench")
 
         let store = TelemetryStore(limits: .init(maxStoredBytes: memoryLimit.bytes))
         let recorder: RecordingWriter?

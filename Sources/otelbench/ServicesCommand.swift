@@ -30,8 +30,8 @@ struct ServicesCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("OTLP endpoint (default http://127.0.0.1:4317 for grpc, http://127.0.0.1:4318 for http).", valueName: "url"))
     var otlpEndpoint: String?
 
-    @Option(help: ArgumentHelp("OTLP transport: grpc or http.", valueName: "protocol"))
-    var otlpProtocol: String?
+    @Option(help: ArgumentHelp("OTLP transport.", valueName: "protocol"))
+    var otlpProtocol: OTLPProtocol?
 
     @Option(help: ArgumentHelp("Wall seconds per simulated second (default 0.001).", valueName: "scale"))
     var timeScale: Double?
@@ -54,19 +54,12 @@ struct ServicesCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Directory for snapshots and .migration-state.json (default: a new temporary one).", valueName: "dir"))
     var workingDirectory: String?
 
-    @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
-    var logLevel: String = "warning"
+    @OptionGroup var log: LogOptions
 
     func validate() throws {
         guard (0...65532).contains(portsFrom) else { throw ValidationError("--ports-from must be between 0 and 65532 (got \(portsFrom))") }
-        if let otlpProtocol, OTLPProtocol(rawValue: otlpProtocol) == nil {
-            throw ValidationError("--otlp-protocol must be grpc or http (got \(otlpProtocol))")
-        }
         if let timeScale, !(timeScale > 0 && timeScale <= 1) {
             throw ValidationError("--time-scale must be > 0 and <= 1 (got \(timeScale))")
-        }
-        guard Logger.Level(rawValue: logLevel) != nil else {
-            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical (got \(logLevel))")
         }
     }
 
@@ -92,9 +85,7 @@ struct ServicesCommand: AsyncParsableCommand {
             endpointFromFile = configuration.export.endpoint != before
         }
         if let host { configuration.host = host }
-        if let otlpProtocol, let transport = OTLPProtocol(rawValue: otlpProtocol) {
-            configuration.export.transport = transport
-        }
+        if let otlpProtocol { configuration.export.transport = otlpProtocol }
         if let otlpEndpoint {
             configuration.export.endpoint = otlpEndpoint
         } else if !endpointFromFile {
@@ -136,8 +127,7 @@ struct ServicesCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var logger = Logger(label: "otelbench.services")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .warning
+        let logger = log.logger(label: "otelbench.services")
         let configuration = try resolvedConfiguration()
         var ports: [CFCoreService: Int] = [:]
         for service in CFCoreService.allCases { ports[service] = portsFrom == 0 ? 0 : portsFrom + service.portOffset }

@@ -89,7 +89,10 @@ import Testing
     @Test(arguments: [
         (["receive", "--otlp-grpc", "nonsense"], "--otlp-grpc"),
         (["receive", "--max-request-bytes", "0"], "--max-request-bytes must be > 0"),
-        (["receive", "--log-level", "loud"], "--log-level must be one of"),
+        (
+            ["receive", "--log-level", "loud"],
+            "The value 'loud' is invalid for '--log-level <level>'"
+        ),
         (["receive", "--record", "/nonexistent-folder/x.jsonl"], "cannot create recording file /nonexistent-folder/x.jsonl"),
     ])
     func badInputExitsTwoWithAMessage(arguments: [String], phrase: String) async throws {

@@ -103,7 +103,7 @@ import Testing
     }
 
     @Test(arguments: [
-        (["services", "--otlp-protocol", "udp"], "--otlp-protocol must be grpc or http (got udp)"),
+        (["services", "--otlp-protocol", "udp"], "The value 'udp' is invalid for '--otlp-protocol <protocol>'. Please provide one of 'grpc' and 'http'."),
         (["services", "--ports-from", "70000"], "--ports-from must be between 0 and 65532 (got 70000)"),
         (["services", "--fault", "billing:drop_tracestate"], "--fault billing:drop_tracestate: unknown service billing"),
         (["services", "--fault", "explode"], "--fault explode: unknown fault explode"),
