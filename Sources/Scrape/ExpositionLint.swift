@@ -194,7 +194,7 @@ package enum ExpositionLint {
             }
         }
         for family in exposition.families where family.type == .histogram || family.type == .gaugehistogram {
-            findings += histogramFindings(family)
+            findings += histogramFindings(family, openMetrics: exposition.format == .openMetrics)
         }
         return findings
     }
@@ -202,20 +202,22 @@ package enum ExpositionLint {
     private struct SeriesIdentity: Hashable {
         var name: String
         var labels: [String: String]
-        var timestamp: Int64?
+        var timestamp: Double?
 
         init(_ sample: ExpositionSample) {
             name = sample.name
             labels = Dictionary(sample.labels.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
-            timestamp = sample.timestampMilliseconds
+            // Seconds as written: two timestamps that milliseconds would merge are still two points.
+            timestamp = sample.timestampSeconds
         }
     }
 
-    private static func histogramFindings(_ family: ExpositionFamily) -> [ExpositionFinding] {
+    private static func histogramFindings(_ family: ExpositionFamily, openMetrics: Bool) -> [ExpositionFinding] {
         let countSuffix = family.type == .gaugehistogram ? "_gcount" : "_count"
         struct Group {
             var buckets: [(le: Double, text: String, value: Double, line: Int)] = []
             var count: (value: Double, line: Int)?
+            var hasSum = false
             var firstLine: Int
         }
         var groups: [SeriesIdentityWithoutLE: Group] = [:]
@@ -230,6 +232,8 @@ package enum ExpositionLint {
                 groups[key]!.buckets.append((le, text, sample.value, sample.line))
             } else if sample.name == family.name + countSuffix {
                 groups[key]!.count = (sample.value, sample.line)
+            } else if sample.name == family.name + (family.type == .gaugehistogram ? "_gsum" : "_sum") {
+                groups[key]!.hasSum = true
             }
         }
         var findings: [ExpositionFinding] = []
@@ -285,7 +289,9 @@ package enum ExpositionLint {
                         )
                     )
                 }
-            } else {
+            } else if group.hasSum || !openMetrics {
+                // OpenMetrics allows a histogram with neither _sum nor _count (the parser refuses one
+                // without the other); the text format documents both.
                 findings.append(
                     ExpositionFinding(
                         kind: .consistency,
@@ -301,11 +307,11 @@ package enum ExpositionLint {
 
     private struct SeriesIdentityWithoutLE: Hashable {
         var labels: [ExpositionLabel]
-        var timestamp: Int64?
+        var timestamp: Double?
 
         init(_ sample: ExpositionSample) {
             labels = sample.labels.filter { $0.name != "le" }.sorted { $0.name < $1.name }
-            timestamp = sample.timestampMilliseconds
+            timestamp = sample.timestampSeconds
         }
     }
 

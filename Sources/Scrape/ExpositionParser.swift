@@ -23,8 +23,12 @@ package struct ExpositionSample: Sendable, Hashable {
     package var labels: [ExpositionLabel]
     /// The value (NaN and ±Inf included).
     package var value: Double
-    /// The explicit timestamp, in milliseconds (OpenMetrics' seconds converted), or `nil`.
+    /// The explicit timestamp, in milliseconds (OpenMetrics' seconds converted, saturated at the ends of
+    /// `Int64`), or `nil`.
     package var timestampMilliseconds: Int64?
+    /// The explicit timestamp in seconds as written (0.0.4: the milliseconds / 1000), or `nil`: exact
+    /// enough to order and tell apart timestamps that milliseconds would merge.
+    package var timestampSeconds: Double?
     /// 1-based line number.
     package var line: Int
     /// Whether an exemplar followed the value (OpenMetrics; parsed and checked, not kept).
@@ -190,8 +194,15 @@ private struct Parser {
     /// Families reported as split into groups already (0.0.4), so each is reported once.
     var splitReported: Set<Int> = []
     var lineNumber = 0
-    /// OpenMetrics: per family, whether the samples of each label set (less `le`/`quantile`) carry timestamps.
-    var timestampPresence: [Int: [[ExpositionLabel]: Bool]] = [:]
+    /// OpenMetrics: the Metric (label set less `le`, `quantile` or the stateset label) whose samples are
+    /// being read, and the Metrics of the current family seen so far, which must each be one group.
+    var metric: MetricState?
+    var metricsSeen: [[ExpositionLabel]: Int] = [:]
+    /// OpenMetrics: the histogram or gaugehistogram MetricPoint being read, checked as a whole when it ends.
+    var point: HistogramPoint?
+    /// OpenMetrics: every sample name a family closed so far may use, and the family's line.
+    var reservedNames: [String: (family: String, line: Int)] = [:]
+    var closed: Set<Int> = []
 
     init(bytes: [UInt8], openMetrics: Bool) {
         self.bytes = bytes
@@ -231,6 +242,7 @@ private struct Parser {
             lineNumber += 1
             throw fail("missing # EOF: an OpenMetrics exposition must end with it (truncated?)")
         }
+        if openMetrics, let current { try close(current) }
     }
 
     // MARK: Lines
@@ -270,7 +282,7 @@ private struct Parser {
         let nameText = String(decoding: name, as: UTF8.self)
         if keyword.elementsEqual("HELP".utf8) {
             _ = cursor.skipBlanks(tabs: true)
-            let help = try unescape(cursor.rest, quotes: false, what: "HELP text")
+            let help = try unescape(cursor.rest, quotes: false, keepUnknown: false, what: "HELP text")
             let index = try metadataFamily(nameText, keyword: "HELP")
             families[index].help = help
         } else {
@@ -313,32 +325,29 @@ private struct Parser {
             let index = try metadataFamily(nameText, keyword: "TYPE")
             families[index].type = type
             families[index].declaredType = true
+            try checkUnitAllowed(families[index])
         case "HELP":
             guard cursor.take(UInt8(ascii: " ")) else {
-                guard cursor.atEnd else { throw fail("# HELP \(nameText): one space between the name and the text") }
-                let index = try metadataFamily(nameText, keyword: "HELP")
-                families[index].help = ""
-                return
+                throw fail("# HELP \(nameText) needs one space after the name, then the text (which may be empty)")
             }
-            let help = try unescape(cursor.rest, quotes: true, what: "HELP text")
+            let help = try unescape(cursor.rest, quotes: true, keepUnknown: true, what: "HELP text")
             let index = try metadataFamily(nameText, keyword: "HELP")
             families[index].help = help
         default:
-            var unit = ""
-            if cursor.take(UInt8(ascii: " ")) {
-                let rest = cursor.rest
-                guard rest.allSatisfy({ ExpositionParser.isNameStart($0) || ExpositionParser.isDigit($0) || $0 == UInt8(ascii: ":") }) else {
-                    throw fail("invalid unit \"\(Self.show(rest))\" in # UNIT \(nameText)")
-                }
-                unit = String(decoding: rest, as: UTF8.self)
-            } else if !cursor.atEnd {
-                throw fail("# UNIT \(nameText): one space between the name and the unit")
+            guard cursor.take(UInt8(ascii: " ")) else {
+                throw fail("# UNIT \(nameText) needs one space after the name, then the unit (which may be empty)")
             }
+            let rest = cursor.rest
+            guard rest.allSatisfy({ ExpositionParser.isNameStart($0) || ExpositionParser.isDigit($0) || $0 == UInt8(ascii: ":") }) else {
+                throw fail("invalid unit \"\(Self.show(rest))\" in # UNIT \(nameText)")
+            }
+            let unit = String(decoding: rest, as: UTF8.self)
             if !unit.isEmpty, !nameText.hasSuffix("_" + unit) {
                 throw fail("# UNIT \(unit): the family name \(nameText) must end with _\(unit)")
             }
             let index = try metadataFamily(nameText, keyword: "UNIT")
             families[index].unit = unit
+            try checkUnitAllowed(families[index])
         }
     }
 
@@ -359,12 +368,13 @@ private struct Parser {
             current = index
             return index
         }
-        let index = newFamily(name)
+        let index = try newFamily(name)
         metadataSeen[index] = [keyword]
         return index
     }
 
-    private mutating func newFamily(_ name: String) -> Int {
+    private mutating func newFamily(_ name: String) throws(ExpositionError) -> Int {
+        if openMetrics, let current { try close(current) }
         let index = families.count
         families.append(
             ExpositionFamily(
@@ -423,6 +433,7 @@ private struct Parser {
         }
         // The timestamp and, in OpenMetrics, the exemplar.
         var timestamp: Int64?
+        var timestampSeconds: Double?
         var hasExemplar = false
         if openMetrics {
             if cursor.take(UInt8(ascii: " ")) {
@@ -430,7 +441,9 @@ private struct Parser {
                     try parseExemplar(&cursor, sample: nameText)
                     hasExemplar = true
                 } else {
-                    timestamp = try openMetricsTimestamp(cursor.token(), of: nameText)
+                    let seconds = try openMetricsTimestamp(cursor.token(), of: nameText)
+                    timestampSeconds = seconds
+                    timestamp = Self.milliseconds(seconds)
                     if cursor.take(UInt8(ascii: " ")) {
                         try parseExemplar(&cursor, sample: nameText)
                         hasExemplar = true
@@ -447,6 +460,7 @@ private struct Parser {
                     throw fail("timestamp \"\(Self.show(stampText))\" of \(nameText) is not an integer (milliseconds since 1970)")
                 }
                 timestamp = stamp
+                timestampSeconds = Double(stamp) / 1000
                 _ = cursor.skipBlanks(tabs: true)
                 guard cursor.atEnd else { throw fail("unexpected text \"\(Self.show(cursor.rest))\" after the timestamp of \(nameText)") }
             }
@@ -456,6 +470,7 @@ private struct Parser {
             labels: labels,
             value: value,
             timestampMilliseconds: timestamp,
+            timestampSeconds: timestampSeconds,
             line: lineNumber,
             hasExemplar: hasExemplar
         )
@@ -485,7 +500,7 @@ private struct Parser {
             guard cursor.take(UInt8(ascii: "\"")) else { throw fail("the value of label \(nameText) must be in double quotes") }
             let raw = try cursor.quoted()
                 .get(or: fail("the value of label \(nameText) has no closing quote"))
-            let value = try unescape(raw, quotes: true, what: "value of label \(nameText)")
+            let value = try unescape(raw, quotes: true, keepUnknown: openMetrics, what: "value of label \(nameText)")
             guard names.insert(nameText).inserted else { throw fail("duplicate label name \(nameText) in the \(what)") }
             labels.append(ExpositionLabel(name: nameText, value: value))
             if !openMetrics { _ = cursor.skipBlanks(tabs: true) }
@@ -505,25 +520,35 @@ private struct Parser {
             throw fail("an exemplar of \(sample) is written ' # {labels} value [timestamp]'")
         }
         let labels = try parseLabels(&cursor, what: "exemplar of \(sample)")
-        let length = labels.reduce(0) { $0 + $1.name.count + $1.value.count }
-        guard length <= 128 else { throw fail("the exemplar labels of \(sample) are \(length) characters: at most 128") }
+        // The limit counts code points (UTF-8 characters), not grapheme clusters.
+        let length = labels.reduce(0) { $0 + $1.name.unicodeScalars.count + $1.value.unicodeScalars.count }
+        guard length <= 128 else { throw fail("the exemplar labels of \(sample) are \(length) characters: at most 128 (names and values, in code points)") }
         guard cursor.take(UInt8(ascii: " ")) else { throw fail("the exemplar of \(sample) needs a value") }
         let valueText = cursor.token()
         guard ExpositionParser.parseFloat(valueText) != nil else {
             throw fail("exemplar value \"\(Self.show(valueText))\" of \(sample) is not a number")
         }
         if cursor.take(UInt8(ascii: " ")) { _ = try openMetricsTimestamp(cursor.token(), of: "the exemplar of \(sample)") }
+        guard cursor.atEnd || cursor.peek == nil else { return }
         guard sample.hasSuffix("_total") || sample.hasSuffix("_bucket") else {
             throw fail("exemplar on \(sample): only counter _total and histogram _bucket samples may have exemplars")
         }
     }
 
-    /// OpenMetrics timestamps are seconds, maybe fractional.
-    private func openMetricsTimestamp(_ text: ArraySlice<UInt8>, of sample: String) throws(ExpositionError) -> Int64 {
-        guard let seconds = ExpositionParser.parseFloat(text), seconds.isFinite, abs(seconds) < 9e15 else {
+    /// OpenMetrics timestamps are seconds, maybe fractional, of any finite size.
+    private func openMetricsTimestamp(_ text: ArraySlice<UInt8>, of sample: String) throws(ExpositionError) -> Double {
+        guard let seconds = ExpositionParser.parseFloat(text), seconds.isFinite else {
             throw fail("timestamp \"\(Self.show(text))\" of \(sample) is not a finite number of seconds")
         }
-        return Int64((seconds * 1000).rounded())
+        return seconds
+    }
+
+    /// Seconds as milliseconds, saturated at the ends of `Int64` (the format sets no range).
+    static func milliseconds(_ seconds: Double) -> Int64 {
+        let millis = (seconds * 1000).rounded()
+        if millis >= 9.2e18 { return .max }
+        if millis <= -9.2e18 { return .min }
+        return Int64(millis)
     }
 
     // MARK: Families
@@ -532,7 +557,7 @@ private struct Parser {
     private mutating func place(_ sample: ExpositionSample) throws(ExpositionError) {
         if let current, let suffix = Self.suffix(of: sample.name, in: families[current], openMetrics: openMetrics) {
             try check(sample, suffix: suffix, family: families[current])
-            try checkTimestampPresence(sample, family: current)
+            try checkMetric(sample, suffix: suffix, family: current)
             families[current].samples.append(sample)
             return
         }
@@ -561,24 +586,158 @@ private struct Parser {
                 "sample \(sample.name) does not fit metric family \(families[clash].name) of type \(families[clash].type.rawValue) (line \(families[clash].line))"
             )
         }
-        let index = newFamily(sample.name)
-        try checkTimestampPresence(sample, family: index)
+        let index = try newFamily(sample.name)
+        try checkMetric(sample, suffix: "", family: index)
         families[index].samples.append(sample)
     }
 
     static let allSuffixes = ["_total", "_created", "_bucket", "_sum", "_count", "_gsum", "_gcount", "_info"]
 
-    /// OpenMetrics: the samples of one MetricPoint all have a timestamp or none has.
-    private mutating func checkTimestampPresence(_ sample: ExpositionSample, family: Int) throws(ExpositionError) {
+    /// OpenMetrics, for each sample: its Metric's samples are one group, all with a timestamp or all
+    /// without, timestamps not going backwards; a histogram's MetricPoint is checked when it ends.
+    private mutating func checkMetric(_ sample: ExpositionSample, suffix: String, family: Int) throws(ExpositionError) {
         guard openMetrics else { return }
-        let key = sample.labels.filter { $0.name != "le" && $0.name != "quantile" }
-        let present = sample.timestampMilliseconds != nil
-        if let earlier = timestampPresence[family]?[key], earlier != present {
-            throw fail(
-                "\(sample.name) \(present ? "has" : "has no") timestamp but the other samples of its MetricPoint \(present ? "have none" : "have one"): all or none"
+        let type = families[family].type
+        let key = Self.metricKey(sample, suffix: suffix, family: families[family])
+        let described = ExpositionLint.describe(families[family].name, key)
+        if let metric, metric.family == family, metric.labels == key {
+            let previous = metric.timestamp
+            if (previous == nil) != (sample.timestampSeconds == nil) {
+                let present = sample.timestampSeconds != nil
+                throw fail(
+                    "\(sample.name) \(present ? "has" : "has no") timestamp but the samples of \(described) before it \(present ? "have none" : "have one"): a Metric's samples all have one or none has"
+                )
+            }
+            if let previous, let now = sample.timestampSeconds, now < previous {
+                throw fail("timestamp \(now) of \(sample.name) goes back from \(previous): the samples of \(described) must be in timestamp order")
+            }
+        } else if let first = metricsSeen[key], metric?.family == family {
+            throw fail("the samples of \(described) started at line \(first) and other label sets came between: a Metric's samples must be one group")
+        } else {
+            if metric?.family != family { metricsSeen = [:] }
+            metricsSeen[key] = lineNumber
+        }
+        metric = MetricState(family: family, labels: key, timestamp: sample.timestampSeconds)
+        guard type == .histogram || type == .gaugehistogram else { return }
+        if let open = point, open.family != family || open.labels != key || open.timestamp != sample.timestampSeconds {
+            try finish(open)
+            point = nil
+        }
+        var current = point ?? HistogramPoint(family: family, labels: key, timestamp: sample.timestampSeconds, line: lineNumber)
+        current.lastLine = lineNumber
+        switch suffix {
+        case "_bucket":
+            // `check` made sure `le` is there and a number.
+            let le = ExpositionParser.parseFloat(Array((sample.label("le") ?? "").utf8)) ?? .nan
+            if let last = current.buckets.last {
+                guard le > last.le else {
+                    throw fail(
+                        "bucket le=\"\(sample.label("le") ?? "")\" of \(described) follows le=\"\(last.text)\": buckets are in increasing order of le, each once"
+                    )
+                }
+                guard sample.value >= last.value else {
+                    throw fail(
+                        "bucket le=\"\(sample.label("le") ?? "")\" of \(described) is \(ExpositionLint.format(sample.value)), less than le=\"\(last.text)\" (\(ExpositionLint.format(last.value))): buckets are cumulative"
+                    )
+                }
+            }
+            current.buckets.append((le, sample.label("le") ?? "", sample.value))
+        case "_count", "_gcount": current.count = (sample.value, lineNumber)
+        case "_sum": current.sumLine = lineNumber
+        case "_gsum":
+            current.sumLine = lineNumber
+            current.negativeGsum = sample.value < 0
+        default: break
+        }
+        point = current
+    }
+
+    /// The Metric a sample belongs to: its labels less the one that tells the samples of a MetricPoint
+    /// apart (`le` on buckets, `quantile` on quantiles, the state on statesets), in name order.
+    private static func metricKey(_ sample: ExpositionSample, suffix: String, family: ExpositionFamily) -> [ExpositionLabel] {
+        let drop: String?
+        switch (family.type, suffix) {
+        case (.histogram, "_bucket"), (.gaugehistogram, "_bucket"): drop = "le"
+        case (.summary, ""): drop = "quantile"
+        case (.stateset, _): drop = family.name
+        default: drop = nil
+        }
+        return sample.labels.filter { $0.name != drop }.sorted { $0.name < $1.name }
+    }
+
+    /// A histogram MetricPoint as a whole: a `+Inf` bucket, `_count` equal to it, `_sum` and `_count`
+    /// together (`_gsum` and `_gcount`), no `_sum` with negative buckets, a negative `_gsum` only with them.
+    private func finish(_ point: HistogramPoint) throws(ExpositionError) {
+        let family = families[point.family]
+        let gauge = family.type == .gaugehistogram
+        let (sumSuffix, countSuffix) = gauge ? ("_gsum", "_gcount") : ("_sum", "_count")
+        let described = ExpositionLint.describe(family.name, point.labels)
+        func failAt(_ line: Int, _ message: String) -> ExpositionError { ExpositionError(line: line, message: message) }
+        guard let last = point.buckets.last, last.le == .infinity else {
+            throw failAt(point.lastLine, "\(family.type.rawValue) \(described) has no le=\"+Inf\" bucket: every MetricPoint needs one")
+        }
+        if let count = point.count, count.value != last.value {
+            throw failAt(
+                count.line,
+                "\(family.name)\(countSuffix) is \(ExpositionLint.format(count.value)) but the le=\"+Inf\" bucket of \(described) is \(ExpositionLint.format(last.value)): they must be equal"
             )
         }
-        timestampPresence[family, default: [:]][key] = present
+        if let sumLine = point.sumLine, point.count == nil {
+            throw failAt(
+                sumLine,
+                "\(described) has \(family.name)\(sumSuffix) but no \(family.name)\(countSuffix): \(countSuffix) must be there when \(sumSuffix) is"
+            )
+        }
+        if let count = point.count, point.sumLine == nil {
+            throw failAt(
+                count.line,
+                "\(described) has \(family.name)\(countSuffix) but no \(family.name)\(sumSuffix): \(sumSuffix) must be there when \(countSuffix) is"
+            )
+        }
+        let negativeBuckets = point.buckets.contains { $0.le < 0 }
+        if !gauge, negativeBuckets, let sumLine = point.sumLine {
+            throw failAt(sumLine, "\(described) has buckets with negative thresholds and a _sum: such a histogram must not have a _sum")
+        }
+        if gauge, point.negativeGsum, !negativeBuckets, let sumLine = point.sumLine {
+            throw failAt(sumLine, "\(described) has a negative _gsum but no bucket with a negative threshold")
+        }
+    }
+
+    /// OpenMetrics, when a family ends: its last MetricPoint is checked, and its sample names must not
+    /// be ones another family may use (a counter `a` and a gauge `a_created`).
+    private mutating func close(_ index: Int) throws(ExpositionError) {
+        guard closed.insert(index).inserted else { return }
+        if let open = point, open.family == index {
+            point = nil
+            try finish(open)
+        }
+        let family = families[index]
+        let suffixes: [String]
+        switch family.type {
+        case .counter: suffixes = ["", "_total", "_created"]
+        case .summary: suffixes = ["", "_sum", "_count", "_created"]
+        case .histogram: suffixes = ["", "_bucket", "_sum", "_count", "_created"]
+        case .gaugehistogram: suffixes = ["", "_bucket", "_gsum", "_gcount"]
+        case .info: suffixes = ["", "_info"]
+        default: suffixes = [""]
+        }
+        for suffix in suffixes {
+            let name = family.name + suffix
+            if let other = reservedNames[name] {
+                throw ExpositionError(
+                    line: family.line,
+                    message:
+                        "metric family \(family.name) (\(family.type.rawValue)) clashes with \(other.family) (line \(other.line)): both may have samples named \(name)"
+                )
+            }
+            reservedNames[name] = (family.name, family.line)
+        }
+    }
+
+    /// OpenMetrics: info and stateset families have no unit.
+    private func checkUnitAllowed(_ family: ExpositionFamily) throws(ExpositionError) {
+        guard openMetrics, family.type == .info || family.type == .stateset, let unit = family.unit, !unit.isEmpty else { return }
+        throw fail("# UNIT \(unit) on \(family.type.rawValue) \(family.name): \(family.type.rawValue) metrics have no unit")
     }
 
     /// The suffix under which `sample` belongs to `family`, or `nil` when it does not.
@@ -617,16 +776,39 @@ private struct Parser {
         default: break
         }
         guard openMetrics else { return }
+        let value = sample.value
         switch (family.type, suffix) {
-        case (.counter, _), (.histogram, "_count"), (.histogram, "_bucket"), (.summary, "_count"):
-            if sample.value.isNaN || sample.value < 0 {
-                throw fail("\(sample.name) is \(sample.value): counter and count values must be non-negative numbers")
+        case (.counter, "_total"), (.histogram, "_sum"), (.summary, "_sum"):
+            guard !value.isNaN && value >= 0 else {
+                throw fail("\(sample.name) is \(ExpositionLint.format(value)): counter values and sums must be non-negative, not NaN")
             }
+        case (.histogram, "_bucket"), (.histogram, "_count"), (.gaugehistogram, "_bucket"), (.gaugehistogram, "_gcount"), (.summary, "_count"):
+            guard !value.isNaN && value >= 0 && value == value.rounded() else {
+                throw fail("\(sample.name) is \(ExpositionLint.format(value)): bucket and count values must be non-negative integers")
+            }
+        case (.gaugehistogram, "_gsum"):
+            guard !value.isNaN else { throw fail("\(sample.name) is NaN: a gaugehistogram's _gsum must not be NaN") }
+        case (.summary, ""):
+            guard value.isNaN || value >= 0 else { throw fail("\(sample.name) is \(ExpositionLint.format(value)): quantile values must not be negative") }
         case (.stateset, _):
-            guard sample.value == 0 || sample.value == 1 else { throw fail("stateset sample \(sample.name) is \(sample.value): states are 0 or 1") }
+            guard value == 0 || value == 1 else { throw fail("stateset sample \(sample.name) is \(value): states are 0 or 1") }
             guard sample.label(family.name) != nil else { throw fail("stateset sample \(sample.name) has no \(family.name) label naming the state") }
         case (.info, _):
-            guard sample.value == 1 else { throw fail("info sample \(sample.name) is \(sample.value): info values are 1") }
+            guard value == 1 else { throw fail("info sample \(sample.name) is \(value): info values are 1") }
+        default: break
+        }
+        switch (family.type, suffix) {
+        case (.histogram, "_bucket"), (.gaugehistogram, "_bucket"):
+            let text = sample.label("le") ?? ""
+            let le = ExpositionParser.parseFloat(Array(text.utf8)) ?? .nan
+            guard !le.isNaN else { throw fail("le=\"\(text)\" of \(sample.name): bucket thresholds must not be NaN") }
+            guard le.isFinite == false ? (text == "+Inf" || text == "-Inf") : true else {
+                throw fail("le=\"\(text)\" of \(sample.name): infinite thresholds are written +Inf or -Inf")
+            }
+        case (.summary, ""):
+            let text = sample.label("quantile") ?? ""
+            let quantile = ExpositionParser.parseFloat(Array(text.utf8)) ?? .nan
+            guard quantile >= 0 && quantile <= 1 else { throw fail("quantile=\"\(text)\" of \(sample.name): quantiles are between 0 and 1") }
         default: break
         }
         if sample.hasExemplar && !(suffix == "_total" || suffix == "_bucket") {
@@ -636,8 +818,9 @@ private struct Parser {
 
     // MARK: Text
 
-    /// Unescapes `\\`, `\n` and, where `quotes`, `\"`; any other escape is an error; the text must be UTF-8.
-    private func unescape(_ raw: ArraySlice<UInt8>, quotes: Bool, what: String) throws(ExpositionError) -> String {
+    /// Unescapes `\\`, `\n` and, where `quotes`, `\"`; any other escape is kept as written where
+    /// `keepUnknown` (OpenMetrics' ABNF: `BS normal-char`), else an error (0.0.4); the text must be UTF-8.
+    private func unescape(_ raw: ArraySlice<UInt8>, quotes: Bool, keepUnknown: Bool, what: String) throws(ExpositionError) -> String {
         guard raw.contains(UInt8(ascii: "\\")) else {
             guard let text = String(validating: raw, as: UTF8.self) else { throw fail("the \(what) is not valid UTF-8") }
             return text
@@ -659,6 +842,7 @@ private struct Parser {
             case UInt8(ascii: "\\"): out.append(next)
             case UInt8(ascii: "n"): out.append(UInt8(ascii: "\n"))
             case UInt8(ascii: "\"") where quotes: out.append(next)
+            case _ where keepUnknown: out.append(contentsOf: [byte, next])
             default:
                 throw fail("invalid escape sequence '\\\(Self.show([next]))' in the \(what): only \\\\, \\n\(quotes ? " and \\\"" : "") are allowed")
             }
@@ -671,6 +855,34 @@ private struct Parser {
     static func show<C: Collection<UInt8>>(_ bytes: C) -> String {
         let text = String(decoding: bytes.prefix(240), as: UTF8.self)
         return text.count > 60 ? String(text.prefix(60)) + "…" : text
+    }
+}
+
+/// The Metric whose samples are being read (OpenMetrics).
+private struct MetricState {
+    var family: Int
+    var labels: [ExpositionLabel]
+    var timestamp: Double?
+}
+
+/// A histogram or gaugehistogram MetricPoint being read (OpenMetrics).
+private struct HistogramPoint {
+    var family: Int
+    var labels: [ExpositionLabel]
+    var timestamp: Double?
+    var line: Int
+    var lastLine = 0
+    var buckets: [(le: Double, text: String, value: Double)] = []
+    var count: (value: Double, line: Int)?
+    var sumLine: Int?
+    var negativeGsum = false
+
+    init(family: Int, labels: [ExpositionLabel], timestamp: Double?, line: Int) {
+        self.family = family
+        self.labels = labels
+        self.timestamp = timestamp
+        self.line = line
+        self.lastLine = line
     }
 }
 

@@ -300,13 +300,36 @@ package struct PrometheusScraper: Service {
         var description: String
     }
 
+    /// One GET of `url` as a scrape makes it (Prometheus' `Accept` header, gzip, bounded by `timeout`):
+    /// the body, the format its `Content-Type` names (text 0.0.4 for anything not OpenMetrics, as
+    /// Prometheus reads it) and, when the type is neither format, a note saying so.
+    ///
+    /// - Throws: an error naming the URL when there is no `200` answer with a body within the timeout.
+    package static func fetchExposition(
+        url: String,
+        timeout: Duration = .seconds(10),
+        maxBodyBytes: Int = 64 << 20
+    ) async throws -> (body: [UInt8], format: ExpositionFormat, note: String?) {
+        let client = makeClient()
+        do {
+            let fetched = try await fetch(url: url, client: client, timeout: timeout, maxBodyBytes: maxBodyBytes)
+            try? await client.shutdown()
+            return (fetched.body, fetched.format, fetched.contentTypeNote)
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
+
     /// GET with Prometheus' headers, the whole exchange bounded by the timeout.
     private func fetch(_ target: Target, client: HTTPClient) async throws -> Fetched {
-        let timeout = configuration.timeout
-        let maxBodyBytes = configuration.maxBodyBytes
-        return try await withThrowingTaskGroup(of: Fetched?.self) { group in
+        try await Self.fetch(url: target.url, client: client, timeout: configuration.timeout, maxBodyBytes: configuration.maxBodyBytes)
+    }
+
+    private static func fetch(url: String, client: HTTPClient, timeout: Duration, maxBodyBytes: Int) async throws -> Fetched {
+        try await withThrowingTaskGroup(of: Fetched?.self) { group in
             group.addTask {
-                var request = HTTPClientRequest(url: target.url)
+                var request = HTTPClientRequest(url: url)
                 request.method = .GET
                 request.headers.add(name: "Accept", value: Self.acceptHeader)
                 request.headers.add(name: "Accept-Encoding", value: "gzip")
@@ -320,16 +343,16 @@ package struct PrometheusScraper: Service {
                 do {
                     response = try await client.execute(request, timeout: .nanoseconds(Int64(seconds * 1e9)))
                 } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
-                    throw ScrapeFailure(description: "no complete answer from \(target.url) within the \(timeout) scrape timeout")
+                    throw ScrapeFailure(description: "no complete answer from \(url) within the \(timeout) scrape timeout")
                 }
                 guard response.status == .ok else {
-                    throw ScrapeFailure(description: "GET \(target.url) answered \(response.status.code) \(response.status.reasonPhrase), not 200")
+                    throw ScrapeFailure(description: "GET \(url) answered \(response.status.code) \(response.status.reasonPhrase), not 200")
                 }
                 let body: ByteBuffer
                 do {
                     body = try await response.body.collect(upTo: maxBodyBytes)
                 } catch is NIOTooManyBytesError {
-                    throw ScrapeFailure(description: "the body of \(target.url) is over \(maxBodyBytes) bytes")
+                    throw ScrapeFailure(description: "the body of \(url) is over \(maxBodyBytes) bytes")
                 }
                 let contentType = response.headers.first(name: "Content-Type")
                 let mediaType = HTTPSink.mediaType(contentType)
@@ -351,7 +374,7 @@ package struct PrometheusScraper: Service {
             }
             defer { group.cancelAll() }
             guard let first = try await group.next(), let fetched = first else {
-                throw ScrapeFailure(description: "no complete answer from \(target.url) within the \(timeout) scrape timeout")
+                throw ScrapeFailure(description: "no complete answer from \(url) within the \(timeout) scrape timeout")
             }
             return fetched
         }

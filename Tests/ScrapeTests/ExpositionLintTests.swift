@@ -132,6 +132,7 @@ import Testing
             # TYPE latency_milliseconds histogram
             # HELP latency_milliseconds l
             latency_milliseconds_bucket{le="+Inf"} 1
+            latency_milliseconds_sum 0.5
             latency_milliseconds_count 1
             # EOF
 
