@@ -129,7 +129,7 @@ package final class ServiceTelemetry: Sendable {
 
     // MARK: Propagation
 
-    /// What arrived with a request: the extracted context and the raw `traceparent`.
+    /// What arrived with a request: the extracted context, the raw `traceparent`, and the validated W3C headers.
     package struct IncomingPropagation: Sendable {
         /// The context extracted with swift-otel's W3C propagator (no span context when the header was missing or
         /// invalid: the server span then starts a new trace, as W3C Trace Context requires).
@@ -138,6 +138,12 @@ package final class ServiceTelemetry: Sendable {
         package var rawTraceparent: String?
         /// True when a `traceparent` arrived but is not valid W3C.
         package var traceparentIsInvalid: Bool
+        /// The `traceparent` the service continues (after the incoming-side faults), nil when it starts a trace.
+        package var traceparent: W3CTraceParent? = nil
+        /// The validated `tracestate` of a continued trace (empty when none arrived, or it was discarded).
+        package var tracestate: W3CTraceState? = nil
+        /// Why the `tracestate` was discarded, if it was.
+        package var tracestateRejection: TraceStateRejection? = nil
 
         /// The propagation of the request being handled.
         @TaskLocal package static var current: IncomingPropagation?
@@ -145,45 +151,70 @@ package final class ServiceTelemetry: Sendable {
 
     /// Extracts the W3C context from request headers, after the incoming-side faults rewrite them.
     ///
-    /// Two or more `traceparent` fields make the request's context invalid (W3C: the vendor cannot tell which
-    /// is meant); several `tracestate` fields are one list, joined with commas as HTTP combines repeated fields.
+    /// Our own parser (``W3CTraceParent``, ``W3CTraceState``) decides, and swift-otel only ever sees a canonical
+    /// version-00 `traceparent` and a `tracestate` that passed validation: swift-otel 1.6 (through
+    /// swift-w3c-trace-context) rejects future versions, and parses both headers in one call, so a `tracestate` it
+    /// dislikes would also discard a valid `traceparent`. Two or more `traceparent` fields make the context invalid
+    /// (W3C: the vendor cannot tell which is meant); several `tracestate` fields are one list, combined in order.
     package func extract(_ headers: [(name: String, value: String)]) -> IncomingPropagation {
-        var fields = HeaderList(headers)
+        let fields = HeaderList(headers)
         let traceparents = fields.all("traceparent")
         let raw = traceparents.first
-        var invalid = false
-        let tracestates = fields.all("tracestate")
-        if tracestates.count > 1 { fields.replace("tracestate", with: tracestates.joined(separator: ",")) }
-        if traceparents.count > 1 {
-            invalid = true
-            fields.remove("traceparent")
-        } else if let raw {
-            if let parsed = try? TraceContext(traceParentHeaderValue: raw) {
-                var rewritten = parsed
-                if faults.freshParent {
-                    rewritten = TraceContext(traceID: parsed.traceID, spanID: .random(), flags: parsed.flags, state: parsed.state)
-                }
-                if faults.ignoreSampledFlag, !parsed.flags.contains(.sampled) {
-                    rewritten = TraceContext(traceID: rewritten.traceID, spanID: rewritten.spanID, flags: rewritten.flags.union(.sampled), state: parsed.state)
-                }
-                fields.replace("traceparent", with: rewritten.traceParentHeaderValue)
-            } else {
-                invalid = true
-            }
+        var incoming = IncomingPropagation(context: .topLevel, rawTraceparent: raw, traceparentIsInvalid: false)
+        guard let raw else { return incoming }
+        guard traceparents.count == 1, var parent = W3CTraceParent(parsing: raw) else {
+            incoming.traceparentIsInvalid = true
+            return incoming
         }
-        var context = ServiceContext.topLevel
-        tracer.extract(fields, into: &context, using: HeaderListExtractor())
-        return IncomingPropagation(context: context, rawTraceparent: raw, traceparentIsInvalid: invalid)
+        if faults.freshParent {
+            parent.parentID = SpanID.random().description
+        }
+        if faults.ignoreSampledFlag {
+            parent.flags |= W3CTraceParent.sampledFlag
+        }
+        // Only parsed once the traceparent is valid; its failure never affects the traceparent.
+        var state = W3CTraceState(members: [])
+        do {
+            state = try W3CTraceState(combining: fields.all("tracestate"))
+        } catch {
+            incoming.tracestateRejection = error
+        }
+        var handed = HeaderList([("traceparent", parent.headerValue)])
+        // swift-w3c-trace-context's tracestate parser is stricter than the current grammar in places (`@` as a key
+        // character, tenant/system lengths): give swift-otel the list only if it accepts it; the outgoing side sends
+        // the validated list either way.
+        if let value = state.headerValue, (try? TraceContext(traceParentHeaderValue: parent.headerValue, traceStateHeaderValue: value)) != nil {
+            handed.replace("tracestate", with: value)
+        }
+        tracer.extract(handed, into: &incoming.context, using: HeaderListExtractor())
+        incoming.traceparent = parent
+        incoming.tracestate = state
+        return incoming
     }
 
     /// The headers an outgoing call from inside `span` carries: `traceparent` and `tracestate` injected by
-    /// swift-otel, changed by the outgoing-side faults, plus the simulated-time skew.
+    /// swift-otel and corrected where it is wrong, changed by the outgoing-side faults, plus the simulated-time skew.
+    ///
+    /// swift-otel derives a child's trace-flags from its sampler alone, so the Level 2 `random` flag is lost: a
+    /// continued trace carries the flag as received; a trace this service started has a trace-id from swift-otel's
+    /// random generator (all 16 bytes random), so the flag is set. The `tracestate` of a continued trace is sent
+    /// exactly as validated (swift-otel re-joins it with ", ", and has none when it could not parse the list).
     package func outgoingHeaders(for span: any Span) -> [(name: String, value: String)] {
         var fields = HeaderList([])
         tracer.inject(span.context, into: &fields, using: HeaderListInjector())
-        if faults.forwardInvalidTraceparent, let incoming = IncomingPropagation.current, incoming.traceparentIsInvalid,
-            let raw = incoming.rawTraceparent
-        {
+        let incoming = IncomingPropagation.current
+        if let injected = fields.first("traceparent").flatMap(W3CTraceParent.init(parsing:)) {
+            var outgoing = injected
+            fields.remove("tracestate")
+            if let continued = incoming?.traceparent, continued.traceID == injected.traceID {
+                outgoing.flags = injected.flags & W3CTraceParent.sampledFlag | continued.flags & W3CTraceParent.randomFlag
+                if let tracestate = incoming?.tracestate?.headerValue { fields.replace("tracestate", with: tracestate) }
+            } else {
+                outgoing.flags = injected.flags & W3CTraceParent.sampledFlag | W3CTraceParent.randomFlag
+            }
+            fields.replace("traceparent", with: outgoing.headerValue)
+        }
+        if faults.forwardInvalidTraceparent, let incoming, incoming.traceparentIsInvalid, let raw = incoming.rawTraceparent {
             fields.replace("traceparent", with: raw)
         }
         if faults.dropTraceparent { fields.remove("traceparent") }
