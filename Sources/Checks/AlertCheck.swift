@@ -11,12 +11,15 @@ package struct AlertCheck: Check {
     package var file: PrometheusRuleFile
     /// Alerts that must fire (`expect_alerts:`); every other alert must stay silent.
     package var expected: [String]
+    /// Alerts allowed to see no series at all (`silent_alerts:`); any other alert that does is `no_data`.
+    package var silent: [String]
     /// How often the rules are evaluated, unless their group sets an interval.
     package var interval: Duration
 
-    package init(file: PrometheusRuleFile, expected: [String] = [], interval: Duration) {
+    package init(file: PrometheusRuleFile, expected: [String] = [], silent: [String] = [], interval: Duration) {
         self.file = file
         self.expected = expected
+        self.silent = silent
         self.interval = interval
     }
 
@@ -32,7 +35,9 @@ package struct AlertCheck: Check {
     }
 
     /// One rule result per alerting rule: it passes when it never fired, or, when named in `expected`, when it
-    /// fired. Evidence: every alert instance with when it went pending and firing (relative to the first
+    /// fired. An alert that never saw data — its expression returned no series at any evaluation and one of its
+    /// selectors selects no series in the whole run — is `no_data` (a misspelt metric cannot pass), unless it
+    /// is named in `silent`. Evidence: every alert instance with when it went pending and firing (relative to the first
     /// sample), its labels and annotations.
     package func evaluate(engine: PromQLEngine) -> (results: [RuleResult], timeline: AlertTimeline) {
         let evaluation = AlertEvaluator(file: file, defaultInterval: interval).run(engine)
@@ -56,9 +61,16 @@ package struct AlertCheck: Check {
             let instances = evaluation.instances.filter { $0.name == name }
             let fired = instances.filter { $0.firedAt != nil }
             let mustFire = expected.contains(name)
-            let verdict: RuleResult.Verdict = fired.isEmpty == !mustFire ? .pass : .fail
+            let unmatched = evaluation.unmatchedSelectors[name] ?? []
+            let blind = !unmatched.isEmpty && !evaluation.sawSeries.contains(name)
+            var verdict: RuleResult.Verdict = fired.isEmpty == !mustFire ? .pass : .fail
+            if blind, !silent.contains(name) { verdict = .noData }
             let measured: String
-            if let first = fired.min(by: { $0.firedAt! < $1.firedAt! }) {
+            if blind {
+                measured =
+                    "saw no series in \(evaluation.steps) evaluations: nothing matches \(unmatched.joined(separator: ", "))"
+                    + (silent.contains(name) ? " (allowed by silent_alerts)" : "")
+            } else if let first = fired.min(by: { $0.firedAt! < $1.firedAt! }) {
                 measured = "fired at \(offset(first.firedAt!)) for \(first.labels.description)\(fired.count > 1 ? " and \(fired.count - 1) more" : "")"
             } else if let pending = instances.first {
                 measured = "pending from \(offset(pending.activeAt)), never fired (for: \(PromQLFormat.duration(rule.holdDuration)))"
@@ -78,13 +90,19 @@ package struct AlertCheck: Check {
                 return line
             }
             if let error = evaluation.errors[name] { evidence.append("evaluation error: \(error)") }
+            if blind {
+                evidence.append(
+                    "no series matches \(unmatched.joined(separator: ", ")) in the whole run: a misspelt metric or label? "
+                        + "(an alert meant to see nothing goes in silent_alerts)"
+                )
+            }
             evidence.append("\(evaluation.steps) evaluations every \(PromQLFormat.duration(evaluation.interval)) over the run; \(file.file):\(rule.line)")
             return RuleResult(
                 kind: .alert,
                 name: name,
                 verdict: evaluation.errors[name] != nil ? .fail : verdict,
                 measured: measured,
-                expected: mustFire ? "fires (expect_alerts)" : "does not fire",
+                expected: (mustFire ? "fires (expect_alerts)" : "does not fire") + (silent.contains(name) ? "; may see no series (silent_alerts)" : ""),
                 evidence: evidence,
                 subjects: fired.prefix(10).map { .series(labels: $0.labels.dictionary) }
             )

@@ -1,4 +1,5 @@
 package import Foundation
+import Workload
 
 /// An earlier run to compare with (`--baseline`): the fields of its `summary.json` that the
 /// ``BaselineCheck`` needs. Older summaries decode too.
@@ -19,6 +20,17 @@ package struct Baseline: Sendable, Decodable, Hashable {
             self.elapsedSeconds = elapsedSeconds
             self.requests = requests
         }
+
+        /// Requests answered successfully (outcome `ok`), or `nil` when a request name has no outcomes (a
+        /// summary written before they existed).
+        package var completed: Int? {
+            var total = 0
+            for request in requests.values {
+                guard let outcomes = request.outcomes else { return nil }
+                total += outcomes[RequestOutcome.ok.rawValue] ?? 0
+            }
+            return total
+        }
     }
 
     /// One request name within a phase.
@@ -28,10 +40,13 @@ package struct Baseline: Sendable, Decodable, Hashable {
             package var p99: Double
         }
         package var count: Int
+        /// Requests by outcome (`ok`, `4xx`, `5xx`, `timeout`, `connect`); absent in older summaries.
+        package var outcomes: [String: Int]?
         package var latency: Latency
 
-        package init(count: Int, p99Milliseconds: Double) {
+        package init(count: Int, outcomes: [String: Int]? = nil, p99Milliseconds: Double) {
             self.count = count
+            self.outcomes = outcomes
             latency = Latency(p99: p99Milliseconds)
         }
     }

@@ -4,6 +4,10 @@ import Workload
 /// Compares a run with an earlier one (``Baseline``): a request's client p99 growing by more than the allowed
 /// fraction, or the run's throughput falling by more, is a regression.
 ///
+/// Throughput is successful completions (outcome `ok`) per second of the phases' elapsed time, not requests
+/// sent: in an open-loop phase the sending follows the schedule, so a failing server would barely move it.
+/// A baseline written before summaries had outcomes falls back to requests sent per second, with a note.
+///
 /// Noise-tolerant by construction: a p99 change under 1 ms, or a request with fewer than 20 samples in either
 /// run, is not judged (the percentile of a handful of requests is noise), and throughput is compared over the
 /// whole run rather than per phase.
@@ -56,8 +60,25 @@ package struct BaselineCheck: Check {
                 )
             )
         }
-        let thenRate = Self.rate(baseline.phases.map { ($0.sent, $0.elapsedSeconds) })
-        let nowRate = Self.rate(current.phases.map { ($0.sent.count, Self.seconds($0.elapsed)) })
+        let completions = baseline.phases.map(\.completed)
+        let thenRate: Double
+        let nowRate: Double
+        var evidence: [String] = []
+        let unit: String
+        if completions.allSatisfy({ $0 != nil }) {
+            thenRate = Self.rate(zip(baseline.phases, completions).map { ($1 ?? 0, $0.elapsedSeconds) })
+            nowRate = Self.rate(current.phases.map { (Self.completed($0), Self.seconds($0.elapsed)) })
+            unit = "successful requests/s"
+            evidence.append("successful completions (outcome ok) per second of the phases' elapsed time, in both runs")
+        } else {
+            thenRate = Self.rate(baseline.phases.map { ($0.sent, $0.elapsedSeconds) })
+            nowRate = Self.rate(current.phases.map { ($0.sent.count, Self.seconds($0.elapsed)) })
+            unit = "requests/s"
+            evidence.append(
+                "the baseline has no request outcomes (an older summary.json): compared requests sent per second, "
+                    + "which in an open-loop phase follows the schedule, not the server"
+            )
+        }
         if thenRate > 0 {
             let floor = thenRate * (1 - throughputDecrease)
             results.append(
@@ -65,8 +86,9 @@ package struct BaselineCheck: Check {
                     kind: .regression,
                     name: "throughput",
                     verdict: nowRate < floor ? .fail : .pass,
-                    measured: String(format: "%.1f requests/s (baseline %.1f, %+.0f%%)", nowRate, thenRate, (nowRate / thenRate - 1) * 100),
-                    expected: String(format: "at least -%.0f%% (%.1f/s)", throughputDecrease * 100, floor)
+                    measured: String(format: "%.1f \(unit) (baseline %.1f, %+.0f%%)", nowRate, thenRate, (nowRate / thenRate - 1) * 100),
+                    expected: String(format: "at least -%.0f%% (%.1f/s)", throughputDecrease * 100, floor),
+                    evidence: evidence
                 )
             )
         }
@@ -91,6 +113,11 @@ package struct BaselineCheck: Check {
             }
         }
         return result
+    }
+
+    /// A phase's requests answered successfully, from the driver's per-name outcomes.
+    static func completed(_ phase: PhaseReport) -> Int {
+        phase.requests.values.reduce(0) { $0 + ($1.outcomes[RequestOutcome.ok.rawValue] ?? 0) }
     }
 
     static func rate(_ phases: [(sent: Int, seconds: Double)]) -> Double {

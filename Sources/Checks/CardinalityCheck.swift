@@ -6,7 +6,7 @@ package import Telemetry
 /// series is its buckets (with `+Inf`) plus `_sum` and `_count`; a summary its quantiles plus `_sum` and `_count`.
 ///
 /// Subjects: the metrics with the most series when the total is over the limit (at most 5), and a metric over
-/// its own limit.
+/// its own limit. A per-metric limit on a metric that never arrived is `no_data`, naming it.
 package struct CardinalityCheck: Check {
     /// The total must stay below this.
     package var limit: Int
@@ -73,8 +73,23 @@ package struct CardinalityCheck: Check {
             // Per-metric limits name the metric by its Prometheus name or its OTLP name.
             let prometheusNames = Set(store.series.filter { $0.name == metric }.map { PrometheusView.metricName($0) })
             let row = table.rows.first { $0.metric == metric || prometheusNames.contains($0.metric) }
-            let count = row?.series ?? 0
-            let labels = row?.labelValues.sorted { $0.value > $1.value }.prefix(3).map { "\($0.key): \($0.value) values" } ?? []
+            guard let row else {
+                // A limit on a metric that never arrived proves nothing: a misspelt name would pass forever.
+                results.append(
+                    RuleResult(
+                        kind: .cardinality,
+                        name: "series of \(metric)",
+                        verdict: .noData,
+                        measured: "no series: the metric never arrived",
+                        expected: "< \(metricLimit)",
+                        evidence: ["no series named \(metric) (by its OTLP or its Prometheus name) was received; check the name in cardinality.per_metric"],
+                        subjects: [.metric(name: metric)]
+                    )
+                )
+                continue
+            }
+            let count = row.series
+            let labels = row.labelValues.sorted { $0.value > $1.value }.prefix(3).map { "\($0.key): \($0.value) values" }
             results.append(
                 RuleResult(
                     kind: .cardinality,
@@ -83,7 +98,7 @@ package struct CardinalityCheck: Check {
                     measured: "\(count) series",
                     expected: "< \(metricLimit)",
                     evidence: count < metricLimit ? [] : labels,
-                    subjects: count < metricLimit ? [] : [.metric(name: row?.metric ?? metric)]
+                    subjects: count < metricLimit ? [] : [.metric(name: row.metric)]
                 )
             )
         }

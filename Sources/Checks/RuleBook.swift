@@ -38,14 +38,14 @@ package struct RuleBook: Sendable {
             if case .client = slo.source, !withWorkloadRecords {
                 skipped.append(slo.name)
             } else {
-                checks.append(slo.source == nil ? ExpressionSLOCheck(rule: slo) as any Check : SLOCheck(rule: slo))
+                checks.append(slo.source == nil ? ExpressionSLOCheck(rule: slo) as any Check : SLOCheck(rule: slo, workload: scenario.workload))
             }
         }
         if let alertRules = rules.alertRules {
-            checks.append(AlertCheck(file: alertRules, expected: rules.expectedAlerts, interval: rules.alertInterval))
+            checks.append(AlertCheck(file: alertRules, expected: rules.expectedAlerts, silent: rules.silentAlerts, interval: rules.alertInterval))
         }
         if rules.propagation {
-            if withWorkloadRecords { checks.append(PropagationCheck()) } else { skipped.append("W3C trace context") }
+            if withWorkloadRecords { checks.append(PropagationCheck(requests: scenario.workload.requests)) } else { skipped.append("W3C trace context") }
         }
         if let limit = rules.cardinalityLimit {
             checks.append(CardinalityCheck(limit: limit, perMetric: rules.cardinalityPerMetric))

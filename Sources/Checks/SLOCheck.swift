@@ -8,11 +8,18 @@ package import Workload
 /// compared with a threshold (a rule written as `expr:` is judged by ``ExpressionSLOCheck``).
 ///
 /// Subjects: the worst group of a `by:` rule; otherwise the request name or the metric the rule measures.
+///
+/// A `by:` rule is judged over the groups found in the data and the groups the scenario says exist (see
+/// ``expectedGroups(_:source:workload:)``); a group without data is `no_data`, named, and so is the rule unless
+/// another group fails.
 package struct SLOCheck: Check {
     package var rule: SLORule
+    /// The scenario's workload, which says which request names and phases exist (for `client:` groups).
+    package var workload: WorkloadSection?
 
-    package init(rule: SLORule) {
+    package init(rule: SLORule, workload: WorkloadSection? = nil) {
         self.rule = rule
+        self.workload = workload
     }
 
     package var kind: RuleResult.Kind { .slo }
@@ -23,7 +30,9 @@ package struct SLOCheck: Check {
     /// (the worst group is the one shown, every group in the evidence).
     package func result(_ run: RunData) -> RuleResult {
         guard !rule.groupBy.isEmpty, let source = rule.source else { return Self.evaluateOne(rule, run: run).result }
-        let groups = Self.groupValues(rule, source: source, run: run)
+        let found = Self.groupValues(rule, source: source, run: run)
+        let expected = Self.expectedGroups(rule, source: source, workload: workload)
+        let groups = (Set(found).union(expected)).sorted { $0.description < $1.description }
         guard !groups.isEmpty else { return Self.evaluateOne(rule, run: run).result }
         let evaluated = groups.map { group -> ([String: String], (result: RuleResult, value: Double?)) in
             var one = rule
@@ -42,16 +51,52 @@ package struct SLOCheck: Check {
             let (a, b) = (lhs.1.value ?? -.infinity, rhs.1.value ?? -.infinity)
             return lowerIsBetter ? a < b : a > b
         }!
-        let verdict: RuleResult.Verdict = !failing.isEmpty ? .fail : evaluated.allSatisfy { $0.1.result.verdict == .noData } ? .noData : .pass
+        let missing = evaluated.filter { $0.1.result.verdict == .noData }.map(\.0)
+        let verdict: RuleResult.Verdict = !failing.isEmpty ? .fail : !missing.isEmpty ? .noData : .pass
+        var measured = "\(worst.1.result.measured) (\(describe(worst.0)); worst of \(evaluated.count) groups)"
+        var evidence = evaluated.prefix(10).map { "\(describe($0.0)): \($0.1.result.measured)\($0.1.result.verdict == .fail ? " ✗" : "")" }
+        if !missing.isEmpty {
+            measured += "; \(missing.count) of \(evaluated.count) groups without data"
+            evidence.append(
+                "no data for \(missing.prefix(10).map { describe($0) }.joined(separator: "; "))\(missing.count > 10 ? " and \(missing.count - 10) more" : "")"
+            )
+        }
         return RuleResult(
             kind: .slo,
             name: rule.name,
             verdict: verdict,
-            measured: "\(worst.1.result.measured) (\(describe(worst.0)); worst of \(evaluated.count) groups)",
+            measured: measured,
             expected: "\(worst.1.result.expected) in every group by \(rule.groupBy.joined(separator: ", "))",
-            evidence: evaluated.prefix(10).map { "\(describe($0.0)): \($0.1.result.measured)\($0.1.result.verdict == .fail ? " ✗" : "")" },
-            subjects: [.group(labels: worst.0)]
+            evidence: evidence,
+            subjects: [.group(labels: worst.0)] + missing.prefix(10).filter { $0 != worst.0 }.map { .group(labels: $0) }
         )
+    }
+
+    /// The groups the scenario says must exist, each of which must then have data. For `client:`, grouped by
+    /// `request` and/or `phase`: every request name of the workload (only the one the rule names, if it names
+    /// one) and every phase, crossed. For `spans:` and `metric:` the scenario says which groups exist only when
+    /// `where:` pins every `by:` label: that one group. Otherwise none (the groups found are judged).
+    static func expectedGroups(_ rule: SLORule, source: SLORule.Source, workload: WorkloadSection?) -> [[String: String]] {
+        switch source {
+        case .client(let request):
+            guard let workload else { return [] }
+            var valuesByKey: [(String, [String])] = []
+            for key in rule.groupBy {
+                switch key {
+                case "request": valuesByKey.append((key, workload.requests.map(\.name).filter { request == nil || $0 == request }))
+                case "phase": valuesByKey.append((key, workload.phases.map(\.name)))
+                default: return []
+                }
+            }
+            var groups: [[String: String]] = [[:]]
+            for (key, values) in valuesByKey {
+                groups = groups.flatMap { group in values.map { group.merging([key: $0]) { _, new in new } } }
+            }
+            return groups
+        case .spans, .metric:
+            guard rule.groupBy.allSatisfy({ rule.selector[$0] != nil }) else { return [] }
+            return [Dictionary(uniqueKeysWithValues: rule.groupBy.map { ($0, rule.selector[$0]!) })]
+        }
     }
 
     /// The distinct values of the `by:` labels in the rule's data.
@@ -97,7 +142,10 @@ package struct SLOCheck: Check {
         let measurement: (value: Double, inSeconds: Bool, evidence: [String])?
         switch source {
         case .client(let request):
-            let latencies = (run.driver?.sent ?? []).filter { request == nil || $0.name == request }.map(\.latencySeconds)
+            // A `phase` group (or `where: {phase: ...}`) keeps that phase's requests only.
+            let phase = rule.selector["phase"]
+            let latencies = (run.driver?.sent ?? []).filter { (request == nil || $0.name == request) && (phase == nil || $0.phase == phase) }
+                .map(\.latencySeconds)
             measurement = Quantiles.nearestRank(rule.quantile, of: latencies).map {
                 ($0, true, ["\(latencies.count) requests\(request.map { " named \($0)" } ?? ""), client-side latency from the intended send time"])
             }

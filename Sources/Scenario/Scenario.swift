@@ -189,6 +189,9 @@ package struct RulesSection: Sendable {
     package var alertRules: PrometheusRuleFile?
     /// Alerts that must fire (`expect_alerts:`); every other alert must stay silent.
     package var expectedAlerts: [String] = []
+    /// Alerts allowed to see no series during the whole run (`silent_alerts:`); any other alert whose
+    /// expression finds no data is `no_data`.
+    package var silentAlerts: [String] = []
     /// How often alerting rules are evaluated over the run, unless their group sets an interval.
     package var alertInterval: Duration = .seconds(1)
     package var propagation: Bool = false
@@ -202,6 +205,11 @@ package struct RulesSection: Sendable {
     /// (fraction, default 0.1) before it counts as a regression.
     package var regressionP99Increase: Double = 0.2
     package var regressionThroughputDecrease: Double = 0.1
+
+    /// Whether the section asks for no rule at all (a baseline's regressions come from the command line).
+    package var isEmpty: Bool {
+        slos.isEmpty && alertRules == nil && !propagation && cardinalityLimit == nil && taxonomy == nil && accountingTolerance == nil
+    }
 }
 
 /// A service-level objective.

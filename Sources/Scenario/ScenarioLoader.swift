@@ -51,7 +51,20 @@ struct ScenarioParser {
         let services = top["services"].map(servicesSection) ?? ServicesSection(builtin: BuiltinServices(), targets: [:])
         let intake = top["intake"].map(intakeSection) ?? IntakeSection()
         let workload = top["workload"].flatMap { workloadSection($0, services: services) }
+        let errorsBeforeRules = reader.errors.count
         let rules = top["rules"].map(rulesSection) ?? RulesSection()
+        // Without a rule a run passes for lack of evidence. A scraped target is an exposition rule of its own;
+        // a rules section with mistakes is reported by those instead.
+        if rules.isEmpty, top["scrape"] == nil, reader.errors.count == errorsBeforeRules {
+            let message =
+                "a scenario needs at least one rule (slos, alert_rules, propagation, cardinality, taxonomy or accounting, "
+                + "or a scrape target): without one every run passes for lack of evidence"
+            if let field = top["rules"] {
+                reader.fail(field, message)
+            } else {
+                reader.include([FileLocatedError(file: file, line: root.line, column: root.column, path: "rules", message: message)])
+            }
+        }
         let settle = top["settle"].map(settleSection) ?? SettleSection()
         let scrape = top["scrape"].map(scrapeSection) ?? ScrapeSection()
         guard let name, let workload, let services else { return nil }
@@ -306,7 +319,9 @@ struct ScenarioParser {
 
     func rulesSection(_ field: Field) -> RulesSection {
         var rules = RulesSection()
-        let keys = ["slos", "alert_rules", "expect_alerts", "alert_interval", "propagation", "cardinality", "taxonomy", "accounting", "regression"]
+        let keys = [
+            "slos", "alert_rules", "expect_alerts", "silent_alerts", "alert_interval", "propagation", "cardinality", "taxonomy", "accounting", "regression",
+        ]
         guard let entries = reader.mapping(field, allowed: keys) else { return rules }
         rules.slos = entries["slos"].flatMap { reader.sequence($0) }?.compactMap(slo) ?? []
         if let ruleField = entries["alert_rules"], let path = reader.string(ruleField) {
@@ -327,6 +342,17 @@ struct ScenarioParser {
                 for name in names where !known.contains(name) { reader.fail(expected, "expect_alerts names \"\(name)\", which no rule in alert_rules defines") }
             } else if entries["alert_rules"] == nil {
                 reader.fail(expected, "expect_alerts needs alert_rules: a rule file that defines the alerts")
+            }
+        }
+        if let silent = entries["silent_alerts"], let names = reader.sequence(silent)?.compactMap({ reader.string($0) }) {
+            rules.silentAlerts = names
+            if let known = rules.alertRules?.alertNames {
+                for name in names where !known.contains(name) { reader.fail(silent, "silent_alerts names \"\(name)\", which no rule in alert_rules defines") }
+            } else if entries["alert_rules"] == nil {
+                reader.fail(silent, "silent_alerts needs alert_rules: a rule file that defines the alerts")
+            }
+            for name in names where rules.expectedAlerts.contains(name) {
+                reader.fail(silent, "silent_alerts names \"\(name)\", which expect_alerts says must fire: an alert that sees no series cannot fire")
             }
         }
         if let value = entries["alert_interval"].flatMap({ reader.duration($0) }) { rules.alertInterval = value }

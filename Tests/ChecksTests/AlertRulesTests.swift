@@ -154,10 +154,45 @@ import Workload
         let restore = timeline.instances.first { $0.name == "RollbackTooSlow" && $0.labels.contains("restore") }
         #expect(restore?.firingSeconds.map { $0 - restore!.pendingSeconds } == 180, "fires after its for: 3m")
         #expect(restore?.resolvedSeconds != nil)
+        // Without any data the alerts saw nothing: that is no evidence either way, not a pass.
         let silent = AlertCheck(file: file, interval: .seconds(60)).evaluate(engine: PromQLEngine(series: [])).results
-        #expect(silent.first { $0.name == "RollbackTooSlow" }?.verdict == .pass)
+        #expect(silent.first { $0.name == "RollbackTooSlow" }?.verdict == .noData)
         let missing = AlertCheck(file: file, expected: ["RollbackTooSlow"], interval: .seconds(60)).evaluate(engine: PromQLEngine(series: [])).results
-        #expect(missing.first { $0.name == "RollbackTooSlow" }?.verdict == .fail)
+        #expect(missing.first { $0.name == "RollbackTooSlow" }?.verdict == .noData)
+        let allowed = AlertCheck(file: file, silent: ["RollbackTooSlow"], interval: .seconds(60)).evaluate(engine: PromQLEngine(series: [])).results
+        #expect(allowed.first { $0.name == "RollbackTooSlow" }?.verdict == .pass, "silent_alerts allows an alert to see nothing")
+    }
+
+    /// A misspelt metric keeps an alert silent whatever the service does: that alert is `no_data`, naming the
+    /// selector, while an alert whose comparison merely filters its series out (the healthy case) still passes.
+    @Test func anAlertThatNeverSeesASeriesIsNoData() throws {
+        let rules = """
+            groups:
+              - name: g
+                rules:
+                  - alert: Misspelt
+                    expr: sum(rate(phase_failure_totl[5m])) > 0
+                  - alert: WrongLabel
+                    expr: test_coverage_percentage_percent{suite="unti"} < 95
+                  - alert: Quiet
+                    expr: test_coverage_percentage_percent < 50
+                  - alert: Missing
+                    expr: absent(no_such_metric)
+                  - alert: AllowedSilent
+                    expr: no_such_metric > 1
+            """
+        let file = try PrometheusRuleFile.parse(rules, file: "rules.yaml")
+        let check = AlertCheck(file: file, expected: ["Missing"], silent: ["AllowedSilent"], interval: .seconds(60))
+        let byName = Dictionary(uniqueKeysWithValues: check.evaluate(engine: try Self.engine()).results.map { ($0.name, $0) })
+        #expect(byName["Misspelt"]?.verdict == .noData)
+        #expect(byName["Misspelt"]?.measured.contains("phase_failure_totl") == true)
+        #expect(byName["Misspelt"]?.evidence.contains { $0.contains("silent_alerts") } == true)
+        #expect(byName["WrongLabel"]?.verdict == .noData)
+        #expect(byName["WrongLabel"]?.measured.contains("suite=\"unti\"") == true)
+        #expect(byName["Quiet"]?.verdict == .pass, "its series exist; the comparison filters them out")
+        #expect(byName["Missing"]?.verdict == .pass, "absent() returned a series and the alert fired, as expected")
+        #expect(byName["AllowedSilent"]?.verdict == .pass)
+        #expect(byName["AllowedSilent"]?.measured.contains("allowed by silent_alerts") == true)
     }
 
     private func quoted(_ text: String) -> String {

@@ -7,19 +7,22 @@ import Workload
 /// The baseline comparison as a check: an earlier summary's p99s and throughput against this run's driver report.
 @Suite struct BaselineCheckTests {
     /// A summary.json as a run writes it, reduced to what matters here (every other field is ignored).
-    private func baseline(p99: Double, count: Int, sent: Int, elapsed: Double, curve: Bool = true) throws -> Baseline {
+    /// `outcomes: false` writes a summary from before request outcomes existed.
+    private func baseline(p99: Double, count: Int, sent: Int, elapsed: Double, curve: Bool = true, outcomes: Bool = true) throws -> Baseline {
         let curves = curve ? #", "latencyCurves": {"live": [{"percentile": 50, "milliseconds": 1}, {"percentile": 99, "milliseconds": \#(p99)}]}"# : ""
+        let outcomeField = outcomes ? #" "outcomes": {"ok": \#(count)},"# : ""
         let json = """
             {"schema": "otelbench.run-summary/v1", "scenario": "smoke", "passed": true,
              "phases": [{"name": "steady", "sent": \(sent), "elapsedSeconds": \(elapsed), "scheduled": \(sent),
-                         "requests": {"live": {"count": \(count), "outcomes": {"ok": \(count)},
+                         "requests": {"live": {"count": \(count),\(outcomeField)
                                                "latency": {"count": \(count), "p50": 1, "p90": 2, "p99": \(p99 * 2), "p999": 3, "max": 4, "mean": 1}}}}]\(curves)}
             """
         return try JSONDecoder().decode(Baseline.self, from: Data(json.utf8))
     }
 
-    /// This run: `count` requests named `live`, the slowest 1% at `slowMilliseconds`, over `seconds`.
-    private func run(count: Int, fastMilliseconds: Double, slowMilliseconds: Double, seconds: Int) throws -> RunData {
+    /// This run: `count` requests named `live`, the slowest 1% at `slowMilliseconds`, over `seconds`; the last
+    /// `failed` of them answered 503.
+    private func run(count: Int, fastMilliseconds: Double, slowMilliseconds: Double, seconds: Int, failed: Int = 0) throws -> RunData {
         let sent = (0..<count).map { index in
             SentRequest(
                 name: "live",
@@ -41,7 +44,7 @@ import Workload
             RequestReport.self,
             from: Data(
                 """
-                {"count": \(count), "outcomes": {"ok": \(count)}, "latency": {"count": \(count), "p50": 1, "p90": 1, "p99": 1, "p999": 1, "max": 1, "mean": 1}}
+                {"count": \(count), "outcomes": {"ok": \(count - failed), "5xx": \(failed)}, "latency": {"count": \(count), "p50": 1, "p90": 1, "p99": 1, "p999": 1, "max": 1, "mean": 1}}
                 """.utf8
             )
         )
@@ -76,8 +79,9 @@ import Workload
                     kind: .regression,
                     name: "throughput",
                     verdict: .fail,
-                    measured: "5.0 requests/s (baseline 10.0, -50%)",
-                    expected: "at least -10% (9.0/s)"
+                    measured: "5.0 successful requests/s (baseline 10.0, -50%)",
+                    expected: "at least -10% (9.0/s)",
+                    evidence: ["successful completions (outcome ok) per second of the phases' elapsed time, in both runs"]
                 ),
             ]
         )
@@ -102,6 +106,28 @@ import Workload
         let check = BaselineCheck(baseline: try baseline(p99: 10, count: 100, sent: 100, elapsed: 10, curve: false), p99Increase: 0.2, throughputDecrease: 0.1)
         let results = check.evaluate(try run(count: 100, fastMilliseconds: 5, slowMilliseconds: 50, seconds: 10))
         #expect(results.first?.measured == "p99 = 50.00 ms (baseline 20.00 ms, +150%)")
+    }
+
+    /// An open-loop phase sends on schedule whatever the server does: a server answering half the requests
+    /// with 503 keeps the sending rate, and throughput (successful completions per second) halves.
+    @Test func throughputCountsSuccessfulCompletionsNotSends() throws {
+        let check = BaselineCheck(baseline: try baseline(p99: 10, count: 100, sent: 100, elapsed: 10), p99Increase: 0.2, throughputDecrease: 0.1)
+        let failing = check.evaluate(try run(count: 100, fastMilliseconds: 10, slowMilliseconds: 10, seconds: 10, failed: 50))
+        let throughput = failing.first { $0.name == "throughput" }
+        #expect(throughput?.verdict == .fail, "\(failing)")
+        #expect(throughput?.measured == "5.0 successful requests/s (baseline 10.0, -50%)")
+        // An older summary without outcomes can only be compared by sends, and says so.
+        let older = BaselineCheck(
+            baseline: try baseline(p99: 10, count: 100, sent: 100, elapsed: 10, outcomes: false),
+            p99Increase: 0.2,
+            throughputDecrease: 0.1
+        )
+        let fallback = older.evaluate(try run(count: 100, fastMilliseconds: 10, slowMilliseconds: 10, seconds: 10, failed: 50)).first {
+            $0.name == "throughput"
+        }
+        #expect(fallback?.verdict == .pass)
+        #expect(fallback?.measured == "10.0 requests/s (baseline 10.0, +0%)")
+        #expect(fallback?.evidence.first?.contains("no request outcomes") == true)
     }
 
     @Test func withoutTheDriversReportNothingIsJudged() throws {

@@ -107,7 +107,10 @@ import Workload
     @Test func unsampledAndInvalidRequestsMustNotContinue() {
         let unsampled = sent(trace: t1, span: driverSpan, sampled: false)
         let bad = sent(trace: "1af7651916cd43dd8448eb211c80319c", span: driverSpan, invalid: .versionFF)
-        #expect(PropagationCheck().result(run([], [unsampled, bad])).verdict == .pass)
+        // No span at all proves nothing: neither request can be judged.
+        let silent = PropagationCheck().result(run([], [unsampled, bad]))
+        #expect(silent.verdict == .noData, "\(silent)")
+        #expect(silent.evidence.contains { $0.contains("2 unsampled or invalid-context requests without evidence") })
         let leaked = run(
             [
                 span(trace: t1, id: "1111111111111111", parent: driverSpan, kind: .server),
@@ -119,6 +122,44 @@ import Workload
         #expect(result.verdict == .fail)
         #expect(result.evidence.contains { $0.contains("unsampled") })
         #expect(result.evidence.contains { $0.contains("invalid version-ff") && $0.contains("fresh trace was expected") })
+    }
+
+    /// An invalid context counts with a fresh trace's server span for that request; an unsampled one with
+    /// other spans of its endpoint. A request without that evidence fails the rule, named.
+    @Test func unsampledAndInvalidRequestsNeedEvidence() {
+        let templates = [
+            RequestTemplate(name: "unsampled", service: "tasks", path: "/tasks", trace: TraceContextSpec(sampled: false)),
+            RequestTemplate(name: "bad", service: "tasks", path: "/health/{{random:3}}", trace: TraceContextSpec(invalid: .versionFF)),
+            RequestTemplate(name: "req", service: "tasks", path: "/tasks"),
+        ]
+        func server(trace: String, id: String, parent: String?, path: String) -> Span {
+            var span = span(trace: trace, id: id, parent: parent, kind: .server)
+            span.attributes = ["http.request.method": .string("GET"), "url.path": .string(path)]
+            return span
+        }
+        let unsampled = sent("unsampled", trace: t1, span: driverSpan, sampled: false)
+        let bad = sent("bad", trace: "1af7651916cd43dd8448eb211c80319c", span: driverSpan, invalid: .versionFF)
+        let sampled = sent("req", trace: "2af7651916cd43dd8448eb211c80319c", span: driverSpan)
+        let sampledSpan = server(trace: sampled.traceID, id: "3111111111111111", parent: driverSpan, path: "/tasks")
+        let fresh = server(trace: "9af7651916cd43dd8448eb211c80319c", id: "4111111111111111", parent: nil, path: "/health/live")
+        let check = PropagationCheck(requests: templates)
+        let proven = check.result(run([sampledSpan, fresh], [unsampled, bad, sampled]))
+        #expect(proven.verdict == .pass, "\(proven.evidence)")
+        // The fresh trace of another endpoint proves nothing for this request.
+        let elsewhere = server(trace: "9af7651916cd43dd8448eb211c80319c", id: "4111111111111111", parent: nil, path: "/tasks")
+        let unproven = check.result(run([sampledSpan, elsewhere], [unsampled, bad, sampled]))
+        #expect(unproven.verdict == .fail)
+        #expect(unproven.measured.hasSuffix("; 1 requests without evidence"))
+        #expect(
+            unproven.evidence.contains {
+                $0.hasPrefix("1 unsampled or invalid-context requests without evidence: bad ×1 (e.g. trace 1af7651916cd43dd8448eb211c80319c)")
+            }
+        )
+        // One fresh trace proves one request, not two.
+        let twice = sent("bad", trace: "5af7651916cd43dd8448eb211c80319c", span: driverSpan, invalid: .versionFF)
+        #expect(check.result(run([sampledSpan, fresh], [unsampled, bad, twice, sampled])).verdict == .fail)
+        // Without spans of its endpoint, an unsampled request's silence proves nothing either.
+        #expect(check.result(run([fresh], [unsampled, bad])).verdict == .fail)
     }
 
     @Test func clientSLOUsesLatencyFromTheIntendedTime() {
@@ -310,5 +351,86 @@ import Workload
         #expect(result.evidence.contains("otlp-http-protobuf traces: 1 spans rejected, 0 requests refused"))
         #expect(result.evidence.contains { $0.hasPrefix("1 of 2 answered sampled requests produced no span, e.g. trace 2af7651916cd43dd8448eb211c80319c") })
         #expect(AccountingCheck(tolerance: 0.6).result(RunData(store: store, driver: report)).verdict == .pass)
+    }
+
+    /// A metrics or logs export refused whole (400/413/503) lost its items, though nobody counted them: the
+    /// loss is the share of refused requests, named per channel and signal.
+    @Test func accountingCountsRequestsRefusedWhole() {
+        let store = TelemetryStore()
+        // Three trace exports accepted (no driver: no trace is owed), one metrics and one logs export refused.
+        for index in 1...3 {
+            let batch = Batch(spans: [span(trace: t1, id: String(format: "%016x", index), parent: nil, kind: .server)])
+            store.store(batch, channel: .otlpGRPC, signal: .traces, rejectedItems: 0, reservedBytes: 0)
+        }
+        store.countRejectedRequest(channel: .otlpGRPC, signal: .metrics)
+        store.countRejectedRequest(channel: .otlpHTTPJSON, signal: .logs)
+        let data = RunData(store: store, driver: nil)
+        let result = AccountingCheck(tolerance: 0).result(data)
+        #expect(result.verdict == .fail, "\(result.measured)")
+        #expect(result.measured.hasPrefix("40.00% lost"), "2 of 5 export requests were refused: \(result.measured)")
+        #expect(result.measured.contains("2 requests refused whole (items unknown)"))
+        #expect(result.evidence.contains("otlp-grpc metrics: 1 requests refused whole (items unknown) of 1 received"))
+        #expect(result.evidence.contains("otlp-http-json logs: 1 requests refused whole (items unknown) of 1 received"))
+        #expect(AccountingCheck(tolerance: 0.4).result(data).verdict == .pass)
+        // Nothing accepted at all, only refusals: a loss, not "nothing was sent".
+        let refusedOnly = TelemetryStore()
+        refusedOnly.countRejectedRequest(channel: .otlpGRPC, signal: .logs)
+        #expect(AccountingCheck(tolerance: 0.5).result(RunData(store: refusedOnly, driver: nil)).verdict == .fail)
+    }
+
+    /// A per-metric limit on a metric that never arrived (a misspelt name) is `no_data`, not a pass with 0 series.
+    @Test func aPerMetricLimitOnAMetricThatNeverArrivedIsNoData() {
+        let store = TelemetryStore()
+        store.store(
+            Batch(series: [
+                MetricSeries(
+                    key: SeriesKey(metricName: "task_create_total", attributes: [:], resource: resource),
+                    kind: .sum(isMonotonic: true, temporality: .cumulative),
+                    unit: "1",
+                    points: [.number(NumberPoint(timeUnixNano: 1, value: .int(1)))],
+                    channel: .otlpGRPC
+                )
+            ]),
+            channel: .otlpGRPC,
+            signal: .metrics,
+            rejectedItems: 0,
+            reservedBytes: 0
+        )
+        let results = CardinalityCheck(limit: 100, perMetric: ["task_create_total": 10, "task_crate_total": 10]).evaluate(RunData(store: store, driver: nil))
+        // Per-metric rules in name order: the misspelt task_crate_total, then task_create_total.
+        #expect(results.map(\.verdict) == [.pass, .noData, .pass], "\(results)")
+        #expect(results[1].name == "series of task_crate_total")
+        #expect(results[1].measured == "no series: the metric never arrived")
+        #expect(results[1].subjects == [.metric(name: "task_crate_total")])
+    }
+
+    /// A grouped client SLO expects every request name (and phase) of the workload: a group that never got a
+    /// request is `no_data`, named, instead of the other groups passing for it.
+    @Test func groupedSLOWithMissingGroupsIsNoData() {
+        let requests = (1...40).map { sent("live", trace: String(format: "%032x", $0), span: driverSpan, latency: 0.001) }
+        let workload = WorkloadSection(
+            phases: [Phase(name: "p", duration: .seconds(1), arrival: .constant(rate: 1))],
+            requests: [
+                RequestTemplate(name: "live", service: "tasks", path: "/health/live"), RequestTemplate(name: "ready", service: "tasks", path: "/health/ready"),
+            ]
+        )
+        var rule = SLORule(name: "p99 by request", source: .client(request: nil))
+        rule.groupBy = ["request"]
+        rule.threshold = 0.1
+        let result = SLOCheck(rule: rule, workload: workload).result(run([], requests))
+        #expect(result.verdict == .noData, "\(result)")
+        #expect(result.measured.hasSuffix("; 1 of 2 groups without data"))
+        #expect(result.evidence.contains("no data for request=ready"))
+        #expect(result.subjects.contains(.group(labels: ["request": "ready"])))
+        // Every group of the workload present: it passes; a failing group still fails the rule.
+        let both = requests + (41...80).map { sent("ready", trace: String(format: "%032x", $0), span: driverSpan, latency: 0.001) }
+        #expect(SLOCheck(rule: rule, workload: workload).result(run([], both)).verdict == .pass)
+        let slow = requests + [sent("ready", trace: String(format: "%032x", 99), span: driverSpan, latency: 1)]
+        rule.groupBy = ["request", "phase"]
+        var twoPhases = workload
+        twoPhases.phases.append(Phase(name: "q", duration: .seconds(1), arrival: .constant(rate: 1)))
+        let crossed = SLOCheck(rule: rule, workload: twoPhases).result(run([], slow))
+        #expect(crossed.verdict == .fail, "\(crossed)")
+        #expect(crossed.measured.hasSuffix("; 2 of 4 groups without data"), "phase q never ran: \(crossed.measured)")
     }
 }

@@ -40,7 +40,7 @@ import Workload
                 ScrapeTarget(url: "http://10.0.0.1:8080/metrics"),
             ]
         )
-        #expect(try ScenarioLoader.parse(Self.workload, file: "s.yaml").scrape.targets.isEmpty)
+        #expect(try ScenarioLoader.parse(Self.workload + "\nrules: {propagation: true}\n", file: "s.yaml").scrape.targets.isEmpty)
     }
 
     @Test func scrapeSectionMistakesNameLineColumnAndField() {

@@ -34,7 +34,7 @@ import Workload
         )
         result.subjects = [.trace(id: traceB, problem: "the first server span's parent is not the driver's span")]
         let scenario = try ScenarioLoader.parse(
-            "name: waterfall\nworkload:\n  phases:\n    - {name: p, duration: 1s, arrival: constant, rate: 1}\n  requests:\n    - {name: r, service: tasks, path: /}\n",
+            "name: waterfall\nworkload:\n  phases:\n    - {name: p, duration: 1s, arrival: constant, rate: 1}\n  requests:\n    - {name: r, service: tasks, path: /}\nrules: {propagation: true}\n",
             file: "waterfall.yaml",
             environment: [:]
         )

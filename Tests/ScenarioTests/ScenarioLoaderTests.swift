@@ -86,6 +86,7 @@ import Testing
                   jaeger_thrift: ${THRIFT_ADDRESS:-127.0.0.1:14268}
                   prometheus: ${REMOTE_WRITE:-127.0.0.1:9090}
                   exposition: 127.0.0.1:0
+                rules: {propagation: true}
                 """
         let scenario = try ScenarioLoader.parse(yaml, file: "sinks.yaml", environment: ["REMOTE_WRITE": "127.0.0.1:19090"])
         #expect(
@@ -95,7 +96,25 @@ import Testing
             ]
         )
         #expect(scenario.intake.otlpGRPC == ListenAddress(host: "127.0.0.1", port: 0), "port 0 may repeat: each listener gets its own free port")
-        #expect(try ScenarioLoader.parse(Self.base, file: "plain.yaml").intake.sinks.isEmpty, "no sink runs unless named")
+        #expect(try ScenarioLoader.parse(Self.base + "rules: {propagation: true}\n", file: "plain.yaml").intake.sinks.isEmpty, "no sink runs unless named")
+    }
+
+    /// A scenario without a rule would pass every run for lack of evidence: that is a mistake, at `rules:` when
+    /// it is there and at the top of the file when it is not. A scrape target is a rule of its own.
+    @Test func aScenarioWithoutRulesIsAMistake() throws {
+        let expected = "a scenario needs at least one rule"
+        for (yaml, location) in [(Self.base, "bad.yaml:1:1: rules: "), (Self.base + "rules: {alert_interval: 2s}\n", "bad.yaml:8:8: rules: ")] {
+            #expect {
+                try ScenarioLoader.parse(yaml, file: "bad.yaml")
+            } throws: { error in
+                let text = "\(error)"
+                if !text.contains(location + expected) { Issue.record("expected \(location)\(expected)\ngot \(text)") }
+                return text.contains(location + expected)
+            }
+        }
+        #expect(try ScenarioLoader.parse(Self.base + "rules: {accounting: {tolerance: 0}}\n", file: "ok.yaml").rules.accountingTolerance == 0)
+        let scraped = try ScenarioLoader.parse(Self.base + "scrape: {targets: [{url: 'http://127.0.0.1:9100/metrics'}]}\n", file: "ok.yaml")
+        #expect(scraped.rules.isEmpty && scraped.scrape.targets.count == 1)
     }
 
     struct Mistake: CustomTestStringConvertible, Sendable {
@@ -183,6 +202,11 @@ import Testing
         ),
         Mistake(name: "missing rule file", yaml: base + "rules: {alert_rules: no-such-rules.yaml}\n", expected: "rules.alert_rules: cannot read the rule file"),
         Mistake(name: "expect_alerts without rule file", yaml: base + "rules: {expect_alerts: [X]}\n", expected: "expect_alerts needs alert_rules"),
+        Mistake(
+            name: "silent_alerts without rule file",
+            yaml: base + "rules: {propagation: true, silent_alerts: [X]}\n",
+            expected: "bad.yaml:8:43: rules.silent_alerts: silent_alerts needs alert_rules"
+        ),
         Mistake(name: "yaml syntax", yaml: "name: [unclosed\n", expected: "bad.yaml:2:1: YAML syntax:"),
         Mistake(
             name: "bad sink address",
@@ -275,5 +299,27 @@ import Testing
         #expect(loaded.rules.alertRules?.groups[0].rules[1].holdDuration == .seconds(300))
         try (Self.base + "rules: {alert_rules: rules.yaml, expect_alerts: [Fin]}\n").write(to: scenario, atomically: true, encoding: .utf8)
         #expect(throws: FileErrors.self) { try ScenarioLoader.load(path: scenario.path) }
+        // silent_alerts: alerts of the file that may see no series, none of which must fire.
+        try (Self.base + "rules: {alert_rules: rules.yaml, silent_alerts: [Broken]}\n").write(to: scenario, atomically: true, encoding: .utf8)
+        #expect(try ScenarioLoader.load(path: scenario.path).rules.silentAlerts == ["Broken"])
+        for (rulesLine, message) in [
+            (
+                "rules: {alert_rules: rules.yaml, silent_alerts: [Brokn]}",
+                "scenario.yaml:8:49: rules.silent_alerts: silent_alerts names \"Brokn\", which no rule"
+            ),
+            (
+                "rules: {alert_rules: rules.yaml, expect_alerts: [Fine], silent_alerts: [Fine]}",
+                "scenario.yaml:8:72: rules.silent_alerts: silent_alerts names \"Fine\", which expect_alerts says must fire",
+            ),
+        ] {
+            try (Self.base + rulesLine + "\n").write(to: scenario, atomically: true, encoding: .utf8)
+            #expect {
+                try ScenarioLoader.load(path: scenario.path)
+            } throws: { error in
+                let text = "\(error)"
+                if !text.contains(message) { Issue.record("expected \(message)\ngot \(text)") }
+                return text.contains(message)
+            }
+        }
     }
 }

@@ -30,6 +30,11 @@ package struct AlertEvaluator: Sendable {
         package var instances: [Instance]
         /// Evaluation errors by alert name (the last one).
         package var errors: [String: String]
+        /// Alerts whose expression returned at least one series at some evaluation (pending or not).
+        package var sawSeries: Set<String> = []
+        /// Per alert, the selectors of its expression that select no series at all over the run (recording
+        /// rules' output included): a misspelt metric or label keeps such an alert silent whatever happens.
+        package var unmatchedSelectors: [String: [String]] = [:]
         package var start: Int64
         package var steps: Int
         package var interval: Duration
@@ -46,6 +51,7 @@ package struct AlertEvaluator: Sendable {
         var finished: [Instance] = []
         var errors: [String: String] = [:]
         var recorded: [Labels: [Sample]] = [:]
+        var sawSeries: Set<String> = []
         for time in schedule {
             // Recording rules' output joins the data for the rules after them.
             var current = recorded.isEmpty ? engine : Self.engine(engine, adding: recorded)
@@ -71,6 +77,7 @@ package struct AlertEvaluator: Sendable {
                         }
                         current = Self.engine(engine, adding: recorded)
                     case .alert(let name):
+                        if !vector.isEmpty { sawSeries.insert(name) }
                         var seen: Set<Labels> = []
                         var instances = active[name] ?? [:]
                         for element in vector {
@@ -99,7 +106,22 @@ package struct AlertEvaluator: Sendable {
         }
         let open = active.values.flatMap(\.values)
         let instances = (finished + open).sorted { ($0.name, $0.activeAt, $0.labels) < ($1.name, $1.activeAt, $1.labels) }
-        return Evaluation(instances: instances, errors: errors, start: start, steps: schedule.count, interval: interval)
+        let everything = recorded.isEmpty ? engine : Self.engine(engine, adding: recorded)
+        var unmatched: [String: [String]] = [:]
+        for rule in file.groups.flatMap(\.rules) {
+            guard case .alert(let name) = rule.kind, !sawSeries.contains(name) else { continue }
+            let selectors = PromQLEngine.selectors(in: rule.expression).filter { everything.select($0.matchers).isEmpty }
+            if !selectors.isEmpty { unmatched[name] = Array(Set(selectors.map { VectorSelector(matchers: $0.matchers).description })).sorted() }
+        }
+        return Evaluation(
+            instances: instances,
+            errors: errors,
+            sawSeries: sawSeries,
+            unmatchedSelectors: unmatched,
+            start: start,
+            steps: schedule.count,
+            interval: interval
+        )
     }
 
     static func engine(_ base: PromQLEngine, adding recorded: [Labels: [Sample]]) -> PromQLEngine {
