@@ -1,4 +1,5 @@
 import Foundation
+import Scenario
 import Workload
 
 /// Compares a run with an earlier one (``Baseline``): a request's client p99 growing by more than the allowed
@@ -67,12 +68,12 @@ package struct BaselineCheck: Check {
         let unit: String
         if completions.allSatisfy({ $0 != nil }) {
             thenRate = Self.rate(zip(baseline.phases, completions).map { ($1 ?? 0, $0.elapsedSeconds) })
-            nowRate = Self.rate(current.phases.map { (Self.completed($0), Self.seconds($0.elapsed)) })
+            nowRate = Self.rate(current.phases.map { (Self.completed($0), $0.elapsed.inSeconds) })
             unit = "successful requests/s"
             evidence.append("successful completions (outcome ok) per second of the phases' elapsed time, in both runs")
         } else {
             thenRate = Self.rate(baseline.phases.map { ($0.sent, $0.elapsedSeconds) })
-            nowRate = Self.rate(current.phases.map { ($0.sent.count, Self.seconds($0.elapsed)) })
+            nowRate = Self.rate(current.phases.map { ($0.sent.count, $0.elapsed.inSeconds) })
             unit = "requests/s"
             evidence.append(
                 "the baseline has no request outcomes (an older summary.json): compared requests sent per second, "
@@ -123,10 +124,5 @@ package struct BaselineCheck: Check {
     static func rate(_ phases: [(sent: Int, seconds: Double)]) -> Double {
         let seconds = phases.reduce(0) { $0 + $1.seconds }
         return seconds > 0 ? Double(phases.reduce(0) { $0 + $1.sent }) / seconds : 0
-    }
-
-    /// Seconds as `summary.json` writes a phase's `elapsedSeconds`.
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }

@@ -221,7 +221,7 @@ package struct SLOCheck: Check {
                 if case .histogram(let histogram) = point { return histogram }
                 return nil
             }
-            let window = rule.window.map { Double($0.components.seconds) * 1e9 + Double($0.components.attoseconds) / 1e9 }
+            let window = rule.window.map { $0.inSeconds * 1e9 }
             let used: [HistogramPoint]
             switch one.kind {
             case .histogram(temporality: .delta):

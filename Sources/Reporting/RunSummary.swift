@@ -75,8 +75,8 @@ package struct RunSummary: Codable, Sendable {
         phases = driver.phases.map { phase in
             PhaseEntry(
                 name: phase.name,
-                plannedSeconds: seconds(phase.plannedDuration),
-                elapsedSeconds: seconds(phase.elapsed),
+                plannedSeconds: phase.plannedDuration.inSeconds,
+                elapsedSeconds: phase.elapsed.inSeconds,
                 scheduled: phase.scheduled,
                 sent: phase.sent.count,
                 droppedSlots: phase.droppedSlots,
@@ -144,8 +144,4 @@ package struct RunSummary: Codable, Sendable {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         return try encoder.encode(self)
     }
-}
-
-func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
 }
