@@ -207,7 +207,7 @@ struct BenchJaeger: AsyncParsableCommand {
         while clock.now < deadline {
             for _ in 0..<10 { decoded += try decode() }
         }
-        return Double(decoded) / BenchLoad.seconds(clock.now - start)
+        return Double(decoded) / (clock.now - start).inSeconds
     }
 
     /// One process, `spans` spans in traces of 8 (a server root and its internal children), `tags` string tags
