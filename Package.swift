@@ -36,6 +36,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
@@ -60,7 +61,11 @@ let package = Package(
         // The scenario model and loader, the taxonomy, and the typed words every target shares.
         .target(name: "Scenario", dependencies: ["PromQLSyntax", yams], swiftSettings: strictSettings),
         // The normalized telemetry model, its conversions, the store and the recording formats.
-        .target(name: "Telemetry", dependencies: ["Scenario", "OTelBenchProtos", protobuf], swiftSettings: strictSettings),
+        .target(
+            name: "Telemetry",
+            dependencies: ["Scenario", "OTelBenchProtos", protobuf, product("DequeModule", "swift-collections")],
+            swiftSettings: strictSettings
+        ),
         // The engine over the store's metrics, the Prometheus view of OTLP, rule evaluation.
         .target(name: "PromQL", dependencies: ["PromQLSyntax", "Scenario", "Telemetry"], swiftSettings: strictSettings),
         // Receivers and sinks: OTLP gRPC/HTTP, Jaeger gRPC/Thrift, remote write, Elasticsearch.
@@ -105,7 +110,14 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         // The rule book and every check.
-        .target(name: "Checks", dependencies: ["Scenario", "Telemetry", "PromQL", "PromQLSyntax", "Workload"], swiftSettings: strictSettings),
+        .target(
+            name: "Checks",
+            dependencies: [
+                "Scenario", "Telemetry", "PromQL", "PromQLSyntax", "Workload", product("DequeModule", "swift-collections"),
+                product("Histogram", "hdrhistogram-swift"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // summary.json, JUnit, Markdown, HTML, terminal: formatting only.
         .target(name: "Reporting", dependencies: ["Scenario", "Telemetry", "Workload", "Checks"], swiftSettings: strictSettings),
         // The run in stages: intake → services → drive → settle → judge → report.

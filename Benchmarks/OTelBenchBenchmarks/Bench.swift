@@ -22,7 +22,7 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "otelbench-bench",
         abstract: "Measure throughput (run on a release build: OTELBENCH_BENCHMARKS=1 swift run -c release otelbench-bench ...).",
-        subcommands: [BenchIntake.self, BenchDriver.self, BenchRemoteWrite.self, BenchJaeger.self, BenchQuery.self]
+        subcommands: [BenchIntake.self, BenchDriver.self, BenchRemoteWrite.self, BenchJaeger.self, BenchQuery.self, BenchSoak.self]
     )
 }
 
@@ -135,7 +135,7 @@ struct BenchIntake: AsyncParsableCommand {
     private func measure(_ target: LoadTarget, folder: URL, wrk: URL, h2load: URL) async throws -> Measurement {
         var logger = Logger(label: "otelbench.bench")
         logger.logLevel = .error
-        let store = TelemetryStore(limits: .init(maxStoredBytes: nil))
+        let store = TelemetryStore(limits: .init(maxRetainedBytes: nil))
         let ingestor = OTLPIngestor(store: store, logger: logger)
         let loopback = ListenAddress(host: "127.0.0.1", port: 0)
         let grpc = OTLPGRPCReceiver(configuration: .init(address: loopback), ingestor: ingestor, logger: logger)
@@ -201,7 +201,7 @@ struct BenchIntake: AsyncParsableCommand {
     static func residentBytesPerStoredSpan(_ body: [UInt8]) throws -> Double {
         let request = try Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest(serializedBytes: body)
         let perRequest = request.resourceSpans[0].scopeSpans[0].spans.count
-        let store = TelemetryStore(limits: .init(maxStoredBytes: nil))
+        let store = TelemetryStore(limits: .init(maxRetainedBytes: nil))
         let before = residentBytes()
         var stored = 0
         var factory = OTLPPayloadFactory(seed: 7)
@@ -285,7 +285,7 @@ struct BenchDriver: AsyncParsableCommand {
         }
         var logger = Logger(label: "otelbench.bench")
         logger.logLevel = .error
-        let store = TelemetryStore(limits: .init(maxStoredBytes: nil))
+        let store = TelemetryStore(limits: .init(maxRetainedBytes: nil))
         let ingestor = OTLPIngestor(store: store, logger: logger)
         let loopback = ListenAddress(host: "127.0.0.1", port: 0)
         let grpc = OTLPGRPCReceiver(configuration: .init(address: loopback), ingestor: ingestor, logger: logger)
@@ -321,7 +321,7 @@ struct BenchDriver: AsyncParsableCommand {
             let report = try await WorkloadDriver(workload: workload, targets: ["tasks": try await family.baseURL(of: .tasks)]).run()
             let phase = report.phases[0]
             let elapsed = phase.elapsed.inSeconds
-            let driverRate = Double(phase.sent.count) / elapsed
+            let driverRate = Double(phase.sentCount) / elapsed
             let latency = phase.requests["live"]?.latency
             print(String(format: "wrk (closed loop, %d connections): %.0f requests/s", connections, wrkRate))
             print(
@@ -424,7 +424,7 @@ struct BenchRemoteWrite: AsyncParsableCommand {
         // Ours.
         var logger = Logger(label: "otelbench.bench")
         logger.logLevel = .error
-        let store = TelemetryStore(limits: .init(maxStoredBytes: nil))
+        let store = TelemetryStore(limits: .init(maxRetainedBytes: nil))
         let receiver = RemoteWriteReceiver(configuration: .loopback(port: 0), store: store, readAPI: PrometheusQueryAPI(store: store), logger: logger)
         let group = ServiceGroup(services: [receiver], logger: logger)
         let ours: (Double, Int) = try await withThrowingTaskGroup(of: Void.self) { tasks in

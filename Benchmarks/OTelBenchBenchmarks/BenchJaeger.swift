@@ -132,7 +132,7 @@ struct BenchJaeger: AsyncParsableCommand {
     private func measure(_ path: LoadPath, folder: URL, wrk: URL, h2load: URL) async throws -> BenchLoad.Measurement {
         var logger = Logger(label: "otelbench.bench")
         logger.logLevel = .error
-        let store = TelemetryStore(limits: .init(maxStoredBytes: nil))
+        let store = TelemetryStore(limits: .init(maxRetainedBytes: nil))
         let loopback = ReceiverConfiguration.loopback(port: 0)
         let service: any Service
         let bound: BoundAddress

@@ -74,7 +74,7 @@ struct BenchQuery: AsyncParsableCommand {
 
         var logger = Logger(label: "otelbench.bench")
         logger.logLevel = .error
-        let store = TelemetryStore(limits: .init(maxStoredBytes: nil))
+        let store = TelemetryStore(limits: .init(maxRetainedBytes: nil))
         let receiver = RemoteWriteReceiver(configuration: .loopback(port: 0), store: store, readAPI: PrometheusQueryAPI(store: store), logger: logger)
         let group = ServiceGroup(services: [receiver], logger: logger)
         let disagreements = try await withThrowingTaskGroup(of: Void.self) { tasks in

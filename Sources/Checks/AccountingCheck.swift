@@ -24,12 +24,9 @@ package struct AccountingCheck: Check {
 
     /// The one rule, `nothing lost`.
     package func result(_ run: RunData) -> RuleResult {
-        let answered = (run.driver?.sent ?? []).filter {
-            $0.propagated && $0.sampled && $0.invalidCase == nil && $0.outcome != .connectionError && $0.outcome != .timeout
-        }
-        let missing = answered.filter { request in
-            TraceID(hex: request.traceID).map { run.store.spans(inTrace: $0).isEmpty } ?? true
-        }
+        let requests = run.requests?.finish() ?? RequestLedger.Tallies()
+        let answered = requests.answeredSampled
+        let missing = requests.missing
         var evidence: [String] = []
         var refused = 0
         var accepted = 0
@@ -52,18 +49,16 @@ package struct AccountingCheck: Check {
                 }
             }
         }
-        if !missing.isEmpty {
-            evidence.append(
-                "\(missing.count) of \(answered.count) answered sampled requests produced no span, e.g. trace \(missing[0].traceID) (\(missing[0].name))"
-            )
+        if let first = requests.firstMissing.first {
+            evidence.append("\(missing) of \(answered) answered sampled requests produced no span, e.g. trace \(first.traceID) (\(first.name))")
         }
-        let lostRequests = answered.isEmpty ? 0 : Double(missing.count) / Double(answered.count)
+        let lostRequests = answered == 0 ? 0 : Double(missing) / Double(answered)
         let lostItems = accepted + refused == 0 ? 0 : Double(refused) / Double(accepted + refused)
         // A request refused whole lost items nobody counted: it weighs as one request of all received.
         let received = requestsAccepted + requestsRefused
         let lostExports = received == 0 ? 0 : Double(requestsRefused) / Double(received)
         let loss = max(lostRequests, lostItems, lostExports)
-        guard !answered.isEmpty || accepted + refused > 0 || requestsRefused > 0 else {
+        guard answered > 0 || accepted + refused > 0 || requestsRefused > 0 else {
             return RuleResult(
                 kind: .accounting,
                 name: "nothing lost",
@@ -79,14 +74,14 @@ package struct AccountingCheck: Check {
             measured: String(
                 format: "%.2f%% lost (%d of %d traces missing; %d items refused, %d accepted",
                 loss * 100,
-                missing.count,
-                answered.count,
+                missing,
+                answered,
                 refused,
                 accepted
             ) + (requestsRefused == 0 ? ")" : "; \(requestsRefused) requests refused whole (items unknown))"),
             expected: String(format: "loss <= %.2f%%", tolerance * 100),
             evidence: evidence,
-            subjects: missing.prefix(20).map { .trace(id: $0.traceID, problem: "\($0.name): answered, but no span arrived") }
+            subjects: requests.firstMissing.prefix(20).map { .trace(id: $0.traceID, problem: "\($0.name): answered, but no span arrived") }
         )
     }
 }

@@ -38,12 +38,10 @@ package struct BaselineCheck: Check {
             curveP99s: (baseline.latencyCurves ?? [:]).compactMapValues { $0.first { $0.percentile == 99 }?.milliseconds },
             phaseP99s: baseline.phases.map { $0.requests.mapValues(\.latency.p99) }
         )
-        // The current run's curve is the summary's: the nearest-rank p99 of every request of that name.
+        // The current run's curve is the summary's: the p99 of every request of that name, over every phase.
         let after = Self.p99ByRequest(
             counts: current.phases.map { $0.requests.mapValues(\.count) },
-            curveP99s: Dictionary(grouping: current.sent, by: \.name).compactMapValues { requests in
-                Quantiles.nearestRank(0.99, of: requests.map(\.latencySeconds)).map { $0 * 1000 }
-            },
+            curveP99s: current.latencies().compactMapValues { $0.count == 0 ? nil : $0.milliseconds(atPercentile: 99) },
             phaseP99s: current.phases.map { $0.requests.mapValues(\.latency.p99) }
         )
         for (name, now) in after.sorted(by: { $0.key < $1.key }) {
@@ -73,7 +71,7 @@ package struct BaselineCheck: Check {
             evidence.append("successful completions (outcome ok) per second of the phases' elapsed time, in both runs")
         } else {
             thenRate = Self.rate(baseline.phases.map { ($0.sent, $0.elapsedSeconds) })
-            nowRate = Self.rate(current.phases.map { ($0.sent.count, $0.elapsed.inSeconds) })
+            nowRate = Self.rate(current.phases.map { ($0.sentCount, $0.elapsed.inSeconds) })
             unit = "requests/s"
             evidence.append(
                 "the baseline has no request outcomes (an older summary.json): compared requests sent per second, "

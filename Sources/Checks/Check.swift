@@ -1,3 +1,5 @@
+package import Telemetry
+
 /// One family of rules judged over what a run produced: SLOs, propagation, cardinality, a taxonomy,
 /// accounting, alerting rules, expositions, a baseline. The ``RuleBook`` chooses the checks a scenario's
 /// `rules:` call for and runs each once, after the run has settled.
@@ -15,12 +17,18 @@ package protocol Check: Sendable {
     /// Judges the run: one result per rule, with its evidence and subjects.
     func evaluate(_ run: RunData) -> [RuleResult]
 
+    /// Starts following `store`'s telemetry as it arrives, for a check that judges from an aggregate it keeps
+    /// (span durations, say) rather than from what the store retains. The default does nothing.
+    func attach(to store: TelemetryStore)
+
     /// Judges the run into `judgement`: its results, and whatever else the report shows of it (an alert check's
     /// timeline). The default adds ``evaluate(_:)``'s results.
     func judge(_ run: RunData, into judgement: inout RuleBook.Judgement)
 }
 
 extension Check {
+    package func attach(to store: TelemetryStore) {}
+
     package func judge(_ run: RunData, into judgement: inout RuleBook.Judgement) {
         judgement.results += evaluate(run)
     }

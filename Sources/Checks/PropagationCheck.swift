@@ -3,7 +3,8 @@ package import Scenario
 import Telemetry
 import Workload
 
-/// W3C Trace Context propagation, proven request by request from the trace ids the driver chose.
+/// W3C Trace Context propagation, proven request by request from the trace ids the driver chose, as the run's
+/// ``RequestLedger`` judged them trace by trace.
 ///
 /// For every request that carried a valid, sampled context: a span of the driver's trace has the driver's
 /// span id as parent; every span's parent resolves within the trace; a server span below the first hop has
@@ -31,111 +32,58 @@ package struct PropagationCheck: Check {
 
     package func evaluate(_ run: RunData) -> [RuleResult] { [result(run)] }
 
-    /// The one rule, `W3C trace context`.
+    /// The one rule, `W3C trace context`, from what the run's ``RequestLedger`` judged trace by trace.
     package func result(_ run: RunData) -> RuleResult {
-        let sent = (run.driver?.sent ?? []).filter { $0.propagated && $0.outcome != .connectionError && $0.outcome != .timeout }
-        // Each problem with the trace it is about, which is also the word after "trace " in its text.
-        var problems: [(trace: String, text: String)] = []
-        var checked = 0
-        let templates = Dictionary(requests.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        let known = Set(sent.compactMap { TraceID(hex: $0.traceID) })
-        // Root server spans of traces the driver did not choose: each can prove one invalid request's fresh trace.
-        let unknownTraces: [TraceID] = run.store.traceIDs.filter { !known.contains($0) }
-        var freshRoots: [Span] = unknownTraces.flatMap { run.store.spans(inTrace: $0) }.filter { span in
-            span.kind == .server && span.parentSpanID == nil
-        }
-        freshRoots.sort { $0.startTimeUnixNano < $1.startTimeUnixNano }
-        let serverSpans = run.store.spans.filter { $0.kind == .server }
-        let anySpans = !run.store.traceIDs.isEmpty
-        var unproven: [SentRequest] = []
-        for request in sent {
-            guard let traceID = TraceID(hex: request.traceID) else { continue }
-            let spans = run.store.spans(inTrace: traceID)
-            let template = templates[request.name]
-            let found: [String]
-            var proven = true
-            if let invalid = request.invalidCase.flatMap(InvalidTraceContextCase.init(rawValue:)) {
-                found = Self.invalidCaseProblems(invalid, request: request, spans: spans)
-                if found.isEmpty {
-                    if invalid.invalidatesTraceparent {
-                        if let index = freshRoots.firstIndex(where: { Self.serves($0, template) }) {
-                            freshRoots.remove(at: index)
-                        } else {
-                            proven = false
-                        }
-                    } else {
-                        proven = !spans.isEmpty
-                    }
-                }
-            } else if !request.sampled {
-                found =
-                    spans.first.map { span in
-                        [
-                            "trace \(request.traceID) (\(request.name), unsampled): \(spans.count) spans exported, e.g. \(Self.describe(span)); parent-based sampling exports none"
-                        ]
-                    } ?? []
-                if found.isEmpty {
-                    proven = template == nil ? anySpans : serverSpans.contains { Self.serves($0, template) }
-                }
-            } else {
-                found = Self.sampledProblems(request: request, spans: spans)
-            }
-            problems += found.map { (request.traceID, $0) }
-            if proven { checked += 1 } else { unproven.append(request) }
-        }
-        // Traces the services started themselves (after an invalid or missing context): their calls between
-        // services must still propagate.
-        for traceID in run.store.traceIDs.sorted() where !known.contains(traceID) {
-            let spans = run.store.spans(inTrace: traceID)
-            for span in spans where span.kind == .client && !spans.contains(where: { $0.parentSpanID == span.spanID }) {
-                problems.append(
-                    (
-                        traceID.hex,
-                        "trace \(traceID) (started by a service): client \(Self.describe(span)) has no span below it: the callee did not continue the trace"
-                    )
-                )
-            }
-        }
-        let traces = Set(sent.map(\.traceID)).count
-        guard checked > 0 else {
+        let tallies = (run.requests?.finish() ?? RequestLedger.Tallies()).resolved(templates: requests)
+        return Self.result(tallies)
+    }
+
+    /// The rule from a ledger's tallies (one run's, or several shards' merged).
+    package static func result(_ tallies: RequestLedger.Tallies) -> RuleResult {
+        let unproven = tallies.unproven.values.reduce(0) { $0 + $1.count }
+        guard tallies.checked > 0 else {
             return RuleResult(
                 kind: .propagation,
                 name: "W3C trace context",
                 verdict: .noData,
-                measured: unproven.isEmpty
+                measured: unproven == 0
                     ? "no request carried a trace context"
-                    : "no evidence for any of \(unproven.count) unsampled or invalid-context requests",
+                    : "no evidence for any of \(unproven) unsampled or invalid-context requests",
                 expected: "every request's trace continues in the services' spans",
-                evidence: Self.unprovenLines(unproven)
+                evidence: unprovenLines(tallies.unproven)
             )
         }
         var broken: [RuleResult.Subject] = []
         var seen: Set<String> = []
-        for problem in problems where seen.insert(problem.trace).inserted && broken.count < 20 {
+        for problem in tallies.problems where seen.insert(problem.trace).inserted && broken.count < 20 {
             broken.append(.trace(id: problem.trace, problem: problem.text))
         }
-        var measured = problems.isEmpty ? "\(traces) traces intact" : "\(seen.count) of \(traces) traces broken"
-        if !unproven.isEmpty { measured += "; \(unproven.count) requests without evidence" }
+        var measured =
+            tallies.problemCount == 0 ? "\(tallies.traces) traces intact" : "\(tallies.brokenTraces) of \(tallies.traces) traces broken"
+        if unproven > 0 { measured += "; \(unproven) requests without evidence" }
+        var evidence = tallies.problems.prefix(20).map(\.text)
+        if tallies.problemCount > evidence.count { evidence.append("and \(tallies.problemCount - evidence.count) more problems") }
+        if tallies.lateSpans > 0 {
+            evidence.append("\(tallies.lateSpans) spans arrived after their trace was judged (quiet for the judging window) and were not counted")
+        }
         return RuleResult(
             kind: .propagation,
             name: "W3C trace context",
-            verdict: problems.isEmpty && unproven.isEmpty ? .pass : .fail,
+            verdict: tallies.problemCount == 0 && unproven == 0 ? .pass : .fail,
             measured: measured,
             expected: "every request's trace continues in the services' spans",
-            evidence: problems.prefix(20).map(\.text) + (problems.count > 20 ? ["and \(problems.count - 20) more problems"] : [])
-                + Self.unprovenLines(unproven),
+            evidence: evidence + unprovenLines(tallies.unproven),
             subjects: broken
         )
     }
 
     /// The failure line naming requests whose correct handling left no trace to prove it.
-    static func unprovenLines(_ unproven: [SentRequest]) -> [String] {
-        guard !unproven.isEmpty else { return [] }
-        let names = Dictionary(grouping: unproven, by: \.name).sorted { $0.key < $1.key }.map { name, requests in
-            "\(name) ×\(requests.count) (e.g. trace \(requests[0].traceID))"
-        }
+    static func unprovenLines(_ unproven: [String: RequestLedger.Tallies.Named]) -> [String] {
+        let total = unproven.values.reduce(0) { $0 + $1.count }
+        guard total > 0 else { return [] }
+        let names = unproven.sorted { $0.key < $1.key }.map { name, requests in "\(name) ×\(requests.count) (e.g. trace \(requests.example))" }
         return [
-            "\(unproven.count) unsampled or invalid-context requests without evidence: \(names.joined(separator: ", ")); "
+            "\(total) unsampled or invalid-context requests without evidence: \(names.joined(separator: ", ")); "
                 + "an invalid traceparent needs a fresh trace's server span for the request, an unsampled request an answer "
                 + "and other spans of its endpoint"
         ]

@@ -1,11 +1,14 @@
 package import Scenario
+package import Telemetry
 
 /// The rule book: which checks a scenario's `rules:` call for, each judged over what the run produced.
 /// What `run` and `check` share.
 ///
 /// ```swift
 /// let book = RuleBook(scenario, taxonomy: taxonomy, withWorkloadRecords: true)
-/// let judgement = book.evaluate(RunData(store: store, driver: report))
+/// book.attach(to: store)
+/// // ... the run ...
+/// let judgement = book.evaluate(RunData(store: store, driver: report, requests: ledger))
 /// print(judgement.results.allSatisfy(\.passed))
 /// ```
 package struct RuleBook: Sendable {
@@ -68,6 +71,12 @@ package struct RuleBook: Sendable {
             )
             if withWorkloadRecords { checks.append(check) } else { skipped.append("regressions against the baseline") }
         }
+    }
+
+    /// Has every check that keeps an aggregate follow `store` from now on: before a run starts, so that they are
+    /// fed as telemetry arrives and the store need not keep it.
+    package func attach(to store: TelemetryStore) {
+        for check in checks { check.attach(to: store) }
     }
 
     /// Runs every check over `run`.

@@ -1,7 +1,7 @@
 import Foundation
 import PromQL
 package import Scenario
-import Telemetry
+package import Telemetry
 package import Workload
 
 /// Evaluates a structured SLO rule: a quantile of client latencies, span durations or a received histogram,
@@ -13,27 +13,40 @@ package import Workload
 /// ``expectedGroups(_:source:workload:)``); a group without data is `no_data`, named, and so is the rule unless
 /// another group fails.
 package struct SLOCheck: Check {
-    package var rule: SLORule
+    package let rule: SLORule
     /// The scenario's workload, which says which request names and phases exist (for `client:` groups).
-    package var workload: WorkloadSection?
+    package let workload: WorkloadSection?
+    /// For a `spans:` rule: the durations of the spans it measures, fed as they arrive.
+    package let durations: SpanDurations?
 
     package init(rule: SLORule, workload: WorkloadSection? = nil) {
         self.rule = rule
         self.workload = workload
+        if case .spans(let name, let service) = rule.source {
+            durations = SpanDurations(name: name, service: service, selector: rule.selector, groupBy: rule.groupBy)
+        } else {
+            durations = nil
+        }
     }
 
     package var kind: RuleResult.Kind { .slo }
+
+    package func attach(to store: TelemetryStore) {
+        if let durations { store.attach(durations) }
+    }
 
     package func evaluate(_ run: RunData) -> [RuleResult] { [result(run)] }
 
     /// Evaluates the rule; with `by:` labels, once per group of label values, holding only if every group holds
     /// (the worst group is the one shown, every group in the evidence).
     package func result(_ run: RunData) -> RuleResult {
-        guard !rule.groupBy.isEmpty, let source = rule.source else { return Self.evaluateOne(rule, run: run).result }
-        let found = Self.groupValues(rule, source: source, run: run)
+        // Attached before the run, this does nothing; attached now, the durations take what the store retains.
+        attach(to: run.store)
+        guard !rule.groupBy.isEmpty, let source = rule.source else { return evaluateOne(rule, run: run).result }
+        let found = groupValues(source: source, run: run)
         let expected = Self.expectedGroups(rule, source: source, workload: workload)
         let groups = (Set(found).union(expected)).sorted { $0.description < $1.description }
-        guard !groups.isEmpty else { return Self.evaluateOne(rule, run: run).result }
+        guard !groups.isEmpty else { return evaluateOne(rule, run: run).result }
         let evaluated = groups.map { group -> ([String: String], (result: RuleResult, value: Double?)) in
             var one = rule
             var selector = group
@@ -42,7 +55,7 @@ package struct SLOCheck: Check {
                 selector["request"] = nil
             }
             one.selector.merge(selector) { _, new in new }
-            return (group, Self.evaluateOne(one, run: run))
+            return (group, evaluateOne(one, run: run))
         }
         let describe = { (group: [String: String]) in group.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",") }
         let failing = evaluated.filter { $0.1.result.verdict == .fail }
@@ -100,21 +113,18 @@ package struct SLOCheck: Check {
     }
 
     /// The distinct values of the `by:` labels in the rule's data.
-    static func groupValues(_ rule: SLORule, source: SLORule.Source, run: RunData) -> [[String: String]] {
+    func groupValues(source: SLORule.Source, run: RunData) -> [[String: String]] {
         var groups: Set<[String: String]> = []
         switch source {
         case .client(let request):
-            for sent in run.driver?.sent ?? [] where request == nil || sent.name == request {
-                let values = ["request": sent.name, "phase": sent.phase]
-                groups.insert(Dictionary(uniqueKeysWithValues: rule.groupBy.compactMap { key in values[key].map { (key, $0) } }))
-            }
-        case .spans(let name, let service):
-            for span in run.store.spans where (name == nil || span.name == name) && (service == nil || span.resource.serviceName == service) {
-                let group = rule.groupBy.compactMap { key -> (String, String)? in
-                    key == "service.name" ? (key, span.resource.serviceName) : span.attributes[key].map { (key, $0.description) }
+            for phase in run.driver?.phases ?? [] {
+                for (name, latency) in phase.latencies where (request == nil || name == request) && latency.count > 0 {
+                    let values = ["request": name, "phase": phase.name]
+                    groups.insert(Dictionary(uniqueKeysWithValues: rule.groupBy.compactMap { key in values[key].map { (key, $0) } }))
                 }
-                if group.count == rule.groupBy.count { groups.insert(Dictionary(uniqueKeysWithValues: group)) }
             }
+        case .spans:
+            groups.formUnion((durations?.snapshot ?? [:]).keys)
         case .metric(let metricName):
             for series in run.store.series
             where series.name == metricName
@@ -127,9 +137,10 @@ package struct SLOCheck: Check {
         return groups.sorted { $0.description < $1.description }
     }
 
-    static func evaluateOne(_ rule: SLORule, run: RunData) -> (result: RuleResult, value: Double?) {
+    /// Judges `rule` (this check's rule, or one group of it) over the run.
+    func evaluateOne(_ rule: SLORule, run: RunData) -> (result: RuleResult, value: Double?) {
         let expected = "\(rule.comparison.rawValue) \(rule.thresholdIsDuration ? formatSeconds(rule.threshold) : String(rule.threshold))"
-        let label = "p\(formatPercent(rule.quantile))"
+        let label = "p\(Self.formatPercent(rule.quantile))"
         guard let source = rule.source else {
             return (ExpressionSLOCheck(rule: rule).result(engine: run.prometheus), nil)
         }
@@ -143,30 +154,34 @@ package struct SLOCheck: Check {
         switch source {
         case .client(let request):
             // A `phase` group (or `where: {phase: ...}`) keeps that phase's requests only.
-            let phase = rule.selector["phase"]
-            let latencies = (run.driver?.sent ?? []).filter { (request == nil || $0.name == request) && (phase == nil || $0.phase == phase) }
-                .map(\.latencySeconds)
-            measurement = Quantiles.nearestRank(rule.quantile, of: latencies).map {
-                ($0, true, ["\(latencies.count) requests\(request.map { " named \($0)" } ?? ""), client-side latency from the intended send time"])
+            var latencies = LatencyRecorder()
+            for (name, latency) in run.driver?.latencies(phase: rule.selector["phase"]) ?? [:] where request == nil || name == request {
+                latencies.merge(latency)
             }
-        case .spans(let name, let service):
-            let spans = run.store.spans.filter { span in
-                (name == nil || span.name == name) && (service == nil || span.resource.serviceName == service)
-                    && rule.selector.allSatisfy { span.attributes[$0.key]?.description == $0.value }
+            measurement =
+                latencies.count == 0
+                ? nil
+                : (
+                    latencies.milliseconds(atPercentile: rule.quantile * 100) / 1000, true,
+                    ["\(latencies.count) requests\(request.map { " named \($0)" } ?? ""), client-side latency from the intended send time"]
+                )
+        case .spans:
+            // This rule's group: the groups whose `by:` labels the (group's) selector pins.
+            var merged = SpanDurations.Group()
+            for (group, durations) in durations?.snapshot ?? [:] where group.allSatisfy({ rule.selector[$0.key] == $0.value }) {
+                merged.merge(durations)
             }
-            let durations = spans.map { Double($0.durationNanos) / 1e9 }
-            measurement = Quantiles.nearestRank(rule.quantile, of: durations).map { value in
-                let slowest = spans.max { $0.durationNanos < $1.durationNanos }
-                return (
+            measurement = merged.seconds(atQuantile: rule.quantile).map { value in
+                (
                     value, true,
                     [
-                        "\(spans.count) spans",
-                        slowest.map { "slowest: trace \($0.traceID) span \($0.spanID) \(formatSeconds(Double($0.durationNanos) / 1e9))" } ?? "",
+                        "\(merged.histogram.totalCount) spans",
+                        merged.slowest.map { "slowest: trace \($0.traceID) span \($0.spanID) \(formatSeconds(Double($0.nanoseconds) / 1e9))" } ?? "",
                     ]
                 )
             }
         case .metric(let metricName):
-            measurement = metricQuantile(rule, metricName: metricName, store: run.store)
+            measurement = Self.metricQuantile(rule, metricName: metricName, store: run.store)
         }
         guard let measurement, !measurement.value.isNaN else {
             return (
@@ -184,7 +199,7 @@ package struct SLOCheck: Check {
         // Thresholds with a time unit are in seconds; a metric in milliseconds is compared in its own unit.
         var value = measurement.value
         if rule.thresholdIsDuration, !measurement.inSeconds, case .metric(let name) = source {
-            value *= secondsPerUnit(metric: name, store: run.store)
+            value *= Self.secondsPerUnit(metric: name, store: run.store)
         }
         let holds: Bool =
             switch rule.comparison {

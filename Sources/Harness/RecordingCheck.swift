@@ -40,10 +40,12 @@ package struct RecordingCheck: Sendable {
         do { requests = try RecordingReader.read(path: recordingPath) } catch {
             throw HarnessError(code: .invalidScenario, message: "\(error)", cause: error)
         }
-        let store = TelemetryStore(limits: .init(maxStoredBytes: nil))
-        for request in requests { store.replay(request) }
+        let store = TelemetryStore(limits: .init(maxRetainedBytes: nil))
         let taxonomy = try scenario.taxonomyPath(fallBackToCFCore: false).map(ScenarioRun.loadTaxonomy(path:))
-        let verdict = RuleBook(scenario, taxonomy: taxonomy, withWorkloadRecords: false).evaluate(RunData(store: store, driver: nil))
+        let book = RuleBook(scenario, taxonomy: taxonomy, withWorkloadRecords: false)
+        book.attach(to: store)
+        for request in requests { store.replay(request) }
+        let verdict = book.evaluate(RunData(store: store, driver: nil))
         var summary = RunSummary(scenario: scenario, startedAt: Date(), driver: DriverReport(), rules: verdict.results, store: store)
         summary.alerts = verdict.alerts
         let directory =

@@ -101,6 +101,11 @@ package struct ScenarioRun: Sendable {
         }
         defer { try? recorder.close() }
         let store = TelemetryStore()
+        // The checks follow the telemetry as it arrives; the ledger joins the driver's requests with their spans.
+        let book = RuleBook(scenario, taxonomy: taxonomy, baseline: baseline, withWorkloadRecords: true)
+        book.attach(to: store)
+        let ledger = RequestLedger(configuration: .init(templates: scenario.workload.requests))
+        ledger.attach(to: store)
 
         // 1. The intake: OTLP receivers and the sinks the scenario names.
         let intake = IntakeServers(
@@ -121,13 +126,13 @@ package struct ScenarioRun: Sendable {
             }
             let report = try await withServices(scraping.services, logger: options.logger) {
                 // 2.–3. Services and workload; 4. settle.
-                let report = try await drive(grpc: endpoints.grpc, http: endpoints.http)
-                await settle(store: store, driver: report)
+                let report = try await drive(grpc: endpoints.grpc, http: endpoints.http, observer: ledger)
+                await settle(store: store, ledger: ledger)
                 return report
             }
             // 5. Judge.
-            let run = RunData(store: store, driver: report, scrapedTargets: scraping.results)
-            return (report, RuleBook(scenario, taxonomy: taxonomy, baseline: baseline, withWorkloadRecords: true).evaluate(run))
+            let run = RunData(store: store, driver: report, requests: ledger, scrapedTargets: scraping.results)
+            return (report, book.evaluate(run))
         }
 
         // 6. Report.
@@ -159,7 +164,7 @@ package struct ScenarioRun: Sendable {
 
     /// Starts the built-in services (if any) pointed at the intake, runs the workload, then stops the services,
     /// which flushes their telemetry.
-    private func drive(grpc: ListenAddress, http: ListenAddress) async throws -> DriverReport {
+    private func drive(grpc: ListenAddress, http: ListenAddress, observer: RequestLedger) async throws -> DriverReport {
         // The built-in services, in a group of their own so that they stop (and flush) before the checks run.
         let family = try scenario.services.builtin.map { try makeServices($0, grpc: grpc, http: http) }
         return try await withServices(family.map { [$0] } ?? [], logger: options.logger) {
@@ -175,6 +180,7 @@ package struct ScenarioRun: Sendable {
                 workload: scenario.workload,
                 targets: targetURLs,
                 durationScale: options.durationScale,
+                observer: observer,
                 progress: options.driverProgress
             )
             // On a signal the workload stops, and the run still settles and reports what ran.
@@ -209,10 +215,8 @@ package struct ScenarioRun: Sendable {
 
     /// Waits until every answered, sampled request's trace has spans and nothing new arrived for `quiet`,
     /// or `timeout` passed.
-    private func settle(store: TelemetryStore, driver: DriverReport) async {
+    private func settle(store: TelemetryStore, ledger: RequestLedger) async {
         let settle = scenario.settle
-        let expected = driver.sent.filter { $0.propagated && $0.sampled && $0.invalidCase == nil && $0.outcome != .connectionError }
-            .compactMap { TraceID(hex: $0.traceID) }
         let deadline = ContinuousClock.now + settle.timeout
         var last = store.totals
         var quietSince = ContinuousClock.now
@@ -223,7 +227,7 @@ package struct ScenarioRun: Sendable {
                 last = now
                 quietSince = ContinuousClock.now
             }
-            let complete = expected.allSatisfy { !store.spans(inTrace: $0).isEmpty }
+            let complete = ledger.awaitingSpans == 0
             if complete && ContinuousClock.now - quietSince >= settle.quiet { return }
         }
         progress("settle: timed out after \(settle.timeout); checking what arrived")

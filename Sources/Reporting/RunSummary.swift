@@ -78,7 +78,7 @@ package struct RunSummary: Codable, Sendable {
                 plannedSeconds: phase.plannedDuration.inSeconds,
                 elapsedSeconds: phase.elapsed.inSeconds,
                 scheduled: phase.scheduled,
-                sent: phase.sent.count,
+                sent: phase.sentCount,
                 droppedSlots: phase.droppedSlots,
                 achievedRate: phase.achievedRate,
                 requests: phase.requests
@@ -89,10 +89,15 @@ package struct RunSummary: Codable, Sendable {
         cardinality = CardinalityCheck.table(store: store)
         cardinalityLimit = scenario.rules.cardinalityLimit
         let percentiles = [0, 25, 50, 75, 90, 95, 99, 99.9, 100]
-        latencyCurves = Dictionary(grouping: driver.sent, by: \.name).mapValues { requests in
-            let sorted = requests.map(\.latencySeconds).sorted()
-            return percentiles.map { percentile in
-                LatencyCurvePoint(percentile: percentile, milliseconds: (Quantiles.nearestRank(percentile / 100, ofSorted: sorted) ?? 0) * 1000)
+        latencyCurves = driver.latencies().filter { $0.value.count > 0 }.mapValues { latency in
+            percentiles.map { percentile in
+                let milliseconds =
+                    switch percentile {
+                    case 0: Double(latency.histogram.min) / 1000
+                    case 100: Double(latency.histogram.max) / 1000
+                    default: latency.milliseconds(atPercentile: percentile)
+                    }
+                return LatencyCurvePoint(percentile: percentile, milliseconds: milliseconds)
             }
         }
         var buckets: [Int: TimelineEntry] = [:]

@@ -30,8 +30,13 @@ package struct IntakeSummary: Codable, Sendable, Hashable {
     }
 
     package var schema = "otelbench.intake-summary/v1"
+    /// Spans received over the run.
     package var spans: Int
+    /// Traces received over the run.
     package var traces: Int
+    /// Traces left out of the store's window (its `max_traces` or memory limit); their spans were judged as they
+    /// arrived, but queries and reports no longer see them.
+    package var evictedTraces: Int
     package var services: [ServiceEntry]
     package var metrics: [MetricEntry]
     package var series: Int
@@ -39,26 +44,24 @@ package struct IntakeSummary: Codable, Sendable, Hashable {
     package var logRecords: Int
     package var channels: [ChannelEntry]
 
-    /// Sums up everything `store` holds now.
+    /// Sums up everything `store` received.
     package init(store: TelemetryStore) {
-        let spans = store.spans
+        let totals = store.totals
         let series = store.series
-        let logs = store.logs
-        self.spans = spans.count
-        self.traces = Set(spans.map(\.traceID)).count
+        self.spans = totals.spans
+        self.traces = totals.traces
+        self.evictedTraces = totals.evictedTraces
         self.series = series.count
-        self.dataPoints = series.reduce(0) { $0 + $1.points.count }
-        self.logRecords = logs.count
+        self.dataPoints = totals.dataPoints
+        self.logRecords = totals.logRecords
 
         var byService: [String: ServiceEntry] = [:]
-        func entry(_ name: String) -> ServiceEntry {
-            byService[name] ?? ServiceEntry(name: name, spans: 0, logRecords: 0, dataPoints: 0)
+        for (name, received) in store.receivedByService {
+            byService[name] = ServiceEntry(name: name, spans: received.spans, logRecords: received.logRecords, dataPoints: 0)
         }
-        for span in spans { byService[span.resource.serviceName] = modify(entry(span.resource.serviceName)) { $0.spans += 1 } }
-        for log in logs { byService[log.resource.serviceName] = modify(entry(log.resource.serviceName)) { $0.logRecords += 1 } }
         for one in series {
             let name = one.key.resource.serviceName
-            byService[name] = modify(entry(name)) { $0.dataPoints += one.points.count }
+            byService[name, default: ServiceEntry(name: name, spans: 0, logRecords: 0, dataPoints: 0)].dataPoints += one.points.count
         }
         self.services = byService.values.sorted { $0.name < $1.name }
 
@@ -90,6 +93,7 @@ package struct IntakeSummary: Codable, Sendable, Hashable {
     package var text: String {
         var lines: [String] = []
         lines.append("received: \(spans) spans in \(traces) traces, \(series) metric series with \(dataPoints) data points, \(logRecords) log records")
+        if evictedTraces > 0 { lines.append("  \(evictedTraces) traces left the store's window (judged as they arrived; no longer queryable)") }
         if !services.isEmpty {
             lines.append("services:")
             for service in services {
@@ -114,10 +118,4 @@ package struct IntakeSummary: Codable, Sendable, Hashable {
         }
         return lines.joined(separator: "\n")
     }
-}
-
-private func modify<Value>(_ value: Value, _ change: (inout Value) -> Void) -> Value {
-    var copy = value
-    change(&copy)
-    return copy
 }

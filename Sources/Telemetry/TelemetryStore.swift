@@ -1,41 +1,87 @@
+import DequeModule
 package import Scenario
 import Synchronization
 
-/// Everything received, indexed for the checks: spans by trace id, series by key, log records,
-/// and per-channel accounting.
+/// What the intake keeps of everything it received, in bounded memory: every metric series with its points,
+/// a window of the most recent traces and log records, per-channel accounting, and counters of everything
+/// that went through. Checks that judge spans do not read them back from here: they are fed each span as it
+/// arrives (see ``SpanObserver``) and keep only what they need.
 ///
-/// Thread-safe; every intake writes into one store. The memory limit is applied to the bytes of
-/// accepted request bodies (after decompression), which the receivers reserve before decoding.
+/// - **Traces** are kept in a window of at most ``Limits/maxTraces`` (the oldest first arrival goes first), like
+///   Jaeger's in-memory storage with `--memory.max-traces`; ``evictedTraces`` counts what left. Traces a check
+///   keeps as evidence (``retainEvidence(_:)``) stay regardless.
+/// - **Log records**: the most recent ``Limits/maxLogRecords``.
+/// - **Metric series** keep their points: they are bounded by series × export interval, and PromQL needs them.
+///
+/// The memory limit counts retained bytes (each item charged its share of its request's body), not bytes
+/// received over the run: when a request would pass it, the oldest traces and log records are evicted first, and
+/// only what cannot be evicted makes the receivers refuse, retryably.
+///
+/// Thread-safe; every intake writes into one store.
 ///
 /// ```swift
 /// let store = TelemetryStore()
-/// let outcome = store.ingest(traces: request, channel: .otlpGRPC, bodyBytes: 4096)
-/// print(store.spans(inTrace: someTraceID).count)
+/// store.store(batch, channel: .otlpGRPC, signal: .traces, rejectedItems: 0, reservedBytes: 4096)
+/// print(store.totals.spans, store.spans(inTrace: someTraceID).count)
 /// ```
 package final class TelemetryStore: Sendable {
     /// Limits the store enforces.
     package struct Limits: Sendable, Hashable {
-        /// Stop accepting once accepted request bytes reach this; `nil` means no limit.
-        /// Default 1 GiB (`--memory-limit`).
-        package var maxStoredBytes: Int?
+        /// Refuse new requests once retained bytes (after evicting what may be evicted) would pass this; `nil`
+        /// means no limit. Default 1 GiB (`--memory-limit`).
+        package var maxRetainedBytes: Int?
+        /// The most traces kept for queries and reports. Default 10,000.
+        package var maxTraces: Int
+        /// The most log records kept. Default 10,000.
+        package var maxLogRecords: Int
 
-        package init(maxStoredBytes: Int? = 1 << 30) { self.maxStoredBytes = maxStoredBytes }
+        package init(maxRetainedBytes: Int? = 1 << 30, maxTraces: Int = 10_000, maxLogRecords: Int = 10_000) {
+            self.maxRetainedBytes = maxRetainedBytes
+            self.maxTraces = maxTraces
+            self.maxLogRecords = maxLogRecords
+        }
 
-        /// 1 GiB of accepted request bytes.
+        /// 1 GiB retained, 10,000 traces, 10,000 log records.
         package static let `default` = Limits()
     }
 
-    struct State {
+    struct RetainedTrace {
         var spans: [Span] = []
-        var spanIndexByTrace: [TraceID: [Int]] = [:]
+        var bytes = 0
+    }
+
+    struct RetainedLog {
+        var record: LogRecord
+        var bytes: Int
+    }
+
+    struct State {
+        var traces: [TraceID: RetainedTrace] = [:]
+        /// Retained trace ids by first arrival: the front is evicted first.
+        var traceOrder: Deque<TraceID> = []
+        var evidence: [TraceID: [Span]] = [:]
+        var logs: Deque<RetainedLog> = []
         var series: [MetricSeries] = []
         var seriesIndexByKey: [SeriesKey: Int] = [:]
         /// Bumped by every write that brings metric points, so readers can cache views of `series`.
         var metricsGeneration: UInt64 = 0
-        var logs: [LogRecord] = []
         var counts: [ChannelSignal: IntakeCounts] = [:]
-        var storedBytes = 0
+        var received = Received()
+        var retainedBytes = 0
         var reservedBytes = 0
+        var observers: [any SpanObserver] = []
+    }
+
+    /// Counters of everything that went through, whatever is still retained.
+    struct Received {
+        var spans = 0
+        var traces = 0
+        var evictedTraces = 0
+        var dataPoints = 0
+        var logRecords = 0
+        var evictedLogRecords = 0
+        var spansByService: [String: Int] = [:]
+        var logRecordsByService: [String: Int] = [:]
     }
 
     struct ChannelSignal: Hashable {
@@ -50,16 +96,32 @@ package final class TelemetryStore: Sendable {
     /// Creates an empty store.
     package init(limits: Limits = .default) { self.limits = limits }
 
+    // MARK: Observers
+
+    /// Feeds `observer` every span the store receives from now on, after first handing it the spans retained now
+    /// (so an observer attached after the fact sees what the window still holds). Attaching the same observer
+    /// again does nothing.
+    package func attach(_ observer: any SpanObserver) {
+        let retained: [Span]? = state.withLock { state in
+            guard !state.observers.contains(where: { $0 === observer }) else { return nil }
+            state.observers.append(observer)
+            return state.traceOrder.flatMap { state.traces[$0]?.spans ?? [] }
+        }
+        if let retained, !retained.isEmpty { observer.observe(spans: retained) }
+    }
+
     // MARK: Admission (the memory limiter)
 
-    /// Reserves room for a request body of `bytes` before it is decoded.
+    /// Reserves room for a request body of `bytes` before it is decoded, evicting the oldest traces and log
+    /// records if that makes room.
     ///
-    /// - Returns: `false` when accepting it would pass ``Limits/maxStoredBytes``: the receiver then refuses
-    ///   the request with a retryable status (HTTP 503, gRPC UNAVAILABLE) instead of growing without bound.
+    /// - Returns: `false` when even then accepting it would pass ``Limits/maxRetainedBytes``: the receiver then
+    ///   refuses the request with a retryable status (HTTP 503, gRPC UNAVAILABLE) instead of growing without bound.
     package func reserve(bytes: Int) -> Bool {
         state.withLock { state in
-            if let limit = limits.maxStoredBytes, state.storedBytes + state.reservedBytes + bytes > limit {
-                return false
+            if let limit = limits.maxRetainedBytes {
+                while state.retainedBytes + state.reservedBytes + bytes > limit, Self.evictOldest(&state) {}
+                if state.retainedBytes + state.reservedBytes + bytes > limit { return false }
             }
             state.reservedBytes += bytes
             return true
@@ -73,16 +135,28 @@ package final class TelemetryStore: Sendable {
 
     // MARK: Writing
 
-    /// Stores decoded items of one request and counts them; turns a reservation into stored bytes.
+    /// Stores decoded items of one request and counts them; turns a reservation into retained bytes, each item
+    /// charged its share. Observers get the request's spans after the store has them.
     ///
     /// - Parameters:
     ///   - reservedBytes: what the receiver reserved for this request (0 when it reserved nothing).
     package func store(_ batch: Batch, channel: IntakeChannel, signal: Signal, rejectedItems: Int, reservedBytes: Int) {
-        state.withLock { state in
+        let itemCount = batch.itemCount
+        let perItem = itemCount == 0 ? 0 : reservedBytes / itemCount
+        let observers = state.withLock { state in
+            state.reservedBytes -= reservedBytes
             for span in batch.spans {
-                state.spanIndexByTrace[span.traceID, default: []].append(state.spans.count)
-                state.spans.append(span)
+                if state.traces[span.traceID] == nil {
+                    state.traceOrder.append(span.traceID)
+                    state.received.traces += 1
+                }
+                state.traces[span.traceID, default: RetainedTrace()].spans.append(span)
+                state.traces[span.traceID]!.bytes += perItem
+                state.retainedBytes += perItem
+                state.received.spansByService[span.resource.serviceName, default: 0] += 1
             }
+            state.received.spans += batch.spans.count
+            while state.traceOrder.count > limits.maxTraces { Self.evictOldestTrace(&state) }
             for series in batch.series {
                 if let index = state.seriesIndexByKey[series.key] {
                     state.series[index].points.append(contentsOf: series.points)
@@ -90,18 +164,33 @@ package final class TelemetryStore: Sendable {
                     state.seriesIndexByKey[series.key] = state.series.count
                     state.series.append(series)
                 }
+                state.received.dataPoints += series.points.count
+                state.retainedBytes += perItem * series.points.count
             }
             if !batch.series.isEmpty { state.metricsGeneration &+= 1 }
-            state.logs.append(contentsOf: batch.logs)
-            state.reservedBytes -= reservedBytes
-            state.storedBytes += reservedBytes
+            for log in batch.logs {
+                state.logs.append(RetainedLog(record: log, bytes: perItem))
+                state.retainedBytes += perItem
+                state.received.logRecordsByService[log.resource.serviceName, default: 0] += 1
+            }
+            state.received.logRecords += batch.logs.count
+            while state.logs.count > limits.maxLogRecords { Self.evictOldestLog(&state) }
             var counts = state.counts[ChannelSignal(channel: channel, signal: signal), default: .init()]
             counts.requestsAccepted += 1
-            counts.itemsAccepted += batch.itemCount
+            counts.itemsAccepted += itemCount
             counts.itemsRejected += rejectedItems
             counts.bytesAccepted += reservedBytes
             state.counts[ChannelSignal(channel: channel, signal: signal)] = counts
+            return batch.spans.isEmpty ? [] : state.observers
         }
+        for observer in observers { observer.observe(spans: batch.spans) }
+    }
+
+    /// Keeps the spans of a trace a check names as evidence (for the report's waterfall), whatever the window
+    /// evicts. The caller bounds how many it keeps.
+    package func retainEvidence(_ spans: [Span]) {
+        guard let traceID = spans.first?.traceID else { return }
+        state.withLock { $0.evidence[traceID] = spans }
     }
 
     /// Counts a request refused whole (malformed, too large, unsupported, over the limit).
@@ -119,18 +208,43 @@ package final class TelemetryStore: Sendable {
         }
     }
 
-    // MARK: Reading
-
-    /// Every span, in arrival order.
-    package var spans: [Span] { state.withLock { $0.spans } }
-
-    /// The spans of one trace, in arrival order.
-    package func spans(inTrace traceID: TraceID) -> [Span] {
-        state.withLock { state in (state.spanIndexByTrace[traceID] ?? []).map { state.spans[$0] } }
+    /// Evicts the oldest trace, or failing that the oldest log record; `false` when nothing is left to evict.
+    private static func evictOldest(_ state: inout State) -> Bool {
+        if !state.traceOrder.isEmpty {
+            evictOldestTrace(&state)
+            return true
+        }
+        if !state.logs.isEmpty {
+            evictOldestLog(&state)
+            return true
+        }
+        return false
     }
 
-    /// The ids of every trace that has at least one span.
-    package var traceIDs: [TraceID] { state.withLock { Array($0.spanIndexByTrace.keys) } }
+    private static func evictOldestTrace(_ state: inout State) {
+        let traceID = state.traceOrder.removeFirst()
+        if let trace = state.traces.removeValue(forKey: traceID) { state.retainedBytes -= trace.bytes }
+        state.received.evictedTraces += 1
+    }
+
+    private static func evictOldestLog(_ state: inout State) {
+        let log = state.logs.removeFirst()
+        state.retainedBytes -= log.bytes
+        state.received.evictedLogRecords += 1
+    }
+
+    // MARK: Reading
+
+    /// The retained spans: trace by trace in order of first arrival, each trace's spans in arrival order.
+    package var spans: [Span] { state.withLock { state in state.traceOrder.flatMap { state.traces[$0]?.spans ?? [] } } }
+
+    /// The spans of one trace, in arrival order: from the window, or from the evidence kept for a check.
+    package func spans(inTrace traceID: TraceID) -> [Span] {
+        state.withLock { state in state.traces[traceID]?.spans ?? state.evidence[traceID] ?? [] }
+    }
+
+    /// The ids of every retained trace.
+    package var traceIDs: [TraceID] { state.withLock { Array($0.traceOrder) } }
 
     /// Every series, in order of first arrival.
     package var series: [MetricSeries] { state.withLock { $0.series } }
@@ -145,8 +259,8 @@ package final class TelemetryStore: Sendable {
         state.withLock { ($0.metricsGeneration, $0.series) }
     }
 
-    /// Every log record, in arrival order.
-    package var logs: [LogRecord] { state.withLock { $0.logs } }
+    /// The retained log records, in arrival order.
+    package var logs: [LogRecord] { state.withLock { $0.logs.map(\.record) } }
 
     /// Counts per channel and signal.
     package var counts: [IntakeChannel: [Signal: IntakeCounts]] {
@@ -157,34 +271,67 @@ package final class TelemetryStore: Sendable {
         }
     }
 
-    /// Accepted request bytes the memory limit is counting.
-    package var storedBytes: Int { state.withLock { $0.storedBytes } }
+    /// Bytes the memory limit counts now: retained items' shares of their requests' bodies.
+    package var retainedBytes: Int { state.withLock { $0.retainedBytes } }
 
-    /// Totals for a live progress line, read under one lock.
+    /// Spans and log records received per service name, over the whole run.
+    package var receivedByService: [String: (spans: Int, logRecords: Int)] {
+        state.withLock { state in
+            var result: [String: (spans: Int, logRecords: Int)] = [:]
+            for (name, count) in state.received.spansByService { result[name, default: (0, 0)].spans = count }
+            for (name, count) in state.received.logRecordsByService { result[name, default: (0, 0)].logRecords = count }
+            return result
+        }
+    }
+
+    /// Totals over the whole run, and what is retained now, read under one lock.
     package var totals: Totals {
         state.withLock { state in
             Totals(
-                spans: state.spans.count,
-                traces: state.spanIndexByTrace.count,
+                spans: state.received.spans,
+                traces: state.received.traces,
                 series: state.series.count,
-                dataPoints: state.series.reduce(0) { $0 + $1.points.count },
-                logRecords: state.logs.count,
+                dataPoints: state.received.dataPoints,
+                logRecords: state.received.logRecords,
                 rejectedRequests: state.counts.values.reduce(0) { $0 + $1.requestsRejected },
-                rejectedItems: state.counts.values.reduce(0) { $0 + $1.itemsRejected }
+                rejectedItems: state.counts.values.reduce(0) { $0 + $1.itemsRejected },
+                retainedTraces: state.traces.count,
+                evictedTraces: state.received.evictedTraces,
+                retainedLogRecords: state.logs.count,
+                evictedLogRecords: state.received.evictedLogRecords,
+                retainedBytes: state.retainedBytes
             )
         }
     }
 
-    /// Headline counts.
+    /// Headline counts: received over the run, and retained now.
     package struct Totals: Sendable, Hashable {
+        /// Spans received.
         package var spans: Int
+        /// Traces received (a trace whose spans arrive after it was evicted counts again).
         package var traces: Int
         package var series: Int
         package var dataPoints: Int
         package var logRecords: Int
         package var rejectedRequests: Int
         package var rejectedItems: Int
+        /// Traces in the window now.
+        package var retainedTraces: Int
+        /// Traces that left the window (``Limits/maxTraces`` or the memory limit).
+        package var evictedTraces: Int
+        package var retainedLogRecords: Int
+        package var evictedLogRecords: Int
+        /// What the memory limit counts now.
+        package var retainedBytes: Int
     }
+}
+
+/// Something fed every span as the store receives it: a check's aggregator, which keeps only what it needs.
+///
+/// Called outside the store's lock, from whichever receiver stored the spans, possibly concurrently.
+package protocol SpanObserver: AnyObject, Sendable {
+    /// The spans of one request, in the order the request held them.
+    func observe(spans: [Span])
 }
 
 /// Decoded items of one request, ready to store.

@@ -59,8 +59,16 @@ struct Receive: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Largest request accepted, after decompression (e.g. 64MiB).", valueName: "size"))
     var maxRequestBytes = ByteSize(bytes: 64 << 20)
 
-    @Option(help: ArgumentHelp("Stop accepting (retryably) once this much request data is stored.", valueName: "size"))
+    @Option(
+        help: ArgumentHelp(
+            "Refuse (retryably) once what is retained and in flight would pass this; the oldest traces and log records are evicted first.",
+            valueName: "size"
+        )
+    )
     var memoryLimit = ByteSize(bytes: 1 << 30)
+
+    @Option(help: ArgumentHelp("Traces kept for the query APIs (the oldest leave first); everything is still counted.", valueName: "count"))
+    var maxTraces = 10_000
 
     @Option(help: ArgumentHelp("Stop after this long (e.g. 30s, 5m) instead of waiting for a signal.", valueName: "duration"))
     var duration: DurationArgument?
@@ -78,12 +86,13 @@ struct Receive: AsyncParsableCommand {
 
     func validate() throws {
         guard maxRequestBytes.bytes > 0 else { throw ValidationError("--max-request-bytes must be > 0 (got \(maxRequestBytes))") }
+        guard maxTraces >= 0 else { throw ValidationError("--max-traces must be 0 or more (got \(maxTraces))") }
     }
 
     func run() async throws {
         let logger = log.logger(label: "otelbench")
 
-        let store = TelemetryStore(limits: .init(maxStoredBytes: memoryLimit.bytes))
+        let store = TelemetryStore(limits: .init(maxRetainedBytes: memoryLimit.bytes, maxTraces: maxTraces))
         let recorder: RecordingWriter?
         do {
             recorder = try record.map { try RecordingWriter(path: $0) }

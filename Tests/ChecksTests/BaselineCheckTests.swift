@@ -1,6 +1,7 @@
 import Checks
 import Foundation
 import Telemetry
+import TestSupport
 import Testing
 import Workload
 
@@ -55,7 +56,8 @@ import Workload
             scheduled: count,
             droppedSlots: 0,
             requests: ["live": report],
-            sent: sent,
+            latencies: DriverReport(replaying: sent).phases[0].latencies,
+            sentCount: sent.count,
             timeline: [:]
         )
         return RunData(store: TelemetryStore(), driver: DriverReport(phases: [phase]))

@@ -1,6 +1,7 @@
 import Checks
 import Scenario
 import Telemetry
+import TestSupport
 import Testing
 import Workload
 
@@ -48,23 +49,8 @@ import Workload
         )
     }
 
-    private func run(_ spans: [Span], _ requests: [SentRequest]) -> RunData {
-        let store = TelemetryStore()
-        store.store(Batch(spans: spans), channel: .otlpGRPC, signal: .traces, rejectedItems: 0, reservedBytes: 0)
-        var report = DriverReport()
-        report.phases = [
-            PhaseReport(
-                name: "p",
-                plannedDuration: .seconds(1),
-                elapsed: .seconds(1),
-                scheduled: requests.count,
-                droppedSlots: 0,
-                requests: [:],
-                sent: requests,
-                timeline: [:]
-            )
-        ]
-        return RunData(store: store, driver: report)
+    private func run(_ spans: [Span], _ requests: [SentRequest], templates: [RequestTemplate] = []) -> RunData {
+        RunData.replaying(spans: spans, requests: requests, templates: templates)
     }
 
     let t1 = "0af7651916cd43dd8448eb211c80319c", driverSpan = "b7ad6b7169203331"
@@ -143,11 +129,11 @@ import Workload
         let sampledSpan = server(trace: sampled.traceID, id: "3111111111111111", parent: driverSpan, path: "/tasks")
         let fresh = server(trace: "9af7651916cd43dd8448eb211c80319c", id: "4111111111111111", parent: nil, path: "/health/live")
         let check = PropagationCheck(requests: templates)
-        let proven = check.result(run([sampledSpan, fresh], [unsampled, bad, sampled]))
+        let proven = check.result(run([sampledSpan, fresh], [unsampled, bad, sampled], templates: templates))
         #expect(proven.verdict == .pass, "\(proven.evidence)")
         // The fresh trace of another endpoint proves nothing for this request.
         let elsewhere = server(trace: "9af7651916cd43dd8448eb211c80319c", id: "4111111111111111", parent: nil, path: "/tasks")
-        let unproven = check.result(run([sampledSpan, elsewhere], [unsampled, bad, sampled]))
+        let unproven = check.result(run([sampledSpan, elsewhere], [unsampled, bad, sampled], templates: templates))
         #expect(unproven.verdict == .fail)
         #expect(unproven.measured.hasSuffix("; 1 requests without evidence"))
         #expect(
@@ -157,9 +143,9 @@ import Workload
         )
         // One fresh trace proves one request, not two.
         let twice = sent("bad", trace: "5af7651916cd43dd8448eb211c80319c", span: driverSpan, invalid: .versionFF)
-        #expect(check.result(run([sampledSpan, fresh], [unsampled, bad, twice, sampled])).verdict == .fail)
+        #expect(check.result(run([sampledSpan, fresh], [unsampled, bad, twice, sampled], templates: templates)).verdict == .fail)
         // Without spans of its endpoint, an unsampled request's silence proves nothing either.
-        #expect(check.result(run([fresh], [unsampled, bad])).verdict == .fail)
+        #expect(check.result(run([fresh], [unsampled, bad], templates: templates)).verdict == .fail)
     }
 
     @Test func clientSLOUsesLatencyFromTheIntendedTime() {
@@ -333,24 +319,13 @@ import Workload
             rejectedItems: 1,
             reservedBytes: 0
         )
-        var report = DriverReport()
-        report.phases = [
-            PhaseReport(
-                name: "p",
-                plannedDuration: .seconds(1),
-                elapsed: .seconds(1),
-                scheduled: 2,
-                droppedSlots: 0,
-                requests: [:],
-                sent: [sent(trace: t1, span: driverSpan), sent(trace: "2af7651916cd43dd8448eb211c80319c", span: driverSpan)],
-                timeline: [:]
-            )
-        ]
-        let result = AccountingCheck(tolerance: 0).result(RunData(store: store, driver: report))
+        let requests = [sent(trace: t1, span: driverSpan), sent(trace: "2af7651916cd43dd8448eb211c80319c", span: driverSpan)]
+        let data = RunData(store: store, driver: DriverReport(replaying: requests), requests: RequestLedger(replaying: requests, store: store))
+        let result = AccountingCheck(tolerance: 0).result(data)
         #expect(result.verdict == .fail)
         #expect(result.evidence.contains("otlp-http-protobuf traces: 1 spans rejected, 0 requests refused"))
         #expect(result.evidence.contains { $0.hasPrefix("1 of 2 answered sampled requests produced no span, e.g. trace 2af7651916cd43dd8448eb211c80319c") })
-        #expect(AccountingCheck(tolerance: 0.6).result(RunData(store: store, driver: report)).verdict == .pass)
+        #expect(AccountingCheck(tolerance: 0.6).result(data).verdict == .pass)
     }
 
     /// A metrics or logs export refused whole (400/413/503) lost its items, though nobody counted them: the

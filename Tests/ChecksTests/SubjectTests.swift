@@ -2,6 +2,7 @@ import Checks
 import Foundation
 import Scenario
 import Telemetry
+import TestSupport
 import Testing
 import Workload
 
@@ -44,19 +45,7 @@ import Workload
     }
 
     private func run(_ spans: [Span], _ requests: [SentRequest]) -> RunData {
-        let store = TelemetryStore()
-        store.store(Batch(spans: spans), channel: .otlpGRPC, signal: .traces, rejectedItems: 0, reservedBytes: 0)
-        let phase = PhaseReport(
-            name: "p",
-            plannedDuration: .seconds(1),
-            elapsed: .seconds(1),
-            scheduled: requests.count,
-            droppedSlots: 0,
-            requests: [:],
-            sent: requests,
-            timeline: [:]
-        )
-        return RunData(store: store, driver: DriverReport(phases: [phase]))
+        RunData.replaying(spans: spans, requests: requests)
     }
 
     /// The broken trace is the subject, with its first problem as the evidence says it; the intact one is not.

@@ -17,22 +17,34 @@ import Testing
         return logger
     }
 
+    /// One metric point: retained, and not evictable (traces and log records are a window the limit may evict).
+    static let onePoint = Batch(
+        series: [
+            MetricSeries(
+                key: SeriesKey(metricName: "m", attributes: [:], resource: Resource()),
+                kind: .gauge,
+                points: [.number(.init(timeUnixNano: 1, value: .int(1)))],
+                channel: .otlpGRPC
+            )
+        ]
+    )
+
     /// Whether nothing is reserved: exactly the room the stored bytes leave can be reserved, and no more.
     static func nothingReserved(_ store: TelemetryStore) -> Bool {
-        let free = limit - store.storedBytes
+        let free = limit - store.retainedBytes
         guard store.reserve(bytes: free) else { return false }
         defer { store.release(bytes: free) }
         return !store.reserve(bytes: 1)
     }
 
     @Test func acceptedBytesAreStoredCountedAndNoLongerReserved() async throws {
-        let store = TelemetryStore(limits: .init(maxStoredBytes: Self.limit))
+        let store = TelemetryStore(limits: .init(maxRetainedBytes: Self.limit))
         let admission = Admission(store: store, logger: Self.quiet)
         try await admission.admit(.logs, on: .elasticsearch, bytes: 300) { ticket in
             #expect(!ticket.partialSuccess)
-            ticket.accept(Batch(), rejectedItems: 2, recording: .converted)
+            ticket.accept(Self.onePoint, rejectedItems: 2, recording: .converted)
         }
-        #expect(store.storedBytes == 300)
+        #expect(store.retainedBytes == 300)
         #expect(Self.nothingReserved(store))
         let counts = store.counts[.elasticsearch]?[.logs]
         #expect(counts?.requestsAccepted == 1)
@@ -41,7 +53,7 @@ import Testing
     }
 
     @Test func aRefusalWhileDecodingReleasesTheReservation() async throws {
-        let store = TelemetryStore(limits: .init(maxStoredBytes: Self.limit))
+        let store = TelemetryStore(limits: .init(maxRetainedBytes: Self.limit))
         let admission = Admission(store: store, logger: Self.quiet)
         let refusal = await #expect(throws: Refusal.self) {
             try await admission.admit(.traces, on: .jaegerThrift, bytes: 600) { _ throws(Refusal) in
@@ -52,31 +64,34 @@ import Testing
         #expect(refusal?.code == .invalidArgument)
         #expect(refusal?.message == "span 3 has no trace id")
         #expect(Self.nothingReserved(store))
-        #expect(store.storedBytes == 0)
+        #expect(store.retainedBytes == 0)
         #expect(store.counts.isEmpty, "the pipeline's server counts refusals, once")
     }
 
     @Test func aTicketLeftUnsettledIsReleased() async throws {
-        let store = TelemetryStore(limits: .init(maxStoredBytes: Self.limit))
+        let store = TelemetryStore(limits: .init(maxRetainedBytes: Self.limit))
         let admission = Admission(store: store, logger: Self.quiet)
         try await admission.admit(.metrics, on: .prometheusRemoteWrite, bytes: 999) { _ in }
         #expect(Self.nothingReserved(store))
-        #expect(store.storedBytes == 0)
+        #expect(store.retainedBytes == 0)
     }
 
     @Test func overTheMemoryLimitIsUnavailableRetryableAndReservesNothing() async throws {
-        let store = TelemetryStore(limits: .init(maxStoredBytes: Self.limit))
+        let store = TelemetryStore(limits: .init(maxRetainedBytes: Self.limit))
         let admission = Admission(store: store, logger: Self.quiet)
-        try await admission.admit(.traces, on: .otlpGRPC, bytes: 800) { ticket in ticket.accept(Batch(), recording: .converted) }
+        try await admission.admit(.metrics, on: .otlpGRPC, bytes: 800) { ticket in ticket.accept(Self.onePoint, recording: .converted) }
         let refusal = await #expect(throws: Refusal.self) {
             try await admission.admit(.traces, on: .otlpGRPC, bytes: 201) { _ in Issue.record("admitted over the limit") }
         }
         #expect(refusal?.code == .unavailable)
         #expect(refusal?.retryAfterSeconds == 1)
-        #expect(refusal?.message == "otelbench's store is full (0 MiB of accepted requests): retry later, or raise --memory-limit")
+        #expect(
+            refusal?.message
+                == "otelbench's store is full (0 MiB retained and in flight, after evicting the oldest traces and log records): retry later, or raise --memory-limit"
+        )
         #expect(Self.nothingReserved(store))
-        try await admission.admit(.traces, on: .otlpGRPC, bytes: 200) { ticket in ticket.accept(Batch(), recording: .converted) }
-        #expect(store.storedBytes == Self.limit, "exactly the limit fits")
+        try await admission.admit(.metrics, on: .otlpGRPC, bytes: 200) { ticket in ticket.accept(Self.onePoint, recording: .converted) }
+        #expect(store.retainedBytes == Self.limit, "exactly the limit fits")
     }
 
     /// A scripted answer, whether the protocol can answer a partial success, and what admission does.
@@ -99,7 +114,7 @@ import Testing
 
     @Test(arguments: scriptedCases)
     func scriptedFaultsAreAnsweredBeforeAnythingIsReserved(_ scripted: ScriptedCase) async throws {
-        let store = TelemetryStore(limits: .init(maxStoredBytes: Self.limit))
+        let store = TelemetryStore(limits: .init(maxRetainedBytes: Self.limit))
         let faults = FaultInjector(rules: [.init(sequence: [scripted.response], retryAfter: .seconds(3))])
         let admission = Admission(store: store, faults: faults, logger: Self.quiet)
         do {
@@ -118,13 +133,13 @@ import Testing
             #expect(error.message.contains("fault injection"))
         }
         #expect(Self.nothingReserved(store))
-        #expect(store.storedBytes == 0)
+        #expect(store.retainedBytes == 0)
         // The sequence is spent: the next request is admitted as usual.
         try await admission.admit(.logs, on: .otlpHTTPJSON, bytes: 500, partialSuccess: scripted.partialSuccessSupported) { ticket in
             #expect(!ticket.partialSuccess)
-            ticket.accept(Batch(), recording: .converted)
+            ticket.accept(Self.onePoint, recording: .converted)
         }
-        #expect(store.storedBytes == 500)
+        #expect(store.retainedBytes == 500)
     }
 
     /// A refusal code and its status on HTTP and on gRPC.

@@ -237,17 +237,39 @@ import Workload
         }
     }
 
+    /// With the store's room held by requests in flight, an export is refused retryably; once they are done,
+    /// exports are accepted again, and nothing accepted before was lost (received and counted, whatever the
+    /// window still retains).
     @Test func overMemoryLimitIsRefusedRetryablyAndNothingIsLost() async throws {
         let (_, body) = try tracesBody(spans: 64)
-        try await withIntake(memoryLimit: body.count * 2 + 10) { intake in
+        let limit = body.count * 2 + 10
+        try await withIntake(memoryLimit: limit) { intake in
             #expect(try await intake.send("/v1/traces", body: body).status == 200)
             #expect(try await intake.send("/v1/traces", body: body).status == 200)
+            #expect(intake.store.reserve(bytes: limit), "requests in flight take the room, evicting the window")
             let refused = try await intake.send("/v1/traces", body: body)
             #expect(refused.status == 503)
             #expect(refused.headers["retry-after"] == "1")
             #expect(refused.text.contains("--memory-limit"))
-            #expect(intake.store.spans.count == 128)
+            intake.store.release(bytes: limit)
+            #expect(try await intake.send("/v1/traces", body: body).status == 200)
+            #expect(intake.store.totals.spans == 192)
             #expect(intake.store.counts[.otlpHTTPProtobuf]?[.traces]?.requestsRejected == 1)
+        }
+    }
+
+    /// Traces are a window under the memory limit, not a reason to refuse: a run far longer than the limit holds
+    /// is accepted whole, the oldest traces leaving the window.
+    @Test func theTraceWindowMakesRoomInsteadOfRefusing() async throws {
+        let (_, body) = try tracesBody(spans: 64)
+        try await withIntake(memoryLimit: body.count * 2 + 10) { intake in
+            for _ in 0..<10 {
+                let answer = try await intake.send("/v1/traces", body: body)
+                #expect(answer.status == 200)
+            }
+            let totals = intake.store.totals
+            #expect(totals.spans == 640 && totals.rejectedRequests == 0)
+            #expect(totals.evictedTraces > 0 && totals.retainedBytes <= body.count * 2 + 10)
         }
     }
 }

@@ -108,7 +108,7 @@ import Workload
     @Test(arguments: cases)
     func refusalIsAnsweredInTheProtocolsTermsCountedOnceAndReleased(_ test: Case) async throws {
         let limit = test.trouble == .memoryLimit ? Self.cramped : Self.roomy
-        let store = TelemetryStore(limits: .init(maxStoredBytes: limit))
+        let store = TelemetryStore(limits: .init(maxRetainedBytes: limit))
         let faults = test.trouble.fault.map { FaultInjector(rules: [.init(sequence: [$0], retryAfter: .seconds(3))]) }
         let admission = Admission(store: store, faults: faults, logger: Self.quiet)
         try await withReceiver(test.receiver, admission: admission) { port in
@@ -117,8 +117,8 @@ import Workload
             let counts = store.counts[test.receiver.channel]?[test.receiver.signal]
             #expect(counts?.requestsRejected == 1, "one refusal, counted once")
             #expect((counts?.requestsAccepted ?? 0) == 0)
-            #expect(store.storedBytes == 0 && store.spans.isEmpty && store.series.isEmpty && store.logs.isEmpty)
-            let free = limit - store.storedBytes
+            #expect(store.retainedBytes == 0 && store.spans.isEmpty && store.series.isEmpty && store.logs.isEmpty)
+            let free = limit - store.retainedBytes
             #expect(store.reserve(bytes: free) && !store.reserve(bytes: 1), "nothing left reserved")
             store.release(bytes: free)
             if test.trouble.fault != nil {

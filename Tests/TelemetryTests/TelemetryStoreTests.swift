@@ -48,14 +48,82 @@ import Testing
     }
 
     @Test func memoryLimitRefusesAndReleasesReservations() {
-        let store = TelemetryStore(limits: .init(maxStoredBytes: 1000))
+        let store = TelemetryStore(limits: .init(maxRetainedBytes: 1000))
         #expect(store.reserve(bytes: 600))
         #expect(!store.reserve(bytes: 600), "a second reservation would pass the limit")
         store.release(bytes: 600)
         #expect(store.reserve(bytes: 600))
-        store.store(Batch(), channel: .otlpGRPC, signal: .traces, rejectedItems: 0, reservedBytes: 600)
-        #expect(store.storedBytes == 600)
+        // Three metric points share the request's 600 bytes: retained, and not evictable.
+        store.store(Batch(series: [Self.series(points: 3)]), channel: .otlpGRPC, signal: .metrics, rejectedItems: 0, reservedBytes: 600)
+        #expect(store.retainedBytes == 600)
         #expect(store.reserve(bytes: 400))
         #expect(!store.reserve(bytes: 1))
+    }
+
+    /// Traces are a window: the oldest leave first when there are more than `maxTraces`, or to make room under
+    /// the memory limit, and the totals still count everything received.
+    @Test func tracesAreAWindowNotAnArchive() {
+        let store = TelemetryStore(limits: .init(maxRetainedBytes: 1000, maxTraces: 3))
+        for trace in 1...5 {
+            #expect(store.reserve(bytes: 100))
+            store.store(Batch(spans: [Self.span(trace: trace)]), channel: .otlpGRPC, signal: .traces, rejectedItems: 0, reservedBytes: 100)
+        }
+        #expect(store.traceIDs == (3...5).map { TraceID(high: 0, low: UInt64($0)) })
+        #expect(store.totals.spans == 5 && store.totals.traces == 5 && store.totals.evictedTraces == 2)
+        #expect(store.retainedBytes == 300, "evicted traces give their bytes back")
+        // A request that needs more room than is free evicts the oldest traces rather than being refused.
+        #expect(store.reserve(bytes: 900))
+        #expect(store.traceIDs == [TraceID(high: 0, low: 5)])
+        #expect(store.totals.evictedTraces == 4)
+        store.release(bytes: 900)
+        // Evidence a check keeps stays readable after its trace left the window.
+        store.retainEvidence([Self.span(trace: 1)])
+        #expect(store.spans(inTrace: TraceID(high: 0, low: 1)).count == 1)
+    }
+
+    @Test func logRecordsAreAWindowToo() {
+        let store = TelemetryStore(limits: .init(maxLogRecords: 2))
+        for _ in 0..<3 {
+            store.store(
+                Batch(logs: [LogRecord(body: .string("x"), channel: .otlpGRPC)]),
+                channel: .otlpGRPC,
+                signal: .logs,
+                rejectedItems: 0,
+                reservedBytes: 0
+            )
+        }
+        #expect(store.logs.count == 2)
+        #expect(store.totals.logRecords == 3 && store.totals.evictedLogRecords == 1)
+    }
+
+    /// An observer attached late first gets what the window retains, then every new span, once.
+    @Test func observersCatchUpThenFollow() {
+        final class Count: SpanObserver, @unchecked Sendable {
+            var spans = 0
+            func observe(spans: [Span]) { self.spans += spans.count }
+        }
+        let store = TelemetryStore(limits: .init(maxTraces: 2))
+        for trace in 1...3 {
+            store.store(Batch(spans: [Self.span(trace: trace)]), channel: .otlpGRPC, signal: .traces, rejectedItems: 0, reservedBytes: 0)
+        }
+        let count = Count()
+        store.attach(count)
+        store.attach(count)
+        #expect(count.spans == 2, "the two retained traces, once")
+        store.store(Batch(spans: [Self.span(trace: 4)]), channel: .otlpGRPC, signal: .traces, rejectedItems: 0, reservedBytes: 0)
+        #expect(count.spans == 3)
+    }
+
+    static func span(trace: Int) -> Span {
+        Span(traceID: TraceID(high: 0, low: UInt64(trace)), spanID: SpanID(value: UInt64(trace)), name: "op", channel: .otlpGRPC)
+    }
+
+    static func series(points: Int) -> MetricSeries {
+        MetricSeries(
+            key: SeriesKey(metricName: "m", attributes: [:], resource: Resource()),
+            kind: .gauge,
+            points: (0..<points).map { .number(.init(timeUnixNano: UInt64($0), value: .int(1))) },
+            channel: .otlpGRPC
+        )
     }
 }

@@ -61,7 +61,7 @@ package func withIntake(
 ) async throws {
     var logger = Logger(label: "test.intake")
     logger.logLevel = .critical
-    let store = TelemetryStore(limits: .init(maxStoredBytes: memoryLimit))
+    let store = TelemetryStore(limits: .init(maxRetainedBytes: memoryLimit))
     let ingestor = OTLPIngestor(store: store, recorder: recorder, faults: faults, logger: logger)
     let loopback = ListenAddress(host: "127.0.0.1", port: 0)
     let grpc = OTLPGRPCReceiver(configuration: .init(address: loopback, maxRequestBytes: maxRequestBytes), ingestor: ingestor, logger: logger)

@@ -104,7 +104,7 @@ package func withSinks(
 ) async throws {
     var logger = Logger(label: "test.sinks")
     logger.logLevel = .critical
-    let store = TelemetryStore(limits: .init(maxStoredBytes: memoryLimit))
+    let store = TelemetryStore(limits: .init(maxRetainedBytes: memoryLimit))
     let ingestor = OTLPIngestor(store: store, recorder: recorder, logger: logger)
     let loopback = ListenAddress(host: "127.0.0.1", port: 0)
     let otlpGRPC = OTLPGRPCReceiver(configuration: .init(address: loopback, maxRequestBytes: maxRequestBytes), ingestor: ingestor, logger: logger)

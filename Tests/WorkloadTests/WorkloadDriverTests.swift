@@ -4,6 +4,7 @@ import Logging
 import Scenario
 import ServiceLifecycle
 import Synchronization
+import TestSupport
 import Testing
 import Workload
 
@@ -94,7 +95,7 @@ final class StubService: Sendable {
                 ).run()
                 let phase = try #require(report.phases.first)
                 #expect(phase.scheduled == 400)
-                #expect(phase.sent.count == 400)
+                #expect(phase.sentCount == 400)
                 #expect(phase.droppedSlots == 0)
                 #expect(phase.requests["ok"]?.outcomes["ok"] == 400)
                 rates.append(phase.achievedRate)
@@ -149,14 +150,17 @@ final class StubService: Sendable {
             ),
         ]
         try await stub.run { port in
-            let report = try await WorkloadDriver(
+            let log = SentRequestLog()
+            _ = try await WorkloadDriver(
                 workload: workload(.constant(rate: 100), duration: .seconds(1), requests: requests),
-                targets: ["stub": "http://127.0.0.1:\(port)"]
+                targets: ["stub": "http://127.0.0.1:\(port)"],
+                observer: log
             ).run()
             let received = stub.received.withLock { $0 }
             #expect(received.count == 100)
+            #expect(log.sent.count == 100 && log.sendingCount == 100, "the observer hears of every request as it goes and as it ends")
             let headers = Set(received.compactMap(\.traceparent))
-            for sent in report.sent {
+            for sent in log.sent {
                 switch sent.name {
                 case "sampled":
                     #expect(headers.contains("00-\(sent.traceID)-\(sent.spanID)-01"))
@@ -166,7 +170,7 @@ final class StubService: Sendable {
                 default: #expect(!sent.propagated)
                 }
             }
-            #expect(received.filter { $0.traceparent == nil }.count == report.sent.filter { !$0.propagated }.count)
+            #expect(received.filter { $0.traceparent == nil }.count == log.sent.filter { !$0.propagated }.count)
             #expect(received.compactMap(\.tracestate).allSatisfy { $0 == "congo=t61rcWkgMzE" })
         }
     }
@@ -178,11 +182,13 @@ final class StubService: Sendable {
         try await stub.run { port in
             let start = ContinuousClock.now
             stub.stall.withLock { $0 = (start + .seconds(1), start + .seconds(2)) }
+            let log = SentRequestLog()
             let report = try await WorkloadDriver(
                 workload: workload(.constant(rate: 100), duration: .seconds(3), connections: 1),
-                targets: ["stub": "http://127.0.0.1:\(port)"]
+                targets: ["stub": "http://127.0.0.1:\(port)"],
+                observer: log
             ).run()
-            let sent = report.sent
+            let sent = log.sent
             #expect(sent.count == 300)
             // Offsets are from the driver's start, a few ms after `start`.
             let during = sent.filter { (1.05...1.9).contains($0.intendedOffsetSeconds) }
@@ -209,18 +215,21 @@ final class StubService: Sendable {
             ).run()
             let phase = try #require(report.phases.first)
             // Two users, each about 20 requests per second with 50 ms think time.
-            #expect((20...44).contains(phase.sent.count), "\(phase.sent.count)")
+            #expect((20...44).contains(phase.sentCount), "\(phase.sentCount)")
             #expect(phase.requests["missing"]?.outcomes["4xx"] == phase.requests["missing"]?.count)
             #expect(phase.requests["ok"]?.outcomes["ok"] == phase.requests["ok"]?.count)
         }
     }
 
     @Test func refusedConnectionsAreCountedNotHidden() async throws {
+        let log = SentRequestLog()
         let report = try await WorkloadDriver(
             workload: workload(.constant(rate: 20), duration: .milliseconds(500), timeout: .milliseconds(300)),
-            targets: ["stub": "http://127.0.0.1:9"]
+            targets: ["stub": "http://127.0.0.1:9"],
+            observer: log
         ).run()
-        #expect(report.sent.count == 10)
-        #expect(report.sent.allSatisfy { $0.outcome == .connectionError || $0.outcome == .timeout })
+        #expect(report.sentCount == 10)
+        #expect(log.sent.count == 10)
+        #expect(log.sent.allSatisfy { $0.outcome == .connectionError || $0.outcome == .timeout })
     }
 }

@@ -64,7 +64,7 @@ package struct Admission: Sendable {
             default: throw Refusal.scripted(decision.response, retryAfterSeconds: decision.retryAfterSeconds)
             }
         }
-        guard store.reserve(bytes: bytes) else { throw Refusal.overloaded(limit: store.limits.maxStoredBytes) }
+        guard store.reserve(bytes: bytes) else { throw Refusal.overloaded(limit: store.limits.maxRetainedBytes) }
         let ticket = Ticket(admission: self, channel: channel, signal: signal, bytes: bytes, partialSuccess: scriptedPartialSuccess)
         defer { ticket.releaseIfUnsettled() }
         return try await body(ticket)

@@ -93,7 +93,7 @@ extension Refusal {
         let limitText = limit.map { "\($0 / (1 << 20)) MiB" } ?? "its limit"
         return Refusal(
             .unavailable,
-            "otelbench's store is full (\(limitText) of accepted requests): retry later, or raise --memory-limit",
+            "otelbench's store is full (\(limitText) retained and in flight, after evicting the oldest traces and log records): retry later, or raise --memory-limit",
             retryAfterSeconds: 1
         )
     }

@@ -32,42 +32,60 @@ extension ArrivalSchedule {
     }
 
     /// The intended send times of an open-loop schedule over `duration`, in seconds from the phase start;
-    /// `nil` for a closed-loop schedule (its users send when their previous answer is in).
+    /// `nil` for a closed-loop schedule (its users send when their previous answer is in). All of them at once:
+    /// the driver uses ``arrivals(over:random:)``, which makes them one by one.
+    package func sendTimes(over duration: Duration, random: inout SeededRandom) -> [Double]? {
+        arrivals(over: duration, random: random).map(Array.init)
+    }
+
+    /// The intended send times, made one at a time as they are needed (a phase of any length holds none ahead);
+    /// `nil` for a closed-loop schedule.
     ///
     /// - constant: k / rate.
     /// - ramp: the rate moves linearly, so arrivals up to t are N(t) = from·t + (to − from)·t² / (2T); the k-th
     ///   arrival is the root of N(t) = k.
-    /// - poisson: exponential gaps with mean 1 / rate.
-    package func sendTimes(over duration: Duration, random: inout SeededRandom) -> [Double]? {
-        let total = duration.inSeconds
-        var times: [Double] = []
-        switch self {
+    /// - poisson: exponential gaps with mean 1 / rate, drawn from `random`.
+    package func arrivals(over duration: Duration, random: SeededRandom) -> ArrivalTimes? {
+        if case .closed = self { return nil }
+        return ArrivalTimes(schedule: self, total: duration.inSeconds, random: random)
+    }
+}
+
+/// The send times of an open-loop schedule, in seconds from the phase start, computed as they are taken.
+package struct ArrivalTimes: Sequence, IteratorProtocol, Sendable {
+    let schedule: ArrivalSchedule
+    let total: Double
+    var random: SeededRandom
+    var index = 0
+    var poissonTime: Double?
+
+    /// How many times a fixed schedule makes (an estimate for poisson: rate × duration).
+    package var expectedCount: Int {
+        switch schedule {
+        case .constant(let rate), .poisson(let rate): Int((rate * total).rounded(.down))
+        case .ramp(let from, let to): Int(((from + to) / 2 * total).rounded(.down))
+        case .closed: 0
+        }
+    }
+
+    package mutating func next() -> Double? {
+        defer { index += 1 }
+        switch schedule {
         case .constant(let rate):
-            let count = Int((rate * total).rounded(.down))
-            times = (0..<count).map { Double($0) / rate }
+            return index < expectedCount ? Double(index) / rate : nil
         case .ramp(let from, let to):
+            guard index < expectedCount else { return nil }
             let slope = (to - from) / total
-            let count = Int(((from + to) / 2 * total).rounded(.down))
-            times.reserveCapacity(count)
-            for k in 0..<count {
-                let target = Double(k)
-                if abs(slope) < 1e-12 {
-                    times.append(target / from)
-                } else {
-                    // slope/2 · t² + from · t − k = 0, the positive root.
-                    let t = (-from + (from * from + 2 * slope * target).squareRoot()) / slope
-                    times.append(t)
-                }
-            }
+            let target = Double(index)
+            if abs(slope) < 1e-12 { return target / from }
+            // slope/2 · t² + from · t − k = 0, the positive root.
+            return (-from + (from * from + 2 * slope * target).squareRoot()) / slope
         case .poisson(let rate):
-            var t = -log(random.unitInterval()) / rate
-            while t < total {
-                times.append(t)
-                t += -log(random.unitInterval()) / rate
-            }
+            let t = (poissonTime ?? 0) + -log(random.unitInterval()) / rate
+            poissonTime = t
+            return t < total ? t : nil
         case .closed:
             return nil
         }
-        return times
     }
 }

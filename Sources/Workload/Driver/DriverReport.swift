@@ -66,6 +66,12 @@ package struct RequestReport: Sendable, Codable {
     package var outcomes: [String: Int]
     /// Client-side latency from the intended send time.
     package var latency: LatencySummary
+
+    package init(count: Int, outcomes: [String: Int], latency: LatencySummary) {
+        self.count = count
+        self.outcomes = outcomes
+        self.latency = latency
+    }
 }
 
 /// One phase as it ran.
@@ -78,7 +84,13 @@ package struct PhaseReport: Sendable {
     /// Slots not sent because the driver itself fell behind (its queue was full).
     package var droppedSlots: Int
     package var requests: [String: RequestReport]
-    package var sent: [SentRequest]
+    /// Client-side latency per request name, from the intended send time, as histograms (mergeable, and
+    /// precise to three significant digits).
+    package var latencies: [String: LatencyRecorder]
+    /// Requests sent (each ended in one of the outcomes).
+    package var sentCount: Int
+    /// Seconds from the run's start to the first and the last send (nil when nothing was sent).
+    package var sendSpan: ClosedRange<Double>?
     /// Per second of the run: requests completed, and how many failed.
     package var timeline: [Int: TimelineBucket]
 
@@ -89,7 +101,9 @@ package struct PhaseReport: Sendable {
         scheduled: Int,
         droppedSlots: Int,
         requests: [String: RequestReport],
-        sent: [SentRequest],
+        latencies: [String: LatencyRecorder] = [:],
+        sentCount: Int,
+        sendSpan: ClosedRange<Double>? = nil,
         timeline: [Int: TimelineBucket]
     ) {
         self.name = name
@@ -98,16 +112,17 @@ package struct PhaseReport: Sendable {
         self.scheduled = scheduled
         self.droppedSlots = droppedSlots
         self.requests = requests
-        self.sent = sent
+        self.latencies = latencies
+        self.sentCount = sentCount
+        self.sendSpan = sendSpan
         self.timeline = timeline
     }
 
     /// Requests sent per second: the count over the time from the first send to the last (the rate the
     /// driver achieved, to compare with the schedule's).
     package var achievedRate: Double {
-        let times = sent.map(\.sentOffsetSeconds)
-        guard let first = times.min(), let last = times.max(), last > first else { return 0 }
-        return Double(times.count - 1) / (last - first)
+        guard let span = sendSpan, span.upperBound > span.lowerBound else { return 0 }
+        return Double(sentCount - 1) / (span.upperBound - span.lowerBound)
     }
 }
 
@@ -128,12 +143,33 @@ package struct DriverReport: Sendable {
         self.interrupted = interrupted
     }
 
-    /// Every request sent, in intended order.
-    package var sent: [SentRequest] { phases.flatMap(\.sent) }
+    /// Requests sent in every phase.
+    package var sentCount: Int { phases.reduce(0) { $0 + $1.sentCount } }
+
+    /// Client-side latencies per request name over every phase (or only `phase`'s).
+    package func latencies(phase: String? = nil) -> [String: LatencyRecorder] {
+        var merged: [String: LatencyRecorder] = [:]
+        for one in phases where phase == nil || one.name == phase {
+            for (name, latency) in one.latencies { merged[name, default: LatencyRecorder()].merge(latency) }
+        }
+        return merged
+    }
 }
 
-/// Per-worker tallies, merged at the end (no shared lock on the hot path).
-struct WorkerTallies: Sendable {
+/// Told of every request the driver sends, as it goes: what the checks that join requests with the spans they
+/// caused (propagation, accounting) keep until they have judged them. The driver itself keeps no request.
+///
+/// Called from the driver's workers, concurrently.
+package protocol RequestObserver: Sendable {
+    /// Before the request leaves, with the trace context it carries: spans of that trace may arrive from now on.
+    func sending(_ context: SentTraceContext, name: String)
+    /// After the request ended (answered, timed out or failed to connect).
+    func completed(_ request: SentRequest)
+}
+
+/// What one phase's requests came to, shared by its workers: one latency histogram per request name for the
+/// whole phase (a histogram is about 190 KB, so one per worker and name would cost more than it saves in locking).
+final class PhaseTallies: Sendable {
     struct PerRequest: Sendable {
         var count = 0
         var outcomes: [String: Int] = [:]
@@ -141,33 +177,45 @@ struct WorkerTallies: Sendable {
         var report: RequestReport { RequestReport(count: count, outcomes: outcomes, latency: latency.summary) }
     }
 
-    var byRequest: [String: PerRequest] = [:]
-    var sent: [SentRequest] = []
-    var timeline: [Int: TimelineBucket] = [:]
+    struct Counts: Sendable {
+        var byRequest: [String: PerRequest] = [:]
+        var sentCount = 0
+        var sendSpan: ClosedRange<Double>?
+        var timeline: [Int: TimelineBucket] = [:]
+    }
 
-    mutating func record(
-        slot: Slot,
-        sentAt: ContinuousClock.Instant,
-        outcome: RequestOutcome,
-        status: Int?,
-        end: ContinuousClock.Instant,
-        phase: String,
-        runStart: ContinuousClock.Instant
-    ) {
+    let phase: String
+    let runStart: ContinuousClock.Instant
+    let observer: (any RequestObserver)?
+    private let counts = Mutex(Counts())
+
+    init(phase: String, runStart: ContinuousClock.Instant, observer: (any RequestObserver)?) {
+        self.phase = phase
+        self.runStart = runStart
+        self.observer = observer
+    }
+
+    /// Counts one request that ended, and tells the observer.
+    func record(slot: Slot, sentAt: ContinuousClock.Instant, outcome: RequestOutcome, status: Int?, end: ContinuousClock.Instant) {
         let latency = end - slot.intended
-        byRequest[slot.template.name, default: PerRequest()].count += 1
-        byRequest[slot.template.name, default: PerRequest()].outcomes[outcome.rawValue, default: 0] += 1
-        byRequest[slot.template.name, default: PerRequest()].latency.record(latency)
         let offset = slot.intended - runStart
-        let second = Int(offset.components.seconds)
-        timeline[second, default: TimelineBucket()].completed += 1
-        if outcome != .ok { timeline[second, default: TimelineBucket()].failed += 1 }
-        sent.append(
+        let sentOffset = (sentAt - runStart).inSeconds
+        counts.withLock { counts in
+            counts.byRequest[slot.template.name, default: PerRequest()].count += 1
+            counts.byRequest[slot.template.name, default: PerRequest()].outcomes[outcome.rawValue, default: 0] += 1
+            counts.byRequest[slot.template.name, default: PerRequest()].latency.record(latency)
+            let second = Int(offset.components.seconds)
+            counts.timeline[second, default: TimelineBucket()].completed += 1
+            if outcome != .ok { counts.timeline[second, default: TimelineBucket()].failed += 1 }
+            counts.sentCount += 1
+            counts.sendSpan = counts.sendSpan.map { min($0.lowerBound, sentOffset)...max($0.upperBound, sentOffset) } ?? sentOffset...sentOffset
+        }
+        observer?.completed(
             SentRequest(
                 name: slot.template.name,
                 phase: phase,
                 intendedOffsetSeconds: offset.inSeconds,
-                sentOffsetSeconds: (sentAt - runStart).inSeconds,
+                sentOffsetSeconds: sentOffset,
                 latencySeconds: latency.inSeconds,
                 outcome: outcome,
                 status: status,
@@ -181,17 +229,8 @@ struct WorkerTallies: Sendable {
         )
     }
 
-    mutating func merge(_ other: WorkerTallies) {
-        for (name, theirs) in other.byRequest {
-            var mine = byRequest[name, default: PerRequest()]
-            mine.count += theirs.count
-            mine.outcomes.merge(theirs.outcomes, uniquingKeysWith: +)
-            mine.latency.merge(theirs.latency)
-            byRequest[name] = mine
-        }
-        sent.append(contentsOf: other.sent)
-        timeline.merge(other.timeline) { TimelineBucket(completed: $0.completed + $1.completed, failed: $0.failed + $1.failed) }
-    }
+    /// The counts so far.
+    var snapshot: Counts { counts.withLock { $0 } }
 }
 
 /// Live progress of the running phase.

@@ -14,6 +14,15 @@ package struct SentTraceContext: Sendable, Hashable {
     /// Whether any trace context header was sent.
     package var propagated: Bool
 
+    package init(traceID: String, spanID: String, sampled: Bool, tracestate: String?, invalid: InvalidTraceContextCase?, propagated: Bool) {
+        self.traceID = traceID
+        self.spanID = spanID
+        self.sampled = sampled
+        self.tracestate = tracestate
+        self.invalid = invalid
+        self.propagated = propagated
+    }
+
     /// The headers to send.
     package var headers: [(String, String)] {
         guard propagated else { return [] }

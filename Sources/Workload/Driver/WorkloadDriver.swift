@@ -22,18 +22,22 @@ package struct WorkloadDriver: Sendable {
     package let seed: UInt64
     /// Called about once a second with the progress so far.
     package let progress: (@Sendable (DriverProgress) -> Void)?
+    /// Told of every request as it is sent and as it ends; the driver keeps none of them.
+    package let observer: (any RequestObserver)?
 
     package init(
         workload: WorkloadSection,
         targets: [String: String],
         durationScale: Double = 1,
         seed: UInt64 = 0x0be1_c4,
+        observer: (any RequestObserver)? = nil,
         progress: (@Sendable (DriverProgress) -> Void)? = nil
     ) {
         self.workload = workload
         self.targets = targets
         self.durationScale = durationScale
         self.seed = seed
+        self.observer = observer
         self.progress = progress
     }
 
@@ -75,8 +79,8 @@ package struct WorkloadDriver: Sendable {
         let end = phaseStart + duration
         var phaseRandom = SeededRandom(seed: random.next())
         let requestPicker = RequestPicker(requests: workload.requests)
-        let context = SendContext(client: client, targets: targets, timeout: workload.timeout, live: live, phaseName: phase.name, runStart: runStart)
-        var tallies: [WorkerTallies]
+        let tallies = PhaseTallies(phase: phase.name, runStart: runStart, observer: observer)
+        let context = SendContext(client: client, targets: targets, timeout: workload.timeout, live: live, observer: observer, tallies: tallies)
         var droppedSlots = 0
         var scheduled = 0
 
@@ -92,58 +96,53 @@ package struct WorkloadDriver: Sendable {
         }
         defer { progressTask?.cancel() }
 
-        if let times = phase.arrival.sendTimes(over: duration, random: &phaseRandom) {
-            // Open loop: the scheduler offers slots by the clock; workers take them. Workers are many more than
-            // connections so that a slow answer does not delay the next send; a full queue means the driver
-            // itself cannot keep up, and those slots are counted as dropped.
-            scheduled = times.count
+        if var arrivals = phase.arrival.arrivals(over: duration, random: SeededRandom(seed: phaseRandom.next())) {
+            // Open loop: the scheduler makes each slot when its time comes (nothing of the phase is held ahead)
+            // and offers it; workers take them. Workers are many more than connections so that a slow answer
+            // does not delay the next send; a full queue means the driver itself cannot keep up, and those slots
+            // are counted as dropped.
             let queue = SlotQueue<Slot>(capacity: 10_000)
             let workerCount = max(workload.connections * 4, 16)
-            var slots: [Slot] = []
-            slots.reserveCapacity(times.count)
-            for time in times {
-                let template = requestPicker.pick(&phaseRandom)
-                slots.append(
-                    Slot(
-                        intended: phaseStart + .nanoseconds(Int64(time * 1e9)),
-                        template: template,
-                        trace: template.trace.generate(random: &phaseRandom),
-                        index: slots.count
-                    )
-                )
-            }
-            let (workerTallies, dropped) = await withTaskGroup(of: WorkerTallies?.self) { group -> ([WorkerTallies], Int) in
+            var slotRandom = SeededRandom(seed: phaseRandom.next())
+            droppedSlots = await withTaskGroup(of: Void.self) { group -> Int in
                 for _ in 0..<workerCount {
                     group.addTask {
-                        var tallies = WorkerTallies()
                         while let slot = await queue.take() {
-                            await context.send(slot, into: &tallies)
+                            await context.send(slot)
                         }
-                        return tallies
                     }
                 }
                 var dropped = 0
-                for slot in slots {
-                    if Task.isCancelled { break }
+                while let time = arrivals.next() {
+                    if Task.isCancelled {
+                        scheduled += 1
+                        break
+                    }
+                    let template = requestPicker.pick(&slotRandom)
+                    let slot = Slot(
+                        intended: phaseStart + .nanoseconds(Int64(time * 1e9)),
+                        template: template,
+                        trace: template.trace.generate(random: &slotRandom),
+                        index: scheduled
+                    )
+                    scheduled += 1
                     try? await Task.sleep(until: slot.intended, clock: .continuous)
                     if !queue.offer(slot) {
                         dropped += 1
                         live.drop()
                     }
                 }
+                // Slots an interruption left unsent still count as scheduled.
+                while arrivals.next() != nil { scheduled += 1 }
                 queue.finish()
-                var all: [WorkerTallies] = []
-                for await tallies in group { if let tallies { all.append(tallies) } }
-                return (all, dropped)
+                await group.waitForAll()
+                return dropped
             }
-            tallies = workerTallies
-            droppedSlots = dropped
         } else if case .closed(let users, let thinkTime) = phase.arrival {
             let seeds = (0..<users).map { _ in phaseRandom.next() }
-            tallies = await withTaskGroup(of: WorkerTallies.self) { group in
+            await withTaskGroup(of: Void.self) { group in
                 for user in 0..<users {
                     group.addTask {
-                        var tallies = WorkerTallies()
                         var userRandom = SeededRandom(seed: seeds[user])
                         var index = 0
                         while ContinuousClock.now < end, !Task.isCancelled {
@@ -155,23 +154,16 @@ package struct WorkloadDriver: Sendable {
                                 index: index
                             )
                             index += 1
-                            await context.send(slot, into: &tallies)
+                            await context.send(slot)
                             if thinkTime > .zero { try? await Task.sleep(for: thinkTime) }
                         }
-                        return tallies
                     }
                 }
-                var all: [WorkerTallies] = []
-                for await tallies in group { all.append(tallies) }
-                return all
             }
-            scheduled = tallies.reduce(0) { $0 + $1.sent.count }
-        } else {
-            tallies = []
+            scheduled = tallies.snapshot.sentCount
         }
 
-        var merged = WorkerTallies()
-        for worker in tallies { merged.merge(worker) }
+        let merged = tallies.snapshot
         let elapsed = ContinuousClock.now - phaseStart
         return PhaseReport(
             name: phase.name,
@@ -180,7 +172,9 @@ package struct WorkloadDriver: Sendable {
             scheduled: scheduled,
             droppedSlots: droppedSlots,
             requests: merged.byRequest.mapValues { $0.report },
-            sent: merged.sent.sorted { $0.intendedOffsetSeconds < $1.intendedOffsetSeconds },
+            latencies: merged.byRequest.mapValues { $0.latency },
+            sentCount: merged.sentCount,
+            sendSpan: merged.sendSpan,
             timeline: merged.timeline
         )
     }
@@ -221,10 +215,10 @@ struct SendContext: Sendable {
     let targets: [String: String]
     let timeout: Duration
     let live: LiveCounters
-    let phaseName: String
-    let runStart: ContinuousClock.Instant
+    let observer: (any RequestObserver)?
+    let tallies: PhaseTallies
 
-    func send(_ slot: Slot, into tallies: inout WorkerTallies) async {
+    func send(_ slot: Slot) async {
         let template = slot.template
         let path = Placeholders.render(template.path, index: slot.index, traceID: slot.trace.traceID)
         let url = (targets[template.service] ?? "") + path
@@ -238,6 +232,7 @@ struct SendContext: Sendable {
                 request.headers.add(name: "Content-Type", value: "application/json")
             }
         }
+        observer?.sending(slot.trace, name: template.name)
         live.send()
         let sentAt = ContinuousClock.now
         let outcome: RequestOutcome
@@ -247,13 +242,13 @@ struct SendContext: Sendable {
             _ = try await response.body.collect(upTo: 8 << 20)
             let code = Int(response.status.code)
             outcome = code >= 500 ? .serverError : code >= 400 ? .clientError : .ok
-            tallies.record(slot: slot, sentAt: sentAt, outcome: outcome, status: code, end: ContinuousClock.now, phase: phaseName, runStart: runStart)
+            tallies.record(slot: slot, sentAt: sentAt, outcome: outcome, status: code, end: ContinuousClock.now)
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
             outcome = .timeout
-            tallies.record(slot: slot, sentAt: sentAt, outcome: outcome, status: nil, end: ContinuousClock.now, phase: phaseName, runStart: runStart)
+            tallies.record(slot: slot, sentAt: sentAt, outcome: outcome, status: nil, end: ContinuousClock.now)
         } catch {
             outcome = .connectionError
-            tallies.record(slot: slot, sentAt: sentAt, outcome: outcome, status: nil, end: ContinuousClock.now, phase: phaseName, runStart: runStart)
+            tallies.record(slot: slot, sentAt: sentAt, outcome: outcome, status: nil, end: ContinuousClock.now)
         }
         live.complete(outcome, latency: ContinuousClock.now - slot.intended)
     }

@@ -1,0 +1,215 @@
+import Checks
+import Foundation
+import Scenario
+import Telemetry
+import TestSupport
+import Testing
+import Workload
+
+/// The checks that judge as telemetry arrives give what judging everything at the end gives, merge across
+/// parts of a run, and hold memory that follows the request rate rather than the run's length.
+@Suite struct StreamingChecksTests {
+    static let driverSpan = "b7ad6b7169203331"
+    static let templates = [
+        RequestTemplate(name: "req", service: "tasks", path: "/tasks"),
+        RequestTemplate(name: "unsampled", service: "tasks", path: "/tasks", trace: TraceContextSpec(sampled: false)),
+        RequestTemplate(name: "bad", service: "tasks", path: "/health/live", trace: TraceContextSpec(invalid: .versionFF)),
+    ]
+
+    /// One request and the spans it caused, of a kind chosen by `random`: intact, broken in one of several
+    /// ways, unsampled, invalid (with the fresh trace a correct service starts), or missing its spans.
+    struct Case {
+        var request: SentRequest
+        var spans: [Span]
+    }
+
+    static func cases(count: Int, seed: UInt64) -> [Case] {
+        var random = SplitMix64(seed: seed)
+        return (0..<count).map { index in
+            let trace = String(format: "%032x", index + 1)
+            let fresh = String(format: "f%031x", index + 1)
+            func span(_ id: Int, parent: String?, kind: SpanKind, path: String = "/tasks", trace: String = trace, state: String = "") -> Span {
+                var span = Span(
+                    traceID: TraceID(hex: trace)!,
+                    spanID: SpanID(hex: String(format: "%016x", index * 16 + id))!,
+                    parentSpanID: parent.flatMap { SpanID(hex: $0) },
+                    traceState: state,
+                    name: "op",
+                    kind: kind,
+                    endTimeUnixNano: UInt64(1000 + index),
+                    channel: .otlpGRPC
+                )
+                span.attributes = ["http.request.method": .string("GET"), "url.path": .string(path)]
+                return span
+            }
+            let server = String(format: "%016x", index * 16 + 1)
+            let client = String(format: "%016x", index * 16 + 2)
+            var request = SentRequest(
+                name: "req",
+                phase: "p",
+                intendedOffsetSeconds: Double(index),
+                sentOffsetSeconds: Double(index),
+                latencySeconds: 0.01,
+                outcome: .ok,
+                status: 200,
+                traceID: trace,
+                spanID: driverSpan,
+                sampled: true,
+                tracestate: nil,
+                invalidCase: nil,
+                propagated: true
+            )
+            switch random.next() % 7 {
+            case 0, 1:
+                return Case(
+                    request: request,
+                    spans: [span(1, parent: driverSpan, kind: .server), span(2, parent: server, kind: .client), span(3, parent: client, kind: .server)]
+                )
+            case 2:  // the callee dropped the context
+                return Case(request: request, spans: [span(1, parent: driverSpan, kind: .server), span(2, parent: server, kind: .client)])
+            case 3:  // a service restarted the trace
+                return Case(request: request, spans: [span(1, parent: nil, kind: .server)])
+            case 4:
+                request.name = "unsampled"
+                request.sampled = false
+                return Case(request: request, spans: index % 3 == 0 ? [span(1, parent: driverSpan, kind: .server)] : [])
+            case 5:
+                request.name = "bad"
+                request.invalidCase = InvalidTraceContextCase.versionFF.rawValue
+                return Case(request: request, spans: [span(1, parent: nil, kind: .server, path: "/health/live", trace: fresh)])
+            default:  // answered, but no span ever arrived
+                return Case(request: request, spans: [])
+            }
+        }
+    }
+
+    static func context(of request: SentRequest) -> SentTraceContext {
+        SentTraceContext(
+            traceID: request.traceID,
+            spanID: request.spanID,
+            sampled: request.sampled,
+            tracestate: request.tracestate,
+            invalid: request.invalidCase.flatMap(InvalidTraceContextCase.init(rawValue:)),
+            propagated: request.propagated
+        )
+    }
+
+    /// Feeds `cases` to a ledger as a run would: the request is sent, its spans arrive, it ends; with
+    /// `judgeAsItGoes`, every trace is judged as soon as it is complete (a zero quiet window).
+    static func ledger(_ cases: some Sequence<Case>, judgeAsItGoes: Bool, onEach: (RequestLedger) -> Void = { _ in }) -> RequestLedger {
+        let ledger = RequestLedger(configuration: .init(templates: templates, quietWindow: judgeAsItGoes ? .zero : .seconds(3600)))
+        for one in cases {
+            ledger.sending(context(of: one.request), name: one.request.name)
+            if !one.spans.isEmpty { ledger.observe(spans: one.spans) }
+            ledger.completed(one.request)
+            if judgeAsItGoes { ledger.sweep() }
+            onEach(ledger)
+        }
+        return ledger
+    }
+
+    static func comparable(_ tallies: RequestLedger.Tallies) -> RequestLedger.Tallies {
+        var result = tallies.resolved(templates: templates)
+        result.problems.sort { ($0.trace, $0.text) < ($1.trace, $1.text) }
+        return result
+    }
+
+    @Test(arguments: [1, 2, 3] as [UInt64])
+    func judgingTraceByTraceEqualsJudgingAtTheEnd(seed: UInt64) {
+        let cases = Self.cases(count: 300, seed: seed)
+        let streamed = Self.ledger(cases, judgeAsItGoes: true).finish()
+        let batch = Self.ledger(cases, judgeAsItGoes: false).finish()
+        #expect(Self.comparable(streamed) == Self.comparable(batch))
+        #expect(streamed.traces == 300 && streamed.brokenTraces > 0 && streamed.missing > 0, "the cases exercise every path")
+        // And the rule reads the same either way.
+        #expect(PropagationCheck.result(streamed.resolved(templates: Self.templates)) == PropagationCheck.result(batch.resolved(templates: Self.templates)))
+    }
+
+    /// Two ledgers that each saw part of the requests merge into the tallies of one that saw them all.
+    @Test(arguments: [4, 5, 6, 7, 8] as [UInt64])
+    func mergingPartsEqualsTheWhole(seed: UInt64) {
+        let cases = Self.cases(count: 200, seed: seed)
+        var random = SplitMix64(seed: seed * 31)
+        let cut = Int(random.next() % 201)
+        var merged = Self.ledger(cases[..<cut], judgeAsItGoes: true).finish()
+        merged.merge(Self.ledger(cases[cut...], judgeAsItGoes: true).finish())
+        let whole = Self.ledger(cases, judgeAsItGoes: true).finish()
+        #expect(merged == whole, "cut at \(cut)")
+        // The tallies survive JSON, as a shard's partial result would travel.
+        let decoded = try? JSONDecoder().decode(RequestLedger.Tallies.self, from: JSONEncoder().encode(merged))
+        #expect(decoded == merged)
+    }
+
+    /// However long the run, the ledger holds only the traces not yet judged.
+    @Test func ledgerMemoryFollowsTheRateNotTheRunLength() {
+        var largest = 0
+        let ledger = Self.ledger(Self.cases(count: 20_000, seed: 9), judgeAsItGoes: true) { largest = max(largest, $0.openTraces) }
+        #expect(largest <= 2, "at most the trace being fed and a fresh one: \(largest)")
+        #expect(ledger.finish().traces == 20_000)
+    }
+
+    /// The store keeps a window of traces however many arrive; the checks that follow it still see every span.
+    @Test func storeRetainsABoundedWindowWhileChecksSeeEverything() {
+        let store = TelemetryStore(limits: .init(maxTraces: 500))
+        let ledger = RequestLedger(configuration: .init(templates: Self.templates, quietWindow: .zero))
+        ledger.attach(to: store)
+        var rule = SLORule(name: "spans", source: .spans(name: "op", service: nil))
+        rule.quantile = 0.5
+        rule.threshold = 1
+        let slo = SLOCheck(rule: rule)
+        slo.attach(to: store)
+        var spans = 0
+        for one in Self.cases(count: 5000, seed: 10) {
+            ledger.sending(Self.context(of: one.request), name: one.request.name)
+            store.store(Batch(spans: one.spans), channel: .otlpGRPC, signal: .traces, rejectedItems: 0, reservedBytes: 0)
+            ledger.completed(one.request)
+            spans += one.spans.count
+            #expect(store.totals.retainedTraces <= 500)
+        }
+        #expect(store.totals.spans == spans && store.totals.evictedTraces > 0)
+        #expect(ledger.finish().traces == 5000)
+        #expect(slo.durations?.snapshot[[:]]?.histogram.totalCount == UInt64(spans))
+    }
+
+    /// A `spans:` SLO's quantile from its histogram is the nearest-rank quantile of the durations, to the
+    /// histogram's three significant digits.
+    @Test(arguments: [0.5, 0.9, 0.99, 0.999])
+    func spanDurationQuantilesMatchNearestRank(quantile: Double) throws {
+        var random = SplitMix64(seed: 11)
+        let durations = (0..<5000).map { _ in UInt64(1000 + random.next() % 5_000_000_000) }
+        let half = SpanDurations(name: nil, service: nil, selector: [:], groupBy: [])
+        let other = SpanDurations(name: nil, service: nil, selector: [:], groupBy: [])
+        let whole = SpanDurations(name: nil, service: nil, selector: [:], groupBy: [])
+        for (index, nanoseconds) in durations.enumerated() {
+            let span = Span(
+                traceID: TraceID(high: 1, low: UInt64(index)),
+                spanID: SpanID(value: UInt64(index + 1)),
+                name: "op",
+                endTimeUnixNano: nanoseconds,
+                channel: .otlpGRPC
+            )
+            (index % 2 == 0 ? half : other).observe(spans: [span])
+            whole.observe(spans: [span])
+        }
+        let reference = try #require(Quantiles.nearestRank(quantile, of: durations.map { Double($0) / 1e9 }))
+        let streamed = try #require(whole.snapshot[[:]]?.seconds(atQuantile: quantile))
+        #expect(abs(streamed - reference) <= reference * 1e-3, "\(streamed) vs \(reference)")
+        var merged = try #require(half.snapshot[[:]])
+        merged.merge(try #require(other.snapshot[[:]]))
+        #expect(merged.seconds(atQuantile: quantile) == streamed)
+        #expect(merged.slowest == whole.snapshot[[:]]?.slowest)
+    }
+
+    /// A client SLO's quantile from the driver's histograms is the nearest-rank quantile of the latencies.
+    @Test func clientLatencyQuantilesMatchNearestRank() throws {
+        var random = SplitMix64(seed: 12)
+        let latencies = (0..<3000).map { _ in Double(100 + random.next() % 2_000_000) / 1e6 }
+        var recorder = LatencyRecorder()
+        for latency in latencies { recorder.record(.nanoseconds(Int64(latency * 1e9))) }
+        for quantile in [0.5, 0.99, 0.999] {
+            let reference = try #require(Quantiles.nearestRank(quantile, of: latencies))
+            let streamed = recorder.milliseconds(atPercentile: quantile * 100) / 1000
+            #expect(abs(streamed - reference) <= reference * 1e-3 + 1e-6, "p\(quantile): \(streamed) vs \(reference)")
+        }
+    }
+}
