@@ -35,7 +35,7 @@ package struct CardinalityCheck: Check {
     package static func table(store: TelemetryStore) -> Table {
         // Exactly the series Prometheus would hold: PrometheusView's names and labels, per base metric name.
         var seriesByMetric: [String: Set<Labels>] = [:]
-        for metric in store.series {
+        for (metric, _) in store.latestSeries {
             seriesByMetric[PrometheusView.metricName(metric), default: []].formUnion(PrometheusView.labelSets(of: metric))
         }
         var rows: [Table.Row] = []
@@ -71,7 +71,7 @@ package struct CardinalityCheck: Check {
         ]
         for (metric, metricLimit) in perMetric.sorted(by: { $0.key < $1.key }) {
             // Per-metric limits name the metric by its Prometheus name or its OTLP name.
-            let prometheusNames = Set(store.series.filter { $0.name == metric }.map { PrometheusView.metricName($0) })
+            let prometheusNames = Set(store.latestSeries.filter { $0.series.name == metric }.map { PrometheusView.metricName($0.series) })
             let row = table.rows.first { $0.metric == metric || prometheusNames.contains($0.metric) }
             guard let row else {
                 // A limit on a metric that never arrived proves nothing: a misspelt name would pass forever.

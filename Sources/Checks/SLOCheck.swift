@@ -126,7 +126,7 @@ package struct SLOCheck: Check {
         case .spans:
             groups.formUnion((durations?.snapshot ?? [:]).keys)
         case .metric(let metricName):
-            for series in run.store.series
+            for (series, _) in run.store.latestSeries
             where series.name == metricName
                 && rule.selector.allSatisfy({ series.key.attributes[$0.key]?.description == $0.value })
             {
@@ -225,8 +225,8 @@ package struct SLOCheck: Check {
     /// `histogram_quantile` over the received histogram `metricName`: the latest cumulative point of every
     /// matching series (or the sum of delta points), summed by bucket bound, as `sum by (le)` would.
     static func metricQuantile(_ rule: SLORule, metricName: String, store: TelemetryStore) -> (Double, Bool, [String])? {
-        let series = store.series.filter { series in
-            series.name == metricName && rule.selector.allSatisfy { series.key.attributes[$0.key]?.description == $0.value }
+        let series = store.series(named: metricName).filter { series in
+            rule.selector.allSatisfy { series.key.attributes[$0.key]?.description == $0.value }
         }
         guard !series.isEmpty else { return nil }
         var counts: [Double: Double] = [:]
@@ -272,7 +272,7 @@ package struct SLOCheck: Check {
 
     /// Seconds per unit of a metric, from its OTLP unit or, failing that, its name's suffix.
     static func secondsPerUnit(metric: String, store: TelemetryStore) -> Double {
-        let unit = store.series.first { $0.name == metric }?.unit ?? ""
+        let unit = store.latestSeries.first { $0.series.name == metric }?.series.unit ?? ""
         switch unit {
         case "ms": return 1e-3
         case "us": return 1e-6

@@ -16,7 +16,8 @@ package struct TaxonomyCheck: Check {
 
     /// One result per taxonomy metric, and one for metrics the taxonomy does not know.
     package func evaluate(_ run: RunData) -> [RuleResult] {
-        let series = run.store.series
+        // Each series' newest point is enough: the taxonomy judges names, types, units, labels and buckets.
+        let series = run.store.latestSeries.map(\.series)
         let byName = Dictionary(grouping: series, by: \.name)
         var results: [RuleResult] = []
         for definition in taxonomy.metrics {

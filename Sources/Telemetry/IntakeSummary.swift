@@ -47,7 +47,7 @@ package struct IntakeSummary: Codable, Sendable, Hashable {
     /// Sums up everything `store` received.
     package init(store: TelemetryStore) {
         let totals = store.totals
-        let series = store.series
+        let series = store.latestSeries
         self.spans = totals.spans
         self.traces = totals.traces
         self.evictedTraces = totals.evictedTraces
@@ -59,17 +59,17 @@ package struct IntakeSummary: Codable, Sendable, Hashable {
         for (name, received) in store.receivedByService {
             byService[name] = ServiceEntry(name: name, spans: received.spans, logRecords: received.logRecords, dataPoints: 0)
         }
-        for one in series {
+        for (one, points) in series {
             let name = one.key.resource.serviceName
-            byService[name, default: ServiceEntry(name: name, spans: 0, logRecords: 0, dataPoints: 0)].dataPoints += one.points.count
+            byService[name, default: ServiceEntry(name: name, spans: 0, logRecords: 0, dataPoints: 0)].dataPoints += points
         }
         self.services = byService.values.sorted { $0.name < $1.name }
 
         var byMetric: [String: MetricEntry] = [:]
-        for one in series {
+        for (one, points) in series {
             var metric = byMetric[one.name] ?? MetricEntry(name: one.name, type: one.kind.name, unit: one.unit, series: 0, dataPoints: 0)
             metric.series += 1
-            metric.dataPoints += one.points.count
+            metric.dataPoints += points
             byMetric[one.name] = metric
         }
         self.metrics = byMetric.values.sorted { $0.name < $1.name }

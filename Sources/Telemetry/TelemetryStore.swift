@@ -11,7 +11,8 @@ import Synchronization
 ///   Jaeger's in-memory storage with `--memory.max-traces`; ``evictedTraces`` counts what left. Traces a check
 ///   keeps as evidence (``retainEvidence(_:)``) stay regardless.
 /// - **Log records**: the most recent ``Limits/maxLogRecords``.
-/// - **Metric series** keep their points: they are bounded by series × export interval, and PromQL needs them.
+/// - **Metric series** keep their points, encoded compactly (``PointColumns``): PromQL needs them, and they grow
+///   only by series × export interval.
 ///
 /// The memory limit counts retained bytes (each item charged its share of its request's body), not bytes
 /// received over the run: when a request would pass it, the oldest traces and log records are evicted first, and
@@ -50,6 +51,32 @@ package final class TelemetryStore: Sendable {
         var bytes = 0
     }
 
+    /// A series as the store keeps it: what identifies it, and its points encoded compactly.
+    struct StoredSeries {
+        /// The series without points.
+        var header: MetricSeries
+        var columns: PointColumns
+
+        init(_ series: MetricSeries) {
+            header = series
+            header.points = []
+            columns = PointColumns()
+            columns.append(contentsOf: series.points)
+        }
+
+        var decoded: MetricSeries {
+            var series = header
+            series.points = columns.points
+            return series
+        }
+
+        var latest: MetricSeries {
+            var series = header
+            series.points = columns.last.map { [$0] } ?? []
+            return series
+        }
+    }
+
     struct RetainedLog {
         var record: LogRecord
         var bytes: Int
@@ -61,7 +88,7 @@ package final class TelemetryStore: Sendable {
         var traceOrder: Deque<TraceID> = []
         var evidence: [TraceID: [Span]] = [:]
         var logs: Deque<RetainedLog> = []
-        var series: [MetricSeries] = []
+        var series: [StoredSeries] = []
         var seriesIndexByKey: [SeriesKey: Int] = [:]
         /// Bumped by every write that brings metric points, so readers can cache views of `series`.
         var metricsGeneration: UInt64 = 0
@@ -159,10 +186,10 @@ package final class TelemetryStore: Sendable {
             while state.traceOrder.count > limits.maxTraces { Self.evictOldestTrace(&state) }
             for series in batch.series {
                 if let index = state.seriesIndexByKey[series.key] {
-                    state.series[index].points.append(contentsOf: series.points)
+                    state.series[index].columns.append(contentsOf: series.points)
                 } else {
                     state.seriesIndexByKey[series.key] = state.series.count
-                    state.series.append(series)
+                    state.series.append(StoredSeries(series))
                 }
                 state.received.dataPoints += series.points.count
                 state.retainedBytes += perItem * series.points.count
@@ -246,8 +273,22 @@ package final class TelemetryStore: Sendable {
     /// The ids of every retained trace.
     package var traceIDs: [TraceID] { state.withLock { Array($0.traceOrder) } }
 
-    /// Every series, in order of first arrival.
-    package var series: [MetricSeries] { state.withLock { $0.series } }
+    /// Every series with every point, in order of first arrival (decoded: for PromQL and the query APIs; see
+    /// ``latestSeries`` for what needs no history).
+    package var series: [MetricSeries] { state.withLock { $0.series }.map(\.decoded) }
+
+    /// The series of one metric with every point.
+    package func series(named name: String) -> [MetricSeries] {
+        state.withLock { $0.series }.filter { $0.header.name == name }.map(\.decoded)
+    }
+
+    /// Every series with only its newest point, and how many points it has: what identifies the series, cheaply.
+    package var latestSeries: [(series: MetricSeries, pointCount: Int)] {
+        state.withLock { $0.series }.map { ($0.latest, $0.columns.count) }
+    }
+
+    /// Bytes the metric points take, encoded.
+    package var encodedPointBytes: Int { state.withLock { $0.series.reduce(0) { $0 + $1.columns.encodedSize } } }
 
     /// A number that changes whenever metric points are stored (and only then); cheap to read.
     ///
@@ -256,7 +297,8 @@ package final class TelemetryStore: Sendable {
 
     /// Every series with the ``metricsGeneration`` it belongs to, read under one lock.
     package var seriesSnapshot: (generation: UInt64, series: [MetricSeries]) {
-        state.withLock { ($0.metricsGeneration, $0.series) }
+        let (generation, stored) = state.withLock { ($0.metricsGeneration, $0.series) }
+        return (generation, stored.map(\.decoded))
     }
 
     /// The retained log records, in arrival order.
