@@ -47,7 +47,7 @@ package struct PromQLEngine: Sendable {
 
     /// The store's metrics as Prometheus would hold them (``PrometheusView``).
     package init(store: TelemetryStore) {
-        self.init(sortedSeries: PrometheusView.series(from: store.series))
+        self.init(sortedSeries: PrometheusView.series(from: store.seriesSnapshot.series))
     }
 
     /// The newest sample's timestamp (ms), or nil without samples.

@@ -16,7 +16,7 @@ package import Telemetry
 /// Timestamps are cut to milliseconds; two samples at one millisecond keep the later-arriving one.
 package enum PrometheusView {
     /// Every series in `metrics`, sorted by labels.
-    package static func series(from metrics: [MetricSeries], namespace: String = "") -> [Series] {
+    package static func series(from metrics: some Sequence<MetricSeries>, namespace: String = "") -> [Series] {
         var samplesByLabels: [Labels: [Sample]] = [:]
         for metric in metrics {
             for (labels, samples) in convert(metric, namespace: namespace) {

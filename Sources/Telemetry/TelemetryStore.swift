@@ -296,9 +296,11 @@ package final class TelemetryStore: Sendable {
     package var metricsGeneration: UInt64 { state.withLock { $0.metricsGeneration } }
 
     /// Every series with the ``metricsGeneration`` it belongs to, read under one lock.
-    package var seriesSnapshot: (generation: UInt64, series: [MetricSeries]) {
+    /// The series are decoded one at a time as the sequence is walked, so a reader that converts them (as the
+    /// PromQL engine does) never holds every decoded point at once.
+    package var seriesSnapshot: (generation: UInt64, series: some Sequence<MetricSeries>) {
         let (generation, stored) = state.withLock { ($0.metricsGeneration, $0.series) }
-        return (generation, stored.map(\.decoded))
+        return (generation, stored.lazy.map(\.decoded))
     }
 
     /// The retained log records, in arrival order.
