@@ -78,7 +78,13 @@ struct BenchSoak: AsyncParsableCommand {
             )
         )
         print(String(format: "RSS after the first minute: slope %+.2f MB/min over %d samples; peak %.1f MB", slope ?? .nan, steady.count, peak))
-        print(String(format: "run: %.0f s in total after the workload's planned end (settle and judgement)", (finished - workloadEnd).inSeconds))
+        print(
+            String(
+                format: "judgement: %.2f s after settling (%.0f s from the workload's planned end, settle included)",
+                outcome.judgement.inSeconds,
+                (finished - workloadEnd).inSeconds
+            )
+        )
         print("intake: \(outcome.summary.intake.spans) spans, \(outcome.summary.intake.evictedTraces) traces evicted from the window")
         for rule in outcome.summary.rules { print("  \(rule.verdict.rawValue): \(rule.kind.rawValue): \(rule.name) — \(rule.measured)") }
         print(outcome.passed ? "PASSED" : "FAILED")

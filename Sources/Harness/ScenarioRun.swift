@@ -48,6 +48,8 @@ package struct ScenarioRun: Sendable {
         package var summary: RunSummary
         /// The folder the reports and the recording were written to.
         package var directory: String
+        /// How long judging took once the telemetry had settled (what the checks did not do as it arrived).
+        package var judgement: Duration = .zero
         /// Every rule held and the run was not interrupted.
         package var passed: Bool { summary.passed }
     }
@@ -117,7 +119,7 @@ package struct ScenarioRun: Sendable {
             recorder: recorder,
             logger: options.logger
         )
-        let (report, verdict) = try await withServices(intake.services, logger: options.logger) {
+        let (report, verdict, judgement) = try await withServices(intake.services, logger: options.logger) {
             let endpoints = try await listening(intake)
             // The scenario's Prometheus targets are scraped from now until the telemetry has settled.
             let scraping = ScrapeStage(scenario.scrape, store: store, recorder: recorder, logger: options.logger)
@@ -132,7 +134,11 @@ package struct ScenarioRun: Sendable {
             }
             // 5. Judge.
             let run = RunData(store: store, driver: report, requests: ledger, scrapedTargets: scraping.results)
-            return (report, book.evaluate(run))
+            let judging = ContinuousClock.now
+            let verdict = book.evaluate(run)
+            let judgement = ContinuousClock.now - judging
+            progress("judged \(verdict.results.count) rules in \(String(format: "%.2f", judgement.inSeconds)) s")
+            return (report, verdict, judgement)
         }
 
         // 6. Report.
@@ -140,7 +146,7 @@ package struct ScenarioRun: Sendable {
         summary.alerts = verdict.alerts
         try? recorder.close()
         try ReportFiles.write(summary, to: directory)
-        return Outcome(summary: summary, directory: directory)
+        return Outcome(summary: summary, directory: directory, judgement: judgement)
     }
 
     /// Waits for the intake to listen and says where; a server that cannot listen is the scenario's to fix.
