@@ -54,8 +54,8 @@ struct BenchSoak: AsyncParsableCommand {
                 let megabytes = Self.residentMegabytes()
                 samples.append((seconds, megabytes))
                 if samples.count % every == 1 || every == 1 {
-                    print(String(format: "%7.0f s  %8.1f MB", seconds, megabytes))
-                    fflush(stdout)
+                    // Unbuffered, so that the curve shows as it is drawn even when written to a file.
+                    FileHandle.standardOutput.write(Data(String(format: "%7.0f s  %8.1f MB\n", seconds, megabytes).utf8))
                 }
                 try? await Task.sleep(for: .seconds(1))
             }
