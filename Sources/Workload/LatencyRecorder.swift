@@ -2,7 +2,7 @@ package import Histogram
 
 /// Latencies in microseconds in an HDR histogram (1 µs to 1 hour, 3 significant digits): exact percentiles
 /// within the histogram's precision. One per worker, merged at the end, so the hot path takes no lock.
-package struct LatencyRecorder: Sendable {
+package struct LatencyRecorder: Sendable, Codable {
     /// The histogram, in microseconds.
     package private(set) var histogram = Histogram<UInt64>(
         lowestDiscernibleValue: 1,

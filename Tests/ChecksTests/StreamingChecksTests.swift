@@ -212,4 +212,21 @@ import Workload
             #expect(abs(streamed - reference) <= reference * 1e-3 + 1e-6, "p\(quantile): \(streamed) vs \(reference)")
         }
     }
+
+    /// The driver's latency histograms merge across parts of a run (or shards) into the whole's, and travel as JSON.
+    @Test func latencyHistogramsMergeAndSerialize() throws {
+        var random = SplitMix64(seed: 13)
+        var whole = LatencyRecorder()
+        var parts = [LatencyRecorder(), LatencyRecorder()]
+        for index in 0..<4000 {
+            let latency = Duration.microseconds(Int64(1 + random.next() % 3_000_000))
+            whole.record(latency)
+            parts[index % 2].record(latency)
+        }
+        let decoded = try parts.map { try JSONDecoder().decode(LatencyRecorder.self, from: JSONEncoder().encode($0)) }
+        var merged = decoded[0]
+        merged.merge(decoded[1])
+        #expect(merged.summary == whole.summary)
+        #expect(merged.count == 4000)
+    }
 }
