@@ -63,7 +63,9 @@ let package = Package(
         // The normalized telemetry model, its conversions, the store and the recording formats.
         .target(
             name: "Telemetry",
-            dependencies: ["Scenario", "OTelBenchProtos", protobuf, product("DequeModule", "swift-collections")],
+            dependencies: [
+                "Scenario", "OTelBenchProtos", protobuf, product("DequeModule", "swift-collections"), product("CompressNIO", "compress-nio"), nio,
+            ],
             swiftSettings: strictSettings
         ),
         // The engine over the store's metrics, the Prometheus view of OTLP, rule evaluation.

@@ -10,120 +10,239 @@ package enum RecordedRequest: Sendable {
     case logs(Opentelemetry_Proto_Collector_Logs_V1_ExportLogsServiceRequest)
 }
 
-/// Appends every received export request to a file as OTLP/JSON, one request per line: the format of the
-/// OpenTelemetry Collector's `file` exporter (`{"resourceSpans":[...]}`, `{"resourceMetrics":[...]}`,
-/// `{"resourceLogs":[...]}`), so the Collector's `otlpjsonfile` receiver and other tools can read it back.
+/// How a recording encodes each request, as the Collector's `file` exporter's `format` setting.
+package enum RecordingFormat: String, Sendable, CaseIterable {
+    /// OTLP/JSON (`{"resourceSpans":[...]}` and so on): one line per request when uncompressed, otherwise
+    /// length-prefixed compressed messages; the JSON says its signal, so every signal shares one file.
+    case json
+    /// OTLP protobuf (`ExportTraceServiceRequest` and so on, the same bytes as `TracesData`), length-prefixed;
+    /// protobuf does not say its signal, so each signal has its own file (`*.traces.binpb` and so on).
+    case proto
+}
+
+/// Appends every received export request to a recording, in the formats of the OpenTelemetry Collector's
+/// `file` exporter, so that the Collector's `otlpjsonfile` receiver and other tools read what otelbench
+/// writes, and ``RecordingReader`` reads what the Collector writes.
 ///
-/// Lines are buffered and written in 64 KiB chunks; ``close()`` writes the rest.
+/// The layout by ``RecordingFormat`` and ``RecordingCompression``:
+///
+/// - `json`, `none` (the default): one file at `path`, one request per line of OTLP/JSON, every signal
+///   mixed in arrival order (`{"resourceSpans":[...]}`, `{"resourceMetrics":[...]}`, `{"resourceLogs":[...]}`).
+/// - `json`, `gzip` or `zstd`: one file at `path`, every signal mixed; each request is one OTLP/JSON message
+///   (no newline), compressed on its own (one gzip member, one zstd frame) and preceded by its length.
+/// - `proto`, any compression: one file per signal, `<path>.traces.binpb`, `<path>.metrics.binpb`,
+///   `<path>.logs.binpb`, each created with the first request of its signal (as a Collector with one `file`
+///   exporter per pipeline writes them); each request is the protobuf `Export*ServiceRequest` (the same bytes
+///   as `TracesData`, `MetricsData`, `LogsData`), compressed on its own when asked, preceded by its length.
+///
+/// "Preceded by its length" means 4 bytes, an unsigned 32-bit big-endian count of the bytes that follow,
+/// then those bytes. No entry may exceed 256 MiB, as written or once decompressed.
+///
+/// Files are opened for appending. Entries are buffered per file and written in 64 KiB chunks; ``close()``
+/// writes the rest. Appending from several threads at once is safe; each file keeps the order of its appends.
 package final class RecordingWriter: Sendable {
-    private struct State {
-        var handle: FileHandle?
-        var buffer: [UInt8] = []
-        var lines = 0
+    /// Which file of the recording an entry goes to.
+    private enum FileKey: Hashable {
+        case single
+        case signal(Signal)
     }
 
-    /// The file written to.
+    private struct OpenFile {
+        var path: String
+        var handle: FileHandle
+        var buffer: [UInt8] = []
+    }
+
+    private struct State {
+        var files: [FileKey: OpenFile] = [:]
+        var paths: [String] = []
+        var requests = 0
+        var closed = false
+    }
+
+    /// The path the recording was opened with: the file itself for `json`, the stem of the per-signal files for `proto`.
     package let path: String
+    /// How each request is encoded.
+    package let format: RecordingFormat
+    /// How each request is compressed.
+    package let compression: RecordingCompression
+    private let zstd: Zstd?
     private let state: Mutex<State>
     private static let chunkSize = 64 * 1024
 
-    /// Opens `path` for appending, creating it if needed.
+    /// Opens a recording at `path` for appending.
     ///
-    /// - Throws: ``RecordingError`` naming the path when it cannot be opened.
-    package init(path: String) throws {
+    /// For `json` the file at `path` is created (if needed) and opened now; for `proto` each signal's file
+    /// (`<path>.traces.binpb` and so on) is created with the first request of that signal.
+    ///
+    /// - Throws: ``RecordingError`` naming the path when it cannot be opened, or, for zstd, when the zstd
+    ///   library cannot be loaded (install libzstd1, or choose gzip).
+    package init(path: String, format: RecordingFormat = .json, compression: RecordingCompression = .none) throws {
         self.path = path
+        self.format = format
+        self.compression = compression
+        self.zstd = compression == .zstd ? try Zstd.loaded() : nil
+        var state = State()
+        if format == .json {
+            state.files[.single] = OpenFile(path: path, handle: try Self.open(path))
+            state.paths = [path]
+        }
+        self.state = Mutex(state)
+    }
+
+    /// The file that `signal`'s requests go to in a `proto` recording at `path`: `<path>.<signal>.binpb`.
+    package static func protoPath(_ path: String, signal: Signal) -> String { "\(path).\(signal.rawValue).binpb" }
+
+    /// Appends one request.
+    ///
+    /// - Throws: ``RecordingError`` naming the file when it cannot be written, when the recording is closed,
+    ///   or when the request is larger than an entry may be (256 MiB).
+    package func append(_ request: RecordedRequest) throws {
+        var message: [UInt8] =
+            switch format {
+            case .json: try request.jsonBytes()
+            case .proto: try request.protobufBytes()
+            }
+        message = try EntryCodec.compress(message, with: compression, zstd: zstd)
+        let signal = request.signal
+        let key: FileKey = format == .json ? .single : .signal(signal)
+        guard message.count <= EntryCodec.entryLimit else {
+            let file = format == .json ? path : Self.protoPath(path, signal: signal)
+            throw RecordingError(
+                message:
+                    "cannot record a \(signal.rawValue) request of \(message.count) bytes to \(file): an entry may hold at most \(EntryCodec.entryLimitText); lower the largest request accepted"
+            )
+        }
+        let lines = format == .json && compression == .none
+        try state.withLock { state in
+            guard !state.closed else {
+                throw RecordingError(message: "recording \(path) is already closed: append before calling close()")
+            }
+            var file: OpenFile
+            if let open = state.files.removeValue(forKey: key) {
+                file = open
+            } else {
+                let filePath = Self.protoPath(path, signal: signal)
+                file = OpenFile(path: filePath, handle: try Self.open(filePath))
+                state.paths.append(filePath)
+            }
+            defer { state.files[key] = file }
+            state.requests += 1
+            if lines {
+                file.buffer.append(contentsOf: message)
+                file.buffer.append(UInt8(ascii: "\n"))
+            } else {
+                withUnsafeBytes(of: UInt32(message.count).bigEndian) { file.buffer.append(contentsOf: $0) }
+                file.buffer.append(contentsOf: message)
+            }
+            // Written under the lock, so that two full chunks never reach the file out of order.
+            if file.buffer.count >= Self.chunkSize { try Self.flush(&file) }
+        }
+    }
+
+    /// Requests appended so far, over every file.
+    package var requestCount: Int { state.withLock { $0.requests } }
+
+    /// Requests appended so far (the name is from when every recording was JSON lines); see ``requestCount``.
+    package var lineCount: Int { requestCount }
+
+    /// The files written so far, in the order they were created: `[path]` for `json`, the files of the
+    /// signals received so far for `proto`.
+    package var paths: [String] { state.withLock { $0.paths } }
+
+    /// Writes what is buffered and closes every file. Closing again does nothing; appending after closing throws.
+    ///
+    /// - Throws: ``RecordingError`` naming the first file that could not be written or closed (the others are
+    ///   still written and closed).
+    package func close() throws {
+        try state.withLock { state in
+            guard !state.closed else { return }
+            state.closed = true
+            var firstError: (any Error)?
+            for var file in state.files.values.sorted(by: { $0.path < $1.path }) {
+                do {
+                    try Self.flush(&file)
+                    do {
+                        try file.handle.synchronize()
+                        try file.handle.close()
+                    } catch {
+                        throw RecordingError(message: "cannot close recording file \(file.path): \(error); the file may be incomplete")
+                    }
+                } catch {
+                    if firstError == nil { firstError = error }
+                }
+            }
+            state.files.removeAll()
+            if let firstError { throw firstError }
+        }
+    }
+
+    /// Writes `file`'s buffer and empties it.
+    private static func flush(_ file: inout OpenFile) throws {
+        guard !file.buffer.isEmpty else { return }
+        defer { file.buffer.removeAll(keepingCapacity: true) }
+        do {
+            try file.handle.write(contentsOf: file.buffer)
+        } catch {
+            throw RecordingError(message: "cannot write to recording file \(file.path): \(error); check that its disk has room and that it is writable")
+        }
+    }
+
+    /// Opens `path` for appending, creating it if needed.
+    private static func open(_ path: String) throws -> FileHandle {
         if !FileManager.default.fileExists(atPath: path) {
             guard FileManager.default.createFile(atPath: path, contents: nil) else {
                 throw RecordingError(message: "cannot create recording file \(path): check that its folder exists and is writable")
             }
         }
         guard let handle = FileHandle(forWritingAtPath: path) else {
-            throw RecordingError(message: "cannot open recording file \(path) for writing")
+            throw RecordingError(message: "cannot open recording file \(path) for writing: check its permissions")
         }
-        handle.seekToEndOfFile()
-        self.state = Mutex(State(handle: handle))
-    }
-
-    /// Appends one request as a line of OTLP/JSON.
-    package func append(_ request: RecordedRequest) throws {
-        var line: [UInt8]
-        switch request {
-        case .traces(let message): line = try OTLPJSON.encode(message)
-        case .metrics(let message): line = try OTLPJSON.encode(message)
-        case .logs(let message): line = try OTLPJSON.encode(message)
+        do {
+            try handle.seekToEnd()
+        } catch {
+            throw RecordingError(message: "cannot append to recording file \(path): \(error)")
         }
-        line.append(UInt8(ascii: "\n"))
-        let full: [UInt8]? = state.withLock { state in
-            state.lines += 1
-            state.buffer.append(contentsOf: line)
-            guard state.buffer.count >= Self.chunkSize else { return nil }
-            defer { state.buffer.removeAll(keepingCapacity: true) }
-            return state.buffer
-        }
-        if let full { try write(full) }
-    }
-
-    /// Lines appended so far.
-    package var lineCount: Int { state.withLock { $0.lines } }
-
-    /// Writes what is buffered and closes the file. Appending after closing throws.
-    package func close() throws {
-        let rest = state.withLock { state in
-            defer { state.buffer.removeAll() }
-            return state.buffer
-        }
-        try write(rest)
-        try state.withLock { state in
-            try state.handle?.synchronize()
-            try state.handle?.close()
-            state.handle = nil
-        }
-    }
-
-    private func write(_ bytes: [UInt8]) throws {
-        guard !bytes.isEmpty else { return }
-        try state.withLock { state in
-            guard let handle = state.handle else { throw RecordingError(message: "recording \(path) is already closed") }
-            try handle.write(contentsOf: bytes)
-        }
+        return handle
     }
 }
 
-/// Reads a recording written by ``RecordingWriter`` or by the Collector's `file` exporter.
-package enum RecordingReader {
-    /// Every request in the file, in order.
-    ///
-    /// - Throws: ``RecordingError`` naming the file and line of the first line that is not an OTLP/JSON export request.
-    package static func read(path: String) throws -> [RecordedRequest] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw RecordingError(message: "cannot read recording file \(path): it does not exist or is not readable")
+extension RecordedRequest {
+    /// The signal of the request.
+    package var signal: Signal {
+        switch self {
+        case .traces: .traces
+        case .metrics: .metrics
+        case .logs: .logs
         }
-        var requests: [RecordedRequest] = []
-        for (index, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
-            let bytes = Array(line)
-            if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0d || $0 == 0x09 }) { continue }
-            do {
-                requests.append(try decodeLine(bytes))
-            } catch {
-                throw RecordingError(message: "\(path):\(index + 1): \(error)")
-            }
-        }
-        return requests
     }
 
-    /// Decodes one line, deciding the signal by its top-level key.
-    static func decodeLine(_ bytes: [UInt8]) throws -> RecordedRequest {
-        let text = String(decoding: bytes.prefix(64), as: UTF8.self)
-        if text.contains("\"resourceSpans\"") || text.contains("\"resource_spans\"") {
-            return .traces(try OTLPJSON.decode(Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest.self, from: bytes))
+    /// The request as OTLP/JSON; an empty request keeps its top-level key (`{"resourceSpans":[]}` rather
+    /// than `{}`), so that the JSON still says its signal.
+    func jsonBytes() throws -> [UInt8] {
+        let json =
+            switch self {
+            case .traces(let message): try OTLPJSON.encode(message)
+            case .metrics(let message): try OTLPJSON.encode(message)
+            case .logs(let message): try OTLPJSON.encode(message)
+            }
+        guard json == Array("{}".utf8) else { return json }
+        return
+            switch self
+        {
+        case .traces: Array(#"{"resourceSpans":[]}"#.utf8)
+        case .metrics: Array(#"{"resourceMetrics":[]}"#.utf8)
+        case .logs: Array(#"{"resourceLogs":[]}"#.utf8)
         }
-        if text.contains("\"resourceMetrics\"") || text.contains("\"resource_metrics\"") {
-            return .metrics(try OTLPJSON.decode(Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest.self, from: bytes))
+    }
+
+    /// The request as protobuf.
+    func protobufBytes() throws -> [UInt8] {
+        switch self {
+        case .traces(let message): try message.serializedBytes()
+        case .metrics(let message): try message.serializedBytes()
+        case .logs(let message): try message.serializedBytes()
         }
-        if text.contains("\"resourceLogs\"") || text.contains("\"resource_logs\"") {
-            return .logs(try OTLPJSON.decode(Opentelemetry_Proto_Collector_Logs_V1_ExportLogsServiceRequest.self, from: bytes))
-        }
-        throw RecordingError(message: "line does not start with resourceSpans, resourceMetrics or resourceLogs")
     }
 }
 
