@@ -13,6 +13,8 @@ package struct RecordingCheck: Sendable {
         package var summary: RunSummary
         /// Requests replayed from the recording.
         package var replayedRequests: Int
+        /// Files that ended mid-entry: where, and how much was read before the cut.
+        package var truncations: [String]
         /// The store the recording was replayed into.
         package var store: TelemetryStore
         /// Rules the scenario has that need the workload's own records, so were not judged.
@@ -21,38 +23,53 @@ package struct RecordingCheck: Sendable {
     }
 
     package let scenario: Scenario
-    package let recordingPath: String
+    /// The recording's files (one for JSON lines, one per signal for proto).
+    package let recordingPaths: [String]
 
     /// Loads the scenario; its mistakes are the user's to fix.
-    package init(scenarioPath: String, recordingPath: String) throws(HarnessError) {
+    package init(scenarioPath: String, recordingPaths: [String]) throws(HarnessError) {
         do {
             scenario = try ScenarioLoader.load(path: scenarioPath)
         } catch {
             throw HarnessError(code: .invalidScenario, message: error.description, cause: error)
         }
-        self.recordingPath = recordingPath
+        self.recordingPaths = recordingPaths
     }
 
-    /// Replays the recording, judges the rules and writes the reports to `reportDirectory` (default: a
-    /// `check-<timestamp>` folder beside the recording).
+    /// Replays the recording through the checks as it is read (in constant memory, whatever its length), judges
+    /// the rules and writes the reports to `reportDirectory` (default: a `check-<timestamp>` folder beside the
+    /// recording).
     package func run(reportDirectory: String?) throws(HarnessError) -> Outcome {
-        let requests: [RecordedRequest]
-        do { requests = try RecordingReader.read(path: recordingPath) } catch {
-            throw HarnessError(code: .invalidScenario, message: "\(error)", cause: error)
-        }
         let store = TelemetryStore(limits: .init(maxRetainedBytes: nil))
         let taxonomy = try scenario.taxonomyPath(fallBackToCFCore: false).map(ScenarioRun.loadTaxonomy(path:))
         let book = RuleBook(scenario, taxonomy: taxonomy, withWorkloadRecords: false)
         book.attach(to: store)
-        for request in requests { store.replay(request) }
+        var replayed = 0
+        var truncations: [String] = []
+        for path in recordingPaths {
+            do {
+                let read = try RecordingReader.forEach(path: path) { store.replay($0) }
+                replayed += read.requestCount
+                if let truncation = read.truncation { truncations.append(truncation) }
+            } catch {
+                throw HarnessError(code: .invalidScenario, message: "\(error)", cause: error)
+            }
+        }
         let verdict = book.evaluate(RunData(store: store, driver: nil))
         var summary = RunSummary(scenario: scenario, startedAt: Date(), driver: DriverReport(), rules: verdict.results, store: store)
         summary.alerts = verdict.alerts
         let directory =
             reportDirectory
-            ?? URL(fileURLWithPath: recordingPath).deletingLastPathComponent()
+            ?? URL(fileURLWithPath: recordingPaths.first ?? ".").deletingLastPathComponent()
             .appendingPathComponent("check-\(ScenarioRun.timestamp(Date()))").path
         try ReportFiles.write(summary, to: directory)
-        return Outcome(summary: summary, replayedRequests: requests.count, store: store, skipped: verdict.skipped, directory: directory)
+        return Outcome(
+            summary: summary,
+            replayedRequests: replayed,
+            truncations: truncations,
+            store: store,
+            skipped: verdict.skipped,
+            directory: directory
+        )
     }
 }

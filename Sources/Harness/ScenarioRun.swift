@@ -32,6 +32,9 @@ package struct ScenarioRun: Sendable {
         package var progress: (@Sendable (String) -> Void)?
         /// The driver's progress, once a second, or nil for none.
         package var driverProgress: (@Sendable (DriverProgress) -> Void)?
+        /// How everything received is recorded in the report folder (`--record-format`, `--record-compression`).
+        package var recordFormat: RecordingFormat = .json
+        package var recordCompression: RecordingCompression = .none
         /// Stop the workload on SIGINT/SIGTERM and still settle and report (the CLI's behaviour).
         package var stopsOnSignal = true
         package var logger = Logger(label: "otelbench.run")
@@ -50,6 +53,8 @@ package struct ScenarioRun: Sendable {
         package var directory: String
         /// How long judging took once the telemetry had settled (what the checks did not do as it arrived).
         package var judgement: Duration = .zero
+        /// The recording's files, in the report folder.
+        package var recordingFiles: [String] = []
         /// Every rule held and the run was not interrupted.
         package var passed: Bool { summary.passed }
     }
@@ -97,7 +102,11 @@ package struct ScenarioRun: Sendable {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             // Everything received is also recorded in the report folder, for `otelbench check --recording`.
-            recorder = try RecordingWriter(path: URL(fileURLWithPath: directory).appendingPathComponent("recording.jsonl").path)
+            recorder = try RecordingWriter(
+                path: URL(fileURLWithPath: directory).appendingPathComponent(Self.recordingName(options.recordFormat, options.recordCompression)).path,
+                format: options.recordFormat,
+                compression: options.recordCompression
+            )
         } catch {
             throw HarnessError(code: .cannotWriteReports, message: "cannot write reports to \(directory): \(error)", cause: error)
         }
@@ -146,7 +155,7 @@ package struct ScenarioRun: Sendable {
         summary.alerts = verdict.alerts
         try? recorder.close()
         try ReportFiles.write(summary, to: directory)
-        return Outcome(summary: summary, directory: directory, judgement: judgement)
+        return Outcome(summary: summary, directory: directory, judgement: judgement, recordingFiles: recorder.paths)
     }
 
     /// Waits for the intake to listen and says where; a server that cannot listen is the scenario's to fix.
@@ -240,6 +249,16 @@ package struct ScenarioRun: Sendable {
     }
 
     private func progress(_ line: String) { options.progress?(line) }
+
+    /// The recording's name in the report folder: `recording.jsonl` (JSON lines), `recording.json.frames`
+    /// (length-delimited compressed JSON), or `recording` for proto, whose files are `recording.traces.binpb` and so on.
+    package static func recordingName(_ format: RecordingFormat, _ compression: RecordingCompression) -> String {
+        switch (format, compression) {
+        case (.json, .none): "recording.jsonl"
+        case (.json, _): "recording.json.frames"
+        case (.proto, _): "recording"
+        }
+    }
 
     /// `yyyyMMdd-HHmmss` in UTC: the default report folder's name.
     package static func timestamp(_ date: Date) -> String {

@@ -14,6 +14,18 @@ extension ListenAddress: ExpressibleByArgument {
 
 extension Signal: ExpressibleByArgument {}
 extension OTLPProtocol: ExpressibleByArgument {}
+extension RecordingFormat: ExpressibleByArgument {}
+extension RecordingCompression: ExpressibleByArgument {}
+
+/// `--record-format` and `--record-compression`, shared by `run` and `receive`: the OpenTelemetry Collector
+/// file exporter's formats.
+struct RecordOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("json (OTLP/JSON lines) or proto (length-delimited protobuf, one file per signal).", valueName: "format"))
+    var recordFormat: RecordingFormat = .json
+
+    @Option(help: ArgumentHelp("none, gzip or zstd: each recorded request compressed on its own, length-delimited.", valueName: "compression"))
+    var recordCompression: RecordingCompression = .none
+}
 
 /// `--log-level`, shared by the commands that run servers (`receive`, `services`).
 struct LogOptions: ParsableArguments {

@@ -76,8 +76,10 @@ struct Receive: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Write the summary as JSON to this file.", valueName: "file"))
     var summaryJSON: String?
 
-    @Option(help: ArgumentHelp("Append every request received, as OTLP/JSON lines, to this file.", valueName: "file"))
+    @Option(help: ArgumentHelp("Record every request received to this file (with --record-format proto: FILE.traces.binpb and so on).", valueName: "file"))
     var record: String?
+
+    @OptionGroup var recording: RecordOptions
 
     @Flag(help: "No live progress line.")
     var quiet = false
@@ -95,7 +97,7 @@ struct Receive: AsyncParsableCommand {
         let store = TelemetryStore(limits: .init(maxRetainedBytes: memoryLimit.bytes, maxTraces: maxTraces))
         let recorder: RecordingWriter?
         do {
-            recorder = try record.map { try RecordingWriter(path: $0) }
+            recorder = try record.map { try RecordingWriter(path: $0, format: recording.recordFormat, compression: recording.recordCompression) }
         } catch {
             throw UsageError("\(error)")
         }
@@ -154,7 +156,7 @@ struct Receive: AsyncParsableCommand {
         Terminal.clearProgress(enabled: !quiet)
         if let recorder {
             try recorder.close()
-            Terminal.out("recorded \(recorder.lineCount) requests to \(recorder.path)")
+            Terminal.out("recorded \(recorder.requestCount) requests to \(recorder.paths.isEmpty ? recorder.path : recorder.paths.joined(separator: ", "))")
         }
         let summary = IntakeSummary(store: store)
         Terminal.out(summary.text)

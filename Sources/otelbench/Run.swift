@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Harness
 import Reporting
 import Workload
@@ -22,6 +23,7 @@ struct Run: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Compare with an earlier summary.json; regressions beyond the scenario's rules.regression tolerances fail.", valueName: "file"))
     var baseline: String?
     @Flag(help: "No progress lines.") var quiet = false
+    @OptionGroup var recording: RecordOptions
 
     func validate() throws {
         guard durationScale > 0, durationScale.isFinite else { throw ValidationError("--duration-scale must be > 0 (got \(durationScale))") }
@@ -33,6 +35,8 @@ struct Run: AsyncParsableCommand {
     func run() async throws {
         var options = ScenarioRun.Options(reportDirectory: reportDir, durationScale: durationScale)
         options.baselinePath = baseline
+        options.recordFormat = recording.recordFormat
+        options.recordCompression = recording.recordCompression
         for target in targets {
             let parts = target.split(separator: "=", maxSplits: 1).map(String.init)
             options.targetOverrides[parts[0]] = parts[1]
@@ -51,7 +55,8 @@ struct Run: AsyncParsableCommand {
             throw UsageError(error.message)
         }
         Terminal.out(TextReport.terminal(outcome.summary))
-        Terminal.out("reports: \(outcome.directory)/{summary.json,junit.xml,report.md,report.html,recording.jsonl}")
+        let recordings = outcome.recordingFiles.map { ($0 as NSString).lastPathComponent }
+        Terminal.out("reports: \(outcome.directory)/{\((["summary.json", "junit.xml", "report.md", "report.html"] + recordings).joined(separator: ","))}")
         if !outcome.passed { throw ExitCode(1) }
     }
 

@@ -108,6 +108,50 @@ import Testing
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: reports.appendingPathComponent("summary.json"))) as? [String: Any]
         let failing = (summary?["rules"] as? [[String: Any]] ?? []).filter { $0["verdict"] as? String != "pass" }.map { $0["name"] as? String }
         #expect(failing == ["rollback p99 (seed SLO)", "rollback p99 (seed SLO as PromQL)", "RollbackTooSlow"])
+
+        // Cut mid-entry (as a killed run leaves it), the recording is read up to the cut, which is named.
+        let bytes = try Data(contentsOf: recording)
+        let cut = outcome.folder.appendingPathComponent("cut.jsonl")
+        try bytes.prefix(bytes.count - 40).write(to: cut)
+        let partial = try await runProcess(
+            try otelbenchExecutable(),
+            [
+                "check", "--recording", cut.path, "--scenario", repositoryRoot.appendingPathComponent("Scenarios/faults/slow_rollbacks.yaml").path,
+                "--report-dir", outcome.folder.appendingPathComponent("check-cut").path,
+            ]
+        )
+        #expect(partial.status == 1, "\(partial.stdout)\(partial.stderr)")
+        #expect(partial.stderr.contains("note: ") && partial.stderr.contains("before it"), "\(partial.stderr)")
+    }
+
+    /// Recorded as length-delimited protobuf (one file per signal), zstd-compressed, a run's recording judged
+    /// again gives the run's own verdict for every rule that needs no workload records.
+    @Test(arguments: [("proto", "zstd"), ("json", "gzip")])
+    func checkGivesTheRunsVerdictsFromEveryRecordingFormat(format: String, compression: String) async throws {
+        let outcome = try await run(
+            "Scenarios/faults/slow_rollbacks.yaml",
+            durationScale: "1",
+            extra: ["--record-format", format, "--record-compression", compression]
+        )
+        defer { try? FileManager.default.removeItem(at: outcome.folder) }
+        let files = try FileManager.default.contentsOfDirectory(atPath: outcome.folder.path).filter { $0.hasPrefix("recording") }.sorted()
+        #expect(files == (format == "proto" ? ["recording.metrics.binpb", "recording.traces.binpb"] : ["recording.json.frames"]))
+        let reports = outcome.folder.appendingPathComponent("check")
+        let result = try await runProcess(
+            try otelbenchExecutable(),
+            ["check", "--scenario", repositoryRoot.appendingPathComponent("Scenarios/faults/slow_rollbacks.yaml").path, "--report-dir", reports.path]
+                + files.flatMap { ["--recording", outcome.folder.appendingPathComponent($0).path] }
+        )
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: reports.appendingPathComponent("summary.json"))) as? [String: Any]
+        func verdicts(_ summary: [String: Any]?) -> [String: String] {
+            Dictionary((summary?["rules"] as? [[String: Any]] ?? []).map { ($0["name"] as? String ?? "", $0["verdict"] as? String ?? "") }) { first, _ in first
+            }
+        }
+        let checked = verdicts(summary)
+        let ran = verdicts(outcome.summary)
+        #expect(checked.count >= 20, "\(checked)")
+        for (name, verdict) in checked { #expect(ran[name] == verdict, "\(name): check \(verdict), run \(ran[name] ?? "-")") }
     }
 
     /// Ctrl-C (here SIGTERM, trapped the same way) stops the workload; the run still settles, reports what
