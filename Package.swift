@@ -98,7 +98,7 @@ let package = Package(
                 "Scenario", product("OTel", "swift-otel"), product("Tracing", "swift-distributed-tracing"),
                 product("Instrumentation", "swift-distributed-tracing"), product("CoreMetrics", "swift-metrics"),
                 product("W3CTraceContext", "swift-w3c-trace-context"), hummingbird, httpClient, lifecycle, logging, nio, nioHTTP1, yams,
-                product("HTTPTypes", "swift-http-types"), product("SQLiteNIO", "sqlite-nio"),
+                product("HTTPTypes", "swift-http-types"), product("SQLiteNIO", "sqlite-nio"), product("DequeModule", "swift-collections"),
             ],
             swiftSettings: strictSettings
         ),

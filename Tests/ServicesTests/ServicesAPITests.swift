@@ -62,7 +62,24 @@ import Testing
         .init(method: "GET", path: "/tasks/task-999", body: nil, status: 404, message: "no task with id task-999"),
         .init(method: "DELETE", path: "/tasks/task-999", body: nil, status: 404, message: "no task with id task-999"),
         .init(method: "PUT", path: "/tasks/task-999", body: #"{"status":"done"}"#, status: 404, message: "no task with id task-999"),
+        .init(method: "GET", path: "/tasks?limit=0", body: nil, status: 400, message: "limit must be a positive integer (at most 1000 are answered)"),
+        .init(method: "GET", path: "/tasks?limit=ten", body: nil, status: 400, message: "limit must be a positive integer (at most 1000 are answered)"),
     ]
+
+    /// A service keeps its most recent records only, and lists page: a long run cannot make either grow.
+    @Test func recentRecordsForgetTheOldestAndListInPages() {
+        var records = RecentRecords<Int>(capacity: 3)
+        for number in 1...5 { records.insert(number, id: "task-\(number)") }
+        #expect(records.find("task-1") == nil && records.find("task-2") == nil)
+        #expect(records.first(10) == [3, 4, 5])
+        #expect(records.first(2) == [3, 4])
+        #expect(records.first(10) { $0 % 2 == 1 } == [3, 5])
+        records.replace(1, id: "task-1")
+        #expect(records.find("task-1") == nil, "a forgotten record stays forgotten")
+        #expect(records.remove("task-4") && !records.remove("task-4"))
+        for number in 6...40 { records.insert(number, id: "task-\(number)") }
+        #expect(records.first(10) == [38, 39, 40])
+    }
 
     @Test(arguments: badTaskRequests)
     func tasksRejectBadInput(_ bad: BadRequest) async throws {

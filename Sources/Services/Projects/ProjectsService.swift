@@ -15,34 +15,33 @@ struct ProjectRecord: Codable, Sendable, Hashable {
     }
 }
 
-/// Projects in memory, keyed by id.
+/// Projects in memory, keyed by id: the most recent 10,000 (see ``RecentRecords``).
 final class ProjectRepository: Sendable {
-    private let state = Mutex<(next: Int, projects: [String: ProjectRecord])>((1, [:]))
+    private let state = Mutex<(next: Int, projects: RecentRecords<ProjectRecord>)>((1, RecentRecords(capacity: 10_000)))
 
     func insert(name: String) -> ProjectRecord {
         state.withLock { state in
             let project = ProjectRecord(id: "project-\(state.next)", name: name, taskIDs: [])
             state.next += 1
-            state.projects[project.id] = project
+            state.projects.insert(project, id: project.id)
             return project
         }
     }
 
-    func find(_ id: String) -> ProjectRecord? { state.withLock { $0.projects[id] } }
+    func find(_ id: String) -> ProjectRecord? { state.withLock { $0.projects.find(id) } }
 
-    func all() -> [ProjectRecord] {
-        state.withLock { $0.projects.values.sorted { $0.id.localizedStandardCompare($1.id) == .orderedAscending } }
-    }
+    /// The first `limit` projects, oldest first.
+    func all(limit: Int) -> [ProjectRecord] { state.withLock { $0.projects.first(limit) } }
 
-    func replace(_ project: ProjectRecord) { state.withLock { $0.projects[project.id] = project } }
+    func replace(_ project: ProjectRecord) { state.withLock { $0.projects.replace(project, id: project.id) } }
 
-    func remove(_ id: String) -> Bool { state.withLock { $0.projects.removeValue(forKey: id) != nil } }
+    func remove(_ id: String) -> Bool { state.withLock { $0.projects.remove(id) } }
 }
 
 /// `cf_core.services.projects`: project CRUD, and `create_with_tasks`, which calls the tasks service over HTTP
 /// once per task with W3C context propagated.
 ///
-/// - `POST /projects` `{"name"}` → 201; `GET /projects`, `GET /projects/{id}`, `PUT /projects/{id}` `{"name"}`,
+/// - `POST /projects` `{"name"}` → 201; `GET /projects[?limit=]` (the first 100 by default, at most 1,000), `GET /projects/{id}`, `PUT /projects/{id}` `{"name"}`,
 ///   `DELETE /projects/{id}` (204); unknown ids → 404; a name under 3 characters → 400.
 /// - `POST /projects/create_with_tasks` `{"name", "task_titles": [...]}` → 201 `{"project", "tasks"}`; a task the
 ///   tasks service refuses → 400 naming the task and the reason (the project stays, with the tasks made so far).
@@ -75,9 +74,12 @@ struct ProjectsRoutes {
                 return try JSONBody.response(project, status: .created)
             }
         }
-        router.get("/projects") { _, _ in
+        router.get("/projects") { request, _ in
             try await environment.operation("projects.list") { _ in
-                try JSONBody.response(try await environment.repository("projects", "select") { repository.all() })
+                guard let limit = ListLimit.parse(request.uri.queryParameters.get("limit")) else {
+                    throw HTTPError(.badRequest, message: "limit must be a positive integer (at most \(ListLimit.maximum) are answered)")
+                }
+                return try JSONBody.response(try await environment.repository("projects", "select") { repository.all(limit: limit) })
             }
         }
         router.get("/projects/{id}") { _, context in

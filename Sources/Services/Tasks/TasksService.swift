@@ -20,30 +20,29 @@ struct TaskRecord: Codable, Sendable, Hashable {
     static let priorities = ["low", "medium", "high"]
 }
 
-/// Tasks in memory, keyed by id.
+/// Tasks in memory, keyed by id: the most recent 10,000 (see ``RecentRecords``).
 final class TaskRepository: Sendable {
-    private let state = Mutex<(next: Int, tasks: [String: TaskRecord])>((1, [:]))
+    private let state = Mutex<(next: Int, tasks: RecentRecords<TaskRecord>)>((1, RecentRecords(capacity: 10_000)))
 
     func insert(title: String, priority: String, projectID: String?) -> TaskRecord {
         state.withLock { state in
             let task = TaskRecord(id: "task-\(state.next)", title: title, status: "todo", priority: priority, projectID: projectID)
             state.next += 1
-            state.tasks[task.id] = task
+            state.tasks.insert(task, id: task.id)
             return task
         }
     }
 
-    func find(_ id: String) -> TaskRecord? { state.withLock { $0.tasks[id] } }
+    func find(_ id: String) -> TaskRecord? { state.withLock { $0.tasks.find(id) } }
 
-    func all(projectID: String?) -> [TaskRecord] {
-        state.withLock { state in
-            state.tasks.values.filter { projectID == nil || $0.projectID == projectID }.sorted { $0.id.localizedStandardCompare($1.id) == .orderedAscending }
-        }
+    /// The first `limit` tasks (of a project, if given), oldest first.
+    func all(projectID: String?, limit: Int) -> [TaskRecord] {
+        state.withLock { $0.tasks.first(limit) { projectID == nil || $0.projectID == projectID } }
     }
 
-    func replace(_ task: TaskRecord) { state.withLock { $0.tasks[task.id] = task } }
+    func replace(_ task: TaskRecord) { state.withLock { $0.tasks.replace(task, id: task.id) } }
 
-    func remove(_ id: String) -> Bool { state.withLock { $0.tasks.removeValue(forKey: id) != nil } }
+    func remove(_ id: String) -> Bool { state.withLock { $0.tasks.remove(id) } }
 }
 
 /// A validation failure of a task (title too short, unknown status): answered 400.
@@ -57,7 +56,7 @@ struct TaskValidationError: Error, CustomStringConvertible {
 /// - `POST /tasks` `{"title", "priority"?, "project_id"?}` → 201 task; title under 3 characters → 400 and an
 ///   error `task.create` span with an exception event; records `task_create_duration_seconds` and
 ///   `task_create_total` with `status` success or error.
-/// - `GET /tasks[?project_id=]`, `GET /tasks/{id}`, `PUT /tasks/{id}` `{"title"?, "status"?, "priority"?}`,
+/// - `GET /tasks[?project_id=][&limit=]` (the first 100 by default, at most 1,000), `GET /tasks/{id}`, `PUT /tasks/{id}` `{"title"?, "status"?, "priority"?}`,
 ///   `DELETE /tasks/{id}` (204); unknown ids → 404.
 struct TasksRoutes {
     let environment: ServiceEnvironment
@@ -84,7 +83,12 @@ struct TasksRoutes {
         router.get("/tasks") { request, _ in
             try await environment.operation("tasks.list") { _ in
                 let projectID = request.uri.queryParameters.get("project_id")
-                return try JSONBody.response(try await environment.repository("tasks", "select") { repository.all(projectID: projectID) })
+                guard let limit = ListLimit.parse(request.uri.queryParameters.get("limit")) else {
+                    throw HTTPError(.badRequest, message: "limit must be a positive integer (at most \(ListLimit.maximum) are answered)")
+                }
+                return try JSONBody.response(
+                    try await environment.repository("tasks", "select") { repository.all(projectID: projectID, limit: limit) }
+                )
             }
         }
         router.get("/tasks/{id}") { _, context in
