@@ -92,6 +92,22 @@ package struct PointColumns: Sendable, Hashable {
             for (index, value) in values.enumerated() { if let value { xor(value, previous[index] ?? 0) } }
         }
 
+        /// What every histogram-like point starts with: its tag, times, count, and sum, min and max.
+        mutating func histogramHeader(
+            _ tag: UInt8,
+            start: UInt64,
+            time: UInt64,
+            count: UInt64,
+            extremes: [Double?],
+            after before: PointFields
+        ) {
+            bytes.append(tag)
+            delta(start, before.start)
+            delta(time, before.time)
+            delta(count, before.count)
+            optionals(extremes, [before.sum, before.min, before.max])
+        }
+
         mutating func counts(_ counts: [UInt64], _ previous: [UInt64]?) {
             varint(UInt64(counts.count))
             let base = previous?.count == counts.count ? previous! : Array(repeating: 0, count: counts.count)
@@ -116,11 +132,14 @@ package struct PointColumns: Sendable, Hashable {
                 }
                 varint(UInt64(number.flags))
             case .histogram(let histogram):
-                bytes.append(PointColumns.histogram)
-                delta(histogram.startTimeUnixNano, before.start)
-                delta(histogram.timeUnixNano, before.time)
-                delta(histogram.count, before.count)
-                optionals([histogram.sum, histogram.min, histogram.max], [before.sum, before.min, before.max])
+                histogramHeader(
+                    PointColumns.histogram,
+                    start: histogram.startTimeUnixNano,
+                    time: histogram.timeUnixNano,
+                    count: histogram.count,
+                    extremes: [histogram.sum, histogram.min, histogram.max],
+                    after: before
+                )
                 if let bounds = before.bounds, bounds == histogram.explicitBounds {
                     varint(0)
                 } else {
@@ -130,11 +149,14 @@ package struct PointColumns: Sendable, Hashable {
                 counts(histogram.bucketCounts, before.bucketCounts)
                 varint(UInt64(histogram.flags))
             case .exponentialHistogram(let histogram):
-                bytes.append(PointColumns.exponentialHistogram)
-                delta(histogram.startTimeUnixNano, before.start)
-                delta(histogram.timeUnixNano, before.time)
-                delta(histogram.count, before.count)
-                optionals([histogram.sum, histogram.min, histogram.max], [before.sum, before.min, before.max])
+                histogramHeader(
+                    PointColumns.exponentialHistogram,
+                    start: histogram.startTimeUnixNano,
+                    time: histogram.timeUnixNano,
+                    count: histogram.count,
+                    extremes: [histogram.sum, histogram.min, histogram.max],
+                    after: before
+                )
                 delta(UInt64(bitPattern: Int64(histogram.scale)), 0)
                 varint(histogram.zeroCount)
                 varint(histogram.zeroThreshold.bitPattern)
@@ -188,6 +210,14 @@ package struct PointColumns: Sendable, Hashable {
             return previous.indices.map { index in present & (1 << index) != 0 ? xor(previous[index] ?? 0) : nil }
         }
 
+        /// The times, count and extremes after a histogram-like point's tag.
+        mutating func histogramHeader(after before: PointFields) -> (start: UInt64, time: UInt64, count: UInt64, extremes: [Double?]) {
+            let start = delta(before.start)
+            let time = delta(before.time)
+            let count = delta(before.count)
+            return (start, time, count, optionals([before.sum, before.min, before.max]))
+        }
+
         mutating func counts(_ previous: [UInt64]?) -> [UInt64] {
             let count = Int(varint())
             let base = previous?.count == count ? previous! : Array(repeating: 0, count: count)
@@ -207,10 +237,7 @@ package struct PointColumns: Sendable, Hashable {
                     ? .int(Int64(bitPattern: delta(UInt64(bitPattern: before.intValue)))) : .double(xor(before.doubleValue))
                 return .number(NumberPoint(startTimeUnixNano: start, timeUnixNano: time, value: value, flags: UInt32(varint())))
             case PointColumns.histogram:
-                let start = delta(before.start)
-                let time = delta(before.time)
-                let count = delta(before.count)
-                let extremes = optionals([before.sum, before.min, before.max])
+                let (start, time, count, extremes) = histogramHeader(after: before)
                 let boundsCount = varint()
                 let bounds = boundsCount == 0 ? before.bounds ?? [] : (1..<boundsCount).map { _ in Double(bitPattern: varint()) }
                 let buckets = counts(before.bucketCounts)
@@ -228,10 +255,7 @@ package struct PointColumns: Sendable, Hashable {
                     )
                 )
             case PointColumns.exponentialHistogram:
-                let start = delta(before.start)
-                let time = delta(before.time)
-                let count = delta(before.count)
-                let extremes = optionals([before.sum, before.min, before.max])
+                let (start, time, count, extremes) = histogramHeader(after: before)
                 let scale = Int32(truncatingIfNeeded: Int64(bitPattern: delta(0)))
                 let zeroCount = varint()
                 let zeroThreshold = Double(bitPattern: varint())

@@ -83,23 +83,12 @@ import Workload
         }
     }
 
-    static func context(of request: SentRequest) -> SentTraceContext {
-        SentTraceContext(
-            traceID: request.traceID,
-            spanID: request.spanID,
-            sampled: request.sampled,
-            tracestate: request.tracestate,
-            invalid: request.invalidCase.flatMap(InvalidTraceContextCase.init(rawValue:)),
-            propagated: request.propagated
-        )
-    }
-
     /// Feeds `cases` to a ledger as a run would: the request is sent, its spans arrive, it ends; with
     /// `judgeAsItGoes`, every trace is judged as soon as it is complete (a zero quiet window).
     static func ledger(_ cases: some Sequence<Case>, judgeAsItGoes: Bool, onEach: (RequestLedger) -> Void = { _ in }) -> RequestLedger {
         let ledger = RequestLedger(configuration: .init(templates: templates, quietWindow: judgeAsItGoes ? .zero : .seconds(3600)))
         for one in cases {
-            ledger.sending(context(of: one.request), name: one.request.name)
+            ledger.sending(one.request.traceContext, name: one.request.name)
             if !one.spans.isEmpty { ledger.observe(spans: one.spans) }
             ledger.completed(one.request)
             if judgeAsItGoes { ledger.sweep() }
@@ -160,7 +149,7 @@ import Workload
         slo.attach(to: store)
         var spans = 0
         for one in Self.cases(count: 5000, seed: 10) {
-            ledger.sending(Self.context(of: one.request), name: one.request.name)
+            ledger.sending(one.request.traceContext, name: one.request.name)
             store.store(Batch(spans: one.spans), channel: .otlpGRPC, signal: .traces, rejectedItems: 0, reservedBytes: 0)
             ledger.completed(one.request)
             spans += one.spans.count

@@ -51,19 +51,23 @@ extension RequestLedger {
         self.init(configuration: .init(templates: templates))
         attach(to: store)
         for request in requests {
-            sending(
-                SentTraceContext(
-                    traceID: request.traceID,
-                    spanID: request.spanID,
-                    sampled: request.sampled,
-                    tracestate: request.tracestate,
-                    invalid: request.invalidCase.flatMap(InvalidTraceContextCase.init(rawValue:)),
-                    propagated: request.propagated
-                ),
-                name: request.name
-            )
+            sending(request.traceContext, name: request.name)
             completed(request)
         }
+    }
+}
+
+extension SentRequest {
+    /// The trace context the driver sent with this request.
+    package var traceContext: SentTraceContext {
+        SentTraceContext(
+            traceID: traceID,
+            spanID: spanID,
+            sampled: sampled,
+            tracestate: tracestate,
+            invalid: invalidCase.flatMap(InvalidTraceContextCase.init(rawValue:)),
+            propagated: propagated
+        )
     }
 }
 
