@@ -2,6 +2,7 @@ import Foundation
 package import PromQL
 import PromQLSyntax
 package import Scenario
+import Synchronization
 
 /// Prometheus alerting rules evaluated over a run: which alerts would have fired, when, with which labels.
 ///
@@ -15,12 +16,27 @@ package struct AlertCheck: Check {
     package var silent: [String]
     /// How often the rules are evaluated, unless their group sets an interval.
     package var interval: Duration
+    /// The evaluation so far, advanced as the run goes (``advance(_:)``) and completed when judging.
+    private let progress = SharedProgress()
+
+    /// How far behind the newest sample the evaluation stays while the run goes on, so that samples still on
+    /// their way (an export interval, a retry) are in before their step is evaluated.
+    package static let lag: Duration = .seconds(60)
 
     package init(file: PrometheusRuleFile, expected: [String] = [], silent: [String] = [], interval: Duration) {
         self.file = file
         self.expected = expected
         self.silent = silent
         self.interval = interval
+    }
+
+    /// Evaluates the steps up to ``lag`` behind the newest sample: what the run's clock has passed, so that
+    /// judging at the end has only the last steps left.
+    package func advance(_ run: RunData) {
+        let engine = run.prometheus
+        guard let newest = engine.latestTimestamp else { return }
+        let evaluator = AlertEvaluator(file: file, defaultInterval: interval)
+        progress.state.withLock { evaluator.advance(&$0, engine: engine, through: newest - PromQLFormat.milliseconds(Self.lag)) }
     }
 
     package var kind: RuleResult.Kind { .alert }
@@ -40,7 +56,11 @@ package struct AlertCheck: Check {
     /// is named in `silent`. Evidence: every alert instance with when it went pending and firing (relative to the first
     /// sample), its labels and annotations.
     package func evaluate(engine: PromQLEngine) -> (results: [RuleResult], timeline: AlertTimeline) {
-        let evaluation = AlertEvaluator(file: file, defaultInterval: interval).run(engine)
+        let evaluator = AlertEvaluator(file: file, defaultInterval: interval)
+        let evaluation = progress.state.withLock { progress in
+            evaluator.complete(&progress, engine: engine)
+            return evaluator.finish(progress, engine: engine)
+        }
         let start = evaluation.start
         func offset(_ time: Int64) -> String { String(format: "+%.1fs", Double(time - start) / 1000) }
         func seconds(_ time: Int64) -> Double { Double(time - start) / 1000 }
@@ -109,4 +129,9 @@ package struct AlertCheck: Check {
         }
         return (results, timeline)
     }
+}
+
+/// An alert check's evaluation so far, shared by the copies of the check.
+private final class SharedProgress: Sendable {
+    let state = Mutex(AlertEvaluator.Progress())
 }

@@ -21,6 +21,10 @@ package protocol Check: Sendable {
     /// (span durations, say) rather than from what the store retains. The default does nothing.
     func attach(to store: TelemetryStore)
 
+    /// Does, while the run goes on, the part of judging that the data so far allows (an alert check evaluates
+    /// the steps the run's clock has passed), so that little is left at the end. The default does nothing.
+    func advance(_ run: RunData)
+
     /// Judges the run into `judgement`: its results, and whatever else the report shows of it (an alert check's
     /// timeline). The default adds ``evaluate(_:)``'s results.
     func judge(_ run: RunData, into judgement: inout RuleBook.Judgement)
@@ -28,6 +32,8 @@ package protocol Check: Sendable {
 
 extension Check {
     package func attach(to store: TelemetryStore) {}
+
+    package func advance(_ run: RunData) {}
 
     package func judge(_ run: RunData, into judgement: inout RuleBook.Judgement) {
         judgement.results += evaluate(run)

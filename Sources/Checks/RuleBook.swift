@@ -79,6 +79,11 @@ package struct RuleBook: Sendable {
         for check in checks { check.attach(to: store) }
     }
 
+    /// Lets every check do what the data so far allows (see ``Check/advance(_:)``); called as the run goes.
+    package func advance(_ run: RunData) {
+        for check in checks { check.advance(run) }
+    }
+
     /// Runs every check over `run`.
     package func evaluate(_ run: RunData) -> Judgement {
         var judgement = Judgement(skipped: skipped)

@@ -131,6 +131,38 @@ import Workload
 
     /// The verdicts a scenario gets: silent alerts pass, a firing one fails unless expected, and an expected
     /// one that never fires fails.
+    /// Evaluated as the run goes — each time over the data that has arrived so far, some way behind its newest
+    /// sample — then completed at the end, the rules give exactly what one evaluation at the end gives.
+    @Test(arguments: [1, 7, 13] as [Int64])
+    func evaluatingAsTheRunGoesEqualsEvaluatingAtTheEnd(chunkMinutes: Int64) throws {
+        let file = try PrometheusRuleFile.parse(Self.rules, file: "rules.yaml")
+        let engine = try Self.engine()
+        let evaluator = AlertEvaluator(file: file, defaultInterval: .seconds(60))
+        let whole = evaluator.run(engine)
+        var progress = AlertEvaluator.Progress()
+        let first = try #require(engine.earliestTimestamp)
+        let last = try #require(engine.latestTimestamp)
+        let lag: Int64 = 2 * 60_000
+        var arrived = first + chunkMinutes * 60_000 + 17
+        while arrived < last {
+            // What had arrived by then: every sample up to `arrived`; evaluated up to `lag` behind it.
+            let soFar = PromQLEngine(series: engine.series.map { Series(labels: $0.labels, samples: $0.samples.filter { $0.timestamp <= arrived }) })
+            evaluator.advance(&progress, engine: soFar, through: arrived - lag)
+            arrived += chunkMinutes * 60_000
+        }
+        evaluator.complete(&progress, engine: engine)
+        let chunked = evaluator.finish(progress, engine: engine)
+        func describe(_ evaluation: AlertEvaluator.Evaluation) -> [String] {
+            evaluation.instances.map { "\($0.name) \($0.labels) \($0.activeAt) \($0.firedAt ?? -1) \($0.resolvedAt ?? -1) \($0.value) \($0.annotations)" }
+                + [
+                    "steps \(evaluation.steps) start \(evaluation.start)", "\(evaluation.errors)", "\(evaluation.sawSeries.sorted())",
+                    "\(evaluation.unmatchedSelectors)",
+                ]
+        }
+        #expect(describe(chunked) == describe(whole))
+        #expect(whole.instances.contains { $0.firedAt != nil }, "the data makes alerts fire")
+    }
+
     @Test func verdictsFollowExpectAlerts() throws {
         let file = try PrometheusRuleFile.parse(Self.rules, file: "rules.yaml")
         let (results, timeline) = AlertCheck(file: file, expected: ["CoverageLow"], interval: .seconds(60)).evaluate(engine: try Self.engine())

@@ -40,86 +40,143 @@ package struct AlertEvaluator: Sendable {
         package var interval: Duration
     }
 
-    /// Evaluates from the first sample to the last (inclusive), or over `times` when given.
-    package func run(_ engine: PromQLEngine, times: [Int64]? = nil) -> Evaluation {
-        let interval = file.groups.compactMap(\.interval).min() ?? defaultInterval
-        let step = max(1, PromQLFormat.milliseconds(interval))
-        let start = engine.earliestTimestamp ?? 0
-        let end = engine.latestTimestamp ?? 0
-        let schedule = times ?? Array(stride(from: start, through: end, by: Int64.Stride(step)).prefix(100_000))
+    /// Where an evaluation stands: the alerts active and finished so far, recording rules' output, and the next
+    /// step. Steps are evaluated in order, and a step at time t reads only samples at or before t, so the steps
+    /// may be evaluated as the run goes (over the data so far, some way behind its newest sample) and give what
+    /// evaluating them all at the end gives.
+    package struct Progress: Sendable {
+        /// The first step, once fixed (the first sample's time).
+        package var start: Int64?
+        /// The next step to evaluate.
+        package var next: Int64?
+        package var steps = 0
         var active: [String: [Labels: Instance]] = [:]
         var finished: [Instance] = []
         var errors: [String: String] = [:]
         var recorded: [Labels: [Sample]] = [:]
         var sawSeries: Set<String> = []
-        for time in schedule {
-            // Recording rules' output joins the data for the rules after them.
-            var current = recorded.isEmpty ? engine : Self.engine(engine, adding: recorded)
-            for group in file.groups {
-                for rule in group.rules {
-                    let vector: [VectorElement]
-                    do throws(PromQLError) {
-                        switch try current.instantQuery(rule.expression, at: time) {
-                        case .vector(let elements): vector = elements
-                        case .scalar(let value): vector = [VectorElement(labels: .empty, value: value)]
-                        default: vector = []
-                        }
-                    } catch {
-                        if case .alert(let name) = rule.kind { errors[name] = error.message }
-                        continue
+
+        package init() {}
+    }
+
+    /// The evaluation interval: the smallest group interval, else the default.
+    package var interval: Duration { file.groups.compactMap(\.interval).min() ?? defaultInterval }
+
+    /// The most steps one evaluation makes.
+    static let maximumSteps = 100_000
+
+    /// Evaluates from the first sample to the last (inclusive), or over `times` when given.
+    package func run(_ engine: PromQLEngine, times: [Int64]? = nil) -> Evaluation {
+        var progress = Progress()
+        if let times {
+            progress.start = times.first ?? 0
+            for time in times { evaluate(&progress, engine: engine, at: time) }
+        } else {
+            complete(&progress, engine: engine)
+        }
+        return finish(progress, engine: engine)
+    }
+
+    /// Evaluates the steps left through the newest sample; without any sample at all, one step at time 0 (so
+    /// that an alert can say it saw nothing).
+    package func complete(_ progress: inout Progress, engine: PromQLEngine) {
+        if progress.start == nil, engine.earliestTimestamp == nil {
+            progress.start = 0
+            evaluate(&progress, engine: engine, at: 0)
+            progress.next = Int64(max(1, PromQLFormat.milliseconds(interval)))
+            return
+        }
+        advance(&progress, engine: engine, through: engine.latestTimestamp ?? 0)
+    }
+
+    /// Evaluates every step from where `progress` stands through `end` (inclusive), starting at the first sample.
+    package func advance(_ progress: inout Progress, engine: PromQLEngine, through end: Int64) {
+        let step = Int64(max(1, PromQLFormat.milliseconds(interval)))
+        if progress.start == nil {
+            guard let first = engine.earliestTimestamp else { return }
+            progress.start = first
+        }
+        var time = progress.next ?? progress.start!
+        while time <= end, progress.steps < Self.maximumSteps {
+            evaluate(&progress, engine: engine, at: time)
+            time += step
+        }
+        progress.next = time
+    }
+
+    /// Evaluates every rule once at `time`.
+    func evaluate(_ progress: inout Progress, engine: PromQLEngine, at time: Int64) {
+        progress.steps += 1
+        // Recording rules' output joins the data for the rules after them.
+        var current = progress.recorded.isEmpty ? engine : Self.engine(engine, adding: progress.recorded)
+        for group in file.groups {
+            for rule in group.rules {
+                let vector: [VectorElement]
+                do throws(PromQLError) {
+                    switch try current.instantQuery(rule.expression, at: time) {
+                    case .vector(let elements): vector = elements
+                    case .scalar(let value): vector = [VectorElement(labels: .empty, value: value)]
+                    default: vector = []
                     }
-                    switch rule.kind {
-                    case .record(let name):
-                        for element in vector {
-                            var labels = element.labels.setting("__name__", name)
-                            for (key, value) in rule.labels { labels = labels.setting(key, value) }
-                            recorded[labels, default: []].append(Sample(timestamp: time, value: element.value))
-                        }
-                        current = Self.engine(engine, adding: recorded)
-                    case .alert(let name):
-                        if !vector.isEmpty { sawSeries.insert(name) }
-                        var seen: Set<Labels> = []
-                        var instances = active[name] ?? [:]
-                        for element in vector {
-                            var labels = element.labels.droppingMetricName
-                            let templateData = TemplateData(labels: labels, value: element.value)
-                            for (key, value) in rule.labels { labels = labels.setting(key, templateData.expand(value)) }
-                            labels = labels.setting("alertname", name)
-                            seen.insert(labels)
-                            let annotations = rule.annotations.mapValues { TemplateData(labels: labels, value: element.value).expand($0) }
-                            var instance =
-                                instances[labels] ?? Instance(name: name, labels: labels, annotations: annotations, value: element.value, activeAt: time)
-                            instance.value = element.value
-                            instance.annotations = annotations
-                            if instance.firedAt == nil, time - instance.activeAt >= PromQLFormat.milliseconds(rule.holdDuration) { instance.firedAt = time }
-                            instances[labels] = instance
-                        }
-                        for (labels, var instance) in instances where !seen.contains(labels) {
-                            instance.resolvedAt = time
-                            finished.append(instance)
-                            instances[labels] = nil
-                        }
-                        active[name] = instances
+                } catch {
+                    if case .alert(let name) = rule.kind { progress.errors[name] = error.message }
+                    continue
+                }
+                switch rule.kind {
+                case .record(let name):
+                    for element in vector {
+                        var labels = element.labels.setting("__name__", name)
+                        for (key, value) in rule.labels { labels = labels.setting(key, value) }
+                        progress.recorded[labels, default: []].append(Sample(timestamp: time, value: element.value))
                     }
+                    current = Self.engine(engine, adding: progress.recorded)
+                case .alert(let name):
+                    if !vector.isEmpty { progress.sawSeries.insert(name) }
+                    var seen: Set<Labels> = []
+                    var instances = progress.active[name] ?? [:]
+                    for element in vector {
+                        var labels = element.labels.droppingMetricName
+                        let templateData = TemplateData(labels: labels, value: element.value)
+                        for (key, value) in rule.labels { labels = labels.setting(key, templateData.expand(value)) }
+                        labels = labels.setting("alertname", name)
+                        seen.insert(labels)
+                        let annotations = rule.annotations.mapValues { TemplateData(labels: labels, value: element.value).expand($0) }
+                        var instance =
+                            instances[labels] ?? Instance(name: name, labels: labels, annotations: annotations, value: element.value, activeAt: time)
+                        instance.value = element.value
+                        instance.annotations = annotations
+                        if instance.firedAt == nil, time - instance.activeAt >= PromQLFormat.milliseconds(rule.holdDuration) { instance.firedAt = time }
+                        instances[labels] = instance
+                    }
+                    for (labels, var instance) in instances where !seen.contains(labels) {
+                        instance.resolvedAt = time
+                        progress.finished.append(instance)
+                        instances[labels] = nil
+                    }
+                    progress.active[name] = instances
                 }
             }
         }
-        let open = active.values.flatMap(\.values)
-        let instances = (finished + open).sorted { ($0.name, $0.activeAt, $0.labels) < ($1.name, $1.activeAt, $1.labels) }
-        let everything = recorded.isEmpty ? engine : Self.engine(engine, adding: recorded)
+    }
+
+    /// The evaluation so far: every instance, and per alert the selectors that matched nothing in `engine`.
+    package func finish(_ progress: Progress, engine: PromQLEngine) -> Evaluation {
+        let open = progress.active.values.flatMap(\.values)
+        let instances = (progress.finished + open).sorted { ($0.name, $0.activeAt, $0.labels) < ($1.name, $1.activeAt, $1.labels) }
+        let everything = progress.recorded.isEmpty ? engine : Self.engine(engine, adding: progress.recorded)
         var unmatched: [String: [String]] = [:]
         for rule in file.groups.flatMap(\.rules) {
-            guard case .alert(let name) = rule.kind, !sawSeries.contains(name) else { continue }
+            guard case .alert(let name) = rule.kind, !progress.sawSeries.contains(name) else { continue }
             let selectors = PromQLEngine.selectors(in: rule.expression).filter { everything.select($0.matchers).isEmpty }
             if !selectors.isEmpty { unmatched[name] = Array(Set(selectors.map { VectorSelector(matchers: $0.matchers).description })).sorted() }
         }
         return Evaluation(
             instances: instances,
-            errors: errors,
-            sawSeries: sawSeries,
+            errors: progress.errors,
+            sawSeries: progress.sawSeries,
             unmatchedSelectors: unmatched,
-            start: start,
-            steps: schedule.count,
+            start: progress.start ?? engine.earliestTimestamp ?? 0,
+            steps: progress.steps,
             interval: interval
         )
     }
