@@ -63,6 +63,9 @@ package struct PropagationCheck: Check {
         if unproven > 0 { measured += "; \(unproven) requests without evidence" }
         var evidence = tallies.problems.prefix(20).map(\.text)
         if tallies.problemCount > evidence.count { evidence.append("and \(tallies.problemCount - evidence.count) more problems") }
+        if tallies.judgedEarly > 0 {
+            evidence.append("\(tallies.judgedEarly) traces were judged before they had been quiet for the window, because too many were open")
+        }
         if tallies.lateSpans > 0 {
             evidence.append("\(tallies.lateSpans) spans arrived after their trace was judged (quiet for the judging window) and were not counted")
         }

@@ -28,11 +28,20 @@ package final class RequestLedger: SpanObserver, RequestObserver {
         package var quietWindow: Duration
         /// Broken traces (and traces without spans) kept as evidence, with their problems. Default 20.
         package var evidenceLimit: Int
+        /// The most traces held open: beyond it (spans far faster than the window can hold), the traces quiet the
+        /// longest are judged early, and the evidence says how many. Default 100,000.
+        package var maxOpenTraces: Int
 
-        package init(templates: [RequestTemplate] = [], quietWindow: Duration = .seconds(10), evidenceLimit: Int = 20) {
+        package init(
+            templates: [RequestTemplate] = [],
+            quietWindow: Duration = .seconds(10),
+            evidenceLimit: Int = 20,
+            maxOpenTraces: Int = 100_000
+        ) {
             self.templates = templates
             self.quietWindow = quietWindow
             self.evidenceLimit = evidenceLimit
+            self.maxOpenTraces = maxOpenTraces
         }
     }
 
@@ -96,7 +105,7 @@ package final class RequestLedger: SpanObserver, RequestObserver {
             } else {
                 judge(request: request, spans: [], into: &state)
             }
-            return sweepIfDue(&state, now: now)
+            return sweepIfDue(&state, now: now) + judgeEarlyIfFull(&state)
         }
         keep(evidence)
     }
@@ -112,7 +121,7 @@ package final class RequestLedger: SpanObserver, RequestObserver {
                 state.open[span.traceID, default: OpenTrace(lastActivity: now)].spans.append(span)
                 state.open[span.traceID]!.lastActivity = now
             }
-            return sweepIfDue(&state, now: now)
+            return sweepIfDue(&state, now: now) + judgeEarlyIfFull(&state)
         }
         keep(evidence)
     }
@@ -149,6 +158,20 @@ package final class RequestLedger: SpanObserver, RequestObserver {
 
     /// Traces held open now (what the ledger's memory follows).
     package var openTraces: Int { state.withLock { $0.open.count } }
+
+    /// Over ``Configuration/maxOpenTraces``: judges the traces quiet the longest (whose request, if any, ended)
+    /// until a tenth of the room is free again.
+    private func judgeEarlyIfFull(_ state: inout State) -> [[Span]] {
+        guard state.open.count > configuration.maxOpenTraces else { return [] }
+        let target = configuration.maxOpenTraces - configuration.maxOpenTraces / 10
+        let oldest = state.open.filter { $0.value.context == nil || $0.value.request != nil }
+            .sorted { $0.value.lastActivity < $1.value.lastActivity }
+        guard let cut = oldest.prefix(max(0, state.open.count - target)).last?.value.lastActivity else { return [] }
+        let before = state.open.count
+        let evidence = sweep(&state, before: cut)
+        state.tallies.judgedEarly += before - state.open.count
+        return evidence
+    }
 
     private func sweepIfDue(_ state: inout State, now: ContinuousClock.Instant) -> [[Span]] {
         guard now - state.lastSweep >= .seconds(1) else { return [] }
@@ -327,6 +350,8 @@ extension RequestLedger {
         package var anySpans = false
         /// Spans that arrived after their trace was judged.
         package var lateSpans = 0
+        /// Traces judged before their quiet window because too many were open.
+        package var judgedEarly = 0
 
         // Accounting.
         /// Answered, sampled requests with a valid context: each should have spans.
@@ -357,6 +382,7 @@ extension RequestLedger {
             endpointsWithServerSpans.formUnion(other.endpointsWithServerSpans)
             anySpans = anySpans || other.anySpans
             lateSpans += other.lateSpans
+            judgedEarly += other.judgedEarly
             answeredSampled += other.answeredSampled
             missing += other.missing
             firstMissing = Array((firstMissing + other.firstMissing).prefix(max(evidenceLimit, firstMissing.count)))

@@ -137,6 +137,27 @@ import Workload
         #expect(ledger.finish().traces == 20_000)
     }
 
+    /// Spans faster than the window can hold: the traces quiet the longest are judged early, so the ledger
+    /// never holds more than its limit, and says how many it judged early.
+    @Test func ledgerHoldsAtMostItsLimit() {
+        let cases = Self.cases(count: 2000, seed: 14)
+        var largest = 0
+        let ledger = RequestLedger(configuration: .init(templates: Self.templates, quietWindow: .seconds(3600), maxOpenTraces: 100))
+        for one in cases {
+            ledger.sending(one.request.traceContext, name: one.request.name)
+            if !one.spans.isEmpty { ledger.observe(spans: one.spans) }
+            ledger.completed(one.request)
+            largest = max(largest, ledger.openTraces)
+        }
+        #expect(largest <= 110, "its limit, and the few requests in flight: \(largest) open at most")
+        var tallies = ledger.finish()
+        #expect(tallies.judgedEarly > 1000)
+        #expect(PropagationCheck.result(tallies.resolved(templates: Self.templates)).evidence.contains { $0.contains("judged before they had been quiet") })
+        // Every trace was complete when judged early here, so the verdicts are those of judging at the end.
+        tallies.judgedEarly = 0
+        #expect(Self.comparable(tallies) == Self.comparable(Self.ledger(cases, judgeAsItGoes: false).finish()))
+    }
+
     /// The store keeps a window of traces however many arrive; the checks that follow it still see every span.
     @Test func storeRetainsABoundedWindowWhileChecksSeeEverything() {
         let store = TelemetryStore(limits: .init(maxTraces: 500))
