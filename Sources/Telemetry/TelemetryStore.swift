@@ -172,16 +172,28 @@ package final class TelemetryStore: Sendable {
         let perItem = itemCount == 0 ? 0 : reservedBytes / itemCount
         let observers = state.withLock { state in
             state.reservedBytes -= reservedBytes
+            // One dictionary lookup per span; services counted per run of spans with the same name (a request's
+            // spans share their resource), not per span.
+            var service: (name: String, count: Int)?
             for span in batch.spans {
-                if state.traces[span.traceID] == nil {
+                if let index = state.traces.index(forKey: span.traceID) {
+                    state.traces.values[index].spans.append(span)
+                    state.traces.values[index].bytes += perItem
+                } else {
+                    state.traces[span.traceID] = RetainedTrace(spans: [span], bytes: perItem)
                     state.traceOrder.append(span.traceID)
                     state.received.traces += 1
                 }
-                state.traces[span.traceID, default: RetainedTrace()].spans.append(span)
-                state.traces[span.traceID]!.bytes += perItem
-                state.retainedBytes += perItem
-                state.received.spansByService[span.resource.serviceName, default: 0] += 1
+                let name = span.resource.serviceName
+                if let current = service, current.name == name {
+                    service!.count += 1
+                } else {
+                    if let current = service { state.received.spansByService[current.name, default: 0] += current.count }
+                    service = (name, 1)
+                }
             }
+            if let current = service { state.received.spansByService[current.name, default: 0] += current.count }
+            state.retainedBytes += perItem * batch.spans.count
             state.received.spans += batch.spans.count
             while state.traceOrder.count > limits.maxTraces { Self.evictOldestTrace(&state) }
             for series in batch.series {
