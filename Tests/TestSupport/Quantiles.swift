@@ -1,5 +1,5 @@
-/// Quantile arithmetic with the semantics people compare against (`histogram_quantile` is
-/// ``PromQLFunctions/bucketQuantile(_:buckets:)``).
+/// The nearest-rank quantile over every sample: the straightforward reference the checks' streaming histograms are
+/// compared with (`histogram_quantile` is ``PromQLFunctions/bucketQuantile(_:buckets:)``).
 package enum Quantiles {
     /// The nearest-rank quantile of samples (the smallest sample with at least `q` of all samples at or below
     /// it, as HDR histograms report); `nil` without samples.
