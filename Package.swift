@@ -127,7 +127,7 @@ let package = Package(
             name: "Harness",
             dependencies: [
                 "Scenario", "Telemetry", "PromQL", "Intake", "Scrape", "Query", "Services", "Workload", "Checks", "Reporting", lifecycle, logging,
-                product("UnixSignals", "swift-service-lifecycle"),
+                product("UnixSignals", "swift-service-lifecycle"), hummingbird, httpClient,
             ],
             swiftSettings: strictSettings
         ),
@@ -135,7 +135,7 @@ let package = Package(
             name: "otelbench",
             dependencies: [
                 "Harness", "Scenario", "Telemetry", "Intake", "Services", "Workload", "Reporting",
-                product("ArgumentParser", "swift-argument-parser"), lifecycle, logging,
+                product("ArgumentParser", "swift-argument-parser"), lifecycle, logging, product("UnixSignals", "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),

@@ -16,6 +16,8 @@ package struct RuleResult: Sendable, Codable, Hashable {
         case regression
         /// A scraped Prometheus target's exposition (`scrape:`): parses, lints clean, within limits.
         case exposition
+        /// A run spread over several machines: every shard ran its part and reported.
+        case shards
     }
 
     package enum Verdict: String, Sendable, Codable {

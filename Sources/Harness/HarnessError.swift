@@ -4,7 +4,7 @@
 package struct HarnessError: Error, CustomStringConvertible, Sendable {
     /// What kind of problem it is.
     package struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Value: String { case invalidScenario, cannotListen, cannotWriteReports, invalidBaseline }
+        private enum Value: String { case invalidScenario, cannotListen, cannotWriteReports, invalidBaseline, intakeUnreachable, refusedByIntake }
         private let value: Value
 
         /// The scenario, its taxonomy or its services configuration is wrong.
@@ -15,6 +15,10 @@ package struct HarnessError: Error, CustomStringConvertible, Sendable {
         package static let cannotWriteReports = Code(value: .cannotWriteReports)
         /// The `--baseline` file cannot be read or is not a run summary.
         package static let invalidBaseline = Code(value: .invalidBaseline)
+        /// A shard (or the merge step) cannot reach the central intake's control API (`--intake`).
+        package static let intakeUnreachable = Code(value: .intakeUnreachable)
+        /// The central intake refused a shard: another scenario file, seed or shard count, or a duplicate index.
+        package static let refusedByIntake = Code(value: .refusedByIntake)
 
         package var description: String { value.rawValue }
     }

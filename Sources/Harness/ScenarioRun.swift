@@ -24,6 +24,8 @@ package struct ScenarioRun: Sendable {
         package var reportDirectory: String?
         /// Multiplies every phase's duration. Default 1.
         package var durationScale: Double = 1
+        /// The workload's seed (`--seed`): the same seed sends the same schedule, mix and trace ids.
+        package var seed: UInt64 = WorkloadDriver.defaultSeed
         /// Service name → base URL, replacing the scenario's (`--target`, staging).
         package var targetOverrides: [String: String] = [:]
         /// An earlier `summary.json` to compare with (`--baseline`).
@@ -37,6 +39,8 @@ package struct ScenarioRun: Sendable {
         package var recordCompression: RecordingCompression = .none
         /// Stop the workload on SIGINT/SIGTERM and still settle and report (the CLI's behaviour).
         package var stopsOnSignal = true
+        /// Shards on other machines drive instead of this process (`otelbench intake`), nil to drive here.
+        package var distribution: Distribution?
         package var logger = Logger(label: "otelbench.run")
 
         package init(reportDirectory: String? = nil, durationScale: Double = 1) {
@@ -44,6 +48,21 @@ package struct ScenarioRun: Sendable {
             self.durationScale = durationScale
             logger.logLevel = .error
         }
+    }
+
+    /// A run whose workload N shards send (`otelbench run --shard I/N`) while this process is the central intake:
+    /// it starts the receivers, the sinks and the built-in services, takes the shards' request events into its
+    /// checks, and judges everything once every shard reported.
+    package struct Distribution: Sendable {
+        package var coordinator: ShardCoordinator
+        /// Where the built-in services listen: an address the shards can reach (`--services-host`).
+        package var servicesHost = "127.0.0.1"
+        /// Tasks on P, projects P+1, sprints P+2, migrations P+3; 0 picks free ports (`--services-ports-from`).
+        package var servicesPortsFrom = 0
+        /// The host name the shards use for the services, when not the listen address (`--advertise`).
+        package var advertisedHost: String?
+
+        package init(coordinator: ShardCoordinator) { self.coordinator = coordinator }
     }
 
     /// What a run produced.
@@ -138,23 +157,25 @@ package struct ScenarioRun: Sendable {
             let report = try await withServices(scraping.services, logger: options.logger) {
                 // 2.–3. Services and workload; 4. settle. The checks judge what the run's clock has passed meanwhile.
                 try await Self.advancing(book, store: store) {
-                    let report = try await drive(grpc: endpoints.grpc, http: endpoints.http, observer: ledger)
+                    let driven = try await drive(grpc: endpoints.grpc, http: endpoints.http, observer: ledger)
                     await settle(store: store, ledger: ledger)
-                    return report
+                    return driven
                 }
             }
             // 5. Judge.
-            let run = RunData(store: store, driver: report, requests: ledger, scrapedTargets: scraping.results)
+            let run = RunData(store: store, driver: report.driver, requests: ledger, scrapedTargets: scraping.results)
             let judging = ContinuousClock.now
-            let verdict = book.evaluate(run)
+            var verdict = book.evaluate(run)
+            if let shards = report.shards { verdict.results.append(shards.rule) }
             let judgement = ContinuousClock.now - judging
             progress("judged \(verdict.results.count) rules in \(String(format: "%.2f", judgement.inSeconds)) s")
             return (report, verdict, judgement)
         }
 
         // 6. Report.
-        var summary = RunSummary(scenario: scenario, startedAt: startedAt, driver: report, rules: verdict.results, store: store)
+        var summary = RunSummary(scenario: scenario, startedAt: startedAt, driver: report.driver, rules: verdict.results, store: store)
         summary.alerts = verdict.alerts
+        summary.shards = report.shards?.entries
         try? recorder.close()
         try ReportFiles.write(summary, to: directory)
         return Outcome(summary: summary, directory: directory, judgement: judgement, recordingFiles: recorder.paths)
@@ -201,9 +222,16 @@ package struct ScenarioRun: Sendable {
         return endpoints
     }
 
-    /// Starts the built-in services (if any) pointed at the intake, runs the workload, then stops the services,
-    /// which flushes their telemetry.
-    private func drive(grpc: ListenAddress, http: ListenAddress, observer: RequestLedger) async throws -> DriverReport {
+    /// What the drive stage did: the driver's report (the shards' merged, when distributed) and, when
+    /// distributed, each shard's part.
+    private struct Driven: Sendable {
+        var driver: DriverReport
+        var shards: ShardCoordinator.Outcome?
+    }
+
+    /// Starts the built-in services (if any) pointed at the intake, runs the workload (or waits for the shards
+    /// to run it), then stops the services, which flushes their telemetry.
+    private func drive(grpc: ListenAddress, http: ListenAddress, observer: RequestLedger) async throws -> Driven {
         // The built-in services, in a group of their own so that they stop (and flush) before the checks run.
         let family = try scenario.services.builtin.map { try makeServices($0, grpc: grpc, http: http) }
         return try await withServices(family.map { [$0] } ?? [], logger: options.logger) {
@@ -214,18 +242,33 @@ package struct ScenarioRun: Sendable {
                 }
             }
             targetURLs.merge(options.targetOverrides) { $1 }
+            if let distribution = options.distribution {
+                if let advertised = distribution.advertisedHost, let family {
+                    for service in CFCoreService.allCases
+                    where scenario.services.targets[service.rawValue] == nil && options.targetOverrides[service.rawValue] == nil {
+                        targetURLs[service.rawValue] = try await family.baseURL(of: service, host: advertised)
+                    }
+                }
+                progress("targets for the shards: " + targetURLs.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+                let coordinator = distribution.coordinator
+                coordinator.publish(targets: targetURLs, observer: observer)
+                progress("waiting for \(coordinator.configuration.count) shards")
+                let shards = await coordinator.awaitShards(progress: options.progress)
+                return Driven(driver: shards.report, shards: shards)
+            }
             progress("targets: " + targetURLs.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
             let driver = WorkloadDriver(
                 workload: scenario.workload,
                 targets: targetURLs,
                 durationScale: options.durationScale,
+                seed: options.seed,
                 observer: observer,
                 progress: options.driverProgress
             )
             // On a signal the workload stops, and the run still settles and reports what ran.
             let report = options.stopsOnSignal ? try await Interruptible.run { try await driver.run() } : try await driver.run()
             if report.interrupted { progress("interrupted: settling and reporting what ran") }
-            return report
+            return Driven(driver: report)
         }
     }
 
@@ -237,6 +280,13 @@ package struct ScenarioRun: Sendable {
             }
         }
         configuration.timeScale = builtin.timeScale
+        var ports: [CFCoreService: Int] = [:]
+        if let distribution = options.distribution {
+            configuration.host = distribution.servicesHost
+            if distribution.servicesPortsFrom > 0 {
+                for (offset, service) in CFCoreService.allCases.enumerated() { ports[service] = distribution.servicesPortsFrom + offset }
+            }
+        }
         configuration.export.transport = builtin.otlpProtocol
         configuration.export.endpoint = "http://\(builtin.otlpProtocol == .http ? http : grpc)"
         configuration.export.metricsExportInterval = builtin.exportInterval
@@ -246,7 +296,7 @@ package struct ScenarioRun: Sendable {
             }
         }
         do {
-            return try CFCoreServices(configuration: configuration, ports: [:], logger: options.logger)
+            return try CFCoreServices(configuration: configuration, ports: ports, logger: options.logger)
         } catch {
             throw HarnessError(code: .invalidScenario, message: "\(scenario.file): services.builtin: \(error)", cause: error)
         }

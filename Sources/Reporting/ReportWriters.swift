@@ -88,6 +88,20 @@ package enum TextReport {
                 )
             }
         }
+        if let shards = summary.shards {
+            lines += [
+                "", "## Shards", "", "The merged figures above are these shards' together.", "",
+                "| shard | status | host | sent / scheduled | rate | dropped | failed | p50 | p99 |",
+                "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+            ]
+            for shard in shards {
+                let status = shard.status.rawValue.replacingOccurrences(of: "_", with: " ") + (shard.detail.map { ": \(cell($0))" } ?? "")
+                lines.append(
+                    "| \(shard.index)/\(shard.count) | \(status) | \(shard.host ?? "") | \(shard.sent) / \(shard.scheduled) | "
+                        + String(format: "%.1f/s | %d | %d | %.2f ms | %.2f ms |", shard.achievedRate, shard.droppedSlots, shard.failed, shard.p50, shard.p99)
+                )
+            }
+        }
         lines += ["", "## Telemetry received", "", "```", summary.intake.text, "```", ""]
         return lines.joined(separator: "\n")
     }

@@ -37,6 +37,8 @@ package struct RunSummary: Codable, Sendable {
     package var failingTrace: TraceWaterfall?
     /// When the scenario's alerts went pending, fired and resolved (absent without `alert_rules`).
     package var alerts: AlertTimeline?
+    /// Each shard's own figures, beside the merged ones above (absent for a run in one process).
+    package var shards: [ShardEntry]?
 
     package struct LatencyCurvePoint: Codable, Sendable, Hashable {
         package var percentile: Double

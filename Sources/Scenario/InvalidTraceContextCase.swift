@@ -1,6 +1,6 @@
 /// Invalid `traceparent` / `tracestate` headers the driver can send, from the W3C Trace Context test suite
 /// plus a few more. A correct service ignores each (starting a fresh trace) and never forwards it.
-package enum InvalidTraceContextCase: String, Sendable, CaseIterable, Hashable {
+package enum InvalidTraceContextCase: String, Sendable, CaseIterable, Hashable, Codable {
     case versionFF = "version-ff"
     case uppercaseHex = "uppercase-hex"
     case zeroTraceID = "zero-trace-id"

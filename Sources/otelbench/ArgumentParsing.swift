@@ -91,9 +91,25 @@ struct DurationArgument: ExpressibleByArgument, Hashable {
             seconds = value
             break
         }
-        guard let value = Double(number), value.isFinite, value >= 0 else { return nil }
-        duration = .milliseconds(Int64((value * seconds * 1000).rounded()))
+        // Up to about 292 million years: what fits in Int64 milliseconds.
+        guard let value = Double(number), value.isFinite, value >= 0, let milliseconds = Int64(exactly: (value * seconds * 1000).rounded()) else { return nil }
+        duration = .milliseconds(milliseconds)
     }
+
+    init(_ duration: Duration) { self.duration = duration }
+}
+
+extension DurationArgument: CustomStringConvertible {
+    /// `500ms`, `30s`, `5m`, `1h`: the largest unit that divides it.
+    var description: String {
+        let milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+        for (unit, size) in [("h", Int64(3_600_000)), ("m", 60_000), ("s", 1000)] where milliseconds >= size && milliseconds % size == 0 {
+            return "\(milliseconds / size)\(unit)"
+        }
+        return "\(milliseconds)ms"
+    }
+
+    var defaultValueDescription: String { description }
 }
 
 extension SinkKind {

@@ -10,7 +10,7 @@ struct OTelBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "otelbench",
         abstract: "A telemetry conformance and load-test harness: OTLP receiver, sinks, workloads and checks.",
-        subcommands: [Run.self, Check.self, Receive.self, ServicesCommand.self, Generate.self, Validate.self, LintMetrics.self]
+        subcommands: [Run.self, Check.self, Receive.self, IntakeCommand.self, Merge.self, ServicesCommand.self, Generate.self, Validate.self, LintMetrics.self]
     )
 
     static func main() async {

@@ -24,16 +24,41 @@ struct Run: AsyncParsableCommand {
     var baseline: String?
     @Flag(help: "No progress lines.") var quiet = false
     @OptionGroup var recording: RecordOptions
+    @Option(help: ArgumentHelp("Seed of the workload's draws: arrivals, request mix, trace ids.", valueName: "n"))
+    var seed: UInt64 = WorkloadDriver.defaultSeed
+    @Option(
+        help: ArgumentHelp(
+            "Send only shard I of N (0-based) of the workload, for a run spread over several machines; with --intake. Judging is the intake's.",
+            valueName: "I/N"
+        )
+    )
+    var shard: String?
+    @Option(help: ArgumentHelp("The central intake's control API (`otelbench intake`), for --shard.", valueName: "url"))
+    var intake: String?
 
     func validate() throws {
         guard durationScale > 0, durationScale.isFinite else { throw ValidationError("--duration-scale must be > 0 (got \(durationScale))") }
+        if let shard {
+            do { _ = try Shard(parsing: shard) } catch { throw ValidationError("--shard: \(error)") }
+            guard let intake, intake.hasPrefix("http://") || intake.hasPrefix("https://") else {
+                throw ValidationError("--shard needs --intake URL, the central intake's control API (e.g. http://otelbench-intake:4320)")
+            }
+            if baseline != nil { throw ValidationError("--baseline is the intake's to compare with: pass it to `otelbench intake`") }
+        } else if intake != nil {
+            throw ValidationError("--intake is for shards: add --shard I/N")
+        }
         for target in targets where !target.contains("=") || !(target.split(separator: "=", maxSplits: 1).last?.hasPrefix("http") ?? false) {
             throw ValidationError("--target must be NAME=URL, e.g. tasks=https://staging.example.com (got \(target))")
         }
     }
 
     func run() async throws {
+        if let shard, let intake {
+            try await runShard(try Shard(parsing: shard), intake: intake)
+            return
+        }
         var options = ScenarioRun.Options(reportDirectory: reportDir, durationScale: durationScale)
+        options.seed = seed
         options.baselinePath = baseline
         options.recordFormat = recording.recordFormat
         options.recordCompression = recording.recordCompression
@@ -58,6 +83,55 @@ struct Run: AsyncParsableCommand {
         let recordings = outcome.recordingFiles.map { ($0 as NSString).lastPathComponent }
         Terminal.out("reports: \(outcome.directory)/{\((["summary.json", "junit.xml", "report.md", "report.html"] + recordings).joined(separator: ","))}")
         if !outcome.passed { throw ExitCode(1) }
+    }
+
+    /// One shard's part: the intake judges; this prints what the shard sent.
+    private func runShard(_ shard: Shard, intake: String) async throws {
+        var options = ShardRun.Options(shard: shard, intake: intake)
+        options.reportDirectory = reportDir
+        options.durationScale = durationScale
+        options.seed = seed
+        options.targetOverrides = parsedTargets
+        if !quiet {
+            options.progress = { line in
+                Terminal.clearProgress(enabled: true)
+                Terminal.err(line)
+            }
+            options.driverProgress = Self.printProgress
+        }
+        let outcome: ShardRun.Outcome
+        do {
+            outcome = try await ShardRun(scenarioPath: scenarioPath, options: options).run()
+        } catch let error as HarnessError {
+            throw UsageError(error.message)
+        }
+        Terminal.clearProgress(enabled: !quiet)
+        for phase in outcome.report.phases {
+            Terminal.out(
+                String(
+                    format: "shard \(shard) %@: sent %d of %d scheduled, %.1f/s, %d dropped",
+                    phase.name,
+                    phase.sentCount,
+                    phase.scheduled,
+                    phase.achievedRate,
+                    phase.droppedSlots
+                )
+            )
+        }
+        if outcome.undeliveredEvents > 0 { Terminal.out("shard \(shard): \(outcome.undeliveredEvents) request events did not reach the intake") }
+        if let path = outcome.resultPath { Terminal.out("result: \(path)") }
+        Terminal.out("shard \(shard): \(outcome.completed ? "done" : "INCOMPLETE"); the verdict is the intake's (otelbench merge --intake \(intake))")
+        if !outcome.completed { throw ExitCode(1) }
+    }
+
+    /// `--target NAME=URL`s as a dictionary.
+    private var parsedTargets: [String: String] {
+        var result: [String: String] = [:]
+        for target in targets {
+            let parts = target.split(separator: "=", maxSplits: 1).map(String.init)
+            result[parts[0]] = parts[1]
+        }
+        return result
     }
 
     /// Redrawn in place on a terminal; a plain line every 5 s in logs (CI).

@@ -73,6 +73,13 @@ package final class CFCoreServices: Service, Sendable {
         try await peers.baseURL(of: service)
     }
 
+    /// The base URL of `service` under another host name (`http://host:port`): how machines elsewhere reach it
+    /// when it listens on all addresses.
+    package func baseURL(of service: CFCoreService, host: String) async throws -> String {
+        let port = try await peers.port(of: service).value().port
+        return "http://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+    }
+
     /// Runs every service and its telemetry until graceful shutdown, then flushes.
     ///
     /// - Throws: ``ConfigurationError`` when the family is already running (it runs once), or whatever stopped a

@@ -75,7 +75,7 @@ package struct RequestReport: Sendable, Codable {
 }
 
 /// One phase as it ran.
-package struct PhaseReport: Sendable {
+package struct PhaseReport: Sendable, Codable {
     package var name: String
     package var plannedDuration: Duration
     package var elapsed: Duration
@@ -133,7 +133,7 @@ package struct TimelineBucket: Sendable, Codable, Hashable {
 }
 
 /// Everything the driver did.
-package struct DriverReport: Sendable {
+package struct DriverReport: Sendable, Codable {
     package var phases: [PhaseReport] = []
     /// Ctrl-C or cancellation stopped the workload early.
     package var interrupted = false

@@ -2,7 +2,7 @@ import Foundation
 package import Scenario
 
 /// The W3C trace context the driver sends with one request, and what it chose.
-package struct SentTraceContext: Sendable, Hashable {
+package struct SentTraceContext: Sendable, Hashable, Codable {
     /// 32 hex digits the driver chose (also for an invalid case: the id it built the invalid header around).
     package var traceID: String
     /// 16 hex digits: the driver's span id, which the service's first server span must have as parent.

@@ -24,12 +24,18 @@ package struct WorkloadDriver: Sendable {
     package let progress: (@Sendable (DriverProgress) -> Void)?
     /// Told of every request as it is sent and as it ends; the driver keeps none of them.
     package let observer: (any RequestObserver)?
+    /// The part of the schedule this driver sends (all of it by default).
+    package let shard: Shard
+
+    /// The seed every run uses unless told otherwise: the same scenario sends the same requests.
+    package static let defaultSeed: UInt64 = 0x0be1_c4
 
     package init(
         workload: WorkloadSection,
         targets: [String: String],
         durationScale: Double = 1,
-        seed: UInt64 = 0x0be1_c4,
+        seed: UInt64 = WorkloadDriver.defaultSeed,
+        shard: Shard = .whole,
         observer: (any RequestObserver)? = nil,
         progress: (@Sendable (DriverProgress) -> Void)? = nil
     ) {
@@ -37,6 +43,7 @@ package struct WorkloadDriver: Sendable {
         self.targets = targets
         self.durationScale = durationScale
         self.seed = seed
+        self.shard = shard
         self.observer = observer
         self.progress = progress
     }
@@ -113,9 +120,13 @@ package struct WorkloadDriver: Sendable {
                     }
                 }
                 var dropped = 0
+                var position = 0
                 while let time = arrivals.next() {
+                    // Every shard draws every slot, so that the random streams stay in step; each sends its own.
+                    defer { position += 1 }
+                    let owned = shard.owns(position)
                     if Task.isCancelled {
-                        scheduled += 1
+                        if owned { scheduled += 1 }
                         break
                     }
                     let template = requestPicker.pick(&slotRandom)
@@ -123,8 +134,9 @@ package struct WorkloadDriver: Sendable {
                         intended: phaseStart + .nanoseconds(Int64(time * 1e9)),
                         template: template,
                         trace: template.trace.generate(random: &slotRandom),
-                        index: scheduled
+                        index: position
                     )
+                    guard owned else { continue }
                     scheduled += 1
                     try? await Task.sleep(until: slot.intended, clock: .continuous)
                     if !queue.offer(slot) {
@@ -133,7 +145,10 @@ package struct WorkloadDriver: Sendable {
                     }
                 }
                 // Slots an interruption left unsent still count as scheduled.
-                while arrivals.next() != nil { scheduled += 1 }
+                while arrivals.next() != nil {
+                    if shard.owns(position) { scheduled += 1 }
+                    position += 1
+                }
                 queue.finish()
                 await group.waitForAll()
                 return dropped
@@ -141,7 +156,7 @@ package struct WorkloadDriver: Sendable {
         } else if case .closed(let users, let thinkTime) = phase.arrival {
             let seeds = (0..<users).map { _ in phaseRandom.next() }
             await withTaskGroup(of: Void.self) { group in
-                for user in 0..<users {
+                for user in 0..<users where shard.owns(user) {
                     group.addTask {
                         var userRandom = SeededRandom(seed: seeds[user])
                         var index = 0
