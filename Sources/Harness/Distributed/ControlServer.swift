@@ -48,7 +48,7 @@ struct ControlResponder: HTTPResponder {
             }
             if method == .post, parts == ["v1", "shards"] {
                 let registration = try await decode(ShardRegistration.self, from: request)
-                return try Self.json(.ok, coordinator.register(registration, host: registration.hostName))
+                return try Self.json(.ok, coordinator.register(registration))
             }
             if parts.count == 4, parts[0] == "v1", parts[1] == "shards" {
                 let index = try Self.shardIndex(parts[2])

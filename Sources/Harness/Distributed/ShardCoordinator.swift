@@ -34,7 +34,6 @@ package final class ShardCoordinator: Sendable {
 
     struct Registered {
         var registration: ShardRegistration
-        var host: String?
         var lastHeard: ContinuousClock.Instant
         var result: ShardResult?
         var died: String?
@@ -62,7 +61,7 @@ package final class ShardCoordinator: Sendable {
     // MARK: The shards' calls
 
     /// Takes a shard's registration, or refuses it when it does not add up with the shards before it.
-    package func register(_ registration: ShardRegistration, host: String?) throws(ShardRefusal) -> ShardPlan {
+    package func register(_ registration: ShardRegistration) throws(ShardRefusal) -> ShardPlan {
         let shard = registration.shard
         let result: Result<ShardPlan, ShardRefusal> = state.withLock { state in
             if let cancelled = state.cancelled { return .failure(ShardRefusal("the run was called off: \(cancelled)")) }
@@ -77,7 +76,7 @@ package final class ShardCoordinator: Sendable {
                 guard existing.registration.instance == registration.instance else {
                     return .failure(
                         ShardRefusal(
-                            "shard \(shard) is already registered\(existing.host.map { " from \($0)" } ?? ""): give each shard its own index (0 to \(shard.count - 1))"
+                            "shard \(shard) is already registered from \(existing.registration.hostName): give each shard its own index (0 to \(shard.count - 1))"
                         )
                     )
                 }
@@ -106,7 +105,7 @@ package final class ShardCoordinator: Sendable {
             if state.startAt != nil, state.shards[shard.index] == nil {
                 return .failure(ShardRefusal("shard \(shard) registered after the run started"))
             }
-            state.shards[shard.index] = Registered(registration: registration, host: host, lastHeard: .now)
+            state.shards[shard.index] = Registered(registration: registration, lastHeard: .now)
             scheduleStartIfReady(&state)
             return .success(plan(state))
         }
@@ -250,14 +249,18 @@ package final class ShardCoordinator: Sendable {
             }
             if let result = shard.result {
                 reports.append(result.report)
-                entries.append(ShardEntry(index: index, count: configuration.count, status: .finished, host: shard.host, report: result.report))
+                entries.append(
+                    ShardEntry(index: index, count: configuration.count, status: .finished, host: shard.registration.hostName, report: result.report)
+                )
                 if result.undeliveredEvents > 0 {
                     problems.append("\(name) could not deliver \(result.undeliveredEvents) request events to the intake: the checks did not see those requests")
                 }
                 if result.report.interrupted { problems.append("\(name) was interrupted: it sent only part of its schedule") }
             } else {
                 let detail = shard.died ?? state.cancelled ?? "never reported"
-                entries.append(ShardEntry(index: index, count: configuration.count, status: .died, detail: detail, host: shard.host, report: nil))
+                entries.append(
+                    ShardEntry(index: index, count: configuration.count, status: .died, detail: detail, host: shard.registration.hostName, report: nil)
+                )
                 problems.append("\(name) died (\(detail)): its requests are missing from the run")
             }
         }

@@ -81,6 +81,11 @@ package struct ShardEvents: Codable, Sendable, Hashable {
     package struct Sending: Codable, Sendable, Hashable {
         package var context: SentTraceContext
         package var name: String
+
+        package init(context: SentTraceContext, name: String) {
+            self.context = context
+            self.name = name
+        }
     }
 
     package enum Event: Codable, Sendable, Hashable {

@@ -130,6 +130,11 @@ package struct PhaseReport: Sendable, Codable {
 package struct TimelineBucket: Sendable, Codable, Hashable {
     package var completed = 0
     package var failed = 0
+
+    package init(completed: Int = 0, failed: Int = 0) {
+        self.completed = completed
+        self.failed = failed
+    }
 }
 
 /// Everything the driver did.
