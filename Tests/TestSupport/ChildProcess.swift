@@ -45,6 +45,11 @@ package final class ChildProcess: @unchecked Sendable {
     }
 
     package var isRunning: Bool { process.isRunning }
+
+    /// Sends `signal` now (SIGKILL: the process dies at once, as on a crashed or evicted machine).
+    package func send(_ signal: Int32) {
+        if process.isRunning { kill(process.processIdentifier, signal) }
+    }
     /// Standard output so far.
     package var stdout: String { (try? String(contentsOf: folder.appendingPathComponent("stdout"), encoding: .utf8)) ?? "" }
     /// Standard error so far.

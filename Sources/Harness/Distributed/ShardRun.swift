@@ -94,7 +94,18 @@ package struct ShardRun: Sendable {
         )
         // 1. Register (the intake may come up after the shards) and wait for the others and the services.
         let deadline = ContinuousClock.now + options.connectTimeout
-        var plan: ShardPlan = try await client.retrying(until: deadline) { try await client.post("/v1/shards", registration) }
+        var plan: ShardPlan
+        do {
+            plan = try await client.retrying(until: deadline) { try await client.post("/v1/shards", registration) }
+        } catch let refusal as ShardRefusal {
+            throw HarnessError(code: .refusedByIntake, message: "the intake at \(options.intake) refused shard \(shard): \(refusal)", cause: refusal)
+        } catch {
+            throw HarnessError(
+                code: .intakeUnreachable,
+                message: "cannot register with the intake at \(options.intake) within \(options.connectTimeout): \(error)",
+                cause: error
+            )
+        }
         progress("shard \(shard): registered with \(options.intake)")
         var announced: [Int] = []
         while plan.startAt == nil || plan.targets == nil {
