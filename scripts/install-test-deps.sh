@@ -9,6 +9,8 @@
 #   - $REPO/.venv-remote-write: the Prometheus remote-write exporter and cramjam (snappy oracle),
 #     Tests/Interop/requirements-remote-write.txt
 #   - $REPO/.venv-elasticsearch: the official Elasticsearch Python client, Tests/Interop/requirements-elasticsearch.txt
+#   - kubectl (Debian's kubernetes-client, if missing) and $REPO/.venv-kubernetes: kubernetes-validate,
+#     Tests/Interop/requirements-kubernetes.txt (the deploy/kubernetes manifest test)
 # Idempotent: a re-run with everything in place makes no network call.
 # Needs root for apt (only when something is missing). Reaches only Debian's
 # apt repositories and PyPI.
@@ -85,6 +87,26 @@ extra_venv "$REPO/.venv-remote-write" "$REPO/Tests/Interop/requirements-remote-w
   'import opentelemetry.exporter.prometheus_remote_write, cramjam, prometheus_client'
 extra_venv "$REPO/.venv-elasticsearch" "$REPO/Tests/Interop/requirements-elasticsearch.txt" \
   'import elasticsearch, elasticsearch.helpers'
+
+# --- Kubernetes manifests (deploy/kubernetes; Tests/OTelBenchTests/KubernetesManifestTests.swift) ---
+# kubectl renders them (`kubectl kustomize`, no cluster), from Debian's kubernetes-client when it is missing;
+# kubernetes-validate checks them against the API schemas, in .venv-kubernetes
+# (Tests/Interop/requirements-kubernetes.txt). Nothing is fetched when both are in place.
+if ! command -v kubectl >/dev/null 2>&1; then
+  log "apt-get install kubernetes-client (kubectl)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends kubernetes-client >/dev/null
+fi
+# The manifests need kustomize v4.5 or later inside kubectl (kubectl 1.24+: replacements, labels); Debian 12's
+# kubernetes-client is 1.20 (kustomize v2), so say so here rather than leave it to the test's failure.
+if ! kubectl version --client 2>/dev/null | grep -qE 'Kustomize Version: v([5-9]|4\.[5-9])'; then
+  log "warning: $(command -v kubectl) embeds no kustomize v4.5+ ($(kubectl version --client 2>&1 | tr '\n' ' ')): KubernetesManifestTests will fail; install kubectl 1.24 or later"
+fi
+extra_venv "$REPO/.venv-kubernetes" "$REPO/Tests/Interop/requirements-kubernetes.txt" \
+  'import kubernetes_validate, yaml'
+echo "install-test-deps: $(kubectl version --client 2>/dev/null | head -1); kubernetes-validate $("$REPO/.venv-kubernetes/bin/kubernetes-validate" --version 2>&1) in .venv-kubernetes"
+# --- end Kubernetes manifests ---
 
 pinned="$(grep -E '^opentelemetry-(sdk|exporter-otlp-proto-grpc|exporter-otlp-proto-http)==' "$REQ" | tr '\n' ' ')"
 echo "install-test-deps: ${pinned}in $VENV ($("$VENV/bin/python" -V 2>&1)); curl at $(command -v curl)"
