@@ -81,11 +81,14 @@ struct ControlResponder: HTTPResponder {
                 guard let (verdict, directory) = coordinator.verdict else {
                     return Self.text(.serviceUnavailable, "not judged yet: no reports")
                 }
-                // Only the files the verdict lists: never a path from the request.
-                guard verdict.files.contains(name), let data = FileManager.default.contents(atPath: directory + "/" + name) else {
+                // Only the files the verdict lists: never a path from the request. Streamed from disk in chunks
+                // (a long run's recording is large).
+                let path = directory + "/" + name
+                guard verdict.files.contains(name), FileManager.default.fileExists(atPath: path) else {
                     return Self.text(.notFound, "no report \(name): the reports are \(verdict.files.joined(separator: ", "))")
                 }
-                return Response(status: .ok, headers: [.contentType: "application/octet-stream"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+                let body = try await FileIO().loadFile(path: path, context: context)
+                return Response(status: .ok, headers: [.contentType: "application/octet-stream"], body: body)
             }
             return Self.text(.notFound, "no endpoint \(method) \(request.uri.path): see GET /healthz, POST /v1/shards, GET /v1/verdict")
         } catch let refusal as ShardRefusal {

@@ -275,8 +275,26 @@ struct ControlClient: Sendable {
         var request = HTTPClientRequest(url: base + path)
         request.method = .GET
         let response = try await client.execute(request, timeout: .seconds(30))
-        let body = try await response.body.collect(upTo: 256 << 20)
+        let body = try await response.body.collect(upTo: 16 << 20)
         return (Int(response.status.code), Data(buffer: body), response.headers.first(name: "retry-after").flatMap(Int.init))
+    }
+
+    /// Writes `path`'s body into the file `destination` as it arrives (a recording can be gigabytes); returns the
+    /// status, and writes nothing unless it is 200.
+    func download(_ path: String, to destination: URL) async throws -> Int {
+        var request = HTTPClientRequest(url: base + path)
+        request.method = .GET
+        let response = try await client.execute(request, deadline: .distantFuture)
+        guard response.status == .ok else { return Int(response.status.code) }
+        guard FileManager.default.createFile(atPath: destination.path, contents: nil) else {
+            throw ControlError(message: "cannot create \(destination.path)")
+        }
+        let file = try FileHandle(forWritingTo: destination)
+        defer { try? file.close() }
+        for try await chunk in response.body {
+            try file.write(contentsOf: chunk.readableBytesView)
+        }
+        return 200
     }
 
     /// Runs `body` until it succeeds, a refusal comes back, or `deadline` passes (then its last error).

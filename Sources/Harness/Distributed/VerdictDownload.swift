@@ -57,13 +57,15 @@ package struct VerdictDownload: Sendable {
             throw HarnessError(code: .cannotWriteReports, message: "cannot create \(directory): \(error)", cause: error)
         }
         for name in files where !name.contains("/") {
-            let answer = try await control.fetch("/v1/reports/\(name)")
-            guard answer.status == 200 else {
-                throw HarnessError(code: .intakeUnreachable, message: "\(intake)/v1/reports/\(name): HTTP \(answer.status)")
-            }
             let path = URL(fileURLWithPath: directory).appendingPathComponent(name)
-            do { try answer.body.write(to: path) } catch {
-                throw HarnessError(code: .cannotWriteReports, message: "cannot write \(path.path): \(error)", cause: error)
+            let status: Int
+            do {
+                status = try await control.download("/v1/reports/\(name)", to: path)
+            } catch let error as ControlError {
+                throw HarnessError(code: .cannotWriteReports, message: "\(error)", cause: error)
+            }
+            guard status == 200 else {
+                throw HarnessError(code: .intakeUnreachable, message: "\(intake)/v1/reports/\(name): HTTP \(status)")
             }
         }
     }
