@@ -8,16 +8,19 @@ import Workload
 ///
 /// For every request that carried a valid, sampled context: a span of the driver's trace has the driver's
 /// span id as parent; every span's parent resolves within the trace; a server span below the first hop has
-/// a client span as parent, and every client span has the callee's server span below it; `tracestate` arrives unchanged on every span. For unsampled requests no span
-/// may be exported; for an invalid `traceparent` the service must start a fresh trace (no span may carry the
-/// id the invalid header was built around); an invalid `tracestate` must not travel on.
+/// a client span as parent, and every client span has the callee's server span below it; `tracestate` arrives
+/// unchanged on every span. For unsampled requests no span may be exported. A W3C test-suite case
+/// (`trace: {w3c: NAME}`, ``TraceContextCase``) is judged by its expectation: a case the service must continue
+/// is judged as a valid context, with the tracestate the case expects (whitespace removed, several headers
+/// joined); a case whose tracestate is invalid must continue the trace with no tracestate on any span; a case
+/// whose traceparent is invalid or missing must start a fresh trace (no span may carry the id the invalid
+/// header was built around).
 ///
-/// Silence is not proof: an unsampled or invalid request counts only with positive evidence. For an invalid
-/// `traceparent`, a fresh trace's root server span for that request (its method and `url.path` those of the
-/// request's template; each span proves one request); for an invalid `tracestate`, spans of the request's own
-/// trace; for an unsampled request, an answer and server spans of the same endpoint (or, without the workload's
-/// templates, any span) elsewhere in the run. Requests without evidence are named in a failure line; with no
-/// request judged at all, the rule is `no_data`.
+/// Silence is not proof: an unsampled or restarted request counts only with positive evidence. For a restart,
+/// a fresh trace's root server span for that request (its method and `url.path` those of the request's
+/// template; each span proves one request); for an unsampled request, an answer and server spans of the same
+/// endpoint (or, without the workload's templates, any span) elsewhere in the run. Requests without evidence
+/// are named in a failure line; with no request judged at all, the rule is `no_data`.
 ///
 /// Subjects: every broken trace (at most 20) with its first problem.
 package struct PropagationCheck: Check {
@@ -123,9 +126,15 @@ package struct PropagationCheck: Check {
         return remaining.hasSuffix(literals[literals.count - 1])
     }
 
-    static func sampledProblems(request: SentRequest, spans: [Span]) -> [String] {
-        let prefix = "trace \(request.traceID) (\(request.name))"
-        guard !spans.isEmpty else { return ["\(prefix): no span arrived; the driver's context was not continued (or the spans were lost)"] }
+    /// What is wrong with the trace of a request whose context the services must continue: every span of the
+    /// driver's trace, linked to the driver's span, each carrying `tracestate`'s list members (the template's, by
+    /// default; for a W3C `case`, the case's expectation, where nil means none).
+    static func sampledProblems(request: SentRequest, spans: [Span], tracestate expected: String?? = .none, case w3c: TraceContextCase? = nil) -> [String] {
+        let prefix = "trace \(request.traceID) (\(request.name)\(w3c.map { ", w3c \($0.rawValue)" } ?? ""))"
+        guard !spans.isEmpty else {
+            let cause = w3c.map { _ in "the service did not continue the driver's valid traceparent" } ?? "the driver's context was not continued"
+            return ["\(prefix): no span arrived; \(cause) (or the spans were lost)"]
+        }
         var problems: [String] = []
         let ids = Set(spans.map(\.spanID.hex))
         if !spans.contains(where: { $0.parentSpanID?.hex == request.spanID }) {
@@ -134,6 +143,7 @@ package struct PropagationCheck: Check {
                 "\(prefix): no span has the driver's span id \(request.spanID) as parent\(roots.first.map { "; root span: \(describe($0))" } ?? "")"
             )
         }
+        let tracestate: String? = expected ?? request.tracestate
         for span in spans {
             if let parent = span.parentSpanID?.hex, parent != request.spanID, !ids.contains(parent) {
                 problems.append("\(prefix): orphan \(describe(span)): parent \(parent) is not in the trace")
@@ -152,24 +162,23 @@ package struct PropagationCheck: Check {
                     "\(prefix): client \(describe(span)) has no span below it: the callee did not continue the trace (traceparent dropped on the call?)"
                 )
             }
-            if let tracestate = request.tracestate, members(span.traceState) != members(tracestate) {
-                problems.append("\(prefix): \(describe(span)) carries tracestate '\(span.traceState)', sent '\(tracestate)'")
+            if let tracestate, members(span.traceState) != members(tracestate) {
+                problems.append("\(prefix): \(describe(span)) carries tracestate '\(span.traceState)', expected '\(tracestate)'")
+            } else if tracestate == nil, w3c != nil, !members(span.traceState).isEmpty {
+                let why = w3c?.expectation == .dropsTracestate ? "the sent tracestate is invalid and must be dropped" : "none was sent"
+                problems.append("\(prefix): \(describe(span)) carries tracestate '\(span.traceState)'; \(why)")
             }
         }
         return problems
     }
 
-    static func invalidCaseProblems(_ invalid: InvalidTraceContextCase, request: SentRequest, spans: [Span]) -> [String] {
-        let prefix = "trace \(request.traceID) (\(request.name), invalid \(invalid.rawValue))"
-        if invalid.invalidatesTraceparent {
-            // Uppercase hex and zero ids are invalid per W3C: continuing them is propagating an invalid header.
-            guard let span = spans.first else { return [] }
-            return ["\(prefix): \(spans.count) spans continue the trace of an invalid traceparent, e.g. \(describe(span)); a fresh trace was expected"]
-        }
-        let invalidState = invalid.headers(traceID: request.traceID, spanID: request.spanID).first { $0.0 == "tracestate" }?.1
-        return spans.filter { $0.traceState == invalidState && !$0.traceState.isEmpty }.prefix(1).map {
-            "\(prefix): \(describe($0)) forwards the invalid tracestate unchanged"
-        }
+    /// A W3C case whose traceparent a correct service ignores: no span may continue the trace it names.
+    static func restartProblems(_ w3c: TraceContextCase, request: SentRequest, spans: [Span]) -> [String] {
+        // Uppercase hex and zero ids are invalid per W3C: continuing them is propagating an invalid header.
+        guard let span = spans.first else { return [] }
+        return [
+            "trace \(request.traceID) (\(request.name), w3c \(w3c.rawValue)): \(spans.count) spans continue the trace of an invalid traceparent, e.g. \(describe(span)); a fresh trace was expected"
+        ]
     }
 
     /// The list members of a `tracestate`, in order: W3C allows optional whitespace around the commas, and

@@ -220,7 +220,8 @@ package final class RequestLedger: SpanObserver, RequestObserver {
     }
 
     static func expectsSpans(_ request: SentRequest) -> Bool {
-        request.propagated && request.sampled && request.invalidCase == nil && request.outcome != .connectionError && request.outcome != .timeout
+        request.propagated && request.sampled && request.outcome != .connectionError && request.outcome != .timeout
+            && request.invalidCase.flatMap(TraceContextCase.init(rawValue:)).map { !$0.invalidatesTraceparent } ?? true
     }
 
     /// One request of the driver, with every span of its trace.
@@ -239,18 +240,21 @@ package final class RequestLedger: SpanObserver, RequestObserver {
         state.tallies.traces += 1
         let template = templates[request.name]
         let found: [String]
-        if let invalid = request.invalidCase.flatMap(InvalidTraceContextCase.init(rawValue:)) {
-            found = PropagationCheck.invalidCaseProblems(invalid, request: request, spans: spans)
-            if found.isEmpty {
-                if invalid.invalidatesTraceparent {
+        if let w3c = request.invalidCase.flatMap(TraceContextCase.init(rawValue:)) {
+            switch w3c.expectation {
+            case .restart:
+                found = PropagationCheck.restartProblems(w3c, request: request, spans: spans)
+                if found.isEmpty {
                     // Proven by a fresh trace's root server span for the request, matched at the end.
                     state.tallies.awaitingFreshRoot[request.name, default: .init(example: request.traceID)].count += 1
-                } else if spans.isEmpty {
-                    state.tallies.unproven[request.name, default: .init(example: request.traceID)].count += 1
                 } else {
                     state.tallies.checked += 1
                 }
-            } else {
+            case .continues(let tracestate):
+                found = PropagationCheck.sampledProblems(request: request, spans: spans, tracestate: tracestate, case: w3c)
+                state.tallies.checked += 1
+            case .dropsTracestate:
+                found = PropagationCheck.sampledProblems(request: request, spans: spans, tracestate: nil, case: w3c)
                 state.tallies.checked += 1
             }
         } else if !request.sampled {

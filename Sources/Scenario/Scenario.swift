@@ -171,10 +171,11 @@ package struct TraceContextSpec: Sendable, Hashable {
     package var sampled: Bool = true
     /// A `tracestate` to send (and expect unchanged on every span).
     package var tracestate: String?
-    /// Send this invalid `traceparent` (or `tracestate`) instead, to check the service starts a fresh trace.
-    package var invalid: InvalidTraceContextCase?
+    /// Send this case of the W3C test suite instead (`w3c:`), to check the service continues the trace, drops
+    /// only the tracestate, or starts a fresh trace, as the case requires.
+    package var invalid: TraceContextCase?
 
-    package init(propagate: Bool = true, sampled: Bool = true, tracestate: String? = nil, invalid: InvalidTraceContextCase? = nil) {
+    package init(propagate: Bool = true, sampled: Bool = true, tracestate: String? = nil, invalid: TraceContextCase? = nil) {
         self.propagate = propagate
         self.sampled = sampled
         self.tracestate = tracestate

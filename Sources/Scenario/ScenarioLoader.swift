@@ -306,12 +306,19 @@ struct ScenarioParser {
 
     func traceSpec(_ field: Field) -> TraceContextSpec {
         var spec = TraceContextSpec()
-        guard let entries = reader.mapping(field, allowed: ["propagate", "sampled", "tracestate", "invalid"]) else { return spec }
+        guard let entries = reader.mapping(field, allowed: ["propagate", "sampled", "tracestate", "w3c", "invalid"]) else { return spec }
         if let value = entries["propagate"].flatMap({ reader.bool($0) }) { spec.propagate = value }
         if let value = entries["sampled"].flatMap({ reader.bool($0) }) { spec.sampled = value }
         spec.tracestate = entries["tracestate"].flatMap { reader.string($0) }
-        spec.invalid = entries["invalid"].flatMap { reader.choice($0, of: InvalidTraceContextCase.allCases.map(\.rawValue)) }
-            .flatMap(InvalidTraceContextCase.init(rawValue:))
+        // `w3c:` names any case of the W3C suite; `invalid:` (the older spelling) the same names.
+        if let old = entries["invalid"], entries["w3c"] != nil {
+            reader.fail(old, "give either w3c or invalid (the older spelling of w3c), not both")
+        }
+        spec.invalid = (entries["w3c"] ?? entries["invalid"]).flatMap { reader.choice($0, of: TraceContextCase.allCases.map(\.rawValue)) }
+            .flatMap(TraceContextCase.init(rawValue:))
+        if spec.invalid != nil, let tracestate = entries["tracestate"] {
+            reader.fail(tracestate, "a w3c case sends its own tracestate: remove tracestate, or the w3c case")
+        }
         return spec
     }
 

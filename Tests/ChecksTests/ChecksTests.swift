@@ -14,7 +14,7 @@ import Workload
         span: String,
         sampled: Bool = true,
         tracestate: String? = nil,
-        invalid: InvalidTraceContextCase? = nil,
+        invalid: TraceContextCase? = nil,
         latency: Double = 0.01
     ) -> SentRequest {
         SentRequest(
@@ -107,7 +107,54 @@ import Workload
         let result = PropagationCheck().result(leaked)
         #expect(result.verdict == .fail)
         #expect(result.evidence.contains { $0.contains("unsampled") })
-        #expect(result.evidence.contains { $0.contains("invalid version-ff") && $0.contains("fresh trace was expected") })
+        #expect(result.evidence.contains { $0.contains("w3c version-ff") && $0.contains("fresh trace was expected") })
+    }
+
+    /// Every W3C case is judged by its expectation from the exported spans: a case to continue as a valid
+    /// context with the tracestate the case expects, an invalid tracestate as a continued trace with none on any
+    /// span, and each of the service's possible mistakes named.
+    @Test func w3cCasesAreJudgedByTheirExpectation() {
+        let server = "1111111111111111"
+        func judged(_ w3c: TraceContextCase, _ spans: (String) -> [Span]) -> RuleResult {
+            PropagationCheck().result(run(spans(t1), [sent(trace: t1, span: driverSpan, invalid: w3c)]))
+        }
+        func continued(state: String) -> (String) -> [Span] {
+            { trace in [span(trace: trace, id: server, parent: driverSpan, kind: .server, state: state)] }
+        }
+        // Continue, with the tracestate the case expects: list members compared, whitespace aside.
+        #expect(judged(.tracestateWhitespace, continued(state: "foo=1, bar=2,baz=3")).verdict == .pass)
+        #expect(judged(.tracestate32Members, continued(state: TraceContextCase.members(1...32))).verdict == .pass)
+        #expect(judged(.futureVersion, continued(state: "")).verdict == .pass)
+        let lostState = judged(.tracestateMultipleHeaders, continued(state: "foo=1,bar=2"))
+        #expect(
+            lostState.verdict == .fail && lostState.evidence.contains { $0.contains("expected 'foo=1,bar=2,rojo=1,congo=2,baz=3'") },
+            "\(lostState.evidence)"
+        )
+        let restarted = judged(.futureVersionTrailer, { _ in [] })
+        #expect(
+            restarted.verdict == .fail && restarted.evidence.contains { $0.contains("did not continue the driver's valid traceparent") },
+            "\(restarted.evidence)"
+        )
+        // Drop only the tracestate: the trace continues with none.
+        #expect(judged(.tracestateDuplicateKeys, continued(state: "")).verdict == .pass)
+        let forwarded = judged(.tracestateUppercaseKey, continued(state: "FOO=1"))
+        #expect(forwarded.verdict == .fail && forwarded.evidence.contains { $0.contains("the sent tracestate is invalid and must be dropped") })
+        let thrownAway = judged(.tracestate33Members, { trace in [span(trace: "2af7651916cd43dd8448eb211c80319c", id: server, parent: nil, kind: .server)] })
+        #expect(thrownAway.verdict == .fail && thrownAway.evidence.contains { $0.contains("no span arrived") }, "a bad tracestate must not restart the trace")
+        // Restart: continuing is the mistake.
+        let continuedInvalid = judged(.duplicateTraceparent, continued(state: ""))
+        #expect(continuedInvalid.verdict == .fail && continuedInvalid.evidence.contains { $0.contains("fresh trace was expected") })
+        // Every case has an expectation, and the three kinds are all there.
+        let kinds = Set(
+            TraceContextCase.allCases.map { w3c -> String in
+                switch w3c.expectation {
+                case .restart: "restart"
+                case .continues: "continues"
+                case .dropsTracestate: "drops"
+                }
+            }
+        )
+        #expect(kinds == ["restart", "continues", "drops"])
     }
 
     /// An invalid context counts with a fresh trace's server span for that request; an unsampled one with

@@ -233,6 +233,16 @@ import Testing
             yaml: base.replacingOccurrences(of: "path: /tasks}", with: "path: /tasks, trace: {invalid: version-fe}}"),
             expected: "unknown value 'version-fe' (did you mean 'version-ff'?)"
         ),
+        Mistake(
+            name: "both spellings of a W3C case",
+            yaml: base.replacingOccurrences(of: "path: /tasks}", with: "path: /tasks, trace: {w3c: empty, invalid: empty}}"),
+            expected: "give either w3c or invalid (the older spelling of w3c), not both"
+        ),
+        Mistake(
+            name: "a tracestate beside a W3C case",
+            yaml: base.replacingOccurrences(of: "path: /tasks}", with: "path: /tasks, trace: {w3c: random-flag, tracestate: \"a=1\"}}"),
+            expected: "a w3c case sends its own tracestate"
+        ),
     ]
 
     @Test(arguments: mistakes)

@@ -69,7 +69,7 @@ package struct LedgerCase: Sendable {
                 return LedgerCase(request: request, spans: index % 3 == 0 ? [span(1, parent: driverSpan, kind: .server)] : [])
             case 5:
                 request.name = "bad"
-                request.invalidCase = InvalidTraceContextCase.versionFF.rawValue
+                request.invalidCase = TraceContextCase.versionFF.rawValue
                 return LedgerCase(request: request, spans: [span(1, parent: nil, kind: .server, path: "/health/live", trace: fresh)])
             default:  // answered, but no span ever arrived
                 return LedgerCase(request: request, spans: [])

@@ -65,7 +65,7 @@ extension SentRequest {
             spanID: spanID,
             sampled: sampled,
             tracestate: tracestate,
-            invalid: invalidCase.flatMap(InvalidTraceContextCase.init(rawValue:)),
+            invalid: invalidCase.flatMap(TraceContextCase.init(rawValue:)),
             propagated: propagated
         )
     }

@@ -10,11 +10,11 @@ package struct SentTraceContext: Sendable, Hashable, Codable {
     package var sampled: Bool
     package var tracestate: String?
     /// The invalid case sent instead of a valid header, if any.
-    package var invalid: InvalidTraceContextCase?
+    package var invalid: TraceContextCase?
     /// Whether any trace context header was sent.
     package var propagated: Bool
 
-    package init(traceID: String, spanID: String, sampled: Bool, tracestate: String?, invalid: InvalidTraceContextCase?, propagated: Bool) {
+    package init(traceID: String, spanID: String, sampled: Bool, tracestate: String?, invalid: TraceContextCase?, propagated: Bool) {
         self.traceID = traceID
         self.spanID = spanID
         self.sampled = sampled

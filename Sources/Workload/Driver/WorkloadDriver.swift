@@ -240,7 +240,11 @@ struct SendContext: Sendable {
         var request = HTTPClientRequest(url: url)
         request.method = HTTPMethod(rawValue: template.method)
         for (name, value) in template.headers { request.headers.add(name: name, value: value) }
-        for (name, value) in slot.trace.headers { request.headers.replaceOrAdd(name: name, value: value) }
+        // The trace context replaces any of the template's headers of the same names; a name may repeat (the
+        // W3C suite's multiple-header cases), and its spelling is sent as given (the header-name casing cases).
+        let traceHeaders = slot.trace.headers
+        for name in Set(traceHeaders.map { $0.0.lowercased() }) { request.headers.remove(name: name) }
+        for (name, value) in traceHeaders { request.headers.add(name: name, value: value) }
         if let body = template.body {
             request.body = .bytes(ByteBuffer(string: Placeholders.render(body, index: slot.index, traceID: slot.trace.traceID)))
             if !template.headers.contains(where: { $0.0.lowercased() == "content-type" }) {
