@@ -45,6 +45,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
@@ -76,6 +77,8 @@ let package = Package(
             dependencies: [
                 "Scenario", "Telemetry", "PromQLSyntax", "OTelBenchProtos", protobuf, hummingbird, lifecycle, logging, nio,
                 product("UnixSignals", "swift-service-lifecycle"), product("CompressNIO", "compress-nio"),
+                // The gRPC receivers inflate compressed messages themselves, in each HTTP/2 stream (GRPCMessageInflation).
+                product("NIOHTTP2", "swift-nio-http2"), product("NIOHPACK", "swift-nio-http2"),
             ] + grpc,
             swiftSettings: strictSettings
         ),

@@ -1,6 +1,7 @@
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import GRPCProtobuf
+import NIOCore
 import Scenario
 import ServiceLifecycle
 import SwiftProtobuf
@@ -13,7 +14,9 @@ enum GRPCListener {
     /// grpc-swift-nio-transport enforces its own payload limit by resetting the stream (clients then see
     /// UNAVAILABLE and retry a request that can never succeed), so the transport gets the wider
     /// ``transportLimit(for:)`` and the real limit is checked by ``SizedProtobufDeserializer``, whose refusal is
-    /// RESOURCE_EXHAUSTED with a message. Only messages past the transport's wider limit get the reset.
+    /// RESOURCE_EXHAUSTED with a message. Each HTTP/2 stream's ``GRPCMessageInflationHandler`` inflates compressed
+    /// messages itself (the transport's own inflate loop spins for ever on a truncated message) and refuses a
+    /// message announcing more than the wider limit before the transport would reset the stream for it.
     static func serve(
         _ services: [any RegistrableRPCService],
         address: ListenAddress,
@@ -29,8 +32,14 @@ enum GRPCListener {
             transportSecurity: .plaintext,
             config: .defaults { config in
                 config.rpc.maxRequestPayloadSize = transportLimit(for: maxRequestBytes)
-                // The Collector's exporters compress by default.
+                // The Collector's exporters compress by default. The transport's own decompressor never runs: each
+                // stream inflates its messages first (see GRPCMessageInflationHandler for why).
                 config.compression.enabledAlgorithms = [.gzip, .deflate]
+                config.channelDebuggingCallbacks.onAcceptHTTP2Stream = { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(GRPCMessageInflationHandler(limit: maxRequestBytes), position: .first)
+                    }
+                }
             }
         )
         let server = GRPCServer(transport: transport, services: services)
@@ -66,7 +75,8 @@ struct Sized<Message: Sendable>: Sendable {
 }
 
 /// Decodes protobuf and keeps the message size, for the memory limiter: a message over `maxBytes` is
-/// RESOURCE_EXHAUSTED, an undecodable one INVALID_ARGUMENT, each naming the problem.
+/// RESOURCE_EXHAUSTED, an undecodable one INVALID_ARGUMENT, each naming the problem; a message the stream's
+/// ``GRPCMessageInflationHandler`` refused ends the call with that refusal's status.
 struct SizedProtobufDeserializer<Message: SwiftProtobuf.Message & Sendable>: MessageDeserializer {
     /// The message's name in its specification, for errors.
     let specName: String
@@ -79,6 +89,7 @@ struct SizedProtobufDeserializer<Message: SwiftProtobuf.Message & Sendable>: Mes
     }
 
     func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws -> Sized<Message> {
+        if let refusal = serializedMessageBytes.withUnsafeBytes({ GRPCInboundRefusal(decoding: $0) }) { throw refusal.rpcError }
         guard serializedMessageBytes.count <= maxBytes else {
             throw RPCError(Refusal.tooLarge("\(specName) of \(serializedMessageBytes.count) bytes", limit: maxBytes))
         }

@@ -320,7 +320,14 @@ package enum OTLPConversion {
         if zip(bounds, bounds.dropFirst()).contains(where: { !($0 < $1) }) {
             return "explicit bounds \(bounds) are not strictly increasing"
         }
-        let total = point.bucketCounts.reduce(UInt64(0)) { $0 &+ $1 }
+        // Checked, not wrapping: counts whose sum wraps around to `count` would pass, and every reader that adds
+        // them up (cumulative `le` buckets) would then overflow.
+        var total: UInt64 = 0
+        for bucketCount in point.bucketCounts {
+            let (sum, overflow) = total.addingReportingOverflow(bucketCount)
+            if overflow { return "bucket counts add up to more than \(UInt64.max), the most a count holds" }
+            total = sum
+        }
         if total != point.count { return "bucket counts add up to \(total) but count is \(point.count)" }
         return nil
     }

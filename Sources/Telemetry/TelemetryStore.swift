@@ -95,6 +95,8 @@ package final class TelemetryStore: Sendable {
         var counts: [ChannelSignal: IntakeCounts] = [:]
         var received = Received()
         var retainedBytes = 0
+        /// The part of `retainedBytes` that metric points take: never evicted.
+        var metricBytes = 0
         var reservedBytes = 0
         var observers: [any SpanObserver] = []
     }
@@ -144,9 +146,12 @@ package final class TelemetryStore: Sendable {
     ///
     /// - Returns: `false` when even then accepting it would pass ``Limits/maxRetainedBytes``: the receiver then
     ///   refuses the request with a retryable status (HTTP 503, gRPC UNAVAILABLE) instead of growing without bound.
+    ///   A request that could not fit even with every trace and log record evicted is refused before anything is
+    ///   evicted: one oversized request does not empty the window.
     package func reserve(bytes: Int) -> Bool {
         state.withLock { state in
             if let limit = limits.maxRetainedBytes {
+                guard bytes <= limit, state.metricBytes + state.reservedBytes <= limit - bytes else { return false }
                 while state.retainedBytes + state.reservedBytes + bytes > limit, Self.evictOldest(&state) {}
                 if state.retainedBytes + state.reservedBytes + bytes > limit { return false }
             }
@@ -205,6 +210,7 @@ package final class TelemetryStore: Sendable {
                 }
                 state.received.dataPoints += series.points.count
                 state.retainedBytes += perItem * series.points.count
+                state.metricBytes += perItem * series.points.count
             }
             if !batch.series.isEmpty { state.metricsGeneration &+= 1 }
             for log in batch.logs {

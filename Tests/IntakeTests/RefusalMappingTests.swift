@@ -101,18 +101,22 @@ import Workload
         Case(receiver: .elasticsearch, trouble: .undecodable, answer: .http(400, retryAfter: nil)),
     ]
 
-    static let roomy = 1 << 20
-    /// Smaller than any request sent here.
+    static let limit = 1 << 20
+    /// Room left under the limit while other requests are in flight: less than any request sent here. (A request
+    /// larger than the whole limit is too large, not retryable: see HostileInputTests.)
     static let cramped = 4
 
     @Test(arguments: cases)
     func refusalIsAnsweredInTheProtocolsTermsCountedOnceAndReleased(_ test: Case) async throws {
-        let limit = test.trouble == .memoryLimit ? Self.cramped : Self.roomy
+        let limit = Self.limit
         let store = TelemetryStore(limits: .init(maxRetainedBytes: limit))
         let faults = test.trouble.fault.map { FaultInjector(rules: [.init(sequence: [$0], retryAfter: .seconds(3))]) }
         let admission = Admission(store: store, faults: faults, logger: Self.quiet)
         try await withReceiver(test.receiver, admission: admission) { port in
+            let inFlight = test.trouble == .memoryLimit ? limit - Self.cramped : 0
+            #expect(store.reserve(bytes: inFlight))
             let answer = try await Self.send(test.receiver, valid: test.trouble != .undecodable, port: port)
+            store.release(bytes: inFlight)
             #expect(answer == test.answer)
             let counts = store.counts[test.receiver.channel]?[test.receiver.signal]
             #expect(counts?.requestsRejected == 1, "one refusal, counted once")

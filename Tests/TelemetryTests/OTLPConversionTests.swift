@@ -34,6 +34,8 @@ import Workload
         ([5.0, 15, 30], [UInt64(1), 2, 0], UInt64(3), "3 bucket counts for 3 explicit bounds, want 4"),
         ([5.0, 5, 30], [UInt64(1), 2, 0, 0], UInt64(3), "not strictly increasing"),
         ([5.0, 15, 30], [UInt64(1), 2, 0, 0], UInt64(9), "bucket counts add up to 3 but count is 9"),
+        // The wrapping sum of these is 0, the count given: it passed, and every cumulative reader then overflowed.
+        ([5.0, 15, 30], [UInt64.max, 1, 0, 0], UInt64(0), "bucket counts add up to more than 18446744073709551615"),
     ])
     func inconsistentHistogramPointIsRejectedWithTheReason(bounds: [Double], counts: [UInt64], count: UInt64, reason: String) {
         let result = OTLPConversion.metrics(histogramRequest(bounds: bounds, counts: counts, count: count), channel: .otlpGRPC)

@@ -1,5 +1,6 @@
 import Foundation
 import OTelBenchProtos
+import Scenario
 import Testing
 import Workload
 
@@ -78,6 +79,19 @@ import Workload
             try RecordingReader.read(path: path)
         } throws: { error in
             "\(error)".hasPrefix("\(path):2:")
+        }
+    }
+
+    /// The id rewriting scans raw bytes by hand: cut strings, lone backslashes and quotes at the end, keys without
+    /// values, in any order, must give an error or a request, never a trap.
+    @Test func hostileBytesNeverTrapTheIDScan() {
+        let alphabet = Array(#""\:{}[], traceIdspan_0a9"#.utf8)
+        var random = SplitMix64(seed: 16)
+        for _ in 0..<20_000 {
+            let length = Int(random.next() % 40)
+            let bytes = (0..<length).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] }
+            _ = try? OTLPJSON.decode(TraceRequest.self, from: bytes)
+            _ = try? OTLPJSON.rewriteIDs(bytes) { value, _ in value }
         }
     }
 }

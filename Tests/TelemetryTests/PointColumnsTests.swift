@@ -139,4 +139,17 @@ import Testing
             return [3, p.startTimeUnixNano, p.timeUnixNano, p.count, d(p.sum)] + p.quantiles.flatMap { [$0.quantile.bitPattern, $0.value.bitPattern] }
         }
     }
+
+    /// Deltas between extreme times and values (0, then the largest; the largest, then 0) wrap instead of trapping,
+    /// and decode to what went in: remote write's far-future samples once reached here.
+    @Test func extremeTimesAndValuesRoundTrip() {
+        let times: [UInt64] = [0, .max, 0, UInt64(Int64.max), 1, UInt64(Int64.max) + 1, .max - 1]
+        let values: [Int64] = [0, .max, .min, -1, .max, .min, 0]
+        var columns = PointColumns()
+        let points = zip(times, values).map { time, value in
+            MetricPoint.number(NumberPoint(startTimeUnixNano: .max - time, timeUnixNano: time, value: .int(value), flags: .max))
+        }
+        columns.append(contentsOf: points)
+        #expect(columns.points == points)
+    }
 }

@@ -30,6 +30,31 @@ import Testing
         #expect(counts?.requestsAccepted == 1)
     }
 
+    /// A request that could not fit under the memory limit even with every trace evicted used to evict every trace
+    /// first and then be refused anyway: one oversized request emptied the window. It is refused with nothing evicted;
+    /// a request that fits after evicting still evicts the oldest traces only.
+    @Test func anOversizedRequestEvictsNothing() {
+        let store = TelemetryStore(limits: .init(maxRetainedBytes: 1000))
+        for trace in 1...4 {
+            #expect(store.reserve(bytes: 200))
+            store.store(
+                Batch(spans: [span(trace: UInt64(trace), id: UInt64(trace))]),
+                channel: .otlpGRPC,
+                signal: .traces,
+                rejectedItems: 0,
+                reservedBytes: 200
+            )
+        }
+        #expect(!store.reserve(bytes: 1001))
+        #expect(!store.reserve(bytes: .max))
+        #expect(store.traceIDs.count == 4)
+        #expect(store.totals.evictedTraces == 0)
+        #expect(store.reserve(bytes: 500))
+        #expect(store.traceIDs.map(\.low) == [3, 4])
+        store.release(bytes: 500)
+        #expect(store.retainedBytes == 400)
+    }
+
     @Test func pointsOfTheSameSeriesAccumulate() {
         let store = TelemetryStore()
         let key = SeriesKey(metricName: "m", attributes: ["a": .string("x")], resource: Resource(attributes: ["service.name": .string("svc")]))

@@ -42,7 +42,8 @@ package struct Admission: Sendable {
     /// `body` returns.
     ///
     /// Admission waits out any scripted latency, then throws a scripted refusal, then reserves `bytes` under the
-    /// store's memory limit (throwing ``Refusal/overloaded(limit:)`` when they do not fit). `body` decodes and
+    /// store's memory limit (throwing ``Refusal/overloaded(limit:)`` when they do not fit now, and
+    /// ``Refusal/largerThanTheStore(bytes:limit:)`` when they never could, so that no sender retries it for ever). `body` decodes and
     /// settles the ticket: ``Ticket/accept(_:rejectedItems:recording:)`` or ``Ticket/refuseItems(_:)``; if it throws
     /// (or returns without settling), the reservation is released.
     ///
@@ -64,6 +65,7 @@ package struct Admission: Sendable {
             default: throw Refusal.scripted(decision.response, retryAfterSeconds: decision.retryAfterSeconds)
             }
         }
+        if let limit = store.limits.maxRetainedBytes, bytes > limit { throw Refusal.largerThanTheStore(bytes: bytes, limit: limit) }
         guard store.reserve(bytes: bytes) else { throw Refusal.overloaded(limit: store.limits.maxRetainedBytes) }
         let ticket = Ticket(admission: self, channel: channel, signal: signal, bytes: bytes, partialSuccess: scriptedPartialSuccess)
         defer { ticket.releaseIfUnsettled() }

@@ -98,6 +98,16 @@ extension Refusal {
         )
     }
 
+    /// A request larger than the store's whole memory limit: it could never be accepted, so it is too large rather
+    /// than retryable.
+    package static func largerThanTheStore(bytes: Int, limit: Int) -> Refusal {
+        Refusal(
+            .tooLarge,
+            "request of \(bytes) bytes (decompressed) is more than otelbench's whole memory limit of \(limit) bytes, so it can never be stored: "
+                + "send smaller requests or raise --memory-limit"
+        )
+    }
+
     /// A refusal scripted by a scenario's `intake.faults`.
     ///
     /// A scripted partial success reaches here only on a protocol that cannot answer one; it is then refused whole

@@ -99,7 +99,7 @@ enum ElasticsearchDocument {
                 throw DocumentProblem(
                     type: "document_parsing_exception",
                     reason:
-                        "failed to parse field [\(field)] of type [date]: '\(value.text ?? "?")' is not RFC 3339 (2024-05-01T12:00:00.123Z) or epoch milliseconds"
+                        "failed to parse field [\(field)] of type [date]: '\(value.text ?? "?")' is not RFC 3339 (2024-05-01T12:00:00.123Z) or epoch milliseconds \(UnixTime.rangeText)"
                 )
             }
             record.timeUnixNano = nanos
@@ -168,10 +168,12 @@ enum ElasticsearchDocument {
     /// Nanoseconds since the epoch of an RFC 3339 timestamp or epoch milliseconds.
     static func timestamp(_ value: DocumentValue) -> UInt64? {
         switch value {
-        case .int(let millis) where millis >= 0: return UInt64(millis) * 1_000_000
-        case .double(let millis) where millis >= 0 && millis < 1e13: return UInt64(millis * 1e6)
+        case .int(let millis): return UnixTime.nanoseconds(millis: millis)
+        case .double(let millis) where millis >= 0 && millis * 1e6 < Double(UnixTime.latest): return UInt64(millis * 1e6)
         case .string(let text):
-            if let millis = UInt64(text) { return millis * 1_000_000 }
+            if text.utf8.allSatisfy({ (48...57).contains($0) }), !text.isEmpty {
+                return UInt64(text).flatMap { UnixTime.nanoseconds(millis: $0) }
+            }
             return rfc3339(text)
         default: return nil
         }
@@ -229,7 +231,6 @@ enum ElasticsearchDocument {
         let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
         let days = era * 146_097 + dayOfEra - 719_468
         let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
-        guard seconds >= 0 else { return nil }
-        return UInt64(seconds) * 1_000_000_000 + UInt64(nanos)
+        return UnixTime.nanoseconds(seconds: Int64(seconds), nanos: Int64(nanos))
     }
 }

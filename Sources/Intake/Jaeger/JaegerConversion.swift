@@ -76,7 +76,7 @@ package enum JaegerConversion {
         }
         guard !spanID.isZero else { return .failure(Problem(message: "spanId is all zero")) }
         guard let start = nanoseconds(proto.startTime.seconds, proto.startTime.nanos) else {
-            return .failure(Problem(message: "startTime \(proto.startTime.seconds)s is before 1970 or out of range"))
+            return .failure(Problem(message: "startTime \(proto.startTime.seconds)s is out of range: send times \(UnixTime.rangeText)"))
         }
         guard let duration = nanoseconds(proto.duration.seconds, proto.duration.nanos) else {
             return .failure(Problem(message: "duration \(proto.duration.seconds)s is negative or out of range"))
@@ -127,7 +127,9 @@ package enum JaegerConversion {
             return SpanEvent(timeUnixNano: nanoseconds(log.timestamp.seconds, log.timestamp.nanos) ?? 0, name: name, attributes: fields)
         }
         let (end, overflow) = start.addingReportingOverflow(duration)
-        guard !overflow else { return .failure(Problem(message: "startTime + duration is out of range")) }
+        guard !overflow, end <= UnixTime.latest else {
+            return .failure(Problem(message: "startTime + duration is out of range: the span must end \(UnixTime.rangeText)"))
+        }
         return .success(
             Span(
                 traceID: traceID,
@@ -182,9 +184,8 @@ package enum JaegerConversion {
         }
     }
 
-    /// Seconds and nanoseconds as nanoseconds since the epoch; `nil` when negative or too large.
+    /// Seconds and nanoseconds as nanoseconds since the epoch; `nil` when negative or after ``UnixTime/latest``.
     private static func nanoseconds(_ seconds: Int64, _ nanos: Int32) -> UInt64? {
-        guard seconds >= 0, nanos >= 0, seconds < Int64(UInt64.max / 1_000_000_000) - 1 else { return nil }
-        return UInt64(seconds) * 1_000_000_000 + UInt64(nanos)
+        UnixTime.nanoseconds(seconds: seconds, nanos: Int64(nanos))
     }
 }

@@ -19,7 +19,8 @@ extension IntakeChannel {
 /// labels sorted by name, no repeated or empty names or values, valid label and metric names, a
 /// `__name__` on every series, samples in time order (also against what the series already holds;
 /// an identical re-sent sample is dropped as Prometheus does, a different value at a stored timestamp
-/// is an error). Metadata-only requests and unknown fields are accepted. Refusals are plain text.
+/// is an error), timestamps from 1970 to 2262 (nanoseconds in a signed 64-bit integer; later ones are refused as out
+/// of bounds). Metadata-only requests and unknown fields are accepted. Refusals are plain text.
 ///
 /// Mapping into the store: each series becomes a ``MetricSeries`` named by `__name__`, whose point
 /// attributes are every other label (as strings) and whose resource is empty, of kind ``MetricKind/gauge``
@@ -82,8 +83,11 @@ package struct RemoteWriteEndpoint: HTTPEndpoint {
                 "Content-Encoding \(encoding) is not supported: remote write bodies are snappy-compressed (block format), Content-Encoding: snappy"
             )
         }
-        // The compressed body can't be larger than the limit plus snappy's worst-case overhead.
-        let compressed = try await HTTPSink.readBody(request, limit: maxRequestBytes + maxRequestBytes / 6 + 32, allowCompression: false)
+        // The compressed body can't be larger than the limit plus snappy's worst-case overhead (saturating: the limit
+        // may be as large as the command line allows).
+        let overhead = maxRequestBytes / 6 + 32
+        let compressedLimit = maxRequestBytes > Int.max - overhead ? Int.max : maxRequestBytes + overhead
+        let compressed = try await HTTPSink.readBody(request, limit: compressedLimit, allowCompression: false)
         let body: [UInt8]
         do throws(SnappyError) {
             body = try SnappyBlock.decode(Array(buffer: compressed), limit: maxRequestBytes)
@@ -167,14 +171,15 @@ final class RemoteWriteLedger: Sendable {
                             )
                         }
                     }
-                    guard sample.timestamp >= 0 else {
+                    guard let timeUnixNano = UnixTime.nanoseconds(millis: sample.timestamp) else {
                         throw RemoteWriteViolation(
-                            message:
-                                "timeseries[\(index)] \(Self.describe(series.labels)) samples[\(sampleIndex)]: timestamp \(sample.timestamp) ms is before 1970"
+                            message: "timeseries[\(index)] \(Self.describe(series.labels)) samples[\(sampleIndex)]: out of bounds: timestamp "
+                                + "\(sample.timestamp) ms is \(sample.timestamp < 0 ? "before 1970" : "after \(UnixTime.latestText)"): "
+                                + "send times from 0 to \(Self.maxTimestampMillis) ms since 1970"
                         )
                     }
                     previous = LastSample(timestampMillis: sample.timestamp, valueBits: bits)
-                    points.append(.number(NumberPoint(timeUnixNano: UInt64(sample.timestamp) * 1_000_000, value: .double(sample.value))))
+                    points.append(.number(NumberPoint(timeUnixNano: timeUnixNano, value: .double(sample.value))))
                 }
                 if let previous { pending[series.labels] = previous }
                 guard !points.isEmpty else { continue }
@@ -189,6 +194,14 @@ final class RemoteWriteLedger: Sendable {
             accept(batch)
         }
     }
+
+    /// The latest sample time stored, in ms since 1970: the last whose nanoseconds fit ``UnixTime/latest``.
+    ///
+    /// Prometheus 2.42 takes a sample far in the future (up to `Int64.max` ms) into its head block and then refuses
+    /// every later sample of every series as out of bounds; this receiver refuses such a sample instead (the
+    /// request, whole, with 400 and the words Prometheus uses), so that nothing already accepted is lost and later
+    /// samples still fit.
+    static let maxTimestampMillis = Int64(UnixTime.latest / 1_000_000)
 
     private static func metricSeries(_ labels: [Prometheus_Label], points: [MetricPoint]) -> MetricSeries {
         var name = ""

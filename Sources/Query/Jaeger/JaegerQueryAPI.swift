@@ -178,20 +178,17 @@ struct TraceSearch {
 
     /// Matching traces, newest first (by their earliest span), at most `limit`.
     func run(over store: TelemetryStore) -> [[Span]] {
-        let spans = traceIDs.isEmpty ? store.spans : traceIDs.flatMap { store.spans(inTrace: $0) }
+        let spans = traceIDs.isEmpty ? store.spans : Set(traceIDs).flatMap { store.spans(inTrace: $0) }
         var byTrace: [TraceID: [Span]] = [:]
         var matching = Set<TraceID>()
         for span in spans {
             byTrace[span.traceID, default: []].append(span)
             if !matching.contains(span.traceID), matches(span) { matching.insert(span.traceID) }
         }
-        let traces = matching.compactMap { byTrace[$0] }
-        let sorted = traces.sorted { lhs, rhs in
-            let left = lhs.map(\.startTimeUnixNano).min() ?? 0
-            let right = rhs.map(\.startTimeUnixNano).min() ?? 0
-            return left != right ? left > right : lhs[0].traceID < rhs[0].traceID
-        }
-        return Array(sorted.prefix(limit))
+        // Each trace's earliest start is computed once, not in every comparison of the sort.
+        let traces = matching.compactMap { id in byTrace[id].map { (start: $0.lazy.map(\.startTimeUnixNano).min() ?? 0, id: id, spans: $0) } }
+        let sorted = traces.sorted { lhs, rhs in lhs.start != rhs.start ? lhs.start > rhs.start : lhs.id < rhs.id }
+        return sorted.prefix(limit).map(\.spans)
     }
 
     private func matches(_ span: Span) -> Bool {
@@ -223,7 +220,11 @@ struct TraceSearch {
         guard let nanos = GoDuration.nanoseconds(text), nanos >= 0 else {
             throw TraceSearchError(message: "unable to parse param '\(name)': '\(text)' is not a duration such as 1.5ms, 300us or 2s")
         }
-        return UInt64(nanos / 1000)
+        // Go's time.ParseDuration refuses what an int64 of nanoseconds cannot hold (about 290 years), as Jaeger does.
+        guard nanos < 0x1p63, let micros = UInt64(exactly: (nanos / 1000).rounded(.down)) else {
+            throw TraceSearchError(message: "unable to parse param '\(name)': '\(text)' is out of range: durations go up to 2562047h")
+        }
+        return micros
     }
 }
 
