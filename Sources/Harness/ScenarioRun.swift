@@ -39,6 +39,8 @@ package struct ScenarioRun: Sendable {
         package var recordCompression: RecordingCompression = .none
         /// Stop the workload on SIGINT/SIGTERM and still settle and report (the CLI's behaviour).
         package var stopsOnSignal = true
+        /// Interruptions come from here instead of from signals (tests: ``RunInterruption/init(signalAt:)``).
+        package var interruption: RunInterruption?
         /// Shards on other machines drive instead of this process (`otelbench intake`), nil to drive here.
         package var distribution: Distribution?
         package var logger = Logger(label: "otelbench.run")
@@ -74,6 +76,9 @@ package struct ScenarioRun: Sendable {
         package var judgement: Duration = .zero
         /// The recording's files, in the report folder.
         package var recordingFiles: [String] = []
+        /// What could not be written (the recording, a report), each in words that say what to fix: the verdict
+        /// stands, but its record is incomplete.
+        package var problems: [String] = []
         /// Every rule held and the run was not interrupted.
         package var passed: Bool { summary.passed }
     }
@@ -113,8 +118,16 @@ package struct ScenarioRun: Sendable {
         do { return try MetricTaxonomy.load(path: path) } catch { throw HarnessError(code: .invalidScenario, message: "\(error)", cause: error) }
     }
 
-    /// Runs every stage and writes the reports.
+    /// Runs every stage and writes the reports. With ``Options/stopsOnSignal``, SIGINT or SIGTERM at any stage
+    /// ends that stage's wait (the workload stops, settling stops) and the run still judges what it has and writes
+    /// its reports, marked interrupted; a second signal ends the process at once.
     package func run() async throws -> Outcome {
+        if let interruption = options.interruption { return try await run(interruption: interruption) }
+        guard options.stopsOnSignal else { return try await run(interruption: RunInterruption()) }
+        return try await RunInterruption.trapping { interruption in try await run(interruption: interruption) }
+    }
+
+    private func run(interruption: RunInterruption) async throws -> Outcome {
         let startedAt = Date()
         let directory = options.reportDirectory ?? "Reports/\(scenario.name)/\(Self.timestamp(startedAt))"
         let recorder: RecordingWriter
@@ -138,6 +151,7 @@ package struct ScenarioRun: Sendable {
         ledger.attach(to: store)
 
         // 1. The intake: OTLP receivers and the sinks the scenario names.
+        interruption.enter("starting")
         let intake = IntakeServers(
             otlpGRPC: scenario.intake.otlpGRPC,
             otlpHTTP: scenario.intake.otlpHTTP,
@@ -157,12 +171,14 @@ package struct ScenarioRun: Sendable {
             let report = try await withServices(scraping.services, logger: options.logger) {
                 // 2.–3. Services and workload; 4. settle. The checks judge what the run's clock has passed meanwhile.
                 try await Self.advancing(book, store: store) {
-                    let driven = try await drive(grpc: endpoints.grpc, http: endpoints.http, observer: ledger)
-                    await settle(store: store, ledger: ledger)
+                    let driven = try await drive(grpc: endpoints.grpc, http: endpoints.http, observer: ledger, interruption: interruption)
+                    interruption.enter("settling")
+                    await settle(store: store, ledger: ledger, interruption: interruption)
                     return driven
                 }
             }
             // 5. Judge.
+            interruption.enter("judging")
             let run = RunData(store: store, driver: report.driver, requests: ledger, scrapedTargets: scraping.results)
             let judging = ContinuousClock.now
             var verdict = book.evaluate(run)
@@ -173,12 +189,22 @@ package struct ScenarioRun: Sendable {
         }
 
         // 6. Report.
+        interruption.enter("writing reports")
         var summary = RunSummary(scenario: scenario, startedAt: startedAt, driver: report.driver, rules: verdict.results, store: store)
+        if let interrupted = interruption.description {
+            summary.interrupted = true
+            summary.passed = false
+            progress("interrupted (\(interrupted)): the reports cover what ran")
+        }
         summary.alerts = verdict.alerts
         summary.shards = report.shards?.entries
-        try? recorder.close()
-        try ReportFiles.write(summary, to: directory)
-        return Outcome(summary: summary, directory: directory, judgement: judgement, recordingFiles: recorder.paths)
+        var problems: [String] = []
+        do { try recorder.close() } catch { problems.append("\(error)") }
+        if let failure = recorder.failure { problems.insert("the recording stopped: \(failure)", at: 0) }
+        // A full disk or an unwritable folder does not lose the verdict: it is judged in memory, and the caller
+        // shows it beside what could not be written.
+        do { try ReportFiles.write(summary, to: directory) } catch { problems.append(error.message) }
+        return Outcome(summary: summary, directory: directory, judgement: judgement, recordingFiles: recorder.paths, problems: problems)
     }
 
     /// Runs `body` while, once a minute, the rule book's checks do what the data so far allows (alert rules are
@@ -231,7 +257,7 @@ package struct ScenarioRun: Sendable {
 
     /// Starts the built-in services (if any) pointed at the intake, runs the workload (or waits for the shards
     /// to run it), then stops the services, which flushes their telemetry.
-    private func drive(grpc: ListenAddress, http: ListenAddress, observer: RequestLedger) async throws -> Driven {
+    private func drive(grpc: ListenAddress, http: ListenAddress, observer: RequestLedger, interruption: RunInterruption) async throws -> Driven {
         // The built-in services, in a group of their own so that they stop (and flush) before the checks run.
         let family = try scenario.services.builtin.map { try makeServices($0, grpc: grpc, http: http) }
         return try await withServices(family.map { [$0] } ?? [], logger: options.logger) {
@@ -266,7 +292,8 @@ package struct ScenarioRun: Sendable {
                 progress: options.driverProgress
             )
             // On a signal the workload stops, and the run still settles and reports what ran.
-            let report = options.stopsOnSignal ? try await Interruptible.run { try await driver.run() } : try await driver.run()
+            interruption.enter("driving")
+            let report = try await interruption.cancelling { try await driver.run() }
             if report.interrupted { progress("interrupted: settling and reporting what ran") }
             return Driven(driver: report)
         }
@@ -304,12 +331,17 @@ package struct ScenarioRun: Sendable {
 
     /// Waits until every answered, sampled request's trace has spans and nothing new arrived for `quiet`,
     /// or `timeout` passed.
-    private func settle(store: TelemetryStore, ledger: RequestLedger) async {
+    private func settle(store: TelemetryStore, ledger: RequestLedger, interruption: RunInterruption) async {
         let settle = scenario.settle
+        progress("settling: waiting until the telemetry has been quiet for \(settle.quiet) (at most \(settle.timeout))")
         let deadline = ContinuousClock.now + settle.timeout
         var last = store.totals
         var quietSince = ContinuousClock.now
         while ContinuousClock.now < deadline {
+            if interruption.isInterrupted {
+                progress("settle: interrupted; checking what arrived")
+                return
+            }
             try? await Task.sleep(for: .milliseconds(100))
             let now = store.totals
             if now != last {

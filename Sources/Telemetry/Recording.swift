@@ -58,6 +58,9 @@ package final class RecordingWriter: Sendable {
         var paths: [String] = []
         var requests = 0
         var closed = false
+        /// The first write that failed: from then on nothing more is written (the file ends at its last whole
+        /// chunk, or is cut there, which the reader says).
+        var failure: String?
     }
 
     /// The path the recording was opened with: the file itself for `json`, the stem of the per-signal files for `proto`.
@@ -118,6 +121,8 @@ package final class RecordingWriter: Sendable {
             guard !state.closed else {
                 throw RecordingError(message: "recording \(path) is already closed: append before calling close()")
             }
+            // After a failed write (a full disk), nothing more: said once, by the append that failed.
+            guard state.failure == nil else { return }
             var file: OpenFile
             if let open = state.files.removeValue(forKey: key) {
                 file = open
@@ -136,9 +141,17 @@ package final class RecordingWriter: Sendable {
                 file.buffer.append(contentsOf: message)
             }
             // Written under the lock, so that two full chunks never reach the file out of order.
-            if file.buffer.count >= Self.chunkSize { try Self.flush(&file) }
+            if file.buffer.count >= Self.chunkSize {
+                do { try Self.flush(&file) } catch {
+                    state.failure = "\(error) (after \(state.requests - 1) requests)"
+                    throw error
+                }
+            }
         }
     }
+
+    /// Why the recording stopped, if a write failed: nothing after that was recorded.
+    package var failure: String? { state.withLock { $0.failure } }
 
     /// Requests appended so far, over every file.
     package var requestCount: Int { state.withLock { $0.requests } }

@@ -102,10 +102,11 @@ struct IntakeCommand: AsyncParsableCommand {
             }
             let text = TextReport.terminal(outcome.summary)
             let files = ["summary.json", "junit.xml", "report.md", "report.html"] + outcome.recordingFiles.map { ($0 as NSString).lastPathComponent }
-            let code: Int32 = outcome.passed ? 0 : 1
+            let code: Int32 = !outcome.problems.isEmpty ? 2 : outcome.passed ? 0 : 1
             coordinator.judged(RunVerdict(exitCode: code, files: files, text: text), reportDirectory: outcome.directory)
             Terminal.out(text)
             Terminal.out("reports: \(outcome.directory)/{\(files.joined(separator: ","))}")
+            for problem in outcome.problems { Terminal.err("error: \(problem)") }
             if keepServing {
                 if !quiet { Terminal.err("serving the verdict on http://\(bound)/v1/verdict until SIGINT/SIGTERM") }
                 for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) { break }

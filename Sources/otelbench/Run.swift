@@ -82,6 +82,9 @@ struct Run: AsyncParsableCommand {
         Terminal.out(TextReport.terminal(outcome.summary))
         let recordings = outcome.recordingFiles.map { ($0 as NSString).lastPathComponent }
         Terminal.out("reports: \(outcome.directory)/{\((["summary.json", "junit.xml", "report.md", "report.html"] + recordings).joined(separator: ","))}")
+        // The verdict above was judged in memory; what could not be written makes the run an error all the same.
+        for problem in outcome.problems { Terminal.err("error: \(problem)") }
+        if !outcome.problems.isEmpty { throw ExitCode(2) }
         if !outcome.passed { throw ExitCode(1) }
     }
 

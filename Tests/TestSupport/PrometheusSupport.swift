@@ -58,3 +58,21 @@ package func remoteWriteBody(_ series: [Prometheus_TimeSeries], metadata: [Prome
 
 /// The headers a remote-write sender sends.
 package let remoteWriteHeaders: [(String, String)] = [("Content-Encoding", "snappy"), ("X-Prometheus-Remote-Write-Version", "0.1.0")]
+
+/// Whether nothing listens on loopback `port` now: a server can bind it (with `SO_REUSEADDR`, as servers do, so
+/// connections of a closed listener lingering in TIME_WAIT do not count).
+package func loopbackPortIsFree(_ port: Int) -> Bool {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard descriptor >= 0 else { return false }
+    defer { close(descriptor) }
+    var reuse: Int32 = 1
+    setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = UInt16(port).bigEndian
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let bound = withUnsafePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    return bound == 0 && listen(descriptor, 1) == 0
+}
