@@ -46,6 +46,8 @@ let package = Package(
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
@@ -131,6 +133,8 @@ let package = Package(
             dependencies: [
                 "Scenario", "Telemetry", "PromQL", "Intake", "Scrape", "Query", "Services", "Workload", "Checks", "Reporting", lifecycle, logging,
                 product("UnixSignals", "swift-service-lifecycle"), hummingbird, httpClient,
+                // The user's processes under test (Processes/RunningProcesses): spawned with default signal handling.
+                product("Subprocess", "swift-subprocess"), product("SystemPackage", "swift-system"),
             ],
             swiftSettings: strictSettings
         ),

@@ -18,6 +18,8 @@ package struct RuleResult: Sendable, Codable, Hashable {
         case exposition
         /// A run spread over several machines: every shard ran its part and reported.
         case shards
+        /// The user's own services, started as processes (`services.processes`): each ready and running until stopped.
+        case processes
     }
 
     package enum Verdict: String, Sendable, Codable {

@@ -171,7 +171,13 @@ package struct ScenarioRun: Sendable {
             let report = try await withServices(scraping.services, logger: options.logger) {
                 // 2.–3. Services and workload; 4. settle. The checks judge what the run's clock has passed meanwhile.
                 try await Self.advancing(book, store: store) {
-                    let driven = try await drive(grpc: endpoints.grpc, http: endpoints.http, observer: ledger, interruption: interruption)
+                    let driven = try await drive(
+                        grpc: endpoints.grpc,
+                        http: endpoints.http,
+                        observer: ledger,
+                        interruption: interruption,
+                        directory: directory
+                    )
                     interruption.enter("settling")
                     await settle(store: store, ledger: ledger, interruption: interruption)
                     return driven
@@ -183,6 +189,7 @@ package struct ScenarioRun: Sendable {
             let judging = ContinuousClock.now
             var verdict = book.evaluate(run)
             if let shards = report.shards { verdict.results.append(shards.rule) }
+            verdict.results.append(contentsOf: report.processRules)
             let judgement = ContinuousClock.now - judging
             progress("judged \(verdict.results.count) rules in \(String(format: "%.2f", judgement.inSeconds)) s")
             return (report, verdict, judgement)
@@ -253,11 +260,56 @@ package struct ScenarioRun: Sendable {
     private struct Driven: Sendable {
         var driver: DriverReport
         var shards: ShardCoordinator.Outcome?
+        /// One rule per process under test (`services.processes`).
+        var processRules: [RuleResult] = []
     }
 
     /// Starts the built-in services (if any) pointed at the intake, runs the workload (or waits for the shards
     /// to run it), then stops the services, which flushes their telemetry.
-    private func drive(grpc: ListenAddress, http: ListenAddress, observer: RequestLedger, interruption: RunInterruption) async throws -> Driven {
+    private func drive(
+        grpc: ListenAddress,
+        http: ListenAddress,
+        observer: RequestLedger,
+        interruption: RunInterruption,
+        directory: String
+    ) async throws -> Driven {
+        guard !scenario.services.processes.isEmpty else {
+            return try await drive(grpc: grpc, http: http, observer: observer, interruption: interruption, processes: nil)
+        }
+        // The user's processes: started first, stopped last (their grace period is when their SDKs flush).
+        let processes = try await RunningProcesses.start(
+            scenario.services.processes,
+            grpc: grpc,
+            http: http,
+            scenarioName: scenario.name,
+            scenarioDirectory: URL(fileURLWithPath: scenario.file).deletingLastPathComponent().path,
+            reportDirectory: directory
+        )
+        let driven: Result<Driven, any Error>
+        if await processes.waitUntilReady(interruption: interruption, progress: progress) {
+            do {
+                driven = .success(try await drive(grpc: grpc, http: http, observer: observer, interruption: interruption, processes: processes))
+            } catch {
+                driven = .failure(error)
+            }
+        } else {
+            progress("not every process became ready: the workload does not run")
+            driven = .success(Driven(driver: DriverReport()))
+        }
+        progress("stopping the processes (each its signal, then its grace period)")
+        await processes.stop()
+        var result = try driven.get()
+        result.processRules = processes.rules
+        return result
+    }
+
+    private func drive(
+        grpc: ListenAddress,
+        http: ListenAddress,
+        observer: RequestLedger,
+        interruption: RunInterruption,
+        processes: RunningProcesses?
+    ) async throws -> Driven {
         // The built-in services, in a group of their own so that they stop (and flush) before the checks run.
         let family = try scenario.services.builtin.map { try makeServices($0, grpc: grpc, http: http) }
         return try await withServices(family.map { [$0] } ?? [], logger: options.logger) {
@@ -267,6 +319,7 @@ package struct ScenarioRun: Sendable {
                     targetURLs[service.rawValue] = try await family.baseURL(of: service)
                 }
             }
+            targetURLs.merge(processes?.targets ?? [:]) { $1 }
             targetURLs.merge(options.targetOverrides) { $1 }
             if let distribution = options.distribution {
                 if let advertised = distribution.advertisedHost, let family {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A scenario file: which services to drive, where telemetry goes, the workload, the rules the run must
 /// satisfy, and how long to wait for telemetry to settle. See the README for the format.
 package struct Scenario: Sendable {
@@ -20,6 +22,60 @@ package struct ServicesSection: Sendable {
     package var builtin: BuiltinServices?
     /// External targets by service name (`tasks`, `projects`, `sprints`, `health`, ...): base URLs.
     package var targets: [String: String]
+    /// The user's own services, started by the run as processes (`processes:`), each a workload `service:`.
+    package var processes: [ProcessUnderTest] = []
+}
+
+/// A service of the user's, in any language, that the run starts as a process, points at its intake with the
+/// OpenTelemetry SDK environment, waits for, drives, and stops so that it flushes.
+package struct ProcessUnderTest: Sendable, Hashable {
+    /// How the run knows the process is ready to be driven.
+    package enum Readiness: Sendable, Hashable {
+        /// `GET` this path answers 2xx.
+        case http(path: String)
+        /// Its port accepts a TCP connection.
+        case tcp
+    }
+
+    /// The workload's `service:` name; also `OTEL_SERVICE_NAME`.
+    package var name: String
+    /// The program and its arguments; `${PORT}` (in an argument or an `env` value) is the port the run picked.
+    package var command: [String]
+    /// Set in its environment, over the OpenTelemetry variables the run sets.
+    package var environment: [String: String] = [:]
+    /// Where it runs (default: the scenario file's folder).
+    package var directory: String?
+    package var readiness: Readiness = .tcp
+    /// How long it may take to become ready.
+    package var readyTimeout: Duration = .seconds(30)
+    /// The signal that asks it to stop (`TERM` by default), by its name without `SIG`.
+    package var stopSignal: String = "TERM"
+    /// How long it may take to stop (and flush) before SIGKILL; part of settling.
+    package var stopGrace: Duration = .seconds(10)
+    /// How its SDK exports (`OTEL_EXPORTER_OTLP_PROTOCOL`).
+    package var otlpProtocol: OTLPProtocol = .http
+
+    /// The signals a process may be asked to stop with.
+    package static let stopSignals: [String: Int32] = ["TERM": 15, "INT": 2, "HUP": 1, "QUIT": 3, "USR1": 10, "USR2": 12, "KILL": 9]
+
+    package init(name: String, command: [String]) {
+        self.name = name
+        self.command = command
+    }
+
+    /// The executable `program` names: a path (relative to `directory`) or a name found on `PATH`.
+    package static func resolveExecutable(_ program: String, in directory: String, environment: [String: String]) -> String? {
+        if program.contains("/") {
+            let path = program.hasPrefix("/") ? program : URL(fileURLWithPath: directory).appendingPathComponent(program).path
+            return FileManager.default.isExecutableFile(atPath: path) ? path : nil
+        }
+        let searchPath = environment["PATH"] ?? ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for folder in searchPath.split(separator: ":") where !folder.isEmpty {
+            let path = "\(folder)/\(program)"
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return nil
+    }
 }
 
 /// Settings of the built-in cf_core services.

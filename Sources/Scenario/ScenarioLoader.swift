@@ -84,8 +84,15 @@ struct ScenarioParser {
     // MARK: services
 
     func servicesSection(_ field: Field) -> ServicesSection? {
-        guard let entries = reader.mapping(field, allowed: ["builtin", "targets"]) else { return nil }
+        guard let entries = reader.mapping(field, allowed: ["builtin", "targets", "processes"]) else { return nil }
         var section = ServicesSection(builtin: nil, targets: [:])
+        if let processes = entries["processes"], let list = reader.sequence(processes) {
+            section.processes = list.compactMap(processUnderTest)
+            var seen: Set<String> = []
+            for (process, item) in zip(section.processes, list) where !seen.insert(process.name).inserted {
+                reader.fail(item, "a second process named '\(process.name)': give each process its own name")
+            }
+        }
         if let builtin = entries["builtin"] {
             section.builtin = builtinServices(builtin)
         }
@@ -99,10 +106,79 @@ struct ScenarioParser {
                 section.targets[name] = url
             }
         }
-        if entries["builtin"] == nil && section.targets.isEmpty {
-            reader.fail(field, "name the built-in services (builtin: {}) or at least one external target (targets: {tasks: URL})")
+        if entries["builtin"] == nil && section.targets.isEmpty && entries["processes"] == nil {
+            reader.fail(
+                field,
+                "name the built-in services (builtin: {}), at least one external target (targets: {tasks: URL}) or a process to start (processes: [...])"
+            )
+        }
+        for process in section.processes {
+            if section.targets[process.name] != nil || (section.builtin != nil && Self.builtinServiceNames.contains(process.name)) {
+                reader.fail(field, "process '\(process.name)' has the name of another service: give it its own")
+            }
         }
         return section
+    }
+
+    /// One entry of `services.processes`.
+    func processUnderTest(_ field: Field) -> ProcessUnderTest? {
+        guard
+            let entries = reader.mapping(
+                field,
+                allowed: ["name", "command", "env", "directory", "ready", "stop", "otlp_protocol"],
+                required: ["name", "command"]
+            )
+        else { return nil }
+        // `${PORT}` is the port the run picks when it starts the process: kept as written until then.
+        var environment = self.environment
+        environment["PORT"] = "${PORT}"
+        guard let name = entries["name"].flatMap({ reader.string($0) }) else { return nil }
+        guard let commandField = entries["command"], let words = reader.sequence(commandField) else { return nil }
+        let command = words.compactMap { reader.string($0, environment: environment) }
+        guard command.count == words.count else { return nil }
+        guard let program = command.first, !program.isEmpty else {
+            reader.fail(commandField, "the command is empty: give the program and its arguments, e.g. [python3, -m, billing.server]")
+            return nil
+        }
+        var process = ProcessUnderTest(name: name, command: command)
+        if let field = entries["directory"], let directory = reader.string(field, environment: environment) {
+            let resolved = directory.hasPrefix("/") ? directory : URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent(directory).path
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: resolved, isDirectory: &isDirectory), isDirectory.boolValue {
+                process.directory = resolved
+            } else {
+                reader.fail(field, "directory \(resolved) does not exist")
+            }
+        }
+        let directory = process.directory ?? URL(fileURLWithPath: file).deletingLastPathComponent().path
+        if ProcessUnderTest.resolveExecutable(program, in: directory, environment: self.environment) == nil {
+            reader.fail(
+                words[0],
+                "'\(program)' is not an executable file\(program.contains("/") ? "" : " on PATH"): install it, or give its path (relative to the scenario's folder)"
+            )
+        }
+        if let field = entries["env"], let pairs = reader.freeMapping(field) {
+            for (key, value) in pairs {
+                if let text = reader.string(value, environment: environment) { process.environment[key] = text }
+            }
+        }
+        if let field = entries["ready"], let ready = reader.mapping(field, allowed: ["http", "tcp", "timeout"]) {
+            if let path = ready["http"].flatMap({ reader.string($0) }) {
+                if path.hasPrefix("/") { process.readiness = .http(path: path) } else { reader.fail(ready["http"]!, "path '\(path)' must start with /") }
+                if ready["tcp"] != nil { reader.fail(field, "give either http: PATH or tcp: true, not both") }
+            } else if let tcp = ready["tcp"] {
+                if reader.bool(tcp) == false { reader.fail(tcp, "tcp: false leaves no way to know it is ready: give http: PATH, or tcp: true") }
+            }
+            if let timeout = ready["timeout"].flatMap({ reader.duration($0) }) { process.readyTimeout = timeout }
+        }
+        if let field = entries["stop"], let stop = reader.mapping(field, allowed: ["signal", "grace"]) {
+            if let signal = stop["signal"].flatMap({ reader.choice($0, of: ProcessUnderTest.stopSignals.keys.sorted()) }) { process.stopSignal = signal }
+            if let grace = stop["grace"].flatMap({ reader.duration($0, allowZero: true) }) { process.stopGrace = grace }
+        }
+        if let value = entries["otlp_protocol"].flatMap({ reader.choice($0, of: OTLPProtocol.allCases.map(\.rawValue)) }) {
+            process.otlpProtocol = OTLPProtocol(rawValue: value) ?? .http
+        }
+        return process
     }
 
     func builtinServices(_ field: Field) -> BuiltinServices {
@@ -284,7 +360,7 @@ struct ScenarioParser {
         let weight = entries["weight"].flatMap { reader.number($0, minimum: 0, exclusiveMinimum: true) } ?? 1
         var service = entries["service"].flatMap { reader.string($0) }
         if let serviceName = service, let services, let serviceField = entries["service"] {
-            let known = (services.builtin != nil ? Self.builtinServiceNames : []) + services.targets.keys.sorted()
+            let known = (services.builtin != nil ? Self.builtinServiceNames : []) + services.targets.keys.sorted() + services.processes.map(\.name)
             if !known.contains(serviceName) {
                 let hint = YAMLReader.closest(serviceName, in: known).map { " (did you mean '\($0)'?)" } ?? ""
                 reader.fail(serviceField, "unknown service '\(serviceName)'\(hint); the scenario has \(known.joined(separator: ", "))")
