@@ -62,17 +62,8 @@ struct Run: AsyncParsableCommand {
         options.baselinePath = baseline
         options.recordFormat = recording.recordFormat
         options.recordCompression = recording.recordCompression
-        for target in targets {
-            let parts = target.split(separator: "=", maxSplits: 1).map(String.init)
-            options.targetOverrides[parts[0]] = parts[1]
-        }
-        if !quiet {
-            options.progress = { line in
-                Terminal.clearProgress(enabled: true)
-                Terminal.err(line)
-            }
-            options.driverProgress = Self.printProgress
-        }
+        options.targetOverrides = parsedTargets
+        (options.progress, options.driverProgress) = progressPrinters
         let outcome: ScenarioRun.Outcome
         do {
             outcome = try await ScenarioRun(scenarioPath: scenarioPath, options: options).run()
@@ -95,13 +86,7 @@ struct Run: AsyncParsableCommand {
         options.durationScale = durationScale
         options.seed = seed
         options.targetOverrides = parsedTargets
-        if !quiet {
-            options.progress = { line in
-                Terminal.clearProgress(enabled: true)
-                Terminal.err(line)
-            }
-            options.driverProgress = Self.printProgress
-        }
+        (options.progress, options.driverProgress) = progressPrinters
         let outcome: ShardRun.Outcome
         do {
             outcome = try await ShardRun(scenarioPath: scenarioPath, options: options).run()
@@ -125,6 +110,16 @@ struct Run: AsyncParsableCommand {
         if let path = outcome.resultPath { Terminal.out("result: \(path)") }
         Terminal.out("shard \(shard): \(outcome.completed ? "done" : "INCOMPLETE"); the verdict is the intake's (otelbench merge --intake \(intake))")
         if !outcome.completed { throw ExitCode(1) }
+    }
+
+    /// Where progress lines and the driver's progress go: stderr, unless `--quiet`.
+    private var progressPrinters: ((@Sendable (String) -> Void)?, (@Sendable (DriverProgress) -> Void)?) {
+        guard !quiet else { return (nil, nil) }
+        let line: @Sendable (String) -> Void = { line in
+            Terminal.clearProgress(enabled: true)
+            Terminal.err(line)
+        }
+        return (line, Self.printProgress)
     }
 
     /// `--target NAME=URL`s as a dictionary.
