@@ -4,8 +4,14 @@ package import Telemetry
 
 /// Evaluates PromQL over a fixed set of series with Prometheus 2.x semantics: instant selectors look back
 /// 5 minutes (closed at both ends) and skip staleness markers; range selectors take the samples in
-/// `[t - range, t]`; results of functions and arithmetic lose their metric name; vector matching is one-to-one
-/// unless `group_left`/`group_right` say otherwise, and ambiguous matches are errors, as in Prometheus.
+/// `[t - range, t]`; subqueries evaluate at the multiples of their step (``defaultSubqueryStep`` when left
+/// out); `@` pins a selector or subquery to a time, `@ start()`/`@ end()` to the query's ends; results of
+/// functions and arithmetic lose their metric name; vector matching is one-to-one unless
+/// `group_left`/`group_right` say otherwise, and ambiguous matches are errors, as in Prometheus.
+///
+/// Times are Int64 milliseconds; arithmetic on them wraps as Go's does (Prometheus is a Go program), so
+/// times, offsets and `@` at the ends of the range give Prometheus' answers and never trap. Evaluation is
+/// recursive in the expression's depth: run deep expressions on a ``PromQLEvaluationThread``.
 package struct PromQLEngine: Sendable {
     /// Every series, sorted by labels.
     package let series: [Series]
@@ -20,8 +26,15 @@ package struct PromQLEngine: Sendable {
     let hasStaleMarkers: [Bool]
     /// Indices into `series` by metric name, ascending (so in label order): the postings of `__name__`.
     let indicesByName: [String: [Int]]
+    /// The step of subqueries that leave it out (`x[5m:]`): Prometheus' global evaluation interval, 1 m by default.
+    package var defaultSubqueryStep: Duration = .seconds(60)
     /// Selections made once for all the steps of a range query, by their matchers.
     var preselected: [[LabelMatcher]: [Int]] = [:]
+    /// The query's start and end (ms), what `@ start()` and `@ end()` name; an instant query's time for both.
+    var queryStart: Int64 = 0
+    var queryEnd: Int64 = 0
+    /// Subquery steps already evaluated in this query (``SubqueryMemo``); nil outside a query.
+    var subqueryMemo: SubqueryMemo?
 
     package init(series: [Series]) {
         self.init(sortedSeries: series.sorted { $0.labels < $1.labels })
@@ -57,7 +70,9 @@ package struct PromQLEngine: Sendable {
 
     /// Evaluates `expression` at `time` (ms since the epoch).
     package func instantQuery(_ expression: PromQLExpression, at time: Int64) throws(PromQLError) -> QueryValue {
-        try evaluate(expression, at: time)
+        var scoped = self
+        (scoped.queryStart, scoped.queryEnd, scoped.subqueryMemo) = (time, time, SubqueryMemo())
+        return try scoped.evaluate(expression, at: time)
     }
 
     /// Evaluates `expression` at every step from `start` to `end` (ms), as `/api/v1/query_range` does: one
@@ -72,11 +87,13 @@ package struct PromQLEngine: Sendable {
         }
         guard step > 0 else { throw PromQLError(message: "zero or negative query resolution step widths are not accepted", offset: 0) }
         guard end >= start else { throw PromQLError(message: "end timestamp must not be before start time", offset: 0) }
-        guard (end - start) / step < 11_000 else {
+        let (span, overflow) = end.subtractingReportingOverflow(start)
+        guard !overflow, span / step < 11_000 else {
             throw PromQLError(message: "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)", offset: 0)
         }
         // The series a selector picks do not depend on the time: select once, not at every step.
         var scoped = self
+        (scoped.queryStart, scoped.queryEnd, scoped.subqueryMemo) = (start, end, SubqueryMemo())
         for selector in Self.selectors(in: expression) where scoped.preselected[selector.matchers] == nil {
             scoped.preselected[selector.matchers] = selection(selector.matchers)
         }
@@ -96,7 +113,9 @@ package struct PromQLEngine: Sendable {
             guard total <= maxSamples else {
                 throw PromQLError(message: "query processing would load too many samples into memory in query execution (more than \(maxSamples))", offset: 0)
             }
-            time += step
+            let (next, overflow) = time.addingReportingOverflow(step)
+            if overflow { break }
+            time = next
         }
         return samplesByLabels.map { Series(labels: $0.key, samples: $0.value) }.sorted { $0.labels < $1.labels }
     }
@@ -154,49 +173,78 @@ package struct PromQLEngine: Sendable {
 
     /// Every vector and range selector in `expression`.
     static func selectors(in expression: PromQLExpression) -> [VectorSelector] {
-        switch expression {
-        case .number, .string: []
-        case .vectorSelector(let selector), .matrixSelector(let selector, _): [selector]
-        case .call(_, let arguments): arguments.flatMap { selectors(in: $0) }
-        case .aggregate(let aggregation): selectors(in: aggregation.expression) + (aggregation.parameter.map { selectors(in: $0) } ?? [])
-        case .binary(let operation): selectors(in: operation.lhs) + selectors(in: operation.rhs)
-        case .unaryMinus(let inner), .parenthesized(let inner): selectors(in: inner)
+        var found: [VectorSelector] = []
+        var pending = [expression]
+        while let next = pending.popLast() {
+            switch next {
+            case .vectorSelector(let selector), .matrixSelector(let selector, _): found.append(selector)
+            default: pending += next.children
+            }
         }
+        return found
     }
 
     // MARK: evaluation
 
     func evaluate(_ expression: PromQLExpression, at time: Int64) throws(PromQLError) -> QueryValue {
+        // Parentheses are skipped in a loop, and chains of left-associative operators folded in one: deep
+        // nesting of either costs no stack.
+        var expression = expression
+        while case .parenthesized(let inner) = expression { expression = inner }
         switch expression {
         case .number(let value): return .scalar(value)
         case .string(let text): return .string(text)
         case .parenthesized(let inner): return try evaluate(inner, at: time)
         case .vectorSelector(let selector): return .vector(instantVector(selector, at: time))
         case .matrixSelector(let selector, let range): return .matrix(rangeVector(selector, range: range, at: time))
-        case .unaryMinus(let inner):
-            switch try evaluate(inner, at: time) {
-            case .scalar(let value): return .scalar(-value)
-            case .vector(let elements):
-                return .vector(try unique(elements.map { VectorElement(labels: $0.labels.droppingMetricName, value: -$0.value) }))
-            default: throw PromQLError(message: "unary minus needs a scalar or an instant vector", offset: 0)
-            }
-        case .call(let function, let arguments):
-            return try PromQLFunctions.call(function, arguments: arguments, at: time, engine: self)
-        case .aggregate(let aggregation):
-            return .vector(try aggregate(aggregation, at: time))
-        case .binary(let operation):
-            return try binary(operation, at: time)
+        case .subquery(let subquery): return .matrix(try evaluateSubquery(subquery, at: time).series)
+        case .unaryMinus(let inner): return try negated(try evaluate(inner, at: time))
+        case .call(let function, let arguments): return try PromQLFunctions.call(function, arguments: arguments, at: time, engine: self)
+        case .aggregate(let aggregation): return .vector(try aggregate(aggregation, at: time))
+        case .binary(let operation): return try evaluateChain(operation, at: time)
+        }
+    }
+
+    // `evaluate` recurses once per level of the expression: what each case needs beyond the recursion is
+    // done in the functions below, which keeps its stack frame (large in debug builds) small.
+
+    /// `-value`: the metric name dropped.
+    func negated(_ value: QueryValue) throws(PromQLError) -> QueryValue {
+        switch value {
+        case .scalar(let number): return .scalar(-number)
+        case .vector(let elements): return .vector(try unique(elements.map { VectorElement(labels: $0.labels.droppingMetricName, value: -$0.value) }))
+        default: throw PromQLError(message: "unary minus needs a scalar or an instant vector", offset: 0)
+        }
+    }
+
+    /// A binary operation, with the chain of left-associative operations on its left folded in a loop.
+    func evaluateChain(_ operation: BinaryOperation, at time: Int64) throws(PromQLError) -> QueryValue {
+        var chain = [operation]
+        var leftmost = operation.lhs
+        while true {
+            while case .parenthesized(let inner) = leftmost { leftmost = inner }
+            guard case .binary(let inner) = leftmost else { break }
+            chain.append(inner)
+            leftmost = inner.lhs
+        }
+        var value = try evaluate(leftmost, at: time)
+        for link in chain.reversed() { value = try binary(link, value, try evaluate(link.rhs, at: time)) }
+        return value
+    }
+
+    /// The samples `selector` picks at `time`, each with its own timestamp (what `timestamp()` returns).
+    func instantVectorWithTimestamps(_ selector: VectorSelector, at time: Int64) -> [(element: VectorElement, timestamp: Int64)] {
+        let reference = selector.referenceTime(at: time, start: queryStart, end: queryEnd)
+        let earliest = reference &- PromQLFormat.milliseconds(lookbackDelta)
+        return selection(selector.matchers).compactMap { index in
+            let candidate = series[index]
+            guard let sample = latest(in: candidate.samples, atOrBefore: reference), sample.timestamp >= earliest, !sample.isStale else { return nil }
+            return (VectorElement(labels: candidate.labels, value: sample.value), sample.timestamp)
         }
     }
 
     func instantVector(_ selector: VectorSelector, at time: Int64) -> [VectorElement] {
-        let reference = time - PromQLFormat.milliseconds(selector.offset)
-        let earliest = reference - PromQLFormat.milliseconds(lookbackDelta)
-        return selection(selector.matchers).compactMap { index in
-            let candidate = series[index]
-            guard let sample = latest(in: candidate.samples, atOrBefore: reference), sample.timestamp >= earliest, !sample.isStale else { return nil }
-            return VectorElement(labels: candidate.labels, value: sample.value)
-        }
+        instantVectorWithTimestamps(selector, at: time).map(\.element)
     }
 
     func rangeVector(_ selector: VectorSelector, range: Duration, at time: Int64) -> [Series] {
@@ -211,11 +259,11 @@ package struct PromQLEngine: Sendable {
     /// the offset), staleness markers left out, in series order; series without samples there are skipped.
     /// The samples are a slice of the series' own, copied only for series that hold staleness markers.
     func forEachWindow(_ selector: VectorSelector, range: Duration, at time: Int64, _ body: (Int, ArraySlice<Sample>) -> Void) {
-        let end = time - PromQLFormat.milliseconds(selector.offset)
-        let start = end - PromQLFormat.milliseconds(range)
+        let end = selector.referenceTime(at: time, start: queryStart, end: queryEnd)
+        let start = end &- PromQLFormat.milliseconds(range)
         for index in selection(selector.matchers) {
             let samples = series[index].samples
-            let upper = firstIndex(in: samples[...], atOrAfter: end + 1)
+            let upper = end == .max ? samples.endIndex : firstIndex(in: samples[...], atOrAfter: end + 1)
             let lower = firstIndex(in: samples[..<upper], atOrAfter: start)
             guard lower < upper else { continue }
             if hasStaleMarkers[index] {
@@ -228,7 +276,7 @@ package struct PromQLEngine: Sendable {
     }
 
     private func latest(in samples: [Sample], atOrBefore time: Int64) -> Sample? {
-        let index = firstIndex(in: samples[...], atOrAfter: time + 1)
+        let index = time == .max ? samples.endIndex : firstIndex(in: samples[...], atOrAfter: time + 1)
         return index > 0 ? samples[index - 1] : nil
     }
 
@@ -265,13 +313,51 @@ package struct PromQLEngine: Sendable {
         return value
     }
 
+    func string(_ expression: PromQLExpression, at time: Int64) throws(PromQLError) -> String {
+        guard case .string(let value) = try evaluate(expression, at: time) else {
+            throw PromQLError(message: "expected a string from \(expression)", offset: 0)
+        }
+        return value
+    }
+
     // MARK: aggregation
 
     func aggregate(_ aggregation: Aggregation, at time: Int64) throws(PromQLError) -> [VectorElement] {
-        let input = try vector(aggregation.expression, at: time)
-        let parameter = try aggregation.parameter.map { (expression) throws(PromQLError) in try scalar(expression, at: time) }
+        try aggregate(aggregation, try vector(aggregation.expression, at: time), at: time)
+    }
+
+    /// `aggregation` over its evaluated `input`.
+    func aggregate(_ aggregation: Aggregation, _ input: [VectorElement], at time: Int64) throws(PromQLError) -> [VectorElement] {
+        var input = input
+        var parameter: Double?
+        var grouping = aggregation.grouping
+        if aggregation.operation == "count_values", let expression = aggregation.parameter {
+            // Each value becomes a label, grouped on as if named in `by`.
+            guard case .string(let valueLabel) = try evaluate(expression, at: time) else {
+                throw PromQLError(message: "count_values needs a label name (a string) as its parameter", offset: 0)
+            }
+            guard PrometheusNames.isLabelName(valueLabel) else { throw PromQLError(message: "invalid label name \"\(valueLabel)\"", offset: 0) }
+            switch grouping {
+            case nil: grouping = .by([valueLabel])
+            case .by(let names): grouping = .by(names + [valueLabel])
+            case .without: break
+            }
+            input = input.map { VectorElement(labels: $0.labels.setting(valueLabel, PromQLFormat.number($0.value)), value: $0.value) }
+        } else if let expression = aggregation.parameter {
+            parameter = try scalar(expression, at: time)
+        }
+        var k = 0
+        if aggregation.operation == "topk" || aggregation.operation == "bottomk" {
+            // Prometheus refuses a k that does not fit Int64, at every step, whatever the input.
+            let value = parameter ?? .nan
+            guard value >= -9_223_372_036_854_775_808.0, value <= 9_223_372_036_854_774_784.0 else {
+                throw PromQLError(message: "Scalar value \(PromQLFormat.number(value)) overflows int64", offset: 0)
+            }
+            k = Int(clamping: GoConversion.int64(value))
+            if k < 1 { return [] }
+        }
         func groupLabels(_ labels: Labels) -> Labels {
-            switch aggregation.grouping {
+            switch grouping {
             case nil: .empty
             case .by(let names): labels.keeping(names)
             case .without(let names): labels.removing(names + ["__name__"])
@@ -298,7 +384,7 @@ package struct PromQLEngine: Sendable {
             switch aggregation.operation {
             case "sum": result.append(VectorElement(labels: key, value: values.dropFirst().reduce(values[0], +)))
             case "avg": result.append(VectorElement(labels: key, value: PromQLFunctions.incrementalMean(values)))
-            case "count": result.append(VectorElement(labels: key, value: Double(values.count)))
+            case "count", "count_values": result.append(VectorElement(labels: key, value: Double(values.count)))
             case "group": result.append(VectorElement(labels: key, value: 1))
             case "min", "max":
                 var extreme = values[0]
@@ -319,7 +405,6 @@ package struct PromQLEngine: Sendable {
             case "quantile":
                 result.append(VectorElement(labels: key, value: Self.quantile(parameter ?? .nan, values)))
             case "topk", "bottomk":
-                let k = Int(min(max(parameter ?? 0, 0), Double(members.count)))
                 let top = aggregation.operation == "topk"
                 // NaN sorts last either way, as Prometheus' heaps put it.
                 let sorted = members.sorted { lhs, rhs in
@@ -329,7 +414,7 @@ package struct PromQLEngine: Sendable {
                 }
                 result += sorted.prefix(k)
             default:
-                throw PromQLError(message: "aggregation \(aggregation.operation) is not supported", offset: 0)
+                throw PromQLError(message: "unknown aggregation \(aggregation.operation)", offset: 0)
             }
         }
         return result
@@ -340,7 +425,8 @@ package struct PromQLEngine: Sendable {
         guard !values.isEmpty, !q.isNaN else { return .nan }
         if q < 0 { return -.infinity }
         if q > 1 { return .infinity }
-        let sorted = values.sorted()
+        // Go's sort.Float64s: NaN first.
+        let sorted = values.sorted { $0.isNaN ? !$1.isNaN : $0 < $1 }
         let rank = q * Double(sorted.count - 1)
         let lower = max(0, Int(rank.rounded(.down)))
         let upper = min(sorted.count - 1, lower + 1)
@@ -350,9 +436,8 @@ package struct PromQLEngine: Sendable {
 
     // MARK: binary operators
 
-    func binary(_ operation: BinaryOperation, at time: Int64) throws(PromQLError) -> QueryValue {
-        let lhs = try evaluate(operation.lhs, at: time)
-        let rhs = try evaluate(operation.rhs, at: time)
+    /// `operation` applied to its evaluated sides.
+    func binary(_ operation: BinaryOperation, _ lhs: QueryValue, _ rhs: QueryValue) throws(PromQLError) -> QueryValue {
         switch (lhs, rhs) {
         case (.scalar(let left), .scalar(let right)):
             let (value, keep) = Self.apply(operation.op, left, right)
@@ -379,7 +464,7 @@ package struct PromQLEngine: Sendable {
                 keep = true
             }
             guard keep else { return nil }
-            let labels = operation.op.isComparison && !operation.returnBool ? element.labels : element.labels.droppingMetricName
+            let labels = operation.dropsMetricName ? element.labels.droppingMetricName : element.labels
             return VectorElement(labels: labels, value: value)
         }
     }
@@ -435,7 +520,7 @@ package struct PromQLEngine: Sendable {
             }
             guard keep else { continue }
             var labels = element.labels
-            if !operation.op.isComparison || operation.returnBool { labels = labels.droppingMetricName }
+            if operation.dropsMetricName { labels = labels.droppingMetricName }
             if cardinality == .oneToOne, let matching {
                 labels = matching.on ? labels.keeping(matching.labels) : labels.removing(matching.labels)
             }
@@ -459,6 +544,7 @@ package struct PromQLEngine: Sendable {
         case .divide: (left / right, true)
         case .modulo: (fmod(left, right), true)
         case .power: (pow(left, right), true)
+        case .atan2: (Foundation.atan2(left, right), true)
         case .equal: (left, left == right)
         case .notEqual: (left, left != right)
         case .greater: (left, left > right)
@@ -466,6 +552,17 @@ package struct PromQLEngine: Sendable {
         case .greaterOrEqual: (left, left >= right)
         case .lessOrEqual: (left, left <= right)
         case .and, .or, .unless: (left, true)
+        }
+    }
+}
+
+extension BinaryOperation {
+    /// Whether the result loses the metric name: arithmetic does, and `bool` comparisons; filtering
+    /// comparisons keep it, and so does `atan2` (Prometheus 2.42 leaves it out of its arithmetic list).
+    var dropsMetricName: Bool {
+        switch op {
+        case .add, .subtract, .multiply, .divide, .modulo, .power: true
+        default: returnBool
         }
     }
 }

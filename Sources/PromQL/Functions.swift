@@ -1,73 +1,77 @@
 import Foundation
 package import PromQLSyntax
 
-/// The PromQL functions OTelBench evaluates, with Prometheus 2.x's arithmetic.
+/// Prometheus 2.42's PromQL functions, with its arithmetic: the range functions in `RangeFunctions.swift`,
+/// the date functions in `DateFunctions.swift`, `label_replace`/`label_join` in `LabelFunctions.swift`, the
+/// rest here.
 package enum PromQLFunctions {
-    /// Every supported function by name, with its signature.
+    /// Every function by name, with its signature.
     package static var all: [String: PromQLFunctionSignature] { PromQLFunctionSignature.all }
 
     static let mathFunctions: [String: @Sendable (Double) -> Double] = [
         "abs": { Swift.abs($0) }, "ceil": { $0.rounded(.up) }, "floor": { $0.rounded(.down) }, "sqrt": { $0.squareRoot() },
         "exp": { Foundation.exp($0) }, "ln": { Foundation.log($0) }, "log2": { Foundation.log2($0) }, "log10": { Foundation.log10($0) },
+        // Go's sgn: the sign of a number, zero and NaN as they are.
+        "sgn": { $0 < 0 ? -1 : $0 > 0 ? 1 : $0 },
+        "deg": { $0 * 180 / Double.pi }, "rad": { $0 * Double.pi / 180 },
+        "sin": { Foundation.sin($0) }, "cos": { Foundation.cos($0) }, "tan": { Foundation.tan($0) },
+        "asin": { Foundation.asin($0) }, "acos": { Foundation.acos($0) }, "atan": { Foundation.atan($0) },
+        "sinh": { Foundation.sinh($0) }, "cosh": { Foundation.cosh($0) }, "tanh": { Foundation.tanh($0) },
+        "asinh": { Foundation.asinh($0) }, "acosh": { Foundation.acosh($0) }, "atanh": { Foundation.atanh($0) },
     ]
 
+    /// `name(arguments)` evaluated at `time`; the parser has checked the arguments' number and types.
     static func call(_ name: String, arguments: [PromQLExpression], at time: Int64, engine: PromQLEngine) throws(PromQLError) -> QueryValue {
+        // A thin dispatcher: it is on the recursive path of evaluation, and its stack frame stays small.
+        if let kind = RangeFunction(rawValue: name) { return .vector(try rangeFunction(kind, arguments: arguments, at: time, engine: engine)) }
+        if let field = DateField(rawValue: name) { return try dateFunction(field, arguments: arguments, at: time, engine: engine) }
+        if let function = mathFunctions[name] { return try math(function, try engine.vector(arguments[0], at: time), engine: engine) }
+        if ["clamp", "clamp_min", "clamp_max", "round"].contains(name) {
+            return try clampOrRound(name, try engine.vector(arguments[0], at: time), arguments: arguments, at: time, engine: engine)
+        }
+        if name == "label_replace" || name == "label_join" {
+            return try labelFunction(name, try engine.vector(arguments[0], at: time), arguments: arguments, at: time, engine: engine)
+        }
+        return try otherFunction(name, arguments: arguments, at: time, engine: engine)
+    }
+
+    /// A math function applied to each element, the metric name dropped.
+    static func math(_ function: (Double) -> Double, _ elements: [VectorElement], engine: PromQLEngine) throws(PromQLError) -> QueryValue {
+        .vector(try engine.unique(elements.map { VectorElement(labels: $0.labels.droppingMetricName, value: function($0.value)) }))
+    }
+
+    /// A date field of each element's value (or of the evaluation time without an argument).
+    static func dateFunction(_ field: DateField, arguments: [PromQLExpression], at time: Int64, engine: PromQLEngine) throws(PromQLError) -> QueryValue {
+        let elements = arguments.isEmpty ? [VectorElement(labels: .empty, value: Double(time) / 1000)] : try engine.vector(arguments[0], at: time)
+        return .vector(try engine.unique(elements.map { VectorElement(labels: $0.labels.droppingMetricName, value: field.value(unixSeconds: $0.value)) }))
+    }
+
+    /// `label_replace`/`label_join` over their evaluated vector.
+    static func labelFunction(
+        _ name: String,
+        _ elements: [VectorElement],
+        arguments: [PromQLExpression],
+        at time: Int64,
+        engine: PromQLEngine
+    ) throws(PromQLError) -> QueryValue {
+        let strings = try arguments.dropFirst().map { (argument) throws(PromQLError) in try engine.string(argument, at: time) }
+        let labelled =
+            name == "label_replace"
+            ? try labelReplace(elements, destination: strings[0], replacement: strings[1], source: strings[2], pattern: strings[3])
+            : try labelJoin(elements, destination: strings[0], separator: strings[1], sources: Array(strings.dropFirst(2)))
+        return .vector(try engine.unique(labelled))
+    }
+
+    /// `clamp`, `clamp_min`, `clamp_max` and `round` over their evaluated vector, the metric name dropped.
+    static func clampOrRound(
+        _ name: String,
+        _ elements: [VectorElement],
+        arguments: [PromQLExpression],
+        at time: Int64,
+        engine: PromQLEngine
+    ) throws(PromQLError) -> QueryValue {
         switch name {
-        case "rate", "increase", "delta", "irate", "idelta", "avg_over_time", "min_over_time", "max_over_time", "sum_over_time", "count_over_time":
-            guard case .matrixSelector(let selector, let range) = arguments[0].unwrapped else {
-                throw PromQLError(message: "\(name) needs a range selector such as x[5m]", offset: 0)
-            }
-            let end = time - PromQLFormat.milliseconds(selector.offset)
-            let start = end - PromQLFormat.milliseconds(range)
-            // The name is looked at once, not for every series.
-            enum Kind { case rate, increase, delta, irate, idelta, overTime }
-            let kind: Kind =
-                switch name {
-                case "rate": .rate
-                case "increase": .increase
-                case "delta": .delta
-                case "irate": .irate
-                case "idelta": .idelta
-                default: .overTime
-                }
-            var elements: [VectorElement] = []
-            engine.forEachWindow(selector, range: range, at: time) { index, samples in
-                let value: Double? =
-                    switch kind {
-                    case .rate: extrapolatedRate(samples, start: start, end: end, isCounter: true, isRate: true)
-                    case .increase: extrapolatedRate(samples, start: start, end: end, isCounter: true, isRate: false)
-                    case .delta: extrapolatedRate(samples, start: start, end: end, isCounter: false, isRate: false)
-                    case .irate: instantValue(samples, isRate: true)
-                    case .idelta: instantValue(samples, isRate: false)
-                    case .overTime: overTime(name, samples.map(\.value))
-                    }
-                if let value { elements.append(VectorElement(labels: engine.labelsWithoutName[index], value: value)) }
-            }
-            // Series of one name stay distinct without it: only other selections need the check.
-            return .vector(engine.selectsOneName(selector.matchers) ? elements : try engine.unique(elements))
-        case "histogram_quantile":
-            let q = try engine.scalar(arguments[0], at: time)
-            return .vector(histogramQuantile(q, try engine.vector(arguments[1], at: time)))
-        case "scalar":
-            let elements = try engine.vector(arguments[0], at: time)
-            return .scalar(elements.count == 1 ? elements[0].value : .nan)
-        case "vector":
-            return .vector([VectorElement(labels: .empty, value: try engine.scalar(arguments[0], at: time))])
-        case "time":
-            return .scalar(Double(time) / 1000)
-        case "absent":
-            guard try engine.vector(arguments[0], at: time).isEmpty else { return .vector([]) }
-            var labels: [String: String] = [:]
-            if case .vectorSelector(let selector) = arguments[0].unwrapped {
-                var seen: [String: Int] = [:]
-                for matcher in selector.matchers where matcher.name != "__name__" { seen[matcher.name, default: 0] += 1 }
-                for matcher in selector.matchers where matcher.name != "__name__" && matcher.kind == .equal && seen[matcher.name] == 1 {
-                    labels[matcher.name] = matcher.value
-                }
-            }
-            return .vector([VectorElement(labels: Labels(labels), value: 1)])
         case "clamp", "clamp_min", "clamp_max":
-            let elements = try engine.vector(arguments[0], at: time)
             let bounds = try arguments.dropFirst().map { (argument) throws(PromQLError) in try engine.scalar(argument, at: time) }
             let (low, high): (Double, Double) =
                 switch name {
@@ -84,7 +88,6 @@ package enum PromQLFunctions {
                 )
             )
         case "round":
-            let elements = try engine.vector(arguments[0], at: time)
             let toNearest = arguments.count > 1 ? try engine.scalar(arguments[1], at: time) : 1
             // Prometheus rounds half up, via the inverse to keep precision.
             let inverse = 1 / toNearest
@@ -96,11 +99,73 @@ package enum PromQLFunctions {
                 )
             )
         default:
-            guard let function = mathFunctions[name] else {
-                throw PromQLError(message: "function \"\(name)\" is not supported by OTelBench's PromQL subset", offset: 0)
+            throw PromQLError(message: "unknown function with name \"\(name)\"", offset: 0)
+        }
+    }
+
+    /// The functions that are neither range, date, math nor label functions.
+    static func otherFunction(_ name: String, arguments: [PromQLExpression], at time: Int64, engine: PromQLEngine) throws(PromQLError) -> QueryValue {
+        switch name {
+        case "histogram_quantile":
+            let q = try engine.scalar(arguments[0], at: time)
+            return .vector(histogramQuantile(q, try engine.vector(arguments[1], at: time)))
+        case "histogram_count", "histogram_sum", "histogram_fraction":
+            // These read native histogram samples only, and skip float samples as Prometheus does; OTelBench
+            // holds float samples only (classic histograms are `_bucket` series), so nothing is selected.
+            for argument in arguments { _ = try engine.evaluate(argument, at: time) }
+            return .vector([])
+        case "scalar":
+            let elements = try engine.vector(arguments[0], at: time)
+            return .scalar(elements.count == 1 ? elements[0].value : .nan)
+        case "vector":
+            return .vector([VectorElement(labels: .empty, value: try engine.scalar(arguments[0], at: time))])
+        case "time":
+            return .scalar(Double(time) / 1000)
+        case "pi":
+            return .scalar(Double.pi)
+        case "absent":
+            guard try engine.vector(arguments[0], at: time).isEmpty else { return .vector([]) }
+            return .vector([VectorElement(labels: absentLabels(arguments[0]), value: 1)])
+        case "timestamp":
+            // A selector's samples carry their own timestamps; anything else is as of the evaluation time.
+            if case .vectorSelector(let selector) = arguments[0].unwrapped {
+                let elements = engine.instantVectorWithTimestamps(selector, at: time).map {
+                    VectorElement(labels: $0.element.labels.droppingMetricName, value: Double($0.timestamp) / 1000)
+                }
+                return .vector(try engine.unique(elements))
             }
             let elements = try engine.vector(arguments[0], at: time)
-            return .vector(try engine.unique(elements.map { VectorElement(labels: $0.labels.droppingMetricName, value: function($0.value)) }))
+            return .vector(try engine.unique(elements.map { VectorElement(labels: $0.labels.droppingMetricName, value: Double(time) / 1000) }))
+        case "sort", "sort_desc":
+            return .vector(sorted(try engine.vector(arguments[0], at: time), descending: name == "sort_desc"))
+        default:
+            throw PromQLError(message: "unknown function with name \"\(name)\"", offset: 0)
+        }
+    }
+
+    /// The labels `absent(x)` and `absent_over_time(x[5m])` give their one element: the selector's equality
+    /// matchers on labels other than the name, except labels matched more than once.
+    static func absentLabels(_ argument: PromQLExpression) -> Labels {
+        let selector: VectorSelector
+        switch argument.unwrapped {
+        case .vectorSelector(let one), .matrixSelector(let one, _): selector = one
+        default: return .empty
+        }
+        var seen: [String: Int] = [:]
+        for matcher in selector.matchers where matcher.name != "__name__" { seen[matcher.name, default: 0] += 1 }
+        var labels: [String: String] = [:]
+        for matcher in selector.matchers where matcher.name != "__name__" && matcher.kind == .equal && seen[matcher.name] == 1 {
+            labels[matcher.name] = matcher.value
+        }
+        return Labels(labels)
+    }
+
+    /// `sort`/`sort_desc`: by value, NaN last either way; labels (and the name) kept.
+    static func sorted(_ elements: [VectorElement], descending: Bool) -> [VectorElement] {
+        elements.sorted { lhs, rhs in
+            if lhs.value.isNaN { return false }
+            if rhs.value.isNaN { return true }
+            return descending ? lhs.value > rhs.value : lhs.value < rhs.value
         }
     }
 
@@ -150,17 +215,6 @@ package enum PromQLFunctions {
         let interval = last.timestamp - previous.timestamp
         guard interval != 0 else { return nil }
         return isRate ? result / (Double(interval) / 1000) : result
-    }
-
-    static func overTime(_ name: String, _ values: [Double]) -> Double? {
-        guard let first = values.first else { return nil }
-        switch name {
-        case "sum_over_time": return values.dropFirst().reduce(first, +)
-        case "count_over_time": return Double(values.count)
-        case "min_over_time": return values.dropFirst().reduce(first) { $0.isNaN || $1 < $0 ? $1 : $0 }
-        case "max_over_time": return values.dropFirst().reduce(first) { $0.isNaN || $1 > $0 ? $1 : $0 }
-        default: return incrementalMean(values)
-        }
     }
 
     /// Prometheus 2.x's mean for `avg` and `avg_over_time`: incremental, each value divided by the count

@@ -120,16 +120,18 @@ package enum PrometheusView {
                 if temporality == .delta {
                     if let previous = running, previous.explicitBounds == histogram.explicitBounds, previous.bucketCounts.count == histogram.bucketCounts.count
                     {
-                        histogram.count += previous.count
+                        histogram.count = histogram.count.saturatingAdding(previous.count)
                         histogram.sum = histogram.sum.map { $0 + (previous.sum ?? 0) }
-                        for index in histogram.bucketCounts.indices { histogram.bucketCounts[index] += previous.bucketCounts[index] }
+                        for index in histogram.bucketCounts.indices {
+                            histogram.bucketCounts[index] = histogram.bucketCounts[index].saturatingAdding(previous.bucketCounts[index])
+                        }
                     }
                     running = histogram
                 }
                 let time = milliseconds(histogram.timeUnixNano)
                 var cumulative: UInt64 = 0
                 for (index, bound) in histogram.explicitBounds.enumerated() {
-                    cumulative += index < histogram.bucketCounts.count ? histogram.bucketCounts[index] : 0
+                    cumulative = cumulative.saturatingAdding(index < histogram.bucketCounts.count ? histogram.bucketCounts[index] : 0)
                     buckets[bound, default: []].append(Sample(timestamp: time, value: Double(cumulative)))
                 }
                 buckets[.infinity, default: []].append(Sample(timestamp: time, value: Double(histogram.count)))

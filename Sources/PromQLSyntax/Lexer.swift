@@ -121,6 +121,10 @@ struct Lexer {
         return Token(kind: .number(value), offset: start)
     }
 
+    /// The longest duration Prometheus accepts: its durations are Go `time.Duration`s, Int64 nanoseconds
+    /// (about 292 years); longer ones are "duration out of range".
+    static let longestDurationMilliseconds = Int64.max / 1_000_000
+
     /// Prometheus durations: one or more `<digits><unit>` with units y, w, d, h, m, s, ms in that order.
     private mutating func duration(start: Int) throws(PromQLError) -> Duration {
         let units: [(String, Int64)] = [
@@ -132,7 +136,7 @@ struct Lexer {
             let digitsStart = position
             while position < bytes.count, isDigit(bytes[position]) { position += 1 }
             guard let amount = Int64(String(decoding: bytes[digitsStart..<position], as: UTF8.self)) else {
-                throw PromQLError(message: "duration too long", offset: start)
+                throw PromQLError(message: "duration out of range", offset: start)
             }
             guard let unitIndex = units.firstIndex(where: { matches($0.0) && !(($0.0 == "m") && matches("ms")) }) else {
                 throw PromQLError(message: "bad duration: a number needs a unit (ms, s, m, h, d, w, y)", offset: start)
@@ -142,8 +146,11 @@ struct Lexer {
             lastUnitIndex = order
             position += units[unitIndex].0.utf8.count
             let (product, overflow) = amount.multipliedReportingOverflow(by: units[unitIndex].1)
-            guard !overflow else { throw PromQLError(message: "duration too long", offset: start) }
-            total += product
+            let (sum, sumOverflow) = total.addingReportingOverflow(product)
+            guard !overflow, !sumOverflow, sum <= Self.longestDurationMilliseconds else {
+                throw PromQLError(message: "duration out of range", offset: start)
+            }
+            total = sum
         }
         if position < bytes.count, isIdentifierStart(bytes[position]) {
             throw PromQLError(message: "bad duration: unknown unit (use ms, s, m, h, d, w, y)", offset: start)

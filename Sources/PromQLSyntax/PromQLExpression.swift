@@ -1,4 +1,4 @@
-/// A parsed PromQL expression: the subset OTelBench evaluates (see ``PromQLParser``).
+/// A parsed PromQL expression: Prometheus 2.42's language (see ``PromQLParser``).
 package indirect enum PromQLExpression: Sendable, Hashable, CustomStringConvertible {
     case number(Double)
     case string(String)
@@ -6,6 +6,8 @@ package indirect enum PromQLExpression: Sendable, Hashable, CustomStringConverti
     case vectorSelector(VectorSelector)
     /// `selector[range]`.
     case matrixSelector(VectorSelector, range: Duration)
+    /// `expression[range:step]`: an instant-vector expression evaluated at every multiple of the step in the range.
+    case subquery(Subquery)
     case call(function: String, arguments: [PromQLExpression])
     case aggregate(Aggregation)
     case binary(BinaryOperation)
@@ -14,15 +16,42 @@ package indirect enum PromQLExpression: Sendable, Hashable, CustomStringConverti
 
     /// The type of value the expression yields, as Prometheus names it.
     package var type: ValueType {
-        switch self {
-        case .number: .scalar
-        case .string: .string
-        case .vectorSelector, .aggregate: .vector
-        case .matrixSelector: .matrix
-        case .call(let function, _): PromQLFunctionSignature.all[function]?.returns ?? .vector
-        case .binary(let operation): operation.lhs.type == .scalar && operation.rhs.type == .scalar ? .scalar : .vector
-        case .unaryMinus(let inner), .parenthesized(let inner): inner.type
+        // A loop, not recursion: parentheses and unary minus may nest deeply.
+        var expression = self
+        while true {
+            switch expression {
+            case .number: return .scalar
+            case .string: return .string
+            case .vectorSelector, .aggregate: return .vector
+            case .matrixSelector, .subquery: return .matrix
+            case .call(let function, _): return PromQLFunctionSignature.all[function]?.returns ?? .vector
+            case .binary(let operation): return operation.type
+            case .unaryMinus(let inner), .parenthesized(let inner): expression = inner
+            }
         }
+    }
+
+    /// The expressions directly inside this one (not their insides).
+    package var children: [PromQLExpression] {
+        switch self {
+        case .number, .string, .vectorSelector, .matrixSelector: []
+        case .subquery(let subquery): [subquery.expression]
+        case .call(_, let arguments): arguments
+        case .aggregate(let aggregation): (aggregation.parameter.map { [$0] } ?? []) + [aggregation.expression]
+        case .binary(let operation): [operation.lhs, operation.rhs]
+        case .unaryMinus(let inner), .parenthesized(let inner): [inner]
+        }
+    }
+
+    /// How deeply the expression nests: 1 for a leaf. Counted without recursion, so any tree can be measured.
+    package var height: Int {
+        var deepest = 0
+        var pending: [(PromQLExpression, Int)] = [(self, 1)]
+        while let (expression, depth) = pending.popLast() {
+            deepest = max(deepest, depth)
+            for child in expression.children { pending.append((child, depth + 1)) }
+        }
+        return deepest
     }
 
     /// The expression without outer parentheses.
@@ -37,9 +66,8 @@ package indirect enum PromQLExpression: Sendable, Hashable, CustomStringConverti
         case .string(let text): "\"\(text)\""
         case .vectorSelector(let selector): selector.description
         case .matrixSelector(let selector, let range):
-            selector.offset == .zero
-                ? "\(selector)[\(PromQLFormat.duration(range))]"
-                : "\(selector.withoutOffset)[\(PromQLFormat.duration(range))] offset \(PromQLFormat.duration(selector.offset))"
+            "\(selector.withoutModifiers)[\(PromQLFormat.duration(range))]\(selector.modifierText)"
+        case .subquery(let subquery): subquery.description
         case .call(let function, let arguments): "\(function)(\(arguments.map(\.description).joined(separator: ", ")))"
         case .aggregate(let aggregation): aggregation.description
         case .binary(let operation): operation.description
@@ -57,14 +85,99 @@ package enum ValueType: String, Sendable, Hashable {
     case string
 }
 
-/// A series selector: matchers on labels (the metric name is the `__name__` matcher) and an offset.
+/// `@ <timestamp>`, `@ start()` or `@ end()`: the time a selector or subquery is evaluated at, whatever the
+/// query's evaluation time.
+package enum AtModifier: Sendable, Hashable, CustomStringConvertible {
+    /// A fixed time, milliseconds since the epoch.
+    case timestamp(Int64)
+    /// The range query's start (an instant query's time).
+    case start
+    /// The range query's end (an instant query's time).
+    case end
+
+    package var description: String {
+        switch self {
+        case .timestamp(let milliseconds): "@ \(PromQLFormat.number(Double(milliseconds) / 1000))"
+        case .start: "@ start()"
+        case .end: "@ end()"
+        }
+    }
+
+    /// The time (ms) this modifier names in a query from `start` to `end`.
+    package func time(start: Int64, end: Int64) -> Int64 {
+        switch self {
+        case .timestamp(let milliseconds): milliseconds
+        case .start: start
+        case .end: end
+        }
+    }
+}
+
+/// `expression[range:step] offset d @ t`: the expression evaluated at every multiple of `step` (absolute,
+/// not relative to the query) within `[t - offset - range, t - offset]`.
+package struct Subquery: Sendable, Hashable, CustomStringConvertible {
+    package var expression: PromQLExpression
+    package var range: Duration
+    /// Nil when left out (`[5m:]`): the engine's default evaluation interval.
+    package var step: Duration?
+    package var offset: Duration = .zero
+    package var at: AtModifier?
+    /// Where the subquery's `[` is in the query text: which subquery of the query this is (the engine
+    /// remembers each one's steps by it). Not part of equality: the same subquery written elsewhere is equal.
+    package var position: Int
+
+    package init(
+        expression: PromQLExpression,
+        range: Duration,
+        step: Duration?,
+        offset: Duration = .zero,
+        at: AtModifier? = nil,
+        position: Int = 0
+    ) {
+        self.expression = expression
+        self.range = range
+        self.step = step
+        self.offset = offset
+        self.at = at
+        self.position = position
+    }
+
+    package static func == (lhs: Subquery, rhs: Subquery) -> Bool {
+        lhs.expression == rhs.expression && lhs.range == rhs.range && lhs.step == rhs.step && lhs.offset == rhs.offset && lhs.at == rhs.at
+    }
+
+    package func hash(into hasher: inout Hasher) {
+        hasher.combine(expression)
+        hasher.combine(range)
+        hasher.combine(step)
+        hasher.combine(offset)
+        hasher.combine(at)
+    }
+
+    package var description: String {
+        let stepText = step.map { PromQLFormat.duration($0) } ?? ""
+        let offsetText = offset == .zero ? "" : " offset \(PromQLFormat.duration(offset))"
+        let atText = at.map { " \($0)" } ?? ""
+        return "\(expression)[\(PromQLFormat.duration(range)):\(stepText)]\(offsetText)\(atText)"
+    }
+}
+
+/// A series selector: matchers on labels (the metric name is the `__name__` matcher), an offset and an `@` time.
 package struct VectorSelector: Sendable, Hashable, CustomStringConvertible {
     package var matchers: [LabelMatcher]
     package var offset: Duration
+    package var at: AtModifier?
 
-    package init(matchers: [LabelMatcher], offset: Duration = .zero) {
+    package init(matchers: [LabelMatcher], offset: Duration = .zero, at: AtModifier? = nil) {
         self.matchers = matchers
         self.offset = offset
+        self.at = at
+    }
+
+    /// The time (ms) whose samples the selector reads when the query is evaluated at `time`: the `@` time
+    /// (or `time`) minus the offset, with Go's wrapping arithmetic as Prometheus has it.
+    package func referenceTime(at time: Int64, start: Int64, end: Int64) -> Int64 {
+        (at?.time(start: start, end: end) ?? time) &- PromQLFormat.milliseconds(offset)
     }
 
     /// The metric name when the selector names one with `=`.
@@ -72,14 +185,18 @@ package struct VectorSelector: Sendable, Hashable, CustomStringConvertible {
         matchers.first { $0.name == "__name__" && $0.kind == .equal }?.value
     }
 
-    var withoutOffset: VectorSelector { VectorSelector(matchers: matchers) }
+    var withoutModifiers: VectorSelector { VectorSelector(matchers: matchers) }
+
+    /// ` offset 5m @ 100`, or nothing.
+    var modifierText: String {
+        (offset == .zero ? "" : " offset \(PromQLFormat.duration(offset))") + (at.map { " \($0)" } ?? "")
+    }
 
     package var description: String {
         let name = metricName
         let others = matchers.filter { !($0.name == "__name__" && $0.kind == .equal && $0.value == name) }
         let braces = others.isEmpty && name != nil ? "" : "{\(others.map(\.description).joined(separator: ", "))}"
-        let offsetText = offset == .zero ? "" : " offset \(PromQLFormat.duration(offset))"
-        return "\(name ?? "")\(braces)\(offsetText)"
+        return "\(name ?? "")\(braces)\(modifierText)"
     }
 }
 
@@ -182,6 +299,17 @@ package struct BinaryOperation: Sendable, Hashable, CustomStringConvertible {
     /// `bool`: comparisons yield 0/1 instead of filtering.
     package var returnBool: Bool
     package var matching: VectorMatching?
+    /// Scalar when both sides are, else instant vector (worked out once: chains of operators are deep).
+    package let type: ValueType
+
+    package init(op: BinaryOperator, lhs: PromQLExpression, rhs: PromQLExpression, returnBool: Bool = false, matching: VectorMatching? = nil) {
+        self.op = op
+        self.lhs = lhs
+        self.rhs = rhs
+        self.returnBool = returnBool
+        self.matching = matching
+        type = lhs.type == .scalar && rhs.type == .scalar ? .scalar : .vector
+    }
 
     package var description: String {
         var modifiers = returnBool ? " bool" : ""
@@ -204,6 +332,7 @@ package enum BinaryOperator: String, Sendable, Hashable, CaseIterable {
     case less = "<"
     case greaterOrEqual = ">="
     case lessOrEqual = "<="
+    case atan2
     case and, or, unless
 
     package var isComparison: Bool { [.equal, .notEqual, .greater, .less, .greaterOrEqual, .lessOrEqual].contains(self) }
@@ -216,7 +345,7 @@ package enum BinaryOperator: String, Sendable, Hashable, CaseIterable {
         case .and, .unless: 2
         case .equal, .notEqual, .greater, .less, .greaterOrEqual, .lessOrEqual: 3
         case .add, .subtract: 4
-        case .multiply, .divide, .modulo: 5
+        case .multiply, .divide, .modulo, .atan2: 5
         case .power: 6
         }
     }

@@ -46,11 +46,11 @@ package enum PromQLFormat {
 
     /// A duration as Prometheus prints one: `1h30m`, `5m`, `250ms`; `0s` for zero.
     package static func duration(_ duration: Duration) -> String {
-        var milliseconds = milliseconds(duration)
-        guard milliseconds != 0 else { return "0s" }
-        var text = milliseconds < 0 ? "-" : ""
-        milliseconds = abs(milliseconds)
-        let units: [(String, Int64)] = [
+        let signed = milliseconds(duration)
+        guard signed != 0 else { return "0s" }
+        var text = signed < 0 ? "-" : ""
+        var milliseconds = signed.magnitude
+        let units: [(String, UInt64)] = [
             ("y", 365 * 86_400_000), ("w", 7 * 86_400_000), ("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1),
         ]
         for (unit, size) in units where milliseconds >= size {
@@ -60,10 +60,13 @@ package enum PromQLFormat {
         return text
     }
 
-    /// Whole milliseconds in a duration.
+    /// Whole milliseconds in a duration, clamped to Int64 (durations from PromQL are at most ~292 years).
     package static func milliseconds(_ duration: Duration) -> Int64 {
         let (seconds, attoseconds) = duration.components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+        guard !overflow else { return seconds < 0 ? .min : .max }
+        let (total, sumOverflow) = whole.addingReportingOverflow(attoseconds / 1_000_000_000_000_000)
+        return sumOverflow ? (whole < 0 ? .min : .max) : total
     }
 
     /// A label value escaped for `"…"`: backslash, double quote and newline.

@@ -23,6 +23,17 @@ import Testing
         "x # a comment",
         "2 * 3 > bool 5",
         "{__name__=~\"a.*\"}",
+        // Subqueries, @ and the functions of Prometheus 2.42.
+        "rate(x[5m:1m])",
+        "max_over_time(rate(x[1m])[10m:])",
+        "x[5m:30s] offset 1m @ 1700000000",
+        "x @ start() offset -5m",
+        "rate(x[5m] @ end())",
+        "count_values(\"value\", x) by (job)",
+        "label_join(x, \"dst\", \"-\", \"a\", \"b\", \"c\")",
+        "x atan2 y",
+        "holt_winters(x[10m], 0.5, 0.5)",
+        "year()",
     ])
     func parsesWhatPrometheusAccepts(_ text: String) throws {
         let expression = try PromQLParser.parse(text)
@@ -56,10 +67,28 @@ import Testing
     }
 
     @Test(arguments: [
-        ("rate(x[5m:1m])", "subqueries"),
-        ("x @ 100", "@ modifier"),
-        ("label_replace(x, \"a\", \"$1\", \"b\", \"(.*)\")", "function \"label_replace\" is not supported"),
-        ("count_values(\"v\", x)", "count_values is not supported"),
+        ("rate(x[5m:1m][10m:1m])", "subquery is only allowed on instant vector, got range vector"),
+        ("1[5m:1m]", "subquery is only allowed on instant vector, got scalar"),
+        ("x[5m:0s]", "duration must be greater than 0"),
+        ("x offset 0s", "duration must be greater than 0"),
+        ("x offset 1m offset 2m", "offset may not be set multiple times"),
+        ("x @ 5 @ 6", "@ <timestamp> may not be set multiple times"),
+        ("x @ 1e30", "timestamp out of bounds for @ modifier"),
+        ("x @ NaN", "timestamp out of bounds for @ modifier: NaN"),
+        ("sum(x) @ 100", "must be preceded by an instant vector selector or range vector selector or a subquery"),
+        ("x offset 1m [5m]", "no offset modifiers allowed before range"),
+        ("x @ 1 [5m]", "no @ modifiers allowed before range"),
+        ("rate(x[9223372036854s])", "duration out of range"),
+        ("x offset 9223372037s", "duration out of range"),
+        ("x[5m:9223372037s]", "duration out of range"),
+        ("limitk(1, x)", "unknown function with name \"limitk\""),
+        ("count_values(1, x)", "expected type string in aggregation parameter, got scalar"),
+        ("label_join(x, \"a\")", "expected at least 3 argument(s) in call to \"label_join\", got 2"),
+        ("round(x, 1, 2)", "expected at most 2 argument(s) in call to \"round\", got 3"),
+        ("label_replace(x, \"a\", \"$1\", \"b\", 1)", "expected type string in call to function \"label_replace\", got scalar"),
+        ("holt_winters(x[5m], 0.5)", "expected 3 argument(s)"),
+        ("year(x[5m])", "expected type instant vector in call to function \"year\", got range vector"),
+        ("x atan2 bool y", "bool modifier can only be used on comparison operators"),
         ("rate(x)", "expected type range vector in call to function \"rate\", got instant vector"),
         ("sum(x[5m])", "expected type instant vector in aggregation expression, got range vector"),
         ("1 > 2", "comparisons between scalars must use BOOL modifier"),
@@ -75,7 +104,7 @@ import Testing
         ("x +", "unexpected end of input"),
         ("histogram_quantile(0.9)", "expected 2 argument(s)"),
         ("x y", "unexpected y after a complete expression"),
-        ("x offset", "expected a duration after offset"),
+        ("x offset", "expected a duration like 5m after offset"),
         ("5m", "unexpected duration"),
     ])
     func refusesWithAMessageThatNamesTheProblem(_ text: String, _ expected: String) {

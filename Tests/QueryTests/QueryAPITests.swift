@@ -119,11 +119,11 @@ import Testing
             message: "invalid parameter \"query\": expected \")\" to close sum(...)"
         ),
         BadRequest(
-            name: "unsupported construct",
-            path: "/api/v1/query?query=x%20%40%20100",
+            name: "@ time out of bounds",
+            path: "/api/v1/query?query=x%20%40%201e30",
             status: 400,
             errorType: "bad_data",
-            message: "the @ modifier is not supported"
+            message: "timestamp out of bounds for @ modifier"
         ),
         BadRequest(
             name: "bad time",

@@ -191,9 +191,9 @@ import Testing
         ),
         Mistake(name: "expr without comparison", yaml: base + "rules: {slos: [{name: s, expr: 'sum(rate(x[5m]))'}]}\n", expected: "expr must compare"),
         Mistake(
-            name: "expr outside the PromQL subset",
-            yaml: base + "rules: {slos: [{name: s, expr: 'max_over_time(rate(x[5m])[1h:1m]) < 1'}]}\n",
-            expected: "rules.slos[0].expr: PromQL: subqueries (expr[range:step]) are not supported"
+            name: "a function PromQL 2.42 does not have",
+            yaml: base + "rules: {slos: [{name: s, expr: 'limitk(1, x) < 1'}]}\n",
+            expected: "rules.slos[0].expr: PromQL: unknown function with name \"limitk\""
         ),
         Mistake(
             name: "expr that does not parse",

@@ -187,7 +187,7 @@ struct ExpositionWriter {
                 var lines: [String] = []
                 var cumulative: UInt64 = 0
                 for (index, bound) in point.explicitBounds.enumerated() {
-                    cumulative += index < point.bucketCounts.count ? point.bucketCounts[index] : 0
+                    cumulative = cumulative.saturatingAdding(index < point.bucketCounts.count ? point.bucketCounts[index] : 0)
                     lines.append("\(name)_bucket\(labelText(labels + [("le", formatBound(bound))])) \(cumulative)")
                 }
                 lines.append("\(name)_bucket\(labelText(labels + [("le", "+Inf")])) \(point.count)")
@@ -238,9 +238,9 @@ struct ExpositionWriter {
             bucketCounts: Array(repeating: 0, count: latest.bucketCounts.count)
         )
         for point in points where point.explicitBounds == latest.explicitBounds && point.bucketCounts.count == total.bucketCounts.count {
-            total.count += point.count
+            total.count = total.count.saturatingAdding(point.count)
             total.sum = (total.sum ?? 0) + (point.sum ?? 0)
-            for index in point.bucketCounts.indices { total.bucketCounts[index] += point.bucketCounts[index] }
+            for index in point.bucketCounts.indices { total.bucketCounts[index] = total.bucketCounts[index].saturatingAdding(point.bucketCounts[index]) }
         }
         return total
     }

@@ -13,8 +13,11 @@ package import Telemetry
 /// `end`, `step`), `/api/v1/series` (`match[]`, `start`, `end`), `/api/v1/labels` and
 /// `/api/v1/label/{name}/values` (optional `match[]`), `/api/v1/status/tsdb` (series per metric name and
 /// label value counts: the cardinality view), `/api/v1/status/buildinfo` and `/api/v1/metadata`.
-/// Times are Unix seconds (fractions allowed) or RFC 3339; steps seconds or durations (`15s`). Mistakes
-/// answer 400 with `errorType: bad_data`, evaluation failures 422 with `errorType: execution`.
+/// Times are Unix seconds (fractions allowed) or RFC 3339, converted as Prometheus converts them — times
+/// past Int64 milliseconds wrap as Go's do, never trap (``PrometheusTime``); steps are seconds or durations
+/// (`15s`), refused when they overflow Int64 nanoseconds. Mistakes answer 400 with `errorType: bad_data`,
+/// evaluation failures 422 with `errorType: execution`. Queries are parsed and evaluated on a
+/// ``PromQLEvaluationThread``, whose stack fits the deepest expression the parser accepts.
 /// OTLP metrics appear under their Prometheus names (``PrometheusView``).
 /// The converted series are cached (``PromQLEngineCache``) and converted again only after new points arrive.
 package struct PrometheusQueryAPI: ReadAPI {
@@ -52,15 +55,18 @@ package struct PrometheusQueryAPI: ReadAPI {
             let body = try await HTTPSink.readBody(request, limit: 1 << 20, allowCompression: false)
             for (key, values) in Self.formParameters(String(buffer: body)) { parameters[key, default: []] += values }
         }
+        // Parsing and evaluating recurse as deep as the query nests: on a thread whose stack fits the deepest
+        // query the parser accepts, whatever thread the request arrived on.
+        let (path, received) = (request.uri.path, parameters)
         do throws(QueryFailure) {
-            let data = try answer(path: request.uri.path, parameters: parameters)
+            let data = try await PromQLEvaluationThread.run { () throws(QueryFailure) in try self.answer(path: path, parameters: received) }
             return Self.json(.ok, .object([("status", .string("success")), ("data", data)]))
         } catch {
             return Self.error(error.status, type: error.type, error.message)
         }
     }
 
-    struct QueryFailure: Error {
+    struct QueryFailure: Error, Sendable {
         var status: HTTPResponse.Status
         var type: String
         var message: String
@@ -73,7 +79,7 @@ package struct PrometheusQueryAPI: ReadAPI {
         switch path {
         case "/api/v1/query":
             let expression = try parse(parameters["query"]?.first, name: "query")
-            let time = try parameters["time"]?.first.map { (text) throws(QueryFailure) in try Self.parseTime(text, name: "time") } ?? Self.now()
+            let time = try parameters["time"]?.first.map { (text) throws(QueryFailure) in try Self.parseTime(text, name: "time").milliseconds } ?? Self.now()
             let value: QueryValue
             do throws(PromQLError) { value = try engine.instantQuery(expression, at: time) } catch {
                 throw QueryFailure(status: .unprocessableContent, type: "execution", message: error.message)
@@ -83,16 +89,27 @@ package struct PrometheusQueryAPI: ReadAPI {
             let expression = try parse(parameters["query"]?.first, name: "query")
             let start = try Self.parseTime(required(parameters, "start"), name: "start")
             let end = try Self.parseTime(required(parameters, "end"), name: "end")
+            guard !end.isBefore(start) else { throw .badData("invalid parameter \"end\": end timestamp must not be before start time") }
             let step = try Self.parseStep(required(parameters, "step"))
-            guard end >= start else { throw .badData("invalid parameter \"end\": end timestamp must not be before start time") }
             guard step > 0 else {
                 throw .badData("invalid parameter \"step\": zero or negative query resolution step widths are not accepted. Try a positive integer")
             }
-            guard (end - start) / step <= 11_000 else {
+            // Prometheus compares in nanoseconds, the span saturated rather than overflowing.
+            guard end.nanoseconds(since: start) / step <= 11_000 else {
                 throw .badData("exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)")
             }
+            let stepMilliseconds = step / 1_000_000
+            guard stepMilliseconds > 0 else {
+                // Prometheus' engine divides by the step in milliseconds and fails: "integer divide by zero".
+                throw QueryFailure(status: .unprocessableContent, type: "execution", message: "query resolution step widths under 1ms cannot be evaluated")
+            }
+            // Times past the year 2262 wrap as Go's do; an end that wrapped below the start has no steps.
+            let (startMilliseconds, endMilliseconds) = (start.milliseconds, end.milliseconds)
+            guard startMilliseconds <= endMilliseconds else { return .object([("resultType", .string("matrix")), ("result", .array([]))]) }
             let matrix: [Series]
-            do throws(PromQLError) { matrix = try engine.rangeQuery(expression, start: start, end: end, step: step) } catch {
+            do throws(PromQLError) {
+                matrix = try engine.rangeQuery(expression, start: startMilliseconds, end: endMilliseconds, step: stepMilliseconds)
+            } catch {
                 throw QueryFailure(status: .unprocessableContent, type: "execution", message: error.message)
             }
             return .object([("resultType", .string("matrix")), ("result", .array(matrix.map(Self.encode)))])
@@ -135,8 +152,8 @@ package struct PrometheusQueryAPI: ReadAPI {
 
     /// The series the `match[]` selectors name (all of them without any), having samples in `[start, end]` when given.
     private func selected(_ engine: PromQLEngine, _ matches: [String], _ parameters: [String: [String]]) throws(QueryFailure) -> [Series] {
-        let start = try parameters["start"]?.first.map { (text) throws(QueryFailure) in try Self.parseTime(text, name: "start") } ?? .min
-        let end = try parameters["end"]?.first.map { (text) throws(QueryFailure) in try Self.parseTime(text, name: "end") } ?? .max
+        let start = try parameters["start"]?.first.map { (text) throws(QueryFailure) in try Self.parseTime(text, name: "start").storageMilliseconds } ?? .min
+        let end = try parameters["end"]?.first.map { (text) throws(QueryFailure) in try Self.parseTime(text, name: "end").storageMilliseconds } ?? .max
         var selectors: [[LabelMatcher]] = []
         for match in matches {
             guard case .vectorSelector(let selector) = try parse(match, name: "match[]") else {
@@ -270,23 +287,20 @@ package struct PrometheusQueryAPI: ReadAPI {
 
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
-    /// Unix seconds (with a fraction) or RFC 3339, as milliseconds.
-    static func parseTime(_ text: String, name: String) throws(QueryFailure) -> Int64 {
-        if let seconds = Double(text), seconds.isFinite {
-            return Int64((seconds * 1000).rounded())
+    /// Unix seconds (with a fraction) or RFC 3339, converted as Prometheus converts them (``PrometheusTime``).
+    static func parseTime(_ text: String, name: String) throws(QueryFailure) -> PrometheusTime {
+        guard let time = PrometheusTime.parse(text) else {
+            throw .badData("invalid parameter \"\(name)\": cannot parse \"\(text)\" to a valid timestamp (Unix seconds or RFC 3339)")
         }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = formatter.date(from: text) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
-        formatter.formatOptions = [.withInternetDateTime]
-        if let date = formatter.date(from: text) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
-        throw .badData("invalid parameter \"\(name)\": cannot parse \"\(text)\" to a valid timestamp (Unix seconds or RFC 3339)")
+        return time
     }
 
-    /// Seconds (`15`, `0.5`) or a Prometheus duration (`15s`, `1m30s`), as milliseconds.
+    /// Seconds (`15`, `0.5`) or a Prometheus duration (`15s`, `1m30s`), as nanoseconds (Go's `time.Duration`).
     static func parseStep(_ text: String) throws(QueryFailure) -> Int64 {
-        if let seconds = Double(text), seconds.isFinite { return Int64((seconds * 1000).rounded()) }
-        if let duration = PromQLParser.duration(text), duration > .zero { return PromQLFormat.milliseconds(duration) }
-        throw .badData("invalid parameter \"step\": cannot parse \"\(text)\" to a valid duration")
+        switch PrometheusTime.parseDuration(text) {
+        case .success(let nanoseconds): return nanoseconds
+        case .failure(.overflows): throw .badData("invalid parameter \"step\": cannot parse \"\(text)\" to a valid duration. It overflows int64")
+        case .failure(.unreadable): throw .badData("invalid parameter \"step\": cannot parse \"\(text)\" to a valid duration")
+        }
     }
 }
