@@ -70,6 +70,14 @@ package struct PromQLEngine: Sendable {
 
     /// Evaluates `expression` at `time` (ms since the epoch).
     package func instantQuery(_ expression: PromQLExpression, at time: Int64) throws(PromQLError) -> QueryValue {
+        // Evaluating is recursive in the expression's depth: a deep one (from a rule file, say) gets a large stack.
+        if expression.height > LargeStack.shallow {
+            return try LargeStack.run { Result { () throws(PromQLError) in try instantQueryHere(expression, at: time) } }.get()
+        }
+        return try instantQueryHere(expression, at: time)
+    }
+
+    private func instantQueryHere(_ expression: PromQLExpression, at time: Int64) throws(PromQLError) -> QueryValue {
         var scoped = self
         (scoped.queryStart, scoped.queryEnd, scoped.subqueryMemo) = (time, time, SubqueryMemo())
         return try scoped.evaluate(expression, at: time)
@@ -78,6 +86,13 @@ package struct PromQLEngine: Sendable {
     /// Evaluates `expression` at every step from `start` to `end` (ms), as `/api/v1/query_range` does: one
     /// series per label set, scalars as a series without labels.
     package func rangeQuery(_ expression: PromQLExpression, start: Int64, end: Int64, step: Int64) throws(PromQLError) -> [Series] {
+        if expression.height > LargeStack.shallow {
+            return try LargeStack.run { Result { () throws(PromQLError) in try rangeQueryHere(expression, start: start, end: end, step: step) } }.get()
+        }
+        return try rangeQueryHere(expression, start: start, end: end, step: step)
+    }
+
+    private func rangeQueryHere(_ expression: PromQLExpression, start: Int64, end: Int64, step: Int64) throws(PromQLError) -> [Series] {
         guard expression.type == .scalar || expression.type == .vector else {
             throw PromQLError(
                 message:

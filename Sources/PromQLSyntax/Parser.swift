@@ -18,6 +18,13 @@ package enum PromQLParser {
 
     /// Parses and type-checks `text`.
     package static func parse(_ text: String) throws(PromQLError) -> PromQLExpression {
+        // A text this short cannot nest deep enough to matter; a longer one is parsed on a large stack, wherever
+        // it comes from (a scenario file, a rule file, the query API).
+        guard text.utf8.count > LargeStack.shallow * 2 else { return try parseHere(text) }
+        return try LargeStack.run { Result { () throws(PromQLError) in try parseHere(text) } }.get()
+    }
+
+    private static func parseHere(_ text: String) throws(PromQLError) -> PromQLExpression {
         var parser = Parser(tokens: try Lexer.tokenize(text))
         let expression = try parser.expression(minimumPrecedence: 0)
         guard case .end = parser.current.kind else {

@@ -51,3 +51,19 @@ import Testing
         #expect(byName["latency_milliseconds_count"]?.first?.samples.first?.value == 5)
     }
 }
+
+/// A deep expression (from a rule file, say) is evaluated on a large stack wherever the engine is called from.
+@Suite struct DeepEvaluationTests {
+    @Test func aDeepExpressionEvaluatesOnAnyThread() async throws {
+        let text = String(repeating: "abs(", count: 4_990) + "vector(-2)" + String(repeating: ")", count: 4_990)
+        let value = try await Task {
+            let expression = try PromQLParser.parse(text)
+            return try PromQLEngine(series: []).instantQuery(expression, at: 0)
+        }.value
+        guard case .vector(let elements) = value else {
+            Issue.record("expected a vector, got \(value)")
+            return
+        }
+        #expect(elements.map(\.value) == [2])
+    }
+}

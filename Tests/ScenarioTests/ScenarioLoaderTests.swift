@@ -333,3 +333,37 @@ import Testing
         }
     }
 }
+
+/// Expressions in scenario and rule files may nest as deep as the parser allows (5,000 levels): parsing one
+/// must not overflow the stack of the thread that loads the scenario (8 MB holds about 1,900 levels in a debug
+/// build), and one level more is a parse error naming the limit.
+@Suite struct DeepExpressionTests {
+    static func scenario(depth: Int) -> String {
+        let expression = String(repeating: "abs(", count: depth) + "up" + String(repeating: ")", count: depth)
+        return """
+            name: deep
+            services: {builtin: {}}
+            workload:
+              phases: [{name: p, duration: 1s, arrival: constant, rate: 1}]
+              requests: [{name: r, service: tasks, path: /}]
+            rules:
+              slos: [{name: s, expr: "\(expression) < 1"}]
+
+            """
+    }
+
+    @Test func anExpressionAsDeepAsTheParserAllowsLoads() async throws {
+        let text = Self.scenario(depth: 4_990)
+        let scenario = try await Task { try ScenarioLoader.parse(text, file: "deep.yaml") }.value
+        #expect(scenario.rules.slos.count == 1)
+    }
+
+    @Test func oneTooDeepIsAParseErrorNamingTheLimit() async throws {
+        let text = Self.scenario(depth: 5_000)
+        await #expect {
+            try await Task { try ScenarioLoader.parse(text, file: "deep.yaml") }.value
+        } throws: { error in
+            "\(error)".contains("rules.slos[0].expr: PromQL: expression nests more than 5000 levels deep")
+        }
+    }
+}
