@@ -1,7 +1,9 @@
 import Foundation
+import PromQLSyntax
 
-/// Runs PromQL work — parsing, evaluating, printing — on a thread of its own whose stack is large enough for
-/// the deepest expression the parser accepts (``PromQLSyntax/PromQLParser/maximumNestingDepth``).
+/// Runs PromQL work — parsing, evaluating, printing — for async callers (the query API) on a thread of its own,
+/// without blocking a thread of Swift's pool while it waits (``LargeStack`` is the synchronous form), whose stack
+/// is large enough for the deepest expression the parser accepts (``PromQLSyntax/PromQLParser/maximumNestingDepth``).
 ///
 /// Parsing and evaluating are recursive, and the threads requests arrive on (Swift's cooperative pool, NIO's
 /// event loops) have stacks whose size depends on the platform and `ulimit -s`; a hostile query nested a
@@ -11,7 +13,7 @@ package enum PromQLEvaluationThread {
     /// The stack of each evaluation thread. 5,000 levels of nesting (the parser's limit) took between 32 and
     /// 64 MB in a debug build before the recursive functions' frames were slimmed (measured 2026-12-02 by
     /// running each kind of nesting on threads of decreasing stack), about half that since: a 4× margin at least.
-    package static let stackSize = 128 << 20
+    package static let stackSize = LargeStack.size
 
     /// `body`'s result, computed on a new thread with a ``stackSize`` stack.
     package static func run<Value: Sendable, Failure: Error>(_ body: @escaping @Sendable () throws(Failure) -> Value) async throws(Failure) -> Value {
