@@ -45,20 +45,42 @@ struct BenchIntake: AsyncParsableCommand {
     @Option(help: "Seconds of load per protocol.") var seconds = 10
     @Option(help: "Concurrent connections of the load generators.") var connections = 8
     @Option(help: "Write the results as JSON to this file.") var json: String?
+    @Option(
+        help:
+            "Only decode and convert the payload --iterations times on one thread, with `generated` (swift-protobuf + OTLPConversion) or `wire` (OTLPTraceWireDecoder), for a profiler such as callgrind; no load."
+    )
+    var profile: String?
+    @Option(help: "Requests decoded by --profile.") var iterations = 20
 
     func validate() throws {
         guard spans > 0 else { throw ValidationError("--spans must be > 0 (got \(spans))") }
         guard attributes >= 0 else { throw ValidationError("--attributes must be >= 0 (got \(attributes))") }
         guard (1...600).contains(seconds) else { throw ValidationError("--seconds must be 1...600 (got \(seconds))") }
         guard (1...256).contains(connections) else { throw ValidationError("--connections must be 1...256 (got \(connections))") }
+        guard profile == nil || profile == "generated" || profile == "wire" else {
+            throw ValidationError("--profile must be generated or wire (got \(profile ?? ""))")
+        }
     }
 
     func run() async throws {
-        let wrk = try Self.tool("wrk", package: "wrk")
-        let h2load = try Self.tool("h2load", package: "nghttp2-client")
         var factory = OTLPPayloadFactory(seed: 42)
         let request = factory.traces(spanCount: spans, attributesPerSpan: attributes)
         let body: [UInt8] = try request.serializedBytes()
+        if let profile {
+            var stored = 0
+            for _ in 0..<iterations {
+                if profile == "wire" {
+                    stored += try OTLPTraceWireDecoder.traces(body, channel: .otlpGRPC).batch.spans.count
+                } else {
+                    let decoded = try Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest(serializedBytes: body)
+                    stored += OTLPConversion.traces(decoded, channel: .otlpGRPC).batch.spans.count
+                }
+            }
+            print("\(profile): \(stored) spans decoded and converted")
+            return
+        }
+        let wrk = try Self.tool("wrk", package: "wrk")
+        let h2load = try Self.tool("h2load", package: "nghttp2-client")
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("otelbench-bench-\(getpid())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -79,6 +101,15 @@ struct BenchIntake: AsyncParsableCommand {
         )
         let decode = try Self.decodeOnly(body, spans: spans, seconds: min(5, seconds))
         print(String(format: "decode-only (swift-protobuf, 1 thread): %.0f spans/s (%.2f us/span)", decode, 1e6 / decode))
+        let generatedConverted = try Self.decodeAndConvert(body, wire: false, seconds: min(5, seconds))
+        let wireConverted = try Self.decodeAndConvert(body, wire: true, seconds: min(5, seconds))
+        print(
+            String(
+                format: "decode+convert (1 thread): swift-protobuf + OTLPConversion %.2f us/span, OTLPTraceWireDecoder %.2f us/span",
+                1e6 / generatedConverted,
+                1e6 / wireConverted
+            )
+        )
 
         let bytesPerSpan = try Self.residentBytesPerStoredSpan(body)
         print(String(format: "store: %.0f B resident per stored span (%d-attribute spans, 200k stored, RSS before/after)", bytesPerSpan, attributes))
@@ -89,11 +120,12 @@ struct BenchIntake: AsyncParsableCommand {
             results.append(measured.json(target: target, decodeRate: decode))
             print(
                 String(
-                    format: "%@: %.0f spans/s accepted (%.2fx decode-only), %.3f CPU-s per 10k spans (%.0f%% CPU), %d rejected requests",
+                    format: "%@: %.0f spans/s accepted (%.2fx decode-only), %.3f CPU-s per 10k spans (%.2f CPU-us/span, %.0f%% CPU), %d rejected requests",
                     target.name,
                     measured.spansPerSecond,
                     measured.spansPerSecond / decode,
                     measured.cpuPer10k,
+                    measured.cpuPer10k * 100,
                     measured.cpuPercent,
                     measured.rejected
                 )
@@ -195,6 +227,27 @@ struct BenchIntake: AsyncParsableCommand {
         }
         let elapsed = clock.now - start
         return Double(decoded) / elapsed.inSeconds
+    }
+
+    /// Decodes and converts `body` repeatedly on this thread for about `seconds`, as the OTLP receivers do (with
+    /// ``OTLPTraceWireDecoder`` when `wire`, else swift-protobuf and ``OTLPConversion``); returns spans per second.
+    static func decodeAndConvert(_ body: [UInt8], wire: Bool, seconds: Int) throws -> Double {
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(seconds)
+        var converted = 0
+        let start = clock.now
+        while clock.now < deadline {
+            for _ in 0..<10 {
+                if wire {
+                    converted += try OTLPTraceWireDecoder.traces(body, channel: .otlpGRPC).batch.spans.count
+                } else {
+                    let request = try Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest(serializedBytes: body)
+                    converted += OTLPConversion.traces(request, channel: .otlpGRPC).batch.spans.count
+                }
+            }
+        }
+        let elapsed = clock.now - start
+        return Double(converted) / elapsed.inSeconds
     }
 
     /// Stores 200k spans decoded from `body` in a fresh store and divides the growth of resident memory by them.

@@ -153,6 +153,7 @@ package enum OTLPConversion {
 
     // MARK: Spans
 
+    /// Why one item is rejected.
     struct Problem: Error {
         var message: String
     }
@@ -209,19 +210,25 @@ package enum OTLPConversion {
     }
 
     private static func requiredTraceID(_ data: Data, field: String) throws(Problem) -> TraceID {
-        guard let id = TraceID(bytes: data) else {
-            throw Problem(message: "\(field) has \(data.count) bytes, want 16")
-        }
-        guard !id.isZero else { throw Problem(message: "\(field) is all zero, which W3C Trace Context calls invalid") }
+        guard let id = TraceID(bytes: data) else { throw wrongLength(field, count: data.count, want: 16) }
+        guard !id.isZero else { throw allZero(field) }
         return id
     }
 
     private static func requiredSpanID(_ data: Data, field: String) throws(Problem) -> SpanID {
-        guard let id = SpanID(bytes: data) else {
-            throw Problem(message: "\(field) has \(data.count) bytes, want 8")
-        }
-        guard !id.isZero else { throw Problem(message: "\(field) is all zero, which W3C Trace Context calls invalid") }
+        guard let id = SpanID(bytes: data) else { throw wrongLength(field, count: data.count, want: 8) }
+        guard !id.isZero else { throw allZero(field) }
         return id
+    }
+
+    /// The problem of a required id of `count` bytes instead of `want` (shared with ``OTLPTraceWireDecoder``).
+    static func wrongLength(_ field: String, count: Int, want: Int) -> Problem {
+        Problem(message: "\(field) has \(count) bytes, want \(want)")
+    }
+
+    /// The problem of a required id that is all zero (shared with ``OTLPTraceWireDecoder``).
+    static func allZero(_ field: String) -> Problem {
+        Problem(message: "\(field) is all zero, which W3C Trace Context calls invalid")
     }
 
     private static func optionalTraceID(_ data: Data, field: String) throws(Problem) -> TraceID? {

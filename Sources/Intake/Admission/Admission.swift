@@ -104,6 +104,10 @@ package struct Admission: Sendable {
         package enum Recording: Sendable {
             /// The request as received (OTLP).
             case original(RecordedRequest)
+            /// The request as received (OTLP), decoded into generated messages only when a recording is being
+            /// written: the receivers that convert the wire format directly (``OTLPTraceWireDecoder``) build no
+            /// messages otherwise.
+            case originalOnDemand(@Sendable () throws -> RecordedRequest)
             /// The accepted items, converted to OTLP (the other protocols; see ``SinkRecording``).
             case converted
         }
@@ -120,6 +124,12 @@ package struct Admission: Sendable {
             case .original(let request):
                 do {
                     try recorder.append(request)
+                } catch {
+                    admission.logger.error("recording to \(recorder.path) failed: \(error)")
+                }
+            case .originalOnDemand(let decode):
+                do {
+                    try recorder.append(try decode())
                 } catch {
                     admission.logger.error("recording to \(recorder.path) failed: \(error)")
                 }

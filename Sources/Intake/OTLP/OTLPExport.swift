@@ -1,3 +1,4 @@
+import OTelBenchProtos
 import Scenario
 import Telemetry
 
@@ -9,13 +10,34 @@ extension Admission.Ticket {
     /// converted, stored with the invalid items counted as rejected, recorded as received; or, under a scripted
     /// partial success, every item refused and nothing stored.
     func answer<Request: OTLPExportRequest>(_ request: Request) -> Request.Response {
-        let result = request.converted(channel: channel)
+        answer(request.converted(channel: channel), recording: .original(request.recorded), responding: Request.response)
+    }
+
+    /// Settles the ticket of an `ExportTraceServiceRequest` that ``OTLPTraceWireDecoder`` converted from its bytes,
+    /// as ``answer(_:)`` does; `received` decodes the bytes into generated messages, only when a recording is
+    /// being written.
+    func answerTraces(
+        _ converted: ConversionResult,
+        received: @escaping @Sendable () throws -> Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest
+    ) -> Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceResponse {
+        answer(
+            converted,
+            recording: .originalOnDemand { .traces(try received()) },
+            responding: Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest.response
+        )
+    }
+
+    private func answer<Response>(
+        _ result: ConversionResult,
+        recording: Recording,
+        responding response: (_ rejectedItems: Int, _ errorMessage: String) -> Response
+    ) -> Response {
         if partialSuccess {
             let items = result.batch.itemCount + result.rejectedItems
             refuseItems(items)
-            return Request.response(rejectedItems: items, errorMessage: FaultInjector.message)
+            return response(items, FaultInjector.message)
         }
-        accept(result.batch, rejectedItems: result.rejectedItems, recording: .original(request.recorded))
-        return Request.response(rejectedItems: result.rejectedItems, errorMessage: result.errorMessage)
+        accept(result.batch, rejectedItems: result.rejectedItems, recording: recording)
+        return response(result.rejectedItems, result.errorMessage)
     }
 }

@@ -1,4 +1,5 @@
 package import GRPCCore
+import GRPCProtobuf
 package import Logging
 import OTelBenchProtos
 import Scenario
@@ -27,13 +28,7 @@ package struct OTLPGRPCEndpoint: GRPCEndpoint {
     package init() {}
 
     package func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>, admission: Admission, maxRequestBytes: Int) {
-        register(
-            Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest.self,
-            method: Opentelemetry_Proto_Collector_Trace_V1_TraceService.Method.Export.descriptor,
-            with: &router,
-            admission: admission,
-            maxRequestBytes: maxRequestBytes
-        )
+        registerTraces(with: &router, admission: admission, maxRequestBytes: maxRequestBytes)
         register(
             Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest.self,
             method: Opentelemetry_Proto_Collector_Metrics_V1_MetricsService.Method.Export.descriptor,
@@ -68,6 +63,69 @@ package struct OTLPGRPCEndpoint: GRPCEndpoint {
             try await admission.admit(Export.signal, on: .otlpGRPC, bytes: request.byteCount, partialSuccess: true) { ticket in
                 ticket.answer(request.message)
             }
+        }
+    }
+
+    /// Registers `TraceService/Export` with a deserializer that converts the message straight from its bytes
+    /// (``OTLPTraceWireDecoder``), refusing what ``GRPCCore/RPCRouter/registerIntake(_:specName:maxRequestBytes:admission:channel:signal:handler:)``
+    /// refuses, in the same words, and counting every refusal once.
+    private func registerTraces<Transport: ServerTransport>(with router: inout RPCRouter<Transport>, admission: Admission, maxRequestBytes: Int) {
+        typealias Request = Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest
+        router.registerHandler(
+            forMethod: Opentelemetry_Proto_Collector_Trace_V1_TraceService.Method.Export.descriptor,
+            deserializer: TraceWireDeserializer(maxBytes: maxRequestBytes, keepsBytes: admission.recorder != nil),
+            serializer: ProtobufSerializer<Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceResponse>()
+        ) { streamingRequest, _ in
+            let message: Sized<TraceWireDeserializer.Decoded>
+            do {
+                message = try await ServerRequest(stream: streamingRequest).message
+            } catch {
+                admission.countRefusal(error, channel: .otlpGRPC, signal: .traces)
+                throw error
+            }
+            do throws(Refusal) {
+                let decoded = message.message
+                let response = try await admission.admit(.traces, on: .otlpGRPC, bytes: message.byteCount, partialSuccess: true) { ticket in
+                    ticket.answerTraces(decoded.converted) { try Request(serializedBytes: decoded.bytes ?? []) }
+                }
+                return StreamingServerResponse(single: ServerResponse(message: response))
+            } catch {
+                admission.countRefusal(error, channel: .otlpGRPC, signal: .traces)
+                throw error
+            }
+        }
+    }
+}
+
+/// Converts an `ExportTraceServiceRequest` message straight from its bytes (``OTLPTraceWireDecoder``), keeping the
+/// message size for the memory limiter: a message over `maxBytes` is RESOURCE_EXHAUSTED, an undecodable one
+/// INVALID_ARGUMENT, each naming the problem, as ``SizedProtobufDeserializer`` answers the other methods.
+struct TraceWireDeserializer: MessageDeserializer {
+    /// The converted request and, when a recording is written, its bytes.
+    struct Decoded: Sendable {
+        var converted: ConversionResult
+        var bytes: [UInt8]?
+    }
+
+    let maxBytes: Int
+    /// Whether to keep the message's bytes (for the recording).
+    let keepsBytes: Bool
+
+    func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws -> Sized<Decoded> {
+        if let refusal = serializedMessageBytes.withUnsafeBytes({ GRPCInboundRefusal(decoding: $0) }) { throw refusal.rpcError }
+        guard serializedMessageBytes.count <= maxBytes else {
+            throw RPCError(Refusal.tooLarge("ExportTraceServiceRequest of \(serializedMessageBytes.count) bytes", limit: maxBytes))
+        }
+        do {
+            let decoded = try serializedMessageBytes.withUnsafeBytes { bytes in
+                Decoded(
+                    converted: try OTLPTraceWireDecoder.traces(bytes, channel: .otlpGRPC),
+                    bytes: keepsBytes ? Array(bytes) : nil
+                )
+            }
+            return Sized(message: decoded, byteCount: serializedMessageBytes.count)
+        } catch {
+            throw RPCError(Refusal(.invalidArgument, "message is not a valid protobuf ExportTraceServiceRequest: \(error)"))
         }
     }
 }

@@ -60,6 +60,7 @@ package struct OTLPHTTPEndpoint: HTTPEndpoint {
         }
         let body = try await HTTPSink.readBody(request, limit: maxRequestBytes)
         switch signal {
+        case .traces where encoding == .protobuf: return try await exportTraces(body, admission)
         case .traces: return try await export(Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest.self, body, encoding, admission)
         case .metrics: return try await export(Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest.self, body, encoding, admission)
         case .logs: return try await export(Opentelemetry_Proto_Collector_Logs_V1_ExportLogsServiceRequest.self, body, encoding, admission)
@@ -114,6 +115,28 @@ package struct OTLPHTTPEndpoint: HTTPEndpoint {
             responseBytes = []
         }
         return Response(status: .ok, headers: [.contentType: encoding.contentType], body: ResponseBody(byteBuffer: ByteBuffer(bytes: responseBytes)))
+    }
+
+    /// Takes a protobuf `ExportTraceServiceRequest`, converted straight from its bytes (``OTLPTraceWireDecoder``).
+    private func exportTraces(_ body: ByteBuffer, _ admission: Admission) async throws(Refusal) -> Response {
+        let response = try await admission.admit(.traces, on: .otlpHTTPProtobuf, bytes: body.readableBytes, partialSuccess: true) {
+            ticket throws(Refusal) in
+            let converted: ConversionResult
+            do {
+                converted = try body.withUnsafeReadableBytes { try OTLPTraceWireDecoder.traces($0, channel: .otlpHTTPProtobuf) }
+            } catch {
+                throw Refusal(.invalidArgument, "body is not a valid protobuf ExportTraceServiceRequest: \(error)")
+            }
+            return ticket.answerTraces(converted) {
+                try Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest(serializedBytes: Array(body.readableBytesView))
+            }
+        }
+        let responseBytes = (try? response.serializedBytes() as [UInt8]) ?? []
+        return Response(
+            status: .ok,
+            headers: [.contentType: Encoding.protobuf.contentType],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: responseBytes))
+        )
     }
 
     private static func decode<Export: OTLPExportRequest>(_ type: Export.Type, body: ByteBuffer, encoding: Encoding) throws(Refusal) -> Export {
