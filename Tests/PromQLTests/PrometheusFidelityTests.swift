@@ -1,13 +1,7 @@
-import AsyncHTTPClient
 import Foundation
-import Intake
-import Logging
-import NIOCore
 import NIOHTTP1
 import OTelBenchProtos
 import PromQL
-import Query
-import ServiceLifecycle
 import Telemetry
 import TestSupport
 import Testing
@@ -217,48 +211,14 @@ import Testing
     static let times: [Int64] = [at(count - 2), at(70) + 7_250, at(count - 1) + 4 * 60_000]
 
     @Test func everyQueryAgreesWithPrometheus() async throws {
-        let prometheus = URL(fileURLWithPath: "/usr/bin/prometheus")
-        guard FileManager.default.isExecutableFile(atPath: prometheus.path) else {
-            Issue.record("/usr/bin/prometheus is missing: run scripts/install-test-deps.sh")
-            return
-        }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("otelbench-fidelity-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        try Data("global:\n  scrape_interval: 1h\n".utf8).write(to: directory.appendingPathComponent("prometheus.yml"))
-        let port = try freeLoopbackPort()
-        let child = try ChildProcess(
-            prometheus,
-            [
-                "--config.file=\(directory.appendingPathComponent("prometheus.yml").path)",
-                "--storage.tsdb.path=\(directory.appendingPathComponent("data").path)",
-                "--web.listen-address=127.0.0.1:\(port)", "--web.enable-remote-write-receiver", "--log.level=warn",
-            ]
-        )
-        defer { _ = child }
-        let theirs = "http://127.0.0.1:\(port)"
-        try await waitUntilReady(theirs)
-
-        let store = TelemetryStore()
-        let receiver = RemoteWriteReceiver(configuration: .loopback(port: 0), store: store, readAPI: PrometheusQueryAPI(store: store))
-        let group = ServiceGroup(configuration: .init(services: [receiver], gracefulShutdownSignals: [], logger: Logger(label: "fidelity")))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            let ours = "http://127.0.0.1:\(try await receiver.boundAddress.value().port)"
-            let body = try remoteWriteBody(Self.dataset())
-            for server in [ours, theirs] {
-                let (status, text) = try await post(
-                    "\(server)/api/v1/write",
-                    body: body,
-                    headers: remoteWriteHeaders + [("Content-Type", "application/x-protobuf")]
-                )
-                #expect(status == 204, "remote write to \(server): \(status) \(text)")
-            }
+        // Both started, the data set remote-written to both (PrometheusOracle).
+        try await PrometheusOracle.with { oracle in
+            let (theirs, ours) = (oracle.theirs, oracle.ours)
             var compared = 0
             var nonEmpty = 0
             for query in Self.queries {
                 for time in Self.times {
-                    let path = "/api/v1/query?query=\(escape(query))&time=\(Double(time) / 1000)"
+                    let path = "/api/v1/query?query=\(PrometheusOracle.escape(query))&time=\(Double(time) / 1000)"
                     let (expected, actual) = (try await get(theirs + path), try await get(ours + path))
                     if let difference = Self.difference(expected, actual) {
                         Issue.record(
@@ -274,7 +234,8 @@ import Testing
             for query in [
                 "rate(requests_total[2m])", "stale_gauge", "histogram_quantile(0.5, sum by (le, operation) (rate(rollback_duration_seconds_bucket[5m])))",
             ] {
-                let path = "/api/v1/query_range?query=\(escape(query))&start=\(Double(Self.at(60)) / 1000)&end=\(Double(Self.at(110)) / 1000)&step=45"
+                let path =
+                    "/api/v1/query_range?query=\(PrometheusOracle.escape(query))&start=\(Double(Self.at(60)) / 1000)&end=\(Double(Self.at(110)) / 1000)&step=45"
                 let (expected, actual) = (try await get(theirs + path), try await get(ours + path))
                 if let difference = Self.difference(expected, actual) { Issue.record("range \(query): \(difference)") } else { compared += 1 }
             }
@@ -296,10 +257,7 @@ import Testing
                     "\(path): Prometheus \(decode(expected).sorted()) ours \(decode(actual).sorted())"
                 )
             }
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
         }
-        _ = try await child.terminate()
     }
 
     /// Whether an answer succeeded with a non-empty result.
@@ -353,32 +311,5 @@ import Testing
         return nil
     }
 
-    private func escape(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? text
-    }
-
-    private func waitUntilReady(_ server: String) async throws {
-        let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline {
-            if let (status, _) = try? await request(server + "/-/ready", method: .GET, body: [], headers: []), status == 200 { return }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        Issue.record("prometheus did not become ready")
-    }
-
-    private func get(_ url: String) async throws -> [UInt8] { try await request(url, method: .GET, body: [], headers: []).1 }
-
-    private func post(_ url: String, body: [UInt8], headers: [(String, String)]) async throws -> (Int, String) {
-        let (status, bytes) = try await request(url, method: .POST, body: body, headers: headers)
-        return (status, String(decoding: bytes, as: UTF8.self))
-    }
-
-    private func request(_ url: String, method: HTTPMethod, body: [UInt8], headers: [(String, String)]) async throws -> (Int, [UInt8]) {
-        var request = HTTPClientRequest(url: url)
-        request.method = method
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if method == .POST { request.body = .bytes(ByteBuffer(bytes: body)) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
-        return (Int(response.status.code), Array(buffer: try await response.body.collect(upTo: 16 << 20)))
-    }
+    private func get(_ url: String) async throws -> [UInt8] { try await PrometheusOracle.request(url, method: .GET, body: [], headers: []).1 }
 }
