@@ -34,7 +34,7 @@ package final class RunningProcesses: Sendable {
 
         /// How it ended, if it has (looked at without reaping it, which swift-subprocess does).
         var exited: String? {
-            guard let pid = state.withLock({ $0.pid }) else { return state.withLock { $0.ended?.how } }
+            guard let pid = state.withLock({ $0.pid }) else { return state.withLock { $0.ended } }
             var info = siginfo_t()
             guard waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0, info._sifields._sigchld.si_pid == pid else { return nil }
             let status = info._sifields._sigchld.si_status
@@ -46,8 +46,8 @@ package final class RunningProcesses: Sendable {
         var pid: pid_t?
         var readyAfter: Duration?
         var notReady: String?
-        /// How it ended, when it did: `exit 1` or `signal 9`, and after how long.
-        var ended: (how: String, after: Duration, onItsOwn: Bool)?
+        /// How it ended, once it did: `exit 1` or `signal 9`.
+        var ended: String?
         var endedBeforeStop: (how: String, after: Duration)?
         var launchFailure: String?
         var killed = false
@@ -144,7 +144,7 @@ package final class RunningProcesses: Sendable {
                         case .signaled(let signal): "signal \(signal)"
                         }
                     child.state.withLock { state in
-                        state.ended = (how, ContinuousClock.now - child.startedAt, state.endedBeforeStop != nil)
+                        state.ended = how
                         if how == "signal 9", state.endedBeforeStop == nil, child.spec.stopSignal != "KILL" { state.killed = true }
                     }
                 } catch {
@@ -277,7 +277,7 @@ package final class RunningProcesses: Sendable {
                 let stopped =
                     state.killed
                     ? "; did not stop within \(child.spec.stopGrace) of SIG\(child.spec.stopSignal) and was killed"
-                    : state.ended.map { "; stopped (\($0.how))" } ?? ""
+                    : state.ended.map { "; stopped (\($0))" } ?? ""
                 return RuleResult(
                     kind: .processes,
                     name: name,
