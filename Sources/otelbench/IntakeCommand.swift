@@ -143,7 +143,7 @@ struct Merge: AsyncParsableCommand {
         let verdict: RunVerdict
         do {
             verdict = try await VerdictDownload(intake: intake, timeout: timeout.duration).fetch(into: reportDir)
-        } catch let error as HarnessError {
+        } catch {
             throw UsageError(error.message)
         }
         Terminal.out(verdict.text)
