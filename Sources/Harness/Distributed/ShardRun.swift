@@ -254,29 +254,25 @@ struct ControlClient: Sendable {
 
     /// Fails for a connection problem (retry), or throws the intake's ``ShardRefusal`` (do not).
     func post<Answer: Decodable>(_ path: String, _ body: some Encodable) async throws -> Answer {
-        let (status, bytes) = try await send(path, method: .POST, body: body)
+        let (status, bytes, _) = try await send(path, method: .POST, body: body)
         guard status == 200 else { throw Self.problem(path, status, bytes) }
         return try JSONDecoder().decode(Answer.self, from: bytes)
     }
 
     func postExpectingNothing(_ path: String, _ body: some Encodable) async throws {
-        let (status, bytes) = try await send(path, method: .POST, body: body)
+        let (status, bytes, _) = try await send(path, method: .POST, body: body)
         guard (200..<300).contains(status) else { throw Self.problem(path, status, bytes) }
     }
 
     func get<Answer: Decodable>(_ path: String) async throws -> Answer {
-        let (status, bytes) = try await send(path, method: .GET, body: String?.none)
+        let (status, bytes, _) = try await send(path, method: .GET, body: String?.none)
         guard status == 200 else { throw Self.problem(path, status, bytes) }
         return try JSONDecoder().decode(Answer.self, from: bytes)
     }
 
-    /// Status and body of `path`.
+    /// Status, body (at most 16 MiB) and `Retry-After` seconds of `GET path`.
     func fetch(_ path: String) async throws -> (status: Int, body: Data, retryAfter: Int?) {
-        var request = HTTPClientRequest(url: base + path)
-        request.method = .GET
-        let response = try await client.execute(request, timeout: .seconds(30))
-        let body = try await response.body.collect(upTo: 16 << 20)
-        return (Int(response.status.code), Data(buffer: body), response.headers.first(name: "retry-after").flatMap(Int.init))
+        try await send(path, method: .GET, body: String?.none, limit: 16 << 20)
     }
 
     /// Writes `path`'s body into the file `destination` as it arrives (a recording can be gigabytes); returns the
@@ -311,7 +307,13 @@ struct ControlClient: Sendable {
         }
     }
 
-    private func send(_ path: String, method: HTTPMethod, body: (some Encodable)?) async throws -> (Int, Data) {
+    /// One request: its status, body (at most `limit` bytes) and `Retry-After` seconds.
+    private func send(
+        _ path: String,
+        method: HTTPMethod,
+        body: (some Encodable)?,
+        limit: Int = 64 << 20
+    ) async throws -> (status: Int, body: Data, retryAfter: Int?) {
         var request = HTTPClientRequest(url: base + path)
         request.method = method
         if let body {
@@ -319,8 +321,8 @@ struct ControlClient: Sendable {
             request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(body)))
         }
         let response = try await client.execute(request, timeout: .seconds(30))
-        let bytes = try await response.body.collect(upTo: 64 << 20)
-        return (Int(response.status.code), Data(buffer: bytes))
+        let bytes = try await response.body.collect(upTo: limit)
+        return (Int(response.status.code), Data(buffer: bytes), response.headers.first(name: "retry-after").flatMap(Int.init))
     }
 
     private static func problem(_ path: String, _ status: Int, _ bytes: Data) -> any Error {
