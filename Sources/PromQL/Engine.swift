@@ -35,6 +35,8 @@ package struct PromQLEngine: Sendable {
     var queryEnd: Int64 = 0
     /// Subquery steps already evaluated in this query (``SubqueryMemo``); nil outside a query.
     var subqueryMemo: SubqueryMemo?
+    /// The groups aggregations found at earlier steps of a range query (``AggregationGroupsMemo``); nil otherwise.
+    var aggregationGroups: AggregationGroupsMemo?
 
     package init(series: [Series]) {
         self.init(sortedSeries: series.sorted { $0.labels < $1.labels })
@@ -109,6 +111,7 @@ package struct PromQLEngine: Sendable {
         // The series a selector picks do not depend on the time: select once, not at every step.
         var scoped = self
         (scoped.queryStart, scoped.queryEnd, scoped.subqueryMemo) = (start, end, SubqueryMemo())
+        scoped.aggregationGroups = AggregationGroupsMemo()
         for selector in Self.selectors(in: expression) where scoped.preselected[selector.matchers] == nil {
             scoped.preselected[selector.matchers] = selection(selector.matchers)
         }
@@ -338,7 +341,8 @@ package struct PromQLEngine: Sendable {
     // MARK: aggregation
 
     func aggregate(_ aggregation: Aggregation, at time: Int64) throws(PromQLError) -> [VectorElement] {
-        try aggregate(aggregation, try vector(aggregation.expression, at: time), at: time)
+        if aggregationGroups != nil, let fused = try aggregateRangeFunction(aggregation, at: time) { return fused }
+        return try aggregate(aggregation, try vector(aggregation.expression, at: time), at: time)
     }
 
     /// `aggregation` over its evaluated `input`.
@@ -371,54 +375,31 @@ package struct PromQLEngine: Sendable {
             k = Int(clamping: GoConversion.int64(value))
             if k < 1 { return [] }
         }
-        func groupLabels(_ labels: Labels) -> Labels {
-            switch grouping {
-            case nil: .empty
-            case .by(let names): labels.keeping(names)
-            case .without(let names): labels.removing(names + ["__name__"])
-            }
+        let groupLabels = { (labels: Labels) in Self.groupingKey(labels, grouping) }
+        // Groups in order of first appearance.
+        let (groupOfElement, keys): ([Int], [Labels])
+        if let memo = aggregationGroups, aggregation.operation != "count_values" {
+            (groupOfElement, keys) = memo.groups(of: input, in: aggregation, key: groupLabels)
+        } else {
+            var fresh = AggregationGroupsMemo.Groups()
+            (groupOfElement, keys) = fresh.assign(input, key: groupLabels)
         }
-        // Groups in order of first appearance; each element's key is hashed once.
         var order: [Labels] = []
         var groups: [[VectorElement]] = []
-        var positions: [Labels: Int] = [:]
-        for element in input {
-            let key = groupLabels(element.labels)
-            if let position = positions[key] {
-                groups[position].append(element)
+        var slotOfGroup = [Int](repeating: -1, count: keys.count)
+        for (element, group) in zip(input, groupOfElement) {
+            if slotOfGroup[group] >= 0 {
+                groups[slotOfGroup[group]].append(element)
             } else {
-                positions[key] = order.count
-                order.append(key)
+                slotOfGroup[group] = order.count
+                order.append(keys[group])
                 groups.append([element])
             }
         }
         var result: [VectorElement] = []
         for (position, key) in order.enumerated() {
             let members = groups[position]
-            let values = members.map(\.value)
             switch aggregation.operation {
-            case "sum": result.append(VectorElement(labels: key, value: values.dropFirst().reduce(values[0], +)))
-            case "avg": result.append(VectorElement(labels: key, value: PromQLFunctions.incrementalMean(values)))
-            case "count", "count_values": result.append(VectorElement(labels: key, value: Double(values.count)))
-            case "group": result.append(VectorElement(labels: key, value: 1))
-            case "min", "max":
-                var extreme = values[0]
-                for value in values.dropFirst() where extreme.isNaN || (aggregation.operation == "max" ? extreme < value : extreme > value) {
-                    extreme = value
-                }
-                result.append(VectorElement(labels: key, value: extreme))
-            case "stddev", "stdvar":
-                var (count, mean, squares) = (0.0, 0.0, 0.0)
-                for value in values {
-                    count += 1
-                    let delta = value - mean
-                    mean += delta / count
-                    squares += delta * (value - mean)
-                }
-                let variance = squares / count
-                result.append(VectorElement(labels: key, value: aggregation.operation == "stddev" ? variance.squareRoot() : variance))
-            case "quantile":
-                result.append(VectorElement(labels: key, value: Self.quantile(parameter ?? .nan, values)))
             case "topk", "bottomk":
                 let top = aggregation.operation == "topk"
                 // NaN sorts last either way, as Prometheus' heaps put it.
@@ -428,11 +409,54 @@ package struct PromQLEngine: Sendable {
                     return top ? lhs.value > rhs.value : lhs.value < rhs.value
                 }
                 result += sorted.prefix(k)
+            case "count_values":
+                result.append(VectorElement(labels: key, value: Double(members.count)))
             default:
-                throw PromQLError(message: "unknown aggregation \(aggregation.operation)", offset: 0)
+                guard let value = Self.aggregatedValue(aggregation.operation, members.map(\.value), parameter: parameter) else {
+                    throw PromQLError(message: "unknown aggregation \(aggregation.operation)", offset: 0)
+                }
+                result.append(VectorElement(labels: key, value: value))
             }
         }
         return result
+    }
+
+    /// The labels of the group `labels` falls in.
+    static func groupingKey(_ labels: Labels, _ grouping: Aggregation.Grouping?) -> Labels {
+        switch grouping {
+        case nil: .empty
+        case .by(let names): labels.keeping(names)
+        case .without(let names): labels.removing(names + ["__name__"])
+        }
+    }
+
+    /// The value of one group of an aggregation that reduces values to one (every one but `topk`, `bottomk`
+    /// and `count_values`), or nil for any other operation. `values` is not empty.
+    static func aggregatedValue(_ operation: String, _ values: [Double], parameter: Double?) -> Double? {
+        switch operation {
+        case "sum": return values.dropFirst().reduce(values[0], +)
+        case "avg": return PromQLFunctions.incrementalMean(values)
+        case "count": return Double(values.count)
+        case "group": return 1
+        case "min", "max":
+            var extreme = values[0]
+            for value in values.dropFirst() where extreme.isNaN || (operation == "max" ? extreme < value : extreme > value) {
+                extreme = value
+            }
+            return extreme
+        case "stddev", "stdvar":
+            var (count, mean, squares) = (0.0, 0.0, 0.0)
+            for value in values {
+                count += 1
+                let delta = value - mean
+                mean += delta / count
+                squares += delta * (value - mean)
+            }
+            let variance = squares / count
+            return operation == "stddev" ? variance.squareRoot() : variance
+        case "quantile": return quantile(parameter ?? .nan, values)
+        default: return nil
+        }
     }
 
     /// Prometheus' `quantile`: linear interpolation between the closest ranks; ±Inf outside [0, 1].

@@ -49,6 +49,15 @@ import Testing
     @Test(arguments: [
         "sum by (code) (rate(a_total[1m]))", "a_total{code=~\"5..\"}", "rate(a_total[2m]) * on(job, code) group_left a",
         "max_over_time(a_total[1m])", "irate({__name__=~\"a_.*\"}[1m])", "count(a) + count(b)",
+        // Aggregations of a range function of one name, summed into groups found once (RangeAggregation.swift);
+        // the staleness marker drops a series from some windows.
+        "sum without (job) (increase(a_total[2m]))", "avg by (job) (rate(a_total[1m]))", "stddev(deriv(a[3m]))",
+        "quantile by (job) (0.9, rate(a_total[1m]))", "count by (code) (changes(a[2m]))",
+        "max by (job) (quantile_over_time(0.5, a[2m]))", "min(holt_winters(a[3m], 0.5, 0.5))", "group by (code) (resets(a_total[5m]))",
+        "stdvar by (code) (rate(a_total[1m] offset 1m))", "sum by (code) (rate(a_total[1m] @ 300))",
+        // Other aggregations, grouped by the previous step's groups where the input is the same: a series
+        // leaves the input after its staleness marker, and after its reset below 50 (shifting the others).
+        "sum by (job) (a_total)", "sum by (job) (a_total > 50)", "topk by (job) (1, a_total)", "sum by (code) (a_total * 2)", "count_values(\"v\", b)",
     ])
     func rangeQueryAnswersAsInstantQueriesAtEachStep(_ text: String) throws {
         let engine = PromQLEngine(series: Self.series)
