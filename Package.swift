@@ -46,6 +46,7 @@ let package = Package(
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
@@ -63,6 +64,8 @@ let package = Package(
         .target(name: "PromQLSyntax", swiftSettings: strictSettings),
         // The scenario model and loader, the taxonomy, and the typed words every target shares.
         .target(name: "Scenario", dependencies: ["PromQLSyntax", yams], swiftSettings: strictSettings),
+        // The OpenTelemetry Collector configuration lint and its versioned component table (compiled-in data).
+        .target(name: "CollectorLint", dependencies: ["Scenario", yams], swiftSettings: strictSettings),
         // The normalized telemetry model, its conversions, the store and the recording formats.
         .target(
             name: "Telemetry",
@@ -81,6 +84,8 @@ let package = Package(
                 product("UnixSignals", "swift-service-lifecycle"), product("CompressNIO", "compress-nio"),
                 // The gRPC receivers inflate compressed messages themselves, in each HTTP/2 stream (GRPCMessageInflation).
                 product("NIOHTTP2", "swift-nio-http2"), product("NIOHPACK", "swift-nio-http2"),
+                // TLS for every receiver and sink (--tls-cert): HTTP through Hummingbird, gRPC through its transport.
+                product("NIOSSL", "swift-nio-ssl"), product("HummingbirdTLS", "hummingbird"),
             ] + grpc,
             swiftSettings: strictSettings
         ),
@@ -113,6 +118,8 @@ let package = Package(
             dependencies: [
                 "Scenario", "Telemetry", "OTelBenchProtos", protobuf, httpClient, nio, product("CompressNIO", "compress-nio"),
                 product("Histogram", "hdrhistogram-swift"),
+                // https targets signed by a CA of the user's (--target-ca).
+                product("NIOSSL", "swift-nio-ssl"),
             ] + grpc,
             swiftSettings: strictSettings
         ),
@@ -120,7 +127,7 @@ let package = Package(
         .target(
             name: "Checks",
             dependencies: [
-                "Scenario", "Telemetry", "PromQL", "PromQLSyntax", "Workload", product("DequeModule", "swift-collections"),
+                "Scenario", "CollectorLint", "Telemetry", "PromQL", "PromQLSyntax", "Workload", product("DequeModule", "swift-collections"),
                 product("Histogram", "hdrhistogram-swift"),
             ],
             swiftSettings: strictSettings
@@ -141,7 +148,7 @@ let package = Package(
         .executableTarget(
             name: "otelbench",
             dependencies: [
-                "Harness", "Scenario", "Telemetry", "Intake", "Services", "Workload", "Reporting",
+                "Harness", "Scenario", "CollectorLint", "Telemetry", "Intake", "Services", "Workload", "Reporting",
                 product("ArgumentParser", "swift-argument-parser"), lifecycle, logging, product("UnixSignals", "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
@@ -208,6 +215,11 @@ let package = Package(
             name: "HarnessTests",
             dependencies: ["TestSupport", "Harness", "Checks", "Reporting", "Scenario", "Telemetry", "Workload", "Scrape"],
             exclude: ["Golden"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "CollectorLintTests",
+            dependencies: ["TestSupport", "CollectorLint", "Checks", "Scenario", "Telemetry"],
             swiftSettings: strictSettings
         ),
         // The built binary as users run it: few tests, each a whole command.

@@ -14,6 +14,7 @@ LAYERS = [
     "OTelBenchProtos",
     "PromQLSyntax",
     "Scenario",
+    "CollectorLint",
     "Telemetry",
     "PromQL",
     "Intake",

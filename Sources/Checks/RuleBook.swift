@@ -15,7 +15,7 @@ package struct RuleBook: Sendable {
     /// What the checks found.
     package struct Judgement: Sendable {
         /// Every rule's result, in the order of the scenario's rules (SLOs, alerts, propagation, cardinality,
-        /// taxonomy, accounting, expositions, then the baseline's regressions).
+        /// taxonomy, accounting, resource ceilings, expositions, then the baseline's regressions).
         package var results: [RuleResult] = []
         /// Rules the scenario has that were not judged, by name (see ``RuleBook/skipped``).
         package var skipped: [String] = []
@@ -26,7 +26,7 @@ package struct RuleBook: Sendable {
     /// The checks, in the order their results are reported.
     package private(set) var checks: [any Check] = []
     /// Without the workload's own records (`check` over a recording), the rules that need them — client-side
-    /// SLOs, propagation, accounting, expositions, a baseline — are left out and named here.
+    /// SLOs, propagation, accounting, resource ceilings, expositions, a baseline — are left out and named here.
     package private(set) var skipped: [String] = []
 
     /// Chooses the checks for `scenario`'s rules.
@@ -54,9 +54,22 @@ package struct RuleBook: Sendable {
             checks.append(CardinalityCheck(limit: limit, perMetric: rules.cardinalityPerMetric))
         }
         if rules.taxonomy != nil, let taxonomy { checks.append(TaxonomyCheck(taxonomy: taxonomy)) }
+        // Judged from the spans alone, so a recording is judged as the run was.
+        if !rules.traces.isEmpty { checks.append(TraceAssertionCheck(assertions: rules.traces)) }
+        if let semconv = rules.semanticConventions { checks.append(SemanticConventionsCheck(rule: semconv)) }
         if let tolerance = rules.accountingTolerance {
             if withWorkloadRecords { checks.append(AccountingCheck(tolerance: tolerance)) } else { skipped.append("nothing lost") }
         }
+        // The processes' CPU and memory are sampled while they run; a recording has none of it.
+        for ceiling in rules.ceilings {
+            if withWorkloadRecords {
+                checks.append(ResourceCeilingCheck(ceiling: ceiling))
+            } else {
+                skipped.append("resource ceilings of \(ceiling.process)")
+            }
+        }
+        // A file the run only reads: judged the same for a run and for a recording.
+        if let collectorConfig = rules.collectorConfig { checks.append(CollectorConfigCheck(rule: collectorConfig)) }
         // The scraper's findings exist only while a run scrapes; a recording keeps the samples, not the text.
         if withWorkloadRecords {
             checks.append(ExpositionCheck())

@@ -20,6 +20,14 @@ package struct RuleResult: Sendable, Codable, Hashable {
         case shards
         /// The user's own services, started as processes (`services.processes`): each ready and running until stopped.
         case processes
+        /// The CPU and memory of a process under test against its limits (`rules.ceilings`).
+        case ceilings
+        /// Assertions over every trace of the run (`rules.traces`): selectors, counts, durations, attributes, structure.
+        case traces
+        /// Spans against the OpenTelemetry semantic conventions (`rules.semconv`).
+        case semconv
+        /// An OpenTelemetry Collector configuration linted (`rules.collector_config`): no error-severity finding.
+        case collectorConfig = "collector_config"
     }
 
     package enum Verdict: String, Sendable, Codable {
@@ -43,6 +51,8 @@ package struct RuleResult: Sendable, Codable, Hashable {
         case request(name: String)
         /// A scraped target, by its exposition URL.
         case target(url: String)
+        /// A process under test, by its `name` in `services.processes`.
+        case process(name: String)
     }
 
     package var kind: Kind

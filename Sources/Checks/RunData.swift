@@ -15,6 +15,8 @@ package struct RunData: Sendable {
     private let engines: PromQLEngineCache
     /// The scraped Prometheus targets and what was wrong with their expositions (empty without `scrape:`).
     package var scrapedTargets: [ScrapedTarget] = []
+    /// What each process under test used, by its name (empty without `services.processes`, or over a recording).
+    package var processResources: [String: ProcessResourceUsage] = [:]
 
     package init(store: TelemetryStore, driver: DriverReport?, requests: RequestLedger? = nil, scrapedTargets: [ScrapedTarget] = []) {
         self.store = store

@@ -1,4 +1,4 @@
-import Intake
+package import Intake
 package import Logging
 import Query
 package import Scenario
@@ -27,17 +27,19 @@ package struct ConfiguredSink: Sendable {
     /// - Parameters:
     ///   - addresses: where each wanted sink listens; sinks not named are not built.
     ///   - maxRequestBytes: the largest request body each sink that reads bodies accepts (after decompression).
+    ///   - security: TLS and the bearer token of every sink, the query APIs included.
     ///   - store: where accepted telemetry goes; sinks count it under their own ``IntakeChannel``.
     ///   - recorder: the recording that accepted spans and samples are appended to as OTLP/JSON lines.
     package static func make(
         _ addresses: [SinkKind: ListenAddress],
         maxRequestBytes: Int = 64 << 20,
+        security: ListenerSecurity = .plaintext,
         store: TelemetryStore,
         recorder: RecordingWriter?,
         logger: Logger
     ) -> [ConfiguredSink] {
         addresses.sorted { $0.key < $1.key }.map { kind, address in
-            let receiving = ReceiverConfiguration(address: address, maxRequestBytes: maxRequestBytes)
+            let receiving = ReceiverConfiguration(address: address, maxRequestBytes: maxRequestBytes, security: security)
             let service: any Service
             let bound: BoundAddress
             switch kind {
@@ -48,7 +50,7 @@ package struct ConfiguredSink: Sendable {
                 let sink = JaegerThriftHTTPSink(configuration: receiving, store: store, recorder: recorder, logger: logger)
                 (service, bound) = (sink, sink.boundAddress)
             case .jaegerQuery:
-                let api = JaegerQueryAPI(configuration: .init(address: address), store: store, logger: logger)
+                let api = JaegerQueryAPI(configuration: .init(address: address, security: security), store: store, logger: logger)
                 (service, bound) = (api, api.boundAddress)
             case .prometheus:
                 let receiver = RemoteWriteReceiver(
@@ -60,7 +62,7 @@ package struct ConfiguredSink: Sendable {
                 )
                 (service, bound) = (receiver, receiver.boundAddress)
             case .exposition:
-                let endpoint = PrometheusExposition(configuration: .init(address: address), store: store, logger: logger)
+                let endpoint = PrometheusExposition(configuration: .init(address: address, security: security), store: store, logger: logger)
                 (service, bound) = (endpoint, endpoint.boundAddress)
             case .elasticsearch:
                 let sink = ElasticsearchSink(configuration: receiving, store: store, recorder: recorder, logger: logger)

@@ -34,6 +34,8 @@ package struct IntakeServers: Sendable {
     package let grpc: OTLPGRPCReceiver
     package let http: OTLPHTTPReceiver
     package let sinks: [ConfiguredSink]
+    /// TLS and the token, the same for every server.
+    package let security: ListenerSecurity
 
     /// Builds the servers; none listens before ``services`` run.
     ///
@@ -41,21 +43,43 @@ package struct IntakeServers: Sendable {
     ///   - sinks: the sinks to start beside the OTLP receivers, by kind.
     ///   - maxRequestBytes: the largest request each server takes, after decompression.
     ///   - faults: scripted answers of the OTLP receivers (a scenario's `intake.faults`).
+    ///   - security: TLS and the bearer token of every server (`--tls-cert`, `--auth-token-file`, a scenario's
+    ///     `intake.tls` and `intake.auth_token_file`).
     package init(
         otlpGRPC: ListenAddress,
         otlpHTTP: ListenAddress,
         sinks: [SinkKind: ListenAddress],
         maxRequestBytes: Int = 64 << 20,
         faults: [IntakeFault] = [],
+        security: ListenerSecurity = .plaintext,
         store: TelemetryStore,
         recorder: RecordingWriter?,
         logger: Logger
     ) {
         let injector = faults.isEmpty ? nil : FaultInjector(rules: faults)
         let ingestor = OTLPIngestor(store: store, recorder: recorder, faults: injector, logger: logger)
-        grpc = OTLPGRPCReceiver(configuration: .init(address: otlpGRPC, maxRequestBytes: maxRequestBytes), ingestor: ingestor, logger: logger)
-        http = OTLPHTTPReceiver(configuration: .init(address: otlpHTTP, maxRequestBytes: maxRequestBytes), ingestor: ingestor, logger: logger)
-        self.sinks = ConfiguredSink.make(sinks, maxRequestBytes: maxRequestBytes, store: store, recorder: recorder, logger: logger)
+        self.security = security
+        grpc = OTLPGRPCReceiver(
+            configuration: .init(address: otlpGRPC, maxRequestBytes: maxRequestBytes, security: security),
+            ingestor: ingestor,
+            logger: logger
+        )
+        http = OTLPHTTPReceiver(
+            configuration: .init(address: otlpHTTP, maxRequestBytes: maxRequestBytes, security: security),
+            ingestor: ingestor,
+            logger: logger
+        )
+        self.sinks = ConfiguredSink.make(sinks, maxRequestBytes: maxRequestBytes, security: security, store: store, recorder: recorder, logger: logger)
+    }
+
+    /// The servers that would listen beyond loopback with neither TLS nor a token: anyone who can reach the
+    /// machine could send them anything. The commands refuse to start them unless told `--insecure`.
+    package var unprotectedBeyondLoopback: [(listener: Listener, address: ListenAddress)] {
+        guard !security.isProtected else { return [] }
+        let all: [(Listener, ListenAddress)] =
+            [(.otlpGRPC, grpc.configuration.address), (.otlpHTTP, http.configuration.address)]
+            + sinks.map { (.sink($0.kind), $0.address) }
+        return all.filter { !$0.1.isLoopback }.map { (listener: $0.0, address: $0.1) }
     }
 
     /// Every server, to run in one group.

@@ -28,6 +28,10 @@ package struct ScenarioRun: Sendable {
         package var seed: UInt64 = WorkloadDriver.defaultSeed
         /// Service name → base URL, replacing the scenario's (`--target`, staging).
         package var targetOverrides: [String: String] = [:]
+        /// CAs trusted for `https` targets besides the system's (`--target-ca`).
+        package var targetTrust: TargetTrust?
+        /// Let the intake listen beyond loopback with neither TLS nor a token (`--insecure`): otherwise refused.
+        package var insecure = false
         /// An earlier `summary.json` to compare with (`--baseline`).
         package var baselinePath: String?
         /// Progress lines (intake addresses, targets, settling), or nil for none.
@@ -87,6 +91,8 @@ package struct ScenarioRun: Sendable {
     package let taxonomy: MetricTaxonomy
     package let options: Options
     private let baseline: Baseline?
+    /// The intake's TLS and token, from the scenario's `intake.tls` and `intake.auth_token_file`.
+    private let intakeSecurity: ListenerSecurity
 
     /// Loads the scenario, its taxonomy and the baseline, so that every input mistake is found before anything starts.
     ///
@@ -111,6 +117,43 @@ package struct ScenarioRun: Sendable {
             throw HarnessError(code: .invalidBaseline, message: "\(error)", cause: error)
         }
         self.options = options
+        intakeSecurity = try Self.intakeSecurity(of: scenario, insecure: options.insecure)
+    }
+
+    /// Loads the scenario's TLS files and token, and refuses an intake that would listen beyond loopback with
+    /// neither, unless `insecure`.
+    static func intakeSecurity(of scenario: Scenario, insecure: Bool) throws(HarnessError) -> ListenerSecurity {
+        let security: ListenerSecurity
+        do {
+            security = try ListenerSecurity.load(tls: scenario.intake.tls, tokenFile: scenario.intake.authTokenFile)
+        } catch {
+            let key =
+                switch error.file {
+                case .certificate: "intake.tls.cert"
+                case .key: "intake.tls.key"
+                case .clientCA: "intake.tls.client_ca"
+                case .token: "intake.auth_token_file"
+                }
+            throw HarnessError(code: .invalidScenario, message: "\(scenario.file): \(key): \(error)", cause: error)
+        }
+        if security.isProtected, scenario.services.builtin != nil {
+            throw HarnessError(
+                code: .invalidScenario,
+                message: "\(scenario.file): services.builtin export in plain text without a token, so they cannot send to an intake with "
+                    + "intake.tls or intake.auth_token_file: drive those services through services.targets (or --target), or leave TLS and the token out"
+            )
+        }
+        guard !security.isProtected, !insecure else { return security }
+        let sinks = scenario.intake.sinks.sorted { $0.key < $1.key }.map { ("intake.\($0.key.scenarioKey)", $0.value) }
+        let listeners = [("intake.otlp_grpc", scenario.intake.otlpGRPC), ("intake.otlp_http", scenario.intake.otlpHTTP)] + sinks
+        if let (key, address) = listeners.first(where: { !$0.1.isLoopback }) {
+            throw HarnessError(
+                code: .invalidScenario,
+                message: "\(scenario.file): \(key) listens on \(address), beyond loopback, with neither TLS nor a token: anyone who reaches this "
+                    + "machine could send to it. Add intake.tls (cert, key) or intake.auth_token_file, or --insecure on a trusted network"
+            )
+        }
+        return security
     }
 
     /// Reads a taxonomy file; its mistakes are the user's to fix.
@@ -157,6 +200,7 @@ package struct ScenarioRun: Sendable {
             otlpHTTP: scenario.intake.otlpHTTP,
             sinks: scenario.intake.sinks,
             faults: scenario.intake.faults,
+            security: intakeSecurity,
             store: store,
             recorder: recorder,
             logger: options.logger
@@ -185,7 +229,8 @@ package struct ScenarioRun: Sendable {
             }
             // 5. Judge.
             interruption.enter("judging")
-            let run = RunData(store: store, driver: report.driver, requests: ledger, scrapedTargets: scraping.results)
+            var run = RunData(store: store, driver: report.driver, requests: ledger, scrapedTargets: scraping.results)
+            run.processResources = report.processResources
             let judging = ContinuousClock.now
             var verdict = book.evaluate(run)
             if let shards = report.shards { verdict.results.append(shards.rule) }
@@ -205,6 +250,7 @@ package struct ScenarioRun: Sendable {
         }
         summary.alerts = verdict.alerts
         summary.shards = report.shards?.entries
+        summary.processes = RunSummary.processEntries(report.processResources, scenario: scenario)
         var problems: [String] = []
         do { try recorder.close() } catch { problems.append("\(error)") }
         if let failure = recorder.failure { problems.insert("the recording stopped: \(failure)", at: 0) }
@@ -262,6 +308,8 @@ package struct ScenarioRun: Sendable {
         var shards: ShardCoordinator.Outcome?
         /// One rule per process under test (`services.processes`).
         var processRules: [RuleResult] = []
+        /// What each process under test used, by name, sampled from its start until it ended.
+        var processResources: [String: ProcessResourceUsage] = [:]
     }
 
     /// Starts the built-in services (if any) pointed at the intake, runs the workload (or waits for the shards
@@ -285,21 +333,26 @@ package struct ScenarioRun: Sendable {
             scenarioDirectory: URL(fileURLWithPath: scenario.file).deletingLastPathComponent().path,
             reportDirectory: directory
         )
-        let driven: Result<Driven, any Error>
-        if await processes.waitUntilReady(interruption: interruption, progress: progress) {
-            do {
-                driven = .success(try await drive(grpc: grpc, http: http, observer: observer, interruption: interruption, processes: processes))
-            } catch {
-                driven = .failure(error)
+        // Their CPU and memory are sampled from their start until they have stopped.
+        let driven: Result<Driven, any Error> = await processes.measuring {
+            let driven: Result<Driven, any Error>
+            if await processes.waitUntilReady(interruption: interruption, progress: progress) {
+                do {
+                    driven = .success(try await drive(grpc: grpc, http: http, observer: observer, interruption: interruption, processes: processes))
+                } catch {
+                    driven = .failure(error)
+                }
+            } else {
+                progress("not every process became ready: the workload does not run")
+                driven = .success(Driven(driver: DriverReport()))
             }
-        } else {
-            progress("not every process became ready: the workload does not run")
-            driven = .success(Driven(driver: DriverReport()))
+            progress("stopping the processes (each its signal, then its grace period)")
+            await processes.stop()
+            return driven
         }
-        progress("stopping the processes (each its signal, then its grace period)")
-        await processes.stop()
         var result = try driven.get()
         result.processRules = processes.rules
+        result.processResources = processes.resourceUsage
         return result
     }
 
@@ -342,7 +395,8 @@ package struct ScenarioRun: Sendable {
                 durationScale: options.durationScale,
                 seed: options.seed,
                 observer: observer,
-                progress: options.driverProgress
+                progress: options.driverProgress,
+                trust: options.targetTrust
             )
             // On a signal the workload stops, and the run still settles and reports what ran.
             interruption.enter("driving")

@@ -9,7 +9,8 @@ import SwiftProtobuf
 /// What the gRPC receivers share: an HTTP/2 server on an address, accepting gzip and deflate messages, with
 /// the receiver's size limit checked where the answer can say so.
 enum GRPCListener {
-    /// Serves `services` until graceful shutdown, resolving `bound` once listening (or failing it).
+    /// Serves `services` until graceful shutdown, resolving `bound` once listening (or failing it); over TLS when
+    /// `tls` is given (a client that fails the handshake loses its connection only).
     ///
     /// grpc-swift-nio-transport enforces its own payload limit by resetting the stream (clients then see
     /// UNAVAILABLE and retry a request that can never succeed), so the transport gets the wider
@@ -21,6 +22,7 @@ enum GRPCListener {
         _ services: [any RegistrableRPCService],
         address: ListenAddress,
         maxRequestBytes: Int,
+        tls: ServerTLS? = nil,
         bound: BoundAddress
     ) async throws {
         let socketAddress: GRPCNIOTransportCore.SocketAddress =
@@ -29,7 +31,7 @@ enum GRPCListener {
             : .ipv4(host: address.host == "localhost" ? "127.0.0.1" : address.host, port: address.port)
         let transport = HTTP2ServerTransport.Posix(
             address: socketAddress,
-            transportSecurity: .plaintext,
+            transportSecurity: tls?.grpcTransportSecurity ?? .plaintext,
             config: .defaults { config in
                 config.rpc.maxRequestPayloadSize = transportLimit(for: maxRequestBytes)
                 // The Collector's exporters compress by default. The transport's own decompressor never runs: each

@@ -1,4 +1,6 @@
 package import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 package import Logging
 package import NIOCore
 package import Scenario
@@ -6,15 +8,46 @@ package import Scenario
 /// What the HTTP sinks share: serving a responder on an address, reading bounded bodies.
 package enum HTTPSink {
     /// Serves `responder` until graceful shutdown, resolving `bound` once listening (or failing it).
+    ///
+    /// - Parameters:
+    ///   - tls: the certificate and key to serve HTTPS with (and client certificates to ask for); `nil`: plain HTTP.
+    ///     A client that fails the handshake (plain text, an untrusted or missing client certificate) loses its
+    ///     connection only.
+    ///   - token: a bearer token every request must carry, answered 401 with `WWW-Authenticate: Bearer` when it
+    ///     does not; `nil`: none. The receivers check theirs in their ``Admission`` instead, to count the refusal.
     package static func serve<Responder: HTTPResponder>(
         _ responder: Responder,
         address: ListenAddress,
+        tls: ServerTLS? = nil,
+        token: BearerToken? = nil,
+        bound: BoundAddress,
+        logger: Logger
+    ) async throws where Responder.Context == BasicRequestContext {
+        guard let token else {
+            try await serve(responder, address: address, tls: tls, bound: bound, logger: logger)
+            return
+        }
+        try await serve(BearerTokenResponder(inner: responder, token: token), address: address, tls: tls, bound: bound, logger: logger)
+    }
+
+    private static func serve<Responder: HTTPResponder>(
+        _ responder: Responder,
+        address: ListenAddress,
+        tls: ServerTLS?,
         bound: BoundAddress,
         logger: Logger
     ) async throws where Responder.Context == BasicRequestContext {
         let host = address.host
+        let server: HTTPServerBuilder
+        do {
+            server = try tls.map { try .tls(.http1(), tlsConfiguration: $0.configuration) } ?? .http1()
+        } catch {
+            bound.resolve(.failure(error))
+            throw error
+        }
         let application = Application(
             responder: responder,
+            server: server,
             configuration: .init(address: .hostname(host, port: address.port), serverName: nil),
             onServerRunning: { channel in
                 bound.resolve(.success(ListenAddress(host: host, port: channel.localAddress?.port ?? 0)))
@@ -67,5 +100,21 @@ package enum HTTPSink {
     package static func mediaType(_ contentType: String?) -> String? {
         guard let contentType else { return nil }
         return contentType.split(separator: ";", maxSplits: 1).first.map { String($0).lowercased().trimmingSpaces }
+    }
+}
+
+/// Answers 401 (with `WWW-Authenticate: Bearer`) to every request without the token, and passes the others on:
+/// the read APIs' check (the receivers count theirs in their ``Admission``).
+struct BearerTokenResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context == BasicRequestContext {
+    typealias Context = BasicRequestContext
+
+    let inner: Inner
+    let token: BearerToken
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        if let failure = token.check(authorization: request.headers[.authorization]) {
+            return Refusal.unauthenticated(failure).plainTextResponse
+        }
+        return try await inner.respond(to: request, context: context)
     }
 }

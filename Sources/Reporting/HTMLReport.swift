@@ -2,8 +2,8 @@ import Checks
 import Foundation
 
 /// One self-contained HTML file (no scripts, no external resources) with inline SVG plots: latency
-/// percentile curves per request, requests and failures over time, series per metric against the limit,
-/// and a waterfall of the first broken trace.
+/// percentile curves per request, requests and failures over time, the CPU and memory of each process under
+/// test against its ceilings, series per metric against the limit, and a waterfall of the first broken trace.
 package enum HTMLReport {
     static let palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 
@@ -34,6 +34,7 @@ package enum HTMLReport {
         body.append(latencyChart(summary.latencyCurves))
         body.append("<h2>Requests per second</h2>")
         body.append(timelineChart(summary.timeline))
+        if let processes = summary.processes { body.append(processesSection(processes)) }
         body.append(
             "<h2>Series per metric</h2><p class=meta>\(summary.cardinality.total) series in all\(summary.cardinalityLimit.map { " (limit \($0))" } ?? "")</p>"
         )
@@ -68,7 +69,7 @@ package enum HTMLReport {
             <html lang="en"><head><meta charset="utf-8"><title>otelbench: \(escape(summary.scenario))</title>
             <style>
             body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1200px}
-            h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}
+            h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}h3{font-size:14px;margin-bottom:2px}
             table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ddd;padding:3px 7px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
             tr.bad{background:#fde8e8}tr.ok td:first-child{color:#2a7a2a}tr.bad td:first-child{color:#b00}
             .pass{color:#2a7a2a}.fail{color:#b00}.meta{color:#666;font-size:13px}.ev{font-size:12px;color:#444;max-width:520px}
@@ -127,35 +128,69 @@ package enum HTMLReport {
 
     static func timelineChart(_ timeline: [RunSummary.TimelineEntry]) -> String {
         guard let last = timeline.map(\.second).max() else { return "<p class=meta>no requests</p>" }
+        return lineChart(
+            [
+                Line(name: "completed", colour: palette[0], points: timeline.map { (Double($0.second), Double($0.completed)) }),
+                Line(name: "failed", colour: palette[3], points: timeline.map { (Double($0.second), Double($0.failed)) }),
+            ],
+            xMax: Double(max(1, last)),
+            yMax: Double(max(1, timeline.map(\.completed).max() ?? 1)),
+            xLabel: { "\(Int($0)) s" },
+            yLabel: { "\(Int($0))/s" },
+            label: "requests per second"
+        )
+    }
+
+    /// One line of a ``lineChart(_:xMax:yMax:xLabel:yLabel:label:)``: a polyline, or a dashed level (a limit).
+    struct Line {
+        var name: String
+        var colour: String
+        var points: [(x: Double, y: Double)]
+        var dashed = false
+    }
+
+    /// A line chart from 0 to `xMax` and from 0 to `yMax` (values above are drawn at the top), with three
+    /// labelled levels, about ten labelled ticks along x, and a legend naming each line.
+    static func lineChart(
+        _ lines: [Line],
+        xMax: Double,
+        yMax: Double,
+        xLabel: (Double) -> String,
+        yLabel: (Double) -> String,
+        label: String
+    ) -> String {
         let width = 900.0
         let height = 220.0
         let left = 60.0
         let right = 200.0
         let top = 10.0
         let bottom = 30.0
-        let peak = Double(max(1, timeline.map(\.completed).max() ?? 1))
-        func x(_ second: Int) -> Double { left + Double(second) / Double(max(1, last)) * (width - left - right) }
-        func y(_ count: Int) -> Double { top + (1 - Double(count) / peak) * (height - top - bottom) }
-        var svg = ["<svg width=\"\(Int(width))\" height=\"\(Int(height))\" role=img aria-label=\"requests per second\">"]
+        let xSpan = max(xMax, 1e-9)
+        let ySpan = max(yMax, 1e-9)
+        func x(_ value: Double) -> Double { left + value / xSpan * (width - left - right) }
+        func y(_ value: Double) -> Double { top + (1 - min(value, ySpan) / ySpan) * (height - top - bottom) }
+        var svg = ["<svg width=\"\(Int(width))\" height=\"\(Int(height))\" role=img aria-label=\"\(escape(label))\">"]
         for fraction in [0.0, 0.5, 1.0] {
-            let value = Int(peak * fraction)
+            let value = ySpan * fraction
             svg.append(
-                "<line x1=\(left) x2=\(width - right) y1=\(y(value)) y2=\(y(value)) stroke=#eee /><text x=\(left - 6) y=\(y(value) + 4) text-anchor=end>\(value)/s</text>"
+                "<line x1=\(left) x2=\(width - right) y1=\(y(value)) y2=\(y(value)) stroke=#eee /><text x=\(left - 6) y=\(y(value) + 4) text-anchor=end>\(escape(yLabel(value)))</text>"
             )
         }
-        for second in stride(from: 0, through: last, by: max(1, last / 10)) {
-            svg.append("<text x=\(x(second)) y=\(height - 10) text-anchor=middle>\(second) s</text>")
+        let step = max(1, (xSpan / 10).rounded(.down))
+        for tick in stride(from: 0, through: xSpan, by: step) {
+            svg.append("<text x=\(x(tick)) y=\(height - 10) text-anchor=middle>\(escape(xLabel(tick)))</text>")
         }
-        let completed = timeline.map { "\(x($0.second)),\(y($0.completed))" }.joined(separator: " ")
-        let failed = timeline.map { "\(x($0.second)),\(y($0.failed))" }.joined(separator: " ")
-        svg.append("<polyline fill=none stroke=\"\(palette[0])\" stroke-width=2 points=\"\(completed)\" />")
-        svg.append("<polyline fill=none stroke=\"\(palette[3])\" stroke-width=2 points=\"\(failed)\" />")
-        svg.append(
-            "<rect x=\(width - right + 12) y=\(top + 5) width=10 height=10 fill=\"\(palette[0])\" /><text x=\(width - right + 27) y=\(top + 14)>completed</text>"
-        )
-        svg.append(
-            "<rect x=\(width - right + 12) y=\(top + 21) width=10 height=10 fill=\"\(palette[3])\" /><text x=\(width - right + 27) y=\(top + 30)>failed</text>"
-        )
+        for line in lines {
+            let points = line.points.map { "\(x($0.x)),\(y($0.y))" }.joined(separator: " ")
+            let dash = line.dashed ? " stroke-dasharray=\"5 4\"" : ""
+            svg.append("<polyline fill=none stroke=\"\(line.colour)\" stroke-width=2\(dash) points=\"\(points)\" />")
+        }
+        for (index, line) in lines.enumerated() {
+            let ly = top + 14 + Double(index) * 16
+            svg.append(
+                "<rect x=\(width - right + 12) y=\(ly - 9) width=10 height=10 fill=\"\(line.colour)\" /><text x=\(width - right + 27) y=\(ly)>\(escape(line.name))</text>"
+            )
+        }
         svg.append("</svg>")
         return svg.joined(separator: "\n")
     }

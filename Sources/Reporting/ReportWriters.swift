@@ -88,6 +88,9 @@ package enum TextReport {
                 )
             }
         }
+        if let processes = summary.processes {
+            lines += processesTable(processes)
+        }
         if let shards = summary.shards {
             lines += [
                 "", "## Shards", "", "The merged figures above are these shards' together.", "",
@@ -123,4 +126,23 @@ package enum TextReport {
     }
 
     static func cell(_ text: String) -> String { text.replacingOccurrences(of: "|", with: "\\|") }
+
+    /// `## Processes under test`: each process's CPU and memory against its ceilings.
+    static func processesTable(_ processes: [RunSummary.ProcessEntry]) -> [String] {
+        func percent(_ value: Double?) -> String { value.map { String(format: "%.1f%%", $0) } ?? "–" }
+        func limit(_ value: Double?, _ text: (Double) -> String) -> String { value.map { " (≤ \(text($0)))" } ?? "" }
+        var lines = [
+            "", "## Processes under test", "", "CPU in % of one core, from one-second samples of each process and its descendants.", "",
+            "| process | samples | CPU average | CPU p99 | RSS peak |", "| --- | --- | --- | --- | --- |",
+        ]
+        for process in processes {
+            let ceiling = process.ceiling
+            lines.append(
+                "| \(cell(process.name)) | \(process.sampleCount) | \(percent(process.cpuAveragePercent))\(limit(ceiling?.cpuAveragePercent) { percent($0) }) | "
+                    + "\(percent(process.cpuP99Percent))\(limit(ceiling?.cpuP99Percent) { percent($0) }) | "
+                    + "\(process.rssPeakBytes.map { formatBytes(Double($0)) } ?? "–")\(limit(ceiling?.rssPeakBytes, formatBytes)) |"
+            )
+        }
+        return lines
+    }
 }

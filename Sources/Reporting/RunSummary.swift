@@ -39,6 +39,8 @@ package struct RunSummary: Codable, Sendable {
     package var alerts: AlertTimeline?
     /// Each shard's own figures, beside the merged ones above (absent for a run in one process).
     package var shards: [ShardEntry]?
+    /// Each process under test's CPU and memory over time, with its ceilings (absent without `services.processes`).
+    package var processes: [ProcessEntry]?
 
     package struct LatencyCurvePoint: Codable, Sendable, Hashable {
         package var percentile: Double

@@ -39,8 +39,16 @@ package struct ProcessUnderTest: Sendable, Hashable {
 
     /// The workload's `service:` name; also `OTEL_SERVICE_NAME`.
     package var name: String
-    /// The program and its arguments; `${PORT}` (in an argument or an `env` value) is the port the run picked.
+    /// The program and its arguments; `${PORT}` (in an argument or an `env` value) is the port the run picked,
+    /// `${PORT:NAME}` the port of service NAME (see ``namedPorts``).
     package var command: [String]
+    /// Every NAME of a `${PORT:NAME}` in its command and `env`, in order of first use. A NAME that is another
+    /// process's name is that process's port (a peer to call); any other NAME is a service, a workload `service:`
+    /// on a port of its own, served by the first process that names it (a process serving several services,
+    /// like `otelbench services`) and called by any later one (``servedServices(of:)``).
+    package var namedPorts: [String] = []
+    /// Whether its command or `env` uses `${PORT}`: the port it serves under its own name.
+    package var usesOwnPort: Bool = false
     /// Set in its environment, over the OpenTelemetry variables the run sets.
     package var environment: [String: String] = [:]
     /// Where it runs (default: the scenario file's folder).
@@ -54,6 +62,34 @@ package struct ProcessUnderTest: Sendable, Hashable {
     package var stopGrace: Duration = .seconds(10)
     /// How its SDK exports (`OTEL_EXPORTER_OTLP_PROTOCOL`).
     package var otlpProtocol: OTLPProtocol = .http
+
+    /// The services each process serves besides its own name, by process name: every NAME of its
+    /// ``namedPorts`` that is no process's name and that no process before it in `processes` names (a later
+    /// process naming it calls it).
+    package static func servedServices(of processes: [ProcessUnderTest]) -> [String: [String]] {
+        let processNames = Set(processes.map(\.name))
+        var named: Set<String> = []
+        var served: [String: [String]] = [:]
+        for process in processes {
+            served[process.name] = process.namedPorts.filter { !processNames.contains($0) && !named.contains($0) }
+            named.formUnion(process.namedPorts)
+        }
+        return served
+    }
+
+    /// The NAMEs of the `${PORT:NAME}` references in `text`, in order.
+    package static func namedPortReferences(in text: String) -> [String] {
+        var names: [String] = []
+        var rest = Substring(text)
+        while let open = rest.range(of: "${PORT:") {
+            guard let close = rest[open.upperBound...].firstIndex(of: "}") else { break }
+            let name = String(rest[open.upperBound..<close])
+            // `${PORT:-default}` is the shell's default, not a named port.
+            if !name.hasPrefix("-") { names.append(name) }
+            rest = rest[rest.index(after: close)...]
+        }
+        return names
+    }
 
     /// The signals a process may be asked to stop with.
     package static let stopSignals: [String: Int32] = ["TERM": 15, "INT": 2, "HUP": 1, "QUIT": 3, "USR1": 10, "USR2": 12, "KILL": 9]
@@ -103,7 +139,27 @@ package struct IntakeSection: Sendable {
     package var sinks: [SinkKind: ListenAddress] = [:]
     /// Faults the receivers inject, in order of evaluation.
     package var faults: [IntakeFault] = []
+    /// TLS for every receiver and sink (`tls: {cert, key, client_ca}`); `nil`: plain text.
+    package var tls: TLSFiles?
+    /// A file holding the bearer token every request must carry (`auth_token_file:`); `nil`: none asked for.
+    package var authTokenFile: String?
+}
 
+/// The PEM files of a listener's TLS, as paths (a scenario's relative to its file).
+package struct TLSFiles: Sendable, Hashable {
+    /// The server's certificate, then any intermediates (`--tls-cert`, `tls.cert`).
+    package var certificate: String
+    /// The certificate's private key, unencrypted (`--tls-key`, `tls.key`).
+    package var key: String
+    /// CA certificates a client's certificate must chain to; `nil`: no client certificate asked for
+    /// (`--tls-client-ca`, `tls.client_ca`).
+    package var clientCA: String?
+
+    package init(certificate: String, key: String, clientCA: String? = nil) {
+        self.certificate = certificate
+        self.key = key
+        self.clientCA = clientCA
+    }
 }
 
 /// A scripted answer of the receivers: for a fraction of requests, or as a sequence.
@@ -262,10 +318,19 @@ package struct RulesSection: Sendable {
     /// (fraction, default 0.1) before it counts as a regression.
     package var regressionP99Increase: Double = 0.2
     package var regressionThroughputDecrease: Double = 0.1
+    /// CPU and memory limits of the processes under test (`ceilings:`), in the file's order.
+    package var ceilings: [ResourceCeiling] = []
+    /// Assertions over every trace of the run (`traces:`), in the file's order.
+    package var traces: [TraceAssertion] = []
+    /// Spans checked against the semantic conventions (`semconv:`); nil: no such rule.
+    package var semanticConventions: SemanticConventionsRule?
+    /// An OpenTelemetry Collector configuration to lint (`collector_config:`), judged as one rule.
+    package var collectorConfig: CollectorConfigRule?
 
     /// Whether the section asks for no rule at all (a baseline's regressions come from the command line).
     package var isEmpty: Bool {
         slos.isEmpty && alertRules == nil && !propagation && cardinalityLimit == nil && taxonomy == nil && accountingTolerance == nil
+            && ceilings.isEmpty && traces.isEmpty && semanticConventions == nil && collectorConfig == nil
     }
 }
 

@@ -52,12 +52,12 @@ struct ScenarioParser {
         let intake = top["intake"].map(intakeSection) ?? IntakeSection()
         let workload = top["workload"].flatMap { workloadSection($0, services: services) }
         let errorsBeforeRules = reader.errors.count
-        let rules = top["rules"].map(rulesSection) ?? RulesSection()
+        let rules = top["rules"].map { rulesSection($0, processes: services?.processes.map(\.name)) } ?? RulesSection()
         // Without a rule a run passes for lack of evidence. A scraped target is an exposition rule of its own;
         // a rules section with mistakes is reported by those instead.
         if rules.isEmpty, top["scrape"] == nil, reader.errors.count == errorsBeforeRules {
             let message =
-                "a scenario needs at least one rule (slos, alert_rules, propagation, cardinality, taxonomy or accounting, "
+                "a scenario needs at least one rule (slos, alert_rules, propagation, cardinality, taxonomy, accounting, ceilings or collector_config, "
                 + "or a scrape target): without one every run passes for lack of evidence"
             if let field = top["rules"] {
                 reader.fail(field, message)
@@ -112,9 +112,11 @@ struct ScenarioParser {
                 "name the built-in services (builtin: {}), at least one external target (targets: {tasks: URL}) or a process to start (processes: [...])"
             )
         }
+        let served = ProcessUnderTest.servedServices(of: section.processes)
         for process in section.processes {
-            if section.targets[process.name] != nil || (section.builtin != nil && Self.builtinServiceNames.contains(process.name)) {
-                reader.fail(field, "process '\(process.name)' has the name of another service: give it its own")
+            for name in [process.name] + (served[process.name] ?? [])
+            where section.targets[name] != nil || (section.builtin != nil && Self.builtinServiceNames.contains(name)) {
+                reader.fail(field, "process '\(process.name)' serves '\(name)', the name of another service: give it its own")
             }
         }
         return section
@@ -129,11 +131,26 @@ struct ScenarioParser {
                 required: ["name", "command"]
             )
         else { return nil }
-        // `${PORT}` is the port the run picks when it starts the process: kept as written until then.
+        // `${PORT}` and `${PORT:NAME}` are ports the run picks when it starts the processes: kept as written until then.
         var environment = self.environment
         environment["PORT"] = "${PORT}"
         guard let name = entries["name"].flatMap({ reader.string($0) }) else { return nil }
         guard let commandField = entries["command"], let words = reader.sequence(commandField) else { return nil }
+        let environmentFields = entries["env"].flatMap { reader.freeMapping($0) } ?? []
+        var namedPorts: [String] = []
+        var usesOwnPort = false
+        for field in words + environmentFields.map(\.1) {
+            guard let raw = reader.rawString(field) else { continue }
+            usesOwnPort = usesOwnPort || raw.contains("${PORT}")
+            for portName in ProcessUnderTest.namedPortReferences(in: raw) {
+                guard PrometheusNames.isLabelName(portName.replacingOccurrences(of: "-", with: "_")) else {
+                    reader.fail(field, "'${PORT:\(portName)}': name a service or process (letters, digits, _ and -)")
+                    continue
+                }
+                environment["PORT:\(portName)"] = "${PORT:\(portName)}"
+                if !namedPorts.contains(portName) { namedPorts.append(portName) }
+            }
+        }
         let command = words.compactMap { reader.string($0, environment: environment) }
         guard command.count == words.count else { return nil }
         guard let program = command.first, !program.isEmpty else {
@@ -141,6 +158,8 @@ struct ScenarioParser {
             return nil
         }
         var process = ProcessUnderTest(name: name, command: command)
+        process.namedPorts = namedPorts
+        process.usesOwnPort = usesOwnPort
         if let field = entries["directory"], let directory = reader.string(field, environment: environment) {
             let resolved = directory.hasPrefix("/") ? directory : URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent(directory).path
             var isDirectory: ObjCBool = false
@@ -157,10 +176,8 @@ struct ScenarioParser {
                 "'\(program)' is not an executable file\(program.contains("/") ? "" : " on PATH"): install it, or give its path (relative to the scenario's folder)"
             )
         }
-        if let field = entries["env"], let pairs = reader.freeMapping(field) {
-            for (key, value) in pairs {
-                if let text = reader.string(value, environment: environment) { process.environment[key] = text }
-            }
+        for (key, value) in environmentFields {
+            if let text = reader.string(value, environment: environment) { process.environment[key] = text }
         }
         if let field = entries["ready"], let ready = reader.mapping(field, allowed: ["http", "tcp", "timeout"]) {
             if let path = ready["http"].flatMap({ reader.string($0) }) {
@@ -216,7 +233,9 @@ struct ScenarioParser {
     func intakeSection(_ field: Field) -> IntakeSection {
         var intake = IntakeSection()
         let sinkKeys = SinkKind.allCases.map(\.scenarioKey)
-        guard let entries = reader.mapping(field, allowed: ["otlp_grpc", "otlp_http"] + sinkKeys + ["faults"]) else { return intake }
+        guard let entries = reader.mapping(field, allowed: ["otlp_grpc", "otlp_http"] + sinkKeys + ["faults", "tls", "auth_token_file"]) else {
+            return intake
+        }
         // Every address given, in file order, to find two receivers on one port.
         var listeners: [(field: Field, address: ListenAddress)] = []
         for key in ["otlp_grpc", "otlp_http"] + sinkKeys {
@@ -232,7 +251,26 @@ struct ScenarioParser {
         if let faults = entries["faults"].flatMap({ reader.sequence($0) }) {
             intake.faults = faults.compactMap(intakeFault)
         }
+        if let tls = entries["tls"], let files = reader.mapping(tls, allowed: ["cert", "key", "client_ca"], required: ["cert", "key"]) {
+            let certificate = files["cert"].flatMap(existingFile)
+            let key = files["key"].flatMap(existingFile)
+            let clientCA = files["client_ca"].flatMap(existingFile)
+            if let certificate, let key { intake.tls = TLSFiles(certificate: certificate, key: key, clientCA: clientCA) }
+        }
+        intake.authTokenFile = entries["auth_token_file"].flatMap(existingFile)
         return intake
+    }
+
+    /// A file named in the scenario (relative to the scenario file's folder), which must exist.
+    func existingFile(_ field: Field) -> String? {
+        guard let text = reader.string(field, environment: environment), !text.isEmpty else { return nil }
+        let folder = URL(fileURLWithPath: file).deletingLastPathComponent()
+        let resolved = text.hasPrefix("/") ? text : folder.appendingPathComponent(text).standardizedFileURL.path
+        guard FileManager.default.fileExists(atPath: resolved) else {
+            reader.fail(field, "\(resolved) does not exist")
+            return nil
+        }
+        return resolved
     }
 
     /// Two receivers cannot listen on one port (unless it is 0, any free port): the later one is the mistake,
@@ -360,7 +398,9 @@ struct ScenarioParser {
         let weight = entries["weight"].flatMap { reader.number($0, minimum: 0, exclusiveMinimum: true) } ?? 1
         var service = entries["service"].flatMap { reader.string($0) }
         if let serviceName = service, let services, let serviceField = entries["service"] {
-            let known = (services.builtin != nil ? Self.builtinServiceNames : []) + services.targets.keys.sorted() + services.processes.map(\.name)
+            let known =
+                (services.builtin != nil ? Self.builtinServiceNames : []) + services.targets.keys.sorted() + services.processes.map(\.name)
+                + ProcessUnderTest.servedServices(of: services.processes).values.flatMap { $0 }.sorted()
             if !known.contains(serviceName) {
                 let hint = YAMLReader.closest(serviceName, in: known).map { " (did you mean '\($0)'?)" } ?? ""
                 reader.fail(serviceField, "unknown service '\(serviceName)'\(hint); the scenario has \(known.joined(separator: ", "))")
@@ -400,12 +440,15 @@ struct ScenarioParser {
 
     // MARK: rules
 
-    func rulesSection(_ field: Field) -> RulesSection {
+    /// - Parameter processes: the names of `services.processes` (nil when that section has mistakes of its own).
+    func rulesSection(_ field: Field, processes: [String]?) -> RulesSection {
         var rules = RulesSection()
         let keys = [
             "slos", "alert_rules", "expect_alerts", "silent_alerts", "alert_interval", "propagation", "cardinality", "taxonomy", "accounting", "regression",
+            "ceilings", "traces", "semconv", "collector_config",
         ]
         guard let entries = reader.mapping(field, allowed: keys) else { return rules }
+        rules.collectorConfig = entries["collector_config"].flatMap(collectorConfigRule)
         rules.slos = entries["slos"].flatMap { reader.sequence($0) }?.compactMap(slo) ?? []
         if let ruleField = entries["alert_rules"], let path = reader.string(ruleField) {
             let resolved = path.hasPrefix("/") ? path : URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent(path).path
@@ -454,6 +497,9 @@ struct ScenarioParser {
         if let accounting = entries["accounting"], let values = reader.mapping(accounting, allowed: ["tolerance"]) {
             rules.accountingTolerance = values["tolerance"].flatMap { reader.number($0, minimum: 0, maximum: 1) } ?? 0
         }
+        if let ceilings = entries["ceilings"] { rules.ceilings = ceilingsSection(ceilings, processes: processes) }
+        if let traces = entries["traces"] { rules.traces = traceAssertions(traces) }
+        if let semconv = entries["semconv"] { rules.semanticConventions = semanticConventionsRule(semconv) }
         return rules
     }
 

@@ -128,6 +128,12 @@ package final class YAMLReader {
 
     // MARK: Scalars
 
+    /// A scalar's text as written, before any `${VAR}` is replaced; nil (and no mistake) for other nodes.
+    package func rawString(_ field: Field) -> String? {
+        guard case .scalar(let scalar) = field.node else { return nil }
+        return scalar.string
+    }
+
     /// A string scalar, with `${VAR}` replaced from `environment` (an unset variable is a mistake) and
     /// `${VAR:-default}` replaced by the default when `VAR` is unset or empty.
     package func string(_ field: Field, environment: [String: String] = [:]) -> String? {
@@ -265,7 +271,7 @@ package final class YAMLReader {
     }
 
     /// The allowed word closest to `word` (edit distance at most 2, or a prefix), for "did you mean".
-    static func closest(_ word: String, in candidates: [String]) -> String? {
+    package static func closest(_ word: String, in candidates: [String]) -> String? {
         let scored = candidates.map { ($0, editDistance(word.lowercased(), $0.lowercased())) }
         guard let best = scored.min(by: { $0.1 < $1.1 }) else { return nil }
         if best.1 <= max(2, word.count / 3) { return best.0 }

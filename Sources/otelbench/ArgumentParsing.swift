@@ -116,3 +116,64 @@ extension SinkKind {
     /// The `otelbench receive` flag (`--jaeger-grpc`, ...).
     var flag: String { "--" + rawValue.replacingOccurrences(of: "_", with: "-") }
 }
+
+/// `--tls-cert`, `--tls-key`, `--tls-client-ca`, `--auth-token-file` and `--insecure`: what `receive` asks of
+/// the clients of every receiver and sink, and whether it may listen beyond loopback without asking anything.
+struct ListenerSecurityOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Serve every receiver and sink over TLS with this PEM certificate (chain); with --tls-key.", valueName: "file"))
+    var tlsCert: String?
+
+    @Option(help: ArgumentHelp("The PEM private key of --tls-cert (unencrypted).", valueName: "file"))
+    var tlsKey: String?
+
+    @Option(help: ArgumentHelp("Ask clients for a certificate signed by a CA in this PEM file (mutual TLS); with --tls-cert.", valueName: "file"))
+    var tlsClientCa: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Take only requests that carry the token in this file (its first line): HTTP Authorization: Bearer TOKEN, gRPC authorization metadata.",
+            valueName: "file"
+        )
+    )
+    var authTokenFile: String?
+
+    @Flag(help: "Listen beyond loopback (e.g. 0.0.0.0) with neither TLS nor a token, on a network you trust (inside a cluster).")
+    var insecure = false
+
+    func validate() throws {
+        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together: give both, or neither for plain text") }
+        if tlsClientCa != nil, tlsCert == nil {
+            throw ValidationError("--tls-client-ca needs --tls-cert and --tls-key: client certificates are asked for over TLS")
+        }
+    }
+
+    /// The files as given.
+    var tlsFiles: TLSFiles? {
+        guard let tlsCert, let tlsKey else { return nil }
+        return TLSFiles(certificate: tlsCert, key: tlsKey, clientCA: tlsClientCa)
+    }
+
+    /// Reads and checks the files; a bad one is the user's to fix, named by its flag.
+    func load() throws(UsageError) -> ListenerSecurity {
+        do {
+            return try ListenerSecurity.load(tls: tlsFiles, tokenFile: authTokenFile)
+        } catch {
+            let flag =
+                switch error.file {
+                case .certificate: "--tls-cert"
+                case .key: "--tls-key"
+                case .clientCA: "--tls-client-ca"
+                case .token: "--auth-token-file"
+                }
+            throw UsageError("\(flag) \(error)")
+        }
+    }
+
+    /// The refusal to listen on `address` (named by `flag`) beyond loopback unprotected: what to add instead.
+    static func unprotected(_ flag: String, _ address: ListenAddress) -> UsageError {
+        UsageError(
+            "\(flag) \(address) listens beyond loopback with neither TLS nor a token, so anyone who reaches this machine could send to it: "
+                + "add --tls-cert and --tls-key, or --auth-token-file, or --insecure on a network you trust"
+        )
+    }
+}

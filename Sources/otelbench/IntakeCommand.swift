@@ -26,8 +26,13 @@ struct IntakeCommand: AsyncParsableCommand {
 
     @Argument(help: ArgumentHelp("The scenario file (every shard runs the same one).", valueName: "scenario")) var scenarioPath: String
     @Option(help: ArgumentHelp("How many shards make the run.", valueName: "N")) var shards: Int
-    @Option(help: ArgumentHelp("Address of the control API the shards and `merge` talk to.", valueName: "host:port"))
-    var control = ListenAddress(host: "0.0.0.0", port: 4320)
+    @Option(
+        help: ArgumentHelp(
+            "Address of the control API the shards and `merge` talk to (0.0.0.0:4320 for shards on other machines, with --insecure).",
+            valueName: "host:port"
+        )
+    )
+    var control = ListenAddress(host: "127.0.0.1", port: 4320)
     @Option(help: ArgumentHelp("Where reports go (default Reports/<scenario>/<timestamp>).", valueName: "dir")) var reportDir: String?
     @Option(help: ArgumentHelp("Address the built-in services listen on (0.0.0.0 for shards on other machines).", valueName: "host"))
     var servicesHost = "127.0.0.1"
@@ -44,6 +49,13 @@ struct IntakeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Compare with an earlier summary.json (as `run --baseline`).", valueName: "file"))
     var baseline: String?
     @Flag(help: "After judging, keep serving the verdict and the reports until SIGINT/SIGTERM.") var keepServing = false
+    @Flag(
+        help: """
+            Listen beyond loopback with neither TLS nor a token: the control API (which has neither) and the scenario's intake \
+            without intake.tls or intake.auth_token_file. For a network you trust, such as inside a cluster.
+            """
+    )
+    var insecure = false
     @Flag(help: "No progress lines.") var quiet = false
     @OptionGroup var recording: RecordOptions
     @OptionGroup var log: LogOptions
@@ -54,6 +66,12 @@ struct IntakeCommand: AsyncParsableCommand {
             throw ValidationError("--services-ports-from must be between 0 and 65532 (got \(servicesPortsFrom))")
         }
         guard shardTimeout.duration > .zero else { throw ValidationError("--shard-timeout must be more than 0") }
+        if !insecure, !control.isLoopback {
+            throw ValidationError(
+                "--control \(control) listens beyond loopback, and the control API has neither TLS nor a token: "
+                    + "add --insecure on a network you trust (inside a cluster), or --control 127.0.0.1:4320"
+            )
+        }
     }
 
     func run() async throws {
@@ -72,6 +90,7 @@ struct IntakeCommand: AsyncParsableCommand {
         options.recordFormat = recording.recordFormat
         options.recordCompression = recording.recordCompression
         options.distribution = distribution
+        options.insecure = insecure
         options.logger = log.logger(label: "otelbench.intake")
         options.stopsOnSignal = false
         if !quiet { options.progress = { Terminal.err($0) } }

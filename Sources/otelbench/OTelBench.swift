@@ -10,7 +10,10 @@ struct OTelBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "otelbench",
         abstract: "A telemetry conformance and load-test harness: OTLP receiver, sinks, workloads and checks.",
-        subcommands: [Run.self, Check.self, Receive.self, IntakeCommand.self, Merge.self, ServicesCommand.self, Generate.self, Validate.self, LintMetrics.self]
+        subcommands: [
+            Run.self, Check.self, Receive.self, IntakeCommand.self, Merge.self, ServicesCommand.self, Generate.self, Validate.self, LintMetrics.self,
+            LintCollector.self,
+        ]
     )
 
     static func main() async {

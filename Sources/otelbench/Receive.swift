@@ -81,6 +81,8 @@ struct Receive: AsyncParsableCommand {
 
     @OptionGroup var recording: RecordOptions
 
+    @OptionGroup(title: "TLS and token") var security: ListenerSecurityOptions
+
     @Flag(help: "No live progress line.")
     var quiet = false
 
@@ -93,6 +95,7 @@ struct Receive: AsyncParsableCommand {
 
     func run() async throws {
         let logger = log.logger(label: "otelbench")
+        let security = try security.load()
 
         let store = TelemetryStore(limits: .init(maxRetainedBytes: memoryLimit.bytes, maxTraces: maxTraces))
         let recorder: RecordingWriter?
@@ -106,10 +109,21 @@ struct Receive: AsyncParsableCommand {
             otlpHTTP: otlpHTTP,
             sinks: sinkAddresses,
             maxRequestBytes: maxRequestBytes.bytes,
+            security: security,
             store: store,
             recorder: recorder,
             logger: logger
         )
+        if !self.security.insecure, let (listener, address) = intake.unprotectedBeyondLoopback.first {
+            switch listener {
+            case .otlpGRPC: throw ListenerSecurityOptions.unprotected("--otlp-grpc", address)
+            case .otlpHTTP: throw ListenerSecurityOptions.unprotected("--otlp-http", address)
+            case .sink(let kind): throw ListenerSecurityOptions.unprotected(kind.flag, address)
+            }
+        }
+        if let tls = security.tls, tls.notValidAfter < Date() {
+            Terminal.err("warning: --tls-cert \(tls.files.certificate) expired on \(tls.notValidAfter): clients will refuse it")
+        }
         let group = ServiceGroup(configuration: .init(services: intake.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
 
         try await withThrowingTaskGroup(of: Finished.self) { tasks in
@@ -129,9 +143,17 @@ struct Receive: AsyncParsableCommand {
                     throw UsageError("cannot listen for \(kind.flag): \(error). Choose another address with \(kind.flag) (port 0 picks a free one).")
                 }
             }
-            Terminal.out("OTLP/gRPC listening on \(endpoints.grpc)")
-            Terminal.out("OTLP/HTTP listening on http://\(endpoints.http) (POST /v1/traces, /v1/metrics, /v1/logs)")
-            for sink in endpoints.sinks { Terminal.out(sink.kind.announcement(sink.address)) }
+            let scheme = security.tls == nil ? "http" : "https"
+            let protection = [
+                security.tls.map { _ in "TLS" }, security.tls?.files.clientCA.map { _ in "client certificates" }, security.token.map { _ in "bearer token" },
+            ]
+            .compactMap { $0 }
+            Terminal.out("OTLP/gRPC listening on \(endpoints.grpc)\(protection.isEmpty ? "" : " (\(protection.joined(separator: ", ")))")")
+            Terminal.out("OTLP/HTTP listening on \(scheme)://\(endpoints.http) (POST /v1/traces, /v1/metrics, /v1/logs)")
+            for sink in endpoints.sinks {
+                let line = sink.kind.announcement(sink.address)
+                Terminal.out(security.tls == nil ? line : line.replacingOccurrences(of: "http://", with: "https://"))
+            }
             if let duration {
                 tasks.addTask {
                     try? await Task.sleep(for: duration.duration)

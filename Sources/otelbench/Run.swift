@@ -20,6 +20,10 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Multiply every phase's duration (0.1 runs a tenth as long).") var durationScale: Double = 1
     @Option(name: .customLong("target"), help: ArgumentHelp("Send a service's requests to URL instead (staging).", valueName: "name=url"))
     var targets: [String] = []
+    @Option(help: ArgumentHelp("Also trust the CA certificates in this PEM file for https --target URLs (staging behind its own CA).", valueName: "file"))
+    var targetCa: String?
+    @Flag(help: "Let the scenario's intake listen beyond loopback with neither intake.tls nor intake.auth_token_file (a trusted network).")
+    var insecure = false
     @Option(help: ArgumentHelp("Compare with an earlier summary.json; regressions beyond the scenario's rules.regression tolerances fail.", valueName: "file"))
     var baseline: String?
     @Flag(help: "No progress lines.") var quiet = false
@@ -63,6 +67,8 @@ struct Run: AsyncParsableCommand {
         options.recordFormat = recording.recordFormat
         options.recordCompression = recording.recordCompression
         options.targetOverrides = parsedTargets
+        options.targetTrust = try loadTargetTrust()
+        options.insecure = insecure
         (options.progress, options.driverProgress) = progressPrinters
         let outcome: ScenarioRun.Outcome
         do {
@@ -86,6 +92,7 @@ struct Run: AsyncParsableCommand {
         options.durationScale = durationScale
         options.seed = seed
         options.targetOverrides = parsedTargets
+        options.targetTrust = try loadTargetTrust()
         (options.progress, options.driverProgress) = progressPrinters
         let outcome: ShardRun.Outcome
         do {
@@ -120,6 +127,12 @@ struct Run: AsyncParsableCommand {
             Terminal.err(line)
         }
         return (line, Self.printProgress)
+    }
+
+    /// The `--target-ca` file's certificates, if given.
+    private func loadTargetTrust() throws(UsageError) -> TargetTrust? {
+        guard let targetCa else { return nil }
+        do { return try TargetTrust(pemFile: targetCa) } catch { throw UsageError("--target-ca \(error)") }
     }
 
     /// `--target NAME=URL`s as a dictionary.

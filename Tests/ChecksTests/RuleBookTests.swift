@@ -25,18 +25,27 @@ import Workload
         #expect(
             names(book) == [
                 "SLOCheck", "SLOCheck", "ExpressionSLOCheck", "ExpressionSLOCheck", "SLOCheck", "AlertCheck", "PropagationCheck",
-                "CardinalityCheck", "TaxonomyCheck", "AccountingCheck", "ExpositionCheck", "BaselineCheck",
+                "CardinalityCheck", "TaxonomyCheck", "TraceAssertionCheck", "SemanticConventionsCheck", "AccountingCheck", "ExpositionCheck",
+                "BaselineCheck",
             ]
         )
         #expect(
-            book.checks.map(\.kind) == [.slo, .slo, .slo, .slo, .slo, .alert, .propagation, .cardinality, .taxonomy, .accounting, .exposition, .regression]
+            book.checks.map(\.kind) == [
+                .slo, .slo, .slo, .slo, .slo, .alert, .propagation, .cardinality, .taxonomy, .traces, .semconv, .accounting, .exposition,
+                .regression,
+            ]
         )
         #expect(book.skipped.isEmpty)
     }
 
     @Test func aRecordingSkipsWhatNeedsTheWorkloadsRecords() throws {
         let book = RuleBook(try smoke(), taxonomy: MetricTaxonomy(metrics: []), baseline: baseline, withWorkloadRecords: false)
-        #expect(names(book) == ["SLOCheck", "SLOCheck", "ExpressionSLOCheck", "ExpressionSLOCheck", "AlertCheck", "CardinalityCheck", "TaxonomyCheck"])
+        #expect(
+            names(book) == [
+                "SLOCheck", "SLOCheck", "ExpressionSLOCheck", "ExpressionSLOCheck", "AlertCheck", "CardinalityCheck", "TaxonomyCheck",
+                "TraceAssertionCheck", "SemanticConventionsCheck",
+            ]
+        )
         #expect(
             book.skipped == [
                 "liveness p99.9 seen by the client", "W3C trace context", "nothing lost", "exposition of http://127.0.0.1:9/metrics",
@@ -59,8 +68,14 @@ import Workload
         let slos = judgement.results.filter { $0.kind == .slo }.map(\.name)
         #expect(slos == scenario.rules.slos.map(\.name).filter { $0 != "liveness p99.9 seen by the client" })
         #expect(judgement.results.map(\.kind).drop { $0 == .slo }.first == .alert, "alerts follow the SLOs")
-        #expect(judgement.results.last?.name == "no metrics outside the taxonomy")
-        #expect(judgement.results.last?.verdict == .pass)
+        #expect(judgement.results.last { $0.kind == .taxonomy }?.name == "no metrics outside the taxonomy")
+        #expect(judgement.results.last { $0.kind == .taxonomy }?.verdict == .pass)
+        // The trace assertions, then the semantic conventions, come last; over a run without spans, each is
+        // no_data, never a pass.
+        let traces = judgement.results.drop { $0.kind != .traces }.prefix { $0.kind == .traces }
+        #expect(traces.map(\.name) == scenario.rules.traces.map(\.name) && traces.allSatisfy { $0.verdict == .noData })
+        let semconv = judgement.results.filter { $0.kind == .semconv }
+        #expect(semconv.count == 2 && semconv.allSatisfy { $0.verdict == .noData })
         #expect(judgement.skipped == book.skipped)
         #expect(judgement.alerts != nil)
         #expect(judgement.results.first { $0.kind == .cardinality }?.verdict == .pass)

@@ -39,7 +39,7 @@ import Testing
             #expect(outcome.passed, "\(failing)")
             // Every kind of rule judged the foreign service's own telemetry.
             let kinds = Set(outcome.summary.rules.map(\.kind.rawValue))
-            #expect(kinds.isSuperset(of: ["slo", "propagation", "cardinality", "taxonomy", "accounting", "processes"]))
+            #expect(kinds.isSuperset(of: ["slo", "propagation", "cardinality", "taxonomy", "accounting", "processes", "ceilings"]))
             #expect(Self.rule(outcome, "processes").first?.contains("stopped (exit 0)") == true, "it stopped on SIGTERM: \(Self.rule(outcome, "processes"))")
             #expect(outcome.summary.intake.services.contains { $0.name == "billing" }, "the SDK exported under OTEL_SERVICE_NAME")
             // Its output is in the report folder, with the flush it did on SIGTERM.
@@ -128,6 +128,75 @@ import Testing
                 #expect(variables[name] != nil, "\(name)")
             }
             #expect(outcome.summary.phases.first?.sent ?? 0 > 0, "the workload reached it on its port")
+        }
+    }
+
+    /// `rules.ceilings` over the billing service's samples, as a user runs it: a generous CPU limit holds, a
+    /// tiny memory limit fails (exit 1, the evidence naming the process), and the reports carry the samples
+    /// and plot them.
+    @Test func ceilingsJudgeTheProcessesSampledCPUAndMemory() async throws {
+        try await withTemporaryDirectory { folder in
+            let scenario = try Self.scenario(in: folder) {
+                $0.replacingOccurrences(
+                    of: "billing: {cpu_average: 150%, cpu_p99: 400%, rss_peak: 512MiB}",
+                    with: "billing: {cpu_average: 1000%, rss_peak: 1MiB}"
+                )
+            }
+            let reports = folder.appendingPathComponent("reports")
+            let result = try await runProcess(
+                try otelbenchExecutable(),
+                ["run", scenario, "--report-dir", reports.path],
+                environment: ["PYTHON": try testVenvPython().path],
+                timeout: .seconds(180)
+            )
+            #expect(result.status == 1, "\(result.output)")
+            #expect(result.stdout.contains("✓ ceilings: billing: CPU average"), "\(result.stdout)")
+            #expect(result.stdout.contains("✗ ceilings: billing: RSS peak"), "\(result.stdout)")
+            #expect(result.stdout.contains("    process billing: CPU average"), "the evidence names the process: \(result.stdout)")
+            let summary = try JSONDecoder().decode(RunSummary.self, from: Data(contentsOf: reports.appendingPathComponent("summary.json")))
+            let failing = summary.rules.filter { !$0.passed }.map(\.name)
+            #expect(failing == ["billing: RSS peak"], "only the tiny ceiling fails: \(failing)")
+            let process = try #require(summary.processes?.first)
+            #expect(process.name == "billing" && process.ceiling?.rssPeakBytes == 1024 * 1024)
+            #expect(process.sampleCount >= 1 && process.samples.count == process.sampleCount)
+            #expect((process.rssPeakBytes ?? 0) >= 10 << 20, "a Python interpreter with the SDK loaded")
+            #expect((process.cpuAveragePercent ?? 0) > 0)
+            let html = try String(contentsOf: reports.appendingPathComponent("report.html"), encoding: .utf8)
+            #expect(html.contains("aria-label=\"CPU of billing\"") && html.contains("aria-label=\"resident memory of billing\""))
+            let markdown = try String(contentsOf: reports.appendingPathComponent("report.md"), encoding: .utf8)
+            #expect(markdown.contains("| billing | \(process.sampleCount) |"), "\(markdown)")
+        }
+    }
+
+    /// A process that ends at once has no sample: its ceilings fail, they do not pass for lack of evidence.
+    @Test func aProcessThatEndsAtOnceFailsItsCeilings() async throws {
+        try await withTemporaryDirectory { folder in
+            let text = """
+                name: gone
+                services:
+                  processes:
+                    - name: gone
+                      command: [/bin/sh, -c, "exit 3"]
+                      ready: {tcp: true, timeout: 5s}
+                workload:
+                  phases:
+                    - {name: p, duration: 500ms, arrival: constant, rate: 10}
+                  requests:
+                    - {name: r, service: gone, path: /}
+                rules:
+                  ceilings:
+                    gone: {cpu_p99: 1000%, rss_peak: 64GiB}
+
+                """
+            let path = folder.appendingPathComponent("gone.yaml").path
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            let outcome = try await Self.run(path, folder: folder)
+            let ceilings = outcome.summary.rules.filter { $0.kind == .ceilings }
+            #expect(ceilings.count == 2)
+            #expect(ceilings.allSatisfy { $0.verdict == .fail && $0.measured == "no sample" }, "\(ceilings)")
+            #expect(ceilings.allSatisfy { $0.evidence.first?.contains("process gone has no resource sample") == true })
+            #expect(outcome.summary.processes?.first?.sampleCount == 0)
+            #expect(!outcome.passed)
         }
     }
 

@@ -15,7 +15,7 @@ import Testing
     /// not a command of the product.
     @Test func theProductHasNoBenchmarkCommand() throws {
         let root = try BuiltCommand.run(["--help"])
-        for command in ["run", "check", "receive", "services", "generate", "validate", "lint-metrics"] {
+        for command in ["run", "check", "receive", "services", "generate", "validate", "lint-metrics", "lint-collector"] {
             #expect(root.standardOutput.contains("  \(command)"), "\(command)")
         }
         #expect(!root.standardOutput.contains("  bench"), "no bench subcommand")

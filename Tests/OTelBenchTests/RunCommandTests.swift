@@ -57,7 +57,8 @@ import Testing
         defer { try? FileManager.default.removeItem(at: outcome.folder) }
         // A failing run exits 1 and says so (every fault scenario's rules are pinned in-process by HarnessTests).
         #expect(outcome.status == 1, "\(outcome.output)")
-        #expect(Set(outcome.failingRules.map(\.kind)) == ["propagation"], "failing: \(outcome.failingRules)")
+        // The trace assertions that need the propagated context fail with it.
+        #expect(Set(outcome.failingRules.map(\.kind)) == ["propagation", "traces"], "failing: \(outcome.failingRules)")
         #expect(outcome.output.contains("FAILED"))
         let html = try String(contentsOf: outcome.folder.appendingPathComponent("report.html"), encoding: .utf8)
         #expect(html.contains("First broken trace"), "the waterfall of the broken trace is drawn")

@@ -121,6 +121,8 @@ import Testing
                     [
                         binary, "intake", scenario, "--shards", "2", "--control", control, "--services-host", hosts.address(0),
                         "--report-dir", folder.appendingPathComponent("intake").path, "--start-delay", "1s", "--keep-serving",
+                        // The control API listens on the host's 198.18.x address, which only these namespaces reach.
+                        "--insecure",
                     ]
                 )
                 let intake = try ChildProcess(intakeCommand.0, intakeCommand.1)
@@ -188,6 +190,7 @@ import Testing
                     [
                         binary, "intake", scenario, "--shards", "2", "--control", control, "--services-host", hosts.address(0),
                         "--report-dir", folder.appendingPathComponent("intake").path, "--start-delay", "1s", "--shard-timeout", "2s", "--keep-serving",
+                        "--insecure",
                     ]
                 )
                 let intake = try ChildProcess(intakeCommand.0, intakeCommand.1)

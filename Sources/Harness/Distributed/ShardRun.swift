@@ -26,6 +26,8 @@ package struct ShardRun: Sendable {
         package var seed: UInt64 = WorkloadDriver.defaultSeed
         /// Service name → base URL, replacing what the intake names.
         package var targetOverrides: [String: String] = [:]
+        /// CAs trusted for `https` targets besides the system's (`--target-ca`).
+        package var targetTrust: TargetTrust?
         /// How long to keep trying to reach the intake, and to wait for the others to register.
         package var connectTimeout: Duration = .seconds(300)
         /// How often request events (or a heartbeat) go to the intake.
@@ -141,7 +143,8 @@ package struct ShardRun: Sendable {
             seed: options.seed,
             shard: shard,
             observer: stream,
-            progress: options.driverProgress
+            progress: options.driverProgress,
+            trust: options.targetTrust
         )
         let report = try await withThrowingTaskGroup(of: Void.self, returning: DriverReport.self) { group in
             // The batches go out every interval until the driver is done; a batch in flight is never cut short.

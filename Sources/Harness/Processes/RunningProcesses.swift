@@ -17,7 +17,10 @@ package final class RunningProcesses: Sendable {
     /// One started process.
     final class Child: Sendable {
         let spec: ProcessUnderTest
+        /// Its own port (`${PORT}`).
         let port: Int
+        /// The services it serves besides its own name (`${PORT:NAME}`), and their ports.
+        let servedPorts: [(service: String, port: Int)]
         let logs: (stdout: String, stderr: String)
         let startedAt = ContinuousClock.now
         let state = Mutex(ChildState())
@@ -26,10 +29,17 @@ package final class RunningProcesses: Sendable {
         /// The supervising task: it ends when the process has ended.
         let supervisor = Mutex<Task<Void, Never>?>(nil)
 
-        init(spec: ProcessUnderTest, port: Int, logs: (String, String)) {
+        init(spec: ProcessUnderTest, port: Int, servedPorts: [(service: String, port: Int)], logs: (String, String)) {
             self.spec = spec
             self.port = port
+            self.servedPorts = servedPorts
             self.logs = logs
+        }
+
+        /// The ports its readiness is checked on: every service it serves (its own port only when it uses
+        /// `${PORT}` or serves no named port).
+        var readinessPorts: [Int] {
+            (spec.usesOwnPort || servedPorts.isEmpty ? [port] : []) + servedPorts.map(\.port)
         }
 
         /// How it ended, if it has (looked at without reaping it, which swift-subprocess does).
@@ -54,12 +64,22 @@ package final class RunningProcesses: Sendable {
     }
 
     let children: [Child]
+    /// Samples every child's CPU and memory while ``measuring(_:)`` runs.
+    let sampler: ProcessResourceSampler
 
-    private init(children: [Child]) { self.children = children }
+    private init(children: [Child], sampler: ProcessResourceSampler) {
+        self.children = children
+        self.sampler = sampler
+    }
 
-    /// Base URL per process name, for the workload's `service:`.
+    /// Base URL per process name and per service a process serves (`${PORT:NAME}`), for the workload's `service:`.
     package var targets: [String: String] {
-        Dictionary(uniqueKeysWithValues: children.map { ($0.spec.name, "http://127.0.0.1:\($0.port)") })
+        var targets: [String: String] = [:]
+        for child in children {
+            targets[child.spec.name] = "http://127.0.0.1:\(child.port)"
+            for served in child.servedPorts { targets[served.service] = "http://127.0.0.1:\(served.port)" }
+        }
+        return targets
     }
 
     /// Starts every process with its environment, its port and its log files under `reportDirectory/processes`.
@@ -67,13 +87,15 @@ package final class RunningProcesses: Sendable {
     /// - Parameters:
     ///   - endpoint: where their SDKs export: the OTLP/gRPC and OTLP/HTTP receivers' addresses.
     ///   - scenarioDirectory: where a process without `directory:` runs.
+    ///   - sampler: samples their CPU and memory (from spawn) while ``measuring(_:)`` runs.
     package static func start(
         _ specs: [ProcessUnderTest],
         grpc: ListenAddress,
         http: ListenAddress,
         scenarioName: String,
         scenarioDirectory: String,
-        reportDirectory: String
+        reportDirectory: String,
+        sampler: ProcessResourceSampler = ProcessResourceSampler()
     ) async throws(HarnessError) -> RunningProcesses {
         let folder = URL(fileURLWithPath: reportDirectory).appendingPathComponent("processes")
         var children: [Child] = []
@@ -82,14 +104,24 @@ package final class RunningProcesses: Sendable {
         } catch {
             throw HarnessError(code: .cannotWriteReports, message: "cannot create \(folder.path): \(error)", cause: error)
         }
-        for spec in specs {
-            let port: Int
-            do { port = try freePort() } catch {
-                throw HarnessError(code: .cannotListen, message: "no free port for process \(spec.name): \(error)")
+        // Every port first: a process may name another's (`${PORT:NAME}`), whichever starts first.
+        var ports: [String: Int] = [:]
+        for name in specs.map(\.name) + specs.flatMap(\.namedPorts) where ports[name] == nil {
+            do { ports[name] = try freePort(avoiding: Set(ports.values)) } catch {
+                throw HarnessError(code: .cannotListen, message: "no free port for \(name) (services.processes): \(error)")
             }
+        }
+        let servedServices = ProcessUnderTest.servedServices(of: specs)
+        for spec in specs {
+            let port = ports[spec.name]!
+            let served = (servedServices[spec.name] ?? []).map { (service: $0, port: ports[$0]!) }
             let directory = spec.directory ?? scenarioDirectory
-            let environment = Self.environment(for: spec, port: port, grpc: grpc, http: http, scenarioName: scenarioName)
-            let substitute = { (text: String) in text.replacingOccurrences(of: "${PORT}", with: String(port)) }
+            let substitute = { (text: String) in
+                var text = text.replacingOccurrences(of: "${PORT}", with: String(port))
+                for name in spec.namedPorts { text = text.replacingOccurrences(of: "${PORT:\(name)}", with: String(ports[name]!)) }
+                return text
+            }
+            let environment = Self.environment(for: spec, port: port, grpc: grpc, http: http, scenarioName: scenarioName, substitute: substitute)
             guard let executable = ProcessUnderTest.resolveExecutable(spec.command[0], in: directory, environment: environment) else {
                 throw HarnessError(code: .invalidScenario, message: "services.processes \(spec.name): command '\(spec.command[0])' is not an executable file")
             }
@@ -117,7 +149,7 @@ package final class RunningProcesses: Sendable {
                     cause: error
                 )
             }
-            let child = Child(spec: spec, port: port, logs: logs)
+            let child = Child(spec: spec, port: port, servedPorts: served, logs: logs)
             let arguments = Arguments(spec.command.dropFirst().map(substitute))
             let variables = Dictionary(uniqueKeysWithValues: environment.compactMap { key, value in Environment.Key(rawValue: key).map { ($0, value) } })
             let started = AsyncStream.makeStream(of: Bool.self)
@@ -159,14 +191,35 @@ package final class RunningProcesses: Sendable {
                 let failure = child.state.withLock { $0.launchFailure } ?? "unknown"
                 throw HarnessError(code: .invalidScenario, message: "services.processes \(spec.name): cannot start \(executable): \(failure)")
             }
+            if let pid = child.state.withLock({ $0.pid }) { sampler.track(name: spec.name, pid: pid, startedAt: child.startedAt) }
             children.append(child)
         }
-        return RunningProcesses(children: children)
+        return RunningProcesses(children: children, sampler: sampler)
     }
+
+    /// Runs `body` (waiting for the processes, driving them, stopping them) while their CPU and memory are
+    /// sampled once a second; sampling ends with `body`, by when every process has ended.
+    package func measuring<Result: Sendable>(_ body: () async -> Result) async -> Result {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.sampler.run() }
+            defer { group.cancelAll() }
+            return await body()
+        }
+    }
+
+    /// The CPU and memory each process used, by name, as sampled during ``measuring(_:)``.
+    package var resourceUsage: [String: ProcessResourceUsage] { sampler.usage }
 
     /// The environment of one process: the run's own, the OpenTelemetry SDK's variables pointing at this run's
     /// intake, `PORT`, then the scenario's `env` (which wins; `${PORT}` in it is the port).
-    static func environment(for spec: ProcessUnderTest, port: Int, grpc: ListenAddress, http: ListenAddress, scenarioName: String) -> [String: String] {
+    static func environment(
+        for spec: ProcessUnderTest,
+        port: Int,
+        grpc: ListenAddress,
+        http: ListenAddress,
+        scenarioName: String,
+        substitute: (String) -> String
+    ) -> [String: String] {
         func local(_ address: ListenAddress) -> String {
             let host = address.host == "0.0.0.0" || address.host == "::" ? "127.0.0.1" : address.host
             return "http://\(host.contains(":") ? "[\(host)]" : host):\(address.port)"
@@ -185,7 +238,7 @@ package final class RunningProcesses: Sendable {
                 "PORT": String(port),
             ]
         ) { $1 }
-        for (key, value) in spec.environment { environment[key] = value.replacingOccurrences(of: "${PORT}", with: String(port)) }
+        for (key, value) in spec.environment { environment[key] = substitute(value) }
         return environment
     }
 
@@ -211,10 +264,11 @@ package final class RunningProcesses: Sendable {
                         }
                         try? await Task.sleep(for: .milliseconds(100))
                     }
+                    let ports = child.readinessPorts.map(String.init).joined(separator: ", ")
                     let check =
                         switch child.spec.readiness {
-                        case .http(let path): "GET \(path) did not answer 2xx"
-                        case .tcp: "port \(child.port) did not accept a connection"
+                        case .http(let path): "GET \(path) did not answer 2xx" + (child.readinessPorts.count > 1 ? " on every port (\(ports))" : "")
+                        case .tcp: "port \(ports) did not accept a connection"
                         }
                     child.state.withLock { $0.notReady = "not ready within \(child.spec.readyTimeout): \(check)" }
                     return false
@@ -225,7 +279,8 @@ package final class RunningProcesses: Sendable {
             for child in children {
                 let state = child.state.withLock { $0 }
                 if let after = state.readyAfter {
-                    progress("process \(child.spec.name): ready in \(Self.seconds(after)) on port \(child.port) (pid \(state.pid ?? 0))")
+                    let ports = child.readinessPorts.map(String.init).joined(separator: ", ")
+                    progress("process \(child.spec.name): ready in \(Self.seconds(after)) on port \(ports) (pid \(state.pid ?? 0))")
                 } else if let problem = state.notReady {
                     progress("process \(child.spec.name): \(problem); see \(child.logs.stderr)")
                 }
@@ -235,16 +290,19 @@ package final class RunningProcesses: Sendable {
     }
 
     private static func isReady(_ child: Child, client: HTTPClient) async -> Bool {
-        switch child.spec.readiness {
-        case .http(let path):
-            var request = HTTPClientRequest(url: "http://127.0.0.1:\(child.port)\(path)")
-            request.method = .GET
-            guard let response = try? await client.execute(request, timeout: .seconds(1)) else { return false }
-            _ = try? await response.body.collect(upTo: 1 << 20)
-            return (200..<300).contains(Int(response.status.code))
-        case .tcp:
-            return canConnect(port: child.port)
+        for port in child.readinessPorts {
+            switch child.spec.readiness {
+            case .http(let path):
+                var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+                request.method = .GET
+                guard let response = try? await client.execute(request, timeout: .seconds(1)) else { return false }
+                _ = try? await response.body.collect(upTo: 1 << 20)
+                guard (200..<300).contains(Int(response.status.code)) else { return false }
+            case .tcp:
+                guard canConnect(port: port) else { return false }
+            }
         }
+        return true
     }
 
     /// Stops every process still running: its stop signal, then up to its grace period (when its SDK flushes),
@@ -284,7 +342,7 @@ package final class RunningProcesses: Sendable {
                     verdict: .pass,
                     measured: ready + stopped,
                     expected: expected,
-                    subjects: [.request(name: child.spec.name)]
+                    subjects: [.process(name: child.spec.name)]
                 )
             }
             return RuleResult(
@@ -294,7 +352,7 @@ package final class RunningProcesses: Sendable {
                 measured: problem,
                 expected: expected,
                 evidence: [problem] + Self.lastLines(of: child.logs.stderr, "stderr") + Self.lastLines(of: child.logs.stdout, "stdout"),
-                subjects: [.request(name: child.spec.name)]
+                subjects: [.process(name: child.spec.name)]
             )
         }
     }
@@ -309,7 +367,16 @@ package final class RunningProcesses: Sendable {
 }
 
 /// A loopback port free a moment ago, for a process to listen on (`${PORT}`).
-private func freePort() throws -> Int {
+private func freePort(avoiding taken: Set<Int> = []) throws -> Int {
+    // The kernel may hand out a port again once the probe closes: ask again (boundedly) for one not yet given.
+    for _ in 0..<64 {
+        let port = try probeFreePort()
+        if !taken.contains(port) { return port }
+    }
+    throw POSIXError(.EADDRINUSE)
+}
+
+private func probeFreePort() throws -> Int {
     let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard descriptor >= 0 else { throw POSIXError(.EMFILE) }
     defer { close(descriptor) }

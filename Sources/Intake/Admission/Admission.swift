@@ -23,6 +23,8 @@ package struct Admission: Sendable {
     package let recorder: RecordingWriter?
     /// Scripted refusals and latency (a scenario's `intake.faults`); `nil`: none.
     package let faults: FaultInjector?
+    /// The bearer token every request must carry (the receiver's ``ListenerSecurity/token``); `nil`: none.
+    package var token: BearerToken?
     let logger: Logger
 
     /// Creates the pipeline writing into `store` and, if given, `recorder`.
@@ -70,6 +72,15 @@ package struct Admission: Sendable {
         let ticket = Ticket(admission: self, channel: channel, signal: signal, bytes: bytes, partialSuccess: scriptedPartialSuccess)
         defer { ticket.releaseIfUnsettled() }
         return try await body(ticket)
+    }
+
+    /// Checks a request's `Authorization` header (or `authorization` metadata) against ``token``, before anything
+    /// of the request is read: a request refused here stores nothing. The receiver counts the refusal.
+    ///
+    /// - Throws: ``Refusal/unauthenticated(_:)`` when a token is asked for and the request does not carry it.
+    package func authenticate(authorization: String?) throws(Refusal) {
+        guard let token, let failure = token.check(authorization: authorization) else { return }
+        throw Refusal.unauthenticated(failure)
     }
 
     /// Counts a request refused whole; the receiver's server calls it once for every refusal it answers.

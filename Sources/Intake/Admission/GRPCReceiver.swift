@@ -17,7 +17,7 @@ package protocol GRPCEndpoint: Sendable {
 /// A gRPC receiver: serves one ``GRPCEndpoint`` on an HTTP/2 port (see ``GRPCListener``), every request through
 /// one ``Admission``; every refusal is counted once and ends the call with the refusal's status.
 package struct GRPCReceiver<Endpoint: GRPCEndpoint>: Service {
-    /// Address and size limit.
+    /// Address, size limit, TLS and token.
     package typealias Configuration = ReceiverConfiguration
 
     package let configuration: Configuration
@@ -34,10 +34,13 @@ package struct GRPCReceiver<Endpoint: GRPCEndpoint>: Service {
     }
 
     package func run() async throws {
+        var admission = admission
+        admission.token = configuration.security.token
         try await GRPCListener.serve(
             [Registration(endpoint: endpoint, admission: admission, maxRequestBytes: configuration.maxRequestBytes)],
             address: configuration.address,
             maxRequestBytes: configuration.maxRequestBytes,
+            tls: configuration.security.tls,
             bound: boundAddress
         )
     }
@@ -75,6 +78,8 @@ extension RPCRouter {
         ) { streamingRequest, _ in
             let message: Sized<Input>
             do {
+                // The token is checked before the message is read: a refused request stores nothing.
+                try admission.authenticate(authorization: streamingRequest.metadata[stringValues: "authorization"].first(where: { _ in true }))
                 message = try await ServerRequest(stream: streamingRequest).message
             } catch {
                 admission.countRefusal(error, channel: channel, signal: signal)

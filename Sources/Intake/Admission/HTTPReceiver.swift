@@ -19,7 +19,8 @@ package protocol HTTPEndpoint: Sendable {
     func response(for refusal: Refusal, to request: Request) -> Response
 }
 
-/// An HTTP receiver: serves one ``HTTPEndpoint`` on an address, every request through one ``Admission``.
+/// An HTTP receiver: serves one ``HTTPEndpoint`` on an address (over TLS when configured), every request through
+/// one ``Admission``, which first checks the bearer token when one is configured.
 /// Every refusal is counted once and answered in the endpoint's terms; nothing a client sends stops the server
 /// or undoes what it accepted before.
 ///
@@ -28,7 +29,7 @@ package protocol HTTPEndpoint: Sendable {
 /// try await ServiceGroup(services: [receiver], logger: logger).run()
 /// ```
 package struct HTTPReceiver<Endpoint: HTTPEndpoint>: Service {
-    /// Address and size limit.
+    /// Address, size limit, TLS and token.
     package typealias Configuration = ReceiverConfiguration
 
     package let configuration: Configuration
@@ -47,9 +48,12 @@ package struct HTTPReceiver<Endpoint: HTTPEndpoint>: Service {
     }
 
     package func run() async throws {
+        var admission = admission
+        admission.token = configuration.security.token
         try await HTTPSink.serve(
             Responder(endpoint: endpoint, admission: admission, maxRequestBytes: configuration.maxRequestBytes),
             address: configuration.address,
+            tls: configuration.security.tls,
             bound: boundAddress,
             logger: logger
         )
@@ -64,12 +68,17 @@ package struct HTTPReceiver<Endpoint: HTTPEndpoint>: Service {
 
         func respond(to request: Request, context: Context) async throws -> Response {
             do {
+                try admission.authenticate(authorization: request.headers[.authorization])
                 return try await endpoint.respond(to: request, admission: admission, maxRequestBytes: maxRequestBytes)
             } catch let refusal as Refusal {
                 if let (channel, signal) = endpoint.accounting(of: request) {
                     admission.countRefusal(refusal, channel: channel, signal: signal)
                 }
-                return endpoint.response(for: refusal, to: request)
+                var response = endpoint.response(for: refusal, to: request)
+                if let challenge = refusal.authenticationChallenge, response.headers[.wwwAuthenticate] == nil {
+                    response.headers[.wwwAuthenticate] = challenge
+                }
+                return response
             }
         }
     }

@@ -5,6 +5,7 @@ extension Refusal: RPCErrorConvertible {
     package var rpcErrorCode: RPCError.Code {
         switch code.wrapped {
         case .invalidArgument, .notAcceptable, .unsupportedMediaType: .invalidArgument
+        case .unauthenticated: .unauthenticated
         case .notFound: .notFound
         case .methodNotAllowed: .unimplemented
         case .tooLarge, .tooManyRequests: .resourceExhausted

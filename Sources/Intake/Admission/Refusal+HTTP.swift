@@ -8,6 +8,7 @@ extension Refusal: HTTPResponseError {
     package var status: HTTPResponse.Status {
         switch code.wrapped {
         case .invalidArgument: .badRequest
+        case .unauthenticated: .unauthorized
         case .notFound: .notFound
         case .methodNotAllowed: .methodNotAllowed
         case .notAcceptable: .notAcceptable
@@ -18,11 +19,12 @@ extension Refusal: HTTPResponseError {
         }
     }
 
-    /// `Retry-After` and `Allow`, when the refusal has them.
+    /// `Retry-After`, `Allow` and `WWW-Authenticate`, when the refusal has them.
     package var headers: HTTPFields {
         var headers: HTTPFields = [:]
         if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
         if let allowedMethods { headers[.allow] = allowedMethods }
+        if let authenticationChallenge { headers[.wwwAuthenticate] = authenticationChallenge }
         return headers
     }
 

@@ -15,7 +15,7 @@ package struct Refusal: Error, Sendable, CustomStringConvertible {
     /// What kind of refusal this is, which decides the status on every protocol.
     package struct Code: Hashable, Sendable, CustomStringConvertible {
         enum Wrapped: Hashable, Sendable {
-            case invalidArgument, notFound, methodNotAllowed, notAcceptable, tooLarge, unsupportedMediaType, tooManyRequests, unavailable
+            case invalidArgument, unauthenticated, notFound, methodNotAllowed, notAcceptable, tooLarge, unsupportedMediaType, tooManyRequests, unavailable
         }
 
         let wrapped: Wrapped
@@ -24,6 +24,8 @@ package struct Refusal: Error, Sendable, CustomStringConvertible {
 
         /// Malformed or invalid: fix the sender, do not retry. HTTP 400, gRPC INVALID_ARGUMENT.
         package static let invalidArgument = Code(.invalidArgument)
+        /// No credentials, or the wrong ones (``Refusal/authenticationChallenge``). HTTP 401, gRPC UNAUTHENTICATED.
+        package static let unauthenticated = Code(.unauthenticated)
         /// No such endpoint. HTTP 404, gRPC NOT_FOUND.
         package static let notFound = Code(.notFound)
         /// The endpoint takes other methods (``Refusal/allowedMethods``). HTTP 405, gRPC UNIMPLEMENTED.
@@ -42,6 +44,7 @@ package struct Refusal: Error, Sendable, CustomStringConvertible {
         package var description: String {
             switch wrapped {
             case .invalidArgument: "invalid argument"
+            case .unauthenticated: "unauthenticated"
             case .notFound: "not found"
             case .methodNotAllowed: "method not allowed"
             case .notAcceptable: "not acceptable"
@@ -60,6 +63,8 @@ package struct Refusal: Error, Sendable, CustomStringConvertible {
     package var retryAfterSeconds: Int?
     /// The methods the endpoint takes, for ``Code/methodNotAllowed`` (HTTP `Allow`).
     package var allowedMethods: String?
+    /// The challenge for ``Code/unauthenticated`` (HTTP `WWW-Authenticate`).
+    package var authenticationChallenge: String?
     /// The protocol's own name for the error, where it has one (Elasticsearch's `type`, such as
     /// `invalid_index_name_exception`); `nil`: derived from ``code``.
     package var errorType: String?
@@ -106,6 +111,20 @@ extension Refusal {
             "request of \(bytes) bytes (decompressed) is more than otelbench's whole memory limit of \(limit) bytes, so it can never be stored: "
                 + "send smaller requests or raise --memory-limit"
         )
+    }
+
+    /// A request without the bearer token, or with another one. The message says which, never what the token is.
+    package static func unauthenticated(_ failure: BearerToken.Failure) -> Refusal {
+        var refusal: Refusal
+        switch failure {
+        case .missing:
+            refusal = Refusal(.unauthenticated, "this intake takes requests with its bearer token only: send Authorization: Bearer <token>")
+            refusal.authenticationChallenge = #"Bearer realm="otelbench""#
+        case .mismatch:
+            refusal = Refusal(.unauthenticated, "the bearer token is not this intake's: send the token it was started with")
+            refusal.authenticationChallenge = #"Bearer realm="otelbench", error="invalid_token""#
+        }
+        return refusal
     }
 
     /// A refusal scripted by a scenario's `intake.faults`.

@@ -94,6 +94,7 @@ package struct ElasticsearchEndpoint: HTTPEndpoint {
             ?? {
                 switch refusal.code {
                 case .tooLarge: "content_too_long_exception"
+                case .unauthenticated: "security_exception"
                 case .unavailable, .tooManyRequests: "es_rejected_execution_exception"
                 default: "parse_exception"
                 }

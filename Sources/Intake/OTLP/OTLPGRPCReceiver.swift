@@ -78,6 +78,8 @@ package struct OTLPGRPCEndpoint: GRPCEndpoint {
         ) { streamingRequest, _ in
             let message: Sized<TraceWireDeserializer.Decoded>
             do {
+                // The token is checked before the message is read: a refused request stores nothing.
+                try admission.authenticate(authorization: streamingRequest.metadata[stringValues: "authorization"].first(where: { _ in true }))
                 message = try await ServerRequest(stream: streamingRequest).message
             } catch {
                 admission.countRefusal(error, channel: .otlpGRPC, signal: .traces)

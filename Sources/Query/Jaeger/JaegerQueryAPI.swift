@@ -1,6 +1,6 @@
 import Foundation
 import Hummingbird
-import Intake
+package import Intake
 package import Logging
 import NIOCore
 package import Scenario
@@ -26,9 +26,12 @@ package struct JaegerQueryAPI: Service {
     package struct Configuration: Sendable {
         /// Where to listen. Default `127.0.0.1:16686` (`--jaeger-query`).
         package var address: ListenAddress
+        /// TLS and the bearer token readers must send. Default plain text, no token.
+        package var security: ListenerSecurity
 
-        package init(address: ListenAddress = .init(host: "127.0.0.1", port: 16686)) {
+        package init(address: ListenAddress = .init(host: "127.0.0.1", port: 16686), security: ListenerSecurity = .plaintext) {
             self.address = address
+            self.security = security
         }
     }
 
@@ -45,7 +48,14 @@ package struct JaegerQueryAPI: Service {
     }
 
     package func run() async throws {
-        try await HTTPSink.serve(JaegerQueryResponder(store: store), address: configuration.address, bound: boundAddress, logger: logger)
+        try await HTTPSink.serve(
+            JaegerQueryResponder(store: store),
+            address: configuration.address,
+            tls: configuration.security.tls,
+            token: configuration.security.token,
+            bound: boundAddress,
+            logger: logger
+        )
     }
 }
 

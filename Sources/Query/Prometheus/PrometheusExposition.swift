@@ -1,6 +1,6 @@
 import Foundation
 import Hummingbird
-import Intake
+package import Intake
 package import Logging
 import NIOCore
 import PromQL
@@ -34,11 +34,19 @@ package struct PrometheusExposition: Service {
         package var namespace: String
         /// Labels added to every series (the exporter's `const_labels`). Default none.
         package var constantLabels: [String: String]
+        /// TLS and the bearer token scrapers must send. Default plain text, no token.
+        package var security: ListenerSecurity
 
-        package init(address: ListenAddress = .init(host: "127.0.0.1", port: 9464), namespace: String = "", constantLabels: [String: String] = [:]) {
+        package init(
+            address: ListenAddress = .init(host: "127.0.0.1", port: 9464),
+            namespace: String = "",
+            constantLabels: [String: String] = [:],
+            security: ListenerSecurity = .plaintext
+        ) {
             self.address = address
             self.namespace = namespace
             self.constantLabels = constantLabels
+            self.security = security
         }
     }
 
@@ -58,6 +66,8 @@ package struct PrometheusExposition: Service {
         try await HTTPSink.serve(
             ExpositionResponder(configuration: configuration, store: store),
             address: configuration.address,
+            tls: configuration.security.tls,
+            token: configuration.security.token,
             bound: boundAddress,
             logger: logger
         )

@@ -19,12 +19,17 @@ struct ServiceClient: Sendable {
 
     /// Sends `body` (JSON bytes) with `method` to `url` inside a client span named `spanName`.
     ///
-    /// Throws ``ServiceFailure`` when the peer cannot be reached; a non-2xx answer is returned, and 5xx marks the
-    /// client span as an error.
+    /// A `spanName` of the form `METHOD /template` (`GET /tasks/{id}`) follows the HTTP semantic conventions'
+    /// `{method} {url.template}`: its template becomes the span's `url.template`.
+    /// Throws ``ServiceFailure`` when the peer cannot be reached; a non-2xx answer is returned, and 4xx or 5xx
+    /// marks the client span as an error, with `error.type` the status code, as the conventions ask.
     func send(_ method: HTTPMethod, _ url: String, json body: [UInt8]?, spanName: String) async throws -> Answer {
         try await telemetry.withSpan(spanName, kind: .client) { span in
             span.attributes["http.request.method"] = method.rawValue
             span.attributes["url.full"] = url
+            if spanName.hasPrefix(method.rawValue + " /") {
+                span.attributes["url.template"] = String(spanName.dropFirst(method.rawValue.count + 1))
+            }
             if let components = URLComponents(string: url) {
                 span.attributes["server.address"] = components.host
                 span.attributes["server.port"] = components.port
@@ -42,6 +47,7 @@ struct ServiceClient: Sendable {
                 response = try await httpClient.execute(request, timeout: .seconds(30))
                 collected = try await response.body.collect(upTo: 8 << 20)
             } catch {
+                span.attributes["error.type"] = String(describing: type(of: error))
                 throw ServiceFailure(message: "\(method.rawValue) \(url) failed: \(error)")
             }
             if let skew = response.headers.first(name: RequestTimeline.skewHeader).flatMap({ Int64($0) }) {
@@ -49,7 +55,9 @@ struct ServiceClient: Sendable {
             }
             let status = Int(response.status.code)
             span.attributes["http.response.status_code"] = status
-            if status >= 500 {
+            // A client span's error is any 4xx or 5xx answer (the conventions' span status for HTTP clients).
+            if status >= 400 {
+                span.attributes["error.type"] = String(status)
                 span.setStatus(SpanStatus(code: .error, message: "\(method.rawValue) \(url) answered \(status)"))
             }
             return Answer(status: status, body: Array(buffer: collected))

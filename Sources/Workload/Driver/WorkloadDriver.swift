@@ -26,6 +26,8 @@ package struct WorkloadDriver: Sendable {
     package let observer: (any RequestObserver)?
     /// The part of the schedule this driver sends (all of it by default).
     package let shard: Shard
+    /// CAs trusted for `https` targets besides the system's (`--target-ca`); `nil`: the system's only.
+    package let trust: TargetTrust?
 
     /// The seed every run uses unless told otherwise: the same scenario sends the same requests.
     package static let defaultSeed: UInt64 = 0x0be1_c4
@@ -37,8 +39,10 @@ package struct WorkloadDriver: Sendable {
         seed: UInt64 = WorkloadDriver.defaultSeed,
         shard: Shard = .whole,
         observer: (any RequestObserver)? = nil,
-        progress: (@Sendable (DriverProgress) -> Void)? = nil
+        progress: (@Sendable (DriverProgress) -> Void)? = nil,
+        trust: TargetTrust? = nil
     ) {
+        self.trust = trust
         self.workload = workload
         self.targets = targets
         self.durationScale = durationScale
@@ -53,6 +57,7 @@ package struct WorkloadDriver: Sendable {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = workload.connections
         configuration.timeout.connect = .seconds(5)
+        if let trust { configuration.tlsConfiguration = trust.clientConfiguration }
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         let live = LiveCounters()
         var report = DriverReport()
