@@ -362,6 +362,20 @@ private final class Linter {
 
     // MARK: service
 
+    /// An error for each key of `entries` that is not `allowed`, at `path.KEY`, suggesting the closest allowed one.
+    func reportUnknownKeys(_ entries: [(key: Node, value: Node, name: String)], allowed: [String], path: String, in context: String) {
+        for entry in entries where !allowed.contains(entry.name) {
+            report(
+                .error,
+                .structure,
+                at: entry.key,
+                "\(path).\(entry.name)",
+                "unknown key '\(entry.name)' in \(context); expected \(allowed.joined(separator: ", "))",
+                fix: Self.didYouMean(entry.name, in: allowed).map { "write '\($0)'" } ?? "remove it"
+            )
+        }
+    }
+
     func lintService(_ service: Node) {
         guard let entries = Self.entries(service) else {
             report(
@@ -374,18 +388,7 @@ private final class Linter {
             )
             return
         }
-        let allowed = ["extensions", "pipelines", "telemetry"]
-        for entry in entries where !allowed.contains(entry.name) {
-            let hint = Self.didYouMean(entry.name, in: allowed).map { "write '\($0)'" } ?? "remove it"
-            report(
-                .error,
-                .structure,
-                at: entry.key,
-                "service.\(entry.name)",
-                "unknown key '\(entry.name)' in service; expected \(allowed.joined(separator: ", "))",
-                fix: hint
-            )
-        }
+        reportUnknownKeys(entries, allowed: ["extensions", "pipelines", "telemetry"], path: "service", in: "service")
         lintServiceExtensions(entries.first { $0.name == "extensions" }?.value)
         guard let pipelines = entries.first(where: { $0.name == "pipelines" }) else {
             report(
@@ -480,18 +483,8 @@ private final class Linter {
             )
             return
         }
-        let allowed = ["receivers", "processors", "exporters"]
-        for entry in entries where !allowed.contains(entry.name) {
-            let hint = Self.didYouMean(entry.name, in: allowed).map { "write '\($0)'" } ?? "remove it"
-            report(
-                .error,
-                .structure,
-                at: entry.key,
-                "\(path).\(entry.name)",
-                "unknown key '\(entry.name)' in a pipeline; expected \(allowed.joined(separator: ", "))",
-                fix: hint
-            )
-        }
+        let roles = ["receivers", "processors", "exporters"]
+        reportUnknownKeys(entries, allowed: roles, path: path, in: "a pipeline")
         for role in ["receivers", "exporters"] where (entries.first { $0.name == role }.flatMap { Self.ids($0.value) } ?? []).isEmpty {
             report(
                 .error,
@@ -503,7 +496,7 @@ private final class Linter {
             )
         }
         var processorTypes: [(type: String, node: Node)] = []
-        for role in allowed {
+        for role in roles {
             guard let list = entries.first(where: { $0.name == role })?.value else { continue }
             guard case .sequence(let items) = list else {
                 if !Self.isNull(list) {
