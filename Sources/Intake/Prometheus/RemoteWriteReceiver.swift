@@ -1,10 +1,7 @@
 package import Hummingbird
 package import Logging
 import NIOCore
-import OTelBenchProtos
-import PromQLSyntax
 package import Scenario
-import Synchronization
 package import Telemetry
 
 extension IntakeChannel {
@@ -88,15 +85,19 @@ package struct RemoteWriteEndpoint: HTTPEndpoint {
         let overhead = maxRequestBytes / 6 + 32
         let compressedLimit = maxRequestBytes > Int.max - overhead ? Int.max : maxRequestBytes + overhead
         let compressed = try await HTTPSink.readBody(request, limit: compressedLimit, allowCompression: false)
-        let body: [UInt8]
-        do throws(SnappyError) {
-            body = try SnappyBlock.decode(Array(buffer: compressed), limit: maxRequestBytes)
-        } catch {
-            throw Refusal(.invalidArgument, error.message)
+        // Decompressed straight from the request's buffer, then read field by field (RemoteWriteWireDecoder):
+        // no generated message is built.
+        let decompressed = compressed.withUnsafeReadableBytes { bytes in
+            Result { () throws(SnappyError) in try SnappyBlock.decode(bytes, limit: maxRequestBytes) }
         }
-        let writeRequest: Prometheus_WriteRequest
-        do {
-            writeRequest = try Prometheus_WriteRequest(serializedBytes: body)
+        let body: [UInt8]
+        switch decompressed {
+        case .success(let bytes): body = bytes
+        case .failure(let error): throw Refusal(.invalidArgument, error.message)
+        }
+        let writeRequest: RemoteWriteRequest
+        do throws(ProtobufWireError) {
+            writeRequest = try RemoteWriteWireDecoder.decode(body)
         } catch {
             throw Refusal(.invalidArgument, "body is not a valid protobuf prometheus.WriteRequest after snappy decoding: \(error)")
         }
@@ -117,132 +118,4 @@ package struct RemoteWriteEndpoint: HTTPEndpoint {
     }
 
     package func response(for refusal: Refusal, to request: Request) -> Response { refusal.plainTextResponse }
-}
-
-/// A write request that breaks the remote-write rules.
-struct RemoteWriteViolation: Error {
-    var message: String
-}
-
-/// The last sample of every remote-written series, so that out-of-order samples are refused and exact
-/// re-sends (a sender retrying) are dropped, checked and stored under one lock so that concurrent
-/// requests for the same series cannot interleave.
-final class RemoteWriteLedger: Sendable {
-    private struct LastSample {
-        var timestampMillis: Int64
-        var valueBits: UInt64
-    }
-
-    private let lastSamples = Mutex<[[Prometheus_Label]: LastSample]>([:])
-
-    /// Validates the whole request, then hands what is new to `accept` (re-sent samples already held are not in
-    /// it), under the ledger's lock so that the store sees the series in the order the ledger does; nothing is
-    /// accepted when anything is invalid.
-    func apply(_ request: Prometheus_WriteRequest, accept: (Batch) -> Void) throws(RemoteWriteViolation) {
-        for (index, series) in request.timeseries.enumerated() {
-            if let problem = Self.labelProblem(series.labels) {
-                throw RemoteWriteViolation(message: "timeseries[\(index)] \(Self.describe(series.labels)): \(problem)")
-            }
-        }
-        for (index, metadata) in request.metadata.enumerated() where !PrometheusNames.isMetricName(metadata.metricFamilyName) {
-            throw RemoteWriteViolation(message: "metadata[\(index)]: metric family name \"\(metadata.metricFamilyName)\" is not a valid metric name")
-        }
-        try lastSamples.withLock { (last: inout [[Prometheus_Label]: LastSample]) throws(RemoteWriteViolation) in
-            var pending: [[Prometheus_Label]: LastSample] = [:]
-            var batch = Batch()
-            var seriesIndex: [[Prometheus_Label]: Int] = [:]
-            for (index, series) in request.timeseries.enumerated() {
-                var previous = pending[series.labels] ?? last[series.labels]
-                var points: [MetricPoint] = []
-                for (sampleIndex, sample) in series.samples.enumerated() {
-                    let bits = sample.value.bitPattern
-                    if let previous {
-                        if sample.timestamp < previous.timestampMillis {
-                            throw RemoteWriteViolation(
-                                message: "timeseries[\(index)] \(Self.describe(series.labels)) samples[\(sampleIndex)]: out of order sample: "
-                                    + "timestamp \(sample.timestamp) ms is before \(previous.timestampMillis) ms, which the series already has"
-                            )
-                        }
-                        if sample.timestamp == previous.timestampMillis {
-                            if bits == previous.valueBits { continue }
-                            throw RemoteWriteViolation(
-                                message: "timeseries[\(index)] \(Self.describe(series.labels)) samples[\(sampleIndex)]: duplicate sample for timestamp "
-                                    + "\(sample.timestamp) ms with a different value (\(sample.value))"
-                            )
-                        }
-                    }
-                    guard let timeUnixNano = UnixTime.nanoseconds(millis: sample.timestamp) else {
-                        throw RemoteWriteViolation(
-                            message: "timeseries[\(index)] \(Self.describe(series.labels)) samples[\(sampleIndex)]: out of bounds: timestamp "
-                                + "\(sample.timestamp) ms is \(sample.timestamp < 0 ? "before 1970" : "after \(UnixTime.latestText)"): "
-                                + "send times from 0 to \(Self.maxTimestampMillis) ms since 1970"
-                        )
-                    }
-                    previous = LastSample(timestampMillis: sample.timestamp, valueBits: bits)
-                    points.append(.number(NumberPoint(timeUnixNano: timeUnixNano, value: .double(sample.value))))
-                }
-                if let previous { pending[series.labels] = previous }
-                guard !points.isEmpty else { continue }
-                if let existing = seriesIndex[series.labels] {
-                    batch.series[existing].points += points
-                } else {
-                    seriesIndex[series.labels] = batch.series.count
-                    batch.series.append(Self.metricSeries(series.labels, points: points))
-                }
-            }
-            last.merge(pending) { _, new in new }
-            accept(batch)
-        }
-    }
-
-    /// The latest sample time stored, in ms since 1970: the last whose nanoseconds fit ``UnixTime/latest``.
-    ///
-    /// Prometheus 2.42 takes a sample far in the future (up to `Int64.max` ms) into its head block and then refuses
-    /// every later sample of every series as out of bounds; this receiver refuses such a sample instead (the
-    /// request, whole, with 400 and the words Prometheus uses), so that nothing already accepted is lost and later
-    /// samples still fit.
-    static let maxTimestampMillis = Int64(UnixTime.latest / 1_000_000)
-
-    private static func metricSeries(_ labels: [Prometheus_Label], points: [MetricPoint]) -> MetricSeries {
-        var name = ""
-        var attributes: Attributes = [:]
-        for label in labels {
-            if label.name == "__name__" { name = label.value } else { attributes[label.name] = .string(label.value) }
-        }
-        return MetricSeries(
-            key: SeriesKey(metricName: name, attributes: attributes, resource: Resource()),
-            kind: .gauge,
-            points: points,
-            channel: .prometheusRemoteWrite
-        )
-    }
-
-    /// What is wrong with a label set, or `nil`.
-    static func labelProblem(_ labels: [Prometheus_Label]) -> String? {
-        guard !labels.isEmpty else { return "series has no labels (it needs at least __name__)" }
-        var previousName: String?
-        var metricName: String?
-        for label in labels {
-            guard !label.name.isEmpty else { return "a label has an empty name" }
-            guard PrometheusNames.isLabelName(label.name) else { return "label name \"\(label.name)\" is invalid: names match [a-zA-Z_][a-zA-Z0-9_]*" }
-            guard !label.value.isEmpty else { return "label \"\(label.name)\" has an empty value: drop the label instead" }
-            if let previousName {
-                if previousName == label.name { return "label \"\(label.name)\" is repeated" }
-                if !Array(previousName.utf8).lexicographicallyPrecedes(Array(label.name.utf8)) {
-                    return "labels are not sorted by name (\"\(previousName)\" comes before \"\(label.name)\"): sort them byte-wise"
-                }
-            }
-            previousName = label.name
-            if label.name == "__name__" { metricName = label.value }
-        }
-        guard let metricName else { return "series has no __name__ label" }
-        guard PrometheusNames.isMetricName(metricName) else { return "metric name \"\(metricName)\" is invalid: names match [a-zA-Z_:][a-zA-Z0-9_:]*" }
-        return nil
-    }
-
-    /// `{__name__="up", job="x"}`, shortened past 200 characters.
-    static func describe(_ labels: [Prometheus_Label]) -> String {
-        let text = "{" + labels.map { "\($0.name)=\"\($0.value)\"" }.joined(separator: ", ") + "}"
-        return text.count > 200 ? String(text.prefix(200)) + "…}" : text
-    }
 }

@@ -47,12 +47,27 @@ package enum SnappyBlock {
 
     /// The decoded length a block announces, without decoding it.
     package static func decodedLength(of input: [UInt8]) throws(SnappyError) -> Int {
-        var position = 0
-        return try readLength(input, &position)
+        let result = input.withUnsafeBytes { input in
+            Result { () throws(SnappyError) in
+                var position = 0
+                return try readLength(input, &position)
+            }
+        }
+        return try result.get()
     }
 
     /// Decodes one snappy block of at most `limit` decoded bytes.
     package static func decode(_ input: [UInt8], limit: Int) throws(SnappyError) -> [UInt8] {
+        let result = input.withUnsafeBytes { input in Result { () throws(SnappyError) in try decode(input, limit: limit) } }
+        return try result.get()
+    }
+
+    /// Decodes one snappy block of at most `limit` decoded bytes, read in place (from a request's buffer).
+    ///
+    /// The output is allocated once, at the announced length, and written through a pointer: a literal is one
+    /// copy, and so is a copy of earlier output that does not overlap itself; an overlapping copy (a repeated
+    /// pattern) goes byte by byte, front to back, as the format defines it.
+    package static func decode(_ input: UnsafeRawBufferPointer, limit: Int) throws(SnappyError) -> [UInt8] {
         if input.starts(with: framedStreamIdentifier) {
             throw SnappyError(
                 message:
@@ -64,8 +79,29 @@ package enum SnappyBlock {
         guard length <= limit else {
             throw SnappyError(message: "snappy block announces \(length) decoded bytes, over the \(limit)-byte limit (--max-request-bytes)")
         }
-        var output: [UInt8] = []
-        output.reserveCapacity(length)
+        var failure: SnappyError?
+        let output = [UInt8](unsafeUninitializedCapacity: length) { output, initializedCount in
+            do throws(SnappyError) {
+                initializedCount = try decodeElements(input, from: position, into: output, length: length)
+            } catch {
+                failure = error
+                initializedCount = 0
+            }
+        }
+        if let failure { throw failure }
+        return output
+    }
+
+    /// Decodes the elements of a block, from `position` (just past the length header) on, into `output`, which
+    /// has room for the announced `length` bytes; returns how many bytes were written (`length`, or it throws).
+    private static func decodeElements(
+        _ input: UnsafeRawBufferPointer,
+        from start: Int,
+        into output: UnsafeMutableBufferPointer<UInt8>,
+        length: Int
+    ) throws(SnappyError) -> Int {
+        var position = start
+        var written = 0
         while position < input.count {
             let tag = input[position]
             position += 1
@@ -88,10 +124,12 @@ package enum SnappyBlock {
                             "snappy block is truncated: a literal of \(literalLength) bytes at byte \(position) has only \(input.count - position) bytes left"
                     )
                 }
-                guard literalLength <= length - output.count else {
+                guard literalLength <= length - written else {
                     throw SnappyError(message: "snappy block is corrupt: a literal at byte \(position) goes past the announced \(length) bytes")
                 }
-                output.append(contentsOf: input[position..<position + literalLength])
+                // Both checks above keep the copy inside the input and the output.
+                UnsafeMutableRawPointer(output.baseAddress! + written).copyMemory(from: input.baseAddress! + position, byteCount: literalLength)
+                written += literalLength
                 position += literalLength
             default:
                 let copyLength: Int
@@ -116,29 +154,34 @@ package enum SnappyBlock {
                         throw SnappyError(message: "snappy block is truncated: a copy needs 4 offset bytes at byte \(position)")
                     }
                     copyLength = 1 + Int(tag >> 2)
-                    offset = (0..<4).reduce(0) { $0 | Int(input[position + $1]) << (8 * $1) }
+                    offset = Int(UInt32(littleEndian: input.loadUnaligned(fromByteOffset: position, as: UInt32.self)))
                     position += 4
                 }
-                guard offset > 0, offset <= output.count else {
+                guard offset > 0, offset <= written else {
                     throw SnappyError(
-                        message: "snappy block is corrupt: a copy at byte \(position) refers \(offset) bytes back, but only \(output.count) are decoded"
+                        message: "snappy block is corrupt: a copy at byte \(position) refers \(offset) bytes back, but only \(written) are decoded"
                     )
                 }
-                guard copyLength <= length - output.count else {
+                guard copyLength <= length - written else {
                     throw SnappyError(message: "snappy block is corrupt: a copy at byte \(position) goes past the announced \(length) bytes")
                 }
-                // Copies may overlap their own output (offset < length repeats a pattern): copy byte by byte.
-                let start = output.count - offset
-                for index in 0..<copyLength { output.append(output[start + index]) }
+                let from = written - offset
+                if offset >= copyLength {
+                    (output.baseAddress! + written).initialize(from: output.baseAddress! + from, count: copyLength)
+                } else {
+                    // The copy overlaps its own output (it repeats a pattern): byte by byte, front to back.
+                    for index in 0..<copyLength { output[written + index] = output[from + index] }
+                }
+                written += copyLength
             }
         }
-        guard output.count == length else {
-            throw SnappyError(message: "snappy block is truncated: it decodes to \(output.count) bytes but announces \(length)")
+        guard written == length else {
+            throw SnappyError(message: "snappy block is truncated: it decodes to \(written) bytes but announces \(length)")
         }
-        return output
+        return written
     }
 
-    private static func readLength(_ input: [UInt8], _ position: inout Int) throws(SnappyError) -> Int {
+    private static func readLength(_ input: UnsafeRawBufferPointer, _ position: inout Int) throws(SnappyError) -> Int {
         var value: UInt64 = 0
         var shift: UInt64 = 0
         while true {
