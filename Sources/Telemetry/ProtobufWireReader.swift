@@ -185,8 +185,9 @@ package struct ProtobufWireReader {
         return string
     }
 
-    @inline(__always)
-    private static func isASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    /// Whether every byte is below 0x80, 8 at a time. Inlinable: the remote-write receiver calls it per label.
+    @inlinable @inline(__always)
+    package static func isASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {
         var index = 0
         var highBits: UInt64 = 0
         while bytes.count - index >= 8 {

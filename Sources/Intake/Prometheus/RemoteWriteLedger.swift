@@ -233,7 +233,7 @@ struct LabelSetKey: Hashable, Sendable {
 
     @inline(__always)
     private static func append(_ text: UnsafeRawBufferPointer, to bytes: inout [UInt8]) {
-        if RemoteWriteNames.isASCII(text) {
+        if ProtobufWireReader.isASCII(text) {
             append(length: text.count, to: &bytes)
             bytes.append(contentsOf: text)
         } else {
@@ -297,22 +297,6 @@ enum RemoteWriteNames {
             if order != 0 { return Int(order) }
         }
         return lhs.count - rhs.count
-    }
-
-    /// Whether every byte is below 0x80, 8 at a time.
-    @inline(__always)
-    static func isASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        var index = 0
-        var highBits: UInt64 = 0
-        while bytes.count - index >= 8 {
-            highBits |= bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-            index += 8
-        }
-        while index < bytes.count {
-            highBits |= UInt64(bytes[index])
-            index += 1
-        }
-        return highBits & 0x8080_8080_8080_8080 == 0
     }
 
     @inline(__always)

@@ -193,6 +193,6 @@ enum RemoteWriteWireDecoder {
     /// the standard library, as ``ProtobufWireReader/readString()`` checks it.
     @inline(__always)
     private static func isValidUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        RemoteWriteNames.isASCII(bytes) || String(validating: bytes.assumingMemoryBound(to: UInt8.self), as: UTF8.self) != nil
+        ProtobufWireReader.isASCII(bytes) || String(validating: bytes.assumingMemoryBound(to: UInt8.self), as: UTF8.self) != nil
     }
 }
