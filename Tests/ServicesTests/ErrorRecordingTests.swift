@@ -46,6 +46,8 @@ import Testing
                 let server = try #require(spans.first { $0.kind == .server })
                 #expect(server.status.code == .error)
                 #expect(server.events.contains { $0.name == "exception" })
+                // Required by the HTTP conventions on a server span that ended in a 5xx.
+                #expect(server.attributes["error.type"] != nil)
                 let create = try #require(spans.first { $0.name == "tasks.create" })
                 #expect(create.status.code == .error)
                 #expect(create.events.contains { $0.name == "exception" })

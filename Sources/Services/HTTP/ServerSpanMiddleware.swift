@@ -22,14 +22,21 @@ struct ServerSpanMiddleware<Context: RequestContext>: RouterMiddleware {
                     span.attributes["url.path"] = request.uri.path
                     span.attributes["url.scheme"] = "http"
                     var response: Response
+                    // The conventions require error.type on a server span whose request ended in a 5xx: the
+                    // error's type when one was thrown, else the status code.
+                    var errorType: String?
                     do {
                         response = try await next(request, context)
                     } catch let error as any HTTPResponseError {
                         response = try error.response(from: request, context: context)
-                        if response.status.code >= 500 { telemetry.fail(span, error) }
+                        if response.status.code >= 500 {
+                            telemetry.fail(span, error)
+                            errorType = String(describing: type(of: error))
+                        }
                     } catch {
                         // Anything else is a bug or an injected failure: a 500 that says what happened.
                         telemetry.fail(span, error)
+                        errorType = String(describing: type(of: error))
                         response = try HTTPError(.internalServerError, message: ServiceTelemetry.message(of: error))
                             .response(from: request, context: context)
                     }
@@ -38,6 +45,7 @@ struct ServerSpanMiddleware<Context: RequestContext>: RouterMiddleware {
                         span.attributes["http.route"] = route
                     }
                     span.attributes["http.response.status_code"] = Int(response.status.code)
+                    if response.status.code >= 500 { span.attributes["error.type"] = errorType ?? String(response.status.code) }
                     response.headers[HTTPField.Name(RequestTimeline.skewHeader)!] = String(timeline.skew)
                     return response
                 }
