@@ -176,8 +176,10 @@ package struct ServicesConfiguration: Sendable {
         if faults.slowRollbacks, operation.hasPrefix("rollback.") {
             return OperationBehaviour(latency: .logNormal(median: 120, p99: 400))
         }
+        // About 0.6 % of checks over 50 ms, while p99 (40 ms) stays under it: p99.9 fails without doubt from a few
+        // thousand checks (at 0.3 %, 3,000 checks left p99.9 under 50 ms in about one run of thirty).
         if faults.slowLiveness, operation == "health.live" {
-            return OperationBehaviour(latency: .logNormal(median: 0.002, p99: 0.030))
+            return OperationBehaviour(latency: .logNormal(median: 0.002, p99: 0.040))
         }
         return OperationCatalog.defaults[operation] ?? OperationBehaviour(latency: .none)
     }
