@@ -81,11 +81,15 @@ let package = Package(
             name: "Intake",
             dependencies: [
                 "Scenario", "Telemetry", "PromQLSyntax", "OTelBenchProtos", protobuf, hummingbird, lifecycle, logging, nio,
+                // SinkRecording names Prometheus' own series by PrometheusView.
+                "PromQL",
                 product("UnixSignals", "swift-service-lifecycle"), product("CompressNIO", "compress-nio"),
                 // The gRPC receivers inflate compressed messages themselves, in each HTTP/2 stream (GRPCMessageInflation).
                 product("NIOHTTP2", "swift-nio-http2"), product("NIOHPACK", "swift-nio-http2"),
                 // TLS for every receiver and sink (--tls-cert): HTTP through Hummingbird, gRPC through its transport.
                 product("NIOSSL", "swift-nio-ssl"), product("HummingbirdTLS", "hummingbird"),
+                // Connection limits and header/body timeouts sit beside NIO's HTTP/1 decoder (HTTPConnectionGuard).
+                nioHTTP1,
             ] + grpc,
             swiftSettings: strictSettings
         ),
@@ -93,6 +97,15 @@ let package = Package(
         .target(
             name: "Scrape",
             dependencies: ["Scenario", "Telemetry", "PromQLSyntax", "Intake", httpClient, lifecycle, logging, nio, nioHTTP1],
+            swiftSettings: strictSettings
+        ),
+        // One fuzz target per input the program accepts, each through the receivers' and loaders' own parsers, with
+        // invariants (scripts/fuzz.sh runs libFuzzer on them; Tests/FuzzRegressionTests replays their corpora).
+        .target(
+            name: "FuzzTargets",
+            dependencies: [
+                "Scenario", "PromQLSyntax", "Telemetry", "Intake", "Scrape", "OTelBenchProtos", protobuf, nio,
+            ],
             swiftSettings: strictSettings
         ),
         // The read side: Prometheus' HTTP API, Jaeger's query API, the exposition of received metrics.
@@ -177,7 +190,7 @@ let package = Package(
         .testTarget(
             name: "IntakeTests",
             dependencies: [
-                "TestSupport", "Intake", "Scenario", "Workload", "Telemetry", "PromQLSyntax", "OTelBenchProtos", protobuf, httpClient,
+                "TestSupport", "Intake", "Checks", "Scenario", "Workload", "Telemetry", "PromQLSyntax", "OTelBenchProtos", protobuf, httpClient,
                 product("CompressNIO", "compress-nio"), lifecycle, logging, nio, nioHTTP1,
             ] + grpc,
             swiftSettings: strictSettings
@@ -222,6 +235,13 @@ let package = Package(
             dependencies: ["TestSupport", "CollectorLint", "Checks", "Scenario", "Telemetry"],
             swiftSettings: strictSettings
         ),
+        // Every committed fuzz corpus file through its target, once (the fuzz campaigns' regression run).
+        .testTarget(
+            name: "FuzzRegressionTests",
+            dependencies: ["FuzzTargets", "TestSupport", "Telemetry", "OTelBenchProtos", protobuf],
+            exclude: ["Corpora"],
+            swiftSettings: strictSettings
+        ),
         // The built binary as users run it: few tests, each a whole command.
         .testTarget(
             name: "OTelBenchTests",
@@ -247,4 +267,14 @@ if Context.environment["OTELBENCH_BENCHMARKS"] != nil {
             swiftSettings: strictSettings
         )
     )
+}
+
+// The libFuzzer binary, only for scripts/fuzz.sh (which builds it with `-sanitize=fuzzer,address` into .build-fuzz):
+// `OTELBENCH_FUZZ=1`; the target is chosen at run time by OTELBENCH_FUZZ_TARGET.
+if Context.environment["OTELBENCH_FUZZ"] != nil {
+    package.products.append(.executable(name: "otelbench-fuzz", targets: ["OTelBenchFuzz"]))
+    package.targets.append(contentsOf: [
+        .target(name: "CFuzzerDriver", path: "Fuzz/CFuzzerDriver"),
+        .executableTarget(name: "OTelBenchFuzz", dependencies: ["FuzzTargets", "CFuzzerDriver"], path: "Fuzz/OTelBenchFuzz", swiftSettings: strictSettings),
+    ])
 }

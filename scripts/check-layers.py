@@ -19,6 +19,7 @@ LAYERS = [
     "PromQL",
     "Intake",
     "Scrape",
+    "FuzzTargets",
     "Query",
     "Services",
     "Workload",
@@ -27,6 +28,8 @@ LAYERS = [
     "Harness",
     "otelbench",
     "OTelBenchBenchmarks",
+    "CFuzzerDriver",
+    "OTelBenchFuzz",
 ]
 
 

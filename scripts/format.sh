@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 files=()
-while IFS= read -r file; do files+=("$file"); done < <(find Package.swift Sources Tests Benchmarks -name '*.swift' -not -path '*/Generated/*' | sort)
+while IFS= read -r file; do files+=("$file"); done < <(find Package.swift Sources Tests Benchmarks Fuzz -name '*.swift' -not -path '*/Generated/*' | sort)
 if [ "${1:-}" = "--check" ]; then
   swift format lint --strict --configuration .swift-format "${files[@]}" || {
     echo "format check failed: run 'bash scripts/format.sh' and commit the result" >&2

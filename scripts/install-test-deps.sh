@@ -5,6 +5,7 @@
 #     and OTLP exporters pinned in Tests/Interop/requirements.txt
 #   - Debian's prometheus (2.42: prometheus + promtool), the peer of the Prometheus sinks
 #   - Debian's chromium, which renders the HTML report in a test
+#   - Debian's wrk and nghttp2-client (h2load): outside senders for scripts/overload.sh
 #   - $REPO/.venv-jaeger: the Jaeger exporters (1.21.0, protobuf 3), Tests/Interop/requirements-jaeger.txt
 #   - $REPO/.venv-remote-write: the Prometheus remote-write exporter and cramjam (snappy oracle),
 #     Tests/Interop/requirements-remote-write.txt
@@ -35,6 +36,9 @@ command -v curl >/dev/null 2>&1 || apt_pkgs+=(curl)
 { command -v prometheus && command -v promtool; } >/dev/null 2>&1 || apt_pkgs+=(prometheus)
 # Headless Chromium renders report.html in the report test.
 command -v chromium >/dev/null 2>&1 || apt_pkgs+=(chromium)
+# wrk (HTTP/1.1) and h2load (HTTP/2, gRPC): the outside senders of scripts/overload.sh.
+command -v wrk >/dev/null 2>&1 || apt_pkgs+=(wrk)
+command -v h2load >/dev/null 2>&1 || apt_pkgs+=(nghttp2-client)
 if ! can_venv "$PYTHON"; then
   # Fall back to Debian's python3 with python3-venv.
   dpkg -s python3 >/dev/null 2>&1 || apt_pkgs+=(python3)

@@ -70,6 +70,10 @@ package struct RuleBook: Sendable {
         }
         // A file the run only reads: judged the same for a run and for a recording.
         if let collectorConfig = rules.collectorConfig { checks.append(CollectorConfigCheck(rule: collectorConfig)) }
+        // Intake's answers to each exporter are seen only while the run goes; a recording keeps what was accepted.
+        if let retry = rules.retry {
+            if withWorkloadRecords { checks.append(RetryCheck(rule: retry)) } else { skipped.append("exporter retry") }
+        }
         // The scraper's findings exist only while a run scrapes; a recording keeps the samples, not the text.
         if withWorkloadRecords {
             checks.append(ExpositionCheck())

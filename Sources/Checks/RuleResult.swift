@@ -28,6 +28,8 @@ package struct RuleResult: Sendable, Codable, Hashable {
         case semconv
         /// An OpenTelemetry Collector configuration linted (`rules.collector_config`): no error-severity finding.
         case collectorConfig = "collector_config"
+        /// How OTLP exporters retried intake's refusals (`rules.retry`), exporter by exporter.
+        case retry
     }
 
     package enum Verdict: String, Sendable, Codable {

@@ -58,6 +58,10 @@ package struct RecordingCheck: Sendable {
         let verdict = book.evaluate(RunData(store: store, driver: nil))
         var summary = RunSummary(scenario: scenario, startedAt: Date(), driver: DriverReport(), rules: verdict.results, store: store)
         summary.alerts = verdict.alerts
+        if !scenario.report.dashboards.isEmpty {
+            // A recording does not say when its run started: the panels start at its first sample.
+            summary.dashboards = DashboardEvaluation.evaluate(scenario.report.dashboards, store: store, from: nil)
+        }
         let directory =
             reportDirectory
             ?? URL(fileURLWithPath: recordingPaths.first ?? ".").deletingLastPathComponent()

@@ -1,6 +1,6 @@
 package import Checks
 package import Foundation
-import Intake
+package import Intake
 package import Logging
 package import Reporting
 package import Scenario
@@ -41,6 +41,8 @@ package struct ScenarioRun: Sendable {
         /// How everything received is recorded in the report folder (`--record-format`, `--record-compression`).
         package var recordFormat: RecordingFormat = .json
         package var recordCompression: RecordingCompression = .none
+        /// The intake's connection limit and idle, header and body timeouts (`--max-connections`, `--idle-timeout`, ...).
+        package var connections: ConnectionLimits = .default
         /// Stop the workload on SIGINT/SIGTERM and still settle and report (the CLI's behaviour).
         package var stopsOnSignal = true
         /// Interruptions come from here instead of from signals (tests: ``RunInterruption/init(signalAt:)``).
@@ -117,7 +119,9 @@ package struct ScenarioRun: Sendable {
             throw HarnessError(code: .invalidBaseline, message: "\(error)", cause: error)
         }
         self.options = options
-        intakeSecurity = try Self.intakeSecurity(of: scenario, insecure: options.insecure)
+        var security = try Self.intakeSecurity(of: scenario, insecure: options.insecure)
+        security.connections = options.connections
+        intakeSecurity = security
     }
 
     /// Loads the scenario's TLS files and token, and refuses an intake that would listen beyond loopback with
@@ -251,6 +255,10 @@ package struct ScenarioRun: Sendable {
         summary.alerts = verdict.alerts
         summary.shards = report.shards?.entries
         summary.processes = RunSummary.processEntries(report.processResources, scenario: scenario)
+        summary.estimate = DataVolumeEstimate(scenario: scenario, store: store, driver: report.driver)
+        if !scenario.report.dashboards.isEmpty {
+            summary.dashboards = DashboardEvaluation.evaluate(scenario.report.dashboards, store: store, from: startedAt)
+        }
         var problems: [String] = []
         do { try recorder.close() } catch { problems.append("\(error)") }
         if let failure = recorder.failure { problems.insert("the recording stopped: \(failure)", at: 0) }

@@ -2,7 +2,8 @@ package import Scenario
 import Synchronization
 
 /// Scripted misbehaviour of the receivers, so a scenario can prove how exporters cope: answer a fraction of
-/// requests (or the first requests, in order) with a partial success, 429, 503 or UNAVAILABLE, and add latency.
+/// requests (or the first requests, in order) with a partial success, 400, 429, 503 or UNAVAILABLE, and add latency;
+/// a delay to wait goes with 429 and 503 as `Retry-After` and on gRPC as `RetryInfo` (see `Refusal+ExportAnswer.swift`).
 ///
 /// Requests answered with a fault are counted as refused (or, for partial success, as rejected items) and
 /// are not stored: what an exporter does next — retry or drop — is what the run then shows.
@@ -30,10 +31,13 @@ package final class FaultInjector: Sendable {
         state = Mutex(State(sequencePositions: Array(repeating: 0, count: rules.count), random: seed | 1))
     }
 
-    /// What to do with the next request of `signal`.
-    package func decide(_ signal: Signal) -> Decision {
+    /// Whether a rule applies to one service only, so receivers must read each request's `service.name`.
+    package var targetsServices: Bool { rules.contains { $0.service != nil } }
+
+    /// What to do with the next request of `signal` from `service` (`nil`: not known; rules for one service skip it).
+    package func decide(_ signal: Signal, service: String? = nil) -> Decision {
         state.withLock { state in
-            for (index, rule) in rules.enumerated() where rule.signal == nil || rule.signal == signal {
+            for (index, rule) in rules.enumerated() where (rule.signal == nil || rule.signal == signal) && (rule.service == nil || rule.service == service) {
                 if !rule.sequence.isEmpty {
                     guard state.sequencePositions[index] < rule.sequence.count else { continue }
                     let response = rule.sequence[state.sequencePositions[index]]

@@ -10,7 +10,8 @@ import SwiftProtobuf
 /// the receiver's size limit checked where the answer can say so.
 enum GRPCListener {
     /// Serves `services` until graceful shutdown, resolving `bound` once listening (or failing it); over TLS when
-    /// `tls` is given (a client that fails the handshake loses its connection only).
+    /// `tls` is given (a client that fails the handshake loses its connection only), within `connections`' limits
+    /// (``GRPCConnectionGuard``, ``GRPCStreamDeadline``, the transport's idle time and stream limit).
     ///
     /// grpc-swift-nio-transport enforces its own payload limit by resetting the stream (clients then see
     /// UNAVAILABLE and retry a request that can never succeed), so the transport gets the wider
@@ -23,12 +24,14 @@ enum GRPCListener {
         address: ListenAddress,
         maxRequestBytes: Int,
         tls: ServerTLS? = nil,
+        connections: ConnectionLimits = .default,
         bound: BoundAddress
     ) async throws {
         let socketAddress: GRPCNIOTransportCore.SocketAddress =
             address.host.contains(":")
             ? .ipv6(host: address.host, port: address.port)
             : .ipv4(host: address.host == "localhost" ? "127.0.0.1" : address.host, port: address.port)
+        let count = ConnectionCount()
         let transport = HTTP2ServerTransport.Posix(
             address: socketAddress,
             transportSecurity: tls?.grpcTransportSecurity ?? .plaintext,
@@ -37,9 +40,19 @@ enum GRPCListener {
                 // The Collector's exporters compress by default. The transport's own decompressor never runs: each
                 // stream inflates its messages first (see GRPCMessageInflationHandler for why).
                 config.compression.enabledAlgorithms = [.gzip, .deflate]
+                // Slow and idle clients, and too many of them (ConnectionLimits).
+                config.connection.maxIdleTime = connections.idleTimeout
+                config.http2.maxConcurrentStreams = connections.maxConcurrentStreams
+                config.channelDebuggingCallbacks.onAcceptTCPConnection = { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let connectionGuard = GRPCConnectionGuard(limits: connections, count: count)
+                        try channel.pipeline.syncOperations.addHandler(connectionGuard, position: .first)
+                    }
+                }
                 config.channelDebuggingCallbacks.onAcceptHTTP2Stream = { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(GRPCMessageInflationHandler(limit: maxRequestBytes), position: .first)
+                        try channel.pipeline.syncOperations.addHandler(GRPCStreamDeadline(timeout: connections.bodyTimeout), position: .first)
                     }
                 }
             }
@@ -73,7 +86,10 @@ enum GRPCListener {
 /// A decoded message and the size of its encoding.
 struct Sized<Message: Sendable>: Sendable {
     var message: Message
+    /// The message's size, inflated when it came compressed.
     var byteCount: Int
+    /// The message's size on the wire: its 5-byte gRPC prefix and its bytes as sent (compressed when they were).
+    var wireByteCount: Int
 }
 
 /// Decodes protobuf and keeps the message size, for the memory limiter: a message over `maxBytes` is
@@ -92,11 +108,20 @@ struct SizedProtobufDeserializer<Message: SwiftProtobuf.Message & Sendable>: Mes
 
     func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws -> Sized<Message> {
         if let refusal = serializedMessageBytes.withUnsafeBytes({ GRPCInboundRefusal(decoding: $0) }) { throw refusal.rpcError }
+        if let inflated = serializedMessageBytes.withUnsafeBytes({ GRPCInflatedMessage(decoding: $0) }) {
+            var sized = try deserialize(inflated.message)
+            sized.wireByteCount = 5 + inflated.compressedLength
+            return sized
+        }
         guard serializedMessageBytes.count <= maxBytes else {
             throw RPCError(Refusal.tooLarge("\(specName) of \(serializedMessageBytes.count) bytes", limit: maxBytes))
         }
         do {
-            return Sized(message: try inner.deserialize(serializedMessageBytes), byteCount: serializedMessageBytes.count)
+            return Sized(
+                message: try inner.deserialize(serializedMessageBytes),
+                byteCount: serializedMessageBytes.count,
+                wireByteCount: 5 + serializedMessageBytes.count
+            )
         } catch let error as RPCError {
             let cause = error.cause.map { "\($0)" } ?? error.message
             throw RPCError(Refusal(.invalidArgument, "message is not a valid protobuf \(specName): \(cause)"))

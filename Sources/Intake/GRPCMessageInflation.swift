@@ -165,7 +165,10 @@ package struct GRPCMessageInflation {
             let compressed = pending.readSlice(length: messageLength)!
             do {
                 let inflated = try BodyDecompression.inflate(compressed, format: format, what: "\(format.name) message", limit: limit)
-                Self.frame(inflated, into: &output)
+                // Marked with its compressed size, which the intake counts as the message's bytes on the wire.
+                var marked = GRPCInflatedMessage.header(compressedLength: messageLength)
+                marked.writeImmutableBuffer(inflated)
+                Self.frame(marked, into: &output)
             } catch {
                 let kind: GRPCInboundRefusal.Kind
                 switch error {
@@ -243,5 +246,38 @@ struct GRPCInboundRefusal: Equatable {
         case .undecompressable: RPCError(code: .internalError, message: message)
         case .tooLarge: RPCError(Refusal(.tooLarge, message))
         }
+    }
+}
+
+/// A request message that ``GRPCMessageInflation`` inflated, passed to the receiver's deserializer marked with its
+/// compressed length, so that the intake counts the bytes that came over the wire
+/// (``IntakeCounts/wireBytesAccepted``), not the inflated ones.
+///
+/// The mark is a token drawn at random once per process (a different one from ``GRPCInboundRefusal``'s, so that no
+/// sender can forge it) and the compressed length as a 32-bit big-endian integer, ahead of the inflated bytes.
+struct GRPCInflatedMessage {
+    /// The message's compressed length on the wire, without its 5-byte prefix.
+    var compressedLength: Int
+    /// The inflated message.
+    var message: [UInt8]
+
+    private static let token: [UInt8] = {
+        var generator = SystemRandomNumberGenerator()
+        return [0] + (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    }()
+
+    /// The mark that goes ahead of an inflated message of `compressedLength` bytes on the wire.
+    static func header(compressedLength: Int) -> ByteBuffer {
+        var buffer = ByteBuffer(bytes: token)
+        buffer.writeInteger(UInt32(truncatingIfNeeded: compressedLength))
+        return buffer
+    }
+
+    /// The marked message `bytes` hold, or `nil` for an unmarked (uncompressed) one.
+    init?(decoding bytes: UnsafeRawBufferPointer) {
+        let headerLength = Self.token.count + 4
+        guard bytes.count >= headerLength, bytes.first == 0, bytes.starts(with: Self.token) else { return nil }
+        compressedLength = bytes[Self.token.count..<headerLength].reduce(0) { $0 << 8 | Int($1) }
+        message = Array(bytes[headerLength...])
     }
 }

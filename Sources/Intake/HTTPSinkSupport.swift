@@ -15,32 +15,47 @@ package enum HTTPSink {
     ///     connection only.
     ///   - token: a bearer token every request must carry, answered 401 with `WWW-Authenticate: Bearer` when it
     ///     does not; `nil`: none. The receivers check theirs in their ``Admission`` instead, to count the refusal.
+    ///   - connections: the connection limit and the idle, header and body timeouts (see ``HTTPConnectionGuard``).
     package static func serve<Responder: HTTPResponder>(
         _ responder: Responder,
         address: ListenAddress,
         tls: ServerTLS? = nil,
         token: BearerToken? = nil,
+        connections: ConnectionLimits = .default,
         bound: BoundAddress,
         logger: Logger
     ) async throws where Responder.Context == BasicRequestContext {
         guard let token else {
-            try await serve(responder, address: address, tls: tls, bound: bound, logger: logger)
+            try await serve(responder, address: address, tls: tls, connections: connections, bound: bound, logger: logger)
             return
         }
-        try await serve(BearerTokenResponder(inner: responder, token: token), address: address, tls: tls, bound: bound, logger: logger)
+        try await serve(
+            BearerTokenResponder(inner: responder, token: token),
+            address: address,
+            tls: tls,
+            connections: connections,
+            bound: bound,
+            logger: logger
+        )
     }
 
     private static func serve<Responder: HTTPResponder>(
         _ responder: Responder,
         address: ListenAddress,
         tls: ServerTLS?,
+        connections: ConnectionLimits,
         bound: BoundAddress,
         logger: Logger
     ) async throws where Responder.Context == BasicRequestContext {
         let host = address.host
         let server: HTTPServerBuilder
+        let count = ConnectionCount()
+        let http1 = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [HTTPConnectionGuardInstaller(limits: connections, count: count)],
+            idleTimeout: .nanoseconds(connections.idleTimeout.timeAmountNanoseconds)
+        )
         do {
-            server = try tls.map { try .tls(.http1(), tlsConfiguration: $0.configuration) } ?? .http1()
+            server = try tls.map { try .tls(.http1(configuration: http1), tlsConfiguration: $0.configuration) } ?? .http1(configuration: http1)
         } catch {
             bound.resolve(.failure(error))
             throw error
@@ -68,6 +83,12 @@ package enum HTTPSink {
     /// - Throws: a ``Refusal`` naming what is wrong with the body (too large, corrupt, an unsupported encoding);
     ///   other errors are the connection's.
     package static func readBody(_ request: Request, limit: Int, allowCompression: Bool = true) async throws -> ByteBuffer {
+        try await readWireBody(request, limit: limit, allowCompression: allowCompression).body
+    }
+
+    /// ``readBody(_:limit:allowCompression:)``, also giving the body's size as it came over the wire (before
+    /// inflating), which the intake counts as ``IntakeCounts/wireBytesAccepted``.
+    package static func readWireBody(_ request: Request, limit: Int, allowCompression: Bool = true) async throws -> (body: ByteBuffer, wireBytes: Int) {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
             throw Refusal.tooLarge("request body of \(length) bytes", limit: limit)
         }
@@ -77,14 +98,14 @@ package enum HTTPSink {
         } catch is NIOTooManyBytesError {
             throw Refusal.tooLarge("request body", limit: limit)
         }
-        guard allowCompression else { return raw }
+        guard allowCompression else { return (raw, raw.readableBytes) }
         let encoding = (request.headers[.contentEncoding] ?? "identity").lowercased().trimmingSpaces
         switch encoding {
         case "identity", "":
-            return raw
+            return (raw, raw.readableBytes)
         case "gzip", "x-gzip", "deflate":
             do {
-                return try BodyDecompression.inflate(raw, encoding: encoding, limit: limit)
+                return (try BodyDecompression.inflate(raw, encoding: encoding, limit: limit), raw.readableBytes)
             } catch {
                 switch error {
                 case .tooLarge(let message): throw Refusal(.tooLarge, message)

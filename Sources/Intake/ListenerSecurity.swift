@@ -15,10 +15,14 @@ package struct ListenerSecurity: Sendable {
     package var tls: ServerTLS?
     /// The token every request must carry; `nil`: none asked for.
     package var token: BearerToken?
+    /// How many connections each listener keeps and how long a client may take (`--max-connections`,
+    /// `--idle-timeout`, `--header-timeout`, `--body-timeout`). Default ``ConnectionLimits/default``.
+    package var connections: ConnectionLimits
 
-    package init(tls: ServerTLS? = nil, token: BearerToken? = nil) {
+    package init(tls: ServerTLS? = nil, token: BearerToken? = nil, connections: ConnectionLimits = .default) {
         self.tls = tls
         self.token = token
+        self.connections = connections
     }
 
     /// Plain text, no token: the default, for loopback.

@@ -63,7 +63,7 @@ package indirect enum PromQLExpression: Sendable, Hashable, CustomStringConverti
     package var description: String {
         switch self {
         case .number(let value): PromQLFormat.number(value)
-        case .string(let text): "\"\(text)\""
+        case .string(let text): "\"\(PromQLFormat.escape(text))\""
         case .vectorSelector(let selector): selector.description
         case .matrixSelector(let selector, let range):
             "\(selector.withoutModifiers)[\(PromQLFormat.duration(range))]\(selector.modifierText)"

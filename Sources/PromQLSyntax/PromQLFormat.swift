@@ -69,17 +69,18 @@ package enum PromQLFormat {
         return sumOverflow ? (whole < 0 ? .min : .max) : total
     }
 
-    /// A label value escaped for `"…"`: backslash, double quote and newline.
+    /// A label value or string escaped for `"…"`: backslash, double quote and newline. Scalar by scalar: a backslash
+    /// followed by a combining mark is one `Character` that is not `"\\"`, and would be left unescaped.
     package static func escape(_ value: String) -> String {
-        var out = ""
-        for character in value {
-            switch character {
-            case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            case "\n": out += "\\n"
-            default: out.append(character)
+        var out = String.UnicodeScalarView()
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\\": out.append(contentsOf: "\\\\".unicodeScalars)
+            case "\"": out.append(contentsOf: "\\\"".unicodeScalars)
+            case "\n": out.append(contentsOf: "\\n".unicodeScalars)
+            default: out.append(scalar)
             }
         }
-        return out
+        return String(out)
     }
 }

@@ -32,9 +32,12 @@ package enum HTMLReport {
         }
         body.append("<h2>Client latency by percentile</h2><p class=meta>measured from each request's intended send time</p>")
         body.append(latencyChart(summary.latencyCurves))
+        if let overTime = summary.latencyOverTime { body.append(latencyOverTimeSection(overTime)) }
         body.append("<h2>Requests per second</h2>")
         body.append(timelineChart(summary.timeline))
+        if let dashboards = summary.dashboards { body.append(dashboardsSection(dashboards)) }
         if let processes = summary.processes { body.append(processesSection(processes)) }
+        if let estimate = summary.estimate { body.append(estimateSection(estimate)) }
         body.append(
             "<h2>Series per metric</h2><p class=meta>\(summary.cardinality.total) series in all\(summary.cardinalityLimit.map { " (limit \($0))" } ?? "")</p>"
         )
@@ -74,6 +77,8 @@ package enum HTMLReport {
             tr.bad{background:#fde8e8}tr.ok td:first-child{color:#2a7a2a}tr.bad td:first-child{color:#b00}
             .pass{color:#2a7a2a}.fail{color:#b00}.meta{color:#666;font-size:13px}.ev{font-size:12px;color:#444;max-width:520px}
             pre{background:#f6f6f6;padding:8px;font-size:12px}svg text{font-size:11px;font-family:system-ui,sans-serif}
+            .smallmultiples{display:flex;flex-wrap:wrap;gap:0 16px}.smallmultiples h3{margin:10px 0 0}.smallmultiples .meta{margin:0}
+            .nodata{color:#b00;font-size:13px;background:#fdf3f3;padding:4px 8px}code{font-size:12px}
             </style></head><body>
             \(body.joined(separator: "\n"))
             </body></html>
@@ -85,13 +90,16 @@ package enum HTMLReport {
 
     static func latencyChart(_ curves: [String: [RunSummary.LatencyCurvePoint]]) -> String {
         guard !curves.isEmpty else { return "<p class=meta>no requests</p>" }
+        // Every request is drawn: past the palette, colours repeat dashed, and the chart grows to fit the legend.
+        let names = curves.keys.sorted()
         let width = 900.0
-        let height = 320.0
-        let left = 60.0
-        let right = 200.0
         let top = 10.0
         let bottom = 30.0
-        let names = curves.keys.sorted().prefix(palette.count)
+        let height = max(320.0, top + 14 + Double(names.count) * 16 + bottom)
+        let left = 60.0
+        let right = 200.0
+        func colour(_ index: Int) -> String { palette[index % palette.count] }
+        func dashing(_ index: Int) -> String { (index / palette.count) % 2 == 1 ? " stroke-dasharray=\"6 3\"" : "" }
         let values = names.flatMap { curves[$0]!.map(\.milliseconds) }.filter { $0 > 0 }
         let low = max(0.01, values.min() ?? 0.01)
         let high = max(low * 10, values.max() ?? 1)
@@ -112,14 +120,14 @@ package enum HTMLReport {
         for (index, percentile) in columns.enumerated() {
             svg.append("<text x=\(x(index)) y=\(height - 10) text-anchor=middle>p\(format(percentile))</text>")
         }
-        for (colour, name) in zip(palette, names) {
+        for (index, name) in names.enumerated() {
             let points = curves[name]!.enumerated().map { "\(x($0.offset)),\(y($0.element.milliseconds))" }.joined(separator: " ")
-            svg.append("<polyline fill=none stroke=\"\(colour)\" stroke-width=2 points=\"\(points)\" />")
+            svg.append("<polyline fill=none stroke=\"\(colour(index))\" stroke-width=2\(dashing(index)) points=\"\(points)\" />")
         }
-        for (index, (colour, name)) in zip(palette, names).enumerated() {
+        for (index, name) in names.enumerated() {
             let ly = top + 14 + Double(index) * 16
             svg.append(
-                "<rect x=\(width - right + 12) y=\(ly - 9) width=10 height=10 fill=\"\(colour)\" /><text x=\(width - right + 27) y=\(ly)>\(escape(name))</text>"
+                "<line x1=\(width - right + 8) x2=\(width - right + 24) y1=\(ly - 4) y2=\(ly - 4) stroke=\"\(colour(index))\" stroke-width=3\(dashing(index)) /><text x=\(width - right + 28) y=\(ly)>\(escape(name))</text>"
             )
         }
         svg.append("</svg>")
@@ -150,19 +158,22 @@ package enum HTMLReport {
     }
 
     /// A line chart from 0 to `xMax` and from 0 to `yMax` (values above are drawn at the top), with three
-    /// labelled levels, about ten labelled ticks along x, and a legend naming each line.
+    /// labelled levels, about ten labelled ticks along x, and a legend naming each line (`legendWidth` wide, on
+    /// the right; make `height` at least 30 + 16 per line so that every name shows; `axisWidth` holds the y labels).
     static func lineChart(
         _ lines: [Line],
         xMax: Double,
         yMax: Double,
         xLabel: (Double) -> String,
         yLabel: (Double) -> String,
-        label: String
+        label: String,
+        width: Double = 900,
+        height: Double = 220,
+        legendWidth: Double = 200,
+        axisWidth: Double = 60
     ) -> String {
-        let width = 900.0
-        let height = 220.0
-        let left = 60.0
-        let right = 200.0
+        let left = axisWidth
+        let right = legendWidth
         let top = 10.0
         let bottom = 30.0
         let xSpan = max(xMax, 1e-9)

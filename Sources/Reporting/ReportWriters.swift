@@ -91,6 +91,7 @@ package enum TextReport {
         if let processes = summary.processes {
             lines += processesTable(processes)
         }
+        if let estimate = summary.estimate { lines += estimateTable(estimate) }
         if let shards = summary.shards {
             lines += [
                 "", "## Shards", "", "The merged figures above are these shards' together.", "",

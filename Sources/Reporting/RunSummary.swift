@@ -41,6 +41,12 @@ package struct RunSummary: Codable, Sendable {
     package var shards: [ShardEntry]?
     /// Each process under test's CPU and memory over time, with its ceilings (absent without `services.processes`).
     package var processes: [ProcessEntry]?
+    /// The data-volume estimate from the run's measured rates (absent when the run did not measure them).
+    package var estimate: DataVolumeEstimate?
+    /// Client latency p50, p90 and p99 per second of the run, per request name (``LatencyOverTime``).
+    package var latencyOverTime: LatencyOverTime?
+    /// The scenario's Grafana dashboards evaluated over the run (absent without `report.dashboards`).
+    package var dashboards: [DashboardView]?
 
     package struct LatencyCurvePoint: Codable, Sendable, Hashable {
         package var percentile: Double
@@ -114,6 +120,7 @@ package struct RunSummary: Codable, Sendable {
             }
         }
         timeline = buckets.values.sorted { $0.second < $1.second }
+        latencyOverTime = driver.latencyOverTime.requests.isEmpty ? nil : driver.latencyOverTime
         failingTrace = Self.waterfall(rules: rules, store: store)
     }
 

@@ -14,6 +14,10 @@ package struct Scenario: Sendable {
     package var settle: SettleSection
     /// Prometheus targets scraped during the run (`scrape:`); none by default.
     package var scrape: ScrapeSection = ScrapeSection()
+    /// What the report draws beyond the rules (`report:`): Grafana dashboards; none by default.
+    package var report: ReportSection = ReportSection()
+    /// What the data-volume estimate assumes (`estimate:`); `nil`: ``EstimateSection/default``.
+    package var estimate: EstimateSection? = nil
 }
 
 /// The services under test: the built-in cf_core family and/or external targets.
@@ -166,6 +170,8 @@ package struct TLSFiles: Sendable, Hashable {
 package struct IntakeFault: Sendable, Hashable {
     /// Only requests of this signal (`nil`: all).
     package var signal: Signal?
+    /// Only OTLP requests whose resource's `service.name` is this (`nil`: every sender).
+    package var service: String?
     /// Answer a random fraction of requests with `respond`...
     package var rate: Double?
     package var respond: IntakeFaultResponse?
@@ -326,11 +332,14 @@ package struct RulesSection: Sendable {
     package var semanticConventions: SemanticConventionsRule?
     /// An OpenTelemetry Collector configuration to lint (`collector_config:`), judged as one rule.
     package var collectorConfig: CollectorConfigRule?
+    /// How OTLP exporters retry intake's refusals (`retry:`); nil: no such rule.
+    package var retry: RetryRule?
 
     /// Whether the section asks for no rule at all (a baseline's regressions come from the command line).
     package var isEmpty: Bool {
         slos.isEmpty && alertRules == nil && !propagation && cardinalityLimit == nil && taxonomy == nil && accountingTolerance == nil
             && ceilings.isEmpty && traces.isEmpty && semanticConventions == nil && collectorConfig == nil
+            && retry == nil
     }
 }
 

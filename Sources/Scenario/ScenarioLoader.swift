@@ -42,7 +42,7 @@ struct ScenarioParser {
         guard
             let top = reader.mapping(
                 root,
-                allowed: ["name", "description", "services", "intake", "workload", "rules", "settle", "scrape"],
+                allowed: ["name", "description", "services", "intake", "workload", "rules", "settle", "scrape", "report", "estimate"],
                 required: ["name", "workload"]
             )
         else { return nil }
@@ -67,6 +67,8 @@ struct ScenarioParser {
         }
         let settle = top["settle"].map(settleSection) ?? SettleSection()
         let scrape = top["scrape"].map(scrapeSection) ?? ScrapeSection()
+        let report = top["report"].map(reportSection) ?? ReportSection()
+        let estimate = top["estimate"].flatMap(estimateSection)
         guard let name, let workload, let services else { return nil }
         return Scenario(
             name: name,
@@ -77,7 +79,9 @@ struct ScenarioParser {
             workload: workload,
             rules: rules,
             settle: settle,
-            scrape: scrape
+            scrape: scrape,
+            report: report,
+            estimate: estimate
         )
     }
 
@@ -302,10 +306,11 @@ struct ScenarioParser {
     }
 
     func intakeFault(_ field: Field) -> IntakeFault? {
-        guard let entries = reader.mapping(field, allowed: ["signal", "rate", "respond", "sequence", "retry_after", "latency"]) else { return nil }
+        guard let entries = reader.mapping(field, allowed: ["signal", "service", "rate", "respond", "sequence", "retry_after", "latency"]) else { return nil }
         let responses = IntakeFaultResponse.spellings.map(\.word)
         var fault = IntakeFault(signal: nil, rate: nil, respond: nil, sequence: [], retryAfter: nil, addedLatency: nil)
         fault.signal = entries["signal"].flatMap { reader.choice($0, of: Signal.allCases.map(\.rawValue)) }.flatMap(Signal.init(rawValue:))
+        fault.service = entries["service"].flatMap { reader.string($0, environment: environment) }
         fault.rate = entries["rate"].flatMap { reader.number($0, minimum: 0, maximum: 1) }
         fault.respond = entries["respond"].flatMap { reader.choice($0, of: responses) }.flatMap(IntakeFaultResponse.init(word:))
         fault.sequence =
@@ -445,7 +450,7 @@ struct ScenarioParser {
         var rules = RulesSection()
         let keys = [
             "slos", "alert_rules", "expect_alerts", "silent_alerts", "alert_interval", "propagation", "cardinality", "taxonomy", "accounting", "regression",
-            "ceilings", "traces", "semconv", "collector_config",
+            "ceilings", "traces", "semconv", "collector_config", "retry",
         ]
         guard let entries = reader.mapping(field, allowed: keys) else { return rules }
         rules.collectorConfig = entries["collector_config"].flatMap(collectorConfigRule)
@@ -500,6 +505,7 @@ struct ScenarioParser {
         if let ceilings = entries["ceilings"] { rules.ceilings = ceilingsSection(ceilings, processes: processes) }
         if let traces = entries["traces"] { rules.traces = traceAssertions(traces) }
         if let semconv = entries["semconv"] { rules.semanticConventions = semanticConventionsRule(semconv) }
+        if let retry = entries["retry"] { rules.retry = retryRule(retry) }
         return rules
     }
 

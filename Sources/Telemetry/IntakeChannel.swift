@@ -41,6 +41,9 @@ package struct IntakeCounts: Sendable, Hashable, Codable {
     package var itemsRejected: Int = 0
     /// Bytes of accepted request bodies after decompression.
     package var bytesAccepted: Int = 0
+    /// Bytes of accepted requests as they came over the wire: the body as sent (compressed when it was), and for
+    /// gRPC the length-prefixed message; headers and transport framing are not counted.
+    package var wireBytesAccepted: Int = 0
 
     package init() {}
 }

@@ -27,6 +27,8 @@ package struct IntakeSummary: Codable, Sendable, Hashable {
         package var itemsAccepted: Int
         package var itemsRejected: Int
         package var bytesAccepted: Int
+        /// Bytes of accepted requests on the wire (``IntakeCounts/wireBytesAccepted``); absent in older summaries.
+        package var wireBytesAccepted: Int?
     }
 
     package var schema = "otelbench.intake-summary/v1"
@@ -83,7 +85,8 @@ package struct IntakeSummary: Codable, Sendable, Hashable {
                     requestsRejected: counts.requestsRejected,
                     itemsAccepted: counts.itemsAccepted,
                     itemsRejected: counts.itemsRejected,
-                    bytesAccepted: counts.bytesAccepted
+                    bytesAccepted: counts.bytesAccepted,
+                    wireBytesAccepted: counts.wireBytesAccepted
                 )
             }
         }.sorted { ($0.channel, $0.signal) < ($1.channel, $1.signal) }

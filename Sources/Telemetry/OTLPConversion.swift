@@ -69,7 +69,8 @@ package enum OTLPConversion {
                     let path = "resourceMetrics[\(resourceIndex)].scopeMetrics[\(scopeIndex)].metrics[\(metricIndex)]"
                     let converted = points(of: metric)
                     if metric.name.isEmpty {
-                        result.rejectedItems += converted.points.count
+                        // Every point is rejected, the ones with a problem of their own too (each counted once).
+                        result.rejectedItems += converted.points.count + converted.problems.count
                         result.problems.append("\(path): metric name is empty")
                         continue
                     }

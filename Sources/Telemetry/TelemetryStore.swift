@@ -121,6 +121,10 @@ package final class TelemetryStore: Sendable {
     /// The limits in force.
     package let limits: Limits
     private let state = Mutex(State())
+    /// Every OTLP exporter's requests and intake's answers, once a `retry` rule follows them (``ExportLedger/follow()``).
+    package let exports = ExportLedger()
+    /// The requests the receivers storing here are reading, decoding or admitting now (their shared request limit).
+    package let requestsInFlight = RequestsInFlight()
 
     /// Creates an empty store.
     package init(limits: Limits = .default) { self.limits = limits }
@@ -172,7 +176,8 @@ package final class TelemetryStore: Sendable {
     ///
     /// - Parameters:
     ///   - reservedBytes: what the receiver reserved for this request (0 when it reserved nothing).
-    package func store(_ batch: Batch, channel: IntakeChannel, signal: Signal, rejectedItems: Int, reservedBytes: Int) {
+    ///   - wireBytes: the request's size on the wire (``IntakeCounts/wireBytesAccepted``); `nil`: `reservedBytes`.
+    package func store(_ batch: Batch, channel: IntakeChannel, signal: Signal, rejectedItems: Int, reservedBytes: Int, wireBytes: Int? = nil) {
         let itemCount = batch.itemCount
         let perItem = itemCount == 0 ? 0 : reservedBytes / itemCount
         let observers = state.withLock { state in
@@ -225,6 +230,7 @@ package final class TelemetryStore: Sendable {
             counts.itemsAccepted += itemCount
             counts.itemsRejected += rejectedItems
             counts.bytesAccepted += reservedBytes
+            counts.wireBytesAccepted += wireBytes ?? reservedBytes
             state.counts[ChannelSignal(channel: channel, signal: signal)] = counts
             return batch.spans.isEmpty ? [] : state.observers
         }

@@ -18,6 +18,9 @@ package struct LatencyRecorder: Sendable, Codable {
         _ = histogram.record(UInt64(min(max(micros, 1), 3_600_000_000)))
     }
 
+    /// Forgets every latency, keeping the histogram's storage (to reuse it for the next window).
+    package mutating func reset() { histogram.reset() }
+
     /// Adds another worker's latencies.
     package mutating func merge(_ other: LatencyRecorder) { histogram.add(other.histogram) }
 

@@ -83,6 +83,8 @@ struct Receive: AsyncParsableCommand {
 
     @OptionGroup(title: "TLS and token") var security: ListenerSecurityOptions
 
+    @OptionGroup(title: "Connections") var connections: ConnectionOptions
+
     @Flag(help: "No live progress line.")
     var quiet = false
 
@@ -95,7 +97,8 @@ struct Receive: AsyncParsableCommand {
 
     func run() async throws {
         let logger = log.logger(label: "otelbench")
-        let security = try security.load()
+        var security = try security.load()
+        security.connections = connections.limits
 
         let store = TelemetryStore(limits: .init(maxRetainedBytes: memoryLimit.bytes, maxTraces: maxTraces))
         let recorder: RecordingWriter?

@@ -28,6 +28,7 @@ struct Run: AsyncParsableCommand {
     var baseline: String?
     @Flag(help: "No progress lines.") var quiet = false
     @OptionGroup var recording: RecordOptions
+    @OptionGroup(title: "Connections") var connections: ConnectionOptions
     @Option(help: ArgumentHelp("Seed of the workload's draws: arrivals, request mix, trace ids.", valueName: "n"))
     var seed: UInt64 = WorkloadDriver.defaultSeed
     @Option(
@@ -66,6 +67,7 @@ struct Run: AsyncParsableCommand {
         options.baselinePath = baseline
         options.recordFormat = recording.recordFormat
         options.recordCompression = recording.recordCompression
+        options.connections = connections.limits
         options.targetOverrides = parsedTargets
         options.targetTrust = try loadTargetTrust()
         options.insecure = insecure

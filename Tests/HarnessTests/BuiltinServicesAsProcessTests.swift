@@ -43,6 +43,9 @@ import Testing
             let relative = String(text[line.upperBound..<lineEnd])
             text.replaceSubrange(line.upperBound..<lineEnd, with: source.deletingLastPathComponent().appendingPathComponent(relative).standardizedFileURL.path)
         }
+        // So do the dashboards the report draws (`report: {dashboards: [dashboards/...]}`).
+        let dashboards = source.deletingLastPathComponent().appendingPathComponent("dashboards").standardizedFileURL.path
+        for prefix in ["[", " "] { text = text.replacingOccurrences(of: "\(prefix)dashboards/", with: "\(prefix)\(dashboards)/") }
         let path = folder.appendingPathComponent(source.lastPathComponent).path
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path

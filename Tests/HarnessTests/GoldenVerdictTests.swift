@@ -23,7 +23,12 @@ import Testing
     /// Single rules whose verdict follows the machine's load: the liveness scenario sends 300 requests/s, and a
     /// rollback's recorded duration includes its wall-clock time, which a busy machine stretches past the alert's
     /// threshold. Their names and kinds are still compared.
-    static let loadSensitive: Set<String> = ["faults/slow_liveness.yaml alert: RollbackTooSlow"]
+    /// swift-otel's gRPC exporter waits a random time before a retry (grpc-swift's full jitter), so whether its
+    /// second wait is longer than its first is chance (about three runs in four).
+    static let loadSensitive: Set<String> = [
+        "faults/slow_liveness.yaml alert: RollbackTooSlow",
+        "exporter-retry-grpc.yaml retry: exporter retry: cf_core.services.tasks otlp-grpc traces: backoff",
+    ]
 
     /// Shortened as when the table was taken; every other scenario runs full length.
     static let durationScale: [String: Double] = ["cf-core-load.yaml": 0.05, "cf-core-staging.yaml": 0.05]
@@ -56,7 +61,7 @@ import Testing
 
     @Test func theTableCoversEveryShippedScenario() {
         #expect(Set(Self.table.keys) == Set(Self.shippedScenarios))
-        #expect(Self.table.count == 16)
+        #expect(Self.table.count == 18)
     }
 
     @Test(arguments: shippedScenarios)

@@ -157,15 +157,24 @@ import Workload
     }
 
     /// Valid compressed messages still inflate, split across frames however the sender likes (a large message
-    /// spans many HTTP/2 DATA frames), and several in a row.
+    /// spans many HTTP/2 DATA frames), and several in a row; each inflated one is marked with its compressed length
+    /// (the intake's wire bytes), an uncompressed one passes as it came.
     @Test func validCompressedMessagesInflate() throws {
         var factory = OTLPPayloadFactory(seed: 32)
         let messages = try (0..<3).map { _ in try factory.traces(spanCount: 200, attributesPerSpan: 8).serializedBytes() as [UInt8] }
         var stream: [UInt8] = []
+        var expected: [UInt8] = []
         for message in messages {
             let compressed = try gzip(message)
             stream += [1] + bigEndian(UInt32(compressed.count)) + compressed
+            let marked = Array(buffer: GRPCInflatedMessage.header(compressedLength: compressed.count)) + message
+            expected += [0] + bigEndian(UInt32(marked.count)) + marked
+            let decoded = try #require(marked.withUnsafeBytes { GRPCInflatedMessage(decoding: $0) })
+            #expect(decoded.compressedLength == compressed.count)
+            #expect(decoded.message == message)
         }
+        expected += [0] + bigEndian(UInt32(messages[0].count)) + messages[0]
+        #expect(messages[0].withUnsafeBytes { GRPCInflatedMessage(decoding: $0) } == nil)
         stream += [0] + bigEndian(UInt32(messages[0].count)) + messages[0]
         for chunkSize in [1, 7, 4096, stream.count] {
             var inflation = GRPCMessageInflation(format: .gzip, limit: 1 << 20)
@@ -178,8 +187,6 @@ import Workload
                 offset = end
             }
             #expect(inflation.finish().readableBytes == 0)
-            var expected: [UInt8] = []
-            for message in messages + [messages[0]] { expected += [0] + bigEndian(UInt32(message.count)) + message }
             #expect(Array(buffer: output) == expected, "chunks of \(chunkSize)")
         }
     }

@@ -28,8 +28,10 @@ import Testing
 
     /// The W3C scenario tests propagation alone; every other shipped scenario is cf_core's.
     static let w3cScenario = "w3c-trace-context.yaml"
+    /// The exporter retry scenarios judge the built-in services' OTLP exporters alone (`rules.retry`).
+    static let exporterScenarios: Set<String> = ["exporter-retry.yaml", "exporter-retry-grpc.yaml"]
 
-    @Test(arguments: scenarioFiles.filter { $0 != w3cScenario })
+    @Test(arguments: scenarioFiles.filter { $0 != w3cScenario && !exporterScenarios.contains($0) })
     func loads(_ file: String) throws {
         let scenario = try ScenarioLoader.load(path: repositoryRoot.appendingPathComponent("Scenarios/\(file)").path, environment: Self.staging)
         // The seed's two SLOs are in every cf_core scenario.

@@ -25,6 +25,9 @@ package struct Admission: Sendable {
     package let faults: FaultInjector?
     /// The bearer token every request must carry (the receiver's ``ListenerSecurity/token``); `nil`: none.
     package var token: BearerToken?
+    /// Requests in flight across the intake beyond which a new one is refused before its body is read (the
+    /// receiver's ``ConnectionLimits/maxRequestsInFlight``; see ``enterInFlight()``).
+    package var maxRequestsInFlight = ConnectionLimits.default.maxRequestsInFlight
     let logger: Logger
 
     /// Creates the pipeline writing into `store` and, if given, `recorder`.
@@ -49,17 +52,40 @@ package struct Admission: Sendable {
     /// settles the ticket: ``Ticket/accept(_:rejectedItems:recording:)`` or ``Ticket/refuseItems(_:)``; if it throws
     /// (or returns without settling), the reservation is released.
     ///
-    /// - Parameter partialSuccess: whether the protocol can answer a partial success; when it cannot, a scripted
-    ///   partial success is refused whole (``Refusal/scripted(_:retryAfterSeconds:)``).
+    /// - Parameters:
+    ///   - partialSuccess: whether the protocol can answer a partial success; when it cannot, a scripted
+    ///     partial success is refused whole (``Refusal/scripted(_:retryAfterSeconds:)``).
+    ///   - wireBytes: the request's size as it came over the wire (``IntakeCounts/wireBytesAccepted``); `nil`:
+    ///     `bytes` (it was not compressed).
+    ///   - export: the OTLP exporter and batch the request carries (``wantsExportIdentity``): only the faults scripted
+    ///     for its service apply, and the answer goes to the store's ``ExportLedger`` while a `retry` rule follows it.
     package func admit<Result>(
         _ signal: Signal,
         on channel: IntakeChannel,
         bytes: Int,
+        wireBytes: Int? = nil,
         partialSuccess: Bool = false,
+        export: ExportIdentity? = nil,
+        _ body: (Ticket) async throws(Refusal) -> Result
+    ) async throws(Refusal) -> Result {
+        guard let export, store.exports.isFollowing else {
+            return try await admitOnce(signal, on: channel, bytes: bytes, wireBytes: wireBytes, partialSuccess: partialSuccess, service: export?.service, body)
+        }
+        return try await admitRecording(export, signal, on: channel, bytes: bytes, wireBytes: wireBytes, partialSuccess: partialSuccess, body)
+    }
+
+    /// ``admit(_:on:bytes:wireBytes:partialSuccess:export:_:)`` for a request of `service` (`nil`: unknown), unrecorded.
+    func admitOnce<Result>(
+        _ signal: Signal,
+        on channel: IntakeChannel,
+        bytes: Int,
+        wireBytes: Int?,
+        partialSuccess: Bool,
+        service: String?,
         _ body: (Ticket) async throws(Refusal) -> Result
     ) async throws(Refusal) -> Result {
         var scriptedPartialSuccess = false
-        if let decision = faults?.decide(signal) {
+        if let decision = faults?.decide(signal, service: service) {
             if let latency = decision.addedLatency { try? await Task.sleep(for: latency) }
             switch decision.response {
             case .ok: break
@@ -69,7 +95,14 @@ package struct Admission: Sendable {
         }
         if let limit = store.limits.maxRetainedBytes, bytes > limit { throw Refusal.largerThanTheStore(bytes: bytes, limit: limit) }
         guard store.reserve(bytes: bytes) else { throw Refusal.overloaded(limit: store.limits.maxRetainedBytes) }
-        let ticket = Ticket(admission: self, channel: channel, signal: signal, bytes: bytes, partialSuccess: scriptedPartialSuccess)
+        let ticket = Ticket(
+            admission: self,
+            channel: channel,
+            signal: signal,
+            bytes: bytes,
+            wireBytes: wireBytes ?? bytes,
+            partialSuccess: scriptedPartialSuccess
+        )
         defer { ticket.releaseIfUnsettled() }
         return try await body(ticket)
     }
@@ -99,15 +132,18 @@ package struct Admission: Sendable {
         package let signal: Signal
         /// The bytes reserved under the memory limit.
         package let bytes: Int
+        /// The request's size on the wire, counted when it is accepted.
+        package let wireBytes: Int
         /// A scripted partial success: answer with every item refused (``refuseItems(_:)``) instead of storing.
         package let partialSuccess: Bool
         private var settled = false
 
-        init(admission: Admission, channel: IntakeChannel, signal: Signal, bytes: Int, partialSuccess: Bool) {
+        init(admission: Admission, channel: IntakeChannel, signal: Signal, bytes: Int, wireBytes: Int, partialSuccess: Bool) {
             self.admission = admission
             self.channel = channel
             self.signal = signal
             self.bytes = bytes
+            self.wireBytes = wireBytes
             self.partialSuccess = partialSuccess
         }
 
@@ -128,7 +164,7 @@ package struct Admission: Sendable {
             precondition(!settled, "a ticket is settled once")
             settled = true
             let store = admission.store
-            store.store(batch, channel: channel, signal: signal, rejectedItems: rejectedItems, reservedBytes: bytes)
+            store.store(batch, channel: channel, signal: signal, rejectedItems: rejectedItems, reservedBytes: bytes, wireBytes: wireBytes)
             if rejectedItems > 0 { admission.logger.debug("\(channel) \(signal): rejected \(rejectedItems) \(signal.itemName)") }
             guard let recorder = admission.recorder else { return }
             switch recording {

@@ -36,11 +36,13 @@ package struct GRPCReceiver<Endpoint: GRPCEndpoint>: Service {
     package func run() async throws {
         var admission = admission
         admission.token = configuration.security.token
+        admission.maxRequestsInFlight = configuration.security.connections.maxRequestsInFlight
         try await GRPCListener.serve(
             [Registration(endpoint: endpoint, admission: admission, maxRequestBytes: configuration.maxRequestBytes)],
             address: configuration.address,
             maxRequestBytes: configuration.maxRequestBytes,
             tls: configuration.security.tls,
+            connections: configuration.security.connections,
             bound: boundAddress
         )
     }
@@ -76,10 +78,18 @@ extension RPCRouter {
             deserializer: SizedProtobufDeserializer<Input>(specName: specName, maxBytes: maxRequestBytes),
             serializer: ProtobufSerializer<Output>()
         ) { streamingRequest, _ in
+            do {
+                // The token and the intake's requests in flight are checked before the message is read: a refused
+                // request stores nothing, and an overloaded intake refuses instead of queueing.
+                try admission.authenticate(authorization: streamingRequest.metadata[stringValues: "authorization"].first(where: { _ in true }))
+                try admission.enterInFlight()
+            } catch {
+                admission.countRefusal(error, channel: channel, signal: signal)
+                throw error
+            }
+            defer { admission.leaveInFlight() }
             let message: Sized<Input>
             do {
-                // The token is checked before the message is read: a refused request stores nothing.
-                try admission.authenticate(authorization: streamingRequest.metadata[stringValues: "authorization"].first(where: { _ in true }))
                 message = try await ServerRequest(stream: streamingRequest).message
             } catch {
                 admission.countRefusal(error, channel: channel, signal: signal)

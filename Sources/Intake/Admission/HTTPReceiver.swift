@@ -50,10 +50,12 @@ package struct HTTPReceiver<Endpoint: HTTPEndpoint>: Service {
     package func run() async throws {
         var admission = admission
         admission.token = configuration.security.token
+        admission.maxRequestsInFlight = configuration.security.connections.maxRequestsInFlight
         try await HTTPSink.serve(
             Responder(endpoint: endpoint, admission: admission, maxRequestBytes: configuration.maxRequestBytes),
             address: configuration.address,
             tls: configuration.security.tls,
+            connections: configuration.security.connections,
             bound: boundAddress,
             logger: logger
         )
@@ -69,6 +71,11 @@ package struct HTTPReceiver<Endpoint: HTTPEndpoint>: Service {
         func respond(to request: Request, context: Context) async throws -> Response {
             do {
                 try admission.authenticate(authorization: request.headers[.authorization])
+                // Only telemetry counts against the intake's requests in flight (not a read API on the same port);
+                // the check comes before the body is read, so an overloaded intake refuses instead of queueing.
+                let isIntake = endpoint.accounting(of: request) != nil
+                if isIntake { try admission.enterInFlight() }
+                defer { if isIntake { admission.leaveInFlight() } }
                 return try await endpoint.respond(to: request, admission: admission, maxRequestBytes: maxRequestBytes)
             } catch let refusal as Refusal {
                 if let (channel, signal) = endpoint.accounting(of: request) {

@@ -134,7 +134,7 @@ extension Refusal {
     package static func scripted(_ response: IntakeFaultResponse, retryAfterSeconds: Int?) -> Refusal {
         switch response {
         case .tooManyRequests: Refusal(.tooManyRequests, FaultInjector.message, retryAfterSeconds: retryAfterSeconds)
-        case .partialSuccess: Refusal(.invalidArgument, FaultInjector.message)
+        case .partialSuccess, .badRequest: Refusal(.invalidArgument, FaultInjector.message)
         case .serviceUnavailable, .ok: Refusal(.unavailable, FaultInjector.message, retryAfterSeconds: retryAfterSeconds)
         }
     }

@@ -113,98 +113,21 @@ package struct ElasticsearchEndpoint: HTTPEndpoint {
 
     private func bulk(_ request: Request, defaultIndex: String?, admission: Admission, limit: Int) async throws -> Response {
         try Self.checkContentType(request, ndjson: true)
-        let body = Array(buffer: try await HTTPSink.readBody(request, limit: limit))
+        let (buffer, wireBytes) = try await HTTPSink.readWireBody(request, limit: limit)
+        let body = Array(buffer: buffer)
         let started = ContinuousClock.now
-        let lines = body.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true)
-            .filter { !$0.allSatisfy { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\r") } }
-        let observed = UInt64(Date().timeIntervalSince1970 * 1e9)
-        var items: [JSONValue] = []
-        var records: [LogRecord] = []
-        var failed = 0
-        var position = 0
-        while position < lines.count {
-            let lineNumber = position + 1
-            guard case .object(let actionObject)? = try? DocumentValue.parse(lines[position]), actionObject.count == 1,
-                let (action, metadataValue) = actionObject.first, case .object(let metadata) = metadataValue
-            else {
-                throw Refusal(
-                    .invalidArgument,
-                    "Malformed action/metadata line [\(lineNumber)], expected an object with one action such as {\"index\":{}}",
-                    errorType: "illegal_argument_exception"
-                )
-            }
-            position += 1
-            let index = metadata["_index"]?.text ?? defaultIndex
-            let id = metadata["_id"]?.text ?? generatedID()
-            switch action {
-            case "index", "create":
-                guard position < lines.count else {
-                    throw Refusal(
-                        .invalidArgument,
-                        "The bulk request must be terminated by a newline [\\n]: action line [\(lineNumber)] has no document",
-                        errorType: "illegal_argument_exception"
-                    )
-                }
-                let source = lines[position]
-                position += 1
-                guard let index else {
-                    failed += 1
-                    items.append(
-                        item(
-                            action,
-                            index: "",
-                            id: id,
-                            failure: DocumentProblem(type: "action_request_validation_exception", reason: "Validation Failed: 1: index is missing;")
-                        )
-                    )
-                    continue
-                }
-                do {
-                    let document = try DocumentValue.parse(source)
-                    records.append(try ElasticsearchDocument.logRecord(document, index: index, observedAt: observed))
-                    items.append(item(action, index: index, id: id, failure: nil))
-                } catch let problem as DocumentProblem {
-                    failed += 1
-                    items.append(item(action, index: index, id: id, failure: problem))
-                } catch {
-                    failed += 1
-                    items.append(
-                        item(
-                            action,
-                            index: index,
-                            id: id,
-                            failure: DocumentProblem(
-                                type: "document_parsing_exception",
-                                reason: "[\(lineNumber + 1):1] failed to parse: the document is not valid JSON"
-                            )
-                        )
-                    )
-                }
-            case "update":
-                position += 1  // its body line
-                failed += 1
-                items.append(item(action, index: index ?? "", id: id, failure: Self.unsupportedAction(action)))
-            case "delete":
-                failed += 1
-                items.append(item(action, index: index ?? "", id: id, failure: Self.unsupportedAction(action)))
-            default:
-                throw Refusal(
-                    .invalidArgument,
-                    "Malformed action/metadata line [\(lineNumber)], expected one of [create, delete, index, update] but found [\(action)]",
-                    errorType: "illegal_argument_exception"
-                )
-            }
-        }
-        try await admission.admit(.logs, on: .elasticsearch, bytes: body.count) { ticket in
-            ticket.accept(Batch(logs: records), rejectedItems: failed, recording: .converted)
+        let bulk = try parsedBulk(body, defaultIndex: defaultIndex, observedAt: UInt64(Date().timeIntervalSince1970 * 1e9))
+        try await admission.admit(.logs, on: .elasticsearch, bytes: body.count, wireBytes: wireBytes) { ticket in
+            ticket.accept(Batch(logs: bulk.records), rejectedItems: bulk.failed, recording: .converted)
         }
         let took = Int64(started.duration(to: .now).components.seconds * 1000)
-        return answer(.ok, .object([("errors", .bool(failed > 0)), ("took", .int(took)), ("items", .array(items))]))
+        return answer(.ok, .object([("errors", .bool(bulk.failed > 0)), ("took", .int(took)), ("items", .array(bulk.items))]))
     }
 
     private func single(_ request: Request, index: String, id: String?, admission: Admission, limit: Int) async throws -> Response {
         try Self.checkContentType(request, ndjson: false)
-        let body = Array(buffer: try await HTTPSink.readBody(request, limit: limit))
+        let (buffer, wireBytes) = try await HTTPSink.readWireBody(request, limit: limit)
+        let body = Array(buffer: buffer)
         let record: LogRecord
         do {
             record = try ElasticsearchDocument.logRecord(DocumentValue.parse(body), index: index, observedAt: UInt64(Date().timeIntervalSince1970 * 1e9))
@@ -213,7 +136,7 @@ package struct ElasticsearchEndpoint: HTTPEndpoint {
         } catch {
             throw Refusal(.invalidArgument, "[1:1] failed to parse: the document is not valid JSON", errorType: "document_parsing_exception")
         }
-        try await admission.admit(.logs, on: .elasticsearch, bytes: body.count) { ticket in
+        try await admission.admit(.logs, on: .elasticsearch, bytes: body.count, wireBytes: wireBytes) { ticket in
             ticket.accept(Batch(logs: [record]), recording: .converted)
         }
         return answer(.created, result(index: index, id: id ?? generatedID()))
@@ -221,7 +144,7 @@ package struct ElasticsearchEndpoint: HTTPEndpoint {
 
     // MARK: Helpers
 
-    private func item(_ action: String, index: String, id: String, failure: DocumentProblem?) -> JSONValue {
+    func item(_ action: String, index: String, id: String, failure: DocumentProblem?) -> JSONValue {
         guard let failure else {
             var members: [(String, JSONValue)] = []
             if case .object(let fields) = result(index: index, id: id) { members = fields }
@@ -247,7 +170,7 @@ package struct ElasticsearchEndpoint: HTTPEndpoint {
         ])
     }
 
-    private func generatedID() -> String { "otelbench-\(sequence.next())" }
+    func generatedID() -> String { "otelbench-\(sequence.next())" }
 
     private func answer(_ status: HTTPResponse.Status, _ json: JSONValue) -> Response {
         Response(
@@ -257,7 +180,7 @@ package struct ElasticsearchEndpoint: HTTPEndpoint {
         )
     }
 
-    private static func unsupportedAction(_ action: String) -> DocumentProblem {
+    static func unsupportedAction(_ action: String) -> DocumentProblem {
         DocumentProblem(
             type: "illegal_argument_exception",
             reason: "otelbench's Elasticsearch sink keeps what it receives: [\(action)] is not supported, send index or create"

@@ -44,7 +44,13 @@ package struct JaegerGRPCEndpoint: GRPCEndpoint {
             channel: .jaegerGRPC,
             signal: .traces
         ) { (request: Sized<Jaeger_ApiV2_PostSpansRequest>) async throws(Refusal) -> Jaeger_ApiV2_PostSpansResponse in
-            try await JaegerIngest.admit(request.message.batch, bytes: request.byteCount, channel: .jaegerGRPC, through: admission)
+            try await JaegerIngest.admit(
+                request.message.batch,
+                bytes: request.byteCount,
+                wireBytes: request.wireByteCount,
+                channel: .jaegerGRPC,
+                through: admission
+            )
             return Jaeger_ApiV2_PostSpansResponse()
         }
     }
@@ -54,8 +60,10 @@ package struct JaegerGRPCEndpoint: GRPCEndpoint {
 enum JaegerIngest {
     /// Admits a batch and stores it whole, or refuses it whole: an invalid span refuses the batch
     /// (``Refusal/Code/invalidArgument``, naming up to five spans).
-    static func admit(_ batch: Jaeger_ApiV2_Batch, bytes: Int, channel: IntakeChannel, through admission: Admission) async throws(Refusal) {
-        try await admission.admit(.traces, on: channel, bytes: bytes) { ticket throws(Refusal) in
+    ///
+    /// - Parameter wireBytes: the batch's size on the wire (``IntakeCounts/wireBytesAccepted``).
+    static func admit(_ batch: Jaeger_ApiV2_Batch, bytes: Int, wireBytes: Int, channel: IntakeChannel, through admission: Admission) async throws(Refusal) {
+        try await admission.admit(.traces, on: channel, bytes: bytes, wireBytes: wireBytes) { ticket throws(Refusal) in
             let converted = JaegerConversion.spans(batch, channel: channel)
             guard converted.problems.isEmpty else {
                 let shown = converted.problems.prefix(5).joined(separator: "; ")

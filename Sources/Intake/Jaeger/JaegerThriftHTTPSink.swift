@@ -54,14 +54,14 @@ package struct JaegerThriftEndpoint: HTTPEndpoint {
                     + "or application/vnd.apache.thrift.binary (Thrift binary protocol)"
             )
         }
-        let body = try await HTTPSink.readBody(request, limit: maxRequestBytes)
+        let (body, wireBytes) = try await HTTPSink.readWireBody(request, limit: maxRequestBytes)
         let batch: Jaeger_ApiV2_Batch
         do throws(ThriftDecodingError) {
             batch = try JaegerThriftBatch.decode(Array(buffer: body))
         } catch {
             throw Refusal(.invalidArgument, "body is not a valid jaeger.thrift Batch in Thrift binary protocol: \(error.message)")
         }
-        try await JaegerIngest.admit(batch, bytes: body.readableBytes, channel: .jaegerThrift, through: admission)
+        try await JaegerIngest.admit(batch, bytes: body.readableBytes, wireBytes: wireBytes, channel: .jaegerThrift, through: admission)
         return Response(status: .accepted)
     }
 

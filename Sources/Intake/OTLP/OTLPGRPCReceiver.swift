@@ -60,7 +60,18 @@ package struct OTLPGRPCEndpoint: GRPCEndpoint {
             channel: .otlpGRPC,
             signal: Export.signal
         ) { (request: Sized<Export>) async throws(Refusal) -> Export.Response in
-            try await admission.admit(Export.signal, on: .otlpGRPC, bytes: request.byteCount, partialSuccess: true) { ticket in
+            // Serialized again only while it is wanted: swift-protobuf writes the same message as the same bytes.
+            let export =
+                admission.wantsExportIdentity
+                ? (try? request.message.serializedBytes() as [UInt8]).map { $0.withUnsafeBytes(ExportIdentity.init(protobuf:)) } : nil
+            return try await admission.admit(
+                Export.signal,
+                on: .otlpGRPC,
+                bytes: request.byteCount,
+                wireBytes: request.wireByteCount,
+                partialSuccess: true,
+                export: export
+            ) { ticket in
                 ticket.answer(request.message)
             }
         }
@@ -73,13 +84,21 @@ package struct OTLPGRPCEndpoint: GRPCEndpoint {
         typealias Request = Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest
         router.registerHandler(
             forMethod: Opentelemetry_Proto_Collector_Trace_V1_TraceService.Method.Export.descriptor,
-            deserializer: TraceWireDeserializer(maxBytes: maxRequestBytes, keepsBytes: admission.recorder != nil),
+            deserializer: TraceWireDeserializer(maxBytes: maxRequestBytes, keepsBytes: admission.recorder != nil, admission: admission),
             serializer: ProtobufSerializer<Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceResponse>()
         ) { streamingRequest, _ in
+            do {
+                // The token and the intake's requests in flight are checked before the message is read: a refused
+                // request stores nothing, and an overloaded intake refuses instead of queueing.
+                try admission.authenticate(authorization: streamingRequest.metadata[stringValues: "authorization"].first(where: { _ in true }))
+                try admission.enterInFlight()
+            } catch {
+                admission.countRefusal(error, channel: .otlpGRPC, signal: .traces)
+                throw error
+            }
+            defer { admission.leaveInFlight() }
             let message: Sized<TraceWireDeserializer.Decoded>
             do {
-                // The token is checked before the message is read: a refused request stores nothing.
-                try admission.authenticate(authorization: streamingRequest.metadata[stringValues: "authorization"].first(where: { _ in true }))
                 message = try await ServerRequest(stream: streamingRequest).message
             } catch {
                 admission.countRefusal(error, channel: .otlpGRPC, signal: .traces)
@@ -87,7 +106,14 @@ package struct OTLPGRPCEndpoint: GRPCEndpoint {
             }
             do throws(Refusal) {
                 let decoded = message.message
-                let response = try await admission.admit(.traces, on: .otlpGRPC, bytes: message.byteCount, partialSuccess: true) { ticket in
+                let response = try await admission.admit(
+                    .traces,
+                    on: .otlpGRPC,
+                    bytes: message.byteCount,
+                    wireBytes: message.wireByteCount,
+                    partialSuccess: true,
+                    export: decoded.export
+                ) { ticket in
                     ticket.answerTraces(decoded.converted) { try Request(serializedBytes: decoded.bytes ?? []) }
                 }
                 return StreamingServerResponse(single: ServerResponse(message: response))
@@ -107,14 +133,23 @@ struct TraceWireDeserializer: MessageDeserializer {
     struct Decoded: Sendable {
         var converted: ConversionResult
         var bytes: [UInt8]?
+        /// The exporter and batch, when the admission wants them (``Admission/wantsExportIdentity``).
+        var export: ExportIdentity? = nil
     }
 
     let maxBytes: Int
     /// Whether to keep the message's bytes (for the recording).
     let keepsBytes: Bool
+    /// Asked, for each message, whether to read its ``ExportIdentity``; `nil`: never.
+    var admission: Admission? = nil
 
     func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws -> Sized<Decoded> {
         if let refusal = serializedMessageBytes.withUnsafeBytes({ GRPCInboundRefusal(decoding: $0) }) { throw refusal.rpcError }
+        if let inflated = serializedMessageBytes.withUnsafeBytes({ GRPCInflatedMessage(decoding: $0) }) {
+            var sized = try deserialize(inflated.message)
+            sized.wireByteCount = 5 + inflated.compressedLength
+            return sized
+        }
         guard serializedMessageBytes.count <= maxBytes else {
             throw RPCError(Refusal.tooLarge("ExportTraceServiceRequest of \(serializedMessageBytes.count) bytes", limit: maxBytes))
         }
@@ -122,10 +157,11 @@ struct TraceWireDeserializer: MessageDeserializer {
             let decoded = try serializedMessageBytes.withUnsafeBytes { bytes in
                 Decoded(
                     converted: try OTLPTraceWireDecoder.traces(bytes, channel: .otlpGRPC),
-                    bytes: keepsBytes ? Array(bytes) : nil
+                    bytes: keepsBytes ? Array(bytes) : nil,
+                    export: admission?.wantsExportIdentity == true ? ExportIdentity(protobuf: bytes) : nil
                 )
             }
-            return Sized(message: decoded, byteCount: serializedMessageBytes.count)
+            return Sized(message: decoded, byteCount: serializedMessageBytes.count, wireByteCount: 5 + serializedMessageBytes.count)
         } catch {
             throw RPCError(Refusal(.invalidArgument, "message is not a valid protobuf ExportTraceServiceRequest: \(error)"))
         }

@@ -58,12 +58,15 @@ package struct OTLPHTTPEndpoint: HTTPEndpoint {
             let given = request.headers[.contentType] ?? "none"
             throw Refusal(.unsupportedMediaType, "Content-Type \(given) is not supported: send application/x-protobuf or application/json")
         }
-        let body = try await HTTPSink.readBody(request, limit: maxRequestBytes)
+        let (body, wireBytes) = try await HTTPSink.readWireBody(request, limit: maxRequestBytes)
         switch signal {
-        case .traces where encoding == .protobuf: return try await exportTraces(body, admission)
-        case .traces: return try await export(Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest.self, body, encoding, admission)
-        case .metrics: return try await export(Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest.self, body, encoding, admission)
-        case .logs: return try await export(Opentelemetry_Proto_Collector_Logs_V1_ExportLogsServiceRequest.self, body, encoding, admission)
+        case .traces where encoding == .protobuf: return try await exportTraces(body, wireBytes: wireBytes, admission)
+        case .traces:
+            return try await export(Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest.self, body, wireBytes: wireBytes, encoding, admission)
+        case .metrics:
+            return try await export(Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest.self, body, wireBytes: wireBytes, encoding, admission)
+        case .logs:
+            return try await export(Opentelemetry_Proto_Collector_Logs_V1_ExportLogsServiceRequest.self, body, wireBytes: wireBytes, encoding, admission)
         }
     }
 
@@ -100,10 +103,18 @@ package struct OTLPHTTPEndpoint: HTTPEndpoint {
     private func export<Export: OTLPExportRequest>(
         _ type: Export.Type,
         _ body: ByteBuffer,
+        wireBytes: Int,
         _ encoding: Encoding,
         _ admission: Admission
     ) async throws(Refusal) -> Response {
-        let response = try await admission.admit(Export.signal, on: encoding.channel, bytes: body.readableBytes, partialSuccess: true) {
+        let response = try await admission.admit(
+            Export.signal,
+            on: encoding.channel,
+            bytes: body.readableBytes,
+            wireBytes: wireBytes,
+            partialSuccess: true,
+            export: admission.exportIdentity(of: body, json: encoding == .json)
+        ) {
             ticket throws(Refusal) in
             ticket.answer(try Self.decode(type, body: body, encoding: encoding))
         }
@@ -118,8 +129,15 @@ package struct OTLPHTTPEndpoint: HTTPEndpoint {
     }
 
     /// Takes a protobuf `ExportTraceServiceRequest`, converted straight from its bytes (``OTLPTraceWireDecoder``).
-    private func exportTraces(_ body: ByteBuffer, _ admission: Admission) async throws(Refusal) -> Response {
-        let response = try await admission.admit(.traces, on: .otlpHTTPProtobuf, bytes: body.readableBytes, partialSuccess: true) {
+    private func exportTraces(_ body: ByteBuffer, wireBytes: Int, _ admission: Admission) async throws(Refusal) -> Response {
+        let response = try await admission.admit(
+            .traces,
+            on: .otlpHTTPProtobuf,
+            bytes: body.readableBytes,
+            wireBytes: wireBytes,
+            partialSuccess: true,
+            export: admission.exportIdentity(of: body, json: false)
+        ) {
             ticket throws(Refusal) in
             let converted: ConversionResult
             do {

@@ -101,7 +101,7 @@ package struct RemoteWriteEndpoint: HTTPEndpoint {
         } catch {
             throw Refusal(.invalidArgument, "body is not a valid protobuf prometheus.WriteRequest after snappy decoding: \(error)")
         }
-        try await admission.admit(.metrics, on: .prometheusRemoteWrite, bytes: body.count) { ticket throws(Refusal) in
+        try await admission.admit(.metrics, on: .prometheusRemoteWrite, bytes: body.count, wireBytes: compressed.readableBytes) { ticket throws(Refusal) in
             do throws(RemoteWriteViolation) {
                 try ledger.apply(writeRequest) { batch in ticket.accept(batch, recording: .converted) }
             } catch {

@@ -53,6 +53,7 @@ package struct JaegerQueryAPI: Service {
             address: configuration.address,
             tls: configuration.security.tls,
             token: configuration.security.token,
+            connections: configuration.security.connections,
             bound: boundAddress,
             logger: logger
         )

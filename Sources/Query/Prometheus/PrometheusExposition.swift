@@ -68,6 +68,7 @@ package struct PrometheusExposition: Service {
             address: configuration.address,
             tls: configuration.security.tls,
             token: configuration.security.token,
+            connections: configuration.security.connections,
             bound: boundAddress,
             logger: logger
         )

@@ -8,11 +8,13 @@ package enum IntakeFaultResponse: Sendable, Hashable, CaseIterable {
     case tooManyRequests
     /// HTTP 503 / gRPC UNAVAILABLE.
     case serviceUnavailable
+    /// HTTP 400 / gRPC INVALID_ARGUMENT: not retryable.
+    case badRequest
 
     /// The words a scenario may use for each answer (`503` and `unavailable` are the same answer).
     package static let spellings: [(word: String, response: IntakeFaultResponse)] = [
         ("ok", .ok), ("partial_success", .partialSuccess), ("429", .tooManyRequests), ("503", .serviceUnavailable),
-        ("unavailable", .serviceUnavailable),
+        ("unavailable", .serviceUnavailable), ("400", .badRequest), ("invalid_argument", .badRequest),
     ]
 
     /// The answer a scenario's word names (`nil` for an unknown word).

@@ -12,6 +12,7 @@ extension DriverReport {
             let parts = reports.compactMap { $0.phases.indices.contains(position) ? $0.phases[position] : nil }
             merged.phases.append(PhaseReport.merging(parts))
         }
+        merged.latencyOverTime = LatencyOverTime.merging(reports.map(\.latencyOverTime))
         return merged
     }
 }

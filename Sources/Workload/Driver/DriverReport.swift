@@ -142,6 +142,8 @@ package struct DriverReport: Sendable, Codable {
     package var phases: [PhaseReport] = []
     /// Ctrl-C or cancellation stopped the workload early.
     package var interrupted = false
+    /// Client latency percentiles per second of the run, per request name (empty when nothing was sent).
+    package var latencyOverTime = LatencyOverTime()
 
     package init(phases: [PhaseReport] = [], interrupted: Bool = false) {
         self.phases = phases
@@ -192,12 +194,15 @@ final class PhaseTallies: Sendable {
     let phase: String
     let runStart: ContinuousClock.Instant
     let observer: (any RequestObserver)?
+    /// The run's latencies per second, when the driver keeps them.
+    let latencyTimeline: LatencyTimeline?
     private let counts = Mutex(Counts())
 
-    init(phase: String, runStart: ContinuousClock.Instant, observer: (any RequestObserver)?) {
+    init(phase: String, runStart: ContinuousClock.Instant, observer: (any RequestObserver)?, latencyTimeline: LatencyTimeline? = nil) {
         self.phase = phase
         self.runStart = runStart
         self.observer = observer
+        self.latencyTimeline = latencyTimeline
     }
 
     /// Counts one request that ended, and tells the observer.
@@ -215,6 +220,7 @@ final class PhaseTallies: Sendable {
             counts.sentCount += 1
             counts.sendSpan = counts.sendSpan.map { min($0.lowerBound, sentOffset)...max($0.upperBound, sentOffset) } ?? sentOffset...sentOffset
         }
+        latencyTimeline?.record(slot.template.name, latency: latency)
         observer?.completed(
             SentRequest(
                 name: slot.template.name,

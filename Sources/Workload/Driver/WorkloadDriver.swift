@@ -63,6 +63,8 @@ package struct WorkloadDriver: Sendable {
         var report = DriverReport()
         var random = SeededRandom(seed: seed)
         let start = ContinuousClock.now
+        let planned = workload.phases.reduce(Duration.zero) { $0 + $1.duration * durationScale }
+        let timeline = LatencyTimeline(start: start, windowSeconds: LatencyOverTime.windowSeconds(forPlanned: planned))
         do {
             for phase in workload.phases {
                 if Task.isCancelled {
@@ -70,11 +72,12 @@ package struct WorkloadDriver: Sendable {
                     break
                 }
                 let scaled = phase.duration * durationScale
-                let result = await runPhase(phase, duration: scaled, client: client, random: &random, live: live, runStart: start)
+                let result = await runPhase(phase, duration: scaled, client: client, random: &random, live: live, runStart: start, timeline: timeline)
                 report.phases.append(result)
             }
         }
         if Task.isCancelled { report.interrupted = true }
+        report.latencyOverTime = timeline.finish()
         try await client.shutdown()
         return report
     }
@@ -85,13 +88,14 @@ package struct WorkloadDriver: Sendable {
         client: HTTPClient,
         random: inout SeededRandom,
         live: LiveCounters,
-        runStart: ContinuousClock.Instant
+        runStart: ContinuousClock.Instant,
+        timeline: LatencyTimeline
     ) async -> PhaseReport {
         let phaseStart = ContinuousClock.now
         let end = phaseStart + duration
         var phaseRandom = SeededRandom(seed: random.next())
         let requestPicker = RequestPicker(requests: workload.requests)
-        let tallies = PhaseTallies(phase: phase.name, runStart: runStart, observer: observer)
+        let tallies = PhaseTallies(phase: phase.name, runStart: runStart, observer: observer, latencyTimeline: timeline)
         let context = SendContext(client: client, targets: targets, timeout: workload.timeout, live: live, observer: observer, tallies: tallies)
         var droppedSlots = 0
         var scheduled = 0
