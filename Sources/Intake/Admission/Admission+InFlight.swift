@@ -1,4 +1,5 @@
-import Telemetry
+package import Scenario
+package import Telemetry
 
 extension Refusal {
     /// The intake has its maximum of requests in flight (``ConnectionLimits/maxRequestsInFlight``): retryable,
@@ -21,6 +22,19 @@ extension Admission {
     package func enterInFlight() throws(Refusal) {
         guard store.requestsInFlight.enter(limit: maxRequestsInFlight) else {
             throw Refusal.tooManyRequestsInFlight(limit: maxRequestsInFlight)
+        }
+    }
+
+    /// The checks a gRPC request passes before its message is read: the bearer token, then the intake's requests
+    /// in flight. A refusal is counted on `channel` and `signal` before it is thrown; a return must be matched by
+    /// one ``leaveInFlight()`` (with `defer`).
+    package func enterBeforeReading(authorization: String?, channel: IntakeChannel, signal: Signal) throws(Refusal) {
+        do throws(Refusal) {
+            try authenticate(authorization: authorization)
+            try enterInFlight()
+        } catch {
+            countRefusal(error, channel: channel, signal: signal)
+            throw error
         }
     }
 

@@ -78,15 +78,13 @@ extension RPCRouter {
             deserializer: SizedProtobufDeserializer<Input>(specName: specName, maxBytes: maxRequestBytes),
             serializer: ProtobufSerializer<Output>()
         ) { streamingRequest, _ in
-            do {
-                // The token and the intake's requests in flight are checked before the message is read: a refused
-                // request stores nothing, and an overloaded intake refuses instead of queueing.
-                try admission.authenticate(authorization: streamingRequest.metadata[stringValues: "authorization"].first(where: { _ in true }))
-                try admission.enterInFlight()
-            } catch {
-                admission.countRefusal(error, channel: channel, signal: signal)
-                throw error
-            }
+            // The token and the intake's requests in flight are checked before the message is read: a refused
+            // request stores nothing, and an overloaded intake refuses instead of queueing.
+            try admission.enterBeforeReading(
+                authorization: streamingRequest.metadata[stringValues: "authorization"].first(where: { _ in true }),
+                channel: channel,
+                signal: signal
+            )
             defer { admission.leaveInFlight() }
             let message: Sized<Input>
             do {

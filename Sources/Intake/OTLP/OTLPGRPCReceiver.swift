@@ -87,15 +87,13 @@ package struct OTLPGRPCEndpoint: GRPCEndpoint {
             deserializer: TraceWireDeserializer(maxBytes: maxRequestBytes, keepsBytes: admission.recorder != nil, admission: admission),
             serializer: ProtobufSerializer<Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceResponse>()
         ) { streamingRequest, _ in
-            do {
-                // The token and the intake's requests in flight are checked before the message is read: a refused
-                // request stores nothing, and an overloaded intake refuses instead of queueing.
-                try admission.authenticate(authorization: streamingRequest.metadata[stringValues: "authorization"].first(where: { _ in true }))
-                try admission.enterInFlight()
-            } catch {
-                admission.countRefusal(error, channel: .otlpGRPC, signal: .traces)
-                throw error
-            }
+            // The token and the intake's requests in flight are checked before the message is read: a refused
+            // request stores nothing, and an overloaded intake refuses instead of queueing.
+            try admission.enterBeforeReading(
+                authorization: streamingRequest.metadata[stringValues: "authorization"].first(where: { _ in true }),
+                channel: .otlpGRPC,
+                signal: .traces
+            )
             defer { admission.leaveInFlight() }
             let message: Sized<TraceWireDeserializer.Decoded>
             do {
