@@ -131,6 +131,8 @@ let package = Package(
             dependencies: [
                 "Scenario", "Telemetry", "OTelBenchProtos", protobuf, httpClient, nio, product("CompressNIO", "compress-nio"),
                 product("Histogram", "hdrhistogram-swift"),
+                // The driver's own HTTP/1.1 connections (Driver/HTTP1ConnectionPool).
+                product("NIOPosix", "swift-nio"), product("DequeModule", "swift-collections"),
                 // https targets signed by a CA of the user's (--target-ca).
                 product("NIOSSL", "swift-nio-ssl"),
             ] + grpc,

@@ -6,6 +6,7 @@
 #   - Debian's prometheus (2.42: prometheus + promtool), the peer of the Prometheus sinks
 #   - Debian's chromium, which renders the HTML report in a test
 #   - Debian's wrk and nghttp2-client (h2load): outside senders for scripts/overload.sh
+#   - Debian's nginx: the driver benchmark's neutral endpoint
 #   - $REPO/.venv-jaeger: the Jaeger exporters (1.21.0, protobuf 3), Tests/Interop/requirements-jaeger.txt
 #   - $REPO/.venv-remote-write: the Prometheus remote-write exporter and cramjam (snappy oracle),
 #     Tests/Interop/requirements-remote-write.txt
@@ -39,6 +40,8 @@ command -v chromium >/dev/null 2>&1 || apt_pkgs+=(chromium)
 # wrk (HTTP/1.1) and h2load (HTTP/2, gRPC): the outside senders of scripts/overload.sh.
 command -v wrk >/dev/null 2>&1 || apt_pkgs+=(wrk)
 command -v h2load >/dev/null 2>&1 || apt_pkgs+=(nghttp2-client)
+# nginx: a neutral endpoint for the driver benchmark (otelbench-bench driver); it lives in /usr/sbin.
+[ -x /usr/sbin/nginx ] || apt_pkgs+=(nginx)
 if ! can_venv "$PYTHON"; then
   # Fall back to Debian's python3 with python3-venv.
   dpkg -s python3 >/dev/null 2>&1 || apt_pkgs+=(python3)

@@ -197,6 +197,9 @@ final class StubService: Sendable {
             let first = try #require(sent.first { $0.intendedOffsetSeconds >= 1.02 })
             #expect(first.latencySeconds > 0.8, "the request scheduled at the stall's start waited about 1 s: \(first.latencySeconds)")
             #expect((report.phases[0].requests["ok"]?.latency.max ?? 0) >= 800)
+            // The requests that waited for the one connection left late, and the phase says how late.
+            let lateness = try #require(report.phases[0].sendLateness)
+            #expect(lateness.count == 300 && lateness.max >= 800, "\(lateness)")
             let before = sent.filter { $0.intendedOffsetSeconds < 0.9 }
             #expect(before.allSatisfy { $0.latencySeconds < 0.5 })
         }
@@ -218,6 +221,7 @@ final class StubService: Sendable {
             #expect((20...44).contains(phase.sentCount), "\(phase.sentCount)")
             #expect(phase.requests["missing"]?.outcomes["4xx"] == phase.requests["missing"]?.count)
             #expect(phase.requests["ok"]?.outcomes["ok"] == phase.requests["ok"]?.count)
+            #expect(phase.sendLateness == nil, "closed-loop users have no intended times to be late for")
         }
     }
 

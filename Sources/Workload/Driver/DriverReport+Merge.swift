@@ -48,7 +48,9 @@ extension PhaseReport {
             latencies: latencies,
             sentCount: parts.reduce(0) { $0 + $1.sentCount },
             sendSpan: spans.isEmpty ? nil : (spans.map(\.lowerBound).min()!)...(spans.map(\.upperBound).max()!),
-            timeline: timeline
+            timeline: timeline,
+            // Summaries do not add up: the latest shard's stands for all (an upper bound of the merged one).
+            sendLateness: parts.compactMap(\.sendLateness).max { $0.p99 < $1.p99 }
         )
     }
 }

@@ -93,6 +93,10 @@ package struct PhaseReport: Sendable, Codable {
     package var sendSpan: ClosedRange<Double>?
     /// Per second of the run: requests completed, and how many failed.
     package var timeline: [Int: TimelineBucket]
+    /// Open loop: how late each request really left after its intended send time (the driver's scheduling
+    /// error: timer precision, a busy event loop, or waiting for a free connection); nil for closed-loop users,
+    /// who send when the previous answer arrives.
+    package var sendLateness: LatencySummary?
 
     package init(
         name: String,
@@ -104,7 +108,8 @@ package struct PhaseReport: Sendable, Codable {
         latencies: [String: LatencyRecorder] = [:],
         sentCount: Int,
         sendSpan: ClosedRange<Double>? = nil,
-        timeline: [Int: TimelineBucket]
+        timeline: [Int: TimelineBucket],
+        sendLateness: LatencySummary? = nil
     ) {
         self.name = name
         self.plannedDuration = plannedDuration
@@ -116,6 +121,7 @@ package struct PhaseReport: Sendable, Codable {
         self.sentCount = sentCount
         self.sendSpan = sendSpan
         self.timeline = timeline
+        self.sendLateness = sendLateness
     }
 
     /// Requests sent per second: the count over the time from the first send to the last (the rate the
@@ -134,6 +140,11 @@ package struct TimelineBucket: Sendable, Codable, Hashable {
     package init(completed: Int = 0, failed: Int = 0) {
         self.completed = completed
         self.failed = failed
+    }
+
+    mutating func add(failed didFail: Bool) {
+        completed += 1
+        if didFail { failed += 1 }
     }
 }
 
@@ -182,6 +193,12 @@ final class PhaseTallies: Sendable {
         var outcomes: [String: Int] = [:]
         var latency = LatencyRecorder()
         var report: RequestReport { RequestReport(count: count, outcomes: outcomes, latency: latency.summary) }
+
+        mutating func add(_ outcome: RequestOutcome, latency duration: Duration) {
+            count += 1
+            outcomes[outcome.rawValue, default: 0] += 1
+            latency.record(duration)
+        }
     }
 
     struct Counts: Sendable {
@@ -189,6 +206,8 @@ final class PhaseTallies: Sendable {
         var sentCount = 0
         var sendSpan: ClosedRange<Double>?
         var timeline: [Int: TimelineBucket] = [:]
+        /// Send time minus intended time, over every request.
+        var lateness = LatencyRecorder()
     }
 
     let phase: String
@@ -196,9 +215,18 @@ final class PhaseTallies: Sendable {
     let observer: (any RequestObserver)?
     /// The run's latencies per second, when the driver keeps them.
     let latencyTimeline: LatencyTimeline?
+    /// Whether sends have intended times to be late for (open loop).
+    let recordsLateness: Bool
     private let counts = Mutex(Counts())
 
-    init(phase: String, runStart: ContinuousClock.Instant, observer: (any RequestObserver)?, latencyTimeline: LatencyTimeline? = nil) {
+    init(
+        phase: String,
+        runStart: ContinuousClock.Instant,
+        observer: (any RequestObserver)?,
+        latencyTimeline: LatencyTimeline? = nil,
+        recordsLateness: Bool = true
+    ) {
+        self.recordsLateness = recordsLateness
         self.phase = phase
         self.runStart = runStart
         self.observer = observer
@@ -211,13 +239,11 @@ final class PhaseTallies: Sendable {
         let offset = slot.intended - runStart
         let sentOffset = (sentAt - runStart).inSeconds
         counts.withLock { counts in
-            counts.byRequest[slot.template.name, default: PerRequest()].count += 1
-            counts.byRequest[slot.template.name, default: PerRequest()].outcomes[outcome.rawValue, default: 0] += 1
-            counts.byRequest[slot.template.name, default: PerRequest()].latency.record(latency)
+            counts.byRequest[slot.template.name, default: PerRequest()].add(outcome, latency: latency)
             let second = Int(offset.components.seconds)
-            counts.timeline[second, default: TimelineBucket()].completed += 1
-            if outcome != .ok { counts.timeline[second, default: TimelineBucket()].failed += 1 }
+            counts.timeline[second, default: TimelineBucket()].add(failed: outcome != .ok)
             counts.sentCount += 1
+            if recordsLateness { counts.lateness.record(sentAt - slot.intended) }
             counts.sendSpan = counts.sendSpan.map { min($0.lowerBound, sentOffset)...max($0.upperBound, sentOffset) } ?? sentOffset...sentOffset
         }
         latencyTimeline?.record(slot.template.name, latency: latency)

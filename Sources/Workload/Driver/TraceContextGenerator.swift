@@ -36,11 +36,20 @@ package struct SentTraceContext: Sendable, Hashable, Codable {
 extension TraceContextSpec {
     /// A fresh context for one request, ids drawn from `random` (never all zero).
     func generate(random: inout SeededRandom) -> SentTraceContext {
+        // Little-endian bytes of successive draws, as lower-case hex (written directly: this runs per request).
         func hex(_ count: Int) -> String {
-            var bytes: [UInt8] = []
-            while bytes.count < count { withUnsafeBytes(of: random.next()) { bytes.append(contentsOf: $0.prefix(count - bytes.count)) } }
-            if bytes.allSatisfy({ $0 == 0 }) { bytes[0] = 1 }
-            return bytes.map { String(format: "%02x", $0) }.joined()
+            let digits: StaticString = "0123456789abcdef"
+            var first = random.next()
+            let second = count > 8 ? random.next() : 0
+            if first == 0 && second == 0 { first = 1 }
+            return String(unsafeUninitializedCapacity: count * 2) { text in
+                for position in 0..<count {
+                    let byte = UInt8(truncatingIfNeeded: (position < 8 ? first : second) >> (8 * UInt64(position % 8)))
+                    text[2 * position] = digits.utf8Start[Int(byte >> 4)]
+                    text[2 * position + 1] = digits.utf8Start[Int(byte & 0x0f)]
+                }
+                return count * 2
+            }
         }
         return SentTraceContext(traceID: hex(16), spanID: hex(8), sampled: sampled, tracestate: tracestate, invalid: invalid, propagated: propagate)
     }
