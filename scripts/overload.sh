@@ -3,6 +3,7 @@
 # wrk and h2load, with 5,000 idle connections and slow clients; prints a report (see scripts/overload.py).
 #
 #   scripts/overload.sh [--duration 60] [--factor 10] [--memory-limit 256MiB] [--idle 5000] [--receive-args '...']
+#                       [any otelbench receive flag, e.g. --idle-timeout 10s --header-timeout 5s --body-timeout 10s]
 #
 # Builds the release binary in .build-release (niced; about 15 minutes the first time) unless OTELBENCH_BINARY
 # names one. Needs wrk, h2load and .venv-test (scripts/install-test-deps.sh). Exit 1 when an invariant broke.

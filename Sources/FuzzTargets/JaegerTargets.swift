@@ -3,14 +3,27 @@ import OTelBenchProtos
 import SwiftProtobuf
 import Telemetry
 
-/// Jaeger spans as the Jaeger sinks take them: Thrift binary `jaeger.Batch` bodies (``JaegerThriftBatch``) and
-/// gRPC `PostSpansRequest` messages (the gRPC receivers' deserializer), both converted by ``JaegerConversion``.
+/// Jaeger spans as the Jaeger sinks take them, straight from the bytes: Thrift binary `jaeger.Batch` bodies
+/// (``JaegerThriftDecoder``) and gRPC `PostSpansRequest` messages (the gRPC sink's deserializer, built on
+/// ``JaegerProtoWireDecoder``).
+///
+/// Each promises exactly what the api_v2 model gives (``JaegerThriftBatch`` or swift-protobuf's decoding, then
+/// ``JaegerConversion``): the same spans, the same problems, the same bytes refused (for Thrift, with the same
+/// error); checked both ways on every input, with the model's own invariants (every span converted or refused, a
+/// protobuf round trip converts alike).
 enum JaegerTargets {
     static func thrift(_ bytes: [UInt8]) throws(InvariantViolation) {
-        let batch: Jaeger_ApiV2_Batch
-        do {
-            batch = try JaegerThriftBatch.decode(bytes)
-        } catch {
+        let reference = Result { () throws(ThriftDecodingError) in try JaegerThriftBatch.decode(bytes) }
+        let direct = Result { () throws(ThriftDecodingError) in try JaegerThriftDecoder.spans(bytes, channel: .jaegerThrift) }
+        switch (reference, direct) {
+        case (.success(let batch), .success(let converted)):
+            try requireSame(JaegerConversion.spans(batch, channel: .jaegerThrift), converted, "the Thrift decoder and JaegerThriftBatch + JaegerConversion")
+            try convertAndRoundTrip(batch, channel: .jaegerThrift)
+        case (.failure(let expected), .failure(let error)):
+            try require(
+                error.message == expected.message,
+                "the Thrift decoder and JaegerThriftBatch refuse with different errors: \(error.message) / \(expected.message)"
+            )
             // "(at byte N of M)": every Thrift error names where in the body it is.
             try require(
                 error.message.hasSuffix(" of \(bytes.count))"),
@@ -18,28 +31,54 @@ enum JaegerTargets {
             )
             let offset = error.message.split(separator: "(at byte ").last.flatMap { Int($0.prefix { $0.isNumber }) }
             try require(offset.map { $0 >= 0 && $0 <= bytes.count } == true, "a Thrift error's position is outside the body: \(error.message)")
-            return
+        case (.success, .failure(let error)):
+            throw InvariantViolation(message: "JaegerThriftBatch decodes the body, the Thrift decoder refuses it: \(error.message)")
+        case (.failure(let error), .success):
+            throw InvariantViolation(message: "the Thrift decoder accepts the body, JaegerThriftBatch refuses it: \(error.message)")
         }
-        try convertAndRoundTrip(batch, channel: .jaegerThrift)
     }
 
     static func proto(_ bytes: [UInt8]) throws(InvariantViolation) {
-        let request: Jaeger_ApiV2_PostSpansRequest
-        do {
-            request = try ReceiverDecoding.grpcMessage(
-                Jaeger_ApiV2_PostSpansRequest.self,
-                bytes,
-                specName: "jaeger.api_v2.PostSpansRequest",
-                maxBytes: OTLPProtobufTargets.maxBytes
+        let generated = Result { try Jaeger_ApiV2_PostSpansRequest(serializedBytes: bytes) }
+        let direct = Result { () throws(ProtobufWireError) in try JaegerProtoWireDecoder.spans(bytes, channel: .jaegerGRPC) }
+        let grpc = Result { try ReceiverDecoding.grpcJaegerSpans(bytes, maxBytes: OTLPProtobufTargets.maxBytes) }
+        switch (generated, direct) {
+        case (.success(let request), .success(let converted)):
+            try requireSame(
+                JaegerConversion.spans(request.batch, channel: .jaegerGRPC),
+                converted,
+                "the wire decoder and swift-protobuf + JaegerConversion"
             )
-        } catch {
-            try require(
-                (try? Jaeger_ApiV2_PostSpansRequest(serializedBytes: bytes)) == nil,
-                "the gRPC deserializer refuses what swift-protobuf decodes: \(error)"
-            )
-            return
+            try convertAndRoundTrip(request.batch, channel: .jaegerGRPC)
+        case (.failure, .failure):
+            break
+        case (.success, .failure(let error)):
+            throw InvariantViolation(message: "swift-protobuf decodes the PostSpansRequest, the wire decoder refuses it: \(error)")
+        case (.failure(let error), .success):
+            throw InvariantViolation(message: "the wire decoder accepts the PostSpansRequest, swift-protobuf refuses it: \(error)")
         }
-        try convertAndRoundTrip(request.batch, channel: .jaegerGRPC)
+        switch (direct, grpc) {
+        case (.success(let decoded), .success(let viaGRPC)):
+            try require(same(decoded.spans, viaGRPC.spans) && decoded.problems == viaGRPC.problems, "the gRPC sink's deserializer converts differently")
+        case (.failure, .failure): break
+        default: throw InvariantViolation(message: "the wire decoder and the gRPC sink's deserializer disagree on whether it decodes: \(direct) / \(grpc)")
+        }
+    }
+
+    /// The reference conversion and the wire decoder's agree: the same spans and the same problems.
+    private static func requireSame(
+        _ expected: (spans: [Span], problems: [String]),
+        _ converted: JaegerBatchSpans,
+        _ what: String
+    ) throws(InvariantViolation) {
+        try require(
+            converted.problems == expected.problems,
+            "\(what) find different problems: \(converted.problems.prefix(3)) / \(expected.problems.prefix(3))"
+        )
+        try require(
+            same(converted.spans, expected.spans),
+            "\(what) convert to different spans (\(converted.spans.count) / \(expected.spans.count))"
+        )
     }
 
     /// Converts `batch` (every span becomes a span or a problem), and checks that its protobuf re-encoding decodes

@@ -21,6 +21,9 @@ package struct PointColumns: Sendable, Hashable {
     /// Bytes the encoded points take.
     package var encodedSize: Int { bytes.count }
 
+    /// Bytes the encoded points' storage holds (its capacity): what they cost resident.
+    package var storageCapacity: Int { bytes.capacity }
+
     /// Every point, decoded, in arrival order.
     package var points: [MetricPoint] {
         var reader = Reader(bytes: bytes)

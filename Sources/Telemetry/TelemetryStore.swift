@@ -14,9 +14,11 @@ import Synchronization
 /// - **Metric series** keep their points, encoded compactly (``PointColumns``): PromQL needs them, and they grow
 ///   only by series × export interval.
 ///
-/// The memory limit counts retained bytes (each item charged its share of its request's body), not bytes
-/// received over the run: when a request would pass it, the oldest traces and log records are evicted first, and
-/// only what cannot be evicted makes the receivers refuse, retryably.
+/// The memory limit counts what retained items cost resident (``ResidentCost``: their strings, attributes, arrays
+/// and indexes, estimated from their contents), plus the reservations of requests being read and decoded, not
+/// bytes received over the run: when a request would pass it, the oldest traces and log records are evicted first,
+/// and only what cannot be evicted (metric points, the trace index, requests in flight) makes the receivers
+/// refuse, retryably.
 ///
 /// Thread-safe; every intake writes into one store.
 ///
@@ -28,8 +30,8 @@ import Synchronization
 package final class TelemetryStore: Sendable {
     /// Limits the store enforces.
     package struct Limits: Sendable, Hashable {
-        /// Refuse new requests once retained bytes (after evicting what may be evicted) would pass this; `nil`
-        /// means no limit. Default 1 GiB (`--memory-limit`).
+        /// Refuse new requests once retained items' resident cost and the reservations of requests in flight (after
+        /// evicting what may be evicted) would pass this; `nil` means no limit. Default 1 GiB (`--memory-limit`).
         package var maxRetainedBytes: Int?
         /// The most traces kept for queries and reports. Default 10,000.
         package var maxTraces: Int
@@ -83,6 +85,9 @@ package final class TelemetryStore: Sendable {
     }
 
     struct State {
+        /// What eviction cannot give back: metric series and the trace index.
+        var unevictableBytes: Int { metricBytes + traceIndexBytes }
+
         var traces: [TraceID: RetainedTrace] = [:]
         /// Retained trace ids by first arrival: the front is evicted first.
         var traceOrder: Deque<TraceID> = []
@@ -94,9 +99,13 @@ package final class TelemetryStore: Sendable {
         var metricsGeneration: UInt64 = 0
         var counts: [ChannelSignal: IntakeCounts] = [:]
         var received = Received()
+        /// What retained items cost resident (``ResidentCost``), with the trace index.
         var retainedBytes = 0
-        /// The part of `retainedBytes` that metric points take: never evicted.
+        /// The part of `retainedBytes` that metric series and their points take: never evicted.
         var metricBytes = 0
+        /// The part of `retainedBytes` that the trace index takes (its dictionary and order), which keeps its
+        /// capacity when traces leave: never evicted.
+        var traceIndexBytes = 0
         var reservedBytes = 0
         var observers: [any SpanObserver] = []
     }
@@ -155,7 +164,7 @@ package final class TelemetryStore: Sendable {
     package func reserve(bytes: Int) -> Bool {
         state.withLock { state in
             if let limit = limits.maxRetainedBytes {
-                guard bytes <= limit, state.metricBytes + state.reservedBytes <= limit - bytes else { return false }
+                guard bytes <= limit, state.unevictableBytes + state.reservedBytes <= limit - bytes else { return false }
                 while state.retainedBytes + state.reservedBytes + bytes > limit, Self.evictOldest(&state) {}
                 if state.retainedBytes + state.reservedBytes + bytes > limit { return false }
             }
@@ -171,27 +180,72 @@ package final class TelemetryStore: Sendable {
 
     // MARK: Writing
 
-    /// Stores decoded items of one request and counts them; turns a reservation into retained bytes, each item
-    /// charged its share. Observers get the request's spans after the store has them.
+    /// Stores decoded items of one request and counts them; gives back the request's reservation and charges each
+    /// item what it costs resident (``ResidentCost``), evicting the oldest traces and log records while the store
+    /// is over its limit. Observers get the request's spans after the store has them.
+    ///
+    /// An accepted request is stored whole: its items are already in memory, so when they cost more than was
+    /// reserved, the store evicts to make up the difference (and, when only metric points are left, goes over
+    /// the limit by that difference until traces or log records can leave again).
     ///
     /// - Parameters:
     ///   - reservedBytes: what the receiver reserved for this request (0 when it reserved nothing).
-    ///   - wireBytes: the request's size on the wire (``IntakeCounts/wireBytesAccepted``); `nil`: `reservedBytes`.
-    package func store(_ batch: Batch, channel: IntakeChannel, signal: Signal, rejectedItems: Int, reservedBytes: Int, wireBytes: Int? = nil) {
+    ///   - bodyBytes: the request's decompressed size (``IntakeCounts/bytesAccepted``); `nil`: `reservedBytes`.
+    ///   - wireBytes: the request's size on the wire (``IntakeCounts/wireBytesAccepted``); `nil`: `bodyBytes`.
+    package func store(
+        _ batch: Batch,
+        channel: IntakeChannel,
+        signal: Signal,
+        rejectedItems: Int,
+        reservedBytes: Int,
+        bodyBytes: Int? = nil,
+        wireBytes: Int? = nil
+    ) {
         let itemCount = batch.itemCount
-        let perItem = itemCount == 0 ? 0 : reservedBytes / itemCount
+        // Costs are worked out before the lock: each span's own heap, and each run of spans sharing a resource and
+        // scope charged those once, with the run's first span.
+        var spanCosts: [Int] = []
+        spanCosts.reserveCapacity(batch.spans.count)
+        var previous: (resource: Resource, scope: InstrumentationScope)?
+        for span in batch.spans {
+            // The span's inline bytes are its slot in its trace's array, charged with the array's storage.
+            var cost = ResidentCost.span(span)
+            if previous?.resource != span.resource || previous?.scope != span.scope {
+                cost += ResidentCost.shared(resource: span.resource, scope: span.scope)
+                previous = (span.resource, span.scope)
+            }
+            spanCosts.append(cost)
+        }
+        var logCosts: [Int] = []
+        logCosts.reserveCapacity(batch.logs.count)
+        var previousLog: (resource: Resource, scope: InstrumentationScope)?
+        for log in batch.logs {
+            var cost = ResidentCost.logRecord(log)
+            if previousLog?.resource != log.resource || previousLog?.scope != log.scope {
+                cost += ResidentCost.shared(resource: log.resource, scope: log.scope)
+                previousLog = (log.resource, log.scope)
+            }
+            logCosts.append(cost)
+        }
         let observers = state.withLock { state in
             state.reservedBytes -= reservedBytes
             // One dictionary lookup per span; services counted per run of spans with the same name (a request's
             // spans share their resource), not per span.
             var service: (name: String, count: Int)?
-            for span in batch.spans {
+            for (span, spanCost) in zip(batch.spans, spanCosts) {
                 if let index = state.traces.index(forKey: span.traceID) {
+                    let capacity = state.traces.values[index].spans.capacity
                     state.traces.values[index].spans.append(span)
-                    state.traces.values[index].bytes += perItem
+                    let grown = state.traces.values[index].spans.capacity
+                    let cost = spanCost + Self.spansStorage(grown) - Self.spansStorage(capacity)
+                    state.traces.values[index].bytes += cost
+                    state.retainedBytes += cost
                 } else {
-                    state.traces[span.traceID] = RetainedTrace(spans: [span], bytes: perItem)
+                    let spans = [span]
+                    let cost = spanCost + Self.spansStorage(spans.capacity)
+                    state.traces[span.traceID] = RetainedTrace(spans: spans, bytes: cost)
                     state.traceOrder.append(span.traceID)
+                    state.retainedBytes += cost
                     state.received.traces += 1
                 }
                 let name = span.resource.serviceName
@@ -203,38 +257,72 @@ package final class TelemetryStore: Sendable {
                 }
             }
             if let current = service { state.received.spansByService[current.name, default: 0] += current.count }
-            state.retainedBytes += perItem * batch.spans.count
             state.received.spans += batch.spans.count
             while state.traceOrder.count > limits.maxTraces { Self.evictOldestTrace(&state) }
+            if !batch.spans.isEmpty { Self.chargeTraceIndex(&state) }
             for series in batch.series {
+                let cost: Int
                 if let index = state.seriesIndexByKey[series.key] {
+                    let before = Self.columnsCost(state.series[index].columns)
                     state.series[index].columns.append(contentsOf: series.points)
+                    cost = Self.columnsCost(state.series[index].columns) - before
                 } else {
+                    let stored = StoredSeries(series)
                     state.seriesIndexByKey[series.key] = state.series.count
-                    state.series.append(StoredSeries(series))
+                    state.series.append(stored)
+                    cost = Self.seriesSlot + ResidentCost.seriesHeader(stored.header) + Self.columnsCost(stored.columns)
                 }
                 state.received.dataPoints += series.points.count
-                state.retainedBytes += perItem * series.points.count
-                state.metricBytes += perItem * series.points.count
+                state.retainedBytes += cost
+                state.metricBytes += cost
             }
             if !batch.series.isEmpty { state.metricsGeneration &+= 1 }
-            for log in batch.logs {
-                state.logs.append(RetainedLog(record: log, bytes: perItem))
-                state.retainedBytes += perItem
+            for (log, cost) in zip(batch.logs, logCosts) {
+                state.logs.append(RetainedLog(record: log, bytes: cost))
+                state.retainedBytes += cost
                 state.received.logRecordsByService[log.resource.serviceName, default: 0] += 1
             }
             state.received.logRecords += batch.logs.count
             while state.logs.count > limits.maxLogRecords { Self.evictOldestLog(&state) }
+            if let limit = limits.maxRetainedBytes {
+                while state.retainedBytes + state.reservedBytes > limit, Self.evictOldest(&state) {}
+            }
             var counts = state.counts[ChannelSignal(channel: channel, signal: signal), default: .init()]
             counts.requestsAccepted += 1
             counts.itemsAccepted += itemCount
             counts.itemsRejected += rejectedItems
-            counts.bytesAccepted += reservedBytes
-            counts.wireBytesAccepted += wireBytes ?? reservedBytes
+            counts.bytesAccepted += bodyBytes ?? reservedBytes
+            counts.wireBytesAccepted += wireBytes ?? bodyBytes ?? reservedBytes
             state.counts[ChannelSignal(channel: channel, signal: signal)] = counts
             return batch.spans.isEmpty ? [] : state.observers
         }
         for observer in observers { observer.observe(spans: batch.spans) }
+    }
+
+    /// The storage of a trace's array of spans of `capacity`.
+    static func spansStorage(_ capacity: Int) -> Int { ResidentCost.arrayStorage(capacity: capacity, stride: MemoryLayout<Span>.stride) }
+
+    /// A stored series' slot in the store's array and its entry in the index by key (at the dictionary's fullest,
+    /// three quarters, and the array's emptiest, half, on average).
+    static let seriesSlot = MemoryLayout<StoredSeries>.stride * 3 / 2 + (MemoryLayout<SeriesKey>.stride + MemoryLayout<Int>.stride) * 2
+
+    /// What a series' points cost: their encoded bytes' storage and the newest point kept decoded.
+    static func columnsCost(_ columns: PointColumns) -> Int {
+        ResidentCost.arrayStorage(capacity: columns.storageCapacity, stride: 1) + (columns.last.map(ResidentCost.point) ?? 0)
+    }
+
+    /// Charges the trace index at its capacity now: the dictionary's storage (which keeps its capacity when
+    /// entries leave) and the order of arrival, a slot per trace the dictionary can hold.
+    private static func chargeTraceIndex(_ state: inout State) {
+        let capacity = state.traces.capacity
+        let bytes =
+            ResidentCost.dictionaryStorage(
+                capacity: capacity,
+                keyStride: MemoryLayout<TraceID>.stride,
+                valueStride: MemoryLayout<RetainedTrace>.stride
+            ) + ResidentCost.arrayStorage(capacity: capacity, stride: MemoryLayout<TraceID>.stride)
+        state.retainedBytes += bytes - state.traceIndexBytes
+        state.traceIndexBytes = bytes
     }
 
     /// Keeps the spans of a trace a check names as evidence (for the report's waterfall), whatever the window
@@ -339,8 +427,16 @@ package final class TelemetryStore: Sendable {
         }
     }
 
-    /// Bytes the memory limit counts now: retained items' shares of their requests' bodies.
+    /// Bytes the memory limit counts now for what is retained: the items' resident cost (``ResidentCost``) and the
+    /// trace index; reservations of requests in flight come on top.
     package var retainedBytes: Int { state.withLock { $0.retainedBytes } }
+
+    /// The most one reservation could take now, once every trace and log record is evicted: the limit less what
+    /// cannot be evicted (metric series, the trace index) and what is reserved already; `nil` without a limit.
+    package var reservableBytes: Int? {
+        guard let limit = limits.maxRetainedBytes else { return nil }
+        return state.withLock { max(0, limit - $0.unevictableBytes - $0.reservedBytes) }
+    }
 
     /// Spans and log records received per service name, over the whole run.
     package var receivedByService: [String: (spans: Int, logRecords: Int)] {

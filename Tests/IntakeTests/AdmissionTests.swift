@@ -9,7 +9,9 @@ import Testing
 /// The admission pipeline on its own: what it reserves, releases, stores and counts, and how every refusal
 /// code reads on HTTP and gRPC.
 @Suite struct AdmissionTests {
-    static let limit = 1000
+    /// Room for a few requests of a few hundred bytes: admission reserves ``ResidentCost/admission(bytes:)``, five
+    /// times a request's size, until its items are stored and charged what they cost.
+    static let limit = 10_000
 
     static var quiet: Logger {
         var logger = Logger(label: "test.admission")
@@ -29,6 +31,17 @@ import Testing
         ]
     )
 
+    /// What ``onePoint`` is charged once stored: its series' header, slot and encoded point (``ResidentCost``).
+    static let onePointCharge: Int = {
+        let store = TelemetryStore(limits: .init(maxRetainedBytes: nil))
+        store.store(onePoint, channel: .otlpGRPC, signal: .metrics, rejectedItems: 0, reservedBytes: 0)
+        return store.retainedBytes
+    }()
+
+    /// Whether `bytes` is what ``onePoint`` is charged: its encoded point's storage is charged at the array's
+    /// capacity, which Swift takes from `malloc_usable_size`, so it may be one 16-byte granule (or two) larger.
+    static func isOnePointCharge(_ bytes: Int) -> Bool { abs(bytes - onePointCharge) <= 32 }
+
     /// Whether nothing is reserved: exactly the room the stored bytes leave can be reserved, and no more.
     static func nothingReserved(_ store: TelemetryStore) -> Bool {
         let free = limit - store.retainedBytes
@@ -42,9 +55,10 @@ import Testing
         let admission = Admission(store: store, logger: Self.quiet)
         try await admission.admit(.logs, on: .elasticsearch, bytes: 300) { ticket in
             #expect(!ticket.partialSuccess)
+            #expect(ticket.reservation == 1500, "the body and its decoded items, reserved before decoding")
             ticket.accept(Self.onePoint, rejectedItems: 2, recording: .converted)
         }
-        #expect(store.retainedBytes == 300)
+        #expect(Self.isOnePointCharge(store.retainedBytes), "charged what the point costs, not what was reserved")
         #expect(Self.nothingReserved(store))
         let counts = store.counts[.elasticsearch]?[.logs]
         #expect(counts?.requestsAccepted == 1)
@@ -80,6 +94,9 @@ import Testing
         let store = TelemetryStore(limits: .init(maxRetainedBytes: Self.limit))
         let admission = Admission(store: store, logger: Self.quiet)
         try await admission.admit(.metrics, on: .otlpGRPC, bytes: 800) { ticket in ticket.accept(Self.onePoint, recording: .converted) }
+        // Other requests in flight hold all but 1000 bytes: a request of 201 bytes needs 1005 to be decoded.
+        let inFlight = Self.limit - store.retainedBytes - 1000
+        #expect(store.reserve(bytes: inFlight))
         let refusal = await #expect(throws: Refusal.self) {
             try await admission.admit(.traces, on: .otlpGRPC, bytes: 201) { _ in Issue.record("admitted over the limit") }
         }
@@ -89,9 +106,34 @@ import Testing
             refusal?.message
                 == "otelbench's store is full (0 MiB retained and in flight, after evicting the oldest traces and log records): retry later, or raise --memory-limit"
         )
+        store.release(bytes: inFlight)
         #expect(Self.nothingReserved(store))
-        try await admission.admit(.metrics, on: .otlpGRPC, bytes: 200) { ticket in ticket.accept(Self.onePoint, recording: .converted) }
-        #expect(store.retainedBytes == Self.limit, "exactly the limit fits")
+        #expect(store.reserve(bytes: inFlight))
+        try await admission.admit(.metrics, on: .otlpGRPC, bytes: 200) { ticket in
+            #expect(!Self.nothingReserved(store) && !store.reserve(bytes: 1), "exactly the limit fits")
+            ticket.refuseItems(1)
+        }
+        store.release(bytes: inFlight)
+        #expect(Self.nothingReserved(store))
+    }
+
+    /// A request whose decoding could never fit under the whole limit is too large, not retryable, even when it is
+    /// smaller than the limit itself.
+    @Test func aRequestThatCouldNeverBeDecodedUnderTheLimitIsTooLarge() async throws {
+        let store = TelemetryStore(limits: .init(maxRetainedBytes: Self.limit))
+        let admission = Admission(store: store, logger: Self.quiet)
+        let refusal = await #expect(throws: Refusal.self) {
+            try await admission.admit(.traces, on: .otlpGRPC, bytes: 2001) { _ in Issue.record("admitted over the limit") }
+        }
+        #expect(refusal?.code == .tooLarge)
+        #expect(refusal?.retryAfterSeconds == nil)
+        #expect(
+            refusal?.message
+                == "request of 2001 bytes (decompressed) needs 10005 bytes of memory to decode and store, more than otelbench's whole memory limit "
+                + "of 10000 bytes, so it can never be stored: send smaller requests or raise --memory-limit"
+        )
+        #expect(Self.nothingReserved(store))
+        try await admission.admit(.traces, on: .otlpGRPC, bytes: 2000) { ticket in ticket.accept(Batch(), recording: .converted) }
     }
 
     /// A scripted answer, whether the protocol can answer a partial success, and what admission does.
@@ -139,7 +181,7 @@ import Testing
             #expect(!ticket.partialSuccess)
             ticket.accept(Self.onePoint, recording: .converted)
         }
-        #expect(store.retainedBytes == 500)
+        #expect(Self.isOnePointCharge(store.retainedBytes))
     }
 
     /// A refusal code and its status on HTTP and on gRPC.

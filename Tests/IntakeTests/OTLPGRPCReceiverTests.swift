@@ -92,18 +92,20 @@ import Workload
         var factory = OTLPPayloadFactory(seed: 15)
         let traces = factory.traces(spanCount: 50)
         let size = (try traces.serializedBytes() as [UInt8]).count
-        let limit = size + size / 2
+        // Room for one request being decoded (five times its size, ResidentCost) and a little more.
+        let limit = ResidentCost.admission(bytes: size) + size / 2
         try await withIntake(memoryLimit: limit) { intake in
             try await withGRPCClient(port: intake.grpcPort) { client in
                 _ = try await TraceService.Client(wrapping: client).export(traces)
                 // Requests in flight hold the room.
-                #expect(intake.store.reserve(bytes: limit))
+                let inFlight = intake.store.reservableBytes ?? 0
+                #expect(intake.store.reserve(bytes: inFlight))
                 let error = await #expect(throws: RPCError.self) {
                     try await TraceService.Client(wrapping: client).export(traces)
                 }
                 #expect(error?.code == .unavailable)
                 #expect(error?.message.contains("--memory-limit") == true)
-                intake.store.release(bytes: limit)
+                intake.store.release(bytes: inFlight)
             }
             #expect(intake.store.totals.spans == 50)
         }

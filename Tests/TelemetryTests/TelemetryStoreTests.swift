@@ -30,11 +30,24 @@ import Testing
         #expect(counts?.requestsAccepted == 1)
     }
 
+    /// What a trace of one ``span(trace:)`` is charged (its slot, its array; the name is a small string), and the
+    /// trace index once `traces` traces were stored one request at a time with at most `maxTraces` kept.
+    static func charges(traces: Int, maxTraces: Int = 10_000) -> (trace: Int, index: Int) {
+        let trace = TelemetryStore.spansStorage(1) + ResidentCost.span(span(trace: 1))
+        let store = TelemetryStore(limits: .init(maxRetainedBytes: nil, maxTraces: maxTraces))
+        for id in 1...traces {
+            store.store(Batch(spans: [span(trace: id)]), channel: .otlpGRPC, signal: .traces, rejectedItems: 0, reservedBytes: 0)
+        }
+        return (trace, store.retainedBytes - store.traceIDs.count * trace)
+    }
+
     /// A request that could not fit under the memory limit even with every trace evicted used to evict every trace
     /// first and then be refused anyway: one oversized request emptied the window. It is refused with nothing evicted;
     /// a request that fits after evicting still evicts the oldest traces only.
     @Test func anOversizedRequestEvictsNothing() {
-        let store = TelemetryStore(limits: .init(maxRetainedBytes: 1000))
+        let (one, index) = Self.charges(traces: 4)
+        let limit = index + 6 * one
+        let store = TelemetryStore(limits: .init(maxRetainedBytes: limit))
         for trace in 1...4 {
             #expect(store.reserve(bytes: 200))
             store.store(
@@ -45,14 +58,16 @@ import Testing
                 reservedBytes: 200
             )
         }
-        #expect(!store.reserve(bytes: 1001))
+        #expect(store.retainedBytes == index + 4 * one, "each trace charged what it costs, not what was reserved")
+        #expect(!store.reserve(bytes: limit + 1))
+        #expect(!store.reserve(bytes: limit - index + 1), "the trace index cannot be evicted")
         #expect(!store.reserve(bytes: .max))
         #expect(store.traceIDs.count == 4)
         #expect(store.totals.evictedTraces == 0)
-        #expect(store.reserve(bytes: 500))
+        #expect(store.reserve(bytes: 3 * one + one / 2))
         #expect(store.traceIDs.map(\.low) == [3, 4])
-        store.release(bytes: 500)
-        #expect(store.retainedBytes == 400)
+        store.release(bytes: 3 * one + one / 2)
+        #expect(store.retainedBytes == index + 2 * one)
     }
 
     @Test func pointsOfTheSameSeriesAccumulate() {
@@ -78,29 +93,36 @@ import Testing
         #expect(!store.reserve(bytes: 600), "a second reservation would pass the limit")
         store.release(bytes: 600)
         #expect(store.reserve(bytes: 600))
-        // Three metric points share the request's 600 bytes: retained, and not evictable.
+        // Three metric points: charged their series and encoded points, and not evictable.
         store.store(Batch(series: [Self.series(points: 3)]), channel: .otlpGRPC, signal: .metrics, rejectedItems: 0, reservedBytes: 600)
-        #expect(store.retainedBytes == 600)
-        #expect(store.reserve(bytes: 400))
+        var columns = PointColumns()
+        columns.append(contentsOf: Self.series(points: 3).points)
+        // The encoded points are charged at their array's capacity, which Swift takes from malloc_usable_size: it may
+        // be a 16-byte granule larger than when built here.
+        let charge = store.retainedBytes
+        #expect(abs(charge - TelemetryStore.seriesSlot - TelemetryStore.columnsCost(columns)) <= 32, "the header holds only small strings")
+        #expect(store.reserve(bytes: 1000 - charge))
         #expect(!store.reserve(bytes: 1))
     }
 
     /// Traces are a window: the oldest leave first when there are more than `maxTraces`, or to make room under
     /// the memory limit, and the totals still count everything received.
     @Test func tracesAreAWindowNotAnArchive() {
-        let store = TelemetryStore(limits: .init(maxRetainedBytes: 1000, maxTraces: 3))
+        let (one, index) = Self.charges(traces: 5, maxTraces: 3)
+        let limit = index + 10 * one
+        let store = TelemetryStore(limits: .init(maxRetainedBytes: limit, maxTraces: 3))
         for trace in 1...5 {
             #expect(store.reserve(bytes: 100))
             store.store(Batch(spans: [Self.span(trace: trace)]), channel: .otlpGRPC, signal: .traces, rejectedItems: 0, reservedBytes: 100)
         }
         #expect(store.traceIDs == (3...5).map { TraceID(high: 0, low: UInt64($0)) })
         #expect(store.totals.spans == 5 && store.totals.traces == 5 && store.totals.evictedTraces == 2)
-        #expect(store.retainedBytes == 300, "evicted traces give their bytes back")
+        #expect(store.retainedBytes == index + 3 * one, "evicted traces give their bytes back")
         // A request that needs more room than is free evicts the oldest traces rather than being refused.
-        #expect(store.reserve(bytes: 900))
+        #expect(store.reserve(bytes: 9 * one))
         #expect(store.traceIDs == [TraceID(high: 0, low: 5)])
         #expect(store.totals.evictedTraces == 4)
-        store.release(bytes: 900)
+        store.release(bytes: 9 * one)
         // Evidence a check keeps stays readable after its trace left the window.
         store.retainEvidence([Self.span(trace: 1)])
         #expect(store.spans(inTrace: TraceID(high: 0, low: 1)).count == 1)

@@ -22,11 +22,20 @@ extension Admission {
         bytes: Int,
         wireBytes: Int?,
         partialSuccess: Bool,
+        reservation: Reservation? = nil,
         _ body: (Ticket) async throws(Refusal) -> Result
     ) async throws(Refusal) -> Result {
         var answeredPartialSuccess = false
         do throws(Refusal) {
-            let result = try await admitOnce(signal, on: channel, bytes: bytes, wireBytes: wireBytes, partialSuccess: partialSuccess, service: export.service) {
+            let result = try await admitOnce(
+                signal,
+                on: channel,
+                bytes: bytes,
+                wireBytes: wireBytes,
+                partialSuccess: partialSuccess,
+                service: export.service,
+                reservation: reservation
+            ) {
                 ticket throws(Refusal) in
                 answeredPartialSuccess = ticket.partialSuccess
                 return try await body(ticket)

@@ -46,9 +46,11 @@ package struct Admission: Sendable {
     /// Admits one request of `bytes` (its decompressed size), runs `body` with the ticket, and returns what
     /// `body` returns.
     ///
-    /// Admission waits out any scripted latency, then throws a scripted refusal, then reserves `bytes` under the
-    /// store's memory limit (throwing ``Refusal/overloaded(limit:)`` when they do not fit now, and
-    /// ``Refusal/largerThanTheStore(bytes:limit:)`` when they never could, so that no sender retries it for ever). `body` decodes and
+    /// Admission waits out any scripted latency, then throws a scripted refusal, then reserves room for the body and
+    /// its decoded items (``Telemetry/ResidentCost/admission(bytes:)``, a multiple of `bytes`) under the store's
+    /// memory limit, throwing ``Refusal/overloaded(limit:)`` when it does not fit now (after evicting the oldest
+    /// traces and log records), and ``Refusal/largerThanTheStore(bytes:reservation:limit:)`` when it never could, so that
+    /// no sender retries it for ever. `body` decodes and
     /// settles the ticket: ``Ticket/accept(_:rejectedItems:recording:)`` or ``Ticket/refuseItems(_:)``; if it throws
     /// (or returns without settling), the reservation is released.
     ///
@@ -59,6 +61,9 @@ package struct Admission: Sendable {
     ///     `bytes` (it was not compressed).
     ///   - export: the OTLP exporter and batch the request carries (``wantsExportIdentity``): only the faults scripted
     ///     for its service apply, and the answer goes to the store's ``ExportLedger`` while a `retry` rule follows it.
+    ///   - reservation: room reserved for the request already, before it was decoded (the gRPC trace receiver's
+    ///     deserializer reserves ``Telemetry/ResidentCost/admission(bytes:)`` before decoding a message): taken over
+    ///     instead of reserving again.
     package func admit<Result>(
         _ signal: Signal,
         on channel: IntakeChannel,
@@ -66,12 +71,31 @@ package struct Admission: Sendable {
         wireBytes: Int? = nil,
         partialSuccess: Bool = false,
         export: ExportIdentity? = nil,
+        reservation: Reservation? = nil,
         _ body: (Ticket) async throws(Refusal) -> Result
     ) async throws(Refusal) -> Result {
         guard let export, store.exports.isFollowing else {
-            return try await admitOnce(signal, on: channel, bytes: bytes, wireBytes: wireBytes, partialSuccess: partialSuccess, service: export?.service, body)
+            return try await admitOnce(
+                signal,
+                on: channel,
+                bytes: bytes,
+                wireBytes: wireBytes,
+                partialSuccess: partialSuccess,
+                service: export?.service,
+                reservation: reservation,
+                body
+            )
         }
-        return try await admitRecording(export, signal, on: channel, bytes: bytes, wireBytes: wireBytes, partialSuccess: partialSuccess, body)
+        return try await admitRecording(
+            export,
+            signal,
+            on: channel,
+            bytes: bytes,
+            wireBytes: wireBytes,
+            partialSuccess: partialSuccess,
+            reservation: reservation,
+            body
+        )
     }
 
     /// ``admit(_:on:bytes:wireBytes:partialSuccess:export:_:)`` for a request of `service` (`nil`: unknown), unrecorded.
@@ -82,6 +106,7 @@ package struct Admission: Sendable {
         wireBytes: Int?,
         partialSuccess: Bool,
         service: String?,
+        reservation held: Reservation? = nil,
         _ body: (Ticket) async throws(Refusal) -> Result
     ) async throws(Refusal) -> Result {
         var scriptedPartialSuccess = false
@@ -93,13 +118,24 @@ package struct Admission: Sendable {
             default: throw Refusal.scripted(decision.response, retryAfterSeconds: decision.retryAfterSeconds)
             }
         }
-        if let limit = store.limits.maxRetainedBytes, bytes > limit { throw Refusal.largerThanTheStore(bytes: bytes, limit: limit) }
-        guard store.reserve(bytes: bytes) else { throw Refusal.overloaded(limit: store.limits.maxRetainedBytes) }
+        // Room for the body and the items decoded from it (``ResidentCost/admission(bytes:)``); once stored, the
+        // items are charged what they cost instead.
+        let reservation: Int
+        if let held, held.take() {
+            reservation = held.bytes
+        } else {
+            reservation = ResidentCost.admission(bytes: bytes)
+            if let limit = store.limits.maxRetainedBytes, reservation > limit {
+                throw Refusal.largerThanTheStore(bytes: bytes, reservation: reservation, limit: limit)
+            }
+            guard store.reserve(bytes: reservation) else { throw Refusal.overloaded(limit: store.limits.maxRetainedBytes) }
+        }
         let ticket = Ticket(
             admission: self,
             channel: channel,
             signal: signal,
             bytes: bytes,
+            reservation: reservation,
             wireBytes: wireBytes ?? bytes,
             partialSuccess: scriptedPartialSuccess
         )
@@ -130,19 +166,22 @@ package struct Admission: Sendable {
         let admission: Admission
         package let channel: IntakeChannel
         package let signal: Signal
-        /// The bytes reserved under the memory limit.
+        /// The request's size, decompressed.
         package let bytes: Int
+        /// What is reserved for it under the memory limit until it is settled (``ResidentCost/admission(bytes:)``).
+        package let reservation: Int
         /// The request's size on the wire, counted when it is accepted.
         package let wireBytes: Int
         /// A scripted partial success: answer with every item refused (``refuseItems(_:)``) instead of storing.
         package let partialSuccess: Bool
         private var settled = false
 
-        init(admission: Admission, channel: IntakeChannel, signal: Signal, bytes: Int, wireBytes: Int, partialSuccess: Bool) {
+        init(admission: Admission, channel: IntakeChannel, signal: Signal, bytes: Int, reservation: Int, wireBytes: Int, partialSuccess: Bool) {
             self.admission = admission
             self.channel = channel
             self.signal = signal
             self.bytes = bytes
+            self.reservation = reservation
             self.wireBytes = wireBytes
             self.partialSuccess = partialSuccess
         }
@@ -159,12 +198,21 @@ package struct Admission: Sendable {
             case converted
         }
 
-        /// Stores `batch`, turning the reservation into stored bytes, counts it and records it.
+        /// Stores `batch` whole, giving back the reservation and charging its items what they cost resident, counts
+        /// it and records it.
         package func accept(_ batch: Batch, rejectedItems: Int = 0, recording: Recording) {
             precondition(!settled, "a ticket is settled once")
             settled = true
             let store = admission.store
-            store.store(batch, channel: channel, signal: signal, rejectedItems: rejectedItems, reservedBytes: bytes, wireBytes: wireBytes)
+            store.store(
+                batch,
+                channel: channel,
+                signal: signal,
+                rejectedItems: rejectedItems,
+                reservedBytes: reservation,
+                bodyBytes: bytes,
+                wireBytes: wireBytes
+            )
             if rejectedItems > 0 { admission.logger.debug("\(channel) \(signal): rejected \(rejectedItems) \(signal.itemName)") }
             guard let recorder = admission.recorder else { return }
             switch recording {
@@ -189,14 +237,14 @@ package struct Admission: Sendable {
         package func refuseItems(_ items: Int) {
             precondition(!settled, "a ticket is settled once")
             settled = true
-            admission.store.release(bytes: bytes)
+            admission.store.release(bytes: reservation)
             admission.store.countRejectedItems(channel: channel, signal: signal, items: items)
         }
 
         fileprivate func releaseIfUnsettled() {
             guard !settled else { return }
             settled = true
-            admission.store.release(bytes: bytes)
+            admission.store.release(bytes: reservation)
         }
     }
 }

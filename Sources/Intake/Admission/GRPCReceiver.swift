@@ -73,9 +73,30 @@ extension RPCRouter {
         signal: Signal,
         handler: @escaping @Sendable (Sized<Input>) async throws(Refusal) -> Output
     ) {
+        registerIntake(
+            method,
+            deserializer: SizedProtobufDeserializer<Input>(specName: specName, maxBytes: maxRequestBytes),
+            admission: admission,
+            channel: channel,
+            signal: signal,
+            handler: handler
+        )
+    }
+
+    /// ``registerIntake(_:specName:maxRequestBytes:admission:channel:signal:handler:)`` with a deserializer of
+    /// the method's own (one that converts the message straight from its bytes, as the Jaeger sink's does), which
+    /// refuses as ``SizedProtobufDeserializer`` refuses: each refusal is counted once on `channel`.
+    mutating func registerIntake<Deserializer: MessageDeserializer, Output: SwiftProtobuf.Message & Sendable>(
+        _ method: MethodDescriptor,
+        deserializer: Deserializer,
+        admission: Admission,
+        channel: IntakeChannel,
+        signal: Signal,
+        handler: @escaping @Sendable (Deserializer.Message) async throws(Refusal) -> Output
+    ) where Deserializer.Message: Sendable {
         registerHandler(
             forMethod: method,
-            deserializer: SizedProtobufDeserializer<Input>(specName: specName, maxBytes: maxRequestBytes),
+            deserializer: deserializer,
             serializer: ProtobufSerializer<Output>()
         ) { streamingRequest, _ in
             // The token and the intake's requests in flight are checked before the message is read: a refused
@@ -86,7 +107,7 @@ extension RPCRouter {
                 signal: signal
             )
             defer { admission.leaveInFlight() }
-            let message: Sized<Input>
+            let message: Deserializer.Message
             do {
                 message = try await ServerRequest(stream: streamingRequest).message
             } catch {

@@ -74,8 +74,13 @@ package struct HTTPReceiver<Endpoint: HTTPEndpoint>: Service {
                 // Only telemetry counts against the intake's requests in flight (not a read API on the same port);
                 // the check comes before the body is read, so an overloaded intake refuses instead of queueing.
                 let isIntake = endpoint.accounting(of: request) != nil
-                if isIntake { try admission.enterInFlight() }
-                defer { if isIntake { admission.leaveInFlight() } }
+                guard isIntake else { return try await endpoint.respond(to: request, admission: admission, maxRequestBytes: maxRequestBytes) }
+                try admission.enterInFlight()
+                defer { admission.leaveInFlight() }
+                // The body is held under the memory limit from before it is read until the request is answered.
+                var request = request
+                let body = try admission.reserveBody(of: &request, maxRequestBytes: maxRequestBytes)
+                defer { body.release() }
                 return try await endpoint.respond(to: request, admission: admission, maxRequestBytes: maxRequestBytes)
             } catch let refusal as Refusal {
                 if let (channel, signal) = endpoint.accounting(of: request) {

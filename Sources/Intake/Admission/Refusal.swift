@@ -105,11 +105,13 @@ extension Refusal {
 
     /// A request larger than the store's whole memory limit: it could never be accepted, so it is too large rather
     /// than retryable.
-    package static func largerThanTheStore(bytes: Int, limit: Int) -> Refusal {
+    ///
+    /// - Parameter reservation: what admitting it takes (its body and its decoded items, ``Telemetry/ResidentCost/admission(bytes:)``).
+    package static func largerThanTheStore(bytes: Int, reservation: Int, limit: Int) -> Refusal {
         Refusal(
             .tooLarge,
-            "request of \(bytes) bytes (decompressed) is more than otelbench's whole memory limit of \(limit) bytes, so it can never be stored: "
-                + "send smaller requests or raise --memory-limit"
+            "request of \(bytes) bytes (decompressed) needs \(reservation) bytes of memory to decode and store, more than otelbench's whole "
+                + "memory limit of \(limit) bytes, so it can never be stored: send smaller requests or raise --memory-limit"
         )
     }
 

@@ -10,24 +10,6 @@ extension IntakeChannel {
     package static let jaegerThrift = IntakeChannel("jaeger-thrift-http")
 }
 
-/// Tags that Jaeger clients and the Collector's Jaeger translator use to carry OTLP fields; they become
-/// those fields rather than attributes (and the query API writes them back as tags).
-package enum JaegerSpecialTag {
-    package static let spanKind = "span.kind"
-    package static let statusCode = "otel.status_code"
-    package static let statusDescription = "otel.status_description"
-    package static let error = "error"
-    package static let libraryName = "otel.library.name"
-    package static let libraryVersion = "otel.library.version"
-    package static let scopeName = "otel.scope.name"
-    package static let scopeVersion = "otel.scope.version"
-    package static let traceState = "w3c.tracestate"
-    /// On a link: which Jaeger reference it came from (`child_of` or `follows_from`), as the Collector records it.
-    package static let referenceType = "opentracing.ref_type"
-    /// The log field that names an event.
-    package static let event = "event"
-}
-
 /// Turns Jaeger api_v2 spans (from gRPC, or decoded from Thrift) into the store's spans, as the
 /// OpenTelemetry Collector's Jaeger receiver does:
 ///
@@ -39,6 +21,10 @@ package enum JaegerSpecialTag {
 ///   (scope) and `w3c.tracestate`.
 /// - logs become events named by their `event` field; the process becomes the resource, its service name
 ///   `service.name`; Jaeger's sampled flag (bit 0) becomes the W3C sampled flag.
+///
+/// The sinks do not build the api_v2 model: they decode straight into the store's spans
+/// (``JaegerProtoWireDecoder``, ``JaegerThriftDecoder``) by these rules (``JaegerSpanAssembly``), and are checked
+/// against this conversion of the generated messages.
 package enum JaegerConversion {
     /// Converts every span of a batch; a span may carry its own process, which then wins over the batch's.
     ///
@@ -62,9 +48,7 @@ package enum JaegerConversion {
         return (spans, problems)
     }
 
-    struct Problem: Error {
-        var message: String
-    }
+    typealias Problem = JaegerSpanProblem
 
     private static func span(_ proto: Jaeger_ApiV2_Span, resource: Resource, channel: IntakeChannel) -> Result<Span, Problem> {
         guard let traceID = TraceID(bytes: proto.traceID) else {
@@ -97,7 +81,7 @@ package enum JaegerConversion {
             links.append(SpanLink(traceID: referenceTrace, spanID: referenceSpan, attributes: [JaegerSpecialTag.referenceType: .string(type)]))
         }
         var attributes = self.attributes(proto.tags)
-        let kind = spanKind(attributes.removeValue(forKey: JaegerSpecialTag.spanKind))
+        let kind = JaegerSpanAssembly.spanKind(attributes.removeValue(forKey: JaegerSpecialTag.spanKind))
         var status = SpanStatus()
         let statusCode = attributes.removeValue(forKey: JaegerSpecialTag.statusCode)?.description.uppercased()
         let statusDescription = attributes.removeValue(forKey: JaegerSpecialTag.statusDescription)
@@ -171,17 +155,6 @@ package enum JaegerConversion {
             }
         }
         return attributes
-    }
-
-    private static func spanKind(_ value: AttributeValue?) -> SpanKind {
-        switch value?.description.lowercased() {
-        case "client": .client
-        case "server": .server
-        case "producer": .producer
-        case "consumer": .consumer
-        case "internal": .internal
-        default: .unspecified
-        }
     }
 
     /// Seconds and nanoseconds as nanoseconds since the epoch; `nil` when negative or after ``UnixTime/latest``.

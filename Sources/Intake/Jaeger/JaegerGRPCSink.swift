@@ -38,14 +38,13 @@ package struct JaegerGRPCEndpoint: GRPCEndpoint {
     package func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>, admission: Admission, maxRequestBytes: Int) {
         router.registerIntake(
             Jaeger_ApiV2_CollectorService.Method.PostSpans.descriptor,
-            specName: "jaeger.api_v2.PostSpansRequest",
-            maxRequestBytes: maxRequestBytes,
+            deserializer: JaegerSpansWireDeserializer(maxBytes: maxRequestBytes),
             admission: admission,
             channel: .jaegerGRPC,
             signal: .traces
-        ) { (request: Sized<Jaeger_ApiV2_PostSpansRequest>) async throws(Refusal) -> Jaeger_ApiV2_PostSpansResponse in
+        ) { (request: Sized<JaegerBatchSpans>) async throws(Refusal) -> Jaeger_ApiV2_PostSpansResponse in
             try await JaegerIngest.admit(
-                request.message.batch,
+                request.message,
                 bytes: request.byteCount,
                 wireBytes: request.wireByteCount,
                 channel: .jaegerGRPC,
@@ -56,24 +55,61 @@ package struct JaegerGRPCEndpoint: GRPCEndpoint {
     }
 }
 
-/// The path every Jaeger batch takes once decoded, whichever protocol brought it.
+/// Converts a `PostSpansRequest` message straight from its bytes (``JaegerProtoWireDecoder``), keeping the message
+/// size for the memory limiter: a message over `maxBytes` is RESOURCE_EXHAUSTED, an undecodable one
+/// INVALID_ARGUMENT, each naming the problem, as ``SizedProtobufDeserializer`` answers the other methods.
+struct JaegerSpansWireDeserializer: MessageDeserializer {
+    /// The request message's name in api_v2, for errors.
+    static let specName = "jaeger.api_v2.PostSpansRequest"
+
+    let maxBytes: Int
+
+    func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws -> Sized<JaegerBatchSpans> {
+        if let refusal = serializedMessageBytes.withUnsafeBytes({ GRPCInboundRefusal(decoding: $0) }) { throw refusal.rpcError }
+        if let inflated = serializedMessageBytes.withUnsafeBytes({ GRPCInflatedMessage(decoding: $0) }) {
+            var sized = try deserialize(inflated.message)
+            sized.wireByteCount = 5 + inflated.compressedLength
+            return sized
+        }
+        guard serializedMessageBytes.count <= maxBytes else {
+            throw RPCError(Refusal.tooLarge("\(Self.specName) of \(serializedMessageBytes.count) bytes", limit: maxBytes))
+        }
+        do {
+            let batch = try serializedMessageBytes.withUnsafeBytes { try JaegerProtoWireDecoder.spans($0, channel: .jaegerGRPC) }
+            return Sized(message: batch, byteCount: serializedMessageBytes.count, wireByteCount: 5 + serializedMessageBytes.count)
+        } catch {
+            throw RPCError(Refusal(.invalidArgument, "message is not a valid protobuf \(Self.specName): \(error)"))
+        }
+    }
+}
+
+extension ReceiverDecoding {
+    /// Decodes and converts one gRPC `PostSpansRequest` message as the Jaeger gRPC sink does
+    /// (`JaegerSpansWireDeserializer`, straight from the bytes with ``JaegerProtoWireDecoder``).
+    ///
+    /// - Throws: `RPCError`, as the call would end.
+    package static func grpcJaegerSpans(_ bytes: [UInt8], maxBytes: Int) throws -> JaegerBatchSpans {
+        try JaegerSpansWireDeserializer(maxBytes: maxBytes).deserialize(bytes).message
+    }
+}
+
+/// The path every Jaeger batch takes once decoded and converted, whichever protocol brought it.
 enum JaegerIngest {
     /// Admits a batch and stores it whole, or refuses it whole: an invalid span refuses the batch
     /// (``Refusal/Code/invalidArgument``, naming up to five spans).
     ///
     /// - Parameter wireBytes: the batch's size on the wire (``IntakeCounts/wireBytesAccepted``).
-    static func admit(_ batch: Jaeger_ApiV2_Batch, bytes: Int, wireBytes: Int, channel: IntakeChannel, through admission: Admission) async throws(Refusal) {
+    static func admit(_ batch: JaegerBatchSpans, bytes: Int, wireBytes: Int, channel: IntakeChannel, through admission: Admission) async throws(Refusal) {
         try await admission.admit(.traces, on: channel, bytes: bytes, wireBytes: wireBytes) { ticket throws(Refusal) in
-            let converted = JaegerConversion.spans(batch, channel: channel)
-            guard converted.problems.isEmpty else {
-                let shown = converted.problems.prefix(5).joined(separator: "; ")
-                let more = converted.problems.count > 5 ? "; and \(converted.problems.count - 5) more" : ""
+            guard batch.problems.isEmpty else {
+                let shown = batch.problems.prefix(5).joined(separator: "; ")
+                let more = batch.problems.count > 5 ? "; and \(batch.problems.count - 5) more" : ""
                 throw Refusal(
                     .invalidArgument,
-                    "batch refused whole, \(converted.problems.count) of \(batch.spans.count) spans are invalid: \(shown)\(more)"
+                    "batch refused whole, \(batch.problems.count) of \(batch.spanCount) spans are invalid: \(shown)\(more)"
                 )
             }
-            ticket.accept(Batch(spans: converted.spans), recording: .converted)
+            ticket.accept(Batch(spans: batch.spans), recording: .converted)
         }
     }
 }

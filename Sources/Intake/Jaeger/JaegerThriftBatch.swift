@@ -3,7 +3,9 @@ package import OTelBenchProtos
 import SwiftProtobuf
 
 /// Decodes jaeger.thrift's `Batch` (Thrift binary protocol, as `POST /api/traces` carries it) into the
-/// api_v2 model, so that the Thrift and gRPC sinks share one conversion into the store.
+/// api_v2 model, which ``JaegerConversion`` turns into the store's spans: the reference that the sink's own
+/// decoder (``JaegerThriftDecoder``, straight into the store's spans) is checked against, in the tests and the
+/// `jaeger-thrift` fuzz target, and the benchmark's check of its Thrift payload.
 ///
 /// Confined to jaeger.thrift: `Batch{1: process, 2: spans, 3: seqNo, 4: stats}`, `Process{1: serviceName,
 /// 2: tags}`, `Span{1: traceIdLow, 2: traceIdHigh, 3: spanId, 4: parentSpanId, 5: operationName,
@@ -17,14 +19,21 @@ package enum JaegerThriftBatch {
     ///
     /// - Throws: ``ThriftDecodingError`` naming the field path, byte offset and problem.
     package static func decode(_ bytes: [UInt8]) throws(ThriftDecodingError) -> Jaeger_ApiV2_Batch {
-        var reader = ThriftBinaryReader(bytes: bytes)
-        try reader.enter("Batch")
-        let batch = try readBatch(&reader)
-        reader.leave()
-        guard reader.remaining == 0 else {
-            throw reader.error("\(reader.remaining) bytes follow the Batch: send exactly one Batch per request")
+        let result: Result<Jaeger_ApiV2_Batch, ThriftDecodingError> = bytes.withUnsafeBytes { buffer in
+            do throws(ThriftDecodingError) {
+                var reader = ThriftBinaryReader(buffer)
+                try reader.enter("Batch")
+                let batch = try readBatch(&reader)
+                reader.leave()
+                guard reader.remaining == 0 else {
+                    throw reader.error("\(reader.remaining) bytes follow the Batch: send exactly one Batch per request")
+                }
+                return .success(batch)
+            } catch {
+                return .failure(error)
+            }
         }
-        return batch
+        return try result.get()
     }
 
     // MARK: Structs
@@ -284,7 +293,7 @@ package enum JaegerThriftBatch {
         var elements: [Element] = []
         elements.reserveCapacity(count)
         for index in 0..<count {
-            try reader.enter("[\(index)]")
+            try reader.enterElement(index)
             elements.append(try element(&reader))
             reader.leave()
         }

@@ -1,7 +1,6 @@
 package import Hummingbird
 package import Logging
 import NIOCore
-import OTelBenchProtos
 package import Scenario
 package import Telemetry
 
@@ -55,11 +54,11 @@ package struct JaegerThriftEndpoint: HTTPEndpoint {
             )
         }
         let (body, wireBytes) = try await HTTPSink.readWireBody(request, limit: maxRequestBytes)
-        let batch: Jaeger_ApiV2_Batch
-        do throws(ThriftDecodingError) {
-            batch = try JaegerThriftBatch.decode(Array(buffer: body))
+        let batch: JaegerBatchSpans
+        do {
+            batch = try body.withUnsafeReadableBytes { try JaegerThriftDecoder.spans($0, channel: .jaegerThrift) }
         } catch {
-            throw Refusal(.invalidArgument, "body is not a valid jaeger.thrift Batch in Thrift binary protocol: \(error.message)")
+            throw Refusal(.invalidArgument, "body is not a valid jaeger.thrift Batch in Thrift binary protocol: \(error)")
         }
         try await JaegerIngest.admit(batch, bytes: body.readableBytes, wireBytes: wireBytes, channel: .jaegerThrift, through: admission)
         return Response(status: .accepted)

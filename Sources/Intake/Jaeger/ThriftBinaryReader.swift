@@ -1,3 +1,5 @@
+import Telemetry
+
 /// Why a Thrift body could not be decoded: what was being read, where, and what was wrong.
 package struct ThriftDecodingError: Error, CustomStringConvertible, Sendable {
     /// A message naming the field path, the byte offset and the problem.
@@ -56,7 +58,10 @@ enum ThriftType: UInt8, CustomStringConvertible {
 ///
 /// Every length and element count is checked against the bytes that remain and against ``Limits``
 /// before anything is allocated; nesting depth is bounded; every failure is a ``ThriftDecodingError``
-/// naming the field path (kept by ``enter(_:)``/``leave()``) and the byte offset. It never traps.
+/// naming the field path (kept by ``enter(_:)``, ``enterElement(_:)`` and ``leave()``, and written out only
+/// for an error) and the byte offset. It never traps.
+///
+/// The reader borrows the buffer: use it only while the buffer is alive.
 struct ThriftBinaryReader {
     /// Bounds beyond the body's own size.
     struct Limits {
@@ -68,69 +73,102 @@ struct ThriftBinaryReader {
         var maxDepth = 16
     }
 
-    private let bytes: [UInt8]
+    /// One step of the path to the value being read: a field's name or a list element's index.
+    private enum PathStep {
+        case field(StaticString)
+        case element(Int)
+    }
+
+    private let bytes: UnsafeRawBufferPointer
     private(set) var offset = 0
     let limits: Limits
-    private var path: [String] = []
+    private var path: [PathStep] = []
 
-    init(bytes: [UInt8], limits: Limits = .init()) {
+    /// A reader of `bytes`, which must stay alive while the reader is used.
+    init(_ bytes: UnsafeRawBufferPointer, limits: Limits = .init()) {
         self.bytes = bytes
         self.limits = limits
+        path.reserveCapacity(limits.maxDepth * 2)
     }
 
     /// Bytes not read yet.
     var remaining: Int { bytes.count - offset }
 
-    /// Names the field or element about to be read, for error messages.
-    mutating func enter(_ name: String) throws(ThriftDecodingError) {
+    /// Names the field about to be read, for error messages.
+    @inline(__always)
+    mutating func enter(_ name: StaticString) throws(ThriftDecodingError) {
         guard path.count < limits.maxDepth * 2 else { throw error("nesting deeper than \(limits.maxDepth) levels") }
-        path.append(name)
+        path.append(.field(name))
     }
 
-    /// Leaves the field or element named by the last ``enter(_:)``.
+    /// Names the list element about to be read (`[index]`), for error messages.
+    @inline(__always)
+    mutating func enterElement(_ index: Int) throws(ThriftDecodingError) {
+        guard path.count < limits.maxDepth * 2 else { throw error("nesting deeper than \(limits.maxDepth) levels") }
+        path.append(.element(index))
+    }
+
+    /// Leaves the field or element named by the last ``enter(_:)`` or ``enterElement(_:)``.
+    @inline(__always)
     mutating func leave() { _ = path.popLast() }
 
-    /// An error at the current path and offset.
+    /// An error at the current path and offset: `Batch.spans[3].tags[0]: problem (at byte N of M)`.
     func error(_ problem: String) -> ThriftDecodingError {
-        let location = path.isEmpty ? "" : path.joined(separator: ".").replacingDotBeforeIndex + ": "
+        var location = ""
+        for step in path {
+            switch step {
+            case .field(let name):
+                if !location.isEmpty { location += "." }
+                location += name.description
+            case .element(let index): location += "[\(index)]"
+            }
+        }
+        if !location.isEmpty { location += ": " }
         return ThriftDecodingError(message: "\(location)\(problem) (at byte \(offset) of \(bytes.count))")
     }
 
     // MARK: Scalars
 
-    private mutating func take(_ count: Int, what: String) throws(ThriftDecodingError) -> ArraySlice<UInt8> {
+    /// Checks that `count` more bytes are there, and moves past them; returns where they start.
+    @inline(__always)
+    private mutating func take(_ count: Int, what: StaticString) throws(ThriftDecodingError) -> Int {
         guard count >= 0, count <= remaining else {
             throw error("body is truncated: \(what) needs \(count) bytes but only \(remaining) remain")
         }
         defer { offset += count }
-        return bytes[offset..<offset + count]
+        return offset
     }
 
-    mutating func readByte() throws(ThriftDecodingError) -> UInt8 { try take(1, what: "a byte").first! }
+    @inline(__always)
+    mutating func readByte() throws(ThriftDecodingError) -> UInt8 { bytes[try take(1, what: "a byte")] }
 
-    mutating func readBool() throws(ThriftDecodingError) -> Bool {
-        let value = try take(1, what: "a bool")
-        return value.first! != 0
-    }
+    @inline(__always)
+    mutating func readBool() throws(ThriftDecodingError) -> Bool { bytes[try take(1, what: "a bool")] != 0 }
 
+    @inline(__always)
     mutating func readI16() throws(ThriftDecodingError) -> Int16 {
-        Int16(truncatingIfNeeded: bigEndian(try take(2, what: "an i16")))
+        Int16(bigEndian: bytes.loadUnaligned(fromByteOffset: try take(2, what: "an i16"), as: Int16.self))
     }
 
+    @inline(__always)
     mutating func readI32() throws(ThriftDecodingError) -> Int32 {
-        Int32(truncatingIfNeeded: bigEndian(try take(4, what: "an i32")))
+        Int32(bigEndian: bytes.loadUnaligned(fromByteOffset: try take(4, what: "an i32"), as: Int32.self))
     }
 
+    @inline(__always)
     mutating func readI64() throws(ThriftDecodingError) -> Int64 {
-        Int64(bitPattern: bigEndian(try take(8, what: "an i64")))
+        Int64(bigEndian: bytes.loadUnaligned(fromByteOffset: try take(8, what: "an i64"), as: Int64.self))
     }
 
+    @inline(__always)
     mutating func readDouble() throws(ThriftDecodingError) -> Double {
-        Double(bitPattern: bigEndian(try take(8, what: "a double")))
+        Double(bitPattern: UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: try take(8, what: "a double"), as: UInt64.self)))
     }
 
-    /// A length-prefixed byte string, checked against what remains and ``Limits/maxValueBytes``.
-    mutating func readBinary() throws(ThriftDecodingError) -> ArraySlice<UInt8> {
+    /// A length-prefixed byte string, checked against what remains and ``Limits/maxValueBytes``; it stays in
+    /// the buffer.
+    @inline(__always)
+    mutating func readBinary() throws(ThriftDecodingError) -> UnsafeRawBufferPointer {
         let length = Int(try readI32())
         guard length >= 0 else { throw error("string length \(length) is negative") }
         guard length <= limits.maxValueBytes else {
@@ -139,19 +177,35 @@ struct ThriftBinaryReader {
         guard length <= remaining else {
             throw error("string length \(length) is more than the \(remaining) bytes left: the body is truncated or the length is corrupt")
         }
-        return try take(length, what: "a string")
+        let start = try take(length, what: "a string")
+        return UnsafeRawBufferPointer(rebasing: bytes[start..<start + length])
+    }
+
+    /// A string's bytes, checked to be valid UTF-8 (Jaeger's strings are UTF-8 text), left in the buffer: make
+    /// the `String` with ``string(_:)`` only where it is kept.
+    @inline(__always)
+    mutating func readUTF8() throws(ThriftDecodingError) -> UnsafeRawBufferPointer {
+        let raw = try readBinary()
+        guard ProtobufWireReader.isASCII(raw) || String(validating: raw.assumingMemoryBound(to: UInt8.self), as: UTF8.self) != nil else {
+            throw error("string is not valid UTF-8")
+        }
+        return raw
     }
 
     /// A string; invalid UTF-8 is refused (Jaeger's strings are UTF-8 text).
-    mutating func readString() throws(ThriftDecodingError) -> String {
-        let raw = try readBinary()
-        guard let text = String(validating: raw, as: UTF8.self) else { throw error("string is not valid UTF-8") }
-        return text
+    @inline(__always)
+    mutating func readString() throws(ThriftDecodingError) -> String { Self.string(try readUTF8()) }
+
+    /// The string of bytes that ``readUTF8()`` checked.
+    @inline(__always)
+    static func string(_ utf8: UnsafeRawBufferPointer) -> String {
+        utf8.isEmpty ? "" : String(decoding: utf8.assumingMemoryBound(to: UInt8.self), as: UTF8.self)
     }
 
     // MARK: Structure
 
     /// The next field's type and id, or `nil` at the struct's end (STOP).
+    @inline(__always)
     mutating func readFieldHeader() throws(ThriftDecodingError) -> (type: ThriftType, id: Int16)? {
         let typeByte = try readByte()
         guard let type = ThriftType(rawValue: typeByte) else { throw error("unknown Thrift field type \(typeByte)") }
@@ -183,10 +237,13 @@ struct ThriftBinaryReader {
         guard depth < limits.maxDepth else { throw error("nesting deeper than \(limits.maxDepth) levels") }
         switch type {
         case .stop: return
-        case .bool, .byte: _ = try take(1, what: "a \(type)")
+        case .bool: _ = try take(1, what: "a bool")
+        case .byte: _ = try take(1, what: "a byte")
         case .i16: _ = try take(2, what: "an i16")
         case .i32: _ = try take(4, what: "an i32")
-        case .i64, .double: _ = try take(8, what: "a \(type)")
+        // "a i64", as this reader has always said it.
+        case .i64: _ = try take(8, what: "a i64")
+        case .double: _ = try take(8, what: "a double")
         case .string: _ = try readBinary()
         case .struct:
             while let field = try readFieldHeader() { try skip(field.type, depth: depth + 1) }
@@ -211,24 +268,5 @@ struct ThriftBinaryReader {
                 try skip(value, depth: depth + 1)
             }
         }
-    }
-
-    private func bigEndian(_ slice: ArraySlice<UInt8>) -> UInt64 {
-        slice.reduce(0) { $0 << 8 | UInt64($1) }
-    }
-}
-
-extension String {
-    /// `spans.[3].tags` → `spans[3].tags`: list indexes are entered as `[3]`.
-    fileprivate var replacingDotBeforeIndex: String {
-        var result = ""
-        result.reserveCapacity(utf8.count)
-        var previous: Character?
-        for character in self {
-            if character == "[", previous == "." { result.removeLast() }
-            result.append(character)
-            previous = character
-        }
-        return result
     }
 }

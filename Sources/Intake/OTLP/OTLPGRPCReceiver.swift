@@ -110,7 +110,8 @@ package struct OTLPGRPCEndpoint: GRPCEndpoint {
                     bytes: message.byteCount,
                     wireBytes: message.wireByteCount,
                     partialSuccess: true,
-                    export: decoded.export
+                    export: decoded.export,
+                    reservation: decoded.reservation
                 ) { ticket in
                     ticket.answerTraces(decoded.converted) { try Request(serializedBytes: decoded.bytes ?? []) }
                 }
@@ -133,6 +134,8 @@ struct TraceWireDeserializer: MessageDeserializer {
         var bytes: [UInt8]?
         /// The exporter and batch, when the admission wants them (``Admission/wantsExportIdentity``).
         var export: ExportIdentity? = nil
+        /// Room under the memory limit reserved before decoding, which admission takes over.
+        var reservation: Reservation? = nil
     }
 
     let maxBytes: Int
@@ -151,12 +154,15 @@ struct TraceWireDeserializer: MessageDeserializer {
         guard serializedMessageBytes.count <= maxBytes else {
             throw RPCError(Refusal.tooLarge("ExportTraceServiceRequest of \(serializedMessageBytes.count) bytes", limit: maxBytes))
         }
+        // The spans decoded take memory before admission sees them: reserve it first (Admission takes it over).
+        let reservation = try admission.map { admission throws(RPCError) in try admission.reserveForDecoding(bytes: serializedMessageBytes.count) }
         do {
             let decoded = try serializedMessageBytes.withUnsafeBytes { bytes in
                 Decoded(
                     converted: try OTLPTraceWireDecoder.traces(bytes, channel: .otlpGRPC),
                     bytes: keepsBytes ? Array(bytes) : nil,
-                    export: admission?.wantsExportIdentity == true ? ExportIdentity(protobuf: bytes) : nil
+                    export: admission?.wantsExportIdentity == true ? ExportIdentity(protobuf: bytes) : nil,
+                    reservation: reservation
                 )
             }
             return Sized(message: decoded, byteCount: serializedMessageBytes.count, wireByteCount: 5 + serializedMessageBytes.count)
