@@ -22,8 +22,18 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "otelbench-bench",
         abstract: "Measure throughput (run on a release build: OTELBENCH_BENCHMARKS=1 swift run -c release otelbench-bench ...).",
-        subcommands: [BenchIntake.self, BenchDriver.self, BenchRemoteWrite.self, BenchJaeger.self, BenchQuery.self, BenchSoak.self]
+        subcommands: [
+            BenchTable.self, BenchIntake.self, BenchScaling.self, BenchDriver.self, BenchRemoteWrite.self, BenchJaeger.self, BenchQuery.self,
+            BenchSoak.self,
+        ]
     )
+}
+
+/// The benchmark's `print`: each line written at once (as the product's terminal output is), so that into a file
+/// or pipe too its lines and the peers' own reports (wrk, h2load, written to the same output) keep their order;
+/// Swift's `print` would hold them in stdio's buffer.
+func print(_ items: Any..., separator: String = " ", terminator: String = "\n") {
+    FileHandle.standardOutput.write(Data((items.map { "\($0)" }.joined(separator: separator) + terminator).utf8))
 }
 
 /// Spans per second the OTLP receivers take, against swift-protobuf's decode-only rate for the same payload.
@@ -62,23 +72,47 @@ struct BenchIntake: AsyncParsableCommand {
         }
     }
 
+    /// What one run measured.
+    struct Figures {
+        /// swift-protobuf's decode-only rate on one thread, spans/s (the peer).
+        var decodeOnlySpansPerSecond: Double
+        var http: Measurement
+        var grpc: Measurement
+        var decodeOnlyMicrosecondsPerSpan: Double { 1e6 / decodeOnlySpansPerSecond }
+    }
+
     func run() async throws {
-        var factory = OTLPPayloadFactory(seed: 42)
-        let request = factory.traces(spanCount: spans, attributesPerSpan: attributes)
-        let body: [UInt8] = try request.serializedBytes()
         if let profile {
-            var stored = 0
-            for _ in 0..<iterations {
-                if profile == "wire" {
-                    stored += try OTLPTraceWireDecoder.traces(body, channel: .otlpGRPC).batch.spans.count
-                } else {
-                    let decoded = try Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest(serializedBytes: body)
-                    stored += OTLPConversion.traces(decoded, channel: .otlpGRPC).batch.spans.count
-                }
-            }
-            print("\(profile): \(stored) spans decoded and converted")
+            try decodeForProfiler(profile)
             return
         }
+        _ = try await measure()
+    }
+
+    /// The benchmark's payload: one request of --spans spans with --attributes attributes each.
+    private func payload() throws -> [UInt8] {
+        var factory = OTLPPayloadFactory(seed: 42)
+        return try factory.traces(spanCount: spans, attributesPerSpan: attributes).serializedBytes()
+    }
+
+    /// --profile: decode and convert --iterations times on this thread, no load.
+    private func decodeForProfiler(_ profile: String) throws {
+        let body = try payload()
+        var stored = 0
+        for _ in 0..<iterations {
+            if profile == "wire" {
+                stored += try OTLPTraceWireDecoder.traces(body, channel: .otlpGRPC).batch.spans.count
+            } else {
+                let decoded = try Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest(serializedBytes: body)
+                stored += OTLPConversion.traces(decoded, channel: .otlpGRPC).batch.spans.count
+            }
+        }
+        print("\(profile): \(stored) spans decoded and converted")
+    }
+
+    /// Runs the decode-only peer and both receivers, printing each figure as it is measured.
+    func measure() async throws -> Figures {
+        let body = try payload()
         let wrk = try Self.tool("wrk", package: "wrk")
         let h2load = try Self.tool("h2load", package: "nghttp2-client")
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("otelbench-bench-\(getpid())")
@@ -115,8 +149,10 @@ struct BenchIntake: AsyncParsableCommand {
         print(String(format: "store: %.0f B resident per stored span (%d-attribute spans, 200k stored, RSS before/after)", bytesPerSpan, attributes))
 
         var results: [[String: Double]] = []
+        var measurements: [LoadTarget: Measurement] = [:]
         for target in [LoadTarget.http, .grpc] {
             let measured = try await measure(target, folder: folder, wrk: wrk, h2load: h2load)
+            measurements[target] = measured
             results.append(measured.json(target: target, decodeRate: decode))
             print(
                 String(
@@ -140,9 +176,10 @@ struct BenchIntake: AsyncParsableCommand {
             ]
             try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: json))
         }
+        return Figures(decodeOnlySpansPerSecond: decode, http: measurements[.http]!, grpc: measurements[.grpc]!)
     }
 
-    enum LoadTarget {
+    enum LoadTarget: Hashable {
         case http
         case grpc
         var name: String { self == .http ? "OTLP/HTTP (wrk)" : "OTLP/gRPC (h2load)" }
@@ -287,11 +324,12 @@ struct BenchIntake: AsyncParsableCommand {
         return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 
+    /// The installed program `name` (in /usr/bin, /usr/local/bin or /usr/sbin), or an error naming the Debian package.
     static func tool(_ name: String, package: String) throws -> URL {
-        for folder in ["/usr/bin", "/usr/local/bin"] where FileManager.default.isExecutableFile(atPath: "\(folder)/\(name)") {
+        for folder in ["/usr/bin", "/usr/local/bin", "/usr/sbin"] where FileManager.default.isExecutableFile(atPath: "\(folder)/\(name)") {
             return URL(fileURLWithPath: "\(folder)/\(name)")
         }
-        throw BenchmarkError("\(name) is not installed: the benchmark uses it as the load generator (Debian: apt-get install \(package))")
+        throw BenchmarkError("\(name) is not installed: the benchmark runs it as a peer (Debian: apt-get install \(package))")
     }
 
     /// Runs a load generator to completion; its output is shown so its own numbers can be read beside ours.
@@ -306,112 +344,6 @@ struct BenchIntake: AsyncParsableCommand {
             do { try process.run() } catch { continuation.resume(throwing: error) }
         }
         guard status == 0 else { throw BenchmarkError("\(tool.lastPathComponent) exited with status \(status)") }
-    }
-}
-
-/// Requests per second the driver sustains against the built-in tasks service's `/health/live`, next to wrk
-/// against the same endpoint in the same run; and `generate`'s spans/s into the intake.
-struct BenchDriver: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "driver",
-        abstract: "Requests/s of the workload driver vs. wrk on /health/live of the built-in service; generate's spans/s.",
-        discussion: """
-            Starts the intake and the built-in services in this process (they export to the intake), then runs wrk \
-            (closed loop, --connections connections) and the driver (closed loop, as many users with no think \
-            time) against the tasks service's /health/live for --seconds each, and finally `generate` (gRPC, \
-            batches of 512 spans, unlimited rate) into the intake. Needs wrk (Debian: apt-get install wrk).
-            """
-    )
-
-    @Option(help: "Seconds per measurement.") var seconds = 10
-    @Option(help: "Connections (wrk) and users (driver).") var connections = 32
-
-    func validate() throws {
-        guard (1...600).contains(seconds) else { throw ValidationError("--seconds must be 1...600 (got \(seconds))") }
-        guard (1...1024).contains(connections) else { throw ValidationError("--connections must be 1...1024 (got \(connections))") }
-    }
-
-    func run() async throws {
-        let wrk = try BenchIntake.tool("wrk", package: "wrk")
-        guard let taxonomyPath = MetricTaxonomy.locateCFCore() else {
-            throw BenchmarkError("cannot find Scenarios/taxonomy/cf-core.yaml: run from the repository")
-        }
-        var logger = Logger(label: "otelbench.bench")
-        logger.logLevel = .error
-        let store = TelemetryStore(limits: .init(maxRetainedBytes: nil))
-        let ingestor = OTLPIngestor(store: store, logger: logger)
-        let loopback = ListenAddress(host: "127.0.0.1", port: 0)
-        let grpc = OTLPGRPCReceiver(configuration: .init(address: loopback), ingestor: ingestor, logger: logger)
-        let intake = ServiceGroup(services: [grpc], logger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await intake.run() }
-            let grpcPort = try await grpc.boundAddress.value().port
-            var configuration = ServicesConfiguration(taxonomy: try MetricTaxonomy.load(path: taxonomyPath))
-            configuration.export.endpoint = "http://127.0.0.1:\(grpcPort)"
-            let family = try CFCoreServices(configuration: configuration, logger: logger)
-            let services = ServiceGroup(services: [family], logger: logger)
-            tasks.addTask { try await services.run() }
-            let url = try await family.baseURL(of: .tasks) + "/health/live"
-
-            // wrk first, its own report parsed for Requests/sec.
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("otelbench-bench-driver-\(getpid())")
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(at: folder) }
-            let outputURL = folder.appendingPathComponent("wrk.txt")
-            _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
-            try await BenchIntake.run(wrk, ["-t2", "-c\(connections)", "-d\(seconds)s", url], output: try FileHandle(forWritingTo: outputURL))
-            let wrkText = (try? String(contentsOf: outputURL, encoding: .utf8)) ?? ""
-            let wrkRate =
-                wrkText.split(separator: "\n").first { $0.hasPrefix("Requests/sec:") }
-                .flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
-
-            // The driver, closed loop with the same concurrency.
-            let workload = WorkloadSection(
-                phases: [Phase(name: "bench", duration: .seconds(seconds), arrival: .closed(users: connections, thinkTime: .zero))],
-                requests: [RequestTemplate(name: "live", service: "tasks", path: "/health/live")],
-                connections: connections
-            )
-            let report = try await WorkloadDriver(workload: workload, targets: ["tasks": try await family.baseURL(of: .tasks)]).run()
-            let phase = report.phases[0]
-            let elapsed = phase.elapsed.inSeconds
-            let driverRate = Double(phase.sentCount) / elapsed
-            let latency = phase.requests["live"]?.latency
-            print(String(format: "wrk (closed loop, %d connections): %.0f requests/s", connections, wrkRate))
-            print(
-                String(
-                    format: "driver (closed loop, %d users): %.0f requests/s (%.2fx wrk), p50 %.2f ms, p99 %.2f ms",
-                    connections,
-                    driverRate,
-                    wrkRate > 0 ? driverRate / wrkRate : 0,
-                    latency?.p50 ?? 0,
-                    latency?.p99 ?? 0
-                )
-            )
-            await services.triggerGracefulShutdown()
-
-            // generate into the intake.
-            let generated = try await OTLPLoadGenerator(
-                configuration: .init(
-                    signal: .traces,
-                    endpoint: "127.0.0.1:\(grpcPort)",
-                    transport: .grpc,
-                    rate: 0,
-                    duration: .seconds(seconds),
-                    workers: 4,
-                    batchSize: 512
-                )
-            ).run()
-            print(
-                String(
-                    format: "generate (gRPC, 4 workers, 512-span batches): %.0f spans/s sent, %d accepted, export p99 %.1f ms",
-                    generated.achievedItemsPerSecond,
-                    generated.acceptedItems,
-                    generated.exportLatency.p99
-                )
-            )
-            await intake.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-        }
     }
 }
 
@@ -439,7 +371,19 @@ struct BenchRemoteWrite: AsyncParsableCommand {
         guard (1...256).contains(connections) else { throw ValidationError("--connections must be 1...256 (got \(connections))") }
     }
 
+    /// Samples per second into each receiver.
+    struct Figures {
+        var ours: Double
+        var prometheus: Double
+        var ratio: Double { prometheus > 0 ? ours / prometheus : 0 }
+    }
+
     func run() async throws {
+        _ = try await measure()
+    }
+
+    /// Sends to our receiver and then to Prometheus, printing each figure as it is measured.
+    func measure() async throws -> Figures {
         let wrk = try BenchIntake.tool("wrk", package: "wrk")
         let prometheus = try BenchIntake.tool("prometheus", package: "prometheus")
         var request = Prometheus_WriteRequest()
@@ -501,6 +445,7 @@ struct BenchRemoteWrite: AsyncParsableCommand {
         let theirs = try await wrkRate(wrk, url: "http://127.0.0.1:\(port)/api/v1/write", folder: folder, name: "prometheus")
         print(String(format: "prometheus remote-write receiver: %.0f samples/s (%.0f requests/s, %d non-2xx)", theirs.0 * Double(series), theirs.0, theirs.1))
         print(String(format: "ratio: otelbench / prometheus = %.2fx", theirs.0 > 0 ? ours.0 / theirs.0 : 0))
+        return Figures(ours: ours.0 * Double(series), prometheus: theirs.0 * Double(series))
     }
 
     /// Runs wrk against `url` with the prepared body; returns requests/s and the count of non-2xx answers.

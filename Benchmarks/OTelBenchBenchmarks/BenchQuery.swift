@@ -45,7 +45,23 @@ struct BenchQuery: AsyncParsableCommand {
         guard (1...600).contains(maxSeconds) else { throw ValidationError("--max-seconds must be 1...600 (got \(maxSeconds))") }
     }
 
+    /// One query's rates against both servers.
+    struct QueryFigures {
+        var name: String
+        /// A `query_range` (else an instant query).
+        var range: Bool
+        var agree: Bool
+        /// Clients (1 and --concurrency) → (ours, Prometheus') measurements.
+        var byClients: [Int: (ours: Measurement, prometheus: Measurement)]
+    }
+
     func run() async throws {
+        _ = try await measure()
+    }
+
+    /// Loads both servers, compares the answers and measures every query, printing each as it is measured;
+    /// throws when any answer differs (the speeds would compare different work).
+    func measure() async throws -> [QueryFigures] {
         let prometheus = try BenchIntake.tool("prometheus", package: "prometheus")
         let dataset = QueryBenchDataset(histograms: histograms, samples: samples, end: Int64(Date().timeIntervalSince1970) / 15 * 15_000)
         let bodies = try dataset.writeRequests(samplesPerRequest: 20)
@@ -77,20 +93,22 @@ struct BenchQuery: AsyncParsableCommand {
         let store = TelemetryStore(limits: .init(maxRetainedBytes: nil))
         let receiver = RemoteWriteReceiver(configuration: .loopback(port: 0), store: store, readAPI: PrometheusQueryAPI(store: store), logger: logger)
         let group = ServiceGroup(services: [receiver], logger: logger)
-        let disagreements = try await withThrowingTaskGroup(of: Void.self) { tasks in
+        let figures = try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             let ours = "http://127.0.0.1:\(try await receiver.boundAddress.value().port)"
             for server in [ours, theirs] {
                 for body in bodies { try await Self.write(body, to: server) }
             }
-            let disagreements = try await measureAll(ours: ours, theirs: theirs, dataset: dataset)
+            let figures = try await measureAll(ours: ours, theirs: theirs, dataset: dataset)
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
-            return disagreements
+            return figures
         }
+        let disagreements = figures.filter { !$0.agree }.count
         guard disagreements == 0 else {
             throw BenchmarkError("\(disagreements) queries answered differently by otelbench and Prometheus: the speeds above compare different work")
         }
+        return figures
     }
 
     /// One query of the set: its name in the report and its API path with parameters.
@@ -99,7 +117,7 @@ struct BenchQuery: AsyncParsableCommand {
         var path: String
     }
 
-    private func measureAll(ours: String, theirs: String, dataset: QueryBenchDataset) async throws -> Int {
+    private func measureAll(ours: String, theirs: String, dataset: QueryBenchDataset) async throws -> [QueryFigures] {
         let quantile = "histogram_quantile(0.99, sum(rate(rollback_duration_seconds_bucket[5m])) by (le, operation))"
         let time = String(Double(dataset.end) / 1000)
         func instant(_ query: String) -> String { "/api/v1/query?query=\(Self.escape(query))&time=\(time)" }
@@ -112,13 +130,13 @@ struct BenchQuery: AsyncParsableCommand {
                 path: "/api/v1/query_range?query=\(Self.escape(quantile))&start=\(Double(dataset.start) / 1000)&end=\(time)&step=15"
             ),
         ]
-        var disagreements = 0
+        var figures: [QueryFigures] = []
         var results: [[String: Any]] = []
         for query in queries {
             let (expected, actual) = (try await Self.get(theirs + query.path), try await Self.get(ours + query.path))
             let agreement = Self.compare(prometheus: expected, otelbench: actual)
             print("\n\(query.name): \(agreement.text)")
-            if !agreement.agree { disagreements += 1 }
+            var measured = QueryFigures(name: query.name, range: query.path.hasPrefix("/api/v1/query_range"), agree: agreement.agree, byClients: [:])
             var entry: [String: Any] = ["query": query.name, "path": query.path, "series": agreement.series, "agree": agreement.agree]
             for clients in Set([1, concurrency]).sorted() {
                 // Ours first, then Prometheus, each warmed by the comparison above.
@@ -141,9 +159,11 @@ struct BenchQuery: AsyncParsableCommand {
                         peer.rate > 0 ? mine.rate / peer.rate : 0
                     )
                 )
+                measured.byClients[clients] = (mine, peer)
                 entry["clients\(clients)"] = ["otelbench": mine.json, "prometheus": peer.json, "ratio": peer.rate > 0 ? mine.rate / peer.rate : 0]
             }
             results.append(entry)
+            figures.append(measured)
         }
         if let json {
             let document: [String: Any] = [
@@ -152,7 +172,7 @@ struct BenchQuery: AsyncParsableCommand {
             ]
             try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: json))
         }
-        return disagreements
+        return figures
     }
 
     /// Rate and latency of one query against one server.
