@@ -92,21 +92,23 @@ struct Sized<Message: Sendable>: Sendable {
     var wireByteCount: Int
 }
 
-/// Decodes protobuf and keeps the message size, for the memory limiter: a message over `maxBytes` is
-/// RESOURCE_EXHAUSTED, an undecodable one INVALID_ARGUMENT, each naming the problem; a message the stream's
-/// ``GRPCMessageInflationHandler`` refused ends the call with that refusal's status.
-struct SizedProtobufDeserializer<Message: SwiftProtobuf.Message & Sendable>: MessageDeserializer {
+/// A receiver's message deserializer that keeps the message size, for the memory limiter. The steps before
+/// decoding are the same for every receiver (``deserialize(_:)``): a message the stream's guard refused ends
+/// the call with that refusal's status; one the stream's ``GRPCMessageInflationHandler`` inflated is decoded
+/// inflated, with its compressed size on the wire; one over `maxBytes` is RESOURCE_EXHAUSTED. Then
+/// ``decode(_:)`` reads it: an `RPCError` it throws ends the call as it is, any other error is
+/// INVALID_ARGUMENT naming the message and the problem.
+protocol SizedMessageDeserializer: MessageDeserializer where Message == Sized<Decoded> {
+    associatedtype Decoded: Sendable
     /// The message's name in its specification, for errors.
-    let specName: String
-    let maxBytes: Int
-    private let inner = ProtobufDeserializer<Message>()
+    var specName: String { get }
+    var maxBytes: Int { get }
+    /// Decodes one whole (inflated) message of at most `maxBytes`.
+    func decode<Bytes: GRPCContiguousBytes>(_ bytes: Bytes) throws -> Decoded
+}
 
-    init(specName: String, maxBytes: Int) {
-        self.specName = specName
-        self.maxBytes = maxBytes
-    }
-
-    func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws -> Sized<Message> {
+extension SizedMessageDeserializer {
+    func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws -> Sized<Decoded> {
         if let refusal = serializedMessageBytes.withUnsafeBytes({ GRPCInboundRefusal(decoding: $0) }) { throw refusal.rpcError }
         if let inflated = serializedMessageBytes.withUnsafeBytes({ GRPCInflatedMessage(decoding: $0) }) {
             var sized = try deserialize(inflated.message)
@@ -116,12 +118,32 @@ struct SizedProtobufDeserializer<Message: SwiftProtobuf.Message & Sendable>: Mes
         guard serializedMessageBytes.count <= maxBytes else {
             throw RPCError(Refusal.tooLarge("\(specName) of \(serializedMessageBytes.count) bytes", limit: maxBytes))
         }
+        let decoded: Decoded
         do {
-            return Sized(
-                message: try inner.deserialize(serializedMessageBytes),
-                byteCount: serializedMessageBytes.count,
-                wireByteCount: 5 + serializedMessageBytes.count
-            )
+            decoded = try decode(serializedMessageBytes)
+        } catch let error as RPCError {
+            throw error
+        } catch {
+            throw RPCError(Refusal(.invalidArgument, "message is not a valid protobuf \(specName): \(error)"))
+        }
+        return Sized(message: decoded, byteCount: serializedMessageBytes.count, wireByteCount: 5 + serializedMessageBytes.count)
+    }
+}
+
+/// Decodes a generated protobuf message (the receivers without a wire decoder of their own).
+struct SizedProtobufDeserializer<Decoded: SwiftProtobuf.Message & Sendable>: SizedMessageDeserializer {
+    let specName: String
+    let maxBytes: Int
+    private let inner = ProtobufDeserializer<Decoded>()
+
+    init(specName: String, maxBytes: Int) {
+        self.specName = specName
+        self.maxBytes = maxBytes
+    }
+
+    func decode<Bytes: GRPCContiguousBytes>(_ bytes: Bytes) throws -> Decoded {
+        do {
+            return try inner.deserialize(bytes)
         } catch let error as RPCError {
             let cause = error.cause.map { "\($0)" } ?? error.message
             throw RPCError(Refusal(.invalidArgument, "message is not a valid protobuf \(specName): \(cause)"))

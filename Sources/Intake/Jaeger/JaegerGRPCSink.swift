@@ -58,28 +58,16 @@ package struct JaegerGRPCEndpoint: GRPCEndpoint {
 /// Converts a `PostSpansRequest` message straight from its bytes (``JaegerProtoWireDecoder``), keeping the message
 /// size for the memory limiter: a message over `maxBytes` is RESOURCE_EXHAUSTED, an undecodable one
 /// INVALID_ARGUMENT, each naming the problem, as ``SizedProtobufDeserializer`` answers the other methods.
-struct JaegerSpansWireDeserializer: MessageDeserializer {
+struct JaegerSpansWireDeserializer: SizedMessageDeserializer {
     /// The request message's name in api_v2, for errors.
     static let specName = "jaeger.api_v2.PostSpansRequest"
 
     let maxBytes: Int
 
-    func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws -> Sized<JaegerBatchSpans> {
-        if let refusal = serializedMessageBytes.withUnsafeBytes({ GRPCInboundRefusal(decoding: $0) }) { throw refusal.rpcError }
-        if let inflated = serializedMessageBytes.withUnsafeBytes({ GRPCInflatedMessage(decoding: $0) }) {
-            var sized = try deserialize(inflated.message)
-            sized.wireByteCount = 5 + inflated.compressedLength
-            return sized
-        }
-        guard serializedMessageBytes.count <= maxBytes else {
-            throw RPCError(Refusal.tooLarge("\(Self.specName) of \(serializedMessageBytes.count) bytes", limit: maxBytes))
-        }
-        do {
-            let batch = try serializedMessageBytes.withUnsafeBytes { try JaegerProtoWireDecoder.spans($0, channel: .jaegerGRPC) }
-            return Sized(message: batch, byteCount: serializedMessageBytes.count, wireByteCount: 5 + serializedMessageBytes.count)
-        } catch {
-            throw RPCError(Refusal(.invalidArgument, "message is not a valid protobuf \(Self.specName): \(error)"))
-        }
+    var specName: String { Self.specName }
+
+    func decode<Bytes: GRPCContiguousBytes>(_ bytes: Bytes) throws -> JaegerBatchSpans {
+        try bytes.withUnsafeBytes { try JaegerProtoWireDecoder.spans($0, channel: .jaegerGRPC) }
     }
 }
 

@@ -127,7 +127,7 @@ package struct OTLPGRPCEndpoint: GRPCEndpoint {
 /// Converts an `ExportTraceServiceRequest` message straight from its bytes (``OTLPTraceWireDecoder``), keeping the
 /// message size for the memory limiter: a message over `maxBytes` is RESOURCE_EXHAUSTED, an undecodable one
 /// INVALID_ARGUMENT, each naming the problem, as ``SizedProtobufDeserializer`` answers the other methods.
-struct TraceWireDeserializer: MessageDeserializer {
+struct TraceWireDeserializer: SizedMessageDeserializer {
     /// The converted request and, when a recording is written, its bytes.
     struct Decoded: Sendable {
         var converted: ConversionResult
@@ -144,30 +144,18 @@ struct TraceWireDeserializer: MessageDeserializer {
     /// Asked, for each message, whether to read its ``ExportIdentity``; `nil`: never.
     var admission: Admission? = nil
 
-    func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws -> Sized<Decoded> {
-        if let refusal = serializedMessageBytes.withUnsafeBytes({ GRPCInboundRefusal(decoding: $0) }) { throw refusal.rpcError }
-        if let inflated = serializedMessageBytes.withUnsafeBytes({ GRPCInflatedMessage(decoding: $0) }) {
-            var sized = try deserialize(inflated.message)
-            sized.wireByteCount = 5 + inflated.compressedLength
-            return sized
-        }
-        guard serializedMessageBytes.count <= maxBytes else {
-            throw RPCError(Refusal.tooLarge("ExportTraceServiceRequest of \(serializedMessageBytes.count) bytes", limit: maxBytes))
-        }
+    let specName = "ExportTraceServiceRequest"
+
+    func decode<Bytes: GRPCContiguousBytes>(_ bytes: Bytes) throws -> Decoded {
         // The spans decoded take memory before admission sees them: reserve it first (Admission takes it over).
-        let reservation = try admission.map { admission throws(RPCError) in try admission.reserveForDecoding(bytes: serializedMessageBytes.count) }
-        do {
-            let decoded = try serializedMessageBytes.withUnsafeBytes { bytes in
-                Decoded(
-                    converted: try OTLPTraceWireDecoder.traces(bytes, channel: .otlpGRPC),
-                    bytes: keepsBytes ? Array(bytes) : nil,
-                    export: admission?.wantsExportIdentity == true ? ExportIdentity(protobuf: bytes) : nil,
-                    reservation: reservation
-                )
-            }
-            return Sized(message: decoded, byteCount: serializedMessageBytes.count, wireByteCount: 5 + serializedMessageBytes.count)
-        } catch {
-            throw RPCError(Refusal(.invalidArgument, "message is not a valid protobuf ExportTraceServiceRequest: \(error)"))
+        let reservation = try admission.map { admission throws(RPCError) in try admission.reserveForDecoding(bytes: bytes.count) }
+        return try bytes.withUnsafeBytes { bytes in
+            Decoded(
+                converted: try OTLPTraceWireDecoder.traces(bytes, channel: .otlpGRPC),
+                bytes: keepsBytes ? Array(bytes) : nil,
+                export: admission?.wantsExportIdentity == true ? ExportIdentity(protobuf: bytes) : nil,
+                reservation: reservation
+            )
         }
     }
 }
