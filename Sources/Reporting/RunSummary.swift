@@ -15,6 +15,8 @@ package struct RunSummary: Codable, Sendable {
         package var droppedSlots: Int
         package var achievedRate: Double
         package var requests: [String: RequestReport]
+        /// Open loop: how late sends left their intended time, in milliseconds (absent for closed-loop users).
+        package var sendLateness: LatencySummary?
     }
 
     package var schema = "otelbench.run-summary/v1"
@@ -91,7 +93,8 @@ package struct RunSummary: Codable, Sendable {
                 sent: phase.sentCount,
                 droppedSlots: phase.droppedSlots,
                 achievedRate: phase.achievedRate,
-                requests: phase.requests
+                requests: phase.requests,
+                sendLateness: phase.sendLateness
             )
         }
         self.rules = rules

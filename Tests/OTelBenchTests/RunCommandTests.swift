@@ -47,6 +47,15 @@ import Testing
         #expect(markdown.hasPrefix("# otelbench: cf-core-smoke — passed"))
         let phases = outcome.summary["phases"] as? [[String: Any]] ?? []
         #expect(phases.map { $0["name"] as? String } == ["warm-up", "steady", "users"])
+        // Open-loop phases say how late their sends left (one sample per request); closed-loop users do not.
+        for phase in phases {
+            let lateness = phase["sendLateness"] as? [String: Any]
+            if phase["name"] as? String == "users" {
+                #expect(lateness == nil)
+            } else {
+                #expect(lateness?["count"] as? Int == phase["sent"] as? Int && lateness?["p99"] is Double, "\(phase)")
+            }
+        }
         let html = try String(contentsOf: outcome.folder.appendingPathComponent("report.html"), encoding: .utf8)
         #expect(html.contains("<svg") && html.contains("Client latency by percentile") && !html.contains("<script"))
     }
