@@ -170,7 +170,9 @@ final class HTTP1LoadConnection: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    private unowned let pool: HTTP1ConnectionPool
+    /// Strong: a connection can still close (and tell its pool) after the driver let go of the pool, e.g. one
+    /// that finished connecting after `shutdown`; the pool forgets the connection when it closes.
+    private let pool: HTTP1ConnectionPool
     private var context: ChannelHandlerContext?
     private var parser = HTTP1ResponseParser()
     private var current: LoadRequest?
