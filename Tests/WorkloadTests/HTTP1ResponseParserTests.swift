@@ -147,6 +147,40 @@ struct HTTP1RequestTests {
         )
     }
 
+    @Test func aSuiteCaseSendsItsOwnHeadersAndOnlyWhatTheContextSendsIsReplaced() throws {
+        let template = RequestTemplate(
+            name: "case",
+            weight: 1,
+            service: "tasks",
+            method: "GET",
+            path: "/",
+            body: nil,
+            // `traceparent` with a Kelvin sign (U+212A) is not `traceparent` in HTTP's ASCII-only case folding.
+            headers: [("TRACEPARENT", "stale"), ("TRACESTATE", "kept=1"), ("\u{212A}eep", "x")],
+            trace: TraceContextSpec()
+        )
+        let unsampled = SentTraceContext(traceID: trace.traceID, spanID: trace.spanID, sampled: false, tracestate: nil, invalid: nil, propagated: true)
+        #expect(
+            try encode(template, trace: unsampled)
+                == "GET / HTTP/1.1\r\nTRACESTATE: kept=1\r\n___eep: x\r\nHost: 127.0.0.1:8080\r\n"
+                + "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00\r\n\r\n"
+        )
+        let duplicated = SentTraceContext(
+            traceID: trace.traceID,
+            spanID: trace.spanID,
+            sampled: true,
+            tracestate: nil,
+            invalid: .duplicateTraceparent,
+            propagated: true
+        )
+        let caseHeaders = duplicated.headers.map { "\($0.0): \($0.1)\r\n" }.joined()
+        #expect(caseHeaders.components(separatedBy: "traceparent").count == 3)
+        #expect(try encode(template, trace: duplicated) == "GET / HTTP/1.1\r\nTRACESTATE: kept=1\r\n___eep: x\r\nHost: 127.0.0.1:8080\r\n\(caseHeaders)\r\n")
+        #expect(HTTP1Request.equalsIgnoringASCIICase("Content-Length", "content-LENGTH"))
+        #expect(!HTTP1Request.equalsIgnoringASCIICase("traceparen\u{212A}", "traceparenk"))
+        #expect(!HTTP1Request.equalsIgnoringASCIICase("a[", "A{"))
+    }
+
     @Test func aBodyIsFramedByTheDriverAndThePrefixAndHostComeFromTheURL() throws {
         let template = RequestTemplate(
             name: "post",

@@ -89,12 +89,12 @@ final class ClosedLoopUser: LoadRequestSink, @unchecked Sendable {
         let template = picker.pick(&random)
         let slot = Slot(intended: .now, template: template, trace: template.trace.generate(random: &random), index: index)
         index += 1
-        context.willSend(slot)
+        context.willSend(slot, loop: loopIndex)
         context.connections.send(slot, onLoop: loopIndex, deadline: context.deadline, sink: self)
     }
 
     func finished(_ request: LoadRequest, sentAt: ContinuousClock.Instant, outcome: RequestOutcome, status: Int?) {
-        context.record(request, sentAt: sentAt, outcome: outcome, status: status)
+        context.record(request, sentAt: sentAt, outcome: outcome, status: status, loop: loopIndex)
         if thinkTime > .zero {
             let nanoseconds = thinkTime.components.seconds * 1_000_000_000 + thinkTime.components.attoseconds / 1_000_000_000
             loop.scheduleTask(in: .nanoseconds(nanoseconds)) { [self] in sendNext() }

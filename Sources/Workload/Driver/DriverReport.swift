@@ -185,8 +185,8 @@ package protocol RequestObserver: Sendable {
     func completed(_ request: SentRequest)
 }
 
-/// What one phase's requests came to, shared by its workers: one latency histogram per request name for the
-/// whole phase (a histogram is about 190 KB, so one per worker and name would cost more than it saves in locking).
+/// What one phase's requests came to: per request name a count, outcomes and a latency histogram, kept per event
+/// loop (``PerLoopState``) and combined when read.
 final class PhaseTallies: Sendable {
     struct PerRequest: Sendable {
         var count = 0
@@ -199,6 +199,12 @@ final class PhaseTallies: Sendable {
             outcomes[outcome.rawValue, default: 0] += 1
             latency.record(duration)
         }
+
+        mutating func merge(_ other: PerRequest) {
+            count += other.count
+            outcomes.merge(other.outcomes, uniquingKeysWith: +)
+            latency.merge(other.latency)
+        }
     }
 
     struct Counts: Sendable {
@@ -208,6 +214,20 @@ final class PhaseTallies: Sendable {
         var timeline: [Int: TimelineBucket] = [:]
         /// Send time minus intended time, over every request.
         var lateness = LatencyRecorder()
+
+        mutating func merge(_ other: Counts) {
+            byRequest.merge(other.byRequest) { mine, theirs in
+                var merged = mine
+                merged.merge(theirs)
+                return merged
+            }
+            sentCount += other.sentCount
+            if let theirs = other.sendSpan {
+                sendSpan = sendSpan.map { min($0.lowerBound, theirs.lowerBound)...max($0.upperBound, theirs.upperBound) } ?? theirs
+            }
+            timeline.merge(other.timeline) { TimelineBucket(completed: $0.completed + $1.completed, failed: $0.failed + $1.failed) }
+            lateness.merge(other.lateness)
+        }
     }
 
     let phase: String
@@ -217,15 +237,17 @@ final class PhaseTallies: Sendable {
     let latencyTimeline: LatencyTimeline?
     /// Whether sends have intended times to be late for (open loop).
     let recordsLateness: Bool
-    private let counts = Mutex(Counts())
+    private let counts: PerLoopState<Counts>
 
     init(
         phase: String,
         runStart: ContinuousClock.Instant,
         observer: (any RequestObserver)?,
         latencyTimeline: LatencyTimeline? = nil,
-        recordsLateness: Bool = true
+        recordsLateness: Bool = true,
+        loops: Int = 1
     ) {
+        counts = PerLoopState(loops: loops, initial: Counts())
         self.recordsLateness = recordsLateness
         self.phase = phase
         self.runStart = runStart
@@ -233,12 +255,12 @@ final class PhaseTallies: Sendable {
         self.latencyTimeline = latencyTimeline
     }
 
-    /// Counts one request that ended, and tells the observer.
-    func record(slot: Slot, sentAt: ContinuousClock.Instant, outcome: RequestOutcome, status: Int?, end: ContinuousClock.Instant) {
+    /// Counts one request that ended on event loop `loop`, and tells the observer.
+    func record(slot: Slot, sentAt: ContinuousClock.Instant, outcome: RequestOutcome, status: Int?, end: ContinuousClock.Instant, loop: Int) {
         let latency = end - slot.intended
         let offset = slot.intended - runStart
         let sentOffset = (sentAt - runStart).inSeconds
-        counts.withLock { counts in
+        counts.withLock(loop: loop) { counts in
             counts.byRequest[slot.template.name, default: PerRequest()].add(outcome, latency: latency)
             let second = Int(offset.components.seconds)
             counts.timeline[second, default: TimelineBucket()].add(failed: outcome != .ok)
@@ -267,7 +289,7 @@ final class PhaseTallies: Sendable {
     }
 
     /// The counts so far.
-    var snapshot: Counts { counts.withLock { $0 } }
+    var snapshot: Counts { counts.combined { $0.merge($1) } }
 }
 
 /// Live progress of the running phase.
@@ -297,23 +319,36 @@ package struct DriverProgress: Sendable {
     }
 }
 
-/// Counters shared by every worker for the live display only (reports come from the per-worker tallies).
+/// Counters for the live display only (reports come from the phases' tallies), kept per event loop
+/// (``PerLoopState``).
 final class LiveCounters: Sendable {
-    private struct Counts {
+    private struct Counts: Sendable {
         var sent = 0
         var completed = 0
         var failed = 0
         var dropped = 0
-        var sentAtLastSnapshot = 0
         var latency = LatencyRecorder()
+
+        mutating func merge(_ other: Counts) {
+            sent += other.sent
+            completed += other.completed
+            failed += other.failed
+            dropped += other.dropped
+            latency.merge(other.latency)
+        }
     }
 
-    private let counts = Mutex(Counts())
+    private let counts: PerLoopState<Counts>
+    private let sentAtLastSnapshot = Mutex(0)
 
-    func send() { counts.withLock { $0.sent += 1 } }
-    func drop() { counts.withLock { $0.dropped += 1 } }
-    func complete(_ outcome: RequestOutcome, latency: Duration) {
-        counts.withLock {
+    init(loops: Int = 1) {
+        counts = PerLoopState(loops: loops, initial: Counts())
+    }
+
+    func send(loop: Int) { counts.withLock(loop: loop) { $0.sent += 1 } }
+    func drop(loop: Int) { counts.withLock(loop: loop) { $0.dropped += 1 } }
+    func complete(_ outcome: RequestOutcome, latency: Duration, loop: Int) {
+        counts.withLock(loop: loop) {
             $0.completed += 1
             if outcome != .ok { $0.failed += 1 }
             $0.latency.record(latency)
@@ -322,22 +357,23 @@ final class LiveCounters: Sendable {
 
     /// Taken about once a second: the rate is the sends since the previous snapshot.
     func snapshot(phase: String, elapsed: Duration, total: Duration, targetRate: Double?) -> DriverProgress {
-        counts.withLock { counts in
-            let rate = Double(counts.sent - counts.sentAtLastSnapshot)
-            counts.sentAtLastSnapshot = counts.sent
-            return DriverProgress(
-                phase: phase,
-                elapsed: elapsed,
-                total: total,
-                sent: counts.sent,
-                completed: counts.completed,
-                failed: counts.failed,
-                dropped: counts.dropped,
-                achievedRate: rate,
-                targetRate: targetRate,
-                p50: counts.latency.milliseconds(atPercentile: 50),
-                p99: counts.latency.milliseconds(atPercentile: 99)
-            )
+        let counts = counts.combined { $0.merge($1) }
+        let rate = sentAtLastSnapshot.withLock { last in
+            defer { last = counts.sent }
+            return Double(counts.sent - last)
         }
+        return DriverProgress(
+            phase: phase,
+            elapsed: elapsed,
+            total: total,
+            sent: counts.sent,
+            completed: counts.completed,
+            failed: counts.failed,
+            dropped: counts.dropped,
+            achievedRate: rate,
+            targetRate: targetRate,
+            p50: counts.latency.milliseconds(atPercentile: 50),
+            p99: counts.latency.milliseconds(atPercentile: 99)
+        )
     }
 }

@@ -46,9 +46,12 @@ enum HTTP1Request {
     /// Builds the request for `slot` to `origin`.
     static func encode(_ slot: Slot, to origin: TargetOrigin, allocator: ByteBufferAllocator) -> ByteBuffer {
         let template = slot.template
-        let path = Placeholders.render(template.path, index: slot.index, traceID: slot.trace.traceID)
-        let body = template.body.map { Placeholders.render($0, index: slot.index, traceID: slot.trace.traceID) }
-        let traceHeaders = slot.trace.headers
+        let trace = slot.trace
+        let path = Placeholders.render(template.path, index: slot.index, traceID: trace.traceID)
+        let body = template.body.map { Placeholders.render($0, index: slot.index, traceID: trace.traceID) }
+        // A W3C suite case brings its own headers; the usual context is written field by field (this runs per
+        // request, and building its header strings cost more than writing them).
+        let caseHeaders = trace.propagated && trace.invalid != nil ? trace.headers : nil
         var buffer = allocator.buffer(capacity: 256 + path.utf8.count + (body?.utf8.count ?? 0))
         writeToken(template.method, into: &buffer)
         buffer.writeInteger(UInt8(ascii: " "))
@@ -59,16 +62,24 @@ enum HTTP1Request {
         var hasHost = false
         var hasContentType = false
         for (name, value) in template.headers {
-            let lowered = name.lowercased()
-            if traceHeaders.contains(where: { $0.0.lowercased() == lowered }) { continue }
+            if isTraceHeader(name, of: trace, caseHeaders: caseHeaders) { continue }
             // The driver frames the body itself.
-            if lowered == "content-length" || lowered == "transfer-encoding" { continue }
-            if lowered == "host" { hasHost = true }
-            if lowered == "content-type" { hasContentType = true }
+            if equalsIgnoringASCIICase(name, "content-length") || equalsIgnoringASCIICase(name, "transfer-encoding") { continue }
+            if equalsIgnoringASCIICase(name, "host") { hasHost = true }
+            if equalsIgnoringASCIICase(name, "content-type") { hasContentType = true }
             writeHeader(name, value, into: &buffer)
         }
         if !hasHost { writeHeader("Host", origin.authority, into: &buffer) }
-        for (name, value) in traceHeaders { writeHeader(name, value, into: &buffer) }
+        if let caseHeaders {
+            for (name, value) in caseHeaders { writeHeader(name, value, into: &buffer) }
+        } else if trace.propagated {
+            buffer.writeStaticString("traceparent: 00-")
+            writeValue(trace.traceID, into: &buffer)
+            buffer.writeInteger(UInt8(ascii: "-"))
+            writeValue(trace.spanID, into: &buffer)
+            buffer.writeStaticString(trace.sampled ? "-01\r\n" : "-00\r\n")
+            if let tracestate = trace.tracestate { writeHeader("tracestate", tracestate, into: &buffer) }
+        }
         if let body {
             if !hasContentType { buffer.writeStaticString("Content-Type: application/json\r\n") }
             buffer.writeStaticString("Content-Length: ")
@@ -81,17 +92,42 @@ enum HTTP1Request {
         return buffer
     }
 
+    /// Whether a template header `name` is one the trace context sends (and so replaces), compared as HTTP
+    /// compares field names: ASCII letters in any case.
+    private static func isTraceHeader(_ name: String, of trace: SentTraceContext, caseHeaders: [(String, String)]?) -> Bool {
+        if let caseHeaders { return caseHeaders.contains { equalsIgnoringASCIICase($0.0, name) } }
+        guard trace.propagated else { return false }
+        return equalsIgnoringASCIICase(name, "traceparent") || (trace.tracestate != nil && equalsIgnoringASCIICase(name, "tracestate"))
+    }
+
+    /// Whether two field names are equal with ASCII letters compared in any case (RFC 9110 §5.1).
+    static func equalsIgnoringASCIICase(_ lhs: String, _ rhs: String) -> Bool {
+        let (left, right) = (lhs.utf8, rhs.utf8)
+        guard left.count == right.count else { return false }
+        return zip(left, right).allSatisfy { pair in
+            let (a, b) = pair
+            if a == b { return true }
+            let lower = a | 0x20
+            return lower == b | 0x20 && lower >= UInt8(ascii: "a") && lower <= UInt8(ascii: "z")
+        }
+    }
+
     /// A header line; bytes that would end the line or the header section (CR, LF, NUL) are sent as spaces, so
     /// a template can never smuggle a second request.
     private static func writeHeader(_ name: String, _ value: String, into buffer: inout ByteBuffer) {
         writeToken(name, into: &buffer)
         buffer.writeStaticString(": ")
+        writeValue(value, into: &buffer)
+        buffer.writeStaticString("\r\n")
+    }
+
+    /// A header value, or part of one: CR, LF and NUL are sent as spaces.
+    private static func writeValue(_ value: String, into buffer: inout ByteBuffer) {
         if value.utf8.contains(where: { $0 == 0x0d || $0 == 0x0a || $0 == 0 }) {
             for byte in value.utf8 { buffer.writeInteger(byte == 0x0d || byte == 0x0a || byte == 0 ? UInt8(ascii: " ") : byte) }
         } else {
             buffer.writeString(value)
         }
-        buffer.writeStaticString("\r\n")
     }
 
     /// A method or header name: anything but a token character (RFC 9110 §5.6.2) is sent as `_`.

@@ -159,11 +159,11 @@ final class OpenLoopDispatcher: LoadRequestSink, @unchecked Sendable {
             pending.removeFirst()
             if context.connections.waiting(onLoop: index) >= waitingLimit {
                 dropped.add()
-                context.live.drop()
+                context.live.drop(loop: index)
                 context.outstanding.remove()
                 continue
             }
-            context.willSend(slot)
+            context.willSend(slot, loop: index)
             context.connections.send(slot, onLoop: index, deadline: context.deadline, sink: self)
         }
         if let (_, next) = pending.first {
@@ -174,7 +174,7 @@ final class OpenLoopDispatcher: LoadRequestSink, @unchecked Sendable {
     }
 
     func finished(_ request: LoadRequest, sentAt: ContinuousClock.Instant, outcome: RequestOutcome, status: Int?) {
-        context.record(request, sentAt: sentAt, outcome: outcome, status: status)
+        context.record(request, sentAt: sentAt, outcome: outcome, status: status, loop: index)
         context.outstanding.remove()
     }
 }

@@ -16,17 +16,17 @@ struct PhaseContext: Sendable {
         .now() + .nanoseconds(timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
     }
 
-    /// Tells the observer and the live counters that `slot` is about to leave.
-    func willSend(_ slot: Slot) {
+    /// Tells the observer and the live counters that `slot` is about to leave from event loop `loop`.
+    func willSend(_ slot: Slot, loop: Int) {
         observer?.sending(slot.trace, name: slot.template.name)
-        live.send()
+        live.send(loop: loop)
     }
 
-    /// Counts a request that ended.
-    func record(_ request: LoadRequest, sentAt: ContinuousClock.Instant, outcome: RequestOutcome, status: Int?) {
+    /// Counts a request that ended on event loop `loop`.
+    func record(_ request: LoadRequest, sentAt: ContinuousClock.Instant, outcome: RequestOutcome, status: Int?, loop: Int) {
         let end = ContinuousClock.now
-        tallies.record(slot: request.slot, sentAt: sentAt, outcome: outcome, status: status, end: end)
-        live.complete(outcome, latency: end - request.slot.intended)
+        tallies.record(slot: request.slot, sentAt: sentAt, outcome: outcome, status: status, end: end, loop: loop)
+        live.complete(outcome, latency: end - request.slot.intended, loop: loop)
     }
 }
 

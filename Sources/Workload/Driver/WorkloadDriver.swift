@@ -52,7 +52,7 @@ package struct WorkloadDriver: Sendable {
     /// Runs every phase in order; cancellation stops the workload early and still returns what ran.
     package func run() async throws -> DriverReport {
         let connections = try DriverConnections(targets: targets, connections: workload.connections, trust: trust)
-        let live = LiveCounters()
+        let live = LiveCounters(loops: connections.loops.count)
         var report = DriverReport()
         var random = SeededRandom(seed: seed)
         let start = ContinuousClock.now
@@ -87,7 +87,14 @@ package struct WorkloadDriver: Sendable {
         let requestPicker = RequestPicker(requests: workload.requests)
         let closedLoop: Bool
         if case .closed = phase.arrival { closedLoop = true } else { closedLoop = false }
-        let tallies = PhaseTallies(phase: phase.name, runStart: runStart, observer: observer, latencyTimeline: timeline, recordsLateness: !closedLoop)
+        let tallies = PhaseTallies(
+            phase: phase.name,
+            runStart: runStart,
+            observer: observer,
+            latencyTimeline: timeline,
+            recordsLateness: !closedLoop,
+            loops: connections.loops.count
+        )
         let context = PhaseContext(
             connections: connections,
             timeout: workload.timeout,
