@@ -21,13 +21,7 @@ struct PerLoopTalliesTests {
             invalid: nil,
             propagated: true
         )
-        return LoadRequest(
-            slot: Slot(intended: intended, template: template, trace: trace, index: 0),
-            bytes: ByteBuffer(),
-            isHead: false,
-            deadline: .now(),
-            sink: NoSink()
-        )
+        return LoadRequest(slot: Slot(intended: intended, template: template, trace: trace, index: 0), deadline: .now(), sink: NoSink())
     }
 
     @Test func phaseTalliesFromEveryLoopAddUp() {

@@ -38,20 +38,15 @@ final class DriverConnections: Sendable {
         }
     }
 
-    /// Encodes and sends `slot` on loop `loop` (call on that loop); a service with no usable target URL ends as a
-    /// connection error.
+    /// Sends `slot` on loop `loop` (call on that loop); a service with no usable target URL ends as a connection
+    /// error.
     func send(_ slot: Slot, onLoop loop: Int, deadline: NIODeadline, sink: any LoadRequestSink) {
+        let request = LoadRequest(slot: slot, deadline: deadline, sink: sink)
         guard let pool = pools[loop][slot.template.service] else {
-            sink.finished(
-                LoadRequest(slot: slot, bytes: ByteBuffer(), isHead: false, deadline: deadline, sink: sink),
-                sentAt: .now,
-                outcome: .connectionError,
-                status: nil
-            )
+            sink.finished(request, sentAt: .now, outcome: .connectionError, status: nil)
             return
         }
-        let bytes = HTTP1Request.encode(slot, to: pool.origin, allocator: pool.allocator)
-        pool.submit(LoadRequest(slot: slot, bytes: bytes, isHead: HTTP1Request.isHead(slot.template.method), deadline: deadline, sink: sink))
+        pool.submit(request)
     }
 
     /// Requests waiting for a connection on loop `loop` (call on that loop).

@@ -9,21 +9,20 @@ protocol LoadRequestSink: AnyObject, Sendable {
     func finished(_ request: LoadRequest, sentAt: ContinuousClock.Instant, outcome: RequestOutcome, status: Int?)
 }
 
-/// One request on its way: its bytes, its deadline (waiting for a connection counts), and who hears the end.
+/// One request on its way: what to send, its deadline (waiting for a connection counts), and who hears the end.
+/// The connection that carries it encodes it (``HTTP1Request``), into a buffer it reuses.
 ///
 /// A class: a request passes from the sender through the pool's queue to a connection and on to its sink, and a
 /// reference moves with one retain where the slot's template and trace context would take a dozen.
 final class LoadRequest: Sendable {
     let slot: Slot
-    let bytes: ByteBuffer
     let isHead: Bool
     let deadline: NIODeadline
     let sink: any LoadRequestSink
 
-    init(slot: Slot, bytes: ByteBuffer, isHead: Bool, deadline: NIODeadline, sink: any LoadRequestSink) {
+    init(slot: Slot, deadline: NIODeadline, sink: any LoadRequestSink) {
         self.slot = slot
-        self.bytes = bytes
-        self.isHead = isHead
+        self.isHead = HTTP1Request.isHead(slot.template.method)
         self.deadline = deadline
         self.sink = sink
     }
@@ -186,12 +185,16 @@ final class HTTP1LoadConnection: ChannelInboundHandler, @unchecked Sendable {
     private let pool: HTTP1ConnectionPool
     private var context: ChannelHandlerContext?
     private var parser = HTTP1ResponseParser()
+    /// Every request's bytes, cleared and rewritten for the next (the previous is written out by then: a
+    /// connection carries one request at a time).
+    private var requestBytes: ByteBuffer
     private var current: LoadRequest?
     private var sentAt = ContinuousClock.now
     private var isClosing = false
 
     init(pool: HTTP1ConnectionPool) {
         self.pool = pool
+        requestBytes = pool.allocator.buffer(capacity: 512)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -206,8 +209,10 @@ final class HTTP1LoadConnection: ChannelInboundHandler, @unchecked Sendable {
         }
         current = request
         parser.expectResponse(toHead: request.isHead)
+        requestBytes.clear()
+        HTTP1Request.encode(request.slot, to: pool.origin, into: &requestBytes)
         sentAt = .now
-        context.writeAndFlush(wrapOutboundOut(request.bytes), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(requestBytes), promise: nil)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

@@ -45,6 +45,13 @@ struct TargetOrigin: Sendable, Hashable {
 enum HTTP1Request {
     /// Builds the request for `slot` to `origin`.
     static func encode(_ slot: Slot, to origin: TargetOrigin, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: 256)
+        encode(slot, to: origin, into: &buffer)
+        return buffer
+    }
+
+    /// Appends the request for `slot` to `origin` to `buffer` (a connection reuses one buffer for all its requests).
+    static func encode(_ slot: Slot, to origin: TargetOrigin, into buffer: inout ByteBuffer) {
         let template = slot.template
         let trace = slot.trace
         let path = Placeholders.render(template.path, index: slot.index, traceID: trace.traceID)
@@ -52,7 +59,7 @@ enum HTTP1Request {
         // A W3C suite case brings its own headers; the usual context is written field by field (this runs per
         // request, and building its header strings cost more than writing them).
         let caseHeaders = trace.propagated && trace.invalid != nil ? trace.headers : nil
-        var buffer = allocator.buffer(capacity: 256 + path.utf8.count + (body?.utf8.count ?? 0))
+        buffer.reserveCapacity(minimumWritableBytes: 256 + path.utf8.count + (body?.utf8.count ?? 0))
         writeToken(template.method, into: &buffer)
         buffer.writeInteger(UInt8(ascii: " "))
         if !origin.pathPrefix.isEmpty { writeTarget(origin.pathPrefix, into: &buffer) }
@@ -89,7 +96,6 @@ enum HTTP1Request {
         } else {
             buffer.writeStaticString("\r\n")
         }
-        return buffer
     }
 
     /// Whether a template header `name` is one the trace context sends (and so replaces), compared as HTTP
