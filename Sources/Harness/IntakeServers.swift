@@ -36,6 +36,8 @@ package struct IntakeServers: Sendable {
     package let sinks: [ConfiguredSink]
     /// TLS and the token, the same for every server.
     package let security: ListenerSecurity
+    /// Gives what malloc keeps after frees back to the system while requests arrive.
+    package let freedMemory: FreedMemoryReturner
 
     /// Builds the servers; none listens before ``services`` run.
     ///
@@ -57,6 +59,13 @@ package struct IntakeServers: Sendable {
         logger: Logger
     ) {
         let injector = faults.isEmpty ? nil : FaultInjector(rules: faults)
+        freedMemory = FreedMemoryReturner(
+            changes: {
+                let totals = store.totals
+                return totals.spans + totals.dataPoints + totals.logRecords + totals.rejectedRequests + totals.evictedTraces
+            },
+            logger: logger
+        )
         let ingestor = OTLPIngestor(store: store, recorder: recorder, faults: injector, logger: logger)
         self.security = security
         grpc = OTLPGRPCReceiver(
@@ -83,7 +92,7 @@ package struct IntakeServers: Sendable {
     }
 
     /// Every server, to run in one group.
-    package var services: [any Service] { [grpc, http] + sinks.map(\.service) }
+    package var services: [any Service] { [grpc, http] + sinks.map(\.service) + [freedMemory] }
 
     /// Waits until every server listens, or names the first that cannot.
     package func listening() async throws(ListenFailure) -> Endpoints {

@@ -1,0 +1,78 @@
+import Foundation
+package import Logging
+package import ServiceLifecycle
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Gives the memory that malloc keeps after frees back to the system, every ``interval`` while requests arrive,
+/// so that the receiver's resident memory follows what it retains (the memory limit) rather than its highest
+/// point.
+///
+/// glibc's malloc keeps freed memory in the arena of the thread that allocated it and returns it to the system
+/// only from the top of the heap. Under churn (spans stored, then evicted at the memory limit, by several event
+/// loops) that held 45 MB beside 68 MB in use, with `--memory-limit 64MiB`: `malloc_trim(0)` gave all but 5 MB
+/// of it back. Where malloc has no `malloc_trim` (not glibc) this does nothing.
+package struct FreedMemoryReturner: Service {
+    /// How often by default: a trim walks malloc's free lists, a few milliseconds for a heap of hundreds of MB.
+    package static let defaultInterval = Duration.seconds(2)
+
+    private let interval: Duration
+    private let changes: @Sendable () -> Int
+    private let trim: (@Sendable () -> Void)?
+    private let logger: Logger
+
+    /// - Parameters:
+    ///   - changes: a count that moves whenever memory was allocated or freed for requests (items accepted plus
+    ///     items evicted, say): an idle receiver is not trimmed again and again.
+    ///   - trim: what gives the memory back (tests count the calls); by default `malloc_trim(0)`.
+    package init(
+        interval: Duration = defaultInterval,
+        changes: @escaping @Sendable () -> Int,
+        trim: (@Sendable () -> Void)? = systemTrim,
+        logger: Logger
+    ) {
+        self.interval = interval
+        self.changes = changes
+        self.trim = trim
+        self.logger = logger
+    }
+
+    /// Trims after every ``interval`` in which `changes` moved, until graceful shutdown.
+    package func run() async throws {
+        guard let trim else {
+            try? await gracefulShutdown()
+            return
+        }
+        var seen = changes()
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            } catch {
+                return
+            }
+            let now = changes()
+            guard now != seen else { continue }
+            seen = now
+            let took = ContinuousClock().measure(trim)
+            logger.debug("returned freed memory to the system", metadata: ["took": "\(took)"])
+        }
+    }
+
+    /// `malloc_trim(0)`, when malloc has it.
+    package static var systemTrim: (@Sendable () -> Void)? {
+        guard let function = mallocTrim else { return nil }
+        return { _ = function(0) }
+    }
+
+    /// glibc's `malloc_trim`, found at run time (Swift's Glibc module does not declare it).
+    package static let mallocTrim: (@convention(c) (Int) -> Int32)? = {
+        #if canImport(Glibc)
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
+        #else
+        return nil
+        #endif
+    }()
+}
