@@ -151,35 +151,44 @@ package struct PromQLEngine: Sendable {
         var candidates: [Int]?
         // An empty name matches series without one, which the index does not hold.
         if let position = matchers.firstIndex(where: { $0.name == "__name__" && $0.kind == .equal && !$0.value.isEmpty }) {
-            candidates = indicesByName[matchers[position].value] ?? []
-            remaining.remove(at: position)
+            let name = matchers[position].value
+            candidates = indicesByName[name] ?? []
+            // The index is keyed by Swift's canonical equivalence; Prometheus compares bytes. A non-ASCII name
+            // keeps its matcher, which then compares exactly.
+            if name.utf8.allSatisfy({ $0 < 0x80 }) { remaining.remove(at: position) }
         }
         if remaining.isEmpty { return candidates ?? Array(series.indices) }
-        // Regular expressions are slow to run and label values repeat: each distinct value is matched once.
-        var verdicts: [[String: Bool]] = Array(repeating: [:], count: remaining.count)
+        // Label values repeat: a costly matcher (an NFA or Swift's Regex) runs once per distinct value. The
+        // verdicts are keyed by canonical equivalence (String's hashing) and kept with the exact value they
+        // were found for, since canonically equivalent values can match differently.
+        let costly = remaining.map(\.isCostly)
+        var verdicts: [[String: (value: String, verdict: Bool)]] = Array(repeating: [:], count: remaining.count)
         var selected: [Int] = []
-        for index in candidates ?? Array(series.indices) {
-            let labels = series[index].labels
-            var accepted = true
-            for (position, matcher) in remaining.enumerated() {
-                let value = labels[matcher.name] ?? ""
-                let verdict: Bool
-                if matcher.kind == .matchesRegex || matcher.kind == .notMatchesRegex {
-                    if let known = verdicts[position][value] {
-                        verdict = known
+        // Read in place: copying a matcher for every series and matcher cost more than matching.
+        remaining.withUnsafeBufferPointer { matchers in
+            for index in candidates ?? Array(series.indices) {
+                let labels = series[index].labels
+                var accepted = true
+                for position in matchers.indices {
+                    let value = labels[matchers[position].name] ?? ""
+                    let verdict: Bool
+                    if costly[position] {
+                        if let known = verdicts[position][value], known.value.utf8.elementsEqual(value.utf8) {
+                            verdict = known.verdict
+                        } else {
+                            verdict = matchers[position].matches(value)
+                            verdicts[position][value] = (value, verdict)
+                        }
                     } else {
-                        verdict = matcher.matches(value)
-                        verdicts[position][value] = verdict
+                        verdict = matchers[position].matches(value)
                     }
-                } else {
-                    verdict = matcher.matches(value)
+                    if !verdict {
+                        accepted = false
+                        break
+                    }
                 }
-                if !verdict {
-                    accepted = false
-                    break
-                }
+                if accepted { selected.append(index) }
             }
-            if accepted { selected.append(index) }
         }
         return selected
     }

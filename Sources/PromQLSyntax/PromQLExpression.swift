@@ -226,20 +226,28 @@ package struct LabelMatcher: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// Whether a label value (empty when the label is absent) matches.
+    /// Whether a label value (empty when the label is absent) matches. Values compare byte for byte, as
+    /// Prometheus compares them (not by Swift's canonical equivalence); regular expressions as
+    /// ``AnchoredPattern`` describes.
     package func matches(_ candidate: String) -> Bool {
         switch kind {
-        case .equal: candidate == value
-        case .notEqual: candidate != value
+        case .equal: sameBytes(candidate, value)
+        case .notEqual: !sameBytes(candidate, value)
         case .matchesRegex: pattern!.matches(candidate)
         case .notMatchesRegex: !pattern!.matches(candidate)
         }
     }
 
+    /// Whether matching costs more than a hash lookup (a regular expression run by an NFA or Swift's
+    /// `Regex`), so that a selection should remember the verdict for each label value.
+    package var isCostly: Bool { pattern?.isCostly ?? false }
+
     package var description: String { "\(name)\(kind.rawValue)\"\(PromQLFormat.escape(value))\"" }
 
+    /// Byte for byte, as the values match (canonically equivalent values select different series); the
+    /// hash, by Swift's canonical equivalence, stays consistent with that.
     package static func == (lhs: LabelMatcher, rhs: LabelMatcher) -> Bool {
-        lhs.name == rhs.name && lhs.kind == rhs.kind && lhs.value == rhs.value
+        lhs.kind == rhs.kind && sameBytes(lhs.name, rhs.name) && sameBytes(lhs.value, rhs.value)
     }
 
     package func hash(into hasher: inout Hasher) {
@@ -247,22 +255,6 @@ package struct LabelMatcher: Sendable, Hashable, CustomStringConvertible {
         hasher.combine(kind)
         hasher.combine(value)
     }
-}
-
-/// A regular expression matched against a whole label value, as Prometheus anchors them (`^(?:re)$`).
-struct AnchoredPattern: @unchecked Sendable {
-    // Regex is not Sendable; it is only ever read.
-    private let regex: Regex<AnyRegexOutput>
-
-    init(_ source: String) throws(PromQLError) {
-        do {
-            regex = try Regex("^(?:\(source))$")
-        } catch {
-            throw PromQLError(message: "invalid regular expression \"\(source)\": \(error)", offset: 0)
-        }
-    }
-
-    func matches(_ text: String) -> Bool { (try? regex.wholeMatch(in: text)) != nil }
 }
 
 /// `sum by (a) (x)`, `topk(3, x)` and the like.

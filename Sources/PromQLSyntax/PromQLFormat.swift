@@ -6,8 +6,18 @@ package enum PromQLFormat {
         if value.isNaN { return "NaN" }
         if value.isInfinite { return value > 0 ? "+Inf" : "-Inf" }
         if value == 0 { return value.sign == .minus ? "-0" : "0" }
-        // Swift's description has the shortest round-trip digits; spell its exponent out.
-        var text = "\(value)"
+        // Swift's description has the shortest round-trip digits. Without an exponent (most values) it is
+        // Go's text but for a trailing ".0"; else the exponent is spelled out below. (The query API writes
+        // one number per point: the slow path alone took most of an instant query's encoding.)
+        let text = "\(value)"
+        if !text.utf8.contains(UInt8(ascii: "e")) { return text.hasSuffix(".0") ? String(text.dropLast(2)) : text }
+        return spelledOut(text)
+    }
+
+    /// Swift's shortest round-trip text of a finite, non-zero double (`1.5e-07`, `12.0`) with the exponent
+    /// spelled out and no trailing zeros, as Go's `strconv.FormatFloat(v, 'f', -1, 64)` writes it.
+    static func spelledOut(_ description: String) -> String {
+        var text = description
         var negative = false
         if text.hasPrefix("-") {
             negative = true
