@@ -43,8 +43,10 @@ struct BenchIntake: AsyncParsableCommand {
         abstract: "Spans/s into OTLP/HTTP (load from wrk) and OTLP/gRPC (load from h2load) vs. decode-only.",
         discussion: """
             Sends one ExportTraceServiceRequest of --spans spans with --attributes string attributes each, over and \
-            over, from wrk (HTTP/1.1) and h2load (HTTP/2, gRPC framing) to receivers in this process, which store \
-            every span. Reports spans/s accepted, this process's CPU seconds per 10k spans (getrusage), resident \
+            over, from wrk (HTTP/1.1) and h2load (HTTP/2, gRPC framing) to a receiver in this process, which \
+            stores every span, for --seconds twice per protocol: a warm-up pass that fills the store to its 256 MiB \
+            limit, then the measured pass, in the store's steady state (evicting as much as it takes in). Reports \
+            spans/s accepted, this process's CPU seconds per 10k spans (getrusage), resident \
             memory per stored span, and the same payload's decode-only rate on one thread in the same run. \
             Needs wrk and h2load (Debian: apt-get install wrk nghttp2-client).
             """
@@ -151,19 +153,24 @@ struct BenchIntake: AsyncParsableCommand {
         var results: [[String: Double]] = []
         var measurements: [LoadTarget: Measurement] = [:]
         for target in [LoadTarget.http, .grpc] {
-            let measured = try await measure(target, folder: folder, wrk: wrk, h2load: h2load)
+            let passes = try await measure(target, folder: folder, wrk: wrk, h2load: h2load)
+            let measured = Measurement(passes.steady)
             measurements[target] = measured
-            results.append(measured.json(target: target, decodeRate: decode))
+            results.append(measured.json(target: target, decodeRate: decode, coldStart: Measurement(passes.coldStart)))
             print(
                 String(
-                    format: "%@: %.0f spans/s accepted (%.2fx decode-only), %.3f CPU-s per 10k spans (%.2f CPU-us/span, %.0f%% CPU), %d rejected requests",
+                    format:
+                        "%@: %.0f spans/s accepted (%.2fx decode-only), %.3f CPU-s per 10k spans (%.2f CPU-us/span, %.0f%% CPU), %d rejected requests; store at its limit: %d traces evicted, %.0f MiB retained (warm-up pass: %.2f CPU-us/span)",
                     target.name,
                     measured.spansPerSecond,
                     measured.spansPerSecond / decode,
                     measured.cpuPer10k,
                     measured.cpuPer10k * 100,
                     measured.cpuPercent,
-                    measured.rejected
+                    measured.rejected,
+                    passes.steady.evictedTraces,
+                    Double(passes.steady.retainedBytes) / 1_048_576,
+                    passes.coldStart.cpuMicrosecondsPerSpan
                 )
             )
         }
@@ -191,62 +198,62 @@ struct BenchIntake: AsyncParsableCommand {
         var cpuPercent: Double
         var rejected: Int
 
-        func json(target: LoadTarget, decodeRate: Double) -> [String: Double] {
+        init(_ pass: BenchLoad.Measurement) {
+            spansPerSecond = pass.spansPerSecond
+            cpuPer10k = pass.cpuMicrosecondsPerSpan / 100
+            cpuPercent = pass.cpuPercent
+            rejected = pass.rejected
+        }
+
+        func json(target: LoadTarget, decodeRate: Double, coldStart: Measurement) -> [String: Double] {
             [
                 target == .http ? "httpSpansPerSecond" : "grpcSpansPerSecond": spansPerSecond,
                 "ratioToDecodeOnly": spansPerSecond / decodeRate, "cpuSecondsPer10kSpans": cpuPer10k,
                 "cpuPercent": cpuPercent, "rejectedRequests": Double(rejected),
+                "warmUpPassCPUSecondsPer10kSpans": coldStart.cpuPer10k,
             ]
         }
     }
 
-    /// Runs one protocol's load against fresh receivers and a fresh store.
-    private func measure(_ target: LoadTarget, folder: URL, wrk: URL, h2load: URL) async throws -> Measurement {
+    /// Runs one protocol's load against a fresh receiver and a fresh store, in the store's steady state
+    /// (``BenchLoad``: a warm-up pass fills the store to its limit, then the measured pass).
+    private func measure(_ target: LoadTarget, folder: URL, wrk: URL, h2load: URL) async throws -> BenchLoad.Passes {
         var logger = Logger(label: "otelbench.bench")
         logger.logLevel = .error
-        let store = TelemetryStore(limits: .init(maxRetainedBytes: nil))
+        let store = TelemetryStore(limits: BenchLoad.storeLimits)
         let ingestor = OTLPIngestor(store: store, logger: logger)
         let loopback = ListenAddress(host: "127.0.0.1", port: 0)
-        let grpc = OTLPGRPCReceiver(configuration: .init(address: loopback), ingestor: ingestor, logger: logger)
-        let http = OTLPHTTPReceiver(configuration: .init(address: loopback), ingestor: ingestor, logger: logger)
-        let group = ServiceGroup(services: [grpc, http], logger: logger)
-        return try await withThrowingTaskGroup { tasks in
-            tasks.addTask { try await group.run() }
-            let grpcPort = try await grpc.boundAddress.value().port
-            let httpPort = try await http.boundAddress.value().port
-            let cpuBefore = Self.cpuSeconds()
-            let start = ContinuousClock.now
-            let arguments: [String]
-            let tool: URL
+        let service: any Service
+        let bound: BoundAddress
+        switch target {
+        case .http:
+            let receiver = OTLPHTTPReceiver(configuration: .init(address: loopback), ingestor: ingestor, logger: logger)
+            (service, bound) = (receiver, receiver.boundAddress)
+        case .grpc:
+            let receiver = OTLPGRPCReceiver(configuration: .init(address: loopback), ingestor: ingestor, logger: logger)
+            (service, bound) = (receiver, receiver.boundAddress)
+        }
+        return try await BenchLoad.measure(service: service, bound: bound, store: store, logger: logger) { [connections, seconds] port in
             switch target {
             case .http:
-                tool = wrk
-                arguments = [
-                    "-t2", "-c\(connections)", "-d\(seconds)s", "-s", folder.appendingPathComponent("post.lua").path,
-                    "http://127.0.0.1:\(httpPort)/v1/traces",
-                ]
+                try await Self.run(
+                    wrk,
+                    [
+                        "-t2", "-c\(connections)", "-d\(seconds)s", "-s", folder.appendingPathComponent("post.lua").path,
+                        "http://127.0.0.1:\(port)/v1/traces",
+                    ]
+                )
             case .grpc:
-                tool = h2load
-                arguments = [
-                    "-D", "\(seconds)", "-c", "\(connections)", "-m", "4", "-t", "2",
-                    "-d", folder.appendingPathComponent("body.grpc").path,
-                    "-H", "content-type: application/grpc", "-H", "te: trailers",
-                    "http://127.0.0.1:\(grpcPort)/opentelemetry.proto.collector.trace.v1.TraceService/Export",
-                ]
+                try await Self.run(
+                    h2load,
+                    [
+                        "-D", "\(seconds)", "-c", "\(connections)", "-m", "4", "-t", "2",
+                        "-d", folder.appendingPathComponent("body.grpc").path,
+                        "-H", "content-type: application/grpc", "-H", "te: trailers",
+                        "http://127.0.0.1:\(port)/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+                    ]
+                )
             }
-            try await Self.run(tool, arguments)
-            let elapsed = ContinuousClock.now - start
-            let cpu = Self.cpuSeconds() - cpuBefore
-            let totals = store.totals
-            let wall = elapsed.inSeconds
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-            return Measurement(
-                spansPerSecond: Double(totals.spans) / wall,
-                cpuPer10k: totals.spans > 0 ? cpu / Double(totals.spans) * 10_000 : 0,
-                cpuPercent: cpu / wall * 100,
-                rejected: totals.rejectedRequests
-            )
         }
     }
 

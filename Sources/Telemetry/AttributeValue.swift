@@ -1,5 +1,9 @@
 /// The value of an OpenTelemetry attribute (OTLP `AnyValue`).
-package indirect enum AttributeValue: Hashable, Sendable, CustomStringConvertible {
+///
+/// Not `indirect`: every payload is stored inline (24 bytes a value), so a string, number or boolean attribute
+/// takes no allocation of its own. The recursive cases need no box either: an array's and a dictionary's storage
+/// are already on the heap.
+package enum AttributeValue: Hashable, Sendable, CustomStringConvertible {
     case string(String)
     case bool(Bool)
     case int(Int64)

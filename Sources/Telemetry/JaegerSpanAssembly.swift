@@ -33,6 +33,15 @@ package struct JaegerBatchSpans: Sendable {
     package var spanCount: Int { spans.count + problems.count }
 }
 
+extension Attributes {
+    /// Makes room for `count` more entries. An empty dictionary is replaced by a new one of that capacity (the
+    /// usual case, and cheaper: `reserveCapacity` is not specialized, and looks up generic metadata on each call).
+    @inlinable @inline(__always)
+    package mutating func makeRoom(for count: Int) {
+        if isEmpty { self = Self(minimumCapacity: count) } else { reserveCapacity(self.count + count) }
+    }
+}
+
 /// Where a wire decoder puts the tags it reads: a span's, a log's or a process's.
 package protocol JaegerTagCollector {
     /// Adds one tag; a later tag of the same key replaces an earlier one.
@@ -79,7 +88,7 @@ package struct JaegerSpanTags: JaegerTagCollector {
     }
 
     @inlinable @inline(__always)
-    package mutating func reserve(_ count: Int) { attributes.reserveCapacity(attributes.count + count) }
+    package mutating func reserve(_ count: Int) { attributes.makeRoom(for: count) }
 }
 
 /// A Jaeger log's fields as the wire decoders read them: the `event` field (the event's name) set aside.
@@ -96,7 +105,7 @@ package struct JaegerLogFields: JaegerTagCollector {
     }
 
     @inlinable @inline(__always)
-    package mutating func reserve(_ count: Int) { attributes.reserveCapacity(attributes.count + count) }
+    package mutating func reserve(_ count: Int) { attributes.makeRoom(for: count) }
 
     /// The span event at `timeUnixNano`, named by the `event` field.
     package func event(at timeUnixNano: UInt64) -> SpanEvent {
@@ -117,7 +126,7 @@ package struct JaegerProcessFields: JaegerTagCollector {
     package mutating func add(_ key: String, _ value: AttributeValue) { attributes[key] = value }
 
     @inlinable @inline(__always)
-    package mutating func reserve(_ count: Int) { attributes.reserveCapacity(attributes.count + count) }
+    package mutating func reserve(_ count: Int) { attributes.makeRoom(for: count) }
 
     /// The resource: the tags, and `service.name` from the service name when it is not empty.
     package var resource: Resource {

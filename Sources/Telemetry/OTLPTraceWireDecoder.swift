@@ -24,13 +24,14 @@ package enum OTLPTraceWireDecoder {
         var reader = Reader(bytes)
         try reader.enterOutermostMessage()
         var resourceIndex = 0
+        var spanAttributes = SpanAttributes()
         while let tag = try reader.nextTag() {
             guard tag.fieldNumber == 1, tag.wireType == .lengthDelimited else {
                 try reader.skipField(tag)
                 continue
             }
             let outer = try reader.enterMessage()
-            try resourceSpans(&reader, index: resourceIndex, channel: channel, into: &result)
+            try resourceSpans(&reader, index: resourceIndex, channel: channel, attributes: &spanAttributes, into: &result)
             reader.leaveMessage(restoring: outer)
             resourceIndex += 1
         }
@@ -52,6 +53,7 @@ package enum OTLPTraceWireDecoder {
         _ reader: inout Reader,
         index resourceIndex: Int,
         channel: IntakeChannel,
+        attributes spanAttributes: inout SpanAttributes,
         into result: inout ConversionResult
     ) throws(ProtobufWireError) {
         let start = reader.position
@@ -76,7 +78,14 @@ package enum OTLPTraceWireDecoder {
                 continue
             }
             let outer = try reader.enterMessage()
-            try scopeSpans(&reader, resource: resource, path: (resourceIndex, scopeIndex), channel: channel, into: &result)
+            try scopeSpans(
+                &reader,
+                resource: resource,
+                path: (resourceIndex, scopeIndex),
+                channel: channel,
+                attributes: &spanAttributes,
+                into: &result
+            )
             reader.leaveMessage(restoring: outer)
             scopeIndex += 1
         }
@@ -117,6 +126,7 @@ package enum OTLPTraceWireDecoder {
         resource: Resource,
         path: (resource: Int, scope: Int),
         channel: IntakeChannel,
+        attributes: inout SpanAttributes,
         into result: inout ConversionResult
     ) throws(ProtobufWireError) {
         let start = reader.position
@@ -144,7 +154,7 @@ package enum OTLPTraceWireDecoder {
                 continue
             }
             let outer = try reader.enterMessage()
-            let decoded = try span(&reader)
+            let decoded = try span(&reader, attributes: &attributes)
             reader.leaveMessage(restoring: outer)
             switch decoded.converted(resource: resource, scope: scope, channel: channel) {
             case .success(let span): result.batch.spans.append(span)
@@ -249,9 +259,11 @@ package enum OTLPTraceWireDecoder {
     }
 
     private static func span(
-        _ reader: inout Reader
+        _ reader: inout Reader,
+        attributes: inout SpanAttributes
     ) throws(ProtobufWireError) -> DecodedSpan {
         var span = DecodedSpan()
+        attributes.pairs.removeAll(keepingCapacity: true)
         while let tag = try reader.nextTag() {
             switch (tag.fieldNumber, tag.wireType) {
             case (1, .lengthDelimited): span.traceID = try reader.readLengthDelimited()
@@ -262,7 +274,7 @@ package enum OTLPTraceWireDecoder {
             case (6, .varint): span.kind = Int32(truncatingIfNeeded: try reader.readVarint())
             case (7, .fixed64): span.startTimeUnixNano = try reader.readFixed64()
             case (8, .fixed64): span.endTimeUnixNano = try reader.readFixed64()
-            case (9, .lengthDelimited): try keyValue(&reader, field: 9, into: &span.attributes)
+            case (9, .lengthDelimited): attributes.pairs.append(try keyValue(&reader))
             case (10, .varint): span.droppedAttributesCount = UInt32(truncatingIfNeeded: try reader.readVarint())
             case (11, .lengthDelimited):
                 let outer = try reader.enterMessage()
@@ -280,7 +292,43 @@ package enum OTLPTraceWireDecoder {
             default: try reader.skipField(tag)  // dropped event and link counts (varints, not kept) and unknown fields
             }
         }
+        span.attributes = attributes.dictionary()
         return span
+    }
+
+    /// A span's attributes as read (key-values in wire order), and the keys of the last span's that made a
+    /// dictionary of their own: spans of one kind carry the same keys in the same order, and their dictionary is
+    /// then made from the last one's without hashing the keys again (`mapValues` keeps a table's layout).
+    private struct SpanAttributes {
+        /// The key-values of the span being read, in wire order.
+        var pairs: [(key: String, value: AttributeValue)] = []
+        /// The keys of the last span with two or more distinct keys, in wire order.
+        private var keys: [String] = []
+        /// Those keys, each at its index in `keys`, in a dictionary of the capacity a span's attributes get.
+        private var positions: [String: Int] = [:]
+
+        /// `pairs` as attributes: the last value of a key wins, and the dictionary has the capacity of one built
+        /// for `pairs.count` entries (as ``OTLPTraceWireDecoder/keyValue(_:field:into:)`` builds them).
+        mutating func dictionary() -> Attributes {
+            let count = pairs.count
+            if count > 1, count == keys.count, Self.keys(of: pairs, equal: keys) {
+                return positions.mapValues { pairs[$0].value }
+            }
+            var attributes = count > 1 ? Attributes(minimumCapacity: count) : Attributes()
+            for (key, value) in pairs { attributes[key] = value }
+            if count > 1, attributes.count == count {
+                var positions = [String: Int](minimumCapacity: count)
+                for (index, pair) in pairs.enumerated() { positions[pair.key] = index }
+                self.keys = pairs.map(\.key)
+                self.positions = positions
+            }
+            return attributes
+        }
+
+        private static func keys(of pairs: [(key: String, value: AttributeValue)], equal keys: [String]) -> Bool {
+            for index in pairs.indices where pairs[index].key != keys[index] { return false }
+            return true
+        }
     }
 
     private static func event(
@@ -354,8 +402,17 @@ package enum OTLPTraceWireDecoder {
     ) throws(ProtobufWireError) {
         if attributes.isEmpty {
             let count = reader.countLengthDelimitedFields(from: fieldNumber)
-            if count > 1 { attributes.reserveCapacity(count) }
+            // A new dictionary rather than `reserveCapacity`, which is not specialized: it looks up generic
+            // metadata on every call.
+            if count > 1 { attributes = Attributes(minimumCapacity: count) }
         }
+        let (key, value) = try keyValue(&reader)
+        attributes[key] = value
+    }
+
+    /// One `KeyValue` field (the reader at its length): its key and value.
+    @inline(__always)
+    private static func keyValue(_ reader: inout Reader) throws(ProtobufWireError) -> (key: String, value: AttributeValue) {
         let outer = try reader.enterMessage()
         var key = ""
         var value = AttributeValue.empty
@@ -370,7 +427,7 @@ package enum OTLPTraceWireDecoder {
             }
         }
         reader.leaveMessage(restoring: outer)
-        attributes[key] = value
+        return (key, value)
     }
 
     /// `AnyValue`, merged into `value`: a scalar replaces it, an array or key-value list extends one of its kind

@@ -4,7 +4,8 @@
 /// The estimate adds up the allocations Swift makes for a value, each rounded as glibc's malloc rounds it
 /// (8 bytes of header, 16-byte granules, 32 bytes at least): a `String` of more than 15 UTF-8 bytes is a heap
 /// object (15 or fewer live inside the value), an array's storage holds its *capacity*, a dictionary's storage
-/// its power-of-two buckets, and every ``AttributeValue`` with a payload is boxed (the enum is `indirect`). Values
+/// its power-of-two buckets; an ``AttributeValue`` lives inline in its dictionary bucket or array slot, and only
+/// what its payload holds (a long string, an array's or a dictionary's storage) is on the heap. Values
 /// that several items share (a request's resource and scope) are charged once, to the first item that holds them.
 ///
 /// Held to malloc's own count of live bytes on several shapes of spans, log records and series in
@@ -53,17 +54,16 @@ package enum ResidentCost {
 
     // MARK: Values
 
-    /// The heap of an attribute value: its box (every case with a payload) and what the payload holds.
+    /// The heap of an attribute value: what its payload holds (the value itself is inline, in its dictionary's
+    /// bucket or its array's slot).
     package static func value(_ value: AttributeValue) -> Int {
         switch value {
-        case .string(let string): object(payload: 16) + self.string(string)
-        case .bool, .int, .double: object(payload: 8)
-        case .bytes(let bytes): object(payload: 8) + arrayStorage(capacity: bytes.capacity, stride: 1)
+        case .string(let string): self.string(string)
+        case .bool, .int, .double, .empty: 0
+        case .bytes(let bytes): arrayStorage(capacity: bytes.capacity, stride: 1)
         case .array(let values):
-            object(payload: 8) + arrayStorage(capacity: values.capacity, stride: MemoryLayout<AttributeValue>.stride)
-                + values.reduce(0) { $0 + self.value($1) }
-        case .keyValueList(let values): object(payload: 8) + attributes(values)
-        case .empty: 0
+            arrayStorage(capacity: values.capacity, stride: MemoryLayout<AttributeValue>.stride) + values.reduce(0) { $0 + self.value($1) }
+        case .keyValueList(let values): attributes(values)
         }
     }
 
@@ -130,7 +130,7 @@ package enum ResidentCost {
     // MARK: Requests
 
     /// How many times its decompressed size a request is reserved for before it is decoded: its body (1×) and
-    /// the items decoded from it, which take 2.7–4.5 times their protobuf size resident for spans with 3–30
+    /// the items decoded from it, which take 2.5–3.6 times their protobuf size resident for spans with 3–30
     /// attributes (6 times for spans with none; measured in `ResidentCostTests`; metric points take less). Once
     /// decoded, the items are charged what they cost, and the reservation is given back.
     package static let decodingFactor = 5

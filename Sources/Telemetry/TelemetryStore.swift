@@ -162,10 +162,11 @@ package final class TelemetryStore: Sendable {
     ///   A request that could not fit even with every trace and log record evicted is refused before anything is
     ///   evicted: one oversized request does not empty the window.
     package func reserve(bytes: Int) -> Bool {
-        state.withLock { state in
+        var evicted = Evicted()
+        return state.withLock { state in
             if let limit = limits.maxRetainedBytes {
                 guard bytes <= limit, state.unevictableBytes + state.reservedBytes <= limit - bytes else { return false }
-                while state.retainedBytes + state.reservedBytes + bytes > limit, Self.evictOldest(&state) {}
+                while state.retainedBytes + state.reservedBytes + bytes > limit, Self.evictOldest(&state, into: &evicted) {}
                 if state.retainedBytes + state.reservedBytes + bytes > limit { return false }
             }
             state.reservedBytes += bytes
@@ -202,37 +203,14 @@ package final class TelemetryStore: Sendable {
         wireBytes: Int? = nil
     ) {
         let itemCount = batch.itemCount
-        // Costs are worked out before the lock: each span's own heap, and each run of spans sharing a resource and
-        // scope charged those once, with the run's first span.
-        var spanCosts: [Int] = []
-        spanCosts.reserveCapacity(batch.spans.count)
-        var previous: (resource: Resource, scope: InstrumentationScope)?
-        for span in batch.spans {
-            // The span's inline bytes are its slot in its trace's array, charged with the array's storage.
-            var cost = ResidentCost.span(span)
-            if previous?.resource != span.resource || previous?.scope != span.scope {
-                cost += ResidentCost.shared(resource: span.resource, scope: span.scope)
-                previous = (span.resource, span.scope)
-            }
-            spanCosts.append(cost)
-        }
-        var logCosts: [Int] = []
-        logCosts.reserveCapacity(batch.logs.count)
-        var previousLog: (resource: Resource, scope: InstrumentationScope)?
-        for log in batch.logs {
-            var cost = ResidentCost.logRecord(log)
-            if previousLog?.resource != log.resource || previousLog?.scope != log.scope {
-                cost += ResidentCost.shared(resource: log.resource, scope: log.scope)
-                previousLog = (log.resource, log.scope)
-            }
-            logCosts.append(cost)
-        }
+        // Costs are worked out before the lock.
+        let spans = Self.charges(batch.spans, own: ResidentCost.span, resource: \.resource, scope: \.scope)
+        let logs = Self.charges(batch.logs, own: ResidentCost.logRecord, resource: \.resource, scope: \.scope)
+        var evicted = Evicted()
         let observers = state.withLock { state in
             state.reservedBytes -= reservedBytes
-            // One dictionary lookup per span; services counted per run of spans with the same name (a request's
-            // spans share their resource), not per span.
-            var service: (name: String, count: Int)?
-            for (span, spanCost) in zip(batch.spans, spanCosts) {
+            // One dictionary lookup per span.
+            for (span, spanCost) in zip(batch.spans, spans.costs) {
                 if let index = state.traces.index(forKey: span.traceID) {
                     let capacity = state.traces.values[index].spans.capacity
                     state.traces.values[index].spans.append(span)
@@ -248,17 +226,10 @@ package final class TelemetryStore: Sendable {
                     state.retainedBytes += cost
                     state.received.traces += 1
                 }
-                let name = span.resource.serviceName
-                if let current = service, current.name == name {
-                    service!.count += 1
-                } else {
-                    if let current = service { state.received.spansByService[current.name, default: 0] += current.count }
-                    service = (name, 1)
-                }
             }
-            if let current = service { state.received.spansByService[current.name, default: 0] += current.count }
+            for (name, count) in spans.services { state.received.spansByService[name, default: 0] += count }
             state.received.spans += batch.spans.count
-            while state.traceOrder.count > limits.maxTraces { Self.evictOldestTrace(&state) }
+            while state.traceOrder.count > limits.maxTraces { Self.evictOldestTrace(&state, into: &evicted) }
             if !batch.spans.isEmpty { Self.chargeTraceIndex(&state) }
             for series in batch.series {
                 let cost: Int
@@ -277,15 +248,15 @@ package final class TelemetryStore: Sendable {
                 state.metricBytes += cost
             }
             if !batch.series.isEmpty { state.metricsGeneration &+= 1 }
-            for (log, cost) in zip(batch.logs, logCosts) {
+            for (log, cost) in zip(batch.logs, logs.costs) {
                 state.logs.append(RetainedLog(record: log, bytes: cost))
                 state.retainedBytes += cost
-                state.received.logRecordsByService[log.resource.serviceName, default: 0] += 1
             }
+            for (name, count) in logs.services { state.received.logRecordsByService[name, default: 0] += count }
             state.received.logRecords += batch.logs.count
-            while state.logs.count > limits.maxLogRecords { Self.evictOldestLog(&state) }
+            while state.logs.count > limits.maxLogRecords { Self.evictOldestLog(&state, into: &evicted) }
             if let limit = limits.maxRetainedBytes {
-                while state.retainedBytes + state.reservedBytes > limit, Self.evictOldest(&state) {}
+                while state.retainedBytes + state.reservedBytes > limit, Self.evictOldest(&state, into: &evicted) {}
             }
             var counts = state.counts[ChannelSignal(channel: channel, signal: signal), default: .init()]
             counts.requestsAccepted += 1
@@ -297,6 +268,42 @@ package final class TelemetryStore: Sendable {
             return batch.spans.isEmpty ? [] : state.observers
         }
         for observer in observers { observer.observe(spans: batch.spans) }
+    }
+
+    /// What each of `items` (spans or log records) costs resident, in order, and how many of them each service
+    /// sent: each item's own heap (`own`), plus, for the first of each run of consecutive items sharing a resource
+    /// and scope (a request's `ScopeSpans` or `ScopeLogs`), that resource and scope
+    /// (``ResidentCost/shared(resource:scope:)``). Services are counted per run, not per item: `service.name` is
+    /// looked up once a run.
+    static func charges<Item>(
+        _ items: [Item],
+        own: (Item) -> Int,
+        resource: (Item) -> Resource,
+        scope: (Item) -> InstrumentationScope
+    ) -> (costs: [Int], services: [(name: String, count: Int)]) {
+        var costs: [Int] = []
+        costs.reserveCapacity(items.count)
+        var services: [(name: String, count: Int)] = []
+        var run: (resource: Resource, scope: InstrumentationScope)?
+        for item in items {
+            var cost = own(item)
+            // Items of one run share their resource's and scope's storage, so these comparisons end at identity.
+            if let current = run, current.resource == resource(item), current.scope == scope(item) {
+                services[services.count - 1].count += 1
+            } else {
+                let next = (resource: resource(item), scope: scope(item))
+                cost += ResidentCost.shared(resource: next.resource, scope: next.scope)
+                let name = next.resource.serviceName
+                if let last = services.last, last.name == name {
+                    services[services.count - 1].count += 1
+                } else {
+                    services.append((name, 1))
+                }
+                run = next
+            }
+            costs.append(cost)
+        }
+        return (costs, services)
     }
 
     /// The storage of a trace's array of spans of `capacity`.
@@ -347,29 +354,41 @@ package final class TelemetryStore: Sendable {
         }
     }
 
-    /// Evicts the oldest trace, or failing that the oldest log record; `false` when nothing is left to evict.
-    private static func evictOldest(_ state: inout State) -> Bool {
+    /// What eviction took out of the store under its lock, freed once the lock is released: freeing a trace's
+    /// spans takes long enough that the other receivers should not wait for it.
+    private struct Evicted {
+        var traces: [RetainedTrace] = []
+        var logs: [RetainedLog] = []
+    }
+
+    /// Evicts the oldest trace, or failing that the oldest log record, into `evicted`; `false` when nothing is
+    /// left to evict.
+    private static func evictOldest(_ state: inout State, into evicted: inout Evicted) -> Bool {
         if !state.traceOrder.isEmpty {
-            evictOldestTrace(&state)
+            evictOldestTrace(&state, into: &evicted)
             return true
         }
         if !state.logs.isEmpty {
-            evictOldestLog(&state)
+            evictOldestLog(&state, into: &evicted)
             return true
         }
         return false
     }
 
-    private static func evictOldestTrace(_ state: inout State) {
+    private static func evictOldestTrace(_ state: inout State, into evicted: inout Evicted) {
         let traceID = state.traceOrder.removeFirst()
-        if let trace = state.traces.removeValue(forKey: traceID) { state.retainedBytes -= trace.bytes }
+        if let trace = state.traces.removeValue(forKey: traceID) {
+            state.retainedBytes -= trace.bytes
+            evicted.traces.append(trace)
+        }
         state.received.evictedTraces += 1
     }
 
-    private static func evictOldestLog(_ state: inout State) {
+    private static func evictOldestLog(_ state: inout State, into evicted: inout Evicted) {
         let log = state.logs.removeFirst()
         state.retainedBytes -= log.bytes
         state.received.evictedLogRecords += 1
+        evicted.logs.append(log)
     }
 
     // MARK: Reading

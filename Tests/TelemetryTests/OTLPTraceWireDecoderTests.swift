@@ -194,6 +194,44 @@ import Workload
         #expect(outcome.spans == 512)
     }
 
+    /// Spans of one kind carry the same keys in the same order, and the decoder then builds their dictionaries from
+    /// the previous span's layout: each span still gets its own values, whatever the keys that came before, and a
+    /// dictionary of the capacity a fresh one for that many keys has (which is what ``ResidentCost`` charges).
+    @Test func spansWithTheSameKeysGetTheirOwnValues() throws {
+        let shapes: [[(String, AnyValue)]] = [
+            [("a", .with { $0.intValue = 1 }), ("b", .with { $0.stringValue = "x" }), ("c", .with { $0.boolValue = true })],
+            [("a", .with { $0.intValue = 2 }), ("b", .with { $0.stringValue = "a string longer than fifteen bytes" }), ("c", .with { $0.doubleValue = 0.5 })],
+            [("a", .with { $0.intValue = 3 }), ("b", .with { $0.stringValue = "z" }), ("c", .with { $0.bytesValue = Data([1, 2]) })],
+            [("b", .with { $0.intValue = 4 }), ("a", .with { $0.intValue = 5 }), ("c", .with { $0.intValue = 6 })],
+            [("a", .with { $0.intValue = 7 }), ("b", .with { $0.intValue = 8 }), ("b", .with { $0.intValue = 9 })],
+            [("a", .with { $0.intValue = 10 }), ("b", .with { $0.intValue = 11 }), ("c", .with { $0.intValue = 12 })],
+            [("a", .with { $0.intValue = 13 }), ("b", .with { $0.intValue = 14 })],
+            [("a", .with { $0.intValue = 15 }), ("b", .with { $0.intValue = 16 }), ("c", .with { $0.intValue = 17 }), ("d", .with { $0.intValue = 18 })],
+            [("a", .with { $0.intValue = 19 })],
+            [],
+            [("a", .with { $0.intValue = 20 }), ("b", .with { $0.intValue = 21 }), ("c", .with { $0.intValue = 22 }), ("d", .with { $0.intValue = 23 })],
+        ]
+        let spans = shapes.enumerated().map { index, attributes in
+            var span = validSpan(name: "span-\(index)")
+            span.attributes = attributes.map { keyValue($0.0, $0.1) }
+            return span
+        }
+        let bytes: [UInt8] = try request(spans).serializedBytes()
+        let outcome = try #require(expectEquivalent(bytes, "spans with the same keys"))
+        #expect(outcome.spans == shapes.count)
+        let decoded = try OTLPTraceWireDecoder.traces(bytes, channel: .otlpGRPC).batch.spans
+        #expect(decoded[1].attributes == ["a": .int(2), "b": .string("a string longer than fifteen bytes"), "c": .double(0.5)])
+        #expect(decoded[4].attributes == ["a": .int(7), "b": .int(9)], "a repeated key: the last value wins")
+        #expect(decoded[5].attributes == ["a": .int(10), "b": .int(11), "c": .int(12)])
+        #expect(decoded[10].attributes == ["a": .int(20), "b": .int(21), "c": .int(22), "d": .int(23)])
+        for (span, shape) in zip(decoded, shapes) {
+            var fresh = shape.count > 1 ? Attributes(minimumCapacity: shape.count) : Attributes()
+            for (key, _) in shape { fresh[key] = .empty }
+            #expect(span.attributes.count == fresh.count)
+            #expect(span.attributes.capacity == fresh.capacity, "\(span.name)")
+        }
+    }
+
     // MARK: Comparison
 
     struct Outcome {

@@ -20,7 +20,7 @@ import Glibc
         #expect(ResidentCost.allocation(1) == 32, "the smallest chunk")
         #expect(ResidentCost.allocation(24) == 32)
         #expect(ResidentCost.allocation(25) == 48, "8 bytes of header, 16-byte granules")
-        #expect(ResidentCost.object(payload: 16) == 48, "a boxed string: 16 bytes of header and the string")
+        #expect(ResidentCost.object(payload: 16) == 48, "a heap object: 16 bytes of header and the payload")
         #expect(ResidentCost.string("fifteen bytes!!") == 0, "up to 15 UTF-8 bytes live in the value")
         #expect(ResidentCost.string("sixteen bytes!!!") == ResidentCost.allocation(32 + 16 + 1))
         #expect(ResidentCost.string("é" + String(repeating: "x", count: 14)) == 64, "UTF-8 bytes count, not characters")
@@ -42,17 +42,27 @@ import Glibc
         }
     }
 
+    /// Attribute values live inline in their dictionary's buckets (a string's 16 bytes and the case's tag), not in
+    /// boxes of their own: the charges below count on it.
+    @Test func attributeValuesAreInline() {
+        #expect(MemoryLayout<AttributeValue>.stride == 24)
+        #expect(ResidentCost.value(.string("fifteen bytes!!")) == 0, "a small string lives in the value")
+        #expect(ResidentCost.value(.int(1)) == 0 && ResidentCost.value(.double(1)) == 0 && ResidentCost.value(.bool(true)) == 0)
+        #expect(ResidentCost.value(.array([.int(1), .string("sixteen bytes!!!")])) == ResidentCost.allocation(16 + 16 + 2 * 24) + 64)
+        #expect(ResidentCost.value(.keyValueList(["k": .int(1)])) == ResidentCost.allocation(16 + 48 + 8 + 2 * (16 + 24)))
+    }
+
     /// A span of the overload benchmark's shape, every part of its charge worked out by hand.
     @Test func aSpansChargeAddsUpItsParts() {
         let span = Self.span(trace: 1, attributes: 10, valueLength: 9)
         let attributes = 16 * 3 / 4  // 10 attributes need 16 buckets: capacity 12
         #expect(span.attributes.capacity == attributes)
-        let dictionary = ResidentCost.allocation(16 + 48 + 8 + 16 * (16 + 8))
-        let boxes = 10 * 48  // each value a box of 16 + 16 bytes; keys and values of 9 bytes are small strings
-        #expect(ResidentCost.attributes(span.attributes) == dictionary + boxes)
-        #expect(ResidentCost.span(span) == dictionary + boxes, "a name of 4 bytes, no events or links, a static channel name")
+        // Keys and values of 9 bytes are small strings, inline in the buckets (16 bytes a key, 24 a value).
+        let dictionary = ResidentCost.allocation(16 + 48 + 8 + 16 * (16 + 24))
+        #expect(ResidentCost.attributes(span.attributes) == dictionary)
+        #expect(ResidentCost.span(span) == dictionary, "a name of 4 bytes, no events or links, a static channel name")
         let longer = Self.span(trace: 1, attributes: 10, valueLength: 40)
-        #expect(ResidentCost.span(longer) == dictionary + boxes + 10 * ResidentCost.allocation(32 + 40 + 1))
+        #expect(ResidentCost.span(longer) == dictionary + 10 * ResidentCost.allocation(32 + 40 + 1))
     }
 
     @Test func aResourceAndScopeAreChargedOncePerRequestNotPerSpan() {
@@ -66,7 +76,7 @@ import Glibc
         }
         store.store(Batch(spans: spans), channel: .otlpGRPC, signal: .traces, rejectedItems: 0, reservedBytes: 0)
         let shared = ResidentCost.shared(resource: resource, scope: InstrumentationScope())
-        #expect(shared == ResidentCost.allocation(16 + 48 + 8 + 4 * 24) + 2 * 48 + ResidentCost.allocation(32 + 26 + 1))
+        #expect(shared == ResidentCost.allocation(16 + 48 + 8 + 4 * 40) + ResidentCost.allocation(32 + 26 + 1))
         let spanArray = TelemetryStore.spansStorage(4)
         #expect(store.retainedBytes == shared + spanArray + Self.traceIndex(store), "the spans' slots are the array's")
     }
@@ -119,8 +129,8 @@ import Glibc
         let store = TelemetryStore(limits: .init(maxRetainedBytes: nil))
         let record = LogRecord(body: .string(String(repeating: "b", count: 100)), attributes: ["k": .bool(true)], channel: .otlpGRPC)
         store.store(Batch(logs: [record]), channel: .otlpGRPC, signal: .logs, rejectedItems: 0, reservedBytes: 0)
-        let body = 48 + ResidentCost.allocation(32 + 100 + 1)
-        let attributes = ResidentCost.allocation(16 + 48 + 8 + 2 * 24) + 32
+        let body = ResidentCost.allocation(32 + 100 + 1)
+        let attributes = ResidentCost.allocation(16 + 48 + 8 + 2 * 40)
         #expect(store.retainedBytes == ResidentCost.logRecordSlot + body + attributes)
     }
 

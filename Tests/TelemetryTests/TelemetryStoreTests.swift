@@ -30,6 +30,39 @@ import Testing
         #expect(counts?.requestsAccepted == 1)
     }
 
+    /// Items are counted per service whatever the order their resources and scopes come in, and each run of items
+    /// sharing a resource and scope is charged those once, with its first item.
+    @Test func itemsAreCountedPerServiceAndSharedPartsChargedPerRun() {
+        let a = Resource(attributes: ["service.name": .string("service-a"), "host.name": .string("a-host-with-a-long-name")])
+        let b = Resource(attributes: ["service.name": .string("service-b")])
+        let scoped = InstrumentationScope(name: "a-scope-with-a-long-name")
+        let placed: [(Resource, InstrumentationScope)] = [(a, .init()), (a, .init()), (a, scoped), (b, .init()), (a, .init()), (Resource(), .init())]
+        let spans = placed.enumerated().map { index, place in
+            var span = span(trace: UInt64(index + 1), id: UInt64(index + 1))
+            (span.resource, span.scope) = place
+            return span
+        }
+        let logs = placed.map { LogRecord(resource: $0.0, scope: $0.1, channel: .otlpGRPC) }
+        let store = TelemetryStore(limits: .init(maxRetainedBytes: nil))
+        store.store(Batch(spans: spans), channel: .otlpGRPC, signal: .traces, rejectedItems: 0, reservedBytes: 0)
+        store.store(Batch(logs: logs), channel: .otlpGRPC, signal: .logs, rejectedItems: 0, reservedBytes: 0)
+        let received = store.receivedByService
+        #expect(received["service-a"]?.spans == 4 && received["service-a"]?.logRecords == 4)
+        #expect(received["service-b"]?.spans == 1 && received["service-b"]?.logRecords == 1)
+        #expect(received["unknown_service"]?.spans == 1 && received["unknown_service"]?.logRecords == 1)
+        #expect(received.count == 3)
+
+        let charged = TelemetryStore.charges(spans, own: ResidentCost.span, resource: \.resource, scope: \.scope)
+        let runStarts = [0, 2, 3, 4, 5]
+        for (index, span) in spans.enumerated() {
+            let shared = runStarts.contains(index) ? ResidentCost.shared(resource: span.resource, scope: span.scope) : 0
+            #expect(charged.costs[index] == ResidentCost.span(span) + shared, "span \(index)")
+        }
+        #expect(ResidentCost.shared(resource: a, scope: .init()) > 0, "the long host name is charged")
+        #expect(charged.services.map(\.name) == ["service-a", "service-b", "service-a", "unknown_service"])
+        #expect(charged.services.map(\.count) == [3, 1, 1, 1])
+    }
+
     /// What a trace of one ``span(trace:)`` is charged (its slot, its array; the name is a small string), and the
     /// trace index once `traces` traces were stored one request at a time with at most `maxTraces` kept.
     static func charges(traces: Int, maxTraces: Int = 10_000) -> (trace: Int, index: Int) {
