@@ -11,8 +11,12 @@ extension PromQLFunctions {
         source: String,
         pattern: String
     ) throws(PromQLError) -> [VectorElement] {
+        // Matched as RE2 matches (Prometheus' engine): on Unicode scalars, with ASCII-only classes, as label
+        // matchers are (`AnchoredPattern`); Swift's default would take "e\u{301}" as one `.`.
         let regex: Regex<AnyRegexOutput>
-        do { regex = try Regex("^(?:\(pattern))$") } catch {
+        do {
+            regex = try Regex("^(?:\(pattern))$").matchingSemantics(.unicodeScalar).asciiOnlyCharacterClasses().wordBoundaryKind(.simple)
+        } catch {
             throw PromQLError(message: "invalid regular expression in label_replace(): \(pattern)", offset: 0)
         }
         guard PrometheusNames.isLabelName(destination) else {

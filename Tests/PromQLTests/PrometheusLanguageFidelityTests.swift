@@ -67,6 +67,9 @@ import Testing
         "timestamp((temperature_celsius))",
         // Labels.
         "label_replace(requests_total, \"dst\", \"$1-x\", \"code\", \"(.)(.*)\")",
+        // RE2 matches runes: `.` takes the "e" of a decomposed "é", not the whole grapheme; \\d is ASCII only.
+        "label_replace(label_replace(vector(1), \"src\", \"e\\u0301x\", \"\", \".*\"), \"dst\", \"$1|$2\", \"src\", \"(.)(.*)\")",
+        "label_replace(label_replace(vector(1), \"src\", \"\\u0663\", \"\", \".*\"), \"dst\", \"digit\", \"src\", \"\\\\d\")",
         "label_replace(requests_total, \"job\", \"\", \"job\", \"tasks\")",
         "label_replace(requests_total, \"__name__\", \"renamed\", \"\", \".*\")",
         "label_replace(requests_total, \"x\", \"$2$$${1}y$1z$9\", \"job\", \"(t)(a)sks\")",
