@@ -117,7 +117,9 @@ struct HTTP1RequestTests {
     private func encode(_ template: RequestTemplate, trace: SentTraceContext, base: String = "http://127.0.0.1:8080") throws -> String {
         let origin = try #require(TargetOrigin(baseURL: base))
         let slot = Slot(intended: .now, template: template, trace: trace, index: 7)
-        return String(buffer: HTTP1Request.encode(slot, to: origin, allocator: ByteBufferAllocator()))
+        var buffer = ByteBuffer()
+        HTTP1Request.encode(slot, to: origin, into: &buffer)
+        return String(buffer: buffer)
     }
 
     private let trace = SentTraceContext(

@@ -43,13 +43,6 @@ struct TargetOrigin: Sendable, Hashable {
 /// name may repeat, and its spelling is sent as given — the W3C suite's multiple-header and casing cases),
 /// `Content-Type`/`Content-Length` for a body.
 enum HTTP1Request {
-    /// Builds the request for `slot` to `origin`.
-    static func encode(_ slot: Slot, to origin: TargetOrigin, allocator: ByteBufferAllocator) -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: 256)
-        encode(slot, to: origin, into: &buffer)
-        return buffer
-    }
-
     /// Appends the request for `slot` to `origin` to `buffer` (a connection reuses one buffer for all its requests).
     static func encode(_ slot: Slot, to origin: TargetOrigin, into buffer: inout ByteBuffer) {
         let template = slot.template
