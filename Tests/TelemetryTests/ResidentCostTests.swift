@@ -231,11 +231,7 @@ import Glibc
 
     /// Resident bytes of this process (`/proc/self/statm`) once malloc has given back what it can.
     static func residentAfterTrimming() -> Int {
-        #if canImport(Glibc)
-        if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") {
-            _ = unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)(0)
-        }
-        #endif
+        FreedMemory.returnToSystem()
         let statm = (try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8)) ?? ""
         let pages = statm.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
         return pages * 4096

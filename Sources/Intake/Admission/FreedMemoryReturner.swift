@@ -1,10 +1,7 @@
 import Foundation
 package import Logging
 package import ServiceLifecycle
-
-#if canImport(Glibc)
-import Glibc
-#endif
+import Telemetry
 
 /// Gives the memory that malloc keeps after frees back to the system, every ``interval`` while requests arrive,
 /// so that the receiver's resident memory follows what it retains (the memory limit) rather than its highest
@@ -60,19 +57,9 @@ package struct FreedMemoryReturner: Service {
         }
     }
 
-    /// `malloc_trim(0)`, when malloc has it.
+    /// `malloc_trim(0)` (``Telemetry/FreedMemory``), when malloc has it.
     package static var systemTrim: (@Sendable () -> Void)? {
-        guard let function = mallocTrim else { return nil }
-        return { _ = function(0) }
+        guard FreedMemory.canReturn else { return nil }
+        return { @Sendable in FreedMemory.returnToSystem() }
     }
-
-    /// glibc's `malloc_trim`, found at run time (Swift's Glibc module does not declare it).
-    package static let mallocTrim: (@convention(c) (Int) -> Int32)? = {
-        #if canImport(Glibc)
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return nil }
-        return unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
-        #else
-        return nil
-        #endif
-    }()
 }
