@@ -271,18 +271,61 @@ package struct PrometheusQueryAPI: ReadAPI {
 
     // MARK: parameters
 
-    /// `a=1&b=2` with `+` as space and percent escapes decoded; repeated keys keep every value.
+    /// `a=1&b=2` with `+` as space and percent escapes decoded; repeated keys keep every value. A part whose escapes
+    /// are broken (`%` without two hex digits) or decode to bytes that are not UTF-8 is kept as written, with only
+    /// `+` turned into space (as Foundation's `removingPercentEncoding` returning `nil` left it).
     static func formParameters(_ text: String) -> [String: [String]] {
         var result: [String: [String]] = [:]
-        for pair in text.split(separator: "&") where !pair.isEmpty {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ part: Substring) -> String {
-                let spaced = part.replacingOccurrences(of: "+", with: " ")
-                return spaced.removingPercentEncoding ?? spaced
+        var text = text
+        text.withUTF8 { bytes in
+            var start = 0
+            while start <= bytes.count {
+                let end = bytes[start...].firstIndex(of: UInt8(ascii: "&")) ?? bytes.count
+                if end > start {
+                    let pair = UnsafeBufferPointer(rebasing: bytes[start..<end])
+                    if let equals = pair.firstIndex(of: UInt8(ascii: "=")) {
+                        let key = UnsafeBufferPointer(rebasing: pair[..<equals])
+                        let value = UnsafeBufferPointer(rebasing: pair[(equals + 1)...])
+                        result[decodeFormComponent(key), default: []].append(decodeFormComponent(value))
+                    } else {
+                        result[decodeFormComponent(pair), default: []].append("")
+                    }
+                }
+                start = end + 1
             }
-            result[decode(parts[0]), default: []].append(parts.count > 1 ? decode(parts[1]) : "")
         }
         return result
+    }
+
+    /// One key or value of a form: `+` as space, `%XX` as the byte XX, the bytes read as UTF-8.
+    static func decodeFormComponent(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        func hexValue(_ byte: UInt8) -> UInt8? {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        var decoded: [UInt8] = []
+        decoded.reserveCapacity(bytes.count)
+        var index = 0
+        var escapesHold = true
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "%") {
+                if index + 2 < bytes.count, let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2]) {
+                    decoded.append(high << 4 | low)
+                    index += 3
+                    continue
+                }
+                escapesHold = false
+            }
+            decoded.append(byte == UInt8(ascii: "+") ? UInt8(ascii: " ") : byte)
+            index += 1
+        }
+        if escapesHold, let text = String(validating: decoded, as: UTF8.self) { return text }
+        return String(decoding: bytes.lazy.map { $0 == UInt8(ascii: "+") ? UInt8(ascii: " ") : $0 }, as: UTF8.self)
     }
 
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
