@@ -114,12 +114,25 @@ struct HTTP1ResponseParserTests {
 
 /// The bytes the driver writes for a request template.
 struct HTTP1RequestTests {
+    /// The request as sent; when the template's own trace spec could have produced `trace`, also checks that the
+    /// header lines ``PreparedRequest`` encoded once give the same bytes as writing the template's headers anew.
     private func encode(_ template: RequestTemplate, trace: SentTraceContext, base: String = "http://127.0.0.1:8080") throws -> String {
         let origin = try #require(TargetOrigin(baseURL: base))
-        let slot = Slot(intended: .now, template: template, trace: trace, index: 7)
-        var buffer = ByteBuffer()
-        HTTP1Request.encode(slot, to: origin, into: &buffer)
-        return String(buffer: buffer)
+        func bytes(_ template: RequestTemplate) -> (text: String, usedPreparedLines: Bool) {
+            let prepared = PreparedRequest(template, index: 0)
+            var buffer = ByteBuffer()
+            HTTP1Request.encode(Slot(intended: .now, request: prepared, trace: trace, index: 7), to: origin, into: &buffer)
+            return (String(buffer: buffer), prepared.fitsHeaderLines(trace))
+        }
+        let sent = bytes(template)
+        if trace.invalid == nil {
+            var matching = template
+            matching.trace = TraceContextSpec(propagate: trace.propagated, sampled: trace.sampled, tracestate: trace.tracestate)
+            let prepared = bytes(matching)
+            #expect(prepared.usedPreparedLines)
+            #expect(prepared.text == sent.text)
+        }
+        return sent.text
     }
 
     private let trace = SentTraceContext(
@@ -203,6 +216,27 @@ struct HTTP1RequestTests {
         let origin = try #require(TargetOrigin(baseURL: "https://[::1]/api/"))
         #expect(origin.host == "::1" && origin.port == 443 && origin.secure && origin.hostIsAddress)
         #expect(TargetOrigin(baseURL: "ftp://example.com") == nil && TargetOrigin(baseURL: "not a url") == nil)
+    }
+
+    @Test func aTemplateWithoutPlaceholdersIsEncodedOnceAsItWouldBeEachTime() throws {
+        // Its own Host and Content-Type are kept, and so is its tracestate: the context sends none to replace it.
+        let template = RequestTemplate(
+            name: "fixed",
+            service: "tasks",
+            method: "PO ST",
+            path: "items",
+            body: "{}",
+            headers: [("host", "example.test"), ("Content-Type", "text/plain"), ("tracestate", "a=1")],
+            trace: TraceContextSpec(propagate: true, sampled: false, tracestate: nil)
+        )
+        let traced = SentTraceContext(traceID: trace.traceID, spanID: trace.spanID, sampled: false, tracestate: nil, invalid: nil, propagated: true)
+        let prepared = PreparedRequest(template, index: 3)
+        #expect(prepared.fixedTarget.map { String(buffer: $0) } == "/items" && !prepared.bodyHasPlaceholders && !prepared.isHead)
+        #expect(
+            try encode(template, trace: traced, base: "http://127.0.0.1:8080/v1")
+                == "PO_ST /v1/items HTTP/1.1\r\nhost: example.test\r\nContent-Type: text/plain\r\ntracestate: a=1\r\n"
+                + "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00\r\nContent-Length: 2\r\n\r\n{}"
+        )
     }
 
     @Test func targetsThatARequestLineCannotCarryArePercentEncoded() throws {

@@ -21,7 +21,11 @@ struct PerLoopTalliesTests {
             invalid: nil,
             propagated: true
         )
-        return LoadRequest(slot: Slot(intended: intended, template: template, trace: trace, index: 0), deadline: .now(), sink: NoSink())
+        return LoadRequest(
+            slot: Slot(intended: intended, request: PreparedRequest(template, index: name == "write" ? 0 : 1), trace: trace, index: 0),
+            deadline: .now(),
+            sink: NoSink()
+        )
     }
 
     @Test func phaseTalliesFromEveryLoopAddUp() {
@@ -48,6 +52,20 @@ struct PerLoopTalliesTests {
         #expect(combined.timeline == single.timeline && combined.timeline.count == 3)
         #expect(combined.sendSpan == single.sendSpan)
         #expect(combined.lateness.summary == single.lateness.summary && combined.lateness.summary.count == 60)
+    }
+
+    @Test func templatesOfOneNameAreReportedTogether() {
+        var counts = PhaseTallies.Counts()
+        let first = PreparedRequest(RequestTemplate(name: "read", service: "tasks", path: "/a"), index: 2)
+        let second = PreparedRequest(RequestTemplate(name: "read", service: "tasks", path: "/b"), index: 0)
+        counts.add(first, .ok, latency: .milliseconds(1))
+        counts.add(second, .timeout, latency: .milliseconds(2))
+        var other = PhaseTallies.Counts()
+        other.add(first, .ok, latency: .milliseconds(3))
+        counts.merge(other)
+        #expect(counts.byRequest.count == 1)
+        #expect(counts.byRequest["read"]?.count == 3 && counts.byRequest["read"]?.outcomes == ["ok": 2, "timeout": 1])
+        #expect(counts.byRequest["read"]?.latency.summary.count == 3)
     }
 
     @Test func liveCountersFromEveryLoopAddUpAndTheRateIsSinceTheLastLook() {

@@ -86,8 +86,8 @@ final class ClosedLoopUser: LoadRequestSink, @unchecked Sendable {
             context.outstanding.remove()
             return
         }
-        let template = picker.pick(&random)
-        let slot = Slot(intended: .now, template: template, trace: template.trace.generate(random: &random), index: index)
+        let request = picker.pick(&random)
+        let slot = Slot(intended: .now, request: request, trace: request.template.trace.generate(random: &random), index: index)
         index += 1
         context.willSend(slot, loop: loopIndex)
         context.connections.send(slot, onLoop: loopIndex, deadline: context.deadline, sink: self)

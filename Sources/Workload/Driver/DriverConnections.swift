@@ -42,7 +42,7 @@ final class DriverConnections: Sendable {
     /// error.
     func send(_ slot: Slot, onLoop loop: Int, deadline: NIODeadline, sink: any LoadRequestSink) {
         let request = LoadRequest(slot: slot, deadline: deadline, sink: sink)
-        guard let pool = pools[loop][slot.template.service] else {
+        guard let pool = pools[loop][slot.request.template.service] else {
             sink.finished(request, sentAt: .now, outcome: .connectionError, status: nil)
             return
         }

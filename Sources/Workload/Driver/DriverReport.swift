@@ -8,6 +8,17 @@ package enum RequestOutcome: String, Sendable, Codable, CaseIterable {
     case serverError = "5xx"
     case timeout
     case connectionError = "connect"
+
+    /// The case's place in ``allCases``: where per-outcome counts are kept.
+    var ordinal: Int {
+        switch self {
+        case .ok: 0
+        case .clientError: 1
+        case .serverError: 2
+        case .timeout: 3
+        case .connectionError: 4
+        }
+    }
 }
 
 /// One request the driver sent: what the checks need to find its trace.
@@ -190,36 +201,58 @@ package protocol RequestObserver: Sendable {
 final class PhaseTallies: Sendable {
     struct PerRequest: Sendable {
         var count = 0
-        var outcomes: [String: Int] = [:]
+        /// Per ``RequestOutcome/ordinal``.
+        var outcomeCounts = [Int](repeating: 0, count: RequestOutcome.allCases.count)
         var latency = LatencyRecorder()
+        /// The outcomes that happened, by name.
+        var outcomes: [String: Int] {
+            Dictionary(
+                uniqueKeysWithValues: RequestOutcome.allCases.compactMap { outcomeCounts[$0.ordinal] > 0 ? ($0.rawValue, outcomeCounts[$0.ordinal]) : nil }
+            )
+        }
         var report: RequestReport { RequestReport(count: count, outcomes: outcomes, latency: latency.summary) }
 
         mutating func add(_ outcome: RequestOutcome, latency duration: Duration) {
             count += 1
-            outcomes[outcome.rawValue, default: 0] += 1
+            outcomeCounts[outcome.ordinal] += 1
             latency.record(duration)
         }
 
         mutating func merge(_ other: PerRequest) {
             count += other.count
-            outcomes.merge(other.outcomes, uniquingKeysWith: +)
+            for ordinal in outcomeCounts.indices { outcomeCounts[ordinal] += other.outcomeCounts[ordinal] }
             latency.merge(other.latency)
         }
     }
 
     struct Counts: Sendable {
-        var byRequest: [String: PerRequest] = [:]
+        /// Per request template, at its ``PreparedRequest/index`` (`nil`: none of it yet); an array, so that
+        /// counting a request hashes no name.
+        var byTemplate: [(name: String, tally: PerRequest)?] = []
         var sentCount = 0
         var sendSpan: ClosedRange<Double>?
         var timeline: [Int: TimelineBucket] = [:]
         /// Send time minus intended time, over every request.
         var lateness = LatencyRecorder()
 
+        /// Per request name (templates of one name together).
+        var byRequest: [String: PerRequest] {
+            var result: [String: PerRequest] = [:]
+            for case let (name, tally)? in byTemplate { result[name, default: PerRequest()].merge(tally) }
+            return result
+        }
+
+        mutating func add(_ request: PreparedRequest, _ outcome: RequestOutcome, latency: Duration) {
+            if request.index >= byTemplate.count { byTemplate += Array(repeating: nil, count: request.index + 1 - byTemplate.count) }
+            if byTemplate[request.index] == nil { byTemplate[request.index] = (request.template.name, PerRequest()) }
+            byTemplate[request.index]!.tally.add(outcome, latency: latency)
+        }
+
         mutating func merge(_ other: Counts) {
-            byRequest.merge(other.byRequest) { mine, theirs in
-                var merged = mine
-                merged.merge(theirs)
-                return merged
+            if other.byTemplate.count > byTemplate.count { byTemplate += Array(repeating: nil, count: other.byTemplate.count - byTemplate.count) }
+            for case let (index, (name, tally)?) in other.byTemplate.enumerated() {
+                if byTemplate[index] == nil { byTemplate[index] = (name, PerRequest()) }
+                byTemplate[index]!.tally.merge(tally)
             }
             sentCount += other.sentCount
             if let theirs = other.sendSpan {
@@ -261,17 +294,17 @@ final class PhaseTallies: Sendable {
         let offset = slot.intended - runStart
         let sentOffset = (sentAt - runStart).inSeconds
         counts.withLock(loop: loop) { counts in
-            counts.byRequest[slot.template.name, default: PerRequest()].add(outcome, latency: latency)
+            counts.add(slot.request, outcome, latency: latency)
             let second = Int(offset.components.seconds)
             counts.timeline[second, default: TimelineBucket()].add(failed: outcome != .ok)
             counts.sentCount += 1
             if recordsLateness { counts.lateness.record(sentAt - slot.intended) }
             counts.sendSpan = counts.sendSpan.map { min($0.lowerBound, sentOffset)...max($0.upperBound, sentOffset) } ?? sentOffset...sentOffset
         }
-        latencyTimeline?.record(slot.template.name, latency: latency)
+        latencyTimeline?.record(slot.request.template.name, latency: latency)
         observer?.completed(
             SentRequest(
-                name: slot.template.name,
+                name: slot.request.template.name,
                 phase: phase,
                 intendedOffsetSeconds: offset.inSeconds,
                 sentOffsetSeconds: sentOffset,

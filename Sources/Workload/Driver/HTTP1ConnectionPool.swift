@@ -22,7 +22,7 @@ final class LoadRequest: Sendable {
 
     init(slot: Slot, deadline: NIODeadline, sink: any LoadRequestSink) {
         self.slot = slot
-        self.isHead = HTTP1Request.isHead(slot.template.method)
+        self.isHead = slot.request.isHead
         self.deadline = deadline
         self.sink = sink
     }

@@ -45,31 +45,32 @@ struct TargetOrigin: Sendable, Hashable {
 enum HTTP1Request {
     /// Appends the request for `slot` to `origin` to `buffer` (a connection reuses one buffer for all its requests).
     static func encode(_ slot: Slot, to origin: TargetOrigin, into buffer: inout ByteBuffer) {
-        let template = slot.template
+        let prepared = slot.request
+        let template = prepared.template
         let trace = slot.trace
-        let path = Placeholders.render(template.path, index: slot.index, traceID: trace.traceID)
-        let body = template.body.map { Placeholders.render($0, index: slot.index, traceID: trace.traceID) }
+        let body = template.body.map { prepared.bodyHasPlaceholders ? Placeholders.render($0, index: slot.index, traceID: trace.traceID) : $0 }
+        buffer.reserveCapacity(minimumWritableBytes: 256 + prepared.headerLines.readableBytes + template.path.utf8.count + (body?.utf8.count ?? 0))
+        buffer.writeImmutableBuffer(prepared.methodAndSpace)
+        if !origin.pathPrefix.isEmpty { writeTarget(origin.pathPrefix, into: &buffer) }
+        if let target = prepared.fixedTarget {
+            buffer.writeImmutableBuffer(target)
+        } else {
+            let path = Placeholders.render(template.path, index: slot.index, traceID: trace.traceID)
+            if !path.hasPrefix("/") { buffer.writeInteger(UInt8(ascii: "/")) }
+            writeTarget(path, into: &buffer)
+        }
+        buffer.writeStaticString(" HTTP/1.1\r\n")
         // A W3C suite case brings its own headers; the usual context is written field by field (this runs per
         // request, and building its header strings cost more than writing them).
         let caseHeaders = trace.propagated && trace.invalid != nil ? trace.headers : nil
-        buffer.reserveCapacity(minimumWritableBytes: 256 + path.utf8.count + (body?.utf8.count ?? 0))
-        writeToken(template.method, into: &buffer)
-        buffer.writeInteger(UInt8(ascii: " "))
-        if !origin.pathPrefix.isEmpty { writeTarget(origin.pathPrefix, into: &buffer) }
-        if !path.hasPrefix("/") { buffer.writeInteger(UInt8(ascii: "/")) }
-        writeTarget(path, into: &buffer)
-        buffer.writeStaticString(" HTTP/1.1\r\n")
-        var hasHost = false
-        var hasContentType = false
-        for (name, value) in template.headers {
-            if isTraceHeader(name, of: trace, caseHeaders: caseHeaders) { continue }
-            // The driver frames the body itself.
-            if equalsIgnoringASCIICase(name, "content-length") || equalsIgnoringASCIICase(name, "transfer-encoding") { continue }
-            if equalsIgnoringASCIICase(name, "host") { hasHost = true }
-            if equalsIgnoringASCIICase(name, "content-type") { hasContentType = true }
-            writeHeader(name, value, into: &buffer)
+        let written: (hasHost: Bool, hasContentType: Bool)
+        if caseHeaders == nil && prepared.fitsHeaderLines(trace) {
+            buffer.writeImmutableBuffer(prepared.headerLines)
+            written = (prepared.hasHost, prepared.hasContentType)
+        } else {
+            written = writeTemplateHeaders(template.headers, into: &buffer) { isTraceHeader($0, of: trace, caseHeaders: caseHeaders) }
         }
-        if !hasHost { writeHeader("Host", origin.authority, into: &buffer) }
+        if !written.hasHost { writeHeader("Host", origin.authority, into: &buffer) }
         if let caseHeaders {
             for (name, value) in caseHeaders { writeHeader(name, value, into: &buffer) }
         } else if trace.propagated {
@@ -81,7 +82,7 @@ enum HTTP1Request {
             if let tracestate = trace.tracestate { writeHeader("tracestate", tracestate, into: &buffer) }
         }
         if let body {
-            if !hasContentType { buffer.writeStaticString("Content-Type: application/json\r\n") }
+            if !written.hasContentType { buffer.writeStaticString("Content-Type: application/json\r\n") }
             buffer.writeStaticString("Content-Length: ")
             buffer.writeString(String(body.utf8.count))
             buffer.writeStaticString("\r\n\r\n")
@@ -89,6 +90,25 @@ enum HTTP1Request {
         } else {
             buffer.writeStaticString("\r\n")
         }
+    }
+
+    /// Writes the template's header lines but those `skipped` names (the trace context's, which replace them) and
+    /// the framing headers the driver writes itself; returns whether `Host` and `Content-Type` were among them.
+    static func writeTemplateHeaders(
+        _ headers: [(String, String)],
+        into buffer: inout ByteBuffer,
+        skipping skipped: (String) -> Bool
+    ) -> (hasHost: Bool, hasContentType: Bool) {
+        var hasHost = false
+        var hasContentType = false
+        for (name, value) in headers {
+            if skipped(name) { continue }
+            if equalsIgnoringASCIICase(name, "content-length") || equalsIgnoringASCIICase(name, "transfer-encoding") { continue }
+            if equalsIgnoringASCIICase(name, "host") { hasHost = true }
+            if equalsIgnoringASCIICase(name, "content-type") { hasContentType = true }
+            writeHeader(name, value, into: &buffer)
+        }
+        return (hasHost, hasContentType)
     }
 
     /// Whether a template header `name` is one the trace context sends (and so replaces), compared as HTTP
@@ -130,7 +150,7 @@ enum HTTP1Request {
     }
 
     /// A method or header name: anything but a token character (RFC 9110 §5.6.2) is sent as `_`.
-    private static func writeToken(_ token: String, into buffer: inout ByteBuffer) {
+    static func writeToken(_ token: String, into buffer: inout ByteBuffer) {
         if token.utf8.allSatisfy(isTokenCharacter) {
             buffer.writeString(token)
         } else {
@@ -139,7 +159,7 @@ enum HTTP1Request {
     }
 
     /// The request target: bytes a request line cannot carry (controls, space, non-ASCII) percent-encoded.
-    private static func writeTarget(_ target: String, into buffer: inout ByteBuffer) {
+    static func writeTarget(_ target: String, into buffer: inout ByteBuffer) {
         guard target.utf8.contains(where: { $0 <= 0x20 || $0 >= 0x7f }) else {
             buffer.writeString(target)
             return

@@ -68,11 +68,11 @@ struct OpenLoopScheduler {
                     if owned { scheduled += 1 }
                     break
                 }
-                let template = picker.pick(&random)
+                let request = picker.pick(&random)
                 let slot = Slot(
                     intended: phaseStart + .nanoseconds(Int64(time * 1e9)),
-                    template: template,
-                    trace: template.trace.generate(random: &random),
+                    request: request,
+                    trace: request.template.trace.generate(random: &random),
                     index: position
                 )
                 guard owned else { continue }

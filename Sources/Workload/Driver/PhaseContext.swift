@@ -18,7 +18,7 @@ struct PhaseContext: Sendable {
 
     /// Tells the observer and the live counters that `slot` is about to leave from event loop `loop`.
     func willSend(_ slot: Slot, loop: Int) {
-        observer?.sending(slot.trace, name: slot.template.name)
+        observer?.sending(slot.trace, name: slot.request.template.name)
         live.send(loop: loop)
     }
 

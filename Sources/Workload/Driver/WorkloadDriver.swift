@@ -152,18 +152,18 @@ package struct WorkloadDriver: Sendable {
 /// One scheduled request.
 struct Slot: Sendable {
     var intended: ContinuousClock.Instant
-    var template: RequestTemplate
+    var request: PreparedRequest
     var trace: SentTraceContext
     var index: Int
 }
 
 /// Picks request templates by weight.
 struct RequestPicker: Sendable {
-    let requests: [RequestTemplate]
+    let requests: [PreparedRequest]
     let cumulative: [Double]
 
     init(requests: [RequestTemplate]) {
-        self.requests = requests
+        self.requests = requests.enumerated().map { PreparedRequest($1, index: $0) }
         var total = 0.0
         cumulative = requests.map {
             total += $0.weight
@@ -171,7 +171,7 @@ struct RequestPicker: Sendable {
         }
     }
 
-    func pick(_ random: inout SeededRandom) -> RequestTemplate {
+    func pick(_ random: inout SeededRandom) -> PreparedRequest {
         let point = random.unitInterval() * (cumulative.last ?? 1)
         let index = cumulative.firstIndex { point <= $0 } ?? (requests.count - 1)
         return requests[index]
@@ -180,9 +180,14 @@ struct RequestPicker: Sendable {
 
 /// `{{counter}}` (the request's index in its phase), `{{uuid}}`, `{{trace_id}}`, `{{random:N}}` (0..<N).
 enum Placeholders {
+    /// Whether `text` has anything to render (a byte scan first: most paths and bodies have none, and
+    /// Foundation's search is slow per request).
+    static func hasPlaceholder(_ text: String) -> Bool {
+        text.utf8.contains(UInt8(ascii: "{")) && text.contains("{{")
+    }
+
     static func render(_ text: String, index: Int, traceID: String) -> String {
-        // A byte scan first: most paths and bodies have no placeholder, and Foundation's search is slow per request.
-        guard text.utf8.contains(UInt8(ascii: "{")), text.contains("{{") else { return text }
+        guard hasPlaceholder(text) else { return text }
         var result = text.replacingOccurrences(of: "{{counter}}", with: String(index))
             .replacingOccurrences(of: "{{trace_id}}", with: traceID)
         while let range = result.range(of: "{{uuid}}") { result.replaceSubrange(range, with: UUID().uuidString.lowercased()) }
