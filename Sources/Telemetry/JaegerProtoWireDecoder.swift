@@ -60,6 +60,9 @@ package enum JaegerProtoWireDecoder {
         var processChangedAfterSpans = false
         /// Indexes in `batch.spans` of the spans that carry their own process.
         var spansWithOwnProcess: [Int] = []
+        /// Reads every span's tags, so that a span with the keys of the one before takes its keys and its
+        /// attributes' layout.
+        var spanTags = JaegerSpanTagsBuilder()
 
         init(channel: IntakeChannel) { self.channel = channel }
 
@@ -97,11 +100,11 @@ package enum JaegerProtoWireDecoder {
                     state.batch.spans.reserveCapacity(reader.countLengthDelimitedFields(from: 1))
                 }
                 let outer = try reader.enterMessage()
-                let decoded = try span(&reader)
+                let decoded = try span(&reader, tags: &state.spanTags)
                 reader.leaveMessage(restoring: outer)
                 let ownProcess = decoded.process != nil
                 let resource = decoded.process?.resource ?? state.currentResource()
-                switch decoded.converted(resource: resource, channel: state.channel) {
+                switch decoded.converted(resource: resource, tags: &state.spanTags, channel: state.channel) {
                 case .success(let span):
                     if ownProcess { state.spansWithOwnProcess.append(state.batch.spans.count) }
                     state.batch.spans.append(span)
@@ -134,7 +137,8 @@ package enum JaegerProtoWireDecoder {
 
     // MARK: Spans
 
-    /// A span's fields as read, before its ids are checked; the ids stay in the input buffer.
+    /// A span's fields as read, before its ids are checked; the ids stay in the input buffer, the tags in the
+    /// batch's ``JaegerSpanTagsBuilder``.
     private struct DecodedSpan {
         var traceID = UnsafeRawBufferPointer(start: nil, count: 0)
         var spanID = UnsafeRawBufferPointer(start: nil, count: 0)
@@ -143,13 +147,12 @@ package enum JaegerProtoWireDecoder {
         var flags: UInt32 = 0
         var start: (seconds: Int64, nanos: Int32) = (0, 0)
         var duration: (seconds: Int64, nanos: Int32) = (0, 0)
-        var tags = JaegerSpanTags()
         var events: [SpanEvent] = []
         /// The span's own process, when it carries one (even an empty one).
         var process: JaegerProcessFields?
 
-        /// The span, or its first problem, in `JaegerConversion` (Intake)'s order and words.
-        func converted(resource: Resource, channel: IntakeChannel) -> Result<Span, JaegerSpanAssembly.Problem> {
+        /// The span, or its first problem, in `JaegerConversion` (Intake)'s order and words; `tags` holds its tags.
+        func converted(resource: Resource, tags: inout JaegerSpanTagsBuilder, channel: IntakeChannel) -> Result<Span, JaegerSpanAssembly.Problem> {
             typealias Problem = JaegerSpanAssembly.Problem
             guard traceID.count == 16 else { return .failure(Problem(message: "traceId has \(traceID.count) bytes, want 16")) }
             let traceID = JaegerProtoWireDecoder.traceID(traceID)
@@ -191,7 +194,7 @@ package enum JaegerProtoWireDecoder {
                 name: name,
                 start: times.start,
                 duration: times.duration,
-                tags: tags,
+                tags: tags.finish(),
                 events: events,
                 links: links,
                 resource: resource,
@@ -208,9 +211,10 @@ package enum JaegerProtoWireDecoder {
     }
 
     /// `Span{1: trace_id, 2: span_id, 3: operation_name, 4: references, 5: flags, 6: start_time, 7: duration,
-    /// 8: tags, 9: logs, 10: process, 11: process_id, 12: warnings}`.
-    private static func span(_ reader: inout Reader) throws(ProtobufWireError) -> DecodedSpan {
+    /// 8: tags, 9: logs, 10: process, 11: process_id, 12: warnings}`; its tags read into `tags`.
+    private static func span(_ reader: inout Reader, tags: inout JaegerSpanTagsBuilder) throws(ProtobufWireError) -> DecodedSpan {
         var span = DecodedSpan()
+        tags.begin()
         while let tag = try reader.nextTag() {
             switch (tag.fieldNumber, tag.wireType) {
             case (1, .lengthDelimited): span.traceID = try reader.readLengthDelimited()
@@ -229,7 +233,7 @@ package enum JaegerProtoWireDecoder {
                 let outer = try reader.enterMessage()
                 try time(&reader, into: &span.duration)
                 reader.leaveMessage(restoring: outer)
-            case (8, .lengthDelimited): try keyValue(&reader, field: 8, into: &span.tags)
+            case (8, .lengthDelimited): try keyValue(&reader, field: 8, into: &tags)
             case (9, .lengthDelimited):
                 let outer = try reader.enterMessage()
                 span.events.append(try log(&reader))
@@ -293,7 +297,8 @@ package enum JaegerProtoWireDecoder {
 
     /// One `KeyValue{1: key, 2: v_type, 3: v_str, 4: v_bool, 5: v_int64, 6: v_float64, 7: v_binary}` (the reader at
     /// its length, the field's number `fieldNumber`), added to `collector`: its value is the field `v_type` names,
-    /// `v_str` for an unknown type. Before the first, room is made for all of the message's key-values.
+    /// `v_str` for an unknown type; its key the collector's of the same bytes if it has one. Before the first, room is
+    /// made for all of the message's key-values.
     @inline(__always)
     private static func keyValue<Collector: JaegerTagCollector>(
         _ reader: inout Reader,
@@ -315,7 +320,16 @@ package enum JaegerProtoWireDecoder {
         var binary = UnsafeRawBufferPointer(start: nil, count: 0)
         while let tag = try reader.nextTag() {
             switch (tag.fieldNumber, tag.wireType) {
-            case (1, .lengthDelimited): key = try reader.readString()
+            case (1, .lengthDelimited):
+                // Bytes equal to a key the collector has are valid UTF-8; others are read again as a string, which
+                // checks them (and refuses them at the same offset as reading them once would).
+                let start = reader.position
+                if let reusable = collector.reusableKey(utf8: try reader.readLengthDelimited()) {
+                    key = reusable
+                } else {
+                    reader.rewind(to: start)
+                    key = try reader.readString()
+                }
             case (2, .varint): valueType = Int32(truncatingIfNeeded: try reader.readVarint())
             case (3, .lengthDelimited): string = try reader.readString()
             case (4, .varint): bool = try reader.readVarint() != 0

@@ -50,12 +50,21 @@ package protocol JaegerTagCollector {
     mutating func reserve(_ count: Int)
     /// Whether room has been made already (the protobuf decoder counts a message's tags once, before the first).
     var hasReserved: Bool { get set }
+    /// A key already made whose UTF-8 is `utf8`, for the next tag: the decoders take it rather than make a new
+    /// `String` of the same bytes (which are then valid UTF-8). `nil` (the default) when there is none.
+    func reusableKey(utf8: UnsafeRawBufferPointer) -> String?
+}
+
+extension JaegerTagCollector {
+    @inlinable @inline(__always)
+    package func reusableKey(utf8: UnsafeRawBufferPointer) -> String? { nil }
 }
 
 /// A span's tags as the wire decoders (`JaegerThriftDecoder` (Intake), ``JaegerProtoWireDecoder``) read them: the tags
-/// that carry OTLP fields (``JaegerSpecialTag``) set aside as they come, the rest as attributes, a later tag of
-/// the same key replacing an earlier one. `JaegerConversion` (Intake) builds the same from a whole dictionary.
-package struct JaegerSpanTags: JaegerTagCollector {
+/// that carry OTLP fields (``JaegerSpecialTag``) set aside, the rest as attributes, a later tag of the same key
+/// replacing an earlier one. ``JaegerSpanTagsBuilder`` makes them; `JaegerConversion` (Intake) builds the same from a
+/// whole dictionary.
+package struct JaegerSpanTags {
     package var attributes = Attributes()
     package var kind: AttributeValue?
     package var statusCode: AttributeValue?
@@ -66,13 +75,13 @@ package struct JaegerSpanTags: JaegerTagCollector {
     package var scopeName: AttributeValue?
     package var scopeVersion: AttributeValue?
     package var traceState: AttributeValue?
-    package var hasReserved = false
 
     package init() {}
 
-    /// Adds one tag. The special keys all differ in length, so nearly every key is told apart by its length alone.
+    /// Sets the field of a special tag (``JaegerSpecialTag``) to `value`; `false`, and nothing set, for any other key.
+    /// The special keys all differ in length, so nearly every key is told apart by its length alone.
     @inlinable @inline(__always)
-    package mutating func add(_ key: String, _ value: AttributeValue) {
+    package mutating func setSpecialTag(_ key: String, _ value: AttributeValue) -> Bool {
         switch key.utf8.count {
         case 5 where key == JaegerSpecialTag.error: error = value
         case 9 where key == JaegerSpecialTag.spanKind: kind = value
@@ -83,12 +92,79 @@ package struct JaegerSpanTags: JaegerTagCollector {
         case 18 where key == JaegerSpecialTag.scopeVersion: scopeVersion = value
         case 20 where key == JaegerSpecialTag.libraryVersion: libraryVersion = value
         case 23 where key == JaegerSpecialTag.statusDescription: statusDescription = value
-        default: attributes[key] = value
+        default: return false
         }
+        return true
+    }
+}
+
+/// Reads the tags of a request's spans, one span after another, into ``JaegerSpanTags``: ``begin()`` before a span's
+/// tags, ``finish()`` after them. What it keeps from one span makes the next one of the same kind cheaper, without
+/// changing what it gets:
+///
+/// - the attributes are built by an ``AttributeLayoutTemplate``: a span whose other-than-special keys are the last
+///   span's, in the same order, takes the last span's dictionary layout with its own values;
+/// - a tag whose key bytes are those of the key at the same position in the last span takes that `String`
+///   (``reusableKey(utf8:)``), rather than a new one.
+///
+/// The attributes are the dictionary that inserting the span's other tags in wire order into one reserved for all
+/// of its tags (when there are two or more) gives: the same entries and the same capacity.
+package struct JaegerSpanTagsBuilder: JaegerTagCollector {
+    // Internal rather than private: the methods are inlinable, the Thrift decoder (Intake) calling them per tag.
+
+    /// The special tags of the span being read; its attributes are made by ``finish()``.
+    @usableFromInline var tags = JaegerSpanTags()
+    /// The span's other tags in wire order, and the layout of the last span's attributes.
+    @usableFromInline var attributes = AttributeLayoutTemplate()
+    /// The tags the attributes are reserved for: the span's tag count when ``reserve(_:)`` was called, else 0.
+    @usableFromInline var reserved = 0
+    /// The key at each tag position of the spans read so far.
+    @usableFromInline var recentKeys = RecentAttributeKeys()
+    /// Tags added since ``begin()``: the next tag's position.
+    @usableFromInline var position = 0
+    package var hasReserved = false
+
+    package init() {}
+
+    /// Starts a span's tags afresh: a new span, or Thrift's tags list sent again, which replaces the earlier one.
+    @inlinable @inline(__always)
+    package mutating func begin() {
+        tags = JaegerSpanTags()
+        attributes.pairs.removeAll(keepingCapacity: true)
+        reserved = 0
+        position = 0
+        hasReserved = false
     }
 
+    /// Adds one tag: a special one to its field, any other to the attributes.
     @inlinable @inline(__always)
-    package mutating func reserve(_ count: Int) { attributes.makeRoom(for: count) }
+    package mutating func add(_ key: String, _ value: AttributeValue) {
+        recentKeys.remember(key, at: position)
+        position += 1
+        if !tags.setSpecialTag(key, value) { attributes.pairs.append((key, value)) }
+    }
+
+    /// Reserves the attributes for `count` tags; both decoders call it before the span's first tag, as the
+    /// attributes were reserved when each tag went straight into them. The buffers kept from span to span get room
+    /// for them at once, rather than growing a step at a time on a request's first spans.
+    @inlinable @inline(__always)
+    package mutating func reserve(_ count: Int) {
+        reserved = count
+        if attributes.pairs.capacity < count { attributes.pairs.reserveCapacity(count) }
+        recentKeys.reserve(count)
+    }
+
+    /// The key at the next tag's position in the last span that had a tag there, when its UTF-8 is `utf8`.
+    @inlinable @inline(__always)
+    package func reusableKey(utf8: UnsafeRawBufferPointer) -> String? { recentKeys.key(at: position, utf8: utf8) }
+
+    /// The span's tags, its attributes made from the tags added since ``begin()``.
+    @inlinable @inline(__always)
+    package mutating func finish() -> JaegerSpanTags {
+        var finished = tags
+        finished.attributes = attributes.attributes(reserving: reserved)
+        return finished
+    }
 }
 
 /// A Jaeger log's fields as the wire decoders read them: the `event` field (the event's name) set aside.

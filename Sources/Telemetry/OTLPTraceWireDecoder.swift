@@ -24,7 +24,7 @@ package enum OTLPTraceWireDecoder {
         var reader = Reader(bytes)
         try reader.enterOutermostMessage()
         var resourceIndex = 0
-        var spanAttributes = SpanAttributes()
+        var spanAttributes = AttributeLayoutTemplate()
         while let tag = try reader.nextTag() {
             guard tag.fieldNumber == 1, tag.wireType == .lengthDelimited else {
                 try reader.skipField(tag)
@@ -53,7 +53,7 @@ package enum OTLPTraceWireDecoder {
         _ reader: inout Reader,
         index resourceIndex: Int,
         channel: IntakeChannel,
-        attributes spanAttributes: inout SpanAttributes,
+        attributes spanAttributes: inout AttributeLayoutTemplate,
         into result: inout ConversionResult
     ) throws(ProtobufWireError) {
         let start = reader.position
@@ -126,7 +126,7 @@ package enum OTLPTraceWireDecoder {
         resource: Resource,
         path: (resource: Int, scope: Int),
         channel: IntakeChannel,
-        attributes: inout SpanAttributes,
+        attributes: inout AttributeLayoutTemplate,
         into result: inout ConversionResult
     ) throws(ProtobufWireError) {
         let start = reader.position
@@ -258,9 +258,12 @@ package enum OTLPTraceWireDecoder {
         var attributes = Attributes()
     }
 
+    /// A span; its attributes built with `attributes`, which keeps the last span's layout (spans of one kind carry
+    /// the same keys in the same order), and reserved for all of its key-values as ``keyValue(_:field:into:)``
+    /// reserves them.
     private static func span(
         _ reader: inout Reader,
-        attributes: inout SpanAttributes
+        attributes: inout AttributeLayoutTemplate
     ) throws(ProtobufWireError) -> DecodedSpan {
         var span = DecodedSpan()
         attributes.pairs.removeAll(keepingCapacity: true)
@@ -292,43 +295,8 @@ package enum OTLPTraceWireDecoder {
             default: try reader.skipField(tag)  // dropped event and link counts (varints, not kept) and unknown fields
             }
         }
-        span.attributes = attributes.dictionary()
+        span.attributes = attributes.attributes(reserving: attributes.pairs.count)
         return span
-    }
-
-    /// A span's attributes as read (key-values in wire order), and the keys of the last span's that made a
-    /// dictionary of their own: spans of one kind carry the same keys in the same order, and their dictionary is
-    /// then made from the last one's without hashing the keys again (`mapValues` keeps a table's layout).
-    private struct SpanAttributes {
-        /// The key-values of the span being read, in wire order.
-        var pairs: [(key: String, value: AttributeValue)] = []
-        /// The keys of the last span with two or more distinct keys, in wire order.
-        private var keys: [String] = []
-        /// Those keys, each at its index in `keys`, in a dictionary of the capacity a span's attributes get.
-        private var positions: [String: Int] = [:]
-
-        /// `pairs` as attributes: the last value of a key wins, and the dictionary has the capacity of one built
-        /// for `pairs.count` entries (as ``OTLPTraceWireDecoder/keyValue(_:field:into:)`` builds them).
-        mutating func dictionary() -> Attributes {
-            let count = pairs.count
-            if count > 1, count == keys.count, Self.keys(of: pairs, equal: keys) {
-                return positions.mapValues { pairs[$0].value }
-            }
-            var attributes = count > 1 ? Attributes(minimumCapacity: count) : Attributes()
-            for (key, value) in pairs { attributes[key] = value }
-            if count > 1, attributes.count == count {
-                var positions = [String: Int](minimumCapacity: count)
-                for (index, pair) in pairs.enumerated() { positions[pair.key] = index }
-                self.keys = pairs.map(\.key)
-                self.positions = positions
-            }
-            return attributes
-        }
-
-        private static func keys(of pairs: [(key: String, value: AttributeValue)], equal keys: [String]) -> Bool {
-            for index in pairs.indices where pairs[index].key != keys[index] { return false }
-            return true
-        }
     }
 
     private static func event(

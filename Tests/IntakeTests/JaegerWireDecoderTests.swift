@@ -132,18 +132,6 @@ import Testing
     /// Four spans: a root with every special tag, a child with both kinds of reference, one with a zero trace id
     /// and one with a negative duration; as the api_v2 model (protobuf) and as Thrift.
     static func richBatch() -> (proto: Jaeger_ApiV2_PostSpansRequest, thrift: [UInt8]) {
-        func tag(_ key: String, _ value: ThriftTagValue) -> Jaeger_ApiV2_KeyValue {
-            var tag = Jaeger_ApiV2_KeyValue()
-            tag.key = key
-            switch value {
-            case .string(let text): (tag.vType, tag.vStr) = (.string, text)
-            case .double(let number): (tag.vType, tag.vFloat64) = (.float64, number)
-            case .bool(let flag): (tag.vType, tag.vBool) = (.bool, flag)
-            case .long(let number): (tag.vType, tag.vInt64) = (.int64, number)
-            case .binary(let bytes): (tag.vType, tag.vBinary) = (.binary, Data(bytes))
-            }
-            return tag
-        }
         let processTags: [(String, ThriftTagValue)] = [("hostname", .string("box-1")), ("service.name", .string("overridden")), ("cores", .long(2))]
         let rootTags: [(String, ThriftTagValue)] = [
             ("span.kind", .string("SERVER")), ("otel.status_code", .string("ERROR")), ("otel.status_description", .string("boom")),
@@ -181,9 +169,30 @@ import Testing
             ThriftSpan(traceIDHigh: 0, traceIDLow: 0, spanID: 3, operationName: "zero", startTimeMicros: startMicros, durationMicros: 1),
             ThriftSpan(traceIDHigh: 1, traceIDLow: 1, spanID: 4, operationName: "backwards", startTimeMicros: startMicros, durationMicros: -5),
         ]
+        let request = protoRequest(serviceName: "checkout", processTags: processTags, spans: spans)
+        return (request, encodeThriftBatch(serviceName: "checkout", processTags: processTags, spans: spans))
+    }
+
+    /// A jaeger.thrift tag as an api_v2 `KeyValue`.
+    static func protoTag(_ key: String, _ value: ThriftTagValue) -> Jaeger_ApiV2_KeyValue {
+        var tag = Jaeger_ApiV2_KeyValue()
+        tag.key = key
+        switch value {
+        case .string(let text): (tag.vType, tag.vStr) = (.string, text)
+        case .double(let number): (tag.vType, tag.vFloat64) = (.float64, number)
+        case .bool(let flag): (tag.vType, tag.vBool) = (.bool, flag)
+        case .long(let number): (tag.vType, tag.vInt64) = (.int64, number)
+        case .binary(let bytes): (tag.vType, tag.vBinary) = (.binary, Data(bytes))
+        }
+        return tag
+    }
+
+    /// The `PostSpansRequest` of the batch that ``encodeThriftBatch(serviceName:processTags:spans:seqNo:)`` encodes
+    /// as Thrift (a negative start time aside: its seconds and nanoseconds are split here as `/` and `%` split them).
+    static func protoRequest(serviceName: String, processTags: [(String, ThriftTagValue)], spans: [ThriftSpan]) -> Jaeger_ApiV2_PostSpansRequest {
         var request = Jaeger_ApiV2_PostSpansRequest()
-        request.batch.process.serviceName = "checkout"
-        request.batch.process.tags = processTags.map { tag($0.0, $0.1) }
+        request.batch.process.serviceName = serviceName
+        request.batch.process.tags = processTags.map { protoTag($0.0, $0.1) }
         request.batch.spans = spans.map { thrift in
             var span = Jaeger_ApiV2_Span()
             span.traceID = Data(TraceID(high: UInt64(bitPattern: thrift.traceIDHigh), low: UInt64(bitPattern: thrift.traceIDLow)).bytes)
@@ -199,16 +208,16 @@ import Testing
                 ref.spanID = Data(SpanID(value: UInt64(bitPattern: reference.spanID)).bytes)
                 return ref
             }
-            span.tags = thrift.tags.map { tag($0.0, $0.1) }
+            span.tags = thrift.tags.map { protoTag($0.0, $0.1) }
             span.logs = thrift.logs.map { log in
                 var entry = Jaeger_ApiV2_Log()
                 entry.timestamp = Google_Protobuf_Timestamp(seconds: log.timestampMicros / 1_000_000, nanos: Int32(log.timestampMicros % 1_000_000) * 1000)
-                entry.fields = log.fields.map { tag($0.0, $0.1) }
+                entry.fields = log.fields.map { protoTag($0.0, $0.1) }
                 return entry
             }
             return span
         }
-        return (request, encodeThriftBatch(serviceName: "checkout", processTags: processTags, spans: spans))
+        return request
     }
 
     @Test(arguments: ["thrift", "protobuf"])
@@ -241,6 +250,137 @@ import Testing
         #expect(child.attributes == ["error": .string("false")] && child.status.code == .unset)
         #expect(child.scope == InstrumentationScope(name: "", version: "0.9"))
         #expect(child.channel == (wire == "thrift" ? .jaegerThrift : .jaegerGRPC))
+    }
+
+    // MARK: Spans of one kind
+
+    /// The tags of consecutive spans, to catch a decoder that carries one span's keys, values or dictionary layout
+    /// into the next (the decoders reuse the last span's keys and attributes' layout): the same keys with new values
+    /// and types, the same keys in another order, the same count of other keys (one differing only in its last byte,
+    /// one in its first), a key repeated, fewer and more tags, special tags among the others (one more than the span
+    /// before, then enough more to need a larger table), `error=false`, no tags, non-ASCII keys, a process tag's key,
+    /// and a refused span (``consecutiveSpansRefused``) between two alike.
+    static let consecutiveTagShapes: [[(String, ThriftTagValue)]] = [
+        [("http.request.method", .string("GET")), ("http.response.status_code", .long(200)), ("attribute.number1", .string("a"))],
+        [
+            ("http.request.method", .string("POST")), ("http.response.status_code", .long(201)),
+            ("attribute.number1", .string("a value longer than fifteen bytes")),
+        ],
+        [("http.request.method", .double(0.5)), ("http.response.status_code", .bool(true)), ("attribute.number1", .binary([1, 2]))],
+        [("http.response.status_code", .long(3)), ("http.request.method", .string("PUT")), ("attribute.number1", .string("b"))],
+        [("http.request.method", .string("x")), ("http.response.status_code", .long(4)), ("attribute.number2", .string("c"))],
+        [("http.request.method", .string("y")), ("http.response.status_code", .long(5)), ("xttribute.number2", .string("d"))],
+        [("a", .long(1)), ("b", .long(2)), ("a", .long(3))],
+        [("a", .long(4)), ("b", .long(5)), ("a", .long(6))],
+        [("a", .long(7)), ("b", .long(8)), ("b", .long(9))],
+        [("a", .long(10)), ("b", .long(11))],
+        [("a", .long(12)), ("b", .long(13)), ("c", .long(14)), ("d", .long(15))],
+        [("span.kind", .string("server")), ("a", .long(16)), ("b", .long(17)), ("c", .long(18)), ("d", .long(19))],
+        [("a", .long(20)), ("b", .long(21)), ("c", .long(22)), ("d", .long(23))],
+        [
+            ("a", .long(24)), ("otel.status_code", .string("ERROR")), ("b", .long(25)), ("c", .long(26)), ("otel.scope.name", .string("lib")),
+            ("d", .long(27)), ("w3c.tracestate", .string("k=v")),
+        ],
+        [("a", .long(28)), ("b", .long(29)), ("error", .string("false"))],
+        [("a", .long(30)), ("b", .long(31)), ("error", .bool(true))],
+        [],
+        [("a", .long(32))],
+        [("ключ", .string("один")), ("ключ.второй", .string("два"))],
+        [("ключ", .string("три")), ("ключ.второй", .string("четыре"))],
+        [("hostname", .string("the span's own")), ("a", .long(33))],
+        [("a", .string("refused")), ("b", .string("refused"))],
+        [("a", .long(34)), ("b", .long(35))],
+    ]
+
+    /// The span of ``consecutiveTagShapes`` with a zero trace id.
+    static let consecutiveSpansRefused = 21
+
+    /// The attributes a span of `tags` gets: the tags other than the special ones, in order, in a dictionary reserved
+    /// for all of them (when there are two or more), then `error` unless it flags an error; built as the decoders
+    /// built them before they reused a span's layout, so that the capacity is theirs too.
+    static func expectedAttributes(_ tags: [(String, ThriftTagValue)]) -> Attributes {
+        let special: Set = [
+            JaegerSpecialTag.spanKind, JaegerSpecialTag.statusCode, JaegerSpecialTag.statusDescription, JaegerSpecialTag.error,
+            JaegerSpecialTag.libraryName, JaegerSpecialTag.libraryVersion, JaegerSpecialTag.scopeName, JaegerSpecialTag.scopeVersion,
+            JaegerSpecialTag.traceState,
+        ]
+        func value(_ tag: ThriftTagValue) -> AttributeValue {
+            switch tag {
+            case .string(let text): .string(text)
+            case .double(let number): .double(number)
+            case .bool(let flag): .bool(flag)
+            case .long(let number): .int(number)
+            case .binary(let bytes): .bytes(bytes)
+            }
+        }
+        var attributes = tags.count > 1 ? Attributes(minimumCapacity: tags.count) : Attributes()
+        for (key, tag) in tags where !special.contains(key) { attributes[key] = value(tag) }
+        if let error = tags.last(where: { $0.0 == JaegerSpecialTag.error }).map({ value($0.1) }), error != .bool(true), error != .string("true") {
+            attributes[JaegerSpecialTag.error] = error
+        }
+        return attributes
+    }
+
+    @Test(arguments: ["thrift", "protobuf"])
+    func consecutiveSpansGetTheirOwnTagsWhateverTheKeysBefore(_ wire: String) throws {
+        let shapes = Self.consecutiveTagShapes
+        let refused = Self.consecutiveSpansRefused
+        let spans = shapes.enumerated().map { index, tags in
+            ThriftSpan(
+                traceIDHigh: index == refused ? 0 : 1,
+                traceIDLow: index == refused ? 0 : Int64(index + 1),
+                spanID: Int64(index + 1),
+                operationName: "op-\(index)",
+                startTimeMicros: Self.startMicros,
+                durationMicros: 1_000,
+                tags: tags
+            )
+        }
+        let processTags: [(String, ThriftTagValue)] = [("hostname", .string("box-1")), ("a", .long(99))]
+        let converted = try #require(
+            wire == "thrift"
+                ? Self.expectThriftAlike(encodeThriftBatch(serviceName: "svc", processTags: processTags, spans: spans), "consecutive spans")
+                : Self.expectProtoAlike(
+                    try Self.protoRequest(serviceName: "svc", processTags: processTags, spans: spans).serializedBytes(),
+                    "consecutive spans"
+                )
+        )
+        #expect(converted.problems == ["spans[\(refused)] (\"op-\(refused)\"): traceId is all zero"])
+        try #require(converted.spans.count == shapes.count - 1)
+        let span = Dictionary(uniqueKeysWithValues: converted.spans.map { ($0.name, $0) })
+        for (index, tags) in shapes.enumerated() where index != refused {
+            let decoded = try #require(span["op-\(index)"])
+            let expected = Self.expectedAttributes(tags)
+            #expect(decoded.attributes == expected, "span \(index)")
+            #expect(decoded.attributes.capacity == expected.capacity, "span \(index): the capacity a dictionary of its own has")
+            #expect(decoded.resource.attributes == ["hostname": .string("box-1"), "a": .int(99), "service.name": .string("svc")], "span \(index)")
+        }
+        // The same values spelled out, where a layout or key carried over would show.
+        #expect(
+            span["op-1"]?.attributes == [
+                "http.request.method": .string("POST"), "http.response.status_code": .int(201),
+                "attribute.number1": .string("a value longer than fifteen bytes"),
+            ]
+        )
+        #expect(
+            span["op-2"]?.attributes == ["http.request.method": .double(0.5), "http.response.status_code": .bool(true), "attribute.number1": .bytes([1, 2])]
+        )
+        #expect(span["op-4"]?.attributes.keys.sorted() == ["attribute.number2", "http.request.method", "http.response.status_code"])
+        #expect(span["op-5"]?.attributes.keys.sorted() == ["http.request.method", "http.response.status_code", "xttribute.number2"])
+        #expect(span["op-7"]?.attributes == ["a": .int(6), "b": .int(5)], "a repeated key: the last value wins")
+        #expect(span["op-8"]?.attributes == ["a": .int(7), "b": .int(9)])
+        #expect(span["op-9"]?.attributes == ["a": .int(10), "b": .int(11)])
+        #expect(span["op-11"]?.kind == .server && span["op-11"]?.attributes == ["a": .int(16), "b": .int(17), "c": .int(18), "d": .int(19)])
+        #expect(span["op-12"]?.kind == .unspecified && span["op-12"]?.attributes == ["a": .int(20), "b": .int(21), "c": .int(22), "d": .int(23)])
+        #expect(span["op-13"]?.status.code == .error && span["op-13"]?.scope.name == "lib" && span["op-13"]?.traceState == "k=v")
+        #expect(span["op-13"]?.attributes == ["a": .int(24), "b": .int(25), "c": .int(26), "d": .int(27)])
+        #expect(span["op-14"]?.attributes == ["a": .int(28), "b": .int(29), "error": .string("false")] && span["op-14"]?.status.code == .unset)
+        #expect(span["op-15"]?.attributes == ["a": .int(30), "b": .int(31)] && span["op-15"]?.status.code == .error)
+        #expect(span["op-15"]?.scope.name == "" && span["op-15"]?.traceState == "", "no special tag carried over from an earlier span")
+        #expect(span["op-16"]?.attributes == [:] && span["op-17"]?.attributes == ["a": .int(32)])
+        #expect(span["op-19"]?.attributes == ["ключ": .string("три"), "ключ.второй": .string("четыре")])
+        #expect(span["op-20"]?.attributes == ["hostname": .string("the span's own"), "a": .int(33)])
+        #expect(span["op-22"]?.attributes == ["a": .int(34), "b": .int(35)])
     }
 
     // MARK: Thrift's rules
@@ -305,6 +445,67 @@ import Testing
         #expect(converted.spans[0].attributes == ["round": .string("v1")])
         // The parentSpanId, not among the (absent) references, is the parent.
         #expect(converted.spans[1].parentSpanID == SpanID(value: 2))
+    }
+
+    /// A span's second tags list replaces its first, special tags included, and a span without a tags list has no
+    /// tags, whatever the spans before them had.
+    @Test func thriftTagsListsSentAgainOrNotAtAllAmongSpansOfOneKind() throws {
+        func span(_ writer: inout ThriftWriter, id: Int64, tagLists: [[(String, String)]]) {
+            writer.fieldHeader(TType.i64, 1)
+            writer.i64(id)
+            writer.fieldHeader(TType.i64, 2)
+            writer.i64(0)
+            writer.fieldHeader(TType.i64, 3)
+            writer.i64(id)
+            writer.fieldHeader(TType.i64, 4)
+            writer.i64(0)
+            writer.fieldHeader(TType.string, 5)
+            writer.string("op-\(id)")
+            writer.fieldHeader(TType.i32, 7)
+            writer.i32(1)
+            writer.fieldHeader(TType.i64, 8)
+            writer.i64(Self.startMicros)
+            writer.fieldHeader(TType.i64, 9)
+            writer.i64(10)
+            for tags in tagLists {
+                writer.fieldHeader(TType.list, 10)
+                writer.listHeader(TType.struct, count: tags.count)
+                for (key, value) in tags {
+                    writer.fieldHeader(TType.string, 1)
+                    writer.string(key)
+                    writer.fieldHeader(TType.i32, 2)
+                    writer.i32(0)
+                    writer.fieldHeader(TType.string, 3)
+                    writer.string(value)
+                    writer.stop()
+                }
+            }
+            writer.stop()
+        }
+        let spans: [[[(String, String)]]] = [
+            [[("span.kind", "server"), ("alpha", "1"), ("beta", "2")]],
+            [[("span.kind", "client"), ("alpha", "3"), ("beta", "4")], [("alpha", "5"), ("gamma", "6")]],
+            [[("alpha", "7"), ("gamma", "8")]],
+            [],
+            [[("alpha", "9"), ("gamma", "10")]],
+        ]
+        var writer = ThriftWriter()
+        writer.fieldHeader(TType.struct, 1)
+        writer.fieldHeader(TType.string, 1)
+        writer.string("svc")
+        writer.stop()
+        writer.fieldHeader(TType.list, 2)
+        writer.listHeader(TType.struct, count: spans.count)
+        for (index, tagLists) in spans.enumerated() { span(&writer, id: Int64(index + 1), tagLists: tagLists) }
+        writer.stop()
+        let converted = try #require(Self.expectThriftAlike(writer.bytes, "tags lists twice and none"))
+        try #require(converted.spans.count == spans.count)
+        #expect(converted.spans.map(\.kind) == [.server, .unspecified, .unspecified, .unspecified, .unspecified])
+        #expect(converted.spans[1].attributes == ["alpha": .string("5"), "gamma": .string("6")])
+        #expect(converted.spans[1].attributes.capacity == Attributes(minimumCapacity: 2).capacity, "reserved for the list that counts")
+        #expect(converted.spans[2].attributes == ["alpha": .string("7"), "gamma": .string("8")])
+        #expect(converted.spans[3].attributes == [:])
+        #expect(converted.spans[4].attributes == ["alpha": .string("9"), "gamma": .string("10")])
     }
 
     @Test func randomThriftBatchesConvertAsTheModelDoes() {

@@ -100,14 +100,16 @@ package enum JaegerThriftDecoder {
 
     // MARK: Spans
 
-    /// The `spans` list, each span converted as it is read.
+    /// The `spans` list, each span converted as it is read; one ``JaegerSpanTagsBuilder`` reads all their tags, so
+    /// that a span with the keys of the one before takes its keys and its attributes' layout.
     private static func spans(_ reader: inout Reader, resource: Resource, channel: IntakeChannel) throws(ThriftDecodingError) -> JaegerBatchSpans {
         let count = try reader.readListHeader(of: .struct)
         var batch = JaegerBatchSpans()
         batch.spans.reserveCapacity(count)
+        var spanTags = JaegerSpanTagsBuilder()
         for index in 0..<count {
             try reader.enterElement(index)
-            let (name, converted) = try span(&reader, resource: resource, channel: channel)
+            let (name, converted) = try span(&reader, tags: &spanTags, resource: resource, channel: channel)
             reader.leave()
             switch converted {
             case .success(let span): batch.spans.append(span)
@@ -125,9 +127,10 @@ package enum JaegerThriftDecoder {
     }
 
     /// `Span{1: traceIdLow, 2: traceIdHigh, 3: spanId, 4: parentSpanId, 5: operationName, 6: references, 7: flags,
-    /// 8: startTime, 9: duration, 10: tags, 11: logs}`, read and then converted.
+    /// 8: startTime, 9: duration, 10: tags, 11: logs}`, read and then converted; its tags read with `spanTags`.
     private static func span(
         _ reader: inout Reader,
+        tags spanTags: inout JaegerSpanTagsBuilder,
         resource: Resource,
         channel: IntakeChannel
     ) throws(ThriftDecodingError) -> (name: String, Result<Span, JaegerSpanAssembly.Problem>) {
@@ -140,7 +143,7 @@ package enum JaegerThriftDecoder {
         var sentStartTime: Int64?
         var sentDuration: Int64?
         var references: [ThriftReference] = []
-        var tags = JaegerSpanTags()
+        spanTags.begin()
         var events: [SpanEvent] = []
         while let field = try reader.readFieldHeader() {
             switch field.id {
@@ -176,8 +179,8 @@ package enum JaegerThriftDecoder {
             case 10:
                 try expect(field.type, .list, "tags", reader)
                 try reader.enter("tags")
-                tags = JaegerSpanTags()
-                try self.tags(&reader, into: &tags)
+                spanTags.begin()  // a tags list sent again replaces the earlier one
+                try tags(&reader, into: &spanTags)
                 reader.leave()
             case 11:
                 try expect(field.type, .list, "logs", reader)
@@ -231,7 +234,7 @@ package enum JaegerThriftDecoder {
             name: name,
             start: times.start,
             duration: times.duration,
-            tags: tags,
+            tags: spanTags.finish(),
             events: events,
             links: links,
             resource: resource,
@@ -320,22 +323,22 @@ package enum JaegerThriftDecoder {
 
     // MARK: Tags
 
-    /// `list<Tag>`, each tag added to `collector`.
+    /// `list<Tag>`, each tag added to `collector`, under the key the collector has of the same bytes if it has one.
     private static func tags<Collector: JaegerTagCollector>(_ reader: inout Reader, into collector: inout Collector) throws(ThriftDecodingError) {
         let count = try reader.readListHeader(of: .struct)
         if count > 1 { collector.reserve(count) }
         for index in 0..<count {
             try reader.enterElement(index)
             let (key, value) = try tag(&reader)
-            collector.add(key, value)
+            collector.add(collector.reusableKey(utf8: key) ?? Reader.string(key), value)
             reader.leave()
         }
     }
 
-    /// `Tag{1: key, 2: vType, 3: vStr, 4: vDouble, 5: vBool, 6: vLong, 7: vBinary}`: the value is the field that
-    /// `vType` names (its default when that field is missing).
+    /// `Tag{1: key, 2: vType, 3: vStr, 4: vDouble, 5: vBool, 6: vLong, 7: vBinary}`: the key's bytes (checked to be
+    /// UTF-8, left in the buffer) and the value, the field that `vType` names (its default when that field is missing).
     @inline(__always)
-    private static func tag(_ reader: inout Reader) throws(ThriftDecodingError) -> (String, AttributeValue) {
+    private static func tag(_ reader: inout Reader) throws(ThriftDecodingError) -> (key: UnsafeRawBufferPointer, value: AttributeValue) {
         var key: UnsafeRawBufferPointer?
         var valueType: Int32?
         var string = UnsafeRawBufferPointer(start: nil, count: 0)
@@ -373,11 +376,11 @@ package enum JaegerThriftDecoder {
         guard let key, let valueType else { throw reader.error("a Tag needs key and vType") }
         // jaeger.thrift's TagType: STRING, DOUBLE, BOOL, LONG, BINARY.
         switch valueType {
-        case 0: return (Reader.string(key), .string(Reader.string(string)))
-        case 1: return (Reader.string(key), .double(double))
-        case 2: return (Reader.string(key), .bool(bool))
-        case 3: return (Reader.string(key), .int(long))
-        case 4: return (Reader.string(key), .bytes(Array(binary)))
+        case 0: return (key, .string(Reader.string(string)))
+        case 1: return (key, .double(double))
+        case 2: return (key, .bool(bool))
+        case 3: return (key, .int(long))
+        case 4: return (key, .bytes(Array(binary)))
         default:
             throw reader.error("tag \"\(Reader.string(key))\": vType \(valueType) is not one of STRING, DOUBLE, BOOL, LONG, BINARY (0-4)")
         }
