@@ -193,7 +193,8 @@ let package = Package(
             name: "IntakeTests",
             dependencies: [
                 "TestSupport", "Intake", "Checks", "Scenario", "Workload", "Telemetry", "PromQLSyntax", "OTelBenchProtos", protobuf, httpClient,
-                product("CompressNIO", "compress-nio"), lifecycle, logging, nio, nioHTTP1,
+                product("CompressNIO", "compress-nio"), lifecycle, logging, nio, nioHTTP1, product("NIOEmbedded", "swift-nio"),
+                product("NIOHTTP2", "swift-nio-http2"), product("NIOHPACK", "swift-nio-http2"),
             ] + grpc,
             swiftSettings: strictSettings
         ),

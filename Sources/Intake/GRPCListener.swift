@@ -5,6 +5,7 @@ import NIOCore
 import Scenario
 import ServiceLifecycle
 import SwiftProtobuf
+import Telemetry
 
 /// What the gRPC receivers share: an HTTP/2 server on an address, accepting gzip and deflate messages, with
 /// the receiver's size limit checked where the answer can say so.
@@ -15,14 +16,20 @@ enum GRPCListener {
     ///
     /// grpc-swift-nio-transport enforces its own payload limit by resetting the stream (clients then see
     /// UNAVAILABLE and retry a request that can never succeed), so the transport gets the wider
-    /// ``transportLimit(for:)`` and the real limit is checked by ``SizedProtobufDeserializer``, whose refusal is
-    /// RESOURCE_EXHAUSTED with a message. Each HTTP/2 stream's ``GRPCMessageInflationHandler`` inflates compressed
-    /// messages itself (the transport's own inflate loop spins for ever on a truncated message) and refuses a
-    /// message announcing more than the wider limit before the transport would reset the stream for it.
+    /// ``transportLimit(for:)`` and the real limit is checked ahead of it, where the refusal can be RESOURCE_EXHAUSTED
+    /// with a message. Each HTTP/2 stream's ``GRPCMessageInflationHandler`` inflates compressed messages itself (the
+    /// transport's own inflate loop spins for ever on a truncated message), refuses a message announcing more than the
+    /// limit as its prefix arrives, and reserves room for every other one under `store`'s memory limit before the
+    /// transport assembles it (refusing it retryably when it does not fit); ``SizedProtobufDeserializer`` takes the
+    /// reservation over and checks the limit again.
+    ///
+    /// - Parameter store: the store whose memory limit every request message is reserved under as it arrives (the
+    ///   receivers' ``Admission/store``); `nil`: none (admission then reserves once the message is decoded).
     static func serve(
         _ services: [any RegistrableRPCService],
         address: ListenAddress,
         maxRequestBytes: Int,
+        reservingIn store: TelemetryStore? = nil,
         tls: ServerTLS? = nil,
         connections: ConnectionLimits = .default,
         bound: BoundAddress
@@ -51,7 +58,10 @@ enum GRPCListener {
                 }
                 config.channelDebuggingCallbacks.onAcceptHTTP2Stream = { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(GRPCMessageInflationHandler(limit: maxRequestBytes), position: .first)
+                        try channel.pipeline.syncOperations.addHandler(
+                            GRPCMessageInflationHandler(limit: maxRequestBytes, reservingIn: store),
+                            position: .first
+                        )
                         try channel.pipeline.syncOperations.addHandler(GRPCStreamDeadline(timeout: connections.bodyTimeout), position: .first)
                     }
                 }
@@ -90,14 +100,20 @@ struct Sized<Message: Sendable>: Sendable {
     var byteCount: Int
     /// The message's size on the wire: its 5-byte gRPC prefix and its bytes as sent (compressed when they were).
     var wireByteCount: Int
+    /// Room under the store's memory limit that the stream's ``GRPCMessageInflation`` reserved for the message as it
+    /// arrived (``Telemetry/ResidentCost/admission(bytes:)`` of ``byteCount``), for
+    /// ``Admission/admit(_:on:bytes:wireBytes:partialSuccess:export:reservation:_:)`` to take over; `nil`: none. A
+    /// message dropped before admission took it over gives it back as it goes (``Telemetry/Reservation``).
+    var reservation: Reservation? = nil
 }
 
 /// A receiver's message deserializer that keeps the message size, for the memory limiter. The steps before
-/// decoding are the same for every receiver (``deserialize(_:)``): a message the stream's guard refused ends
-/// the call with that refusal's status; one the stream's ``GRPCMessageInflationHandler`` inflated is decoded
-/// inflated, with its compressed size on the wire; one over `maxBytes` is RESOURCE_EXHAUSTED. Then
-/// ``decode(_:)`` reads it: an `RPCError` it throws ends the call as it is, any other error is
-/// INVALID_ARGUMENT naming the message and the problem.
+/// decoding are the same for every receiver (``deserialize(_:)``): a message the stream's
+/// ``GRPCMessageInflationHandler`` refused ends the call with that refusal's status; the reservation it took for the
+/// message is taken over (``Sized/reservation``); one it inflated is decoded inflated, with its compressed size on
+/// the wire; one over `maxBytes` is RESOURCE_EXHAUSTED. Then ``decode(_:)`` reads it: an `RPCError` it throws ends
+/// the call as it is, any other error is INVALID_ARGUMENT naming the message and the problem. A refused message's
+/// reservation is released before the refusal is thrown.
 protocol SizedMessageDeserializer: MessageDeserializer where Message == Sized<Decoded> {
     associatedtype Decoded: Sendable
     /// The message's name in its specification, for errors.
@@ -110,11 +126,34 @@ protocol SizedMessageDeserializer: MessageDeserializer where Message == Sized<De
 extension SizedMessageDeserializer {
     func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws -> Sized<Decoded> {
         if let refusal = serializedMessageBytes.withUnsafeBytes({ GRPCInboundRefusal(decoding: $0) }) { throw refusal.rpcError }
+        guard let mark = serializedMessageBytes.withUnsafeBytes({ GRPCReservedMessage(decoding: $0) }) else {
+            return try deserializeUnreserved(serializedMessageBytes)
+        }
+        // Reserved by the stream's handler as the message arrived: taken over here (nil if the stream closed and
+        // released it first), handed to admission with the message, or released if the message is refused.
+        let reservation = GRPCReservationHandOver.shared.redeem(mark.id)
+        do {
+            var sized = try deserializeUnreserved(GRPCMessageBytes(serializedMessageBytes, droppingFirst: GRPCReservedMessage.headerLength))
+            sized.reservation = reservation
+            return sized
+        } catch {
+            reservation?.release()
+            throw error
+        }
+    }
+
+    /// ``deserialize(_:)`` once the reservation mark is off: an inflated message, or one as it came.
+    private func deserializeUnreserved<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws -> Sized<Decoded> {
         if let inflated = serializedMessageBytes.withUnsafeBytes({ GRPCInflatedMessage(decoding: $0) }) {
-            var sized = try deserialize(inflated.message)
+            var sized = try deserializeWhole(inflated.message)
             sized.wireByteCount = 5 + inflated.compressedLength
             return sized
         }
+        return try deserializeWhole(serializedMessageBytes)
+    }
+
+    /// Checks the size of one whole (inflated) message and decodes it.
+    private func deserializeWhole<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws -> Sized<Decoded> {
         guard serializedMessageBytes.count <= maxBytes else {
             throw RPCError(Refusal.tooLarge("\(specName) of \(serializedMessageBytes.count) bytes", limit: maxBytes))
         }

@@ -1,4 +1,3 @@
-package import GRPCCore
 package import Hummingbird
 import NIOCore
 import Synchronization
@@ -92,23 +91,4 @@ struct ReservedBody: AsyncSequence, Sendable {
     }
 
     func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator(), reservation: reservation) }
-}
-
-extension Admission {
-    /// Reserves room to decode a message of `bytes` that is already in memory (a gRPC message: the transport has
-    /// read it), before decoding it: ``Telemetry/ResidentCost/admission(bytes:)``, which
-    /// ``admit(_:on:bytes:wireBytes:partialSuccess:export:reservation:_:)`` then takes over.
-    ///
-    /// - Throws: UNAVAILABLE with `RetryInfo` (``Refusal/overloaded(limit:)``) when it does not fit now;
-    ///   RESOURCE_EXHAUSTED (``Refusal/largerThanTheStore(bytes:reservation:limit:)``) when it never could.
-    package func reserveForDecoding(bytes: Int) throws(RPCError) -> Reservation {
-        let needed = ResidentCost.admission(bytes: bytes)
-        if let limit = store.limits.maxRetainedBytes, needed > limit {
-            throw RPCError(Refusal.largerThanTheStore(bytes: bytes, reservation: needed, limit: limit))
-        }
-        guard let reservation = Reservation(store: store, bytes: needed) else {
-            throw RPCError(Refusal.overloaded(limit: store.limits.maxRetainedBytes))
-        }
-        return reservation
-    }
 }

@@ -61,9 +61,11 @@ package struct Admission: Sendable {
     ///     `bytes` (it was not compressed).
     ///   - export: the OTLP exporter and batch the request carries (``wantsExportIdentity``): only the faults scripted
     ///     for its service apply, and the answer goes to the store's ``ExportLedger`` while a `retry` rule follows it.
-    ///   - reservation: room reserved for the request already, before it was decoded (the gRPC trace receiver's
-    ///     deserializer reserves ``Telemetry/ResidentCost/admission(bytes:)`` before decoding a message): taken over
-    ///     instead of reserving again.
+    ///   - reservation: room reserved for the request already, before it was decoded (each gRPC request stream
+    ///     reserves ``Telemetry/ResidentCost/admission(bytes:)`` for a message as it arrives, see
+    ///     ``GRPCMessageInflation``): taken over instead of reserving again, or released when the request is refused
+    ///     before it is (a scripted refusal). When it was released already (its stream closed), admission reserves
+    ///     as without one.
     package func admit<Result>(
         _ signal: Signal,
         on channel: IntakeChannel,
@@ -115,7 +117,9 @@ package struct Admission: Sendable {
             switch decision.response {
             case .ok: break
             case .partialSuccess where partialSuccess: scriptedPartialSuccess = true
-            default: throw Refusal.scripted(decision.response, retryAfterSeconds: decision.retryAfterSeconds)
+            default:
+                held?.release()
+                throw Refusal.scripted(decision.response, retryAfterSeconds: decision.retryAfterSeconds)
             }
         }
         // Room for the body and the items decoded from it (``ResidentCost/admission(bytes:)``); once stored, the

@@ -41,6 +41,7 @@ package struct GRPCReceiver<Endpoint: GRPCEndpoint>: Service {
             [Registration(endpoint: endpoint, admission: admission, maxRequestBytes: configuration.maxRequestBytes)],
             address: configuration.address,
             maxRequestBytes: configuration.maxRequestBytes,
+            reservingIn: admission.store,
             tls: configuration.security.tls,
             connections: configuration.security.connections,
             bound: boundAddress

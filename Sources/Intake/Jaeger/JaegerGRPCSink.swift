@@ -48,7 +48,8 @@ package struct JaegerGRPCEndpoint: GRPCEndpoint {
                 bytes: request.byteCount,
                 wireBytes: request.wireByteCount,
                 channel: .jaegerGRPC,
-                through: admission
+                through: admission,
+                reservation: request.reservation
             )
             return Jaeger_ApiV2_PostSpansResponse()
         }
@@ -86,9 +87,19 @@ enum JaegerIngest {
     /// Admits a batch and stores it whole, or refuses it whole: an invalid span refuses the batch
     /// (``Refusal/Code/invalidArgument``, naming up to five spans).
     ///
-    /// - Parameter wireBytes: the batch's size on the wire (``IntakeCounts/wireBytesAccepted``).
-    static func admit(_ batch: JaegerBatchSpans, bytes: Int, wireBytes: Int, channel: IntakeChannel, through admission: Admission) async throws(Refusal) {
-        try await admission.admit(.traces, on: channel, bytes: bytes, wireBytes: wireBytes) { ticket throws(Refusal) in
+    /// - Parameters:
+    ///   - wireBytes: the batch's size on the wire (``IntakeCounts/wireBytesAccepted``).
+    ///   - reservation: room the gRPC stream reserved for the batch as it arrived (``Sized/reservation``), which
+    ///     admission takes over.
+    static func admit(
+        _ batch: JaegerBatchSpans,
+        bytes: Int,
+        wireBytes: Int,
+        channel: IntakeChannel,
+        through admission: Admission,
+        reservation: Reservation? = nil
+    ) async throws(Refusal) {
+        try await admission.admit(.traces, on: channel, bytes: bytes, wireBytes: wireBytes, reservation: reservation) { ticket throws(Refusal) in
             guard batch.problems.isEmpty else {
                 let shown = batch.problems.prefix(5).joined(separator: "; ")
                 let more = batch.problems.count > 5 ? "; and \(batch.problems.count - 5) more" : ""

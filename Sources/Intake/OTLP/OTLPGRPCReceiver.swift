@@ -70,7 +70,8 @@ package struct OTLPGRPCEndpoint: GRPCEndpoint {
                 bytes: request.byteCount,
                 wireBytes: request.wireByteCount,
                 partialSuccess: true,
-                export: export
+                export: export,
+                reservation: request.reservation
             ) { ticket in
                 ticket.answer(request.message)
             }
@@ -111,7 +112,7 @@ package struct OTLPGRPCEndpoint: GRPCEndpoint {
                     wireBytes: message.wireByteCount,
                     partialSuccess: true,
                     export: decoded.export,
-                    reservation: decoded.reservation
+                    reservation: message.reservation
                 ) { ticket in
                     ticket.answerTraces(decoded.converted) { try Request(serializedBytes: decoded.bytes ?? []) }
                 }
@@ -134,8 +135,6 @@ struct TraceWireDeserializer: SizedMessageDeserializer {
         var bytes: [UInt8]?
         /// The exporter and batch, when the admission wants them (``Admission/wantsExportIdentity``).
         var export: ExportIdentity? = nil
-        /// Room under the memory limit reserved before decoding, which admission takes over.
-        var reservation: Reservation? = nil
     }
 
     let maxBytes: Int
@@ -147,14 +146,13 @@ struct TraceWireDeserializer: SizedMessageDeserializer {
     let specName = "ExportTraceServiceRequest"
 
     func decode<Bytes: GRPCContiguousBytes>(_ bytes: Bytes) throws -> Decoded {
-        // The spans decoded take memory before admission sees them: reserve it first (Admission takes it over).
-        let reservation = try admission.map { admission throws(RPCError) in try admission.reserveForDecoding(bytes: bytes.count) }
-        return try bytes.withUnsafeBytes { bytes in
+        // The spans decoded take memory before admission sees them: the stream reserved for them as the message
+        // arrived (Sized.reservation, which admission takes over).
+        try bytes.withUnsafeBytes { bytes in
             Decoded(
                 converted: try OTLPTraceWireDecoder.traces(bytes, channel: .otlpGRPC),
                 bytes: keepsBytes ? Array(bytes) : nil,
-                export: admission?.wantsExportIdentity == true ? ExportIdentity(protobuf: bytes) : nil,
-                reservation: reservation
+                export: admission?.wantsExportIdentity == true ? ExportIdentity(protobuf: bytes) : nil
             )
         }
     }
