@@ -202,7 +202,11 @@ struct ServicesCommand: AsyncParsableCommand {
                     Terminal.out("\(service.rawValue) listening on \(url) (service.name \(service.serviceName))")
                 }
             } catch {
+                // Nothing is serving yet, so nothing needs a graceful end: cancelling the group ends every service
+                // now. A graceful shutdown alone could wait for ever on a service whose start failed (seen as a hung
+                // `portInUseExitsWithCode2` in CI).
                 await group.triggerGracefulShutdown()
+                tasks.cancelAll()
                 throw UsageError("cannot listen: \(error). Choose another --ports-from (0 picks free ports) or --host.")
             }
             Terminal.out(
