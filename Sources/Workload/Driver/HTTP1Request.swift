@@ -115,8 +115,14 @@ enum HTTP1Request {
     /// compares field names: ASCII letters in any case.
     private static func isTraceHeader(_ name: String, of trace: SentTraceContext, caseHeaders: [(String, String)]?) -> Bool {
         if let caseHeaders { return caseHeaders.contains { equalsIgnoringASCIICase($0.0, name) } }
-        guard trace.propagated else { return false }
-        return equalsIgnoringASCIICase(name, "traceparent") || (trace.tracestate != nil && equalsIgnoringASCIICase(name, "tracestate"))
+        return isReplacedByContext(name, propagates: trace.propagated, sendsTracestate: trace.tracestate != nil)
+    }
+
+    /// Whether the usual trace context replaces a template header `name`: `traceparent` when it propagates, and
+    /// `tracestate` when it also sends one.
+    static func isReplacedByContext(_ name: String, propagates: Bool, sendsTracestate: Bool) -> Bool {
+        guard propagates else { return false }
+        return equalsIgnoringASCIICase(name, "traceparent") || (sendsTracestate && equalsIgnoringASCIICase(name, "tracestate"))
     }
 
     /// Whether two field names are equal with ASCII letters compared in any case (RFC 9110 §5.1).

@@ -48,10 +48,9 @@ final class PreparedRequest: Sendable {
         }
         bodyHasPlaceholders = template.body.map(Placeholders.hasPlaceholder) ?? false
         var lines = ByteBuffer()
-        let (propagates, sendsTracestate) = (template.trace.propagate, template.trace.propagate && template.trace.tracestate != nil)
+        let spec = template.trace
         let written = HTTP1Request.writeTemplateHeaders(template.headers, into: &lines) { name in
-            (propagates && HTTP1Request.equalsIgnoringASCIICase(name, "traceparent"))
-                || (sendsTracestate && HTTP1Request.equalsIgnoringASCIICase(name, "tracestate"))
+            HTTP1Request.isReplacedByContext(name, propagates: spec.propagate, sendsTracestate: spec.tracestate != nil)
         }
         headerLines = lines
         hasHost = written.hasHost
