@@ -87,18 +87,15 @@ import Testing
         let recorder = HeaderRecorder()
         try await recorder.run { url in
             let port = try #require(URLComponents(string: url)?.port)
-            let process = Process()
-            process.executableURL = Self.binary
-            process.arguments = ["services", "--ports-from", String(port), "--otlp-endpoint", "http://127.0.0.1:1"]
-            let errors = Pipe()
-            process.standardError = errors
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 2)
-            #expect(text.contains("cannot listen:"))
-            #expect(text.contains("Choose another --ports-from (0 picks free ports) or --host."))
+            // Bounded: a child that hangs after the bind failure fails this test instead of hanging the suite.
+            let outcome = try await runProcess(
+                Self.binary,
+                ["services", "--ports-from", String(port), "--otlp-endpoint", "http://127.0.0.1:1"],
+                timeout: .seconds(60)
+            )
+            #expect(outcome.status == 2)
+            #expect(outcome.stderr.contains("cannot listen:"))
+            #expect(outcome.stderr.contains("Choose another --ports-from (0 picks free ports) or --host."))
         }
     }
 
@@ -109,17 +106,9 @@ import Testing
         (["services", "--fault", "explode"], "--fault explode: unknown fault explode"),
         (["services", "--config", "/nonexistent/services.yaml"], "/nonexistent/services.yaml: cannot read the services configuration"),
     ])
-    func badInputExitsWithCode2(_ arguments: [String], _ message: String) throws {
-        let process = Process()
-        process.executableURL = Self.binary
-        process.arguments = arguments
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 2)
-        #expect(text.contains(message), "\(text)")
+    func badInputExitsWithCode2(_ arguments: [String], _ message: String) async throws {
+        let outcome = try await runProcess(Self.binary, arguments, timeout: .seconds(60))
+        #expect(outcome.status == 2)
+        #expect(outcome.stderr.contains(message), "\(outcome.stderr)")
     }
 }
