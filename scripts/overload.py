@@ -428,6 +428,9 @@ def main():
     http_recovery, grpc_recovery = recovery_seconds(receiver, body)
     recovery_accepted = (http_recovery is not None) + (grpc_recovery is not None)
     held.join()
+    # Settled: the held connections are gone and the receiver has been idle for more than two of its 2 s trims.
+    time.sleep(5)
+    settled_rss = receiver.rss_bytes()
     sampler.stop_event.set()
     sampler.join()
     summary = receiver.stop()
@@ -472,7 +475,8 @@ def main():
     if prober.not_retryable:
         problems.append(f"prober saw refusals without the retry signal: {prober.not_retryable[:5]}")
     print(f"memory: limit {args.memory_limit / 2**20:.0f} MiB; RSS at start {baseline_rss / 2**20:.0f} MiB, peak {peak_rss / 2**20:.0f} MiB "
-          f"(limit + {(peak_rss - args.memory_limit) / 2**20:.0f} MiB), after the load {load_stopped_rss / 2**20:.0f} MiB")
+          f"(limit + {(peak_rss - args.memory_limit) / 2**20:.0f} MiB), after the load {load_stopped_rss / 2**20:.0f} MiB, "
+          f"settled (idle 5 s after the held connections closed) {settled_rss / 2**20:.0f} MiB")
     if peak_rss > args.memory_limit + args.overhead_allowed:
         problems.append(f"peak RSS {peak_rss / 2**20:.0f} MiB is over the limit plus {args.overhead_allowed / 2**20:.0f} MiB")
     print(f"accounting: the receiver accepted {server_accepted:,} spans in {server_requests:,} requests (refused {server_refused:,} requests); "

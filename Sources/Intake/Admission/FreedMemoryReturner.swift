@@ -3,9 +3,13 @@ package import Logging
 package import ServiceLifecycle
 import Telemetry
 
-/// Gives the memory that malloc keeps after frees back to the system, every ``interval`` while requests arrive,
-/// so that the receiver's resident memory follows what it retains (the memory limit) rather than its highest
-/// point.
+/// Gives the memory that malloc keeps after frees back to the system, every ``interval`` while requests arrive
+/// and once more in the first quiet interval after them, so that the receiver's resident memory follows what it
+/// retains (the memory limit) rather than its highest point.
+///
+/// The quiet trim is for what is freed after the last request is counted: buffers of requests refused or
+/// answered last, of connections that close when the load stops. Without it, a receiver kept the memory of its
+/// busiest moment for as long as it stayed idle.
 ///
 /// glibc's malloc keeps freed memory in the arena of the thread that allocated it and returns it to the system
 /// only from the top of the heap. Under churn (spans stored, then evicted at the memory limit, by several event
@@ -36,13 +40,15 @@ package struct FreedMemoryReturner: Service {
         self.logger = logger
     }
 
-    /// Trims after every ``interval`` in which `changes` moved, until graceful shutdown.
+    /// Trims after every ``interval`` in which `changes` moved, and after the first interval in which it stopped
+    /// moving, until graceful shutdown.
     package func run() async throws {
         guard let trim else {
             try? await gracefulShutdown()
             return
         }
         var seen = changes()
+        var movedSinceLastQuietTrim = false
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
@@ -50,8 +56,14 @@ package struct FreedMemoryReturner: Service {
                 return
             }
             let now = changes()
-            guard now != seen else { continue }
-            seen = now
+            if now != seen {
+                seen = now
+                movedSinceLastQuietTrim = true
+            } else if movedSinceLastQuietTrim {
+                movedSinceLastQuietTrim = false
+            } else {
+                continue
+            }
             let took = ContinuousClock().measure(trim)
             logger.debug("returned freed memory to the system", metadata: ["took": "\(took)"])
         }
