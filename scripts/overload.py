@@ -16,6 +16,11 @@ Phases:
      sampled every 0.25 s.
   3. after: the time until the receiver answers an HTTP and a gRPC export with success again; then SIGTERM, its
      summary against its recording, and the clients' acknowledgements against both.
+
+With --receiver-cpus the receiver runs on those CPUs and everything else on the rest, in both phases. Unpinned,
+the senders share the receiver's CPUs, and on a small machine the offer stops growing where they take as much CPU
+as the receiver needs (4.9x its ceiling in a run on 2 cores): pinned, the ceiling is that of the receiver's CPU budget
+and the senders' CPUs can offer many times it.
 """
 import argparse
 import http.client
@@ -55,6 +60,18 @@ def parse_size(text):
     return int(match.group(1)) * {None: 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30}[match.group(2)]
 
 
+def parse_cpus(text):
+    """A CPU list as taskset takes it: 0 or 0,2 or 0-3."""
+    cpus = set()
+    for part in text.split(","):
+        match = re.fullmatch(r"(\d+)(?:-(\d+))?", part.strip())
+        if not match:
+            raise argparse.ArgumentTypeError(f"{text}: give CPUs as 0, 0,2 or 0-3")
+        first, last = int(match.group(1)), int(match.group(2) or match.group(1))
+        cpus.update(range(first, last + 1))
+    return cpus
+
+
 def export_request(spans, seed):
     """An ExportTraceServiceRequest of `spans` spans with 10 attributes each (like `otelbench generate`)."""
     request = trace_service_pb2.ExportTraceServiceRequest()
@@ -78,7 +95,7 @@ def export_request(spans, seed):
 class Receiver:
     """`otelbench receive` as a child process, on ports of our choosing."""
 
-    def __init__(self, binary, memory_limit, folder, name, extra=()):
+    def __init__(self, binary, memory_limit, folder, name, extra=(), cpus=None):
         self.grpc_port = free_port()
         self.http_port = free_port()
         self.recording = os.path.join(folder, f"{name}.recording")
@@ -88,7 +105,8 @@ class Receiver:
             [binary, "receive", "--otlp-grpc", f"127.0.0.1:{self.grpc_port}", "--otlp-http", f"127.0.0.1:{self.http_port}",
              "--memory-limit", str(memory_limit), "--record", self.recording, "--record-format", "proto",
              "--summary-json", self.summary, "--quiet", *extra],
-            stdout=self.log, stderr=subprocess.STDOUT)
+            stdout=self.log, stderr=subprocess.STDOUT,
+            preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
         deadline = time.monotonic() + 60
         for port in (self.grpc_port, self.http_port):
             while True:
@@ -137,7 +155,7 @@ def read_json(path):
 
 
 def measure_ceiling(args, folder):
-    receiver = Receiver(args.binary, args.memory_limit, folder, "ceiling", args.receive_args.split())
+    receiver = Receiver(args.binary, args.memory_limit, folder, "ceiling", args.receive_args.split(), args.receiver_cpus)
     runs = [generate(args.binary, protocol, port, 0, args.ceiling_seconds, 32, folder, f"ceiling-{protocol}")
             for protocol, port in (("http", receiver.http_port), ("grpc", receiver.grpc_port))]
     for process, _ in runs:
@@ -384,10 +402,21 @@ def main():
     parser.add_argument("--slow", type=int, default=200, help="slow-header clients, and as many slow-body clients")
     parser.add_argument("--watch", type=int, default=90,
                         help="seconds the held connections are watched once all are open (more than the longest timeout)")
+    parser.add_argument("--receiver-cpus", type=parse_cpus, default=None,
+                        help="pin the receiver to these CPUs (e.g. 0) and everything else (senders, held connections, "
+                             "this script) to the others, in both phases: a receiver with a CPU budget, as in a "
+                             "container, facing senders that do not take their CPU from it")
     parser.add_argument("--receive-args", default="", help="more flags for otelbench receive, e.g. '--idle-timeout 5s'")
     args, passed_on = parser.parse_known_args()
     # Flags this script does not know (--idle-timeout 10s, --max-requests-in-flight 64, ...) go to otelbench receive.
     args.receive_args = " ".join([args.receive_args, *passed_on]).strip()
+    args.sender_cpus = None
+    if args.receiver_cpus:
+        available = os.sched_getaffinity(0)
+        args.sender_cpus = available - args.receiver_cpus
+        if not args.receiver_cpus <= available or not args.sender_cpus:
+            raise SystemExit(f"--receiver-cpus: give some of the CPUs {sorted(available)}, and leave at least one for the senders")
+        os.sched_setaffinity(0, args.sender_cpus)  # the senders and held connections inherit it
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     problems = []
@@ -406,7 +435,7 @@ def main():
     target = ceiling * args.factor
     print(f"overload: ceiling {ceiling:,.0f} spans/s; offering {target:,.0f} spans/s for {args.duration} s", flush=True)
 
-    receiver = Receiver(args.binary, args.memory_limit, folder, "overload", args.receive_args.split())
+    receiver = Receiver(args.binary, args.memory_limit, folder, "overload", args.receive_args.split(), args.receiver_cpus)
     sampler = RSSSampler(receiver)
     sampler.start()
     baseline_rss = receiver.rss_bytes()
@@ -457,6 +486,8 @@ def main():
 
     print()
     print("## otelbench overload report")
+    if args.receiver_cpus:
+        print(f"CPUs: the receiver on {sorted(args.receiver_cpus)}, senders and held connections on {sorted(args.sender_cpus)} (both phases)")
     print(f"ceiling (generate, HTTP + gRPC, 32 workers each, rate 0, {args.ceiling_seconds} s): {ceiling:,.0f} spans/s accepted")
     print(f"overload: {args.duration} s at a target of {target:,.0f} spans/s ({args.factor:g}x): generate HTTP + gRPC (64 workers each), wrk -c64, h2load -c16 -m16")
     print(f"  offered (answered requests x spans): {offered:,.0f} spans/s = {offered / ceiling:.1f}x the ceiling")

@@ -2,7 +2,8 @@
 # The overload benchmark (issue 16 part 2): the intake's ceiling, then 10x that for 60 s from otelbench generate,
 # wrk and h2load, with 5,000 idle connections and slow clients; prints a report (see scripts/overload.py).
 #
-#   scripts/overload.sh [--duration 60] [--factor 10] [--memory-limit 256MiB] [--idle 5000] [--receive-args '...']
+#   scripts/overload.sh [--duration 60] [--factor 10] [--memory-limit 256MiB] [--idle 5000] [--receiver-cpus 0]
+#                       [--receive-args '...']
 #                       [any otelbench receive flag, e.g. --idle-timeout 10s --header-timeout 5s --body-timeout 10s]
 #
 # Builds the release binary in .build-release (niced; about 15 minutes the first time) unless OTELBENCH_BINARY
