@@ -23,7 +23,7 @@ struct BenchQuery: AsyncParsableCommand {
             samples per series 15 s apart ending now, and remote-writes the same snappy WriteRequests to our \
             receiver (in this process) and to `prometheus --web.enable-remote-write-receiver` started on a \
             loopback port in a temporary folder. Each query is first asked once of both and the answers compared \
-            (same series, values equal to 1e-9 relative); then asked --requests times of each server, one at a \
+            (same series, values equal to 1e-9 relative); then, after --warm-up unmeasured requests, asked --requests times of each server, one at a \
             time and then from --concurrency concurrent clients (AsyncHTTPClient, keep-alive), each run capped \
             at --max-seconds. Reports queries/s, p50 and p99 latency (full answer read), and ours/Prometheus. \
             Needs prometheus (Debian package). Run on a release build.
@@ -33,6 +33,8 @@ struct BenchQuery: AsyncParsableCommand {
     @Option(help: "Histogram label sets (operation x phase); each is 12 series.") var histograms = 200
     @Option(help: "Samples per series, 15 s apart, ending now.") var samples = 240
     @Option(help: "Requests per query, server and mode.") var requests = 50
+    @Option(help: "Unmeasured requests per query, server and mode before the measured ones (warm caches, pools and GC pacing).")
+    var warmUp = 20
     @Option(help: "Concurrent clients in the concurrent mode.") var concurrency = 4
     @Option(help: "Cap on the seconds one query, server and mode may take.") var maxSeconds = 20
     @Option(help: "Write the results as JSON to this file.") var json: String?
@@ -41,6 +43,7 @@ struct BenchQuery: AsyncParsableCommand {
         guard (1...5_000).contains(histograms) else { throw ValidationError("--histograms must be 1...5000 (got \(histograms))") }
         guard (21...11_000).contains(samples) else { throw ValidationError("--samples must be 21...11000 (got \(samples))") }
         guard (1...100_000).contains(requests) else { throw ValidationError("--requests must be 1...100000 (got \(requests))") }
+        guard (0...10_000).contains(warmUp) else { throw ValidationError("--warm-up must be 0...10000 (got \(warmUp))") }
         guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be 1...64 (got \(concurrency))") }
         guard (1...600).contains(maxSeconds) else { throw ValidationError("--max-seconds must be 1...600 (got \(maxSeconds))") }
     }
@@ -186,6 +189,7 @@ struct BenchQuery: AsyncParsableCommand {
 
     /// Asks `url` up to `requests` times from `clients` concurrent loops (stopping at `--max-seconds`).
     private func measure(_ url: String, clients: Int) async throws -> Measurement {
+        for _ in 0..<warmUp { _ = try await Self.get(url) }
         let clock = ContinuousClock()
         let start = clock.now
         let deadline = start + .seconds(maxSeconds)

@@ -13,7 +13,7 @@ struct BenchTable: AsyncParsableCommand {
             with --seconds per measurement (each prints its own lines as it goes), then the table: figure | ours \
             | peer | ratio | goal met. Goals: driver >= 1.0x wrk (closed loop, same endpoint); remote write \
             >= 1.0x Prometheus 2.42; PromQL query_range >= 1.0x and instant queries >= 2x Prometheus (one \
-            client); OTLP intake <= 3 us CPU per span; Jaeger intake <= 1.2x OTLP's CPU per span on the same \
+            client, 1,000 requests per query and server after 20 unmeasured ones, each run capped at --seconds); OTLP intake <= 3 us CPU per span; Jaeger intake <= 1.2x OTLP's CPU per span on the same \
             transport. Open-loop rows report the achieved rate against the target (no goal is set for them). \
             Needs wrk, h2load, nginx and prometheus (Debian packages) and the release otelbench next to this binary.
             """
@@ -94,7 +94,7 @@ struct BenchTable: AsyncParsableCommand {
         }
         if groups.contains("query") {
             print("\n== query ==")
-            for query in try await BenchQuery.parse(["--max-seconds", "\(max(seconds, 5))"]).measure() {
+            for query in try await BenchQuery.parse(["--requests", "1000", "--max-seconds", "\(max(seconds, 5))"]).measure() {
                 guard let single = query.byClients[1] else { continue }
                 let ratio = single.prometheus.rate > 0 ? single.ours.rate / single.prometheus.rate : 0
                 let goal = query.range ? 1.0 : 2.0
