@@ -59,7 +59,7 @@ struct BenchIntake: AsyncParsableCommand {
     @Option(help: "Write the results as JSON to this file.") var json: String?
     @Option(
         help:
-            "Only decode and convert the payload --iterations times on one thread, with `generated` (swift-protobuf + OTLPConversion) or `wire` (OTLPTraceWireDecoder), for a profiler such as callgrind; no load."
+            "Only decode and convert the payload --iterations times on one thread, with `generated` (swift-protobuf + OTLPConversion) or `wire` (OTLPTraceWireDecoder), or `stored` (wire, then into a store at the intake's limit, evicting as it fills), for a profiler; no load."
     )
     var profile: String?
     @Option(help: "Requests decoded by --profile.") var iterations = 20
@@ -69,8 +69,8 @@ struct BenchIntake: AsyncParsableCommand {
         guard attributes >= 0 else { throw ValidationError("--attributes must be >= 0 (got \(attributes))") }
         guard (1...600).contains(seconds) else { throw ValidationError("--seconds must be 1...600 (got \(seconds))") }
         guard (1...256).contains(connections) else { throw ValidationError("--connections must be 1...256 (got \(connections))") }
-        guard profile == nil || profile == "generated" || profile == "wire" else {
-            throw ValidationError("--profile must be generated or wire (got \(profile ?? ""))")
+        guard profile == nil || ["generated", "wire", "stored"].contains(profile) else {
+            throw ValidationError("--profile must be generated, wire or stored (got \(profile ?? ""))")
         }
     }
 
@@ -101,8 +101,13 @@ struct BenchIntake: AsyncParsableCommand {
     private func decodeForProfiler(_ profile: String) throws {
         let body = try payload()
         var stored = 0
+        let store = TelemetryStore(limits: BenchLoad.storeLimits)
         for _ in 0..<iterations {
-            if profile == "wire" {
+            if profile == "stored" {
+                let batch = try OTLPTraceWireDecoder.traces(body, channel: .otlpGRPC).batch
+                store.store(batch, channel: .otlpGRPC, signal: .traces, rejectedItems: 0, reservedBytes: 0)
+                stored += batch.spans.count
+            } else if profile == "wire" {
                 stored += try OTLPTraceWireDecoder.traces(body, channel: .otlpGRPC).batch.spans.count
             } else {
                 let decoded = try Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest(serializedBytes: body)
