@@ -17,10 +17,10 @@ Phases:
   3. after: the time until the receiver answers an HTTP and a gRPC export with success again; then SIGTERM, its
      summary against its recording, and the clients' acknowledgements against both.
 
-With --receiver-cpus the receiver runs on those CPUs and everything else on the rest, in both phases. Unpinned,
-the senders share the receiver's CPUs, and on a small machine the offer stops growing where they take as much CPU
-as the receiver needs (4.9x its ceiling in a run on 2 cores): pinned, the ceiling is that of the receiver's CPU budget
-and the senders' CPUs can offer many times it.
+With --receiver-cpus the receiver runs on those CPUs and everything else on the rest, in both phases: the ceiling
+is that of the receiver's CPU budget, and the senders do not take their CPU from it. Either way the senders are
+closed-loop, so what is offered is what the receiver answers; on 2 cores it was 4.9x the ceiling both unpinned
+and pinned (a saturated receiver answers refusals only with the CPU its decoding leaves).
 """
 import argparse
 import http.client
