@@ -101,13 +101,31 @@ package final class RecordingWriter: Sendable {
     /// - Throws: ``RecordingError`` naming the file when it cannot be written, when the recording is closed,
     ///   or when the request is larger than an entry may be (256 MiB).
     package func append(_ request: RecordedRequest) throws {
-        var message: [UInt8] =
+        let message: [UInt8] =
             switch format {
             case .json: try request.jsonBytes()
             case .proto: try request.protobufBytes()
             }
-        message = try EntryCodec.compress(message, with: compression, zstd: zstd)
-        let signal = request.signal
+        try write(message, signal: request.signal)
+    }
+
+    /// Appends one `ExportTraceServiceRequest` from its protobuf bytes, which ``OTLPTraceWireDecoder`` took, without
+    /// decoding them into messages: a `proto` recording holds the bytes as they came, a `json` one their OTLP/JSON
+    /// (``OTLPTraceJSONTranscoder``, the same bytes ``append(_:)`` writes for the decoded request).
+    ///
+    /// - Throws: what ``append(_:)`` throws, and ``ProtobufWireError`` when the bytes are not valid protobuf.
+    package func appendTraces(protobuf bytes: [UInt8]) throws {
+        let message: [UInt8] =
+            switch format {
+            case .json: try OTLPTraceJSONTranscoder.json(bytes)
+            case .proto: bytes
+            }
+        try write(message, signal: .traces)
+    }
+
+    /// Compresses one encoded request as the recording is compressed and appends it to its signal's file.
+    private func write(_ encoded: [UInt8], signal: Signal) throws {
+        let message = try EntryCodec.compress(encoded, with: compression, zstd: zstd)
         let key: FileKey = format == .json ? .single : .signal(signal)
         guard message.count <= EntryCodec.entryLimit else {
             let file = format == .json ? path : Self.protoPath(path, signal: signal)
@@ -229,7 +247,7 @@ extension RecordedRequest {
 
     /// The request as OTLP/JSON; an empty request keeps its top-level key (`{"resourceSpans":[]}` rather
     /// than `{}`), so that the JSON still says its signal.
-    func jsonBytes() throws -> [UInt8] {
+    package func jsonBytes() throws -> [UInt8] {
         let json =
             switch self {
             case .traces(let message): try OTLPJSON.encode(message)

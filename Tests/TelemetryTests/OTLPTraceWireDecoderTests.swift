@@ -7,7 +7,8 @@ import Workload
 @testable import Telemetry
 
 /// ``OTLPTraceWireDecoder`` against the generated decoder followed by ``OTLPConversion/traces(_:channel:)``: for
-/// every input both give equal spans, problems and rejected counts, or both refuse the bytes.
+/// every input both give equal spans, problems and rejected counts, or both refuse the bytes. For every input the
+/// generated decoder takes, ``OTLPTraceJSONTranscoder`` writes the same OTLP/JSON as the generated encoder.
 @Suite struct OTLPTraceWireDecoderTests {
     private typealias Request = Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest
     private typealias ProtoSpan = Opentelemetry_Proto_Trace_V1_Span
@@ -251,7 +252,9 @@ import Workload
     /// Expects both decoders to agree on `bytes`; returns what they decoded, or `nil` when both refused them.
     @discardableResult
     private func expectEquivalent(_ bytes: [UInt8], _ what: String, sourceLocation: SourceLocation = #_sourceLocation) -> Outcome? {
-        let reference = (try? Request(serializedBytes: bytes)).map { OTLPConversion.traces($0, channel: .otlpHTTPProtobuf) }
+        let message = try? Request(serializedBytes: bytes)
+        let reference = message.map { OTLPConversion.traces($0, channel: .otlpHTTPProtobuf) }
+        if let message { expectSameJSON(bytes, as: message, what, sourceLocation: sourceLocation) }
         let decoded: ConversionResult?
         do {
             decoded = try OTLPTraceWireDecoder.traces(bytes, channel: .otlpHTTPProtobuf)
@@ -273,6 +276,22 @@ import Workload
             break
         }
         return Outcome(spans: reference.batch.spans.count, problems: reference.problems.count)
+    }
+
+    /// Expects ``OTLPTraceJSONTranscoder`` to write, from `bytes`, exactly the OTLP/JSON a recording writes for
+    /// `message` (what the generated code decodes them to).
+    private func expectSameJSON(_ bytes: [UInt8], as message: Request, _ what: String, sourceLocation: SourceLocation) {
+        do {
+            let expected = try RecordedRequest.traces(message).jsonBytes()
+            let transcoded = try OTLPTraceJSONTranscoder.json(bytes)
+            guard transcoded != expected else { return }
+            Issue.record(
+                "\(what): the transcoded JSON differs:\n\(String(decoding: transcoded, as: UTF8.self))\nvs. the generated code's\n\(String(decoding: expected, as: UTF8.self))\nin \(hex(bytes))",
+                sourceLocation: sourceLocation
+            )
+        } catch {
+            Issue.record("\(what): transcoding bytes the generated code takes failed: \(error) in \(hex(bytes))", sourceLocation: sourceLocation)
+        }
     }
 
     /// Spans equal field by field, doubles by their bits (so that NaNs compare).
@@ -389,7 +408,10 @@ import Workload
     }
 
     private func randomString(_ random: inout SeededRandom) -> String {
-        ["", "GET /tasks", "db.query", "ünïcødé 😀", "名前", String(repeating: "x", count: random.below(200)), "k\(random.below(6))"][random.below(7)]
+        [
+            "", "GET /tasks", "db.query", "ünïcødé 😀", "名前", String(repeating: "x", count: random.below(200)), "k\(random.below(6))",
+            "\t\"quoted\"\\ \u{0}\u{1f}\u{7f}\u{80}\u{9f}\u{a0}\u{2028}/",
+        ][random.below(8)]
     }
 
     private func randomAttributeList(_ random: inout SeededRandom, depth: Int) -> [KeyValue] {
@@ -599,7 +621,7 @@ import Workload
 }
 
 /// A little protobuf writer and field splitter, independent of the code under test.
-private enum Wire {
+enum Wire {
     struct Field {
         var tag: [UInt8]
         var wireType: UInt8

@@ -194,10 +194,11 @@ package struct Admission: Sendable {
         package enum Recording: Sendable {
             /// The request as received (OTLP).
             case original(RecordedRequest)
-            /// The request as received (OTLP), decoded into generated messages only when a recording is being
-            /// written: the receivers that convert the wire format directly (``OTLPTraceWireDecoder``) build no
-            /// messages otherwise.
-            case originalOnDemand(@Sendable () throws -> RecordedRequest)
+            /// An `ExportTraceServiceRequest` as received, in protobuf, read only when a recording is being written:
+            /// the receivers that convert the wire format directly (``OTLPTraceWireDecoder``) build no messages, and
+            /// the recording writes the bytes as they are, or transcodes them to OTLP/JSON
+            /// (``RecordingWriter/appendTraces(protobuf:)``).
+            case protobufTraces(@Sendable () -> [UInt8])
             /// The accepted items, converted to OTLP (the other protocols; see ``SinkRecording``).
             case converted
         }
@@ -226,9 +227,9 @@ package struct Admission: Sendable {
                 } catch {
                     admission.logger.error("recording to \(recorder.path) failed: \(error)")
                 }
-            case .originalOnDemand(let decode):
+            case .protobufTraces(let bytes):
                 do {
-                    try recorder.append(try decode())
+                    try recorder.appendTraces(protobuf: bytes())
                 } catch {
                     admission.logger.error("recording to \(recorder.path) failed: \(error)")
                 }

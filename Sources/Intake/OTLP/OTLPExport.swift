@@ -14,15 +14,15 @@ extension Admission.Ticket {
     }
 
     /// Settles the ticket of an `ExportTraceServiceRequest` that ``OTLPTraceWireDecoder`` converted from its bytes,
-    /// as ``answer(_:)`` does; `received` decodes the bytes into generated messages, only when a recording is
-    /// being written.
+    /// as ``answer(_:)`` does; `received` gives the bytes, asked only when a recording is being written (which
+    /// records them without decoding them again).
     func answerTraces(
         _ converted: ConversionResult,
-        received: @escaping @Sendable () throws -> Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest
+        received: @escaping @Sendable () -> [UInt8]
     ) -> Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceResponse {
         answer(
             converted,
-            recording: .originalOnDemand { .traces(try received()) },
+            recording: .protobufTraces(received),
             responding: Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest.response
         )
     }

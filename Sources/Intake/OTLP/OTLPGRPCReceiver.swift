@@ -114,7 +114,7 @@ package struct OTLPGRPCEndpoint: GRPCEndpoint {
                     export: decoded.export,
                     reservation: message.reservation
                 ) { ticket in
-                    ticket.answerTraces(decoded.converted) { try Request(serializedBytes: decoded.bytes ?? []) }
+                    ticket.answerTraces(decoded.converted) { decoded.bytes ?? [] }
                 }
                 return StreamingServerResponse(single: ServerResponse(message: response))
             } catch {
