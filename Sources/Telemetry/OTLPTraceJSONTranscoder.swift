@@ -49,42 +49,55 @@ package enum OTLPTraceJSONTranscoder {
         case request, resourceSpans, resource, entityRef, scopeSpans, scope, span, event, link, status
         case keyValue, anyValue, arrayValue, keyValueList
 
-        /// The message's fields, in field-number order.
-        var fields: [Field] {
-            switch self {
-            case .request: Schema.request
-            case .resourceSpans: Schema.resourceSpans
-            case .resource: Schema.resource
-            case .entityRef: Schema.entityRef
-            case .scopeSpans: Schema.scopeSpans
-            case .scope: Schema.scope
-            case .span: Schema.span
-            case .event: Schema.event
-            case .link: Schema.link
-            case .status: Schema.status
-            case .keyValue: Schema.keyValue
-            case .anyValue: Schema.anyValue
-            case .arrayValue: Schema.values(.anyValue)
-            case .keyValueList: Schema.values(.keyValue)
-            }
-        }
-
-        /// The index in ``fields`` of each field number up to the highest (-1: no such field).
-        var indexByNumber: [Int8] {
-            switch self {
-            case .request: Schema.requestIndex
-            case .resourceSpans: Schema.resourceSpansIndex
-            case .resource: Schema.resourceIndex
-            case .entityRef: Schema.entityRefIndex
-            case .scopeSpans: Schema.scopeSpansIndex
-            case .scope: Schema.scopeIndex
-            case .span: Schema.spanIndex
-            case .event: Schema.eventIndex
-            case .link: Schema.linkIndex
-            case .status: Schema.statusIndex
-            case .keyValue: Schema.keyValueIndex
-            case .anyValue: Schema.anyValueIndex
-            case .arrayValue, .keyValueList: Schema.valuesIndex
+        /// The field numbered `number`; `nil`: none (an unknown field, left out).
+        @inline(__always)
+        func field(_ number: Int) -> Field? {
+            switch (self, number) {
+            case (.request, 1): Field("\"resourceSpans\":", .message(.resourceSpans), repeated: true)
+            case (.resourceSpans, 1): Field("\"resource\":", .message(.resource))
+            case (.resourceSpans, 2): Field("\"scopeSpans\":", .message(.scopeSpans), repeated: true)
+            case (.resourceSpans, 3), (.scopeSpans, 3), (.entityRef, 1): Field("\"schemaUrl\":", .string)
+            case (.resource, 1), (.scope, 3), (.span, 9), (.event, 3), (.link, 4): Field("\"attributes\":", .message(.keyValue), repeated: true)
+            case (.resource, 2), (.scope, 4), (.span, 10), (.event, 4), (.link, 5): Field("\"droppedAttributesCount\":", .uint32)
+            case (.resource, 3): Field("\"entityRefs\":", .message(.entityRef), repeated: true)
+            case (.entityRef, 2): Field("\"type\":", .string)
+            case (.entityRef, 3): Field("\"idKeys\":", .string, repeated: true)
+            case (.entityRef, 4): Field("\"descriptionKeys\":", .string, repeated: true)
+            case (.scopeSpans, 1): Field("\"scope\":", .message(.scope))
+            case (.scopeSpans, 2): Field("\"spans\":", .message(.span), repeated: true)
+            case (.scope, 1), (.span, 5), (.event, 2): Field("\"name\":", .string)
+            case (.scope, 2): Field("\"version\":", .string)
+            case (.span, 1), (.link, 1): Field("\"traceId\":", .hexBytes)
+            case (.span, 2), (.link, 2): Field("\"spanId\":", .hexBytes)
+            case (.span, 3), (.link, 3): Field("\"traceState\":", .string)
+            case (.span, 4): Field("\"parentSpanId\":", .hexBytes)
+            case (.span, 6): Field("\"kind\":", .enumeration)
+            case (.span, 7): Field("\"startTimeUnixNano\":", .fixed64)
+            case (.span, 8): Field("\"endTimeUnixNano\":", .fixed64)
+            case (.span, 11): Field("\"events\":", .message(.event), repeated: true)
+            case (.span, 12): Field("\"droppedEventsCount\":", .uint32)
+            case (.span, 13): Field("\"links\":", .message(.link), repeated: true)
+            case (.span, 14): Field("\"droppedLinksCount\":", .uint32)
+            case (.span, 15): Field("\"status\":", .message(.status))
+            case (.span, 16), (.link, 6): Field("\"flags\":", .fixed32)
+            case (.event, 1): Field("\"timeUnixNano\":", .fixed64)
+            case (.status, 2): Field("\"message\":", .string)
+            case (.status, 3): Field("\"code\":", .enumeration)
+            case (.keyValue, 1): Field("\"key\":", .string)
+            case (.keyValue, 2): Field("\"value\":", .message(.anyValue))
+            case (.keyValue, 3): Field("\"keyStrindex\":", .int32)
+            // AnyValue: every field is a case of its oneof `value`.
+            case (.anyValue, 1): Field("\"stringValue\":", .string)
+            case (.anyValue, 2): Field("\"boolValue\":", .bool)
+            case (.anyValue, 3): Field("\"intValue\":", .int64)
+            case (.anyValue, 4): Field("\"doubleValue\":", .double)
+            case (.anyValue, 5): Field("\"arrayValue\":", .message(.arrayValue))
+            case (.anyValue, 6): Field("\"kvlistValue\":", .message(.keyValueList))
+            case (.anyValue, 7): Field("\"bytesValue\":", .base64Bytes)
+            case (.anyValue, 8): Field("\"stringValueStrindex\":", .int32)
+            case (.arrayValue, 1): Field("\"values\":", .message(.anyValue), repeated: true)
+            case (.keyValueList, 1): Field("\"values\":", .message(.keyValue), repeated: true)
+            default: nil
             }
         }
     }
@@ -105,96 +118,22 @@ package enum OTLPTraceJSONTranscoder {
         }
     }
 
+    /// A known field: its key as written (`"name":`), how its values are written, and whether it repeats.
     struct Field {
-        var number: Int
-        /// `"name":`, as written.
-        var key: [UInt8]
+        var key: StaticString
         var kind: Kind
-        var repeated = false
+        var repeated: Bool
 
-        init(_ number: Int, _ name: String, _ kind: Kind, repeated: Bool = false) {
-            self.number = number
-            self.key = Array("\"\(name)\":".utf8)
+        init(_ key: StaticString, _ kind: Kind, repeated: Bool = false) {
+            self.key = key
             self.kind = kind
             self.repeated = repeated
         }
     }
 
-    enum Schema {
-        static let request = [Field(1, "resourceSpans", .message(.resourceSpans), repeated: true)]
-        static let resourceSpans = [
-            Field(1, "resource", .message(.resource)), Field(2, "scopeSpans", .message(.scopeSpans), repeated: true),
-            Field(3, "schemaUrl", .string),
-        ]
-        static let resource = [
-            Field(1, "attributes", .message(.keyValue), repeated: true), Field(2, "droppedAttributesCount", .uint32),
-            Field(3, "entityRefs", .message(.entityRef), repeated: true),
-        ]
-        static let entityRef = [
-            Field(1, "schemaUrl", .string), Field(2, "type", .string), Field(3, "idKeys", .string, repeated: true),
-            Field(4, "descriptionKeys", .string, repeated: true),
-        ]
-        static let scopeSpans = [
-            Field(1, "scope", .message(.scope)), Field(2, "spans", .message(.span), repeated: true), Field(3, "schemaUrl", .string),
-        ]
-        static let scope = [
-            Field(1, "name", .string), Field(2, "version", .string), Field(3, "attributes", .message(.keyValue), repeated: true),
-            Field(4, "droppedAttributesCount", .uint32),
-        ]
-        static let span = [
-            Field(1, "traceId", .hexBytes), Field(2, "spanId", .hexBytes), Field(3, "traceState", .string),
-            Field(4, "parentSpanId", .hexBytes), Field(5, "name", .string), Field(6, "kind", .enumeration),
-            Field(7, "startTimeUnixNano", .fixed64), Field(8, "endTimeUnixNano", .fixed64),
-            Field(9, "attributes", .message(.keyValue), repeated: true), Field(10, "droppedAttributesCount", .uint32),
-            Field(11, "events", .message(.event), repeated: true), Field(12, "droppedEventsCount", .uint32),
-            Field(13, "links", .message(.link), repeated: true), Field(14, "droppedLinksCount", .uint32),
-            Field(15, "status", .message(.status)), Field(16, "flags", .fixed32),
-        ]
-        static let event = [
-            Field(1, "timeUnixNano", .fixed64), Field(2, "name", .string), Field(3, "attributes", .message(.keyValue), repeated: true),
-            Field(4, "droppedAttributesCount", .uint32),
-        ]
-        static let link = [
-            Field(1, "traceId", .hexBytes), Field(2, "spanId", .hexBytes), Field(3, "traceState", .string),
-            Field(4, "attributes", .message(.keyValue), repeated: true), Field(5, "droppedAttributesCount", .uint32),
-            Field(6, "flags", .fixed32),
-        ]
-        static let status = [Field(2, "message", .string), Field(3, "code", .enumeration)]
-        static let keyValue = [Field(1, "key", .string), Field(2, "value", .message(.anyValue)), Field(3, "keyStrindex", .int32)]
-        /// `AnyValue`: every field is a case of its oneof `value`.
-        static let anyValue = [
-            Field(1, "stringValue", .string), Field(2, "boolValue", .bool), Field(3, "intValue", .int64), Field(4, "doubleValue", .double),
-            Field(5, "arrayValue", .message(.arrayValue)), Field(6, "kvlistValue", .message(.keyValueList)),
-            Field(7, "bytesValue", .base64Bytes), Field(8, "stringValueStrindex", .int32),
-        ]
-        static let anyValues = [Field(1, "values", .message(.anyValue), repeated: true)]
-        static let keyValues = [Field(1, "values", .message(.keyValue), repeated: true)]
-        static func values(_ element: MessageType) -> [Field] { element == .anyValue ? anyValues : keyValues }
-
-        static let requestIndex = index(request)
-        static let resourceSpansIndex = index(resourceSpans)
-        static let resourceIndex = index(resource)
-        static let entityRefIndex = index(entityRef)
-        static let scopeSpansIndex = index(scopeSpans)
-        static let scopeIndex = index(scope)
-        static let spanIndex = index(span)
-        static let eventIndex = index(event)
-        static let linkIndex = index(link)
-        static let statusIndex = index(status)
-        static let keyValueIndex = index(keyValue)
-        static let anyValueIndex = index(anyValue)
-        static let valuesIndex = index(anyValues)
-
-        private static func index(_ fields: [Field]) -> [Int8] {
-            var index = [Int8](repeating: -1, count: (fields.map(\.number).max() ?? 0) + 1)
-            for (position, field) in fields.enumerated() { index[field.number] = Int8(position) }
-            return index
-        }
-    }
-
     // MARK: Writing
 
-    /// One occurrence of a known field in a message: which field, where it came in the message, and its value (the
+    /// One occurrence of a known field in a message: its number, where it came in the message, and its value (the
     /// body's range for a length-delimited field, the bits for a scalar).
     struct Occurrence {
         var field: Int
@@ -225,9 +164,15 @@ package enum OTLPTraceJSONTranscoder {
         }
 
         /// Writes the message of `type` whose fields are in `segments`, `depth` deep (the request is 1 deep).
+        ///
+        /// A message in one piece whose fields come as every encoder writes them (in order, each singular field
+        /// once, no unknown fields) is written as it is read (``streamed(_:segment:depth:)``); any other is read
+        /// whole first, then written in field order with protobuf's merging rules.
         mutating func message(_ type: MessageType, segments: Segments, depth: Int) throws(ProtobufWireError) {
+            guard depth <= ProtobufWireReader.defaultDepthLimit else { throw ProtobufWireError(.depthLimit, at: 0) }
+            if case .one(let segment) = segments, try streamed(type, segment: segment, depth: depth) { return }
             let base = occurrences.count
-            defer { occurrences.removeSubrange(base...) }
+            defer { occurrences.removeLast(occurrences.count - base) }
             var sequence = 0
             switch segments {
             case .one(let segment): try collect(type, segment: segment, depth: depth, sequence: &sequence)
@@ -243,31 +188,85 @@ package enum OTLPTraceJSONTranscoder {
             output.append(UInt8(ascii: "}"))
         }
 
+        /// Writes the message in `segment` as its fields come, if they come in field-number order, each singular
+        /// field once, the occurrences of a repeated field together, no field unknown or of another wire type, and
+        /// (for `AnyValue`) one case; returns `false`, having written nothing, at the first field that does not.
+        private mutating func streamed(_ type: MessageType, segment: Range<Int>, depth: Int) throws(ProtobufWireError) -> Bool {
+            let outputStart = output.count
+            var reader = ProtobufWireReader(UnsafeRawBufferPointer(rebasing: bytes[segment]), depthLimit: ProtobufWireReader.defaultDepthLimit - depth)
+            output.append(UInt8(ascii: "{"))
+            var previous = 0
+            var openArray = false
+            var written = false
+            while let tag = try reader.nextTag() {
+                guard let field = type.field(tag.fieldNumber), field.kind.wireType == tag.wireType,
+                    tag.fieldNumber > previous || (tag.fieldNumber == previous && field.repeated),
+                    previous == 0 || type != .anyValue
+                else {
+                    output.removeLast(output.count - outputStart)
+                    return false
+                }
+                if tag.fieldNumber != previous, openArray {
+                    output.append(UInt8(ascii: "]"))
+                    openArray = false
+                }
+                let occurrence = try read(tag.wireType, &reader)
+                if field.repeated {
+                    if tag.fieldNumber == previous {
+                        output.append(UInt8(ascii: ","))
+                    } else {
+                        if written { output.append(UInt8(ascii: ",")) }
+                        append(field.key)
+                        output.append(UInt8(ascii: "["))
+                        openArray = true
+                    }
+                } else {
+                    // Inside AnyValue's oneof every case is written, defaults included.
+                    if type != .anyValue, Self.isDefault(field.kind, occurrence) {
+                        previous = tag.fieldNumber
+                        continue
+                    }
+                    if written { output.append(UInt8(ascii: ",")) }
+                    append(field.key)
+                }
+                try value(field.kind, occurrence, depth: depth)
+                written = true
+                previous = tag.fieldNumber
+            }
+            if openArray { output.append(UInt8(ascii: "]")) }
+            output.append(UInt8(ascii: "}"))
+            return true
+        }
+
+        /// The value of a field of `wireType`, the reader at it.
+        @inline(__always)
+        private func read(_ wireType: ProtobufWireReader.WireType, _ reader: inout ProtobufWireReader) throws(ProtobufWireError) -> Occurrence {
+            var occurrence = Occurrence(field: 0, sequence: 0, start: 0, count: 0, bits: 0)
+            switch wireType {
+            case .varint: occurrence.bits = try reader.readVarint()
+            case .fixed64: occurrence.bits = try reader.readFixed64()
+            case .fixed32: occurrence.bits = UInt64(try reader.readFixed32())
+            default:
+                let body = try reader.readLengthDelimited()
+                occurrence.start = body.isEmpty ? 0 : body.baseAddress! - bytes.baseAddress!
+                occurrence.count = body.count
+            }
+            return occurrence
+        }
+
         /// Appends the known fields of `segment` with the wire type of their kind, in the order they came, numbered
         /// from `sequence` on.
         private mutating func collect(_ type: MessageType, segment: Range<Int>, depth: Int, sequence: inout Int) throws(ProtobufWireError) {
             // The nesting limit as swift-protobuf counts it: the messages around this one, and groups in unknown fields.
-            let budget = ProtobufWireReader.defaultDepthLimit - depth
-            guard budget >= 0 else { throw ProtobufWireError(.depthLimit, at: segment.lowerBound) }
-            let fields = type.fields
-            let indexByNumber = type.indexByNumber
-            var reader = ProtobufWireReader(UnsafeRawBufferPointer(rebasing: bytes[segment]), depthLimit: budget)
+            var reader = ProtobufWireReader(UnsafeRawBufferPointer(rebasing: bytes[segment]), depthLimit: ProtobufWireReader.defaultDepthLimit - depth)
             while let tag = try reader.nextTag() {
-                let index = tag.fieldNumber < indexByNumber.count ? Int(indexByNumber[tag.fieldNumber]) : -1
-                guard index >= 0, fields[index].kind.wireType == tag.wireType else {
+                guard let field = type.field(tag.fieldNumber), field.kind.wireType == tag.wireType else {
                     try reader.skipField(tag)
                     continue
                 }
-                var occurrence = Occurrence(field: index, sequence: sequence, start: 0, count: 0, bits: 0)
-                switch tag.wireType {
-                case .varint: occurrence.bits = try reader.readVarint()
-                case .fixed64: occurrence.bits = try reader.readFixed64()
-                case .fixed32: occurrence.bits = UInt64(try reader.readFixed32())
-                default:
-                    let body = try reader.readLengthDelimited()
-                    occurrence.start = body.baseAddress.map { $0 - bytes.baseAddress! } ?? 0
-                    occurrence.count = body.count
-                }
+                var occurrence = try read(tag.wireType, &reader)
+                occurrence.field = tag.fieldNumber
+                occurrence.sequence = sequence
                 occurrences.append(occurrence)
                 sequence += 1
             }
@@ -291,18 +290,17 @@ package enum OTLPTraceJSONTranscoder {
 
         /// Writes every field of a message (not `AnyValue`) from its occurrences, sorted by field, from `base` on.
         private mutating func fields(of type: MessageType, from base: Int, depth: Int) throws(ProtobufWireError) {
-            let fields = type.fields
             var first = true
             var start = base
             while start < occurrences.count {
-                let fieldIndex = occurrences[start].field
+                let number = occurrences[start].field
                 var end = start + 1
-                while end < occurrences.count, occurrences[end].field == fieldIndex { end += 1 }
+                while end < occurrences.count, occurrences[end].field == number { end += 1 }
                 defer { start = end }
-                let field = fields[fieldIndex]
+                guard let field = type.field(number) else { continue }  // collected only when known
                 if field.repeated {
                     separate(&first)
-                    output.append(contentsOf: field.key)
+                    append(field.key)
                     output.append(UInt8(ascii: "["))
                     for index in start..<end {
                         if index > start { output.append(UInt8(ascii: ",")) }
@@ -311,13 +309,13 @@ package enum OTLPTraceJSONTranscoder {
                     output.append(UInt8(ascii: "]"))
                 } else if case .message(let child) = field.kind {
                     separate(&first)
-                    output.append(contentsOf: field.key)
+                    append(field.key)
                     try message(child, segments: segments(start..<end), depth: depth + 1)
                 } else {
                     let last = occurrences[end - 1]
                     guard !Self.isDefault(field.kind, last) else { continue }
                     separate(&first)
-                    output.append(contentsOf: field.key)
+                    append(field.key)
                     try value(field.kind, last, depth: depth)
                 }
             }
@@ -330,8 +328,8 @@ package enum OTLPTraceJSONTranscoder {
             var last = base
             for index in base..<occurrences.count where occurrences[index].sequence > occurrences[last].sequence { last = index }
             let winner = occurrences[last]
-            let field = MessageType.anyValue.fields[winner.field]
-            output.append(contentsOf: field.key)
+            guard let field = MessageType.anyValue.field(winner.field) else { return }  // collected only when known
+            append(field.key)
             guard case .message(let child) = field.kind else {
                 try value(field.kind, winner, depth: depth)
                 return
@@ -352,6 +350,10 @@ package enum OTLPTraceJSONTranscoder {
         }
 
         private func body(_ occurrence: Occurrence) -> Range<Int> { occurrence.start..<occurrence.start + occurrence.count }
+
+        private mutating func append(_ text: StaticString) {
+            output.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+        }
 
         private mutating func separate(_ first: inout Bool) {
             if first { first = false } else { output.append(UInt8(ascii: ",")) }
@@ -411,6 +413,14 @@ package enum OTLPTraceJSONTranscoder {
             var index = start
             let end = start + count
             while index < end {
+                // The run of bytes written as they are, copied at once.
+                var runEnd = index
+                while runEnd < end, Self.isPlain(bytes[runEnd]) { runEnd += 1 }
+                if runEnd > index {
+                    output.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[index..<runEnd]))
+                    index = runEnd
+                    continue
+                }
                 let byte = bytes[index]
                 switch byte {
                 case 8: output.append(contentsOf: [0x5c, UInt8(ascii: "b")])
@@ -429,6 +439,13 @@ package enum OTLPTraceJSONTranscoder {
                 index += 1
             }
             output.append(UInt8(ascii: "\""))
+        }
+
+        /// Whether `byte` is written as it is in every string: not a control, DEL, `"`, `\`, or the lead byte of
+        /// U+0080–U+00BF (`C2`, whose C1 controls are escaped).
+        @inline(__always)
+        private static func isPlain(_ byte: UInt8) -> Bool {
+            byte >= 0x20 && byte != 0x22 && byte != 0x5c && byte != 0x7f && byte != 0xc2
         }
 
         /// `\u00XX` for the scalar `value` (below U+0100), upper-case hex as swift-protobuf writes it.
