@@ -48,6 +48,8 @@ struct BenchIntake: AsyncParsableCommand {
             limit, then the measured pass, in the store's steady state (evicting as much as it takes in). Reports \
             spans/s accepted, this process's CPU seconds per 10k spans (getrusage), resident \
             memory per stored span, and the same payload's decode-only rate on one thread in the same run. \
+            With --record json or proto, the receiver also records every request, as `otelbench run` does, to a \
+            file in a temporary folder (deleted afterwards; the JSON of a 10 s pass takes a few GB). \
             Needs wrk and h2load (Debian: apt-get install wrk nghttp2-client).
             """
     )
@@ -63,12 +65,14 @@ struct BenchIntake: AsyncParsableCommand {
     )
     var profile: String?
     @Option(help: "Requests decoded by --profile.") var iterations = 20
+    @Option(help: "Also record every request received: none, json or proto (as `otelbench run --record-format`).") var record = "none"
 
     func validate() throws {
         guard spans > 0 else { throw ValidationError("--spans must be > 0 (got \(spans))") }
         guard attributes >= 0 else { throw ValidationError("--attributes must be >= 0 (got \(attributes))") }
         guard (1...600).contains(seconds) else { throw ValidationError("--seconds must be 1...600 (got \(seconds))") }
         guard (1...256).contains(connections) else { throw ValidationError("--connections must be 1...256 (got \(connections))") }
+        guard ["none", "json", "proto"].contains(record) else { throw ValidationError("--record must be none, json or proto (got \(record))") }
         guard profile == nil || ["generated", "wire", "stored"].contains(profile) else {
             throw ValidationError("--profile must be generated, wire or stored (got \(profile ?? ""))")
         }
@@ -138,7 +142,7 @@ struct BenchIntake: AsyncParsableCommand {
         ).write(to: folder.appendingPathComponent("post.lua"))
 
         print(
-            "payload: \(spans) spans x \(attributes) attributes = \(body.count) bytes (\(body.count / spans) B/span); \(ProcessInfo.processInfo.activeProcessorCount) cores"
+            "payload: \(spans) spans x \(attributes) attributes = \(body.count) bytes (\(body.count / spans) B/span); \(ProcessInfo.processInfo.activeProcessorCount) cores; recording: \(record)"
         )
         let decode = try Self.decodeOnly(body, spans: spans, seconds: min(5, seconds))
         print(String(format: "decode-only (swift-protobuf, 1 thread): %.0f spans/s (%.2f us/span)", decode, 1e6 / decode))
@@ -226,7 +230,17 @@ struct BenchIntake: AsyncParsableCommand {
         var logger = Logger(label: "otelbench.bench")
         logger.logLevel = .error
         let store = TelemetryStore(limits: BenchLoad.storeLimits)
-        let ingestor = OTLPIngestor(store: store, logger: logger)
+        let recorder: RecordingWriter? =
+            switch record {
+            case "json": try RecordingWriter(path: folder.appendingPathComponent("recording-\(target == .http ? "http" : "grpc").jsonl").path, format: .json)
+            case "proto": try RecordingWriter(path: folder.appendingPathComponent("recording-\(target == .http ? "http" : "grpc")").path, format: .proto)
+            default: nil
+            }
+        defer {
+            try? recorder?.close()
+            for path in recorder?.paths ?? [] { try? FileManager.default.removeItem(atPath: path) }
+        }
+        let ingestor = OTLPIngestor(store: store, recorder: recorder, logger: logger)
         let loopback = ListenAddress(host: "127.0.0.1", port: 0)
         let service: any Service
         let bound: BoundAddress
