@@ -193,10 +193,23 @@ package struct VectorSelector: Sendable, Hashable, CustomStringConvertible {
     }
 
     package var description: String {
-        let name = metricName
+        // The name goes before the braces only when it reads back as a metric name there: otherwise (a name written
+        // `{__name__="…"}` that is not an identifier, or that would read as a keyword, an aggregation, Inf or NaN)
+        // it stays a matcher, as Prometheus prints a selector it was given that way.
+        let name = metricName.flatMap { Self.readsBackAsName($0) ? $0 : nil }
         let others = matchers.filter { !($0.name == "__name__" && $0.kind == .equal && $0.value == name) }
         let braces = others.isEmpty && name != nil ? "" : "{\(others.map(\.description).joined(separator: ", "))}"
         return "\(name ?? "")\(braces)\(modifierText)"
+    }
+}
+
+extension VectorSelector {
+    /// Whether `name`, written before a selector's braces, is read back as its metric name: an identifier as the
+    /// lexer reads one (`[a-zA-Z_][a-zA-Z0-9_:]*`) that the parser takes for a selector.
+    static func readsBackAsName(_ name: String) -> Bool {
+        guard let first = name.utf8.first, PrometheusNames.isNameStart(first), PrometheusNames.isMetricName(name) else { return false }
+        let lower = name.lowercased()
+        return lower != "inf" && lower != "nan" && !PromQLParser.keywords.contains(lower) && !PromQLParser.aggregations.contains(lower)
     }
 }
 

@@ -56,6 +56,18 @@ import Testing
         #expect(throws: Never.self) { try FuzzTarget.named("promql")!.run(Array("-(((0))) + xf+ -NaN".utf8)) }
     }
 
+    /// A metric name given as a matcher (`{__name__="…"}`) was printed before the braces even when it does not read
+    /// back as a name there: not an identifier (NULs, `*`, a leading digit or colon), or a keyword, an aggregation,
+    /// Inf or NaN. It stays a matcher now, as Prometheus prints it.
+    @Test func aMetricNameThatDoesNotReadBackAsANameStaysAMatcher() throws {
+        let found = try Data(contentsOf: FuzzCorpusTests.corpora.appendingPathComponent("promql/finding-name-matcher-not-an-identifier.promql"))
+        #expect(throws: Never.self) { try FuzzTarget.named("promql")!.run([UInt8](found)) }
+        for name in ["job:\u{0}x*", "sum", "Inf", "nan", "by", "9x", ":x", "a-b", ""] {
+            let text = "rate({__name__=\"\(name)\", le=\"1\"}[5m])"
+            #expect(throws: Never.self, "\(text)") { try FuzzTarget.named("promql")!.run(Array(text.utf8)) }
+        }
+    }
+
     /// A refused `_bulk` body names its line even when the message also says "newline [\n]".
     @Test func aBulkActionWithoutItsDocumentNamesItsLine() throws {
         let body = Array("\u{0}{\"index\":{\"_index\":\"logs\"}}\n{\"message\":\"a\"}\n{\"index\":{}}\n".utf8)

@@ -41,6 +41,16 @@ import Testing
         #expect(try PromQLParser.parse(expression.description) == expression)
     }
 
+    /// A name given as `{__name__="…"}` is printed before the braces only when it reads back as a name there.
+    @Test func aMetricNameMatcherPrintsAsANameOnlyWhenItReadsBackAsOne() throws {
+        #expect(try PromQLParser.parse(#"{__name__="job:rate5m", a="b"}"#).description == #"job:rate5m{a="b"}"#)
+        for name in ["sum", "Inf", "nan", "by", "9x", ":x", "a-b", "x\u{0}"] {
+            let expression = try PromQLParser.parse("{__name__=\"\(name)\"}")
+            #expect(expression.description == "{__name__=\"\(name)\"}", "\(name)")
+            #expect(try PromQLParser.parse(expression.description) == expression, "\(name)")
+        }
+    }
+
     @Test func precedenceAndAssociativityArePromethean() throws {
         // ^ is right-associative and binds tighter than unary minus; * before +; comparisons after arithmetic.
         #expect(try PromQLParser.parse("2 ^ 3 ^ 2").description == "2 ^ 3 ^ 2")
