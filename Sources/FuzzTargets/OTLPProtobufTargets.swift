@@ -7,8 +7,8 @@ import Telemetry
 ///
 /// Traces: OTLP/HTTP and OTLP/gRPC convert straight from the bytes (``OTLPTraceWireDecoder``), which promises
 /// exactly what swift-protobuf's decoding followed by ``OTLPConversion/traces(_:channel:)`` gives, and to refuse
-/// exactly what swift-protobuf refuses: checked both ways on every input; and ``OTLPTraceJSONTranscoder`` writes, from
-/// the bytes of every request taken, the OTLP/JSON the generated encoder writes for it. Metrics and logs: the HTTP receiver's
+/// exactly what swift-protobuf refuses: checked both ways on every input; and ``OTLPJSONTranscoder`` writes, from
+/// the bytes of every request taken, the OTLP/JSON the generated encoder writes for it (for logs too). Metrics and logs: the HTTP receiver's
 /// and the gRPC receiver's decoders agree, and the converted model survives a re-encode and decode.
 enum OTLPProtobufTargets {
     /// A limit well above any input libFuzzer makes, so that only the decoding decides.
@@ -29,18 +29,7 @@ enum OTLPProtobufTargets {
                 "\(spans) spans came, \(converted.batch.itemCount) were accepted and \(converted.rejectedItems) rejected: a span was lost or counted twice"
             )
             try roundTrip(request, converted: expected) { $0.converted(channel: .otlpHTTPProtobuf) }
-            // What a JSON recording holds: transcoded from the bytes, the generated encoder's JSON exactly.
-            let transcoded = Result { () throws(ProtobufWireError) in try OTLPTraceJSONTranscoder.json(bytes) }
-            let encoded = Result { try RecordedRequest.traces(request).jsonBytes() }
-            switch (transcoded, encoded) {
-            case (.success(let mine), .success(let theirs)):
-                try require(
-                    mine == theirs,
-                    "the transcoded OTLP/JSON differs from swift-protobuf's:\n\(String(decoding: mine, as: UTF8.self))\n\(String(decoding: theirs, as: UTF8.self))"
-                )
-            case (.failure(let error), _): throw InvariantViolation(message: "the transcoder refuses a request swift-protobuf decodes: \(error)")
-            case (_, .failure(let error)): throw InvariantViolation(message: "swift-protobuf cannot encode a request it decoded as JSON: \(error)")
-            }
+            try requireSameJSON(bytes, .traces(request))
         case (.failure, .failure):
             break
         case (.success, .failure(let error)):
@@ -69,8 +58,27 @@ enum OTLPProtobufTargets {
     }
 
     static func logs(_ bytes: [UInt8]) throws(InvariantViolation) {
+        if let request = try? Opentelemetry_Proto_Collector_Logs_V1_ExportLogsServiceRequest(serializedBytes: bytes) {
+            try requireSameJSON(bytes, .logs(request))
+        }
         try export(Opentelemetry_Proto_Collector_Logs_V1_ExportLogsServiceRequest.self, bytes) { request in
             request.resourceLogs.reduce(0) { $0 + $1.scopeLogs.reduce(0) { $0 + $1.logRecords.count } }
+        }
+    }
+
+    /// What a JSON recording holds of `bytes`, transcoded (``OTLPJSONTranscoder``), is exactly the generated encoder's
+    /// JSON of `decoded`, the message swift-protobuf decodes them to.
+    static func requireSameJSON(_ bytes: [UInt8], _ decoded: RecordedRequest) throws(InvariantViolation) {
+        let transcoded = Result { () throws(ProtobufWireError) in try OTLPJSONTranscoder.json(bytes, signal: decoded.signal) }
+        let encoded = Result { try decoded.jsonBytes() }
+        switch (transcoded, encoded) {
+        case (.success(let mine), .success(let theirs)):
+            try require(
+                mine == theirs,
+                "the transcoded OTLP/JSON differs from swift-protobuf's:\n\(String(decoding: mine, as: UTF8.self))\n\(String(decoding: theirs, as: UTF8.self))"
+            )
+        case (.failure(let error), _): throw InvariantViolation(message: "the transcoder refuses a request swift-protobuf decodes: \(error)")
+        case (_, .failure(let error)): throw InvariantViolation(message: "swift-protobuf cannot encode a request it decoded as JSON: \(error)")
         }
     }
 

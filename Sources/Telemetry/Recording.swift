@@ -109,18 +109,23 @@ package final class RecordingWriter: Sendable {
         try write(message, signal: request.signal)
     }
 
-    /// Appends one `ExportTraceServiceRequest` from its protobuf bytes, which ``OTLPTraceWireDecoder`` took, without
-    /// decoding them into messages: a `proto` recording holds the bytes as they came, a `json` one their OTLP/JSON
-    /// (``OTLPTraceJSONTranscoder``, the same bytes ``append(_:)`` writes for the decoded request).
+    /// Appends one `Export…ServiceRequest` of `signal` from its protobuf bytes, which a receiver decoded, without
+    /// decoding them again where it can: a `proto` recording holds the bytes as they came; a `json` one the
+    /// OTLP/JSON of traces and logs transcoded from them (``OTLPJSONTranscoder``), and that of metrics from
+    /// `decoded` (or the bytes decoded). Either way the same bytes as ``append(_:)`` writes for the decoded request,
+    /// but for the order of fields sent out of order or twice in a `proto` recording (the same message still).
     ///
-    /// - Throws: what ``append(_:)`` throws, and ``ProtobufWireError`` when the bytes are not valid protobuf.
-    package func appendTraces(protobuf bytes: [UInt8]) throws {
-        let message: [UInt8] =
-            switch format {
-            case .json: try OTLPTraceJSONTranscoder.json(bytes)
-            case .proto: bytes
-            }
-        try write(message, signal: .traces)
+    /// - Throws: what ``append(_:)`` throws, and ``ProtobufWireError`` (or swift-protobuf's error) when the bytes are
+    ///   not valid protobuf.
+    package func appendProtobuf(_ bytes: [UInt8], signal: Signal, decoded: RecordedRequest? = nil) throws {
+        let message: [UInt8]
+        switch format {
+        case .proto: message = bytes
+        case .json where OTLPJSONTranscoder.transcodes(signal): message = try OTLPJSONTranscoder.json(bytes, signal: signal)
+        case .json:
+            message = try (decoded ?? .metrics(try Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest(serializedBytes: bytes))).jsonBytes()
+        }
+        try write(message, signal: signal)
     }
 
     /// Compresses one encoded request as the recording is compressed and appends it to its signal's file.

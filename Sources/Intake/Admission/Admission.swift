@@ -194,11 +194,11 @@ package struct Admission: Sendable {
         package enum Recording: Sendable {
             /// The request as received (OTLP).
             case original(RecordedRequest)
-            /// An `ExportTraceServiceRequest` as received, in protobuf, read only when a recording is being written:
-            /// the receivers that convert the wire format directly (``OTLPTraceWireDecoder``) build no messages, and
-            /// the recording writes the bytes as they are, or transcodes them to OTLP/JSON
-            /// (``RecordingWriter/appendTraces(protobuf:)``).
-            case protobufTraces(@Sendable () -> [UInt8])
+            /// An OTLP request of `signal` as received, in protobuf (`bytes`, read only when a recording is being
+            /// written), and as decoded when the receiver decoded it into messages (the trace receivers convert the
+            /// wire format directly and build none): the recording writes the bytes as they are, or transcodes them to
+            /// OTLP/JSON (``RecordingWriter/appendProtobuf(_:signal:decoded:)``).
+            case protobuf(Signal, bytes: @Sendable () -> [UInt8], decoded: RecordedRequest?)
             /// The accepted items, converted to OTLP (the other protocols; see ``SinkRecording``).
             case converted
         }
@@ -227,9 +227,9 @@ package struct Admission: Sendable {
                 } catch {
                     admission.logger.error("recording to \(recorder.path) failed: \(error)")
                 }
-            case .protobufTraces(let bytes):
+            case .protobuf(let signal, let bytes, let decoded):
                 do {
-                    try recorder.appendTraces(protobuf: bytes())
+                    try recorder.appendProtobuf(bytes(), signal: signal, decoded: decoded)
                 } catch {
                     admission.logger.error("recording to \(recorder.path) failed: \(error)")
                 }

@@ -8,9 +8,12 @@ package typealias OTLPIngestor = Admission
 extension Admission.Ticket {
     /// Settles the ticket of a decoded OTLP export request and answers it, on every OTLP protocol: validated and
     /// converted, stored with the invalid items counted as rejected, recorded as received; or, under a scripted
-    /// partial success, every item refused and nothing stored.
-    func answer<Request: OTLPExportRequest>(_ request: Request) -> Request.Response {
-        answer(request.converted(channel: channel), recording: .original(request.recorded), responding: Request.response)
+    /// partial success, every item refused and nothing stored. `protobuf` gives the bytes the request was decoded
+    /// from, when the receiver has them: the recording then writes those rather than encoding the message again.
+    func answer<Request: OTLPExportRequest>(_ request: Request, protobuf: (@Sendable () -> [UInt8])? = nil) -> Request.Response {
+        let recording: Recording =
+            if let protobuf { .protobuf(Request.signal, bytes: protobuf, decoded: request.recorded) } else { .original(request.recorded) }
+        return answer(request.converted(channel: channel), recording: recording, responding: Request.response)
     }
 
     /// Settles the ticket of an `ExportTraceServiceRequest` that ``OTLPTraceWireDecoder`` converted from its bytes,
@@ -22,7 +25,7 @@ extension Admission.Ticket {
     ) -> Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceResponse {
         answer(
             converted,
-            recording: .protobufTraces(received),
+            recording: .protobuf(.traces, bytes: received, decoded: nil),
             responding: Opentelemetry_Proto_Collector_Trace_V1_ExportTraceServiceRequest.response
         )
     }

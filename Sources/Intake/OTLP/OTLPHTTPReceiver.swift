@@ -107,6 +107,8 @@ package struct OTLPHTTPEndpoint: HTTPEndpoint {
         _ encoding: Encoding,
         _ admission: Admission
     ) async throws(Refusal) -> Response {
+        // The recording writes a protobuf body as it came (or transcoded), rather than the decoded message again.
+        let protobuf: (@Sendable () -> [UInt8])? = encoding == .protobuf ? { @Sendable in Array(body.readableBytesView) } : nil
         let response = try await admission.admit(
             Export.signal,
             on: encoding.channel,
@@ -116,7 +118,7 @@ package struct OTLPHTTPEndpoint: HTTPEndpoint {
             export: admission.exportIdentity(of: body, json: encoding == .json)
         ) {
             ticket throws(Refusal) in
-            ticket.answer(try Self.decode(type, body: body, encoding: encoding))
+            ticket.answer(try Self.decode(type, body: body, encoding: encoding), protobuf: protobuf)
         }
         let responseBytes: [UInt8]
         do {

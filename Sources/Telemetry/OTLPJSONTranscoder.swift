@@ -1,9 +1,12 @@
-/// Writes an OTLP `ExportTraceServiceRequest` as OTLP/JSON straight from its protobuf bytes, without building the
-/// generated messages: what a JSON recording holds of every protobuf trace request.
+package import Scenario
+
+/// Writes an OTLP `ExportTraceServiceRequest` or `ExportLogsServiceRequest` as OTLP/JSON straight from its protobuf
+/// bytes, without building the generated messages: what a JSON recording holds of the protobuf requests of those
+/// signals. (Metrics are not transcoded: their packed, optional and oneof fields are left to swift-protobuf.)
 ///
 /// The output is byte for byte what ``OTLPJSON/encode(_:)`` writes for the message the bytes decode to (with an empty
-/// request written `{"resourceSpans":[]}`, as ``RecordingWriter`` writes it), so that a recording does not depend on
-/// which path wrote it:
+/// request written `{"resourceSpans":[]}` or `{"resourceLogs":[]}`, as ``RecordingWriter`` writes it), so that a
+/// recording does not depend on which path wrote it:
 /// - fields in field-number order, lowerCamelCase keys, no whitespace;
 /// - proto3 defaults left out (an empty string, a zero number, `false`), except inside `AnyValue`'s oneof, and a
 ///   message field that was sent, even empty, written (`{}`);
@@ -15,60 +18,67 @@
 ///   `AnyValue` keeps its last case (merging a message case sent several times in a row), and unknown fields, or
 ///   known ones with another wire type, are left out.
 ///
-/// The bytes are expected to be a request that ``OTLPTraceWireDecoder`` took (it refuses what swift-protobuf refuses,
-/// invalid UTF-8 included). Bytes that are not valid protobuf throw rather than give partial JSON; string fields are
-/// copied as they are, not checked again.
+/// The bytes are expected to be a request the receiver decoded (the wire decoder and swift-protobuf refuse invalid
+/// UTF-8 alike). Bytes that are not valid protobuf throw rather than give partial JSON; string fields are copied as
+/// they are, not checked again.
 ///
 /// ```swift
-/// let json = try body.withUnsafeReadableBytes { try OTLPTraceJSONTranscoder.json($0) }
+/// let json = try body.withUnsafeReadableBytes { try OTLPJSONTranscoder.json($0, signal: .traces) }
 /// ```
-package enum OTLPTraceJSONTranscoder {
-    /// The OTLP/JSON of the `ExportTraceServiceRequest` in `bytes` (an empty buffer is an empty request).
+package enum OTLPJSONTranscoder {
+    /// Whether requests of `signal` are transcoded (traces and logs).
+    package static func transcodes(_ signal: Signal) -> Bool { signal != .metrics }
+
+    /// The OTLP/JSON of the `Export…ServiceRequest` of `signal` in `bytes` (an empty buffer is an empty request).
     ///
+    /// - Precondition: ``transcodes(_:)`` `signal`.
     /// - Throws: ``ProtobufWireError`` when the bytes are not valid protobuf, or nest deeper than swift-protobuf's
     ///   limit.
-    package static func json(_ bytes: UnsafeRawBufferPointer) throws(ProtobufWireError) -> [UInt8] {
+    package static func json(_ bytes: UnsafeRawBufferPointer, signal: Signal) throws(ProtobufWireError) -> [UInt8] {
+        precondition(transcodes(signal), "metrics are not transcoded")
         var writer = Writer(bytes)
-        try writer.message(.request, segments: .one(0..<bytes.count), depth: 1)
-        if writer.output.count == 2 { return Array(#"{"resourceSpans":[]}"#.utf8) }
-        return writer.output
+        try writer.message(signal == .traces ? .traceRequest : .logsRequest, segments: .one(0..<bytes.count), depth: 1)
+        guard writer.output.count == 2 else { return writer.output }
+        return Array((signal == .traces ? #"{"resourceSpans":[]}"# : #"{"resourceLogs":[]}"#).utf8)
     }
 
-    /// The OTLP/JSON of the `ExportTraceServiceRequest` in `bytes`.
-    package static func json(_ bytes: [UInt8]) throws(ProtobufWireError) -> [UInt8] {
+    /// The OTLP/JSON of the `Export…ServiceRequest` of `signal` in `bytes`.
+    package static func json(_ bytes: [UInt8], signal: Signal) throws(ProtobufWireError) -> [UInt8] {
         let result: Result<[UInt8], ProtobufWireError> = bytes.withUnsafeBytes { buffer in
-            do throws(ProtobufWireError) { return .success(try json(buffer)) } catch { return .failure(error) }
+            do throws(ProtobufWireError) { return .success(try json(buffer, signal: signal)) } catch { return .failure(error) }
         }
         return try result.get()
     }
 
     // MARK: Schema
 
-    /// The messages of an `ExportTraceServiceRequest`.
+    /// The messages of an `ExportTraceServiceRequest` and an `ExportLogsServiceRequest`.
     enum MessageType {
-        case request, resourceSpans, resource, entityRef, scopeSpans, scope, span, event, link, status
+        case traceRequest, resourceSpans, resource, entityRef, scopeSpans, scope, span, event, link, status
+        case logsRequest, resourceLogs, scopeLogs, logRecord
         case keyValue, anyValue, arrayValue, keyValueList
 
         /// The field numbered `number`; `nil`: none (an unknown field, left out).
         @inline(__always)
         func field(_ number: Int) -> Field? {
             switch (self, number) {
-            case (.request, 1): Field("\"resourceSpans\":", .message(.resourceSpans), repeated: true)
-            case (.resourceSpans, 1): Field("\"resource\":", .message(.resource))
+            case (.traceRequest, 1): Field("\"resourceSpans\":", .message(.resourceSpans), repeated: true)
+            case (.resourceSpans, 1), (.resourceLogs, 1): Field("\"resource\":", .message(.resource))
             case (.resourceSpans, 2): Field("\"scopeSpans\":", .message(.scopeSpans), repeated: true)
-            case (.resourceSpans, 3), (.scopeSpans, 3), (.entityRef, 1): Field("\"schemaUrl\":", .string)
-            case (.resource, 1), (.scope, 3), (.span, 9), (.event, 3), (.link, 4): Field("\"attributes\":", .message(.keyValue), repeated: true)
-            case (.resource, 2), (.scope, 4), (.span, 10), (.event, 4), (.link, 5): Field("\"droppedAttributesCount\":", .uint32)
+            case (.resourceSpans, 3), (.scopeSpans, 3), (.entityRef, 1), (.resourceLogs, 3), (.scopeLogs, 3): Field("\"schemaUrl\":", .string)
+            case (.resource, 1), (.scope, 3), (.span, 9), (.event, 3), (.link, 4), (.logRecord, 6):
+                Field("\"attributes\":", .message(.keyValue), repeated: true)
+            case (.resource, 2), (.scope, 4), (.span, 10), (.event, 4), (.link, 5), (.logRecord, 7): Field("\"droppedAttributesCount\":", .uint32)
             case (.resource, 3): Field("\"entityRefs\":", .message(.entityRef), repeated: true)
             case (.entityRef, 2): Field("\"type\":", .string)
             case (.entityRef, 3): Field("\"idKeys\":", .string, repeated: true)
             case (.entityRef, 4): Field("\"descriptionKeys\":", .string, repeated: true)
-            case (.scopeSpans, 1): Field("\"scope\":", .message(.scope))
+            case (.scopeSpans, 1), (.scopeLogs, 1): Field("\"scope\":", .message(.scope))
             case (.scopeSpans, 2): Field("\"spans\":", .message(.span), repeated: true)
             case (.scope, 1), (.span, 5), (.event, 2): Field("\"name\":", .string)
             case (.scope, 2): Field("\"version\":", .string)
-            case (.span, 1), (.link, 1): Field("\"traceId\":", .hexBytes)
-            case (.span, 2), (.link, 2): Field("\"spanId\":", .hexBytes)
+            case (.span, 1), (.link, 1), (.logRecord, 9): Field("\"traceId\":", .hexBytes)
+            case (.span, 2), (.link, 2), (.logRecord, 10): Field("\"spanId\":", .hexBytes)
             case (.span, 3), (.link, 3): Field("\"traceState\":", .string)
             case (.span, 4): Field("\"parentSpanId\":", .hexBytes)
             case (.span, 6): Field("\"kind\":", .enumeration)
@@ -79,8 +89,16 @@ package enum OTLPTraceJSONTranscoder {
             case (.span, 13): Field("\"links\":", .message(.link), repeated: true)
             case (.span, 14): Field("\"droppedLinksCount\":", .uint32)
             case (.span, 15): Field("\"status\":", .message(.status))
-            case (.span, 16), (.link, 6): Field("\"flags\":", .fixed32)
-            case (.event, 1): Field("\"timeUnixNano\":", .fixed64)
+            case (.span, 16), (.link, 6), (.logRecord, 8): Field("\"flags\":", .fixed32)
+            case (.event, 1), (.logRecord, 1): Field("\"timeUnixNano\":", .fixed64)
+            case (.logsRequest, 1): Field("\"resourceLogs\":", .message(.resourceLogs), repeated: true)
+            case (.resourceLogs, 2): Field("\"scopeLogs\":", .message(.scopeLogs), repeated: true)
+            case (.scopeLogs, 2): Field("\"logRecords\":", .message(.logRecord), repeated: true)
+            case (.logRecord, 2): Field("\"severityNumber\":", .enumeration)
+            case (.logRecord, 3): Field("\"severityText\":", .string)
+            case (.logRecord, 5): Field("\"body\":", .message(.anyValue))
+            case (.logRecord, 11): Field("\"observedTimeUnixNano\":", .fixed64)
+            case (.logRecord, 12): Field("\"eventName\":", .string)
             case (.status, 2): Field("\"message\":", .string)
             case (.status, 3): Field("\"code\":", .enumeration)
             case (.keyValue, 1): Field("\"key\":", .string)
