@@ -105,6 +105,9 @@ struct Sized<Message: Sendable>: Sendable {
     /// ``Admission/admit(_:on:bytes:wireBytes:partialSuccess:export:reservation:_:)`` to take over; `nil`: none. A
     /// message dropped before admission took it over gives it back as it goes (``Telemetry/Reservation``).
     var reservation: Reservation? = nil
+    /// The message's (inflated) bytes, kept when the deserializer keeps them for a recording
+    /// (``SizedMessageDeserializer/keepsBytes``); `nil`: not kept.
+    var bytes: [UInt8]? = nil
 }
 
 /// A receiver's message deserializer that keeps the message size, for the memory limiter. The steps before
@@ -121,9 +124,14 @@ protocol SizedMessageDeserializer: MessageDeserializer where Message == Sized<De
     var maxBytes: Int { get }
     /// Decodes one whole (inflated) message of at most `maxBytes`.
     func decode<Bytes: GRPCContiguousBytes>(_ bytes: Bytes) throws -> Decoded
+    /// Whether each message's bytes are kept with it (``Sized/bytes``), for a recording to write rather than encode
+    /// the message again. False unless a deserializer says otherwise.
+    var keepsBytes: Bool { get }
 }
 
 extension SizedMessageDeserializer {
+    var keepsBytes: Bool { false }
+
     func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws -> Sized<Decoded> {
         if let refusal = serializedMessageBytes.withUnsafeBytes({ GRPCInboundRefusal(decoding: $0) }) { throw refusal.rpcError }
         guard let mark = serializedMessageBytes.withUnsafeBytes({ GRPCReservedMessage(decoding: $0) }) else {
@@ -165,19 +173,27 @@ extension SizedMessageDeserializer {
         } catch {
             throw RPCError(Refusal(.invalidArgument, "message is not a valid protobuf \(specName): \(error)"))
         }
-        return Sized(message: decoded, byteCount: serializedMessageBytes.count, wireByteCount: 5 + serializedMessageBytes.count)
+        return Sized(
+            message: decoded,
+            byteCount: serializedMessageBytes.count,
+            wireByteCount: 5 + serializedMessageBytes.count,
+            bytes: keepsBytes ? serializedMessageBytes.withUnsafeBytes { Array($0) } : nil
+        )
     }
 }
 
-/// Decodes a generated protobuf message (the receivers without a wire decoder of their own).
+/// Decodes a generated protobuf message (the receivers without a wire decoder of their own), keeping its bytes too
+/// when `keepsBytes` (``Sized/bytes``: a recording then writes them rather than encoding the message again).
 struct SizedProtobufDeserializer<Decoded: SwiftProtobuf.Message & Sendable>: SizedMessageDeserializer {
     let specName: String
     let maxBytes: Int
+    let keepsBytes: Bool
     private let inner = ProtobufDeserializer<Decoded>()
 
-    init(specName: String, maxBytes: Int) {
+    init(specName: String, maxBytes: Int, keepsBytes: Bool = false) {
         self.specName = specName
         self.maxBytes = maxBytes
+        self.keepsBytes = keepsBytes
     }
 
     func decode<Bytes: GRPCContiguousBytes>(_ bytes: Bytes) throws -> Decoded {

@@ -1,3 +1,4 @@
+import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import GRPCProtobuf
@@ -108,6 +109,49 @@ import Workload
                 intake.store.release(bytes: inFlight)
             }
             #expect(intake.store.totals.spans == 50)
+        }
+    }
+}
+
+/// What the OTLP receivers record of every request, whichever path wrote it (from the bytes, transcoded, or from the
+/// decoded message): the same file as recording the decoded requests, in every format.
+@Suite(.serialized) struct OTLPRecordingTests {
+    private typealias TraceService = Opentelemetry_Proto_Collector_Trace_V1_TraceService
+    private typealias MetricsService = Opentelemetry_Proto_Collector_Metrics_V1_MetricsService
+    private typealias LogsService = Opentelemetry_Proto_Collector_Logs_V1_LogsService
+
+    @Test(arguments: RecordingFormat.allCases)
+    func everySignalOnEveryPathIsRecordedAsItsDecodedRequest(format: RecordingFormat) async throws {
+        var factory = OTLPPayloadFactory(seed: 23)
+        let traces = factory.traces(spanCount: 20, attributesPerSpan: 4)
+        let metrics = factory.metrics(seriesCount: 3)
+        let logs = factory.logs(count: 5)
+        try await withTemporaryDirectory { directory in
+            let recorder = try RecordingWriter(path: directory.appendingPathComponent("received").path, format: format)
+            try await withIntake(recorder: recorder) { intake in
+                try await withGRPCClient(port: intake.grpcPort) { client in
+                    _ = try await TraceService.Client(wrapping: client).export(traces)
+                    _ = try await MetricsService.Client(wrapping: client).export(metrics)
+                    _ = try await LogsService.Client(wrapping: client).export(logs)
+                }
+                for (path, body) in [
+                    ("/v1/traces", try traces.serializedBytes()), ("/v1/metrics", try metrics.serializedBytes()), ("/v1/logs", try logs.serializedBytes()),
+                ] as [(String, [UInt8])] {
+                    #expect(try await intake.send(path, contentType: "application/x-protobuf", body: body).status == 200)
+                }
+                #expect(try await intake.send("/v1/logs", contentType: "application/json", body: try OTLPJSON.encode(logs)).status == 200)
+            }
+            try recorder.close()
+            let reference = try RecordingWriter(path: directory.appendingPathComponent("decoded").path, format: format)
+            for request in [RecordedRequest.traces(traces), .metrics(metrics), .logs(logs), .traces(traces), .metrics(metrics), .logs(logs), .logs(logs)] {
+                try reference.append(request)
+            }
+            try reference.close()
+            #expect(recorder.requestCount == 7)
+            #expect(recorder.paths.count == reference.paths.count)
+            for (mine, theirs) in zip(recorder.paths, reference.paths) {
+                #expect(try Data(contentsOf: URL(fileURLWithPath: mine)) == Data(contentsOf: URL(fileURLWithPath: theirs)), "\(mine)")
+            }
         }
     }
 }

@@ -64,7 +64,9 @@ extension RPCRouter {
     /// deserializer can hand the message's size to the memory limiter, and so that every refusal — an
     /// undecodable or too large message, or one `handler` throws — is counted once on `channel`.
     ///
-    /// - Parameter specName: the request message's name in its specification, for errors.
+    /// - Parameters:
+    ///   - specName: the request message's name in its specification, for errors.
+    ///   - keepsBytes: whether each message's bytes are kept with it (``Sized/bytes``), for the recording.
     mutating func registerIntake<Input: SwiftProtobuf.Message & Sendable, Output: SwiftProtobuf.Message & Sendable>(
         _ method: MethodDescriptor,
         specName: String,
@@ -72,11 +74,12 @@ extension RPCRouter {
         admission: Admission,
         channel: IntakeChannel,
         signal: Signal,
+        keepsBytes: Bool = false,
         handler: @escaping @Sendable (Sized<Input>) async throws(Refusal) -> Output
     ) {
         registerIntake(
             method,
-            deserializer: SizedProtobufDeserializer<Input>(specName: specName, maxBytes: maxRequestBytes),
+            deserializer: SizedProtobufDeserializer<Input>(specName: specName, maxBytes: maxRequestBytes, keepsBytes: keepsBytes),
             admission: admission,
             channel: channel,
             signal: signal,

@@ -58,12 +58,15 @@ package struct OTLPGRPCEndpoint: GRPCEndpoint {
             maxRequestBytes: maxRequestBytes,
             admission: admission,
             channel: .otlpGRPC,
-            signal: Export.signal
+            signal: Export.signal,
+            keepsBytes: admission.recorder != nil
         ) { (request: Sized<Export>) async throws(Refusal) -> Export.Response in
             // Serialized again only while it is wanted: swift-protobuf writes the same message as the same bytes.
             let export =
                 admission.wantsExportIdentity
                 ? (try? request.message.serializedBytes() as [UInt8]).map { $0.withUnsafeBytes(ExportIdentity.init(protobuf:)) } : nil
+            // Kept while a recording is written, which then writes them rather than encoding the message again.
+            let protobuf: (@Sendable () -> [UInt8])? = request.bytes.map { bytes in { @Sendable in bytes } }
             return try await admission.admit(
                 Export.signal,
                 on: .otlpGRPC,
@@ -73,7 +76,7 @@ package struct OTLPGRPCEndpoint: GRPCEndpoint {
                 export: export,
                 reservation: request.reservation
             ) { ticket in
-                ticket.answer(request.message)
+                ticket.answer(request.message, protobuf: protobuf)
             }
         }
     }
@@ -114,7 +117,7 @@ package struct OTLPGRPCEndpoint: GRPCEndpoint {
                     export: decoded.export,
                     reservation: message.reservation
                 ) { ticket in
-                    ticket.answerTraces(decoded.converted) { decoded.bytes ?? [] }
+                    ticket.answerTraces(decoded.converted) { [bytes = message.bytes] in bytes ?? [] }
                 }
                 return StreamingServerResponse(single: ServerResponse(message: response))
             } catch {
@@ -129,10 +132,9 @@ package struct OTLPGRPCEndpoint: GRPCEndpoint {
 /// message size for the memory limiter: a message over `maxBytes` is RESOURCE_EXHAUSTED, an undecodable one
 /// INVALID_ARGUMENT, each naming the problem, as ``SizedProtobufDeserializer`` answers the other methods.
 struct TraceWireDeserializer: SizedMessageDeserializer {
-    /// The converted request and, when a recording is written, its bytes.
+    /// The converted request.
     struct Decoded: Sendable {
         var converted: ConversionResult
-        var bytes: [UInt8]?
         /// The exporter and batch, when the admission wants them (``Admission/wantsExportIdentity``).
         var export: ExportIdentity? = nil
     }
@@ -151,7 +153,6 @@ struct TraceWireDeserializer: SizedMessageDeserializer {
         try bytes.withUnsafeBytes { bytes in
             Decoded(
                 converted: try OTLPTraceWireDecoder.traces(bytes, channel: .otlpGRPC),
-                bytes: keepsBytes ? Array(bytes) : nil,
                 export: admission?.wantsExportIdentity == true ? ExportIdentity(protobuf: bytes) : nil
             )
         }
