@@ -180,7 +180,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "ScenarioTests", dependencies: ["TestSupport", "Scenario", "PromQLSyntax"], swiftSettings: strictSettings),
-        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "Scenario", "Workload", "OTelBenchProtos"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "TelemetryTests",
+            dependencies: ["TestSupport", "Telemetry", "Scenario", "Workload", "OTelBenchProtos"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "PromQLTests",
             dependencies: [

@@ -393,25 +393,6 @@ extension SeededRandom {
     fileprivate mutating func chance(_ probability: Double) -> Bool { unitInterval() <= probability }
 }
 
-/// A little protobuf writer, independent of the code under test.
-private enum Wire {
-    static func varint(_ value: UInt64) -> [UInt8] {
-        var value = value
-        var bytes: [UInt8] = []
-        while value >= 0x80 {
-            bytes.append(UInt8(value & 0x7f) | 0x80)
-            value >>= 7
-        }
-        bytes.append(UInt8(value))
-        return bytes
-    }
-
-    /// A length-delimited field.
-    static func field(_ number: Int, _ body: [UInt8]) -> [UInt8] { varint(UInt64(number << 3 | 2)) + varint(UInt64(body.count)) + body }
-
-    static func varintField(_ number: Int, _ value: UInt64) -> [UInt8] { varint(UInt64(number << 3)) + varint(value) }
-}
-
 // MARK: The reference
 
 /// The ledger as it was before ``RemoteWriteWireDecoder``, verbatim: generated messages, series keyed by their

@@ -1,6 +1,7 @@
 import Foundation
 import OTelBenchProtos
 import SwiftProtobuf
+import TestSupport
 import Testing
 import Workload
 
