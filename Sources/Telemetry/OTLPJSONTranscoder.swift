@@ -37,8 +37,9 @@ package enum OTLPJSONTranscoder {
     package static func json(_ bytes: UnsafeRawBufferPointer, signal: Signal) throws(ProtobufWireError) -> [UInt8] {
         precondition(transcodes(signal), "metrics are not transcoded")
         var writer = Writer(bytes)
+        defer { writer.output.deallocate() }
         try writer.message(signal == .traces ? .traceRequest : .logsRequest, segments: .one(0..<bytes.count), depth: 1)
-        guard writer.output.count == 2 else { return writer.output }
+        guard writer.output.count == 2 else { return writer.output.bytes }
         return Array((signal == .traces ? #"{"resourceSpans":[]}"# : #"{"resourceLogs":[]}"#).utf8)
     }
 
@@ -170,14 +171,15 @@ package enum OTLPJSONTranscoder {
 
     struct Writer {
         private let bytes: UnsafeRawBufferPointer
-        private(set) var output: [UInt8] = []
+        /// Deallocated by whoever made the writer, once done.
+        var output: OutputBuffer
         /// The occurrences of the messages being written, innermost last: each message's are appended after its
         /// parent's and removed when it is written.
         private var occurrences: [Occurrence] = []
 
         init(_ bytes: UnsafeRawBufferPointer) {
             self.bytes = bytes
-            output.reserveCapacity(bytes.count * 2 + 32)
+            output = OutputBuffer(capacity: bytes.count * 2 + 64)
             occurrences.reserveCapacity(64)
         }
 
@@ -395,8 +397,7 @@ package enum OTLPJSONTranscoder {
             case .hexBytes:
                 output.append(UInt8(ascii: "\""))
                 for offset in occurrence.start..<occurrence.start + occurrence.count {
-                    output.append(Self.lowerHex[Int(bytes[offset] >> 4)])
-                    output.append(Self.lowerHex[Int(bytes[offset] & 0x0f)])
+                    output.append(Self.lowerHex[Int(bytes[offset] >> 4)], Self.lowerHex[Int(bytes[offset] & 0x0f)])
                 }
                 output.append(UInt8(ascii: "\""))
             case .base64Bytes: base64(occurrence.start, occurrence.count)
@@ -418,7 +419,8 @@ package enum OTLPJSONTranscoder {
                 } else if double.isInfinite {
                     output.append(contentsOf: double < 0 ? Self.minusInfinityText : Self.infinityText)
                 } else {
-                    output.append(contentsOf: double.debugDescription.utf8)
+                    var text = double.debugDescription
+                    text.withUTF8 { output.append(contentsOf: UnsafeRawBufferPointer($0)) }
                 }
             case .message(let child): try message(child, segments: .one(body(occurrence)), depth: depth + 1)
             }
@@ -441,13 +443,13 @@ package enum OTLPJSONTranscoder {
                 }
                 let byte = bytes[index]
                 switch byte {
-                case 8: output.append(contentsOf: [0x5c, UInt8(ascii: "b")])
-                case 9: output.append(contentsOf: [0x5c, UInt8(ascii: "t")])
-                case 10: output.append(contentsOf: [0x5c, UInt8(ascii: "n")])
-                case 12: output.append(contentsOf: [0x5c, UInt8(ascii: "f")])
-                case 13: output.append(contentsOf: [0x5c, UInt8(ascii: "r")])
-                case 34: output.append(contentsOf: [0x5c, 34])
-                case 92: output.append(contentsOf: [0x5c, 0x5c])
+                case 8: output.append(0x5c, UInt8(ascii: "b"))
+                case 9: output.append(0x5c, UInt8(ascii: "t"))
+                case 10: output.append(0x5c, UInt8(ascii: "n"))
+                case 12: output.append(0x5c, UInt8(ascii: "f"))
+                case 13: output.append(0x5c, UInt8(ascii: "r"))
+                case 34: output.append(0x5c, 34)
+                case 92: output.append(0x5c, 0x5c)
                 case 0...31, 127: escape(byte)
                 case 0xc2 where index + 1 < end && (0x80...0x9f).contains(bytes[index + 1]):
                     index += 1
@@ -489,7 +491,7 @@ package enum OTLPJSONTranscoder {
             } else if end - index == 1 {
                 let group = Int(bytes[index]) << 16
                 for shift in [18, 12] { output.append(Self.base64Digits[(group >> shift) & 63]) }
-                output.append(contentsOf: [UInt8(ascii: "="), UInt8(ascii: "=")])
+                output.append(UInt8(ascii: "="), UInt8(ascii: "="))
             }
             output.append(UInt8(ascii: "\""))
         }
@@ -501,7 +503,7 @@ package enum OTLPJSONTranscoder {
                 output.append(UInt8(ascii: "0") + UInt8(rest % 10))
                 rest /= 10
             } while rest > 0
-            output[start...].reverse()
+            output.reverse(from: start)
         }
 
         private mutating func signedDecimal(_ value: Int64) {
@@ -522,5 +524,68 @@ package enum OTLPJSONTranscoder {
         private static let nanText = Array(#""NaN""#.utf8)
         private static let infinityText = Array(#""Infinity""#.utf8)
         private static let minusInfinityText = Array(#""-Infinity""#.utf8)
+    }
+
+    /// A growable byte buffer that only this transcoder writes, without the copy-on-write checks an array makes per
+    /// append; ``deallocate()`` frees it.
+    struct OutputBuffer {
+        private var base: UnsafeMutablePointer<UInt8>
+        private var capacity: Int
+        private(set) var count = 0
+
+        init(capacity: Int = 64) {
+            self.capacity = max(capacity, 64)
+            base = .allocate(capacity: self.capacity)
+        }
+
+        /// What was written.
+        var bytes: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
+
+        func deallocate() { base.deallocate() }
+
+        @inline(__always)
+        mutating func append(_ byte: UInt8) {
+            if count == capacity { grow(to: count + 1) }
+            base[count] = byte
+            count += 1
+        }
+
+        @inline(__always)
+        mutating func append(_ first: UInt8, _ second: UInt8) {
+            if count + 2 > capacity { grow(to: count + 2) }
+            base[count] = first
+            base[count + 1] = second
+            count += 2
+        }
+
+        @inline(__always)
+        mutating func append(contentsOf bytes: UnsafeRawBufferPointer) {
+            guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+            if count + bytes.count > capacity { grow(to: count + bytes.count) }
+            (base + count).initialize(from: source.assumingMemoryBound(to: UInt8.self), count: bytes.count)
+            count += bytes.count
+        }
+
+        mutating func append(contentsOf bytes: UnsafeBufferPointer<UInt8>) { append(contentsOf: UnsafeRawBufferPointer(bytes)) }
+
+        mutating func append(contentsOf bytes: [UInt8]) { bytes.withUnsafeBytes { append(contentsOf: $0) } }
+
+        /// Drops the last `k` bytes written.
+        mutating func removeLast(_ k: Int) { count -= k }
+
+        /// Reverses the bytes written from `start` on.
+        mutating func reverse(from start: Int) {
+            var written = UnsafeMutableBufferPointer(start: base + start, count: count - start)
+            written.reverse()
+        }
+
+        private mutating func grow(to needed: Int) {
+            let newCapacity = max(needed, capacity * 2)
+            let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+            grown.initialize(from: base, count: count)
+            base.deallocate()
+            base = grown
+            capacity = newCapacity
+        }
     }
 }
