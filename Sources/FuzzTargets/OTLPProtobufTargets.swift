@@ -70,7 +70,7 @@ enum OTLPProtobufTargets {
     /// JSON of `decoded`, the message swift-protobuf decodes them to.
     static func requireSameJSON(_ bytes: [UInt8], _ decoded: RecordedRequest) throws(InvariantViolation) {
         let transcoded = Result { () throws(ProtobufWireError) in try OTLPJSONTranscoder.json(bytes, signal: decoded.signal) }
-        let encoded = Result { try decoded.jsonBytes() }
+        let encoded = Result { try decoded.generatedEncoderJSON() }
         switch (transcoded, encoded) {
         case (.success(let mine), .success(let theirs)):
             try require(

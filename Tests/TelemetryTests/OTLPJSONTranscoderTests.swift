@@ -73,7 +73,7 @@ import Workload
         let bytes = Wire.field(1, Wire.field(2, Wire.field(2, spanBytes)))
         let request = try Request(serializedBytes: bytes)
         let json = String(decoding: try OTLPJSONTranscoder.json(bytes, signal: .traces), as: UTF8.self)
-        #expect(json.utf8.elementsEqual(try RecordedRequest.traces(request).jsonBytes()), "\(json)")
+        #expect(json.utf8.elementsEqual(try RecordedRequest.traces(request).generatedEncoderJSON()), "\(json)")
         #expect(json.contains(#""name":"second""#))
         #expect(json.contains(#""status":{"message":"late","code":2}"#))
         #expect(json.contains(#""arrayValue":{"values":[{"stringValue":"x"},{"stringValue":"y"}]}"#))
@@ -158,7 +158,7 @@ import Workload
         sourceLocation: SourceLocation = #_sourceLocation
     ) {
         do {
-            let expected = try RecordedRequest.logs(request).jsonBytes()
+            let expected = try RecordedRequest.logs(request).generatedEncoderJSON()
             let transcoded = try OTLPJSONTranscoder.json(bytes, signal: .logs)
             #expect(
                 transcoded == expected,
@@ -229,7 +229,7 @@ import Workload
     /// Expects the transcoder to write, from the request's bytes, what the generated encoder writes; returns it.
     @discardableResult
     private func expectSameJSON(_ request: Request, sourceLocation: SourceLocation = #_sourceLocation) throws -> [UInt8] {
-        let expected = try RecordedRequest.traces(request).jsonBytes()
+        let expected = try RecordedRequest.traces(request).generatedEncoderJSON()
         let transcoded = try OTLPJSONTranscoder.json(try request.serializedBytes() as [UInt8], signal: .traces)
         #expect(
             transcoded == expected,

@@ -283,7 +283,7 @@ import Workload
     /// `message` (what the generated code decodes them to).
     private func expectSameJSON(_ bytes: [UInt8], as message: Request, _ what: String, sourceLocation: SourceLocation) {
         do {
-            let expected = try RecordedRequest.traces(message).jsonBytes()
+            let expected = try RecordedRequest.traces(message).generatedEncoderJSON()
             let transcoded = try OTLPJSONTranscoder.json(bytes, signal: .traces)
             guard transcoded != expected else { return }
             Issue.record(
