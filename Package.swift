@@ -173,8 +173,8 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "Harness", "Intake", "Query", "Scenario", "Telemetry", "OTelBenchProtos", protobuf, httpClient, hummingbird, lifecycle, logging, nio,
-                nioHTTP1, product("CompressNIO", "compress-nio"),
+                "Harness", "Intake", "Query", "Scenario", "Telemetry", "Workload", "OTelBenchProtos", protobuf, httpClient, hummingbird, lifecycle,
+                logging, nio, nioHTTP1, product("CompressNIO", "compress-nio"),
             ] + grpc,
             path: "Tests/TestSupport",
             swiftSettings: strictSettings

@@ -43,7 +43,7 @@ import Workload
         var random = SeededRandom(seed: 11)
         var counts = OutcomeCounts()
         for body in bodies {
-            for _ in 0..<100 { counts.add(expectEquivalent(mutated(body, &random), "mutated Python exporter body")) }
+            for _ in 0..<100 { counts.add(expectEquivalent(ProtobufMutations.mutated(body, &random), "mutated Python exporter body")) }
         }
         #expect(counts.decoded > 20 && counts.refused > 100, "\(counts)")
     }
@@ -65,7 +65,7 @@ import Workload
         var counts = OutcomeCounts()
         for _ in 0..<500 {
             let bytes: [UInt8] = try randomRequest(&random, unknownFields: true).serializedBytes()
-            for _ in 0..<8 { counts.add(expectEquivalent(mutated(bytes, &random), "mutated request")) }
+            for _ in 0..<8 { counts.add(expectEquivalent(ProtobufMutations.mutated(bytes, &random), "mutated request")) }
         }
         #expect(counts.decoded > 500 && counts.refused > 500, "\(counts)")
     }
@@ -365,32 +365,6 @@ import Workload
             }
         return (try? Message(serializedBytes: try message.serializedBytes() as [UInt8] + field)) ?? message
     }
-
-    /// `bytes` cut, flipped, overwritten, extended or given a bogus length somewhere.
-    private func mutated(_ bytes: [UInt8], _ random: inout SeededRandom) -> [UInt8] {
-        var bytes = bytes
-        for _ in 0..<random.below(3) + 1 {
-            let position = bytes.isEmpty ? 0 : random.below(bytes.count)
-            switch random.below(6) {
-            case 0: bytes = Array(bytes.prefix(position))
-            case 1: if !bytes.isEmpty { bytes[position] ^= UInt8(1 << random.below(8)) }
-            case 2: if !bytes.isEmpty { bytes[position] = [0x00, 0x80, 0xff, 0x7f, 0x0b, 0x0c, 0x0e, 0xc3][random.below(8)] }
-            case 3: bytes.insert(contentsOf: (0..<random.below(4) + 1).map { _ in UInt8(random.below(256)) }, at: position)
-            case 4:
-                let length = Wire.varint([0, 1, 127, 128, 300, 0x7fff_fffe, 0x7fff_ffff, UInt64.max][random.below(8)])
-                if !bytes.isEmpty { bytes.replaceSubrange(position..<position + 1, with: length) }
-            default: bytes.removeSubrange(position..<min(bytes.count, position + random.below(8) + 1))
-            }
-        }
-        return bytes
-    }
-}
-
-extension SeededRandom {
-    /// A number in `0..<bound`.
-    fileprivate mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
-
-    fileprivate mutating func chance(_ probability: Double) -> Bool { unitInterval() <= probability }
 }
 
 // MARK: The reference
