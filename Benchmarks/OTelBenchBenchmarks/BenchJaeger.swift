@@ -26,8 +26,9 @@ struct BenchJaeger: AsyncParsableCommand {
             then the measured pass): Thrift to POST /api/traces and OTLP/HTTP with wrk (HTTP/1.1), \
             PostSpans and OTLP/gRPC with h2load (HTTP/2, --connections connections x 4 streams), each into a \
             fresh store in this process. Reports spans/s accepted, CPU microseconds per span (getrusage of this \
-            process), CPU %, the ratio to OTLP on the same transport, and the decode-only rates (one thread) of \
-            the three encodings. Needs wrk and h2load (Debian: apt-get install wrk nghttp2-client).
+            process), CPU %, the ratio to OTLP on the same transport, the decode-only rates (one thread) of \
+            the three encodings with swift-protobuf and the api_v2 model, and the same with the receivers' own wire \
+            decoders (decode and convert). Needs wrk and h2load (Debian: apt-get install wrk nghttp2-client).
             """
     )
 
@@ -35,6 +36,7 @@ struct BenchJaeger: AsyncParsableCommand {
     @Option(help: "String tags per span.") var tags = 10
     @Option(help: "Seconds of load per path.") var seconds = 10
     @Option(help: "Concurrent connections of the load generators.") var connections = 8
+    @Flag(help: "Measure only the single-thread decode rates (no load generators, no receivers).") var decodeOnly = false
 
     func validate() throws {
         guard (1...100_000).contains(spans) else { throw ValidationError("--spans must be 1...100000 (got \(spans))") }
@@ -61,8 +63,6 @@ struct BenchJaeger: AsyncParsableCommand {
 
     /// Measures the four paths and the decode-only rates, printing each as it is measured.
     func measure() async throws -> Figures {
-        let wrk = try BenchIntake.tool("wrk", package: "wrk")
-        let h2load = try BenchIntake.tool("h2load", package: "nghttp2-client")
         let batch = Self.batch(spans: spans, tags: tags)
         var postSpans = Jaeger_ApiV2_PostSpansRequest()
         postSpans.batch = batch
@@ -100,6 +100,29 @@ struct BenchJaeger: AsyncParsableCommand {
                 decodeThrift
             )
         )
+
+        // What the receivers run on each request: decode and convert straight from the bytes, into the store's spans.
+        let wireOTLP = try Self.decodeRate(seconds: decodeSeconds) { try OTLPTraceWireDecoder.traces(otlpBody, channel: .otlpGRPC).batch.spans.count }
+        let wireProtobuf = try Self.decodeRate(seconds: decodeSeconds) { try JaegerProtoWireDecoder.spans(protobufBody, channel: .jaegerGRPC).spans.count }
+        let wireThrift = try Self.decodeRate(seconds: decodeSeconds) { try JaegerThriftDecoder.spans(thriftBody, channel: .jaegerThrift).spans.count }
+        print(
+            String(
+                format:
+                    "receivers' wire decoders, 1 thread: OTLP %.0f spans/s (%.2f us), Jaeger protobuf %.0f (%.2f us, %.2fx OTLP's), Jaeger Thrift %.0f (%.2f us, %.2fx)",
+                wireOTLP,
+                1e6 / wireOTLP,
+                wireProtobuf,
+                1e6 / wireProtobuf,
+                wireOTLP / wireProtobuf,
+                wireThrift,
+                1e6 / wireThrift,
+                wireOTLP / wireThrift
+            )
+        )
+
+        if decodeOnly { return Figures(paths: [:]) }
+        let wrk = try BenchIntake.tool("wrk", package: "wrk")
+        let h2load = try BenchIntake.tool("h2load", package: "nghttp2-client")
 
         let paths: [LoadPath] = [.thrift, .otlpHTTP, .jaegerGRPC, .otlpGRPC]
         var results: [LoadPath: BenchLoad.Measurement] = [:]

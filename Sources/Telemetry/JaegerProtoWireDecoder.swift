@@ -323,8 +323,11 @@ package enum JaegerProtoWireDecoder {
             case (1, .lengthDelimited):
                 // Bytes equal to a key the collector has are valid UTF-8; others are read again as a string, which
                 // checks them (and refuses them at the same offset as reading them once would).
+                // (The bytes are read before `collector` is asked: asked with the read as its argument, the compiler
+                // copied the whole collector for each tag.)
                 let start = reader.position
-                if let reusable = collector.reusableKey(utf8: try reader.readLengthDelimited()) {
+                let keyBytes = try reader.readLengthDelimited()
+                if let reusable = collector.reusableKey(utf8: keyBytes) {
                     key = reusable
                 } else {
                     reader.rewind(to: start)

@@ -161,7 +161,9 @@ package struct JaegerSpanTagsBuilder: JaegerTagCollector {
     /// The span's tags, its attributes made from the tags added since ``begin()``.
     @inlinable @inline(__always)
     package mutating func finish() -> JaegerSpanTags {
-        var finished = tags
+        // Moved out rather than copied (a copy retained every value, and the next `begin()` released them again).
+        var finished = JaegerSpanTags()
+        swap(&finished, &tags)
         finished.attributes = attributes.attributes(reserving: reserved)
         return finished
     }

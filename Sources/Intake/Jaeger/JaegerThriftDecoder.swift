@@ -330,7 +330,8 @@ package enum JaegerThriftDecoder {
         for index in 0..<count {
             try reader.enterElement(index)
             let (key, value) = try tag(&reader)
-            collector.add(collector.reusableKey(utf8: key) ?? Reader.string(key), value)
+            let reused = collector.reusableKey(utf8: key)
+            collector.add(reused ?? Reader.string(key), value)
             reader.leave()
         }
     }
