@@ -7,7 +7,12 @@
 # (Tests/FuzzRegressionTests/Corpora/TARGET) with a 1 s timeout per input and leak detection, and prints the
 # executions, executions per second and what it found. Findings (crash-*, leak-*, timeout-*) land in
 # .build-fuzz/findings/TARGET; new coverage in .build-fuzz/campaigns/TARGET (merge it into the committed corpus
-# with `-merge=1` when it is worth keeping). `scripts/fuzz.sh --list` names the targets.
+# with `-set_cover_merge=1` when it is worth keeping). `scripts/fuzz.sh --list` names the targets.
+#
+# libFuzzer checks for leaks only after an input that found new coverage, and stops checking when a target keeps
+# memory between inputs, so a leak is reported late, against another input, or not at all. With
+# OTELBENCH_FUZZ_LEAK_BATCH=N the binary asks LeakSanitizer every N inputs and, on a leak, writes the last N inputs
+# to OTELBENCH_FUZZ_LEAK_DIR (default .) as leak-batch-*; replaying them finds the one that leaks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${1:-}" = "--list" ]; then
