@@ -329,18 +329,22 @@ package enum JaegerThriftDecoder {
         if count > 1 { collector.reserve(count) }
         for index in 0..<count {
             try reader.enterElement(index)
-            let (key, value) = try tag(&reader)
-            let reused = collector.reusableKey(utf8: key)
-            collector.add(reused ?? Reader.string(key), value)
+            let (key, value) = try tag(&reader, keys: collector)
+            collector.add(key, value)
             reader.leave()
         }
     }
 
-    /// `Tag{1: key, 2: vType, 3: vStr, 4: vDouble, 5: vBool, 6: vLong, 7: vBinary}`: the key's bytes (checked to be
-    /// UTF-8, left in the buffer) and the value, the field that `vType` names (its default when that field is missing).
+    /// `Tag{1: key, 2: vType, 3: vStr, 4: vDouble, 5: vBool, 6: vLong, 7: vBinary}`: the key and the value, the field
+    /// that `vType` names (its default when that field is missing). The key is the one `keys` has of the same bytes
+    /// when it has one (such bytes are valid UTF-8); other key bytes are checked where they are read, as
+    /// ``ThriftBinaryReader/readUTF8()`` checks them.
     @inline(__always)
-    private static func tag(_ reader: inout Reader) throws(ThriftDecodingError) -> (key: UnsafeRawBufferPointer, value: AttributeValue) {
-        var key: UnsafeRawBufferPointer?
+    private static func tag<Collector: JaegerTagCollector>(
+        _ reader: inout Reader,
+        keys: borrowing Collector
+    ) throws(ThriftDecodingError) -> (key: String, value: AttributeValue) {
+        var key: String?
         var valueType: Int32?
         var string = UnsafeRawBufferPointer(start: nil, count: 0)
         var double = 0.0
@@ -351,7 +355,13 @@ package enum JaegerThriftDecoder {
             switch field.id {
             case 1:
                 try expect(field.type, .string, "key", reader)
-                key = try reader.readUTF8()
+                let bytes = try reader.readBinary()
+                if let reused = keys.reusableKey(utf8: bytes) {
+                    key = reused
+                } else {
+                    try reader.checkUTF8(bytes)
+                    key = Reader.string(bytes)
+                }
             case 2:
                 try expect(field.type, .i32, "vType", reader)
                 valueType = try reader.readI32()
@@ -383,7 +393,7 @@ package enum JaegerThriftDecoder {
         case 3: return (key, .int(long))
         case 4: return (key, .bytes(Array(binary)))
         default:
-            throw reader.error("tag \"\(Reader.string(key))\": vType \(valueType) is not one of STRING, DOUBLE, BOOL, LONG, BINARY (0-4)")
+            throw reader.error("tag \"\(key)\": vType \(valueType) is not one of STRING, DOUBLE, BOOL, LONG, BINARY (0-4)")
         }
     }
 

@@ -186,10 +186,16 @@ struct ThriftBinaryReader {
     @inline(__always)
     mutating func readUTF8() throws(ThriftDecodingError) -> UnsafeRawBufferPointer {
         let raw = try readBinary()
+        try checkUTF8(raw)
+        return raw
+    }
+
+    /// Refuses `raw`, a string just read, unless it is valid UTF-8: the error ``readUTF8()`` gives.
+    @inline(__always)
+    func checkUTF8(_ raw: UnsafeRawBufferPointer) throws(ThriftDecodingError) {
         guard ProtobufWireReader.isASCII(raw) || String(validating: raw.assumingMemoryBound(to: UInt8.self), as: UTF8.self) != nil else {
             throw error("string is not valid UTF-8")
         }
-        return raw
     }
 
     /// A string; invalid UTF-8 is refused (Jaeger's strings are UTF-8 text).
