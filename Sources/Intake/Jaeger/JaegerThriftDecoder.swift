@@ -401,13 +401,22 @@ package enum JaegerThriftDecoder {
 
     @inline(__always)
     private static func required<Value>(_ value: Value?, _ field: StaticString, _ reader: Reader) throws(ThriftDecodingError) -> Value {
-        guard let value else { throw reader.error("required field \(field) is missing") }
+        guard let value else { throw missing(field, reader) }
         return value
     }
 
     @inline(__always)
     private static func expect(_ type: ThriftType, _ wanted: ThriftType, _ name: StaticString, _ reader: Reader) throws(ThriftDecodingError) {
-        guard type == wanted else { throw reader.error("field \(name) has wire type \(type), jaeger.thrift says \(wanted)") }
+        guard type == wanted else { throw wrongType(name, type, wanted, reader) }
+    }
+
+    @inline(never)
+    private static func missing(_ field: StaticString, _ reader: Reader) -> ThriftDecodingError { reader.error("required field \(field) is missing") }
+
+    /// Out of line: built in line at every field, the message made the decoder's loops too large to inline into.
+    @inline(never)
+    private static func wrongType(_ name: StaticString, _ type: ThriftType, _ wanted: ThriftType, _ reader: Reader) -> ThriftDecodingError {
+        reader.error("field \(name) has wire type \(type), jaeger.thrift says \(wanted)")
     }
 
     /// Microseconds since 1970 as a protobuf `Timestamp` would hold them (nanos never negative).

@@ -113,6 +113,10 @@ struct ThriftBinaryReader {
     mutating func leave() { _ = path.popLast() }
 
     /// An error at the current path and offset: `Batch.spans[3].tags[0]: problem (at byte N of M)`.
+    ///
+    /// Never inlined, nor are the helpers below that build the messages of the reads that are: a message built in
+    /// line at every read made the decoders' loops so large that the optimizer stopped inlining into them.
+    @inline(never)
     func error(_ problem: String) -> ThriftDecodingError {
         var location = ""
         for step in path {
@@ -133,11 +137,26 @@ struct ThriftBinaryReader {
     @inline(__always)
     private mutating func take(_ count: Int, what: StaticString) throws(ThriftDecodingError) -> Int {
         guard count >= 0, count <= remaining else {
-            throw error("body is truncated: \(what) needs \(count) bytes but only \(remaining) remain")
+            throw truncated(what, needs: count)
         }
         defer { offset += count }
         return offset
     }
+
+    @inline(never)
+    private func truncated(_ what: StaticString, needs count: Int) -> ThriftDecodingError {
+        error("body is truncated: \(what) needs \(count) bytes but only \(remaining) remain")
+    }
+
+    @inline(never)
+    private func badStringLength(_ length: Int) -> ThriftDecodingError {
+        if length < 0 { return error("string length \(length) is negative") }
+        if length > limits.maxValueBytes { return error("string length \(length) is over the \(limits.maxValueBytes)-byte limit") }
+        return error("string length \(length) is more than the \(remaining) bytes left: the body is truncated or the length is corrupt")
+    }
+
+    @inline(never)
+    private func unknownFieldType(_ typeByte: UInt8) -> ThriftDecodingError { error("unknown Thrift field type \(typeByte)") }
 
     @inline(__always)
     mutating func readByte() throws(ThriftDecodingError) -> UInt8 { bytes[try take(1, what: "a byte")] }
@@ -170,13 +189,7 @@ struct ThriftBinaryReader {
     @inline(__always)
     mutating func readBinary() throws(ThriftDecodingError) -> UnsafeRawBufferPointer {
         let length = Int(try readI32())
-        guard length >= 0 else { throw error("string length \(length) is negative") }
-        guard length <= limits.maxValueBytes else {
-            throw error("string length \(length) is over the \(limits.maxValueBytes)-byte limit")
-        }
-        guard length <= remaining else {
-            throw error("string length \(length) is more than the \(remaining) bytes left: the body is truncated or the length is corrupt")
-        }
+        guard length >= 0, length <= limits.maxValueBytes, length <= remaining else { throw badStringLength(length) }
         let start = try take(length, what: "a string")
         return UnsafeRawBufferPointer(rebasing: bytes[start..<start + length])
     }
@@ -214,7 +227,7 @@ struct ThriftBinaryReader {
     @inline(__always)
     mutating func readFieldHeader() throws(ThriftDecodingError) -> (type: ThriftType, id: Int16)? {
         let typeByte = try readByte()
-        guard let type = ThriftType(rawValue: typeByte) else { throw error("unknown Thrift field type \(typeByte)") }
+        guard let type = ThriftType(rawValue: typeByte) else { throw unknownFieldType(typeByte) }
         if type == .stop { return nil }
         return (type, try readI16())
     }
