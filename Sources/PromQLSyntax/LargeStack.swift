@@ -19,6 +19,11 @@ package enum LargeStack {
 
     /// `body`'s result, computed on a thread with a ``size`` stack; the caller waits. Already on such a thread,
     /// `body` runs where it is, so that nested uses never wait for a thread of their own.
+    ///
+    /// The result is handed over: the caller owns it alone when this returns. (It used to be copied out of the box
+    /// the work closure shares with the caller, so the box held it until the pool thread let go of the closure,
+    /// a moment later. LeakSanitizer, checking in that moment, saw a parse tree reachable only through that box's
+    /// enum payload, whose pointer carries the case in its spare bits, and reported the whole tree as leaked.)
     package static func run<Value: Sendable>(_ body: @escaping @Sendable () -> Value) -> Value {
         if LargeStackThreads.isCurrentThreadOne { return body() }
         let box = ResultBox<Value>()
@@ -28,12 +33,19 @@ package enum LargeStack {
             done.signal()
         }
         done.wait()
-        return box.value!
+        return box.takeValue()
     }
 
-    /// Written once by the thread before it signals, read once by the caller after: no two at a time.
+    /// Written once by the thread before it signals, taken once by the caller after: no two at a time.
     private final class ResultBox<Value>: @unchecked Sendable {
         var value: Value?
+
+        /// The value, which the box no longer holds.
+        func takeValue() -> Value {
+            guard let taken = value else { preconditionFailure("LargeStack.run: the work signalled without a result") }
+            value = nil
+            return taken
+        }
     }
 }
 
