@@ -5,7 +5,8 @@
 #     and OTLP exporters pinned in Tests/Interop/requirements.txt
 #   - Debian's prometheus (2.42: prometheus + promtool), the peer of the Prometheus sinks
 #   - Debian's chromium, which renders the HTML report in a test
-#   - Debian's wrk and nghttp2-client (h2load): outside senders for scripts/overload.sh
+#   - Debian's wrk and nghttp2-client (h2load, nghttp): outside senders for scripts/overload.sh, and the gRPC
+#     early-refusal test (RequestsInFlightTests)
 #   - Debian's nginx: the driver benchmark's neutral endpoint
 #   - $REPO/.venv-jaeger: the Jaeger exporters (1.21.0, protobuf 3), Tests/Interop/requirements-jaeger.txt
 #   - $REPO/.venv-remote-write: the Prometheus remote-write exporter and cramjam (snappy oracle),

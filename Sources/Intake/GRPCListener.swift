@@ -12,7 +12,8 @@ import Telemetry
 enum GRPCListener {
     /// Serves `services` until graceful shutdown, resolving `bound` once listening (or failing it); over TLS when
     /// `tls` is given (a client that fails the handshake loses its connection only), within `connections`' limits
-    /// (``GRPCConnectionGuard``, ``GRPCStreamDeadline``, the transport's idle time and stream limit).
+    /// (``GRPCConnectionGuard``, ``GRPCStreamDeadline``, the transport's idle time and stream limit). A stream
+    /// answered before its client finished sending is reset with NO_ERROR (``GRPCEarlyAnswerReset``).
     ///
     /// grpc-swift-nio-transport enforces its own payload limit by resetting the stream (clients then see
     /// UNAVAILABLE and retry a request that can never succeed), so the transport gets the wider
@@ -63,6 +64,7 @@ enum GRPCListener {
                             position: .first
                         )
                         try channel.pipeline.syncOperations.addHandler(GRPCStreamDeadline(timeout: connections.bodyTimeout), position: .first)
+                        try channel.pipeline.syncOperations.addHandler(GRPCEarlyAnswerReset(), position: .first)
                     }
                 }
             }

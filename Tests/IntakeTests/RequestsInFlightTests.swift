@@ -149,6 +149,54 @@ import Workload
         }
     }
 
+    /// A gRPC refusal comes before the message is read, while the client may still be sending it. The stream is then
+    /// reset with NO_ERROR after the answer (RFC 9113 §8.1), so a client that sends its whole message, as nghttp2's
+    /// do, stops and frees the stream. Before, such a stream was never granted window again and never ended: h2load
+    /// with one stream per connection stalled after its first request.
+    @Test func aGRPCRefusalResetsTheStreamSoAClientStillSendingItsMessageCarriesOn() async throws {
+        let h2load = try requirePeer("/usr/bin/h2load")
+        let nghttp = try requirePeer("/usr/bin/nghttp")
+        var factory = OTLPPayloadFactory(seed: 63)
+        // Several times the stream's initial flow-control window (64 KiB), so the client is still sending when
+        // the refusal comes.
+        let message = try factory.traces(spanCount: 1_500).serializedBytes() as [UInt8]
+        try #require(message.count > 4 * 65_536)
+        let length = UInt32(message.count)
+        let framed = [0, UInt8(length >> 24), UInt8(length >> 16 & 0xff), UInt8(length >> 8 & 0xff), UInt8(length & 0xff)] + message
+        try await withTemporaryDirectory { folder in
+            let bodyFile = folder.appendingPathComponent("export.grpc")
+            try Data(framed).write(to: bodyFile)
+            try await withReceivers(maxRequestsInFlight: 1) { http, grpc, store in
+                let held = try RawConnection(port: http)
+                try held.send("POST /v1/traces HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+                let holding = await eventually(timeout: .seconds(30)) { store.requestsInFlight.current == 1 }
+                try #require(holding, "the half-sent request never counted as in flight")
+                let url = "http://127.0.0.1:\(grpc)/opentelemetry.proto.collector.trace.v1.TraceService/Export"
+                let headers = ["-H", "content-type: application/grpc", "-H", "te: trailers"]
+
+                // The frames: the refusal (trailers only, END_STREAM), then RST_STREAM with NO_ERROR.
+                let frames = try await runToCompletion(nghttp, ["-v", "-d", bodyFile.path] + headers + [url])
+                let lines = frames.stdout.split(separator: "\n").map { String($0) }
+                let status = lines.firstIndex { $0.contains("grpc-status: 14") }
+                let reset = lines.firstIndex { $0.contains("recv RST_STREAM frame") }
+                #expect(status != nil, "\(frames.stdout.suffix(3000))")
+                #expect(reset.map { lines[($0 + 1)...].first?.contains("error_code=NO_ERROR") } == true, "\(frames.stdout.suffix(3000))")
+                if let status, let reset { #expect(status < reset) }
+
+                // Twenty requests, one stream at a time on one connection: each is answered and its stream ends.
+                // (-N: h2load gives up on a connection idle that long, so a stall fails instead of hanging.)
+                let run = try await runToCompletion(
+                    h2load,
+                    ["-n", "20", "-c", "1", "-m", "1", "-N", "30s", "-d", bodyFile.path] + headers + [url],
+                    timeout: .seconds(120)
+                )
+                #expect(run.stdout.contains("requests: 20 total, 20 started, 20 done, 20 succeeded"), "\(run.stdout)")
+                #expect(store.counts[.otlpGRPC]?[.traces]?.requestsRejected == 21)
+                #expect(store.totals.spans == 0)
+            }
+        }
+    }
+
     @Test func aRequestThatIsNotTelemetryIsNeitherCountedNorRefusedForLoad() async throws {
         try await withReceivers(maxRequestsInFlight: 1) { http, _, store in
             let held = try RawConnection(port: http)
