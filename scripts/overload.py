@@ -18,9 +18,10 @@ Phases:
      summary against its recording, and the clients' acknowledgements against both.
 
 With --receiver-cpus the receiver runs on those CPUs and everything else on the rest, in both phases: the ceiling
-is that of the receiver's CPU budget, and the senders do not take their CPU from it. Either way the senders are
-closed-loop, so what is offered is what the receiver answers; on 2 cores it was 4.9x the ceiling both unpinned
-and pinned (a saturated receiver answers refusals only with the CPU its decoding leaves).
+is that of the receiver's CPU budget, and the senders do not take their CPU from it. With --receiver-cpu-quota the
+receiver gets that fraction of a core's time (a cgroup CPU quota, as a container's CPU limit), in both phases: on a
+machine too small for senders that offer 10x what the receiver takes, the receiver is made small instead. Either way
+the senders are closed-loop, so what is offered is what the receiver answers, refusals included.
 """
 import argparse
 import http.client
@@ -92,10 +93,58 @@ def export_request(spans, seed):
     return request.SerializeToString()
 
 
+class CPUQuota:
+    """A cgroup (v2, or v1's cpu controller) whose processes get `cores` of a core's time: `cores` 0.25 is 25 ms of
+    every 100 ms, as a container's CPU limit of 250m. Needs write access to /sys/fs/cgroup (root)."""
+
+    PERIOD_US = 100_000
+
+    def __init__(self, cores):
+        name = f"otelbench-overload-{os.getpid()}"
+        quota_us = max(1000, int(cores * self.PERIOD_US))
+        if os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+            if "cpu" not in open("/sys/fs/cgroup/cgroup.controllers").read().split():
+                raise SystemExit("--receiver-cpu-quota: this cgroup v2 hierarchy has no cpu controller")
+            with open("/sys/fs/cgroup/cgroup.subtree_control", "w") as control:
+                control.write("+cpu")
+            self.path = os.path.join("/sys/fs/cgroup", name)
+            os.mkdir(self.path)
+            self.write("cpu.max", f"{quota_us} {self.PERIOD_US}")
+        elif os.path.isdir("/sys/fs/cgroup/cpu"):
+            self.path = os.path.join("/sys/fs/cgroup/cpu", name)
+            os.mkdir(self.path)
+            self.write("cpu.cfs_period_us", str(self.PERIOD_US))
+            self.write("cpu.cfs_quota_us", str(quota_us))
+        else:
+            raise SystemExit("--receiver-cpu-quota: no cgroup CPU controller at /sys/fs/cgroup (v2) or /sys/fs/cgroup/cpu (v1)")
+        self.cores = quota_us / self.PERIOD_US
+
+    def write(self, file, text):
+        with open(os.path.join(self.path, file), "w") as handle:
+            handle.write(text)
+
+    def enter(self):
+        """Moves the calling process into the cgroup (run in the child before exec, so every thread is in it)."""
+        self.write("cgroup.procs", str(os.getpid()))
+
+    def remove(self):
+        try:
+            os.rmdir(self.path)
+        except OSError as error:
+            print(f"overload: could not remove the cgroup {self.path}: {error}", file=sys.stderr)
+
+
+def parse_cores(text):
+    cores = float(text)
+    if not 0.01 <= cores <= os.cpu_count():
+        raise argparse.ArgumentTypeError(f"{text}: give a share of cores between 0.01 and {os.cpu_count()}, e.g. 0.25")
+    return cores
+
+
 class Receiver:
     """`otelbench receive` as a child process, on ports of our choosing."""
 
-    def __init__(self, binary, memory_limit, folder, name, extra=(), cpus=None):
+    def __init__(self, binary, memory_limit, folder, name, extra=(), cpus=None, quota=None):
         self.grpc_port = free_port()
         self.http_port = free_port()
         self.recording = os.path.join(folder, f"{name}.recording")
@@ -106,7 +155,7 @@ class Receiver:
              "--memory-limit", str(memory_limit), "--record", self.recording, "--record-format", "proto",
              "--summary-json", self.summary, "--quiet", *extra],
             stdout=self.log, stderr=subprocess.STDOUT,
-            preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
+            preexec_fn=lambda: self.confine(cpus, quota))
         deadline = time.monotonic() + 60
         for port in (self.grpc_port, self.http_port):
             while True:
@@ -117,6 +166,22 @@ class Receiver:
                     if self.process.poll() is not None or time.monotonic() > deadline:
                         raise SystemExit(f"otelbench receive did not listen; see {self.log.name}")
                     time.sleep(0.05)
+
+    @staticmethod
+    def confine(cpus, quota):
+        if cpus:
+            os.sched_setaffinity(0, cpus)
+        if quota:
+            quota.enter()
+
+    def cpu_seconds(self):
+        """User and system CPU time the receiver has used so far."""
+        try:
+            with open(f"/proc/{self.process.pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except OSError:
+            return None
 
     def rss_bytes(self):
         try:
@@ -155,7 +220,7 @@ def read_json(path):
 
 
 def measure_ceiling(args, folder):
-    receiver = Receiver(args.binary, args.memory_limit, folder, "ceiling", args.receive_args.split(), args.receiver_cpus)
+    receiver = Receiver(args.binary, args.memory_limit, folder, "ceiling", args.receive_args.split(), args.receiver_cpus, args.quota)
     runs = [generate(args.binary, protocol, port, 0, args.ceiling_seconds, 32, folder, f"ceiling-{protocol}")
             for protocol, port in (("http", receiver.http_port), ("grpc", receiver.grpc_port))]
     for process, _ in runs:
@@ -406,6 +471,10 @@ def main():
                         help="pin the receiver to these CPUs (e.g. 0) and everything else (senders, held connections, "
                              "this script) to the others, in both phases: a receiver with a CPU budget, as in a "
                              "container, facing senders that do not take their CPU from it")
+    parser.add_argument("--receiver-cpu-quota", type=parse_cores, default=None, metavar="CORES",
+                        help="give the receiver this share of a core's time (e.g. 0.25), with a cgroup CPU quota, in "
+                             "both phases: a receiver with a container's CPU limit, so that senders on the same "
+                             "machine can offer it 10x what it takes (needs root)")
     parser.add_argument("--receive-args", default="", help="more flags for otelbench receive, e.g. '--idle-timeout 5s'")
     args, passed_on = parser.parse_known_args()
     # Flags this script does not know (--idle-timeout 10s, --max-requests-in-flight 64, ...) go to otelbench receive.
@@ -417,6 +486,15 @@ def main():
         if not args.receiver_cpus <= available or not args.sender_cpus:
             raise SystemExit(f"--receiver-cpus: give some of the CPUs {sorted(available)}, and leave at least one for the senders")
         os.sched_setaffinity(0, args.sender_cpus)  # the senders and held connections inherit it
+    args.quota = CPUQuota(args.receiver_cpu_quota) if args.receiver_cpu_quota else None
+    try:
+        measure(args)
+    finally:
+        if args.quota:
+            args.quota.remove()
+
+
+def measure(args):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     problems = []
@@ -435,7 +513,7 @@ def main():
     target = ceiling * args.factor
     print(f"overload: ceiling {ceiling:,.0f} spans/s; offering {target:,.0f} spans/s for {args.duration} s", flush=True)
 
-    receiver = Receiver(args.binary, args.memory_limit, folder, "overload", args.receive_args.split(), args.receiver_cpus)
+    receiver = Receiver(args.binary, args.memory_limit, folder, "overload", args.receive_args.split(), args.receiver_cpus, args.quota)
     sampler = RSSSampler(receiver)
     sampler.start()
     baseline_rss = receiver.rss_bytes()
@@ -443,6 +521,7 @@ def main():
     held.start()
     prober = Prober(receiver, body)
     prober.start()
+    cpu_at_start, load_started = receiver.cpu_seconds(), time.monotonic()
     generators = [generate(args.binary, protocol, port, target / 2, args.duration, 64, folder, f"overload-{protocol}")
                   for protocol, port in (("http", receiver.http_port), ("grpc", receiver.grpc_port))]
     wrk = wrk_run(receiver.http_port, body_path, args.duration, folder)
@@ -453,6 +532,7 @@ def main():
     h2load_output, _ = h2load.communicate()
     prober.stop_event.set()
     prober.join()
+    receiver_cores = (receiver.cpu_seconds() - cpu_at_start) / (time.monotonic() - load_started)
     load_stopped_rss = receiver.rss_bytes()
     http_recovery, grpc_recovery = recovery_seconds(receiver, body)
     recovery_accepted = (http_recovery is not None) + (grpc_recovery is not None)
@@ -488,9 +568,15 @@ def main():
     print("## otelbench overload report")
     if args.receiver_cpus:
         print(f"CPUs: the receiver on {sorted(args.receiver_cpus)}, senders and held connections on {sorted(args.sender_cpus)} (both phases)")
+    if args.quota:
+        print(f"CPU quota: the receiver gets {args.quota.cores:g} of a core's time (cgroup {args.quota.path}, both phases)")
     print(f"ceiling (generate, HTTP + gRPC, 32 workers each, rate 0, {args.ceiling_seconds} s): {ceiling:,.0f} spans/s accepted")
     print(f"overload: {args.duration} s at a target of {target:,.0f} spans/s ({args.factor:g}x): generate HTTP + gRPC (64 workers each), wrk -c64, h2load -c16 -m16")
-    print(f"  offered (answered requests x spans): {offered:,.0f} spans/s = {offered / ceiling:.1f}x the ceiling")
+    print(f"  offered (answered requests x spans): {offered:,.0f} spans/s = {offered / ceiling:.1f}x the ceiling; "
+          f"the receiver used {receiver_cores:.2f} cores")
+    # What the receiver took while refusing the rest (the last few exports after the load are in it too).
+    print(f"  accepted: {server_accepted / args.duration:,.0f} spans/s = {server_accepted / args.duration / ceiling:.0%} of the ceiling; "
+          f"the rest was refused or waited")
     for report in reports:
         print(f"  generate {report['transport']}: sent {report['sentItems']:,} accepted {report['acceptedItems']:,} refused {report['refusedItems']:,} "
               f"unanswered {report['failedItems']:,}; refusals {report['refusalsByStatus']}; failures {report['failuresByReason']}")
