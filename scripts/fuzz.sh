@@ -53,7 +53,11 @@ mkdir -p "$work" "$findings"
 cp -n "$corpus"/* "$work"/ 2>/dev/null || true
 log=".build-fuzz/campaigns/$target.log"
 set +e
-OTELBENCH_FUZZ_TARGET="$target" ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1:${ASAN_OPTIONS:-}" "$binary" \
+# malloc_context_size=2: AddressSanitizer records two frames of each allocation's stack instead of 30. Unwinding
+# and storing those stacks took a sixth of a campaign's time (perf); with two frames campaigns run 15-35 % more
+# inputs a second. A finding's report then shows short allocation stacks: replay its file with
+# ASAN_OPTIONS=malloc_context_size=30 for whole ones (ASAN_OPTIONS given here is appended, so it wins).
+OTELBENCH_FUZZ_TARGET="$target" ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1:malloc_context_size=2:${ASAN_OPTIONS:-}" "$binary" \
   -max_total_time="$seconds" -timeout=1 -rss_limit_mb=2048 -max_len="${OTELBENCH_FUZZ_MAX_LEN:-8192}" \
   -print_final_stats=1 -artifact_prefix="$findings/" "$@" "$work" > "$log" 2>&1
 status=$?
