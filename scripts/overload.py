@@ -486,7 +486,11 @@ def main():
         if not args.receiver_cpus <= available or not args.sender_cpus:
             raise SystemExit(f"--receiver-cpus: give some of the CPUs {sorted(available)}, and leave at least one for the senders")
         os.sched_setaffinity(0, args.sender_cpus)  # the senders and held connections inherit it
-    args.quota = CPUQuota(args.receiver_cpu_quota) if args.receiver_cpu_quota else None
+    try:
+        args.quota = CPUQuota(args.receiver_cpu_quota) if args.receiver_cpu_quota else None
+    except OSError as error:
+        raise SystemExit(f"--receiver-cpu-quota: could not make a cgroup with a CPU quota ({error}); it needs root and "
+                         "a writable /sys/fs/cgroup")
     try:
         measure(args)
     finally:
