@@ -161,11 +161,9 @@ import Workload
         // the refusal comes.
         let message = try factory.traces(spanCount: 1_500).serializedBytes() as [UInt8]
         try #require(message.count > 4 * 65_536)
-        let length = UInt32(message.count)
-        let framed = [0, UInt8(length >> 24), UInt8(length >> 16 & 0xff), UInt8(length >> 8 & 0xff), UInt8(length & 0xff)] + message
         try await withTemporaryDirectory { folder in
             let bodyFile = folder.appendingPathComponent("export.grpc")
-            try Data(framed).write(to: bodyFile)
+            try Data(GRPCMessageReservationTests.framed(message)).write(to: bodyFile)
             try await withReceivers(maxRequestsInFlight: 1) { http, grpc, store in
                 let held = try RawConnection(port: http)
                 try held.send("POST /v1/traces HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
