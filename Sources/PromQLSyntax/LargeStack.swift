@@ -42,8 +42,7 @@ package enum LargeStack {
 
         /// The value, which the box no longer holds.
         func takeValue() -> Value {
-            guard let taken = value else { preconditionFailure("LargeStack.run: the work signalled without a result") }
-            value = nil
+            guard let taken = value.take() else { preconditionFailure("LargeStack.run: the work signalled without a result") }
             return taken
         }
     }
