@@ -198,7 +198,7 @@ let package = Package(
             dependencies: [
                 "TestSupport", "Intake", "Checks", "Scenario", "Workload", "Telemetry", "PromQLSyntax", "OTelBenchProtos", protobuf, httpClient,
                 product("CompressNIO", "compress-nio"), lifecycle, logging, nio, nioHTTP1, product("NIOEmbedded", "swift-nio"),
-                product("NIOHTTP2", "swift-nio-http2"), product("NIOHPACK", "swift-nio-http2"),
+                product("NIOHTTP2", "swift-nio-http2"), product("NIOHPACK", "swift-nio-http2"), product("HTTPTypes", "swift-http-types"),
             ] + grpc,
             swiftSettings: strictSettings
         ),

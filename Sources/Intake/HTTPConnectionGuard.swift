@@ -1,9 +1,20 @@
+import HTTPTypes
+import Hummingbird
 import NIOCore
-import NIOHTTP1
+package import NIOHTTP1
+
+/// The answer to a request refused for load from its header alone (counted by whoever refuses it); `nil`: the request
+/// goes on to the responder. Called on the connection's event loop (``HTTPConnectionGuard``), so it must not block.
+package typealias HTTPLoadRefusal = @Sendable (HTTPRequestHead) -> RefusalAnswer?
 
 /// Keeps one HTTP/1 connection within a listener's ``ConnectionLimits``: counts it against the listener's
 /// connection limit (answering the first request of a connection over it 503 with `Retry-After: 1` and closing it),
 /// and closes a connection whose request header or body is too slow to arrive.
+///
+/// With an ``HTTPLoadRefusal`` it also answers a request that the intake refuses for load right here, on the event loop,
+/// from its header: the answer is written at once, the body is read and dropped, and the connection is kept (unless
+/// the request asked to close it). Only when no earlier request of the connection is still owed its response, so
+/// that answers keep their requests' order.
 ///
 /// It sits right after NIO's HTTP/1 request decoder, where request boundaries are known; ``RequestBytesWatch`` at the
 /// head of the pipeline tells it when the first byte of a request arrives, which starts the header timeout. An idle
@@ -29,6 +40,13 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     private let limits: ConnectionLimits
     private let count: ConnectionCount
+    private let loadRefusal: HTTPLoadRefusal?
+    /// Requests passed on to the responder whose response has not ended: an answer written here while one is owed
+    /// would overtake it.
+    private var responsesOwed = 0
+    /// The current request was answered here for load: its body is dropped. Holds the answer's write, which the
+    /// connection waits for before it closes, when the request asked for that.
+    private var refusedForLoad: (written: EventLoopFuture<Void>, close: Bool)?
     private var phase = Phase.awaitingRequest
     private var counted = false
     private var overLimit = false
@@ -39,9 +57,10 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var deadline: Scheduled<Void>?
     private var context: ChannelHandlerContext?
 
-    init(limits: ConnectionLimits, count: ConnectionCount) {
+    init(limits: ConnectionLimits, count: ConnectionCount, loadRefusal: HTTPLoadRefusal?) {
         self.limits = limits
         self.count = count
+        self.loadRefusal = loadRefusal
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -74,7 +93,7 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case .head:
+        case .head(let head):
             phase = .readingBody
             answeredEarly = false
             schedule(after: limits.bodyTimeout)
@@ -82,10 +101,21 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
                 refusing = true
                 return
             }
+            if responsesOwed == 0, let answer = loadRefusal?(head) {
+                refusedForLoad = (write(answer, to: head, context: context), !head.isKeepAlive)
+                return
+            }
+            responsesOwed += 1
         case .body:
-            if refusing { return }
+            if refusing || refusedForLoad != nil { return }
         case .end:
             cancelDeadline()
+            if let refused = refusedForLoad {
+                refusedForLoad = nil
+                phase = .awaitingRequest
+                if refused.close { refused.written.assumeIsolated().whenComplete { _ in context.close(promise: nil) } }
+                return
+            }
             phase = answeredEarly ? .awaitingRequest : .responding
             if refusing {
                 refuse(context: context)
@@ -95,8 +125,25 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelRead(data)
     }
 
+    /// Writes `answer` to the request `head` whole (with its length, and `Connection: close` when the request did
+    /// not keep the connection alive).
+    private func write(_ answer: RefusalAnswer, to head: HTTPRequestHead, context: ChannelHandlerContext) -> EventLoopFuture<Void> {
+        var headers = HTTPHeaders(answer.headers.map { ($0.name.rawName, $0.value) })
+        headers.replaceOrAdd(name: "Content-Length", value: String(answer.body.readableBytes))
+        if !head.isKeepAlive {
+            headers.replaceOrAdd(name: "Connection", value: "close")
+        } else if head.version == .http1_0 {
+            headers.replaceOrAdd(name: "Connection", value: "keep-alive")
+        }
+        let status = HTTPResponseStatus(statusCode: Int(answer.status.code), reasonPhrase: answer.status.reasonPhrase)
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(answer.body))), promise: nil)
+        return context.writeAndFlush(wrapOutboundOut(.end(nil)))
+    }
+
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         if case .end = unwrapOutboundIn(data) {
+            responsesOwed = max(0, responsesOwed - 1)
             switch phase {
             case .responding: phase = .awaitingRequest
             case .readingBody: answeredEarly = true
@@ -180,15 +227,17 @@ final class HTTPConnectionGuardInstaller: ChannelInboundHandler, RemovableChanne
 
     private let limits: ConnectionLimits
     private let count: ConnectionCount
+    private let loadRefusal: HTTPLoadRefusal?
 
-    init(limits: ConnectionLimits, count: ConnectionCount) {
+    init(limits: ConnectionLimits, count: ConnectionCount, loadRefusal: HTTPLoadRefusal? = nil) {
         self.limits = limits
         self.count = count
+        self.loadRefusal = loadRefusal
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         let pipeline = context.pipeline.syncOperations
-        let connectionGuard = HTTPConnectionGuard(limits: limits, count: count)
+        let connectionGuard = HTTPConnectionGuard(limits: limits, count: count, loadRefusal: loadRefusal)
         do {
             let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
             try pipeline.addHandler(connectionGuard, position: .after(decoder))
@@ -198,5 +247,21 @@ final class HTTPConnectionGuardInstaller: ChannelInboundHandler, RemovableChanne
             context.fireErrorCaught(error)
         }
         pipeline.removeHandler(context: context, promise: nil)
+    }
+}
+
+extension Request {
+    /// A request with NIO's `head` and no body, for deciding on the event loop from the header alone; `nil` when the
+    /// method is not one HTTP allows.
+    init?(header head: HTTPRequestHead) {
+        guard let method = HTTPRequest.Method(head.method.rawValue) else { return nil }
+        var fields = HTTPFields()
+        for (name, value) in head.headers {
+            if let name = HTTPField.Name(name) { fields.append(HTTPField(name: name, value: value)) }
+        }
+        self.init(
+            head: HTTPRequest(method: method, scheme: nil, authority: nil, path: head.uri, headerFields: fields),
+            body: RequestBody(buffer: ByteBuffer())
+        )
     }
 }

@@ -16,17 +16,20 @@ package enum HTTPSink {
     ///   - token: a bearer token every request must carry, answered 401 with `WWW-Authenticate: Bearer` when it
     ///     does not; `nil`: none. The receivers check theirs in their ``Admission`` instead, to count the refusal.
     ///   - connections: the connection limit and the idle, header and body timeouts (see ``HTTPConnectionGuard``).
+    ///   - loadRefusal: answers a request refused for load from its header alone, on the connection's event loop;
+    ///     `nil`: every request goes to `responder`.
     package static func serve<Responder: HTTPResponder>(
         _ responder: Responder,
         address: ListenAddress,
         tls: ServerTLS? = nil,
         token: BearerToken? = nil,
         connections: ConnectionLimits = .default,
+        loadRefusal: HTTPLoadRefusal? = nil,
         bound: BoundAddress,
         logger: Logger
     ) async throws where Responder.Context == BasicRequestContext {
         guard let token else {
-            try await serve(responder, address: address, tls: tls, connections: connections, bound: bound, logger: logger)
+            try await serve(responder, address: address, tls: tls, connections: connections, loadRefusal: loadRefusal, bound: bound, logger: logger)
             return
         }
         try await serve(
@@ -34,6 +37,7 @@ package enum HTTPSink {
             address: address,
             tls: tls,
             connections: connections,
+            loadRefusal: loadRefusal,
             bound: bound,
             logger: logger
         )
@@ -44,6 +48,7 @@ package enum HTTPSink {
         address: ListenAddress,
         tls: ServerTLS?,
         connections: ConnectionLimits,
+        loadRefusal: HTTPLoadRefusal?,
         bound: BoundAddress,
         logger: Logger
     ) async throws where Responder.Context == BasicRequestContext {
@@ -51,7 +56,7 @@ package enum HTTPSink {
         let server: HTTPServerBuilder
         let count = ConnectionCount()
         let http1 = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [HTTPConnectionGuardInstaller(limits: connections, count: count)],
+            additionalChannelHandlers: [HTTPConnectionGuardInstaller(limits: connections, count: count, loadRefusal: loadRefusal)],
             idleTimeout: .nanoseconds(connections.idleTimeout.timeAmountNanoseconds)
         )
         do {

@@ -114,10 +114,8 @@ import Workload
             let remoteWrite = RemoteWriteReceiver(configuration: configuration, store: store, logger: logger)
             let elasticsearch = ElasticsearchSink(configuration: configuration, store: store, logger: logger)
             try await withServices([thrift, remoteWrite, elasticsearch], logger: logger) {
-                let held = try RawConnection(port: http)
-                try held.send("POST /v1/traces HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
-                let holding = await eventually(timeout: .seconds(30)) { store.requestsInFlight.current == 1 }
-                try #require(holding, "the half-sent request never counted as in flight")
+                let held = try await holdTheOnlySlot(http: http, store: store)
+                defer { withExtendedLifetime(held) {} }
                 // Elasticsearch answers load as it does its memory limit, 429 without Retry-After (as Elasticsearch
                 // itself does), which its clients retry; the others 503 with Retry-After.
                 let sinks: [(port: Int, path: String, status: String, retryAfter: Bool, channel: IntakeChannel)] = [
@@ -165,10 +163,8 @@ import Workload
             let bodyFile = folder.appendingPathComponent("export.grpc")
             try Data(GRPCMessageReservationTests.framed(message)).write(to: bodyFile)
             try await withReceivers(maxRequestsInFlight: 1) { http, grpc, store in
-                let held = try RawConnection(port: http)
-                try held.send("POST /v1/traces HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
-                let holding = await eventually(timeout: .seconds(30)) { store.requestsInFlight.current == 1 }
-                try #require(holding, "the half-sent request never counted as in flight")
+                let held = try await holdTheOnlySlot(http: http, store: store)
+                defer { withExtendedLifetime(held) {} }
                 let url = "http://127.0.0.1:\(grpc)/opentelemetry.proto.collector.trace.v1.TraceService/Export"
                 let headers = ["-H", "content-type: application/grpc", "-H", "te: trailers"]
 
@@ -195,12 +191,52 @@ import Workload
         }
     }
 
+    /// An HTTP request refused for load is answered from its header (on the connection's event loop): the answer is
+    /// the protocol's, its body is read and dropped, the connection stays open for the next request, and answers keep
+    /// their requests' order, also behind a request still being answered.
+    @Test func anHTTPRefusalKeepsTheConnectionAndTheOrderOfAnswers() async throws {
+        try await withReceivers(maxRequestsInFlight: 1) { http, _, store in
+            let body = Self.heldBody
+            let export = "POST /v1/traces HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+            let connection = try RawConnection(port: http)
+            do {
+                let held = try await holdTheOnlySlot(http: http, store: store)
+                defer { withExtendedLifetime(held) {} }
+                // In one write: a request that is not telemetry (answered 404 by the responder), then two exports.
+                try connection.send("GET /metrics HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n" + export + export)
+                let answers = (0..<3).map { _ in connection.readResponse(timeout: .seconds(30)) }
+                #expect(answers[0].text.hasPrefix("HTTP/1.1 404"), "\(answers[0].text)")
+                for answer in answers.dropFirst() {
+                    #expect(answer.text.hasPrefix("HTTP/1.1 503"), "\(answer.text)")
+                    #expect(answer.text.lowercased().contains("retry-after: 1\r\n"), "\(answer.text)")
+                    #expect(answer.text.lowercased().contains("content-type: application/json\r\n"), "\(answer.text)")
+                    #expect(answer.text.contains(#""code":14"#) && answer.text.contains("--max-requests-in-flight"), "\(answer.text)")
+                    #expect(!answer.closed)
+                }
+                #expect(store.counts[.otlpHTTPJSON]?[.traces]?.requestsRejected == 2)
+
+                // A refused request that closes its connection gets its answer, then the close.
+                let closing = try RawConnection(port: http)
+                try closing.send(export.replacingOccurrences(of: "Host: t\r\n", with: "Host: t\r\nConnection: close\r\n"))
+                let answer = closing.readUntilClosed(timeout: .seconds(30))
+                #expect(answer.text.hasPrefix("HTTP/1.1 503"), "\(answer.text)")
+                #expect(answer.closed)
+            }
+            // The held request is abandoned with its connection; the refused requests' connection takes the next export.
+            let freed = await eventually(timeout: .seconds(30)) { store.requestsInFlight.current == 0 }
+            try #require(freed, "the abandoned request still counts as in flight")
+            try connection.send(export)
+            let accepted = connection.readResponse(timeout: .seconds(30))
+            #expect(accepted.text.hasPrefix("HTTP/1.1 200"), "\(accepted.text)")
+            #expect(store.totals.spans == 1)
+            #expect(store.counts[.otlpHTTPJSON]?[.traces]?.requestsRejected == 3)
+        }
+    }
+
     @Test func aRequestThatIsNotTelemetryIsNeitherCountedNorRefusedForLoad() async throws {
         try await withReceivers(maxRequestsInFlight: 1) { http, _, store in
-            let held = try RawConnection(port: http)
-            try held.send("POST /v1/traces HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
-            let holding = await eventually(timeout: .seconds(30)) { store.requestsInFlight.current == 1 }
-            try #require(holding, "the half-sent request never counted as in flight")
+            let held = try await holdTheOnlySlot(http: http, store: store)
+            defer { withExtendedLifetime(held) {} }
             // An unknown path is not intake: answered 404 as ever, not 503, and not counted.
             let connection = try RawConnection(port: http)
             try connection.send("GET /metrics HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n")
@@ -209,6 +245,16 @@ import Workload
             #expect(store.requestsInFlight.current == 1)
             #expect(store.totals.rejectedRequests == 0)
         }
+    }
+
+    /// Opens a request to the OTLP/HTTP receiver on `http` that holds the intake's only slot: its header and the first
+    /// byte of a 100-byte body, then nothing. The slot is held until the returned connection is released.
+    private func holdTheOnlySlot(http: Int, store: TelemetryStore) async throws -> RawConnection {
+        let held = try RawConnection(port: http)
+        try held.send("POST /v1/traces HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+        let holding = await eventually(timeout: .seconds(30)) { store.requestsInFlight.current == 1 }
+        try #require(holding, "the half-sent request never counted as in flight")
+        return held
     }
 
     /// Runs `body` with an OTLP/HTTP and an OTLP/gRPC receiver on loopback, sharing one store, under the limit.

@@ -4,6 +4,8 @@ import Foundation
 /// (idle, slow-header and slow-body clients, connections that never speak).
 package final class RawConnection {
     private let descriptor: Int32
+    /// Bytes read past the end of the last response ``readResponse(timeout:)`` returned: the next one's.
+    private var pending: [UInt8] = []
 
     /// Connects to 127.0.0.1:`port`.
     package init(port: Int) throws {
@@ -75,13 +77,18 @@ package final class RawConnection {
         return Received(bytes: received, closed: false)
     }
 
-    /// Reads one HTTP/1.1 response whose body has a `Content-Length` (waiting at most `timeout`).
+    /// Reads one HTTP/1.1 response whose body has a `Content-Length` (waiting at most `timeout`); what arrived after
+    /// it is kept for the next call (pipelined responses).
     package func readResponse(timeout: Duration) -> Received {
         let deadline = ContinuousClock.now + timeout
-        var received: [UInt8] = []
+        var received = pending
+        pending = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         while ContinuousClock.now < deadline {
-            if let complete = Self.completeResponse(received) { return Received(bytes: Array(received[..<complete]), closed: false) }
+            if let complete = Self.completeResponse(received) {
+                pending = Array(received[complete...])
+                return Received(bytes: Array(received[..<complete]), closed: false)
+            }
             var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
             guard poll(&poller, 1, 100) > 0 else { continue }
             let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }

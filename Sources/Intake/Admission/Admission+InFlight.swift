@@ -38,6 +38,12 @@ extension Admission {
         }
     }
 
+    /// Whether ``enterInFlight()`` would refuse a request now: the intake has its maximum of requests in flight. A
+    /// look, not a reservation: a request let on for this answer must still enter.
+    package var isAtRequestsInFlightLimit: Bool {
+        store.requestsInFlight.current >= maxRequestsInFlight
+    }
+
     /// Counts out a request that ``enterInFlight()`` let in: answered, refused or abandoned.
     package func leaveInFlight() {
         store.requestsInFlight.leave()

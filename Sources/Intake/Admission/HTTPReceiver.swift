@@ -15,8 +15,9 @@ package protocol HTTPEndpoint: Sendable {
     func respond(to request: Request, admission: Admission, maxRequestBytes: Int) async throws -> Response
     /// The channel and signal a refused `request` is counted under; `nil`: not counted (it was not intake).
     func accounting(of request: Request) -> (channel: IntakeChannel, signal: Signal)?
-    /// `refusal` as this protocol answers it.
-    func response(for refusal: Refusal, to request: Request) -> Response
+    /// `refusal` as this protocol answers it. Called on the connection's event loop as well (for a request refused
+    /// for load from its header alone), so it must not block.
+    func answer(for refusal: Refusal, to request: Request) -> RefusalAnswer
 }
 
 /// An HTTP receiver: serves one ``HTTPEndpoint`` on an address (over TLS when configured), every request through
@@ -56,9 +57,26 @@ package struct HTTPReceiver<Endpoint: HTTPEndpoint>: Service {
             address: configuration.address,
             tls: configuration.security.tls,
             connections: configuration.security.connections,
+            loadRefusal: Self.loadRefusal(endpoint: endpoint, admission: admission),
             bound: boundAddress,
             logger: logger
         )
+    }
+
+    /// Refuses an intake request for load from its header alone, on the connection's event loop (see
+    /// ``HTTPConnectionGuard``): when the intake has its maximum of requests in flight, a request with a good token
+    /// (or none needed) is answered as the responder would answer it, and counted, without a task or a thread
+    /// hop. Under overload most requests are refused, and refusing them in the responder cost about as much CPU as
+    /// accepting them, which left little for the requests that got in.
+    static func loadRefusal(endpoint: Endpoint, admission: Admission) -> HTTPLoadRefusal {
+        { head in
+            guard admission.isAtRequestsInFlightLimit, let request = Request(header: head), let (channel, signal) = endpoint.accounting(of: request),
+                (try? admission.authenticate(authorization: request.headers[.authorization])) != nil
+            else { return nil }
+            let refusal = Refusal.tooManyRequestsInFlight(limit: admission.maxRequestsInFlight)
+            admission.countRefusal(refusal, channel: channel, signal: signal)
+            return endpoint.answer(for: refusal, to: request)
+        }
     }
 
     struct Responder: HTTPResponder {
@@ -86,7 +104,7 @@ package struct HTTPReceiver<Endpoint: HTTPEndpoint>: Service {
                 if let (channel, signal) = endpoint.accounting(of: request) {
                     admission.countRefusal(refusal, channel: channel, signal: signal)
                 }
-                var response = endpoint.response(for: refusal, to: request)
+                var response = endpoint.answer(for: refusal, to: request).response
                 if let challenge = refusal.authenticationChallenge, response.headers[.wwwAuthenticate] == nil {
                     response.headers[.wwwAuthenticate] = challenge
                 }

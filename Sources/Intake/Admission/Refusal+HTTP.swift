@@ -28,12 +28,32 @@ extension Refusal: HTTPResponseError {
         return headers
     }
 
-    /// The refusal as a `text/plain` response: the message and a newline.
-    package var plainTextResponse: Response {
+    /// The refusal as a `text/plain` answer: the message and a newline.
+    package var plainTextAnswer: RefusalAnswer {
         var headers = headers
         headers[.contentType] = "text/plain; charset=utf-8"
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: message + "\n")))
+        return RefusalAnswer(status: status, headers: headers, body: ByteBuffer(string: message + "\n"))
     }
 
+    /// The refusal as a `text/plain` response: the message and a newline.
+    package var plainTextResponse: Response { plainTextAnswer.response }
+
     package func response(from request: Request, context: some RequestContext) throws -> Response { plainTextResponse }
+}
+
+/// A refusal's whole HTTP answer, its body already encoded: what an ``HTTPEndpoint`` makes of a ``Refusal``, so that
+/// the responder and ``HTTPConnectionGuard`` (which answers on the connection's event loop) write the same bytes.
+package struct RefusalAnswer: Sendable {
+    package var status: HTTPResponse.Status
+    package var headers: HTTPFields
+    package var body: ByteBuffer
+
+    package init(status: HTTPResponse.Status, headers: HTTPFields, body: ByteBuffer) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// The answer as a Hummingbird response.
+    package var response: Response { Response(status: status, headers: headers, body: ResponseBody(byteBuffer: body)) }
 }

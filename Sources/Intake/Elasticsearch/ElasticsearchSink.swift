@@ -87,7 +87,7 @@ package struct ElasticsearchEndpoint: HTTPEndpoint {
 
     /// `{"error": {"root_cause", "type", "reason"}, "status"}`. Over the memory limit Elasticsearch answers 429
     /// (which its clients retry), not 503.
-    package func response(for refusal: Refusal, to request: Request) -> Response {
+    package func answer(for refusal: Refusal, to request: Request) -> RefusalAnswer {
         let status: HTTPResponse.Status = refusal.code == .unavailable ? .tooManyRequests : refusal.status
         let type =
             refusal.errorType
@@ -100,12 +100,15 @@ package struct ElasticsearchEndpoint: HTTPEndpoint {
                 }
             }()
         let cause = JSONValue.object([("type", .string(type)), ("reason", .string(refusal.message))])
-        return answer(
-            status,
-            .object([
-                ("error", .object([("root_cause", .array([cause])), ("type", .string(type)), ("reason", .string(refusal.message))])),
-                ("status", .int(Int64(status.code))),
-            ])
+        return RefusalAnswer(
+            status: status,
+            headers: Self.answerHeaders,
+            body: ByteBuffer(
+                bytes: JSONValue.object([
+                    ("error", .object([("root_cause", .array([cause])), ("type", .string(type)), ("reason", .string(refusal.message))])),
+                    ("status", .int(Int64(status.code))),
+                ]).serialized
+            )
         )
     }
 
@@ -173,12 +176,11 @@ package struct ElasticsearchEndpoint: HTTPEndpoint {
     func generatedID() -> String { "otelbench-\(sequence.next())" }
 
     private func answer(_ status: HTTPResponse.Status, _ json: JSONValue) -> Response {
-        Response(
-            status: status,
-            headers: [.contentType: "application/json", HTTPField.Name("X-Elastic-Product")!: "Elasticsearch"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: json.serialized))
-        )
+        Response(status: status, headers: Self.answerHeaders, body: ResponseBody(byteBuffer: ByteBuffer(bytes: json.serialized)))
     }
+
+    /// The headers of every answer, as Elasticsearch sends them (its clients check the product header).
+    private static let answerHeaders: HTTPFields = [.contentType: "application/json", HTTPField.Name("X-Elastic-Product")!: "Elasticsearch"]
 
     static func unsupportedAction(_ action: String) -> DocumentProblem {
         DocumentProblem(

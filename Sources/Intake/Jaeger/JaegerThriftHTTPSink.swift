@@ -66,5 +66,5 @@ package struct JaegerThriftEndpoint: HTTPEndpoint {
 
     package func accounting(of request: Request) -> (channel: IntakeChannel, signal: Signal)? { (.jaegerThrift, .traces) }
 
-    package func response(for refusal: Refusal, to request: Request) -> Response { refusal.plainTextResponse }
+    package func answer(for refusal: Refusal, to request: Request) -> RefusalAnswer { refusal.plainTextAnswer }
 }

@@ -78,16 +78,16 @@ package struct OTLPHTTPEndpoint: HTTPEndpoint {
 
     /// The refusal's HTTP status and a `google.rpc.Status` with its gRPC code, in the request's encoding
     /// (JSON when it has none, or the path is unknown).
-    package func response(for refusal: Refusal, to request: Request) -> Response {
+    package func answer(for refusal: Refusal, to request: Request) -> RefusalAnswer {
         let known = Self.signal(at: request.uri.path) != nil
         let encoding = known ? Encoding(contentType: request.headers[.contentType]) ?? .json : .json
         let status = RPCStatus(code: Int32(refusal.rpcErrorCode.rawValue), message: refusal.message)
         var headers = refusal.headers
         headers[.contentType] = encoding.contentType
-        return Response(
+        return RefusalAnswer(
             status: refusal.status,
             headers: headers,
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: encoding == .json ? status.jsonBytes : status.protobufBytes))
+            body: ByteBuffer(bytes: encoding == .json ? status.jsonBytes : status.protobufBytes)
         )
     }
 

@@ -1,7 +1,5 @@
-import Foundation
-
 /// A `google.rpc.Status`: the body OTLP/HTTP error responses carry, and what gRPC errors mean.
-struct RPCStatus: Codable, Sendable {
+struct RPCStatus: Sendable {
     /// The gRPC status code (`google.rpc.Code`).
     var code: Int32
     var message: String
@@ -19,8 +17,9 @@ struct RPCStatus: Codable, Sendable {
     }
 
     /// The proto3 JSON form: `{"code":3,"message":"..."}`.
+    /// Written directly (not by `JSONEncoder`): an overloaded receiver writes one for every refused request.
     var jsonBytes: [UInt8] {
-        (try? Array(JSONEncoder().encode(self))) ?? Array("{}".utf8)
+        JSONValue.object([("code", .int(Int64(code))), ("message", .string(message))]).serialized
     }
 
     private func appendVarint(_ value: UInt64, to bytes: inout [UInt8]) {

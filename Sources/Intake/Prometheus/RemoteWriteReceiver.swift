@@ -117,5 +117,5 @@ package struct RemoteWriteEndpoint: HTTPEndpoint {
         return (.prometheusRemoteWrite, .metrics)
     }
 
-    package func response(for refusal: Refusal, to request: Request) -> Response { refusal.plainTextResponse }
+    package func answer(for refusal: Refusal, to request: Request) -> RefusalAnswer { refusal.plainTextAnswer }
 }
