@@ -30,7 +30,9 @@ package struct ConnectionLimits: Sendable, Hashable {
     /// Telemetry requests being read, decoded or admitted at once, across all the receivers of one intake (all that
     /// store into one ``Telemetry/TelemetryStore``): a request beyond it is refused before its body is read, HTTP 503
     /// with `Retry-After: 1`, gRPC UNAVAILABLE with `RetryInfo` (``Refusal/tooManyRequestsInFlight(limit:)``), so that
-    /// a saturated intake refuses retryably instead of queueing requests past their senders' deadlines. Default 256
+    /// a saturated intake refuses retryably instead of queueing requests past their senders' deadlines. An HTTP request
+    /// is refused from its header on the connection's event loop (``HTTPConnectionGuard``), which keeps refusing cheap
+    /// when most requests are refused. Default 256
     /// (`--max-requests-in-flight`): decoding is CPU-bound, so a few per core keep the cores busy and the rest only
     /// wait; 256 leaves room for bursts from many exporters (the Collector runs 10 export workers per exporter).
     package var maxRequestsInFlight: Int

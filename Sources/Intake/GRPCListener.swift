@@ -13,7 +13,8 @@ enum GRPCListener {
     /// Serves `services` until graceful shutdown, resolving `bound` once listening (or failing it); over TLS when
     /// `tls` is given (a client that fails the handshake loses its connection only), within `connections`' limits
     /// (``GRPCConnectionGuard``, ``GRPCStreamDeadline``, the transport's idle time and stream limit). A stream
-    /// answered before its client finished sending is reset with NO_ERROR (``GRPCEarlyAnswerReset``).
+    /// answered before its client finished sending is reset with NO_ERROR (``GRPCEarlyAnswerReset``). With
+    /// `loadRefusal`, a call refused for load is answered from its HEADERS (``GRPCLoadRefusalHandler``).
     ///
     /// grpc-swift-nio-transport enforces its own payload limit by resetting the stream (clients then see
     /// UNAVAILABLE and retry a request that can never succeed), so the transport gets the wider
@@ -33,6 +34,7 @@ enum GRPCListener {
         reservingIn store: TelemetryStore? = nil,
         tls: ServerTLS? = nil,
         connections: ConnectionLimits = .default,
+        loadRefusal: GRPCLoadRefusal? = nil,
         bound: BoundAddress
     ) async throws {
         let socketAddress: GRPCNIOTransportCore.SocketAddress =
@@ -64,6 +66,9 @@ enum GRPCListener {
                             position: .first
                         )
                         try channel.pipeline.syncOperations.addHandler(GRPCStreamDeadline(timeout: connections.bodyTimeout), position: .first)
+                        if let loadRefusal {
+                            try channel.pipeline.syncOperations.addHandler(GRPCLoadRefusalHandler(loadRefusal), position: .first)
+                        }
                         try channel.pipeline.syncOperations.addHandler(GRPCEarlyAnswerReset(), position: .first)
                     }
                 }

@@ -1,9 +1,10 @@
 package import GRPCCore
 import GRPCProtobuf
+import NIOHPACK
 package import Scenario
 import ServiceLifecycle
 import SwiftProtobuf
-import Telemetry
+package import Telemetry
 
 /// What one gRPC protocol adds to ``GRPCReceiver``: its methods, each registered with
 /// ``GRPCCore/RPCRouter/registerIntake(_:specName:maxRequestBytes:admission:channel:signal:handler:)``.
@@ -12,6 +13,9 @@ package protocol GRPCEndpoint: Sendable {
     static var defaultPort: Int { get }
     /// Registers the protocol's methods, every request through `admission`.
     func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>, admission: Admission, maxRequestBytes: Int)
+    /// The channel and signal a call to the method at `path` (`/package.Service/Method`) is counted under, as its
+    /// registration counts it; `nil`: not one of the protocol's methods.
+    func accounting(ofMethodAt path: String) -> (channel: IntakeChannel, signal: Signal)?
 }
 
 /// A gRPC receiver: serves one ``GRPCEndpoint`` on an HTTP/2 port (see ``GRPCListener``), every request through
@@ -44,8 +48,25 @@ package struct GRPCReceiver<Endpoint: GRPCEndpoint>: Service {
             reservingIn: admission.store,
             tls: configuration.security.tls,
             connections: configuration.security.connections,
+            loadRefusal: Self.loadRefusal(endpoint: endpoint, admission: admission),
             bound: boundAddress
         )
+    }
+
+    /// Refuses a call for load from its HEADERS alone, on the stream's event loop (see ``GRPCLoadRefusalHandler``):
+    /// when the intake has its maximum of requests in flight, a call to one of the endpoint's methods with a good
+    /// token (or none needed) ends UNAVAILABLE with `RetryInfo`, as the method's handler would end it, and is counted,
+    /// without reaching grpc-swift's server.
+    static func loadRefusal(endpoint: Endpoint, admission: Admission) -> GRPCLoadRefusal {
+        { headers in
+            guard admission.isAtRequestsInFlightLimit, let path = headers.first(name: ":path"),
+                let (channel, signal) = endpoint.accounting(ofMethodAt: path),
+                (try? admission.authenticate(authorization: headers.first(name: "authorization"))) != nil
+            else { return nil }
+            let refusal = Refusal.tooManyRequestsInFlight(limit: admission.maxRequestsInFlight)
+            admission.countRefusal(refusal, channel: channel, signal: signal)
+            return refusal.grpcTrailersOnly
+        }
     }
 
     struct Registration: RegistrableRPCService {

@@ -1,7 +1,7 @@
 package import GRPCCore
 package import Logging
 import OTelBenchProtos
-import Scenario
+package import Scenario
 package import Telemetry
 
 /// Jaeger's collector gRPC endpoint: `jaeger.api_v2.CollectorService/PostSpans`, the protocol of the
@@ -34,6 +34,10 @@ package struct JaegerGRPCEndpoint: GRPCEndpoint {
     package static var defaultPort: Int { 14250 }
 
     package init() {}
+
+    package func accounting(ofMethodAt path: String) -> (channel: IntakeChannel, signal: Signal)? {
+        path == "/" + Jaeger_ApiV2_CollectorService.Method.PostSpans.descriptor.fullyQualifiedMethod ? (.jaegerGRPC, .traces) : nil
+    }
 
     package func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>, admission: Admission, maxRequestBytes: Int) {
         router.registerIntake(

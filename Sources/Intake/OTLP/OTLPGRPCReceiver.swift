@@ -2,8 +2,8 @@ package import GRPCCore
 import GRPCProtobuf
 package import Logging
 import OTelBenchProtos
-import Scenario
-import Telemetry
+package import Scenario
+package import Telemetry
 
 /// OTLP/gRPC receiver: `TraceService/Export`, `MetricsService/Export` and `LogsService/Export` on one
 /// HTTP/2 port, accepting gzip- and deflate-compressed messages (the Collector compresses by default).
@@ -26,6 +26,15 @@ package struct OTLPGRPCEndpoint: GRPCEndpoint {
     package static var defaultPort: Int { 4317 }
 
     package init() {}
+
+    package func accounting(ofMethodAt path: String) -> (channel: IntakeChannel, signal: Signal)? {
+        switch path {
+        case "/" + Opentelemetry_Proto_Collector_Trace_V1_TraceService.Method.Export.descriptor.fullyQualifiedMethod: (.otlpGRPC, .traces)
+        case "/" + Opentelemetry_Proto_Collector_Metrics_V1_MetricsService.Method.Export.descriptor.fullyQualifiedMethod: (.otlpGRPC, .metrics)
+        case "/" + Opentelemetry_Proto_Collector_Logs_V1_LogsService.Method.Export.descriptor.fullyQualifiedMethod: (.otlpGRPC, .logs)
+        default: nil
+        }
+    }
 
     package func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>, admission: Admission, maxRequestBytes: Int) {
         registerTraces(with: &router, admission: admission, maxRequestBytes: maxRequestBytes)
