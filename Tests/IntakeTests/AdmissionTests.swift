@@ -117,6 +117,34 @@ import Testing
         #expect(Self.nothingReserved(store))
     }
 
+    /// The look the receivers take from a request's header alone, to refuse it for load on the event loop: at the
+    /// requests in flight, or a declared body the limit cannot cover now; everything else is left to the responder.
+    @Test func aRefusalForLoadIsJudgedFromTheHeaderAsEnteringAndReservingWouldJudgeIt() {
+        let store = TelemetryStore(limits: .init(maxRetainedBytes: Self.limit))
+        var admission = Admission(store: store, logger: Self.quiet)
+        admission.maxRequestsInFlight = 1
+        #expect(admission.refusalForLoad(declaredBodyBytes: 500, maxRequestBytes: 4_000) == nil)
+
+        // Other requests hold all but 300 bytes: a declared 301 cannot be reserved now, a declared 300 can.
+        let inFlight = Self.limit - 300
+        #expect(store.reserve(bytes: inFlight))
+        let full = admission.refusalForLoad(declaredBodyBytes: 301, maxRequestBytes: 4_000)
+        #expect(full?.code == .unavailable && full?.retryAfterSeconds == 1 && full?.message.contains("store is full") == true)
+        #expect(admission.refusalForLoad(declaredBodyBytes: 300, maxRequestBytes: 4_000) == nil)
+        // Not known (chunked), over the request limit, or beyond what the whole limit could ever hold: the responder's.
+        #expect(admission.refusalForLoad(declaredBodyBytes: nil, maxRequestBytes: 4_000) == nil)
+        #expect(admission.refusalForLoad(declaredBodyBytes: 5_000, maxRequestBytes: 4_000) == nil)
+        #expect(admission.refusalForLoad(declaredBodyBytes: Self.limit, maxRequestBytes: Self.limit) == nil)
+        store.release(bytes: inFlight)
+
+        // At the requests in flight, any request is refused, whatever it declares.
+        #expect(store.requestsInFlight.enter(limit: 1))
+        let busy = admission.refusalForLoad()
+        #expect(busy?.code == .unavailable && busy?.message.contains("--max-requests-in-flight") == true)
+        store.requestsInFlight.leave()
+        #expect(admission.refusalForLoad() == nil)
+    }
+
     /// A request whose decoding could never fit under the whole limit is too large, not retryable, even when it is
     /// smaller than the limit itself.
     @Test func aRequestThatCouldNeverBeDecodedUnderTheLimitIsTooLarge() async throws {

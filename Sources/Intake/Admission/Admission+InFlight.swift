@@ -38,10 +38,20 @@ extension Admission {
         }
     }
 
-    /// Whether ``enterInFlight()`` would refuse a request now: the intake has its maximum of requests in flight. A
-    /// look, not a reservation: a request let on for this answer must still enter.
-    package var isAtRequestsInFlightLimit: Bool {
-        store.requestsInFlight.current >= maxRequestsInFlight
+    /// The refusal a request would get for load before its body is read, judged from its header alone: the intake has
+    /// its maximum of requests in flight (``enterInFlight()``), or the memory limit cannot cover the body's declared
+    /// length now (``reserveBody(of:maxRequestBytes:)``). A look, not a reservation: a request let on for a `nil`
+    /// must still enter and reserve, and may be refused then.
+    ///
+    /// - Parameter declaredBodyBytes: the body's declared length; `nil`: not known (chunked, or gRPC, whose message is
+    ///   reserved as it arrives). A length over `maxRequestBytes`, or one the whole limit could never cover, is left
+    ///   to the responder, which refuses it for good (not retryably).
+    package func refusalForLoad(declaredBodyBytes: Int? = nil, maxRequestBytes: Int = .max) -> Refusal? {
+        if store.requestsInFlight.current >= maxRequestsInFlight { return .tooManyRequestsInFlight(limit: maxRequestsInFlight) }
+        guard let declared = declaredBodyBytes, declared > 0, declared <= maxRequestBytes, let limit = store.limits.maxRetainedBytes,
+            declared + ResidentCost.admission(bytes: declared) <= limit, let room = store.reservableBytes, declared > room
+        else { return nil }
+        return .overloaded(limit: limit)
     }
 
     /// Counts out a request that ``enterInFlight()`` let in: answered, refused or abandoned.

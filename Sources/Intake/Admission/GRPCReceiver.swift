@@ -59,11 +59,12 @@ package struct GRPCReceiver<Endpoint: GRPCEndpoint>: Service {
     /// without reaching grpc-swift's server.
     static func loadRefusal(endpoint: Endpoint, admission: Admission) -> GRPCLoadRefusal {
         { headers in
-            guard admission.isAtRequestsInFlightLimit, let path = headers.first(name: ":path"),
+            // The message's length is not in the HEADERS: the memory limit is checked as the message arrives
+            // (GRPCMessageInflationHandler).
+            guard let refusal = admission.refusalForLoad(), let path = headers.first(name: ":path"),
                 let (channel, signal) = endpoint.accounting(ofMethodAt: path),
                 (try? admission.authenticate(authorization: headers.first(name: "authorization"))) != nil
             else { return nil }
-            let refusal = Refusal.tooManyRequestsInFlight(limit: admission.maxRequestsInFlight)
             admission.countRefusal(refusal, channel: channel, signal: signal)
             return refusal.grpcTrailersOnly
         }

@@ -1,5 +1,6 @@
 package import Hummingbird
 package import Logging
+import NIOHTTP1
 package import Scenario
 import ServiceLifecycle
 package import Telemetry
@@ -57,23 +58,25 @@ package struct HTTPReceiver<Endpoint: HTTPEndpoint>: Service {
             address: configuration.address,
             tls: configuration.security.tls,
             connections: configuration.security.connections,
-            loadRefusal: Self.loadRefusal(endpoint: endpoint, admission: admission),
+            loadRefusal: Self.loadRefusal(endpoint: endpoint, admission: admission, maxRequestBytes: configuration.maxRequestBytes),
             bound: boundAddress,
             logger: logger
         )
     }
 
     /// Refuses an intake request for load from its header alone, on the connection's event loop (see
-    /// ``HTTPConnectionGuard``): when the intake has its maximum of requests in flight, a request with a good token
-    /// (or none needed) is answered as the responder would answer it, and counted, without a task or a thread
-    /// hop. Under overload most requests are refused, and refusing them in the responder cost about as much CPU as
-    /// accepting them, which left little for the requests that got in.
-    static func loadRefusal(endpoint: Endpoint, admission: Admission) -> HTTPLoadRefusal {
+    /// ``HTTPConnectionGuard``): when the intake has its maximum of requests in flight, or its memory limit cannot
+    /// cover the declared body now (``Admission/refusalForLoad(declaredBodyBytes:maxRequestBytes:)``), a request with a
+    /// good token (or none needed) is answered as the responder would answer it, and counted, without a task or a
+    /// thread hop. Under overload most requests are refused, and refusing them in the responder cost about as much CPU
+    /// as accepting them.
+    static func loadRefusal(endpoint: Endpoint, admission: Admission, maxRequestBytes: Int) -> HTTPLoadRefusal {
         { head in
-            guard admission.isAtRequestsInFlightLimit, let request = Request(header: head), let (channel, signal) = endpoint.accounting(of: request),
+            let declared = head.headers.first(name: "content-length").flatMap { Int($0) }
+            guard let refusal = admission.refusalForLoad(declaredBodyBytes: declared, maxRequestBytes: maxRequestBytes),
+                let request = Request(header: head), let (channel, signal) = endpoint.accounting(of: request),
                 (try? admission.authenticate(authorization: request.headers[.authorization])) != nil
             else { return nil }
-            let refusal = Refusal.tooManyRequestsInFlight(limit: admission.maxRequestsInFlight)
             admission.countRefusal(refusal, channel: channel, signal: signal)
             return endpoint.answer(for: refusal, to: request)
         }
