@@ -102,7 +102,8 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
                 return
             }
             if responsesOwed == 0, let answer = loadRefusal?(head) {
-                refusedForLoad = (write(answer, to: head, context: context), !head.isKeepAlive)
+                let written = write(answer, version: head.version, keepAlive: head.isKeepAlive, context: context)
+                refusedForLoad = (written, !head.isKeepAlive)
                 return
             }
             responsesOwed += 1
@@ -125,18 +126,18 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelRead(data)
     }
 
-    /// Writes `answer` to the request `head` whole (with its length, and `Connection: close` when the request did
-    /// not keep the connection alive).
-    private func write(_ answer: RefusalAnswer, to head: HTTPRequestHead, context: ChannelHandlerContext) -> EventLoopFuture<Void> {
+    /// Writes `answer` whole, in HTTP `version`, with its length, and with `Connection: close` when the connection
+    /// is not kept (`keep-alive` when HTTP/1.0 keeps it).
+    private func write(_ answer: RefusalAnswer, version: HTTPVersion, keepAlive: Bool, context: ChannelHandlerContext) -> EventLoopFuture<Void> {
         var headers = HTTPHeaders(answer.headers.map { ($0.name.rawName, $0.value) })
         headers.replaceOrAdd(name: "Content-Length", value: String(answer.body.readableBytes))
-        if !head.isKeepAlive {
+        if !keepAlive {
             headers.replaceOrAdd(name: "Connection", value: "close")
-        } else if head.version == .http1_0 {
+        } else if version == .http1_0 {
             headers.replaceOrAdd(name: "Connection", value: "keep-alive")
         }
         let status = HTTPResponseStatus(statusCode: Int(answer.status.code), reasonPhrase: answer.status.reasonPhrase)
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(answer.body))), promise: nil)
         return context.writeAndFlush(wrapOutboundOut(.end(nil)))
     }
@@ -171,18 +172,12 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Answers 503 with `Retry-After: 1` and closes the connection once the answer is written.
     private func refuse(context: ChannelHandlerContext) {
-        let body = ByteBuffer(
-            string: "otelbench: this listener has its maximum of \(limits.maxConnections) connections open: retry later (--max-connections)\n"
+        let refusal = Refusal(
+            .unavailable,
+            "otelbench: this listener has its maximum of \(limits.maxConnections) connections open: retry later (--max-connections)",
+            retryAfterSeconds: 1
         )
-        let headers: HTTPHeaders = [
-            "Retry-After": "1",
-            "Connection": "close",
-            "Content-Type": "text/plain; charset=utf-8",
-            "Content-Length": String(body.readableBytes),
-        ]
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .serviceUnavailable, headers: headers))), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+        write(refusal.plainTextAnswer, version: .http1_1, keepAlive: false, context: context).assumeIsolated().whenComplete { _ in
             context.close(promise: nil)
         }
     }
