@@ -14,7 +14,8 @@ package enum OTLPJSON {
 
     /// Decodes an OTLP/JSON body.
     ///
-    /// - Throws: ``OTLPJSONError`` when an id is not hex; swift-protobuf's `JSONDecodingError` when the JSON is malformed.
+    /// - Throws: ``OTLPJSONError`` when an id is not hex or an enum number is outside int32; swift-protobuf's
+    ///   `JSONDecodingError` when the JSON is malformed.
     package static func decode<Message: SwiftProtobuf.Message>(_ type: Message.Type, from bytes: some Collection<UInt8>) throws -> Message {
         let rewritten = try rewriteIDs(Array(bytes)) { hex, key in
             guard let raw = HexCoding.decode(hex) else {
@@ -24,7 +25,10 @@ package enum OTLPJSON {
         }
         var options = JSONDecodingOptions()
         options.ignoreUnknownFields = true
-        return try Message(jsonUTF8Bytes: rewritten, options: options)
+        let message = try Message(jsonUTF8Bytes: rewritten, options: options)
+        var enumCheck = EnumRangeCheck(messageName: Message.protoMessageName)
+        try message.traverse(visitor: &enumCheck)
+        return message
     }
 
     /// Encodes a message as OTLP/JSON: hex ids, integer enums, lowerCamelCase keys.
@@ -97,7 +101,75 @@ package enum OTLPJSON {
     }
 }
 
-/// An OTLP/JSON body that is valid JSON but not valid OTLP (an id that is not hex).
+/// Refuses an enum value outside int32, which the proto3 JSON mapping does not allow.
+///
+/// swift-protobuf's JSON decoder (at the pinned version) keeps any JSON number that fits an Int64 as an
+/// unrecognized enum value. Its binary encoder then sizes that field as an int32 varint but writes it as an int64
+/// one, so serializing the message writes past the buffer it allocated. The OTLP/HTTP receiver serializes every
+/// decoded request for the recording, so such a value must not leave the decoder.
+struct EnumRangeCheck: SwiftProtobuf.Visitor {
+    /// The proto name of the message being visited, for the error.
+    var messageName: String
+
+    mutating func visitSingularEnumField<E: SwiftProtobuf.Enum>(value: E, fieldNumber: Int) throws {
+        guard Int32(exactly: value.rawValue) == nil else { return }
+        let enumName = String(describing: E.self).split(separator: "_").last.map(String.init) ?? "\(E.self)"
+        throw OTLPJSONError(
+            message: "\(enumName) value \(value.rawValue) (field \(fieldNumber) of \(messageName)) is outside int32: OTLP/JSON enums are 32-bit integers"
+        )
+    }
+
+    mutating func visitRepeatedEnumField<E: SwiftProtobuf.Enum>(value: [E], fieldNumber: Int) throws {
+        for element in value { try visitSingularEnumField(value: element, fieldNumber: fieldNumber) }
+    }
+
+    mutating func visitPackedEnumField<E: SwiftProtobuf.Enum>(value: [E], fieldNumber: Int) throws {
+        try visitRepeatedEnumField(value: value, fieldNumber: fieldNumber)
+    }
+
+    mutating func visitSingularMessageField<M: SwiftProtobuf.Message>(value: M, fieldNumber: Int) throws {
+        let outer = messageName
+        messageName = M.protoMessageName
+        try value.traverse(visitor: &self)
+        messageName = outer
+    }
+
+    mutating func visitRepeatedMessageField<M: SwiftProtobuf.Message>(value: [M], fieldNumber: Int) throws {
+        for element in value { try visitSingularMessageField(value: element, fieldNumber: fieldNumber) }
+    }
+
+    // Every other field holds no enum.
+    mutating func visitSingularDoubleField(value: Double, fieldNumber: Int) throws {}
+    mutating func visitSingularInt64Field(value: Int64, fieldNumber: Int) throws {}
+    mutating func visitSingularUInt64Field(value: UInt64, fieldNumber: Int) throws {}
+    mutating func visitSingularBoolField(value: Bool, fieldNumber: Int) throws {}
+    mutating func visitSingularStringField(value: String, fieldNumber: Int) throws {}
+    mutating func visitSingularBytesField(value: Data, fieldNumber: Int) throws {}
+    mutating func visitRepeatedStringField(value: [String], fieldNumber: Int) throws {}
+    mutating func visitRepeatedBytesField(value: [Data], fieldNumber: Int) throws {}
+    mutating func visitUnknown(bytes: Data) throws {}
+    mutating func visitMapField<KeyType, ValueType: MapValueType>(
+        fieldType: _ProtobufMap<KeyType, ValueType>.Type,
+        value: _ProtobufMap<KeyType, ValueType>.BaseType,
+        fieldNumber: Int
+    ) throws {}
+    mutating func visitMapField<KeyType, ValueType>(
+        fieldType: _ProtobufEnumMap<KeyType, ValueType>.Type,
+        value: _ProtobufEnumMap<KeyType, ValueType>.BaseType,
+        fieldNumber: Int
+    ) throws {
+        for element in value.values { try visitSingularEnumField(value: element, fieldNumber: fieldNumber) }
+    }
+    mutating func visitMapField<KeyType, ValueType>(
+        fieldType: _ProtobufMessageMap<KeyType, ValueType>.Type,
+        value: _ProtobufMessageMap<KeyType, ValueType>.BaseType,
+        fieldNumber: Int
+    ) throws {
+        for element in value.values { try visitSingularMessageField(value: element, fieldNumber: fieldNumber) }
+    }
+}
+
+/// An OTLP/JSON body that is valid JSON but not valid OTLP (an id that is not hex, an enum outside int32).
 package struct OTLPJSONError: Error, CustomStringConvertible {
     package var message: String
     package var description: String { message }

@@ -182,6 +182,23 @@ import Workload
                 status: 400,
                 phrase: "is not a hex string"
             ),
+            // Found by the otlp-json fuzz target: swift-protobuf kept such a number as an unrecognized enum, and
+            // serializing the request for the recording then wrote past its buffer.
+            BadRequest(
+                name: "span kind beyond int32 in JSON",
+                contentType: "application/json",
+                body: Array(#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"name":"a","kind":4294967296}]}]}]}"#.utf8),
+                status: 400,
+                phrase: "SpanKind value 4294967296 (field 6 of opentelemetry.proto.trace.v1.Span) is outside int32"
+            ),
+            BadRequest(
+                name: "aggregation temporality beyond int32 in JSON",
+                path: "/v1/metrics",
+                contentType: "application/json",
+                body: Array(#"{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"sum":{"aggregationTemporality":4470778052}}]}]}]}"#.utf8),
+                status: 400,
+                phrase: "AggregationTemporality value 4470778052"
+            ),
             BadRequest(name: "JSON sent as protobuf", body: Array("{}".utf8), status: 400, phrase: "not a valid protobuf"),
             BadRequest(name: "text/plain", contentType: "text/plain", body: valid, status: 415, phrase: "Content-Type text/plain is not supported"),
             BadRequest(name: "no content type", contentType: nil, body: valid, status: 415, phrase: "Content-Type none is not supported"),

@@ -48,6 +48,32 @@ import Workload
         }
     }
 
+    /// The proto3 JSON mapping makes enums int32. swift-protobuf keeps a larger number as an unrecognized value,
+    /// sizes it as an int32 varint and writes it as an int64 one, so serializing such a message overruns its buffer.
+    @Test(arguments: [
+        (#""kind":4294967296"#, "SpanKind value 4294967296 (field 6 of opentelemetry.proto.trace.v1.Span)"),
+        (#""kind":-2147483649"#, "SpanKind value -2147483649"),
+        (#""status":{"code":9223372036854775807}"#, "StatusCode value 9223372036854775807 (field 3 of opentelemetry.proto.trace.v1.Status)"),
+    ])
+    func enumOutsideInt32NamesTheEnumAndTheField(member: String, phrase: String) {
+        let json = #"{"resourceSpans":[{"scopeSpans":[{"spans":[{"name":"a","# + member + "}]}]}]}"
+        #expect {
+            try OTLPJSON.decode(TraceRequest.self, from: Array(json.utf8))
+        } throws: { error in
+            "\(error)".contains(phrase) && "\(error)".contains("outside int32")
+        }
+    }
+
+    @Test func unknownEnumValuesWithinInt32AreKeptAndSerializeBackToThemselves() throws {
+        for kind in [Int32.min, -1, 99, Int32.max] {
+            let json = #"{"resourceSpans":[{"scopeSpans":[{"spans":[{"name":"a","kind":\#(kind)}]}]}]}"#
+            let request = try OTLPJSON.decode(TraceRequest.self, from: Array(json.utf8))
+            #expect(request.resourceSpans[0].scopeSpans[0].spans[0].kind.rawValue == Int(kind))
+            let again = try TraceRequest(serializedBytes: try request.serializedBytes() as [UInt8])
+            #expect(again == request, "kind \(kind)")
+        }
+    }
+
     @Test func recordingRoundTripsEverySignal() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("recording-\(UUID().uuidString).jsonl").path
         defer { try? FileManager.default.removeItem(atPath: path) }
