@@ -18,9 +18,21 @@ package enum JaegerThriftDecoder {
 
     /// Decodes and converts one `Batch`, which must fill `bytes` exactly.
     ///
+    /// The bytes are read without the field path, which only an error needs; a body that fails is read again with
+    /// it, and fails at the same place, for the message.
+    ///
     /// - Throws: ``ThriftDecodingError`` naming the field path, byte offset and problem.
     package static func spans(_ bytes: UnsafeRawBufferPointer, channel: IntakeChannel) throws(ThriftDecodingError) -> JaegerBatchSpans {
-        var reader = Reader(bytes)
+        do {
+            return try decode(bytes, channel: channel, keepingPath: false)
+        } catch let withoutPath {
+            do { _ = try decode(bytes, channel: channel, keepingPath: true) } catch { throw error }
+            throw withoutPath
+        }
+    }
+
+    private static func decode(_ bytes: UnsafeRawBufferPointer, channel: IntakeChannel, keepingPath: Bool) throws(ThriftDecodingError) -> JaegerBatchSpans {
+        var reader = Reader(bytes, keepsPath: keepingPath)
         try reader.enter("Batch")
         let batch = try self.batch(&reader, channel: channel)
         reader.leave()
@@ -111,7 +123,7 @@ package enum JaegerThriftDecoder {
             try reader.enterElement(index)
             let (name, converted) = try span(&reader, tags: &spanTags, resource: resource, channel: channel)
             reader.leave()
-            switch converted {
+            switch consume converted {
             case .success(let span): batch.spans.append(span)
             case .failure(let problem): batch.problems.append(JaegerSpanAssembly.problem(problem, index: index, name: name))
             }
@@ -337,8 +349,8 @@ package enum JaegerThriftDecoder {
 
     /// `Tag{1: key, 2: vType, 3: vStr, 4: vDouble, 5: vBool, 6: vLong, 7: vBinary}`: the key and the value, the field
     /// that `vType` names (its default when that field is missing). The key is the one `keys` has of the same bytes
-    /// when it has one (such bytes are valid UTF-8); other key bytes are checked where they are read, as
-    /// ``ThriftBinaryReader/readUTF8()`` checks them.
+    /// when it has one (such bytes are valid UTF-8); other key bytes are checked as they are made a `String`, as
+    /// ``ThriftBinaryReader/readString()`` checks them.
     @inline(__always)
     private static func tag<Collector: JaegerTagCollector>(
         _ reader: inout Reader,
@@ -346,7 +358,7 @@ package enum JaegerThriftDecoder {
     ) throws(ThriftDecodingError) -> (key: String, value: AttributeValue) {
         var key: String?
         var valueType: Int32?
-        var string = UnsafeRawBufferPointer(start: nil, count: 0)
+        var string = ""
         var double = 0.0
         var bool = false
         var long: Int64 = 0
@@ -359,15 +371,14 @@ package enum JaegerThriftDecoder {
                 if let reused = keys.reusableKey(utf8: bytes) {
                     key = reused
                 } else {
-                    try reader.checkUTF8(bytes)
-                    key = Reader.string(bytes)
+                    key = try Reader.string(validating: bytes, reader)
                 }
             case 2:
                 try expect(field.type, .i32, "vType", reader)
                 valueType = try reader.readI32()
             case 3:
                 try expect(field.type, .string, "vStr", reader)
-                string = try reader.readUTF8()
+                string = try reader.readString()
             case 4:
                 try expect(field.type, .double, "vDouble", reader)
                 double = try reader.readDouble()
@@ -387,7 +398,7 @@ package enum JaegerThriftDecoder {
         guard let key, let valueType else { throw reader.error("a Tag needs key and vType") }
         // jaeger.thrift's TagType: STRING, DOUBLE, BOOL, LONG, BINARY.
         switch valueType {
-        case 0: return (key, .string(Reader.string(string)))
+        case 0: return (key, .string(string))
         case 1: return (key, .double(double))
         case 2: return (key, .bool(bool))
         case 3: return (key, .int(long))

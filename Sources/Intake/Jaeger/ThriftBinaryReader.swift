@@ -58,8 +58,8 @@ enum ThriftType: UInt8, CustomStringConvertible {
 ///
 /// Every length and element count is checked against the bytes that remain and against ``Limits``
 /// before anything is allocated; nesting depth is bounded; every failure is a ``ThriftDecodingError``
-/// naming the field path (kept by ``enter(_:)``, ``enterElement(_:)`` and ``leave()``, and written out only
-/// for an error) and the byte offset. It never traps.
+/// naming the byte offset and, when the reader keeps it (``keepsPath``), the field path (kept by ``enter(_:)``,
+/// ``enterElement(_:)`` and ``leave()``, and written out only for an error). It never traps.
 ///
 /// The reader borrows the buffer: use it only while the buffer is alive.
 struct ThriftBinaryReader {
@@ -82,13 +82,20 @@ struct ThriftBinaryReader {
     private let bytes: UnsafeRawBufferPointer
     private(set) var offset = 0
     let limits: Limits
+    /// Whether errors name the field path. Keeping it costs an array push and pop per field and element, so a
+    /// decoder can read without it and read a body that fails again with it, for the message: the same bytes
+    /// fail at the same place.
+    let keepsPath: Bool
     private var path: [PathStep] = []
+    /// Fields and elements entered and not left: the nesting the limit bounds, path or not.
+    private var depth = 0
 
     /// A reader of `bytes`, which must stay alive while the reader is used.
-    init(_ bytes: UnsafeRawBufferPointer, limits: Limits = .init()) {
+    init(_ bytes: UnsafeRawBufferPointer, limits: Limits = .init(), keepsPath: Bool = true) {
         self.bytes = bytes
         self.limits = limits
-        path.reserveCapacity(limits.maxDepth * 2)
+        self.keepsPath = keepsPath
+        if keepsPath { path.reserveCapacity(limits.maxDepth * 2) }
     }
 
     /// Bytes not read yet.
@@ -97,20 +104,28 @@ struct ThriftBinaryReader {
     /// Names the field about to be read, for error messages.
     @inline(__always)
     mutating func enter(_ name: StaticString) throws(ThriftDecodingError) {
-        guard path.count < limits.maxDepth * 2 else { throw error("nesting deeper than \(limits.maxDepth) levels") }
-        path.append(.field(name))
+        guard depth < limits.maxDepth * 2 else { throw tooDeep() }
+        depth += 1
+        if keepsPath { path.append(.field(name)) }
     }
 
     /// Names the list element about to be read (`[index]`), for error messages.
     @inline(__always)
     mutating func enterElement(_ index: Int) throws(ThriftDecodingError) {
-        guard path.count < limits.maxDepth * 2 else { throw error("nesting deeper than \(limits.maxDepth) levels") }
-        path.append(.element(index))
+        guard depth < limits.maxDepth * 2 else { throw tooDeep() }
+        depth += 1
+        if keepsPath { path.append(.element(index)) }
     }
 
     /// Leaves the field or element named by the last ``enter(_:)`` or ``enterElement(_:)``.
     @inline(__always)
-    mutating func leave() { _ = path.popLast() }
+    mutating func leave() {
+        depth -= 1
+        if keepsPath { _ = path.popLast() }
+    }
+
+    @inline(never)
+    private func tooDeep() -> ThriftDecodingError { error("nesting deeper than \(limits.maxDepth) levels") }
 
     /// An error at the current path and offset: `Batch.spans[3].tags[0]: problem (at byte N of M)`.
     ///
@@ -194,32 +209,24 @@ struct ThriftBinaryReader {
         return UnsafeRawBufferPointer(rebasing: bytes[start..<start + length])
     }
 
-    /// A string's bytes, checked to be valid UTF-8 (Jaeger's strings are UTF-8 text), left in the buffer: make
-    /// the `String` with ``string(_:)`` only where it is kept.
-    @inline(__always)
-    mutating func readUTF8() throws(ThriftDecodingError) -> UnsafeRawBufferPointer {
-        let raw = try readBinary()
-        try checkUTF8(raw)
-        return raw
-    }
-
-    /// Refuses `raw`, a string just read, unless it is valid UTF-8: the error ``readUTF8()`` gives.
-    @inline(__always)
-    func checkUTF8(_ raw: UnsafeRawBufferPointer) throws(ThriftDecodingError) {
-        guard ProtobufWireReader.isASCII(raw) || String(validating: raw.assumingMemoryBound(to: UInt8.self), as: UTF8.self) != nil else {
-            throw error("string is not valid UTF-8")
-        }
-    }
-
     /// A string; invalid UTF-8 is refused (Jaeger's strings are UTF-8 text).
     @inline(__always)
-    mutating func readString() throws(ThriftDecodingError) -> String { Self.string(try readUTF8()) }
+    mutating func readString() throws(ThriftDecodingError) -> String { try Self.string(validating: try readBinary(), self) }
 
-    /// The string of bytes that ``readUTF8()`` checked.
+    /// The string of `utf8`, a string just read; refused unless it is valid UTF-8.
+    ///
+    /// ASCII is checked first, by words: `String(validating:as:)` is generic over its sequence and, called from
+    /// here, unspecialized (a metadata lookup per string: twice the decoder's time per span in a release build).
     @inline(__always)
-    static func string(_ utf8: UnsafeRawBufferPointer) -> String {
-        utf8.isEmpty ? "" : String(decoding: utf8.assumingMemoryBound(to: UInt8.self), as: UTF8.self)
+    static func string(validating utf8: UnsafeRawBufferPointer, _ reader: Self) throws(ThriftDecodingError) -> String {
+        if utf8.isEmpty { return "" }
+        let units = utf8.assumingMemoryBound(to: UInt8.self)
+        guard ProtobufWireReader.isASCII(utf8) || String(validating: units, as: UTF8.self) != nil else { throw reader.notUTF8() }
+        return String(decoding: units, as: UTF8.self)
     }
+
+    @inline(never)
+    private func notUTF8() -> ThriftDecodingError { error("string is not valid UTF-8") }
 
     // MARK: Structure
 
