@@ -38,6 +38,8 @@ struct BenchQuery: AsyncParsableCommand {
     @Option(help: "Concurrent clients in the concurrent mode.") var concurrency = 4
     @Option(help: "Cap on the seconds one query, server and mode may take.") var maxSeconds = 20
     @Option(help: "Write the results as JSON to this file.") var json: String?
+    @Option(help: "Measure only the queries whose name contains this text (for profiling one query); all by default.")
+    var only: String?
 
     func validate() throws {
         guard (1...5_000).contains(histograms) else { throw ValidationError("--histograms must be 1...5000 (got \(histograms))") }
@@ -135,7 +137,7 @@ struct BenchQuery: AsyncParsableCommand {
         ]
         var figures: [QueryFigures] = []
         var results: [[String: Any]] = []
-        for query in queries {
+        for query in queries where only.map({ query.name.contains($0) }) ?? true {
             let (expected, actual) = (try await Self.get(theirs + query.path), try await Self.get(ours + query.path))
             let agreement = Self.compare(prometheus: expected, otelbench: actual)
             print("\n\(query.name): \(agreement.text)")
