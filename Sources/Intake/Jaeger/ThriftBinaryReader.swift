@@ -217,6 +217,9 @@ struct ThriftBinaryReader {
     ///
     /// ASCII is checked first, by words: `String(validating:as:)` is generic over its sequence and, called from
     /// here, unspecialized (a metadata lookup per string: twice the decoder's time per span in a release build).
+    /// Static, with the reader passed after the bytes: as an instance method called as
+    /// `string(validating: try readBinary())`, its receiver would be copied before the read, and the error would
+    /// name the offset before the string rather than after it (the one the path-keeping reader names).
     @inline(__always)
     static func string(validating utf8: UnsafeRawBufferPointer, _ reader: Self) throws(ThriftDecodingError) -> String {
         if utf8.isEmpty { return "" }
