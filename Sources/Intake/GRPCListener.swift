@@ -53,6 +53,10 @@ enum GRPCListener {
                 // Slow and idle clients, and too many of them (ConnectionLimits).
                 config.connection.maxIdleTime = connections.idleTimeout
                 config.http2.maxConcurrentStreams = connections.maxConcurrentStreams
+                // The transport's default window, 64 KiB, makes a sender of a 200 KB export wait for
+                // WINDOW_UPDATEs twice per message; 1 MiB is grpc-java's default. What arrives is still bounded
+                // by the stream's own limit and reservation (GRPCMessageInflationHandler), not by the window.
+                config.http2.targetWindowSize = Self.flowControlWindow
                 config.channelDebuggingCallbacks.onAcceptTCPConnection = { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let connectionGuard = GRPCConnectionGuard(limits: connections, count: count)
@@ -92,6 +96,9 @@ enum GRPCListener {
             }
         }
     }
+
+    /// The HTTP/2 flow-control window the receiver offers each stream and the connection: 1 MiB.
+    static let flowControlWindow = 1 << 20
 
     /// The transport's payload limit for a receiver limit: four times it, and at least 1 MiB more.
     static func transportLimit(for maxRequestBytes: Int) -> Int {

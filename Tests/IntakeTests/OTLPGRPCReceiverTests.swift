@@ -111,6 +111,30 @@ import Workload
             #expect(intake.store.totals.spans == 50)
         }
     }
+
+    /// The receiver's first SETTINGS frame offers each stream a 1 MiB window (SETTINGS_INITIAL_WINDOW_SIZE, RFC 9113
+    /// §6.5.2), so that a sender of a few hundred KB export writes it whole instead of waiting for WINDOW_UPDATEs.
+    @Test func streamsAreOfferedAOneMebibyteFlowControlWindow() async throws {
+        try await withIntake { intake in
+            let connection = try RawConnection(port: intake.grpcPort)
+            try connection.send("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + "\0\0\0\u{4}\0\0\0\0\0")
+            let header = connection.read(atLeast: 9, timeout: .seconds(20)).bytes
+            try #require(header.count >= 9)
+            // The server's preface is a SETTINGS frame (type 4) on stream 0.
+            #expect(header[3] == 4)
+            let length = Int(header[0]) << 16 | Int(header[1]) << 8 | Int(header[2])
+            let payload =
+                header.count >= 9 + length
+                ? Array(header[9..<9 + length]) : Array(header[9...]) + connection.read(atLeast: 9 + length - header.count, timeout: .seconds(20)).bytes
+            try #require(payload.count >= length && length % 6 == 0)
+            var settings: [Int: Int] = [:]
+            for offset in stride(from: 0, to: length, by: 6) {
+                let identifier = Int(payload[offset]) << 8 | Int(payload[offset + 1])
+                settings[identifier] = payload[offset + 2..<offset + 6].reduce(0) { $0 << 8 | Int($1) }
+            }
+            #expect(settings[0x4] == 1 << 20)
+        }
+    }
 }
 
 /// What the OTLP receivers record of every request, whichever path wrote it (from the bytes, transcoded, or from the
