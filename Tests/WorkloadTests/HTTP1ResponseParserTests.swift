@@ -46,6 +46,8 @@ struct HTTP1ResponseParserTests {
         let chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5;a=b\r\nhello\r\nA \r\n0123456789\r\n0\r\nX-Trailer: 1\r\n\r\n"
         try expectEverySplit(chunked, .complete(status: 200, closes: false))
         try expectEverySplit("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", .complete(status: 200, closes: false))
+        // Empty list elements are skipped (RFC 9110 §5.6.1): the final coding is still chunked.
+        try expectEverySplit("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip ,, chunked ,\r\n\r\n0\r\n\r\n", .complete(status: 200, closes: false))
     }
 
     @Test func responsesWithoutABody() throws {
@@ -65,6 +67,8 @@ struct HTTP1ResponseParserTests {
         try expectEverySplit("HTTP/1.1 200 OK\r\nConnection: keep-alive, Close\r\nContent-Length: 0\r\n\r\n", .complete(status: 200, closes: true))
         try expectEverySplit("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n", .complete(status: 200, closes: true))
         try expectEverySplit("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n", .complete(status: 200, closes: false))
+        try expectEverySplit("HTTP/1.0 200 OK\r\nConnection: , ,keep-alive\t,\r\nContent-Length: 0\r\n\r\n", .complete(status: 200, closes: false))
+        try expectEverySplit("HTTP/1.1 200 OK\r\nConnection: upgrade,close\r\nContent-Length: 0\r\n\r\n", .complete(status: 200, closes: true))
     }
 
     @Test func aBodyWithoutALengthEndsAtTheClose() throws {
@@ -75,6 +79,11 @@ struct HTTP1ResponseParserTests {
         var more = ByteBuffer(string: String(repeating: "x", count: 10_000))
         #expect(try parser.parse(&more) == .needMore)
         #expect(parser.endsAtClose && parser.statusAtClose == 200)
+        // A final coding other than chunked: the body runs until the close too (RFC 9112 §6.3).
+        parser.expectResponse(toHead: false)
+        var gzipLast = ByteBuffer(string: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n5\r\nhello")
+        #expect(try parser.parse(&gzipLast) == .needMore)
+        #expect(parser.endsAtClose)
         // A length the parser knows is not ended by a close.
         parser.expectResponse(toHead: false)
         var cut = ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")

@@ -166,8 +166,9 @@ struct HTTP1ResponseParser {
 
     /// `HTTP/1.x SP 3DIGIT SP [reason]`.
     private mutating func readStatusLine(_ line: UnsafeRawBufferPointer) throws {
-        let prefix: [UInt8] = Array("HTTP/1.".utf8)
-        guard line.count >= 12, line.prefix(7).elementsEqual(prefix), (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(line[7]),
+        let prefix: StaticString = "HTTP/1."
+        guard line.count >= 12, line.prefix(7).elementsEqual(UnsafeRawBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount)),
+            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(line[7]),
             line[8] == UInt8(ascii: " "), line.count == 12 || line[12] == UInt8(ascii: " ")
         else {
             throw Malformed(description: "not an HTTP/1.x status line: \(Self.printable(line))")
@@ -211,11 +212,12 @@ struct HTTP1ResponseParser {
             contentLength = length
         } else if Self.equalsIgnoringCase(name, "transfer-encoding") {
             // The final coding decides: chunked, or the body runs until the close.
-            let codings = Self.tokens(value)
-            chunked = codings.last.map { Self.equalsIgnoringCase($0, "chunked") } ?? false
-            if !codings.isEmpty && !chunked { connectionClose = true }
+            var last: UnsafeRawBufferPointer?
+            Self.forEachToken(value) { last = $0 }
+            chunked = last.map { Self.equalsIgnoringCase($0, "chunked") } ?? false
+            if last != nil && !chunked { connectionClose = true }
         } else if Self.equalsIgnoringCase(name, "connection") {
-            for token in Self.tokens(value) {
+            Self.forEachToken(value) { token in
                 if Self.equalsIgnoringCase(token, "close") { connectionClose = true }
                 if Self.equalsIgnoringCase(token, "keep-alive") { connectionKeepAlive = true }
             }
@@ -276,10 +278,17 @@ struct HTTP1ResponseParser {
         return UnsafeRawBufferPointer(rebasing: bytes[start..<end])
     }
 
-    /// Comma-separated tokens, trimmed.
-    private static func tokens(_ value: UnsafeRawBufferPointer) -> [UnsafeRawBufferPointer] {
-        value.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: true).map { trimmed(UnsafeRawBufferPointer(rebasing: $0)) }
-            .filter { !$0.isEmpty }
+    /// Calls `body` with each comma-separated token of `value`, trimmed, skipping empty ones (this runs for every
+    /// response, so it allocates nothing).
+    private static func forEachToken(_ value: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void) {
+        var start = value.startIndex
+        while start < value.endIndex {
+            var end = start
+            while end < value.endIndex, value[end] != UInt8(ascii: ",") { end += 1 }
+            let token = trimmed(UnsafeRawBufferPointer(rebasing: value[start..<end]))
+            if !token.isEmpty { body(token) }
+            start = end + 1
+        }
     }
 
     /// ASCII case-insensitive comparison with a lower-case literal.
