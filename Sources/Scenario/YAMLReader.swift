@@ -41,7 +41,7 @@ package final class YAMLReader {
     package static func parse(_ text: String, file: String) -> (YAMLReader, Field?) {
         let reader = YAMLReader(file: file)
         do {
-            guard let node = try Yams.compose(yaml: text) else {
+            guard let node = try compose(text) else {
                 reader.errors.append(FileLocatedError(file: file, line: 1, column: 1, path: "", message: "the file is empty"))
                 return (reader, nil)
             }
@@ -53,6 +53,12 @@ package final class YAMLReader {
             reader.errors.append(FileLocatedError(file: file, line: 1, column: 1, path: "", message: "\(error)"))
             return (reader, nil)
         }
+    }
+
+    /// Yams' `compose(yaml:)` with UTF-8 named: left to its default, Yams reads the whole process environment
+    /// (for `YAMS_DEFAULT_ENCODING`) on every parse, which took 8 % of parsing a rule file.
+    static func compose(_ text: String) throws -> Node? {
+        try Yams.compose(yaml: text, .default, .default, .utf8)
     }
 
     private static func locate(_ error: YamlError, file: String) -> FileLocatedError {

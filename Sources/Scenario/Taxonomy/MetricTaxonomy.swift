@@ -130,7 +130,7 @@ extension MetricTaxonomy {
     package static func parse(yaml: String, file: String = "<taxonomy>") throws(TaxonomyError) -> MetricTaxonomy {
         let root: Node?
         do {
-            root = try Yams.compose(yaml: yaml)
+            root = try YAMLReader.compose(yaml)
         } catch let error as YamlError {
             throw TaxonomyError(file: file, line: error.line, field: "", message: "not valid YAML: \(error)")
         } catch {

@@ -40,7 +40,8 @@ extension ServicesConfiguration {
     package mutating func apply(configurationYAML yaml: String, file: String = "<services configuration>") throws(ConfigurationError) {
         let root: Node?
         do {
-            root = try Yams.compose(yaml: yaml)
+            // UTF-8 named: Yams' default reads the whole process environment on every parse.
+            root = try Yams.compose(yaml: yaml, .default, .default, .utf8)
         } catch {
             throw ConfigurationError("\(file): not valid YAML: \(error)")
         }
