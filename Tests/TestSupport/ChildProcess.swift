@@ -98,7 +98,7 @@ package final class ChildProcess: @unchecked Sendable {
         while process.isRunning {
             guard ContinuousClock.now < deadline else {
                 kill(process.processIdentifier, SIGKILL)
-                throw ChildProcessTimeout(command: "exit after SIGTERM", timeout: timeout)
+                throw ChildProcessTimeout(command: "exit after SIGTERM", timeout: timeout, lastStandardError: String(stderr.suffix(4000)))
             }
             try await Task.sleep(for: .milliseconds(20))
         }
@@ -125,7 +125,14 @@ package func runProcess(
     timeout: Duration = .seconds(60)
 ) async throws -> ProcessOutcome {
     let outcome = await (try ChildProcess(executable, arguments, environment: environment)).wait(timeout: timeout)
-    if outcome.timedOut { throw ChildProcessTimeout(command: ([executable.path] + arguments).joined(separator: " "), timeout: timeout) }
+    if outcome.timedOut {
+        // What it printed last says where it hung; the suite's log is all CI keeps.
+        throw ChildProcessTimeout(
+            command: ([executable.path] + arguments).joined(separator: " "),
+            timeout: timeout,
+            lastStandardError: String(outcome.stderr.suffix(4000))
+        )
+    }
     return outcome
 }
 
@@ -189,7 +196,12 @@ package func withTemporaryDirectory<Result>(_ body: (URL) async throws -> Result
 package struct ChildProcessTimeout: Error, CustomStringConvertible {
     package var command: String
     package var timeout: Duration
-    package var description: String { "\(command) did not finish within \(timeout)" }
+    /// The end of what the process printed on standard error, when known: where it hung.
+    package var lastStandardError = ""
+    package var description: String {
+        let said = lastStandardError.isEmpty ? "" : "; the end of its standard error:\n\(lastStandardError)"
+        return "\(command) did not finish within \(timeout)\(said)"
+    }
 }
 
 /// The Python of the test venv that scripts/install-test-deps.sh makes; a clear failure when it is missing.

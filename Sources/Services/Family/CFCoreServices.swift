@@ -104,7 +104,7 @@ package final class CFCoreServices: Service, Sendable {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         for service in CFCoreService.allCases {
             for background in telemetries[service]!.backgroundServices {
-                services.append(.init(service: background))
+                services.append(.init(service: TelemetryOnceListening(telemetry: background, peers: peers)))
             }
         }
         for application in applications { services.append(.init(service: application)) }
@@ -168,5 +168,24 @@ private struct ServiceApplication: Service {
             bound.resolve(.failure(error))
             throw error
         }
+        // Stopped (cancelled or shut down) before it listened: waiters must not wait for ever. Once bound, a no-op.
+        bound.resolve(.failure(CancellationError()))
+    }
+}
+
+/// One of a service's telemetry background services, started only once every server of the family listens.
+///
+/// A port in use must end the family at once. swift-otel 1.6.0's metrics backend, cancelled while it is still
+/// starting, can leave its final export waiting for ever on a gRPC client whose connections never ran (seen as a
+/// hung `portInUseExitsWithCode2`, in about 1 of 30 bind failures: `OTelPeriodicExportingMetricsReader` logged
+/// "Exporting metrics." and never returned). Nothing is exported before a server answers a request, so the
+/// exporters lose nothing by starting after the bind; when a bind fails they never start.
+private struct TelemetryOnceListening: Service {
+    let telemetry: any Service
+    let peers: PeerDirectory
+
+    func run() async throws {
+        try await peers.allListening()
+        try await telemetry.run()
     }
 }

@@ -47,6 +47,12 @@ final class PeerDirectory: Sendable {
 
     func port(of service: CFCoreService) -> BoundAddress { ports[service]! }
 
+    /// Returns once every service of the family listens; throws the first failure to start (a port in use, or a
+    /// server stopped before it listened).
+    func allListening() async throws {
+        for service in CFCoreService.allCases { _ = try await port(of: service).value() }
+    }
+
     /// The base URL of `service`, waiting until it listens.
     func baseURL(of service: CFCoreService) async throws -> String {
         let port = try await port(of: service).value().port
