@@ -207,7 +207,7 @@ struct MigrationsRoutes {
     func modifyArtifacts(phase: String) -> [String: Int] {
         var counts: [String: Int] = [:]
         for fileType in ["py", "yaml", "json", "md"] {
-            let count = 1 + Int(environment.telemetry.randomness.unitInterval() * 12)
+            let count = 1 + Int(environment.telemetry.randomness.unitInterval(stream: "artifacts_modified") * 12)
             counts[fileType] = count
             environment.instruments.record("artifacts_modified_total", Double(count), labels: ["phase": phase, "file_type": fileType])
         }
@@ -217,7 +217,7 @@ struct MigrationsRoutes {
     /// Test coverage after a phase, per suite (simulated: 95 to 100 %).
     func recordCoverage(phase: String) {
         for suite in ["unit", "integration", "system"] {
-            let coverage = 95 + environment.telemetry.randomness.unitInterval() * 5
+            let coverage = 95 + environment.telemetry.randomness.unitInterval(stream: "test_coverage") * 5
             environment.instruments.record("test_coverage_percentage", coverage, labels: ["phase": phase, "test_suite": suite])
         }
     }

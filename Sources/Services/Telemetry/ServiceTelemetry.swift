@@ -118,7 +118,7 @@ package final class ServiceTelemetry: Sendable {
 
     /// Ends `span` at the simulated now, unless the drop-spans fault picks it.
     func finish(_ span: any Span) {
-        if faults.dropSpanFraction > 0, randomness.unitInterval() < faults.dropSpanFraction { return }
+        if faults.dropSpanFraction > 0, randomness.unitInterval(stream: "drop_spans") < faults.dropSpanFraction { return }
         span.end(at: RequestTimeline.current.now())
     }
 
@@ -228,9 +228,9 @@ package final class ServiceTelemetry: Sendable {
     /// Spends the simulated latency of `operation` and fails it with its configured error rate.
     package func perform(_ operation: String, configuration: ServicesConfiguration) async throws {
         let behaviour = configuration.behaviour(of: operation, service: service)
-        let latency = randomness.latency(behaviour.latency)
-        try await RequestTimeline.current.spend(simulatedSeconds: latency, timeScale: configuration.timeScale)
-        if behaviour.errorRate > 0, randomness.unitInterval() < behaviour.errorRate {
+        let call = randomness.call(latency: behaviour.latency, errorRate: behaviour.errorRate, stream: operation)
+        try await RequestTimeline.current.spend(simulatedSeconds: call.latency, timeScale: configuration.timeScale)
+        if call.fails {
             throw ServiceFailure.injected(operation: operation, errorRate: behaviour.errorRate)
         }
     }
@@ -250,26 +250,54 @@ package struct ServiceFailure: Error, Sendable, CustomStringConvertible {
 }
 
 /// Draws latencies and probabilities: seeded (repeatable) or from the system generator.
+///
+/// Seeded, every stream (an operation's name, or another use's) has a generator of its own, seeded from the seed
+/// and the stream's name. So the n-th call of an operation draws the same latency and the same outcome whatever
+/// ran between, however concurrent requests interleave: a seeded run fails the same operations from run to run.
+/// (With one shared generator, the draws each operation got depended on the order requests arrived in, and a
+/// short run could see no failure at all of an operation with error rate 0.3.)
 final class Randomness: Sendable {
-    private let state: Mutex<SplitMix64?>
+    private let seed: UInt64?
+    private let streams = Mutex<[String: SplitMix64]>([:])
 
-    init(seed: UInt64?) { state = Mutex(seed.map(SplitMix64.init)) }
+    init(seed: UInt64?) { self.seed = seed }
 
-    func unitInterval() -> Double {
-        state.withLock { generator in
-            if generator == nil { return Double.random(in: 0..<1) }
-            return Double.random(in: 0..<1, using: &generator!)
+    /// A number in 0..<1 from `stream`.
+    func unitInterval(stream: String) -> Double {
+        guard seed != nil else { return Double.random(in: 0..<1) }
+        return withGenerator(of: stream) { Double.random(in: 0..<1, using: &$0) }
+    }
+
+    /// One call of an operation: its latency from `model` and whether it fails at `errorRate`, drawn together from
+    /// `stream` (so concurrent calls cannot interleave their draws).
+    func call(latency model: LatencyModel, errorRate: Double, stream: String) -> (latency: Double, fails: Bool) {
+        func draw(_ generator: inout some RandomNumberGenerator) -> (latency: Double, fails: Bool) {
+            let latency = model.sample(using: &generator)
+            return (latency, Double.random(in: 0..<1, using: &generator) < errorRate)
+        }
+        guard seed != nil else {
+            var system = SystemRandomNumberGenerator()
+            return draw(&system)
+        }
+        return withGenerator(of: stream) { draw(&$0) }
+    }
+
+    private func withGenerator<T>(of stream: String, _ body: (inout SplitMix64) -> T) -> T {
+        streams.withLock { streams in
+            var generator = streams[stream] ?? SplitMix64(seed: Self.streamSeed(seed ?? 0, stream))
+            defer { streams[stream] = generator }
+            return body(&generator)
         }
     }
 
-    func latency(_ model: LatencyModel) -> Double {
-        state.withLock { generator in
-            if generator == nil {
-                var system = SystemRandomNumberGenerator()
-                return model.sample(using: &system)
-            }
-            return model.sample(using: &generator!)
+    /// The seed mixed with the stream's name (FNV-1a: the same in every process, unlike `Hasher`).
+    static func streamSeed(_ seed: UInt64, _ stream: String) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in stream.utf8 {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01b3
         }
+        return seed ^ hash
     }
 }
 
