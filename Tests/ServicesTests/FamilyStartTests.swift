@@ -76,15 +76,13 @@ import Testing
                 result.withLock { $0 = .failure(error) }
             }
         }
-        let deadline = ContinuousClock.now + limit
-        while ContinuousClock.now < deadline {
-            switch result.withLock({ $0 }) {
-            case .success: return .returned
-            case .failure(let error): return .threw(error)
-            case nil: try? await Task.sleep(for: .milliseconds(20))
-            }
+        guard await eventually(limit, { result.withLock { $0 != nil } }) else {
+            task.cancel()
+            return .hung
         }
-        task.cancel()
-        return .hung
+        switch result.withLock({ $0 }) {
+        case .success, nil: return .returned
+        case .failure(let error): return .threw(error)
+        }
     }
 }

@@ -98,7 +98,7 @@ package final class ChildProcess: @unchecked Sendable {
         while process.isRunning {
             guard ContinuousClock.now < deadline else {
                 kill(process.processIdentifier, SIGKILL)
-                throw ChildProcessTimeout(command: "exit after SIGTERM", timeout: timeout, lastStandardError: String(stderr.suffix(4000)))
+                throw ChildProcessTimeout(command: "exit after SIGTERM", timeout: timeout, standardError: stderr)
             }
             try await Task.sleep(for: .milliseconds(20))
         }
@@ -130,7 +130,7 @@ package func runProcess(
         throw ChildProcessTimeout(
             command: ([executable.path] + arguments).joined(separator: " "),
             timeout: timeout,
-            lastStandardError: String(outcome.stderr.suffix(4000))
+            standardError: outcome.stderr
         )
     }
     return outcome
@@ -196,10 +196,10 @@ package func withTemporaryDirectory<Result>(_ body: (URL) async throws -> Result
 package struct ChildProcessTimeout: Error, CustomStringConvertible {
     package var command: String
     package var timeout: Duration
-    /// The end of what the process printed on standard error, when known: where it hung.
-    package var lastStandardError = ""
+    /// What the process printed on standard error, when known; the description shows its end: where it hung.
+    package var standardError = ""
     package var description: String {
-        let said = lastStandardError.isEmpty ? "" : "; the end of its standard error:\n\(lastStandardError)"
+        let said = standardError.isEmpty ? "" : "; the end of its standard error:\n\(standardError.suffix(4000))"
         return "\(command) did not finish within \(timeout)\(said)"
     }
 }
