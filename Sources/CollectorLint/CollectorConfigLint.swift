@@ -105,10 +105,11 @@ private final class Linter {
     }
 
     /// The entries of a mapping in file order (an empty value counts as an empty mapping); nil for anything else.
+    /// A key that is a mapping or a list (YAML's `? ` form) is named by its kind, not quoted node by node.
     static func entries(_ node: Node) -> [(key: Node, value: Node, name: String)]? {
         if isNull(node) { return [] }
         guard case .mapping(let mapping) = node else { return nil }
-        return mapping.map { (key: $0.key, value: $0.value, name: $0.key.string ?? "\($0.key)") }
+        return mapping.map { (key: $0.key, value: $0.value, name: $0.key.string ?? "(\(kind($0.key)) as a key)") }
     }
 
     static func value(_ node: Node, _ key: String) -> Node? {

@@ -99,7 +99,15 @@ package final class YAMLReader {
         }
         var entries: [String: Field] = [:]
         for (keyNode, valueNode) in mapping {
-            let key = keyNode.string ?? "\(keyNode)"
+            // A mapping or a list as a key (YAML's `? ` form) names no field; describing the node would quote the
+            // whole of it, and a did-you-mean against that took seconds (the scenario-yaml fuzz target).
+            guard let key = keyNode.string else {
+                fail(
+                    Field(node: keyNode, path: field.path),
+                    "a key must be a name, found \(Self.kind(keyNode)); expected one of \(allowed.joined(separator: ", "))"
+                )
+                continue
+            }
             let childPath = field.path.isEmpty ? key : "\(field.path).\(key)"
             guard allowed.contains(key) else {
                 let hint = Self.closest(key, in: allowed).map { " (did you mean '\($0)'?)" } ?? ""
@@ -278,24 +286,34 @@ package final class YAMLReader {
 
     /// The allowed word closest to `word` (edit distance at most 2, or a prefix), for "did you mean".
     package static func closest(_ word: String, in candidates: [String]) -> String? {
-        let scored = candidates.map { ($0, editDistance(word.lowercased(), $0.lowercased())) }
-        guard let best = scored.min(by: { $0.1 < $1.1 }) else { return nil }
-        if best.1 <= max(2, word.count / 3) { return best.0 }
+        let limit = max(2, word.count / 3)
+        let lowered = Array(word.lowercased())
+        var best: (candidate: String, distance: Int)?
+        for candidate in candidates {
+            let other = Array(candidate.lowercased())
+            // The distance is at least the difference in length: a candidate too far off in length is not
+            // compared, so a long word costs nothing (not its length times each candidate's).
+            guard abs(lowered.count - other.count) <= limit else { continue }
+            let distance = editDistance(lowered, other)
+            if distance < best?.distance ?? Int.max { best = (candidate, distance) }
+        }
+        if let best, best.distance <= limit { return best.candidate }
+        guard !word.isEmpty else { return nil }
         return candidates.first { $0.hasPrefix(word) || word.hasPrefix($0) }
     }
 
-    static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a)
-        let b = Array(b)
+    /// The Levenshtein distance between `a` and `b` (insertions, deletions and substitutions of one character).
+    static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }
         var previous = Array(0...b.count)
+        var current = Array(repeating: 0, count: b.count + 1)
         for i in 1...a.count {
-            var current = [i] + Array(repeating: 0, count: b.count)
+            current[0] = i
             for j in 1...b.count {
                 current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
             }
-            previous = current
+            swap(&previous, &current)
         }
         return previous[b.count]
     }

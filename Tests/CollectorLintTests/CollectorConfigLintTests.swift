@@ -207,6 +207,21 @@ import Testing
         #expect(report.findings.allSatisfy { !$0.fix.isEmpty && $0.line > 0 && $0.column > 0 })
     }
 
+    /// A mapping as a key was named by Yams' description of the node, tens of kilobytes for a large one, in the
+    /// finding and in a "did you mean" against every section (the scenario loader's fuzz finding, same class).
+    @Test func aLargeMappingAsAKeyIsNamedByItsKind() throws {
+        let entries = (0..<300).map { "k\($0): [\($0), {a: b}]" }.joined(separator: ", ")
+        let yaml = Self.config(
+            extra: "? {\(entries)}\n: {}",
+            pipelines: "    traces: {receivers: [otlp], processors: [memory_limiter, batch], exporters: [otlp]}"
+        )
+        let report = try CollectorConfigLint().lint(text: yaml, file: "config.yaml")
+        let finding = try #require(report.findings.first { $0.line == 11 })
+        #expect(finding.path == "(a mapping as a key)")
+        #expect(finding.message.hasPrefix("unknown top-level key '(a mapping as a key)'"))
+        #expect(report.findings.allSatisfy { $0.description.count < 400 }, "\(report.findings.map(\.description))")
+    }
+
     @Test func invalidYAMLIsUnreadableWithItsLine() {
         let text = "receivers:\n  otlp:\n    protocols: [grpc\nexporters: {}\n"
         #expect {

@@ -243,6 +243,16 @@ import Testing
             yaml: base.replacingOccurrences(of: "path: /tasks}", with: "path: /tasks, trace: {w3c: random-flag, tracestate: \"a=1\"}}"),
             expected: "a w3c case sends its own tracestate"
         ),
+        Mistake(
+            name: "a mapping as a key",
+            yaml: base + "? {settle: 1s}\n: 1\n",
+            expected: "bad.yaml:8:3: a key must be a name, found a mapping; expected one of name, description"
+        ),
+        Mistake(
+            name: "a key far longer than any allowed one",
+            yaml: base + "? " + String(repeating: "x", count: 3_000) + "\n: 1\n",
+            expected: "unknown key '\(String(repeating: "x", count: 3_000))'; expected one of"
+        ),
     ]
 
     @Test(arguments: mistakes)
@@ -255,6 +265,31 @@ import Testing
             if !found { Issue.record("expected \(mistake.expected)\ngot \(text)") }
             return found && text.hasPrefix("bad.yaml:")
         }
+    }
+
+    /// A mapping used as a key (found by the scenario-yaml fuzz target) was described node by node in the error, tens
+    /// of kilobytes for a large one, and matched against every allowed key for a "did you mean" (seconds per file).
+    @Test func aLargeMappingAsAKeyIsNamedByItsKindNotQuoted() {
+        let entries = (0..<300).map { "k\($0): [\($0), {a: b}]" }.joined(separator: ", ")
+        let yaml = Self.base + "? {\(entries)}\n: 1\n"
+        #expect {
+            try ScenarioLoader.parse(yaml, file: "bad.yaml")
+        } throws: { error in
+            guard let key = (error as? FileErrors)?.errors.first(where: { $0.line == 8 }) else { return false }
+            return key.message.hasPrefix("a key must be a name, found a mapping") && key.message.count < 300
+        }
+    }
+
+    @Test func didYouMeanNamesTheClosestAllowedWord() {
+        let allowed = ["settle", "services", "scrape", "estimate"]
+        #expect(YAMLReader.closest("settel", in: allowed) == "settle")
+        #expect(YAMLReader.closest("SERVICE", in: allowed) == "services")
+        #expect(YAMLReader.closest("scr", in: allowed) == "scrape")  // a prefix
+        #expect(YAMLReader.closest("workload", in: allowed) == nil)
+        #expect(YAMLReader.closest(String(repeating: "x", count: 10_000), in: allowed) == nil)
+        #expect(YAMLReader.closest("", in: allowed) == nil)  // every word starts with it: no hint
+        #expect(YAMLReader.closest("setle", in: ["kitten", "settle"]) == "settle")
+        #expect(YAMLReader.closest("sitting", in: ["kitten", "mitten"]) == nil)  // 3 edits away, more than 2
     }
 
     @Test func everyMistakeIsListedNotJustTheFirst() {
