@@ -197,7 +197,7 @@ package final class YAMLReader {
     /// A duration: a number with a unit, `250ms`, `30s`, `5m`, `1h` (`us` and `ns` too).
     package func duration(_ field: Field, allowZero: Bool = false) -> Duration? {
         guard case .scalar(let scalar) = field.node, let duration = Self.parseDuration(scalar.string) else {
-            fail(field, "expected a duration such as 500ms, 30s, 5m or 1h, found \(Self.describe(field.node))")
+            fail(field, "expected a duration such as 500ms, 30s, 5m or 1h (at most about 292 years), found \(Self.describe(field.node))")
             return nil
         }
         if !allowZero && duration <= .zero {
@@ -218,14 +218,17 @@ package final class YAMLReader {
         return value
     }
 
-    /// Parses `250ms`, `1.5s`, `5m`, `1h`, `100us`, `10ns`.
+    /// Parses `250ms`, `1.5s`, `5m`, `1h`, `100us`, `10ns`; nil for anything else, and for a duration longer than
+    /// `Int64.max` nanoseconds (about 292 years).
     package static func parseDuration(_ text: String) -> Duration? {
         let units: [(String, Double)] = [("ms", 1e-3), ("us", 1e-6), ("ns", 1e-9), ("s", 1), ("m", 60), ("h", 3600)]
         for (suffix, seconds) in units where text.hasSuffix(suffix) {
             guard let value = Double(text.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), value.isFinite, value >= 0 else {
                 return nil
             }
-            return .nanoseconds(Int64((value * seconds * 1e9).rounded()))
+            // Whole nanoseconds in an Int64, as Duration is built here: about 292 years at most. A longer one is no
+            // duration (converting it trapped: found by the scenario-yaml fuzz target).
+            return Int64(exactly: (value * seconds * 1e9).rounded()).map { .nanoseconds($0) }
         }
         return nil
     }

@@ -141,7 +141,7 @@ import Testing
         Mistake(
             name: "bad duration",
             yaml: base.replacingOccurrences(of: "duration: 1s", with: "duration: 10 parsecs"),
-            expected: "workload.phases[0].duration: expected a duration such as 500ms, 30s, 5m or 1h, found '10 parsecs'"
+            expected: "workload.phases[0].duration: expected a duration such as 500ms, 30s, 5m or 1h (at most about 292 years), found '10 parsecs'"
         ),
         Mistake(
             name: "unknown arrival",
@@ -244,6 +244,11 @@ import Testing
             expected: "a w3c case sends its own tracestate"
         ),
         Mistake(
+            name: "a duration beyond 292 years",
+            yaml: base.replacingOccurrences(of: "duration: 1s", with: "duration: 1e85s"),
+            expected: "workload.phases[0].duration: expected a duration such as 500ms, 30s, 5m or 1h (at most about 292 years), found '1e85s'"
+        ),
+        Mistake(
             name: "a mapping as a key",
             yaml: base + "? {settle: 1s}\n: 1\n",
             expected: "bad.yaml:8:3: a key must be a name, found a mapping; expected one of name, description"
@@ -278,6 +283,14 @@ import Testing
             guard let key = (error as? FileErrors)?.errors.first(where: { $0.line == 8 }) else { return false }
             return key.message.hasPrefix("a key must be a name, found a mapping") && key.message.count < 300
         }
+    }
+
+    /// Durations are whole nanoseconds in an Int64: the longest one loads, one hour more is refused (converting it
+    /// trapped, and so did any number large enough: the scenario-yaml fuzz target).
+    @Test func aDurationIsAtMostInt64MaxNanoseconds() {
+        #expect(YAMLReader.parseDuration("2562047h") == .seconds(2_562_047 * 3_600))
+        #expect(YAMLReader.parseDuration("2562048h") == nil)
+        #expect(YAMLReader.parseDuration("1e300ms") == nil)
     }
 
     @Test func didYouMeanNamesTheClosestAllowedWord() {
