@@ -117,12 +117,7 @@ private final class Linter {
     }
 
     static func kind(_ node: Node) -> String {
-        switch node {
-        case .scalar(let scalar): "'\(scalar.string)'"
-        case .mapping: "a mapping"
-        case .sequence: "a list"
-        case .alias: "an alias"
-        }
+        YAMLReader.kind(node)
     }
 
     static func didYouMean(_ word: String, in candidates: [String]) -> String? {

@@ -272,7 +272,8 @@ package final class YAMLReader {
         return result + rest
     }
 
-    static func kind(_ node: Node) -> String {
+    /// What a node is, for messages: a scalar quoted, otherwise "a mapping", "a list" or "an alias".
+    package static func kind(_ node: Node) -> String {
         switch node {
         case .scalar(let scalar): "'\(scalar.string)'"
         case .mapping: "a mapping"
