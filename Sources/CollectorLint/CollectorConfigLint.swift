@@ -105,7 +105,8 @@ private final class Linter {
     }
 
     /// The entries of a mapping in file order (an empty value counts as an empty mapping); nil for anything else.
-    /// A key that is a mapping or a list (YAML's `? ` form) is named by its kind, not quoted node by node.
+    /// A key that is a mapping or a list (YAML's `? ` form; `YAMLReader.parse` refuses a document with one, so only
+    /// a node composed elsewhere has it) is named by its kind, not quoted node by node.
     static func entries(_ node: Node) -> [(key: Node, value: Node, name: String)]? {
         if isNull(node) { return [] }
         guard case .mapping(let mapping) = node else { return nil }
