@@ -60,7 +60,7 @@ package final class YAMLReader {
 
     /// Yams' `compose(yaml:)` with UTF-8 named (left to its default, Yams reads the whole process environment,
     /// for `YAMS_DEFAULT_ENCODING`, on every parse: 8 % of parsing a rule file), after `YAMLShapeCheck`, which
-    /// refuses a key that is not a name and nesting Yams cannot compose safely (`YAMLShapeError`).
+    /// refuses a key that is not a name (`YAMLShapeError`) before Yams' duplicate-key check can take exponential time.
     static func compose(_ text: String) throws -> Node? {
         try YAMLShapeCheck.check(text)
         return try Yams.compose(yaml: text, .default, .default, .utf8)

@@ -50,7 +50,7 @@ package enum YAMLShapeCheck {
             case mapping(key: String?)
         }
         var frames: [Frame] = []
-        /// Anchors set on a mapping or a list: an alias of one of them as a key is a collection as a key.
+        /// Anchors last set on a mapping or a list: an alias of one of them as a key is a collection as a key.
         var collectionAnchors: Set<String> = []
 
         mutating func take(_ event: yaml_event_t) throws(YAMLShapeError) {
@@ -64,6 +64,8 @@ package enum YAMLShapeCheck {
                 finishNode(named: nil)
             case YAML_SCALAR_EVENT:
                 let scalar = event.data.scalar
+                // An anchor set again on a scalar names the scalar from here on.
+                if let anchor = scalar.anchor { collectionAnchors.remove(String(cString: anchor)) }
                 let text = scalar.value.map { String(decoding: UnsafeBufferPointer(start: $0, count: scalar.length), as: UTF8.self) }
                 finishNode(named: text ?? "")
             case YAML_ALIAS_EVENT:

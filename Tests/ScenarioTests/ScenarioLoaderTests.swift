@@ -309,6 +309,8 @@ import Testing
         } throws: { error in
             "\(error)" == "bad.yaml:9:3: a key must be a name, found an alias of a mapping or a list (*list)"
         }
+        // An alias of a name is a name, also when the anchor was first set on a list.
+        #expect(throws: Never.self) { try YAMLShapeCheck.check("a: &k [1]\nb: &k name\n*k : 1\n") }
     }
 
     /// Yams composes recursively, a chain of frames per level; libyaml (Yams' parser) refuses nesting past 1,000
