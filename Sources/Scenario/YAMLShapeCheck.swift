@@ -66,8 +66,9 @@ package enum YAMLShapeCheck {
                 let scalar = event.data.scalar
                 // An anchor set again on a scalar names the scalar from here on.
                 if let anchor = scalar.anchor { collectionAnchors.remove(String(cString: anchor)) }
-                let text = scalar.value.map { String(decoding: UnsafeBufferPointer(start: $0, count: scalar.length), as: UTF8.self) }
-                finishNode(named: text ?? "")
+                // Only a key's text is kept (for the path); a value's is not decoded.
+                let key = expectsKey ? scalar.value.map { String(decoding: UnsafeBufferPointer(start: $0, count: scalar.length), as: UTF8.self) } ?? "" : nil
+                finishNode(named: key)
             case YAML_ALIAS_EVENT:
                 let anchor = event.data.alias.anchor.map { String(cString: $0) } ?? ""
                 if expectsKey, collectionAnchors.contains(anchor) {

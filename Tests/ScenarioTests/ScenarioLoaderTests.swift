@@ -309,6 +309,10 @@ import Testing
         } throws: { error in
             "\(error)" == "bad.yaml:9:3: a key must be a name, found an alias of a mapping or a list (*list)"
         }
+        // The refusal names the field the key is in.
+        #expect { try YAMLShapeCheck.check("a:\n  - b: 1\n    ? [x]\n    : 2\n") } throws: { error in
+            "\(error)" == "line 3, column 7: a[0]: a key must be a name, found a list"
+        }
         // An alias of a name is a name, also when the anchor was first set on a list.
         #expect(throws: Never.self) { try YAMLShapeCheck.check("a: &k [1]\nb: &k name\n*k : 1\n") }
     }
